@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package sipedge needs to build, test, fuzz and benchmark.
+# Idempotent; run as root. Skips apt entirely when everything is already present.
+set -euo pipefail
+
+PKGS=(
+  # build
+  build-essential pkg-config meson ninja-build python3
+  # libraries (see README "Dependencies")
+  libdpdk-dev dpdk libhyperscan-dev libc-ares-dev libjemalloc-dev libpcap-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # comparison parsers for bench/ (issue 2)
+  libosip2-dev libsofia-sip-ua-dev
+  # fuzzing and sanitizers
+  clang libclang-rt-14-dev llvm
+  # peers and tools for integration tests
+  sip-tester dnsmasq-base knot-dnsutils iproute2 tshark valgrind socat jq
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PKGS[@]} packages present"
+  exit 0
+fi
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing ${missing[*]}; run as root" >&2
+  exit 1
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# tshark asks whether non-root users may capture; answer no without a prompt.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

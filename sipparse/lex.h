@@ -1,0 +1,51 @@
+#pragma once
+// Lexical helpers shared by the header-value parsers (internal). All take
+// the buffer, a start index and an end index, and never read at or past end.
+
+#include <cstdint>
+
+#include "sipparse/charclass.h"
+
+namespace sipedge::sip::lex {
+
+/// Index of the first non-LWS byte in b[i, end).
+inline uint32_t skip_lws(const char* b, uint32_t i, uint32_t end) noexcept {
+    while (i < end && is_lws(b[i])) i++;
+    return i;
+}
+
+/// <end> moved back over trailing LWS, not before <start>.
+inline uint32_t trim_end(const char* b, uint32_t start, uint32_t end) noexcept {
+    while (end > start && is_lws(b[end - 1])) end--;
+    return end;
+}
+
+/// Skips a quoted-string starting at b[i] == '"'; returns the index after the
+/// closing quote, or 0 when unterminated. quoted-pair (RFC 3261 §25.1)
+/// escapes any byte but CR and LF, NUL included (RFC 4475 §3.1.1.2).
+inline uint32_t skip_quoted(const char* b, uint32_t i, uint32_t end) noexcept {
+    for (i++; i < end; i++) {
+        if (b[i] == '"') return i + 1;
+        if (b[i] == '\\') {
+            if (++i == end || b[i] == '\r' || b[i] == '\n') return 0;
+        }
+    }
+    return 0;
+}
+
+/// Skips a comment "( ... )" with nesting and quoted-pairs; 0 when unbalanced.
+inline uint32_t skip_comment(const char* b, uint32_t i, uint32_t end) noexcept {
+    int depth = 0;
+    for (; i < end; i++) {
+        if (b[i] == '\\') {
+            if (++i == end) return 0;
+        } else if (b[i] == '(') {
+            depth++;
+        } else if (b[i] == ')') {
+            if (--depth == 0) return i + 1;
+        }
+    }
+    return 0;
+}
+
+}  // namespace sipedge::sip::lex

@@ -1,0 +1,102 @@
+// name-addr / addr-spec with header parameters (RFC 3261 §20.10, §20.20,
+// §20.39, §25.1): From, To, Contact, Route, Record-Route.
+
+#include "sipparse/charclass.h"
+#include "sipparse/headers.h"
+#include "sipparse/lex.h"
+
+namespace sipedge::sip {
+
+namespace {
+
+using lex::skip_lws;
+using lex::skip_quoted;
+
+// Reads the header params after the URI; fills tag/expires/q.
+bool scan_params(const char* base, uint32_t i, uint32_t end, NameAddr& out) noexcept {
+    i = skip_lws(base, i, end);
+    if (i == end) return true;
+    if (base[i] != ';') return false;
+    out.params = make_span(i + 1, end);
+    ParamList params(base, out.params);
+    Span n, v;
+    while (params.next(n, v)) {
+        const char* np = base + n.off;
+        if (ieq(np, n.len, "tag", 3)) {
+            if (v.len == 0 || out.has_tag) return false;
+            out.tag = v;
+            out.has_tag = true;
+        } else if (ieq(np, n.len, "expires", 7)) {
+            uint32_t e;
+            if (!parse_uint(base, v, 0xffffffffu, e)) return false;
+            out.expires = v;
+        } else if (ieq(np, n.len, "q", 1)) {
+            // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+            const char* q = base + v.off;
+            if (v.len == 0 || v.len > 5 || (q[0] != '0' && q[0] != '1')) return false;
+            if (v.len > 1 && q[1] != '.') return false;
+            for (uint32_t k = 2; k < v.len; k++)
+                if (!is(q[k], cc_digit) || (q[0] == '1' && q[k] != '0')) return false;
+            out.q = v;
+        }
+    }
+    return !params.bad();
+}
+
+}  // namespace
+
+bool parse_name_addr(const char* base, Span s, NameAddr& out, bool allow_star) noexcept {
+    out = NameAddr{};
+    out.all = s;
+    const uint32_t end = s.end();
+    uint32_t i = s.off;
+    if (i == end) return false;
+    if (allow_star && s.len == 1 && base[i] == '*') {
+        out.star = true;
+        return true;
+    }
+    Uri uri;
+    if (base[i] == '"') {
+        const uint32_t q = skip_quoted(base, i, end);
+        if (q == 0) return false;
+        out.display = make_span(i + 1, q - 1);
+        i = skip_lws(base, q, end);
+        if (i == end || base[i] != '<') return false;
+    } else {
+        // Either *(token LWS) "<" or an addr-spec. Find '<' before any
+        // character a display-name token cannot hold.
+        uint32_t k = i;
+        while (k < end && (is(base[k], cc_token) || is_lws(base[k]))) k++;
+        if (k < end && base[k] == '<') {
+            out.display = make_span(i, lex::trim_end(base, i, k));
+            i = k;
+        } else {
+            // addr-spec: with no < >, the URI ends at the first ';' and may
+            // not contain ',', '?' or LWS (RFC 3261 §20.10).
+            uint32_t u = i;
+            while (u < end && base[u] != ';' && !is_lws(base[u])) {
+                if (base[u] == ',' || base[u] == '?' || base[u] == '<' || base[u] == '>' ||
+                    base[u] == '"')
+                    return false;
+                u++;
+            }
+            out.uri = make_span(i, u);
+            if (!parse_uri(base, out.uri, uri)) return false;
+            return scan_params(base, u, end, out);
+        }
+    }
+    // base[i] == '<': the URI runs to '>' with no LWS inside (RFC 4475 §3.1.2.14).
+    const uint32_t u0 = i + 1;
+    uint32_t u = u0;
+    while (u < end && base[u] != '>') {
+        if (is_lws(base[u])) return false;
+        u++;
+    }
+    if (u == end || u == u0) return false;
+    out.uri = make_span(u0, u);
+    out.angle = true;
+    if (!parse_uri(base, out.uri, uri)) return false;
+    return scan_params(base, u + 1, end, out);
+}
+
+}  // namespace sipedge::sip

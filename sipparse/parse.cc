@@ -1,0 +1,337 @@
+// The message parser: start line, header index, typed fast-path fields and
+// framing (RFC 3261 §7, §18.3). See message.h for what it accepts and
+// rejects.
+
+#include <cstddef>
+#include <cstring>
+
+#include "sipparse/charclass.h"
+#include "sipparse/headers.h"
+#include "sipparse/lex.h"
+#include "sipparse/message.h"
+
+namespace sipedge::sip {
+
+namespace {
+
+using lex::skip_lws;
+using lex::trim_end;
+
+struct Parser {
+    const char* b;
+    uint32_t len;
+    Message& m;
+    Framing framing;
+
+    ParseStatus fail(ParseError e, uint32_t off, HeaderId h = HeaderId::other) noexcept {
+        m.error = e;
+        m.error_off = uint16_t(off > 0xffff ? 0xffff : off);
+        m.error_header = h;
+        return ParseStatus::invalid;
+    }
+
+    // End of the line starting at <pos>: index of its '\n', or len when the
+    // buffer ends first.
+    uint32_t find_lf(uint32_t pos) const noexcept {
+        const void* p = std::memchr(b + pos, '\n', len - pos);
+        return p ? uint32_t(static_cast<const char*>(p) - b) : len;
+    }
+
+    // Content end of a line whose '\n' is at <lf>: drops the CR of a CRLF,
+    // flags a bare LF.
+    uint32_t content_end(uint32_t start, uint32_t lf) noexcept {
+        if (lf > start && b[lf - 1] == '\r') return lf - 1;
+        m.lenient |= lenient_bare_lf;
+        return lf;
+    }
+
+    // "SIP/2.0" check. Returns ok, or which error.
+    ParseError check_version(uint32_t s, uint32_t e) const noexcept {
+        // SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT ("SIP" case-insensitive)
+        if (e - s < 7 || lower(b[s]) != 's' || lower(b[s + 1]) != 'i' || lower(b[s + 2]) != 'p' ||
+            b[s + 3] != '/')
+            return ParseError::bad_version;
+        uint32_t i = s + 4;
+        const uint32_t d0 = i;
+        while (i < e && is(b[i], cc_digit)) i++;
+        if (i == d0 || i == e || b[i] != '.') return ParseError::bad_version;
+        const uint32_t d1 = ++i;
+        while (i < e && is(b[i], cc_digit)) i++;
+        if (i == d1 || i != e) return ParseError::bad_version;
+        if (e - s != 7 || b[s + 4] != '2' || b[s + 6] != '0') return ParseError::unsupported_version;
+        return ParseError::none;
+    }
+
+    ParseStatus start_line(uint32_t s, uint32_t e) noexcept {
+        m.start_line = make_span(s, e);
+        if (e - s >= 4 && b[s] == 'S' && b[s + 1] == 'I' && b[s + 2] == 'P' && b[s + 3] == '/') {
+            // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
+            uint32_t i = s;
+            while (i < e && b[i] != ' ') i++;
+            if (const ParseError v = check_version(s, i); v != ParseError::none) return fail(v, s);
+            m.version = make_span(s, i);
+            if (i == e) return fail(ParseError::bad_start_line, i);
+            const uint32_t c0 = ++i;
+            while (i < e && is(b[i], cc_digit)) i++;
+            uint32_t code;
+            if (i - c0 != 3 || !parse_uint(b, make_span(c0, i), 999, code) || code < 100 || code > 699)
+                return fail(ParseError::bad_status_code, c0);
+            // RFC 4475 §3.1.1.13: the SP before an empty reason may be absent in
+            // the wild; accept both.
+            if (i < e && b[i] != ' ') return fail(ParseError::bad_status_code, i);
+            m.status = uint16_t(code);
+            m.reason = i < e ? make_span(i + 1, e) : Span{uint16_t(e), 0};
+            m.is_request = false;
+            return ParseStatus::ok;
+        }
+        // Request-Line = Method SP Request-URI SP SIP-Version (exactly one SP).
+        uint32_t i = s;
+        while (i < e && is(b[i], cc_token)) i++;
+        if (i == s) return fail(ParseError::bad_method, s);
+        if (i == e || b[i] != ' ') return fail(ParseError::bad_start_line, i);
+        m.method_name = make_span(s, i);
+        m.method = method_from(b + s, i - s);
+        const uint32_t u0 = ++i;
+        while (i < e && b[i] != ' ' && b[i] != '\t') i++;
+        if (i == u0) return fail(ParseError::bad_start_line, i);  // double SP
+        if (i == e || b[i] != ' ') return fail(ParseError::bad_start_line, i);
+        m.request_uri = make_span(u0, i);
+        const uint32_t v0 = ++i;
+        // The version runs to the end of the line: trailing or extra SP
+        // (RFC 4475 §3.1.2.8-10) makes it malformed.
+        for (uint32_t k = v0; k < e; k++)
+            if (b[k] == ' ' || b[k] == '\t') return fail(ParseError::bad_start_line, k);
+        if (const ParseError v = check_version(v0, e); v != ParseError::none) return fail(v, v0);
+        m.version = make_span(v0, e);
+        // RFC 3261 §19.1.1 Table 1: no headers component in a Request-URI;
+        // RFC 4475 §3.1.2.7: no < >.
+        if (!parse_uri(b, m.request_uri, m.ruri) || !m.ruri.headers.empty())
+            return fail(ParseError::bad_request_uri, u0);
+        m.is_request = true;
+        return ParseStatus::ok;
+    }
+
+    // Records a header that appears once at most.
+    bool single(HeaderId id) const noexcept { return m.first_[size_t(id)] == 0; }
+
+    // Validates and indexes the header [n0, n1) : [v0, v1).
+    ParseStatus header(uint32_t n0, uint32_t n1, uint32_t v0, uint32_t v1) noexcept {
+        v0 = skip_lws(b, v0, v1);
+        v1 = trim_end(b, v0, v1);
+        if (m.header_count == max_headers) return fail(ParseError::too_many_headers, n0);
+        const HeaderId id = header_from(b + n0, n1 - n0);
+        const Span v = make_span(v0, v1);
+        switch (id) {
+        case HeaderId::via: {
+            CommaList list(b, v);
+            Span el;
+            Via via;
+            uint16_t n = 0;
+            while (list.next(el)) {
+                Via& out = (m.via_count == 0 && n == 0) ? m.top_via : via;
+                if (el.len == 0 || !parse_via(b, el, out)) return fail(ParseError::bad_via, el.off, id);
+                n++;
+            }
+            if (list.bad() || n == 0) return fail(ParseError::bad_via, v0, id);
+            m.via_count = uint16_t(m.via_count + n);
+            break;
+        }
+        case HeaderId::call_id:
+            if (!single(id)) return fail(ParseError::duplicate_header, n0, id);
+            if (!valid_call_id(b, v)) return fail(ParseError::bad_call_id, v0, id);
+            m.call_id = v;
+            break;
+        case HeaderId::cseq:
+            if (!single(id)) return fail(ParseError::duplicate_header, n0, id);
+            if (!parse_cseq(b, v, m.cseq)) return fail(ParseError::bad_cseq, v0, id);
+            break;
+        case HeaderId::from:
+        case HeaderId::to: {
+            if (!single(id)) return fail(ParseError::duplicate_header, n0, id);
+            NameAddr& na = id == HeaderId::from ? m.from : m.to;
+            if (!parse_name_addr(b, v, na))
+                return fail(id == HeaderId::from ? ParseError::bad_from : ParseError::bad_to, v0, id);
+            break;
+        }
+        case HeaderId::max_forwards:
+            if (!single(id)) return fail(ParseError::duplicate_header, n0, id);
+            if (!parse_uint(b, v, 255, m.max_forwards)) return fail(ParseError::bad_max_forwards, v0, id);
+            m.has_max_forwards = true;
+            break;
+        case HeaderId::content_length:
+            // RFC 4475 §3.3.9: two Content-Length values are a framing error.
+            if (!single(id)) return fail(ParseError::duplicate_header, n0, id);
+            if (!parse_uint(b, v, max_message_size, m.content_length))
+                return fail(ParseError::bad_content_length, v0, id);
+            m.has_content_length = true;
+            break;
+        case HeaderId::contact:
+        case HeaderId::route:
+        case HeaderId::record_route: {
+            const bool contact = id == HeaderId::contact;
+            const ParseError err = contact ? ParseError::bad_contact : ParseError::bad_route;
+            CommaList list(b, v);
+            Span el;
+            NameAddr na;
+            size_t n = 0;
+            while (list.next(el)) {
+                if (el.len == 0 || !parse_name_addr(b, el, na, contact)) return fail(err, el.off, id);
+                n++;
+            }
+            if (list.bad() || n == 0) return fail(err, v0, id);
+            break;
+        }
+        case HeaderId::expires:
+        case HeaderId::min_expires: {
+            uint32_t e;
+            if (!parse_uint(b, v, 0xffffffffu, e)) return fail(ParseError::bad_expires, v0, id);
+            break;
+        }
+        case HeaderId::retry_after: {
+            RetryAfter ra;
+            if (!parse_retry_after(b, v, ra)) return fail(ParseError::bad_retry_after, v0, id);
+            break;
+        }
+        case HeaderId::date:
+            if (!parse_date(b, v)) return fail(ParseError::bad_date, v0, id);
+            break;
+        default:
+            break;
+        }
+        Header& h = m.headers[m.header_count];
+        h.name = make_span(n0, n1);
+        h.value = v;
+        h.id = id;
+        if (m.first_[size_t(id)] == 0) m.first_[size_t(id)] = uint8_t(m.header_count + 1);
+        m.header_count++;
+        return ParseStatus::ok;
+    }
+
+    ParseStatus unterminated(uint32_t pos) noexcept {
+        if (framing == Framing::stream) {
+            if (len >= max_message_size) return fail(ParseError::too_large, pos);
+            return ParseStatus::incomplete;
+        }
+        return fail(ParseError::headers_unterminated, pos);
+    }
+
+    ParseStatus run() noexcept {
+        uint32_t pos = 0;
+        // RFC 3261 §7.5: ignore CRLFs before the start line (keep-alives).
+        while (pos < len && (b[pos] == '\r' || b[pos] == '\n')) pos++;
+        if (pos) m.lenient |= lenient_leading_crlf;
+        if (pos == len) {
+            if (framing == Framing::stream) return ParseStatus::incomplete;
+            return fail(ParseError::empty, 0);
+        }
+        uint32_t lf = find_lf(pos);
+        if (lf == len) return unterminated(pos);
+        if (const ParseStatus st = start_line(pos, content_end(pos, lf)); st != ParseStatus::ok)
+            return st;
+
+        // Header lines. A header is complete when the next line does not
+        // start with SP/HT (RFC 3261 §7.3.1 folding).
+        uint32_t n0 = 0, n1 = 0, v0 = 0, v1 = 0;
+        bool open = false;
+        uint32_t body;
+        for (;;) {
+            pos = lf + 1;
+            if (pos >= len) return unterminated(pos);
+            lf = find_lf(pos);
+            if (lf == len) return unterminated(pos);
+            const uint32_t e = content_end(pos, lf);
+            if (e == pos) {  // empty line: end of headers
+                body = lf + 1;
+                break;
+            }
+            const char c = b[pos];
+            if (c == ' ' || c == '\t') {
+                if (!open) return fail(ParseError::bad_header_name, pos);
+                v1 = e;  // the value now spans the folded line end
+                continue;
+            }
+            if (open) {
+                if (const ParseStatus st = header(n0, n1, v0, v1); st != ParseStatus::ok) return st;
+            }
+            uint32_t i = pos;
+            while (i < e && is(b[i], cc_token)) i++;
+            if (i == pos) return fail(ParseError::bad_header_name, pos);
+            n0 = pos;
+            n1 = i;
+            while (i < e && (b[i] == ' ' || b[i] == '\t')) i++;
+            if (i == e || b[i] != ':') return fail(ParseError::bad_header_name, i);
+            v0 = i + 1;
+            v1 = e;
+            open = true;
+        }
+        if (open) {
+            if (const ParseStatus st = header(n0, n1, v0, v1); st != ParseStatus::ok) return st;
+        }
+        return finish(body);
+    }
+
+    ParseStatus finish(uint32_t body) noexcept {
+        // RFC 3261 §8.1.1: To, From, CSeq, Call-ID and Via are mandatory.
+        // Max-Forwards is too, but RFC 2543 requests lack it (RFC 4475
+        // §3.4.1) and a proxy adds it, so it stays optional here.
+        static constexpr HeaderId mandatory[] = {HeaderId::to, HeaderId::from, HeaderId::cseq,
+                                                 HeaderId::call_id, HeaderId::via};
+        for (const HeaderId id : mandatory)
+            if (m.first_[size_t(id)] == 0) return fail(ParseError::missing_header, body, id);
+        if (m.is_request) {
+            // RFC 3261 §8.1.1.5: the CSeq method matches the request method.
+            const Span a = m.method_name, c = m.cseq.method_name;
+            if (a.len != c.len || std::memcmp(b + a.off, b + c.off, a.len) != 0) {
+                const Header* h = m.find(HeaderId::cseq);
+                return fail(ParseError::cseq_mismatch, h->value.off, HeaderId::cseq);
+            }
+        }
+        const uint32_t avail = len - body;
+        if (m.has_content_length) {
+            if (m.content_length > avail) {
+                if (framing == Framing::stream) {
+                    m.need = body + m.content_length;
+                    return ParseStatus::incomplete;
+                }
+                // RFC 3261 §18.3 / RFC 4475 §3.1.2.2: over UDP, an error.
+                return fail(ParseError::body_truncated, body, HeaderId::content_length);
+            }
+            if (m.content_length < avail && framing == Framing::datagram)
+                m.lenient |= lenient_trailing_bytes;  // RFC 4475 §3.1.1.8: ignored
+            m.body = make_span(body, body + m.content_length);
+        } else if (framing == Framing::stream) {
+            // RFC 3261 §18.3: Content-Length MUST be used with stream transports.
+            return fail(ParseError::missing_header, body, HeaderId::content_length);
+        } else {
+            m.lenient |= lenient_no_content_length;
+            m.body = make_span(body, len);
+        }
+        m.size = m.body.end();
+        return ParseStatus::ok;
+    }
+};
+
+}  // namespace
+
+size_t Message::count(HeaderId id) const noexcept {
+    size_t n = 0;
+    for (const Header* h = find(id); h; h = next(h)) n++;
+    return n;
+}
+
+ParseStatus parse(const char* buf, size_t len, Message& out, Framing framing) noexcept {
+    // Zero every field before the header array (all defaults are zero);
+    // header entries are written as they are found.
+    std::memset(static_cast<void*>(&out), 0, offsetof(Message, headers));
+    if (len > max_message_size) {
+        if (framing == Framing::datagram) {
+            out.error = ParseError::too_large;
+            return ParseStatus::invalid;
+        }
+        len = max_message_size;  // a message cannot extend past this
+    }
+    Parser p{buf, uint32_t(len), out, framing};
+    return p.run();
+}
+
+}  // namespace sipedge::sip

@@ -1,0 +1,147 @@
+// Proxy rewriting (RFC 3261 §16.6): an edit list applied in one copy pass.
+
+#include "sipparse/rewrite.h"
+
+#include <cstring>
+
+#include "sipparse/headers.h"
+
+namespace sipedge::sip {
+
+namespace {
+constexpr std::string_view crlf = "\r\n";
+}  // namespace
+
+bool Rewriter::add(uint32_t off, uint32_t del, std::string_view a, std::string_view b,
+                   std::string_view c, std::string_view d) noexcept {
+    if (n_ == max_edits) {
+        failed_ = true;
+        return false;
+    }
+    edits_[n_] = Edit{off, del, {a, b, c, d}, 0, false, n_};
+    n_++;
+    return true;
+}
+
+bool Rewriter::add_num(uint32_t off, uint32_t del, std::string_view a, uint32_t num,
+                       std::string_view c) noexcept {
+    if (!add(off, del, a, {}, c)) return false;
+    edits_[n_ - 1].num = num;
+    edits_[n_ - 1].has_num = true;
+    return true;
+}
+
+// Index after the '\n' that ends header <h>'s last (possibly folded) line.
+uint32_t Rewriter::line_end(const Header& h) const noexcept {
+    const void* lf = std::memchr(in_ + h.value.end(), '\n', msg_.body.off - h.value.end());
+    return lf ? uint32_t(static_cast<const char*>(lf) - in_) + 1 : msg_.body.off;
+}
+
+// Start of the empty line that ends the header section.
+uint32_t Rewriter::headers_end() const noexcept {
+    const uint32_t b = msg_.body.off;
+    return (b >= 2 && in_[b - 2] == '\r') ? b - 2 : b - 1;
+}
+
+bool Rewriter::prepend_via(std::string_view value) noexcept {
+    const Header* h = msg_.find(HeaderId::via);
+    const uint32_t at = h ? h->name.off : headers_end();
+    return add(at, 0, "Via: ", value, crlf);
+}
+
+bool Rewriter::remove_first_value(HeaderId id) noexcept {
+    const Header* h = msg_.find(id);
+    if (!h) return false;
+    CommaList list(in_, h->value);
+    Span first, second;
+    if (!list.next(first)) return false;
+    if (!list.next(second)) return add(h->name.off, line_end(*h) - h->name.off, {});
+    return add(first.off, second.off - first.off, {});
+}
+
+bool Rewriter::remove_top_via() noexcept { return remove_first_value(HeaderId::via); }
+
+bool Rewriter::remove_top_route() noexcept { return remove_first_value(HeaderId::route); }
+
+bool Rewriter::set_request_uri(std::string_view uri) noexcept {
+    if (!msg_.is_request || uri.empty()) return false;
+    return add(msg_.request_uri.off, msg_.request_uri.len, uri);
+}
+
+bool Rewriter::decrement_max_forwards(uint32_t dflt) noexcept {
+    if (!msg_.has_max_forwards) return add_num(headers_end(), 0, "Max-Forwards: ", dflt, crlf);
+    if (msg_.max_forwards == 0) return false;  // RFC 3261 §16.3: answer 483
+    const Span v = msg_.find(HeaderId::max_forwards)->value;
+    return add_num(v.off, v.len, {}, msg_.max_forwards - 1, {});
+}
+
+bool Rewriter::add_record_route(std::string_view name_addr) noexcept {
+    // RFC 3261 §16.6 step 4: our Record-Route goes above the existing ones.
+    const Header* h = msg_.find(HeaderId::record_route);
+    if (!h) h = msg_.find(HeaderId::via);
+    const uint32_t at = h ? h->name.off : headers_end();
+    return add(at, 0, "Record-Route: ", name_addr, crlf);
+}
+
+bool Rewriter::fix_content_length() noexcept {
+    if (cl_fixed_) return true;
+    cl_fixed_ = true;
+    if (const Header* h = msg_.find(HeaderId::content_length))
+        return add_num(h->value.off, h->value.len, {}, msg_.body.len, {});
+    return add_num(headers_end(), 0, "Content-Length: ", msg_.body.len, crlf);
+}
+
+bool Rewriter::add_header(std::string_view name, std::string_view value) noexcept {
+    return add(headers_end(), 0, name, ": ", value, crlf);
+}
+
+size_t Rewriter::finish(char* out, size_t cap) noexcept {
+    if (!msg_.has_content_length) fix_content_length();
+    if (failed_) return 0;
+    // Insertion sort by (offset, recording order): at most max_edits entries.
+    for (uint16_t i = 1; i < n_; i++) {
+        const Edit e = edits_[i];
+        uint16_t j = i;
+        while (j > 0 && (edits_[j - 1].off > e.off ||
+                         (edits_[j - 1].off == e.off && edits_[j - 1].seq > e.seq))) {
+            edits_[j] = edits_[j - 1];
+            j--;
+        }
+        edits_[j] = e;
+    }
+    size_t w = 0;
+    auto put = [&](const char* p, size_t n) {
+        if (n > cap - w) return false;
+        std::memcpy(out + w, p, n);
+        w += n;
+        return true;
+    };
+    uint32_t cur = 0;
+    for (uint16_t i = 0; i < n_; i++) {
+        const Edit& e = edits_[i];
+        if (e.off < cur) return 0;  // overlapping edits
+        if (!put(in_ + cur, e.off - cur)) return 0;
+        for (int k = 0; k < 4; k++) {
+            if (!put(e.part[k].data(), e.part[k].size())) return 0;
+            if (k == 1 && e.has_num) {
+                char digits[10];
+                int nd = 0;
+                uint32_t v = e.num;
+                do {
+                    digits[nd++] = char('0' + v % 10);
+                    v /= 10;
+                } while (v);
+                char tmp[10];
+                for (int d = 0; d < nd; d++) tmp[d] = digits[nd - 1 - d];
+                if (!put(tmp, size_t(nd))) return 0;
+            }
+        }
+        cur = e.off + e.del;
+    }
+    // The body ends at Content-Length: bytes past it in a datagram are not
+    // part of the message (RFC 3261 §18.3) and are not forwarded.
+    if (!put(in_ + cur, msg_.body.end() - cur)) return 0;
+    return w;
+}
+
+}  // namespace sipedge::sip

@@ -1,0 +1,75 @@
+#pragma once
+// Message rewriting for proxying (RFC 3261 §16.6). The Rewriter records a
+// handful of edits against a parsed message and then writes the new message
+// into a caller-provided buffer in one pass: unchanged bytes are copied as
+// they are, only edited ranges change. No allocation; edits are applied in
+// buffer order whatever order they were recorded in.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "sipparse/message.h"
+
+namespace sipedge::sip {
+
+class Rewriter {
+  public:
+    /// Most edits one rewrite can hold; more make finish() fail.
+    static constexpr size_t max_edits = 12;
+
+    /// <in> is the buffer <msg> was parsed from. Both must outlive finish().
+    Rewriter(const char* in, const Message& msg) noexcept : in_(in), msg_(msg) {}
+
+    /// Inserts "Via: <value>\r\n" above the first Via header.
+    bool prepend_via(std::string_view value) noexcept;
+    /// Removes the first via-parm: the whole first Via header line when it has
+    /// one value, otherwise the value and its comma.
+    bool remove_top_via() noexcept;
+    /// Replaces the Request-URI (requests only).
+    bool set_request_uri(std::string_view uri) noexcept;
+    /// Writes Max-Forwards = current - 1 (or inserts "Max-Forwards: <dflt>").
+    /// Fails when the current value is 0 (the caller answers 483).
+    bool decrement_max_forwards(uint32_t dflt = 70) noexcept;
+    /// Inserts "Record-Route: <uri>\r\n" above the first Record-Route header
+    /// (or above the first Via when there is none). <uri> includes the < >.
+    bool add_record_route(std::string_view name_addr) noexcept;
+    /// Removes the first Route value (RFC 3261 §16.4 when it names us).
+    bool remove_top_route() noexcept;
+    /// Rewrites Content-Length to the body length actually sent (inserting
+    /// the header when absent). Always applied by finish() when the body was
+    /// truncated or the header is missing; call to force it.
+    bool fix_content_length() noexcept;
+    /// Inserts a whole header line "<name>: <value>\r\n" before the blank line.
+    bool add_header(std::string_view name, std::string_view value) noexcept;
+
+    /// Writes the new message into out[0, cap). Returns the length written,
+    /// or 0 when it does not fit or an edit failed earlier.
+    size_t finish(char* out, size_t cap) noexcept;
+
+  private:
+    struct Edit {
+        uint32_t off;             // position in the input
+        uint32_t del;             // input bytes removed from off
+        std::string_view part[4]; // written in order at off
+        uint32_t num;             // decimal number written after part[1] when has_num
+        bool has_num;
+        uint16_t seq;             // recording order; keeps equal offsets stable
+    };
+    bool add(uint32_t off, uint32_t del, std::string_view a, std::string_view b = {},
+             std::string_view c = {}, std::string_view d = {}) noexcept;
+    bool add_num(uint32_t off, uint32_t del, std::string_view a, uint32_t num,
+                 std::string_view c) noexcept;
+    uint32_t line_end(const Header& h) const noexcept;
+    uint32_t headers_end() const noexcept;
+    bool remove_first_value(HeaderId id) noexcept;
+
+    const char* in_;
+    const Message& msg_;
+    Edit edits_[max_edits];
+    uint16_t n_ = 0;
+    bool failed_ = false;
+    bool cl_fixed_ = false;
+};
+
+}  // namespace sipedge::sip

@@ -1,0 +1,249 @@
+// Header value grammars: comma lists, parameters, numbers, CSeq,
+// Retry-After, Date, Call-ID and digest authentication (RFC 3261 §25.1,
+// RFC 7616, RFC 8760).
+
+#include "sipparse/charclass.h"
+#include "sipparse/headers.h"
+#include "sipparse/lex.h"
+
+namespace sipedge::sip {
+
+using lex::skip_comment;
+using lex::skip_lws;
+using lex::skip_quoted;
+using lex::trim_end;
+
+bool CommaList::next(Span& out) noexcept {
+    if (done_ || bad_) return false;
+    uint32_t i = skip_lws(base_, pos_, end_);
+    // An empty value has no elements; after a comma, an empty tail is an
+    // (empty) element so callers can reject "a,".
+    if (i == end_ && !started_) {
+        done_ = true;
+        return false;
+    }
+    started_ = true;
+    const uint32_t start = i;
+    while (i < end_) {
+        const char c = base_[i];
+        if (c == ',') break;
+        if (c == '"') {
+            i = skip_quoted(base_, i, end_);
+            if (i == 0) { bad_ = true; return false; }
+            continue;
+        }
+        if (c == '<') {
+            while (i < end_ && base_[i] != '>') i++;
+            if (i == end_) { bad_ = true; return false; }
+        } else if (c == '(') {
+            i = skip_comment(base_, i, end_);
+            if (i == 0) { bad_ = true; return false; }
+            continue;
+        }
+        i++;
+    }
+    out = make_span(start, trim_end(base_, start, i));
+    if (i == end_) done_ = true;
+    else pos_ = i + 1;
+    return true;
+}
+
+bool ParamList::next(Span& name, Span& value) noexcept {
+    if (bad_) return false;
+    uint32_t i = skip_lws(base_, pos_, end_);
+    if (i >= end_) return false;
+    const uint32_t n0 = i;
+    while (i < end_ && is(base_[i], cc_token)) i++;
+    if (i == n0) { bad_ = true; return false; }
+    name = make_span(n0, i);
+    value = Span{};
+    i = skip_lws(base_, i, end_);
+    if (i < end_ && base_[i] == '=') {
+        i = skip_lws(base_, i + 1, end_);
+        if (i == end_) { bad_ = true; return false; }
+        if (base_[i] == '"') {
+            const uint32_t q = skip_quoted(base_, i, end_);
+            if (q == 0) { bad_ = true; return false; }
+            value = make_span(i + 1, q - 1);
+            i = q;
+        } else if (base_[i] == '[') {
+            const uint32_t v0 = i;
+            while (i < end_ && base_[i] != ']') i++;
+            if (i == end_) { bad_ = true; return false; }
+            value = make_span(v0, ++i);
+        } else {
+            // gen-value = token / host; IPv6 without brackets is tolerated
+            // (RFC 5118 §4.5: receivers accept both forms of received=).
+            const uint32_t v0 = i;
+            while (i < end_ && (is(base_[i], cc_token) || base_[i] == ':')) i++;
+            if (i == v0) { bad_ = true; return false; }
+            value = make_span(v0, i);
+        }
+        i = skip_lws(base_, i, end_);
+    }
+    if (i < end_) {
+        if (base_[i] != ';') { bad_ = true; return false; }
+        i++;
+        if (skip_lws(base_, i, end_) == end_) { bad_ = true; return false; }  // trailing ';'
+    }
+    pos_ = i;
+    return true;
+}
+
+bool parse_uint(const char* base, Span s, uint32_t max, uint32_t& out) noexcept {
+    if (s.len == 0 || s.len > 32) return false;
+    uint64_t v = 0;
+    for (uint32_t i = s.off; i < s.end(); i++) {
+        if (!is(base[i], cc_digit)) return false;
+        v = v * 10 + uint64_t(base[i] - '0');
+        if (v > max) return false;
+    }
+    out = uint32_t(v);
+    return true;
+}
+
+bool parse_cseq(const char* base, Span s, CSeq& out) noexcept {
+    const uint32_t end = s.end();
+    uint32_t i = s.off;
+    const uint32_t d0 = i;
+    while (i < end && is(base[i], cc_digit)) i++;
+    // RFC 3261 §8.1.1.5: the sequence number MUST be less than 2**31.
+    if (!parse_uint(base, make_span(d0, i), 0x7fffffffu, out.number)) return false;
+    const uint32_t ws = i;
+    i = skip_lws(base, i, end);
+    if (i == ws) return false;
+    const uint32_t m0 = i;
+    while (i < end && is(base[i], cc_token)) i++;
+    if (i == m0 || skip_lws(base, i, end) != end) return false;
+    out.method_name = make_span(m0, i);
+    out.method = method_from(base + m0, i - m0);
+    return true;
+}
+
+bool parse_retry_after(const char* base, Span s, RetryAfter& out) noexcept {
+    out = RetryAfter{};
+    const uint32_t end = s.end();
+    uint32_t i = s.off;
+    const uint32_t d0 = i;
+    while (i < end && is(base[i], cc_digit)) i++;
+    if (!parse_uint(base, make_span(d0, i), 0xffffffffu, out.seconds)) return false;
+    i = skip_lws(base, i, end);
+    if (i < end && base[i] == '(') {
+        i = skip_comment(base, i, end);
+        if (i == 0) return false;
+        i = skip_lws(base, i, end);
+    }
+    if (i == end) return true;
+    if (base[i] != ';') return false;
+    ParamList params(base, make_span(i + 1, end));
+    Span n, v;
+    while (params.next(n, v)) {
+        if (ieq(base + n.off, n.len, "duration", 8)) {
+            if (!parse_uint(base, v, 0xffffffffu, out.duration)) return false;
+            out.has_duration = true;
+        }
+    }
+    return !params.bad();
+}
+
+bool parse_date(const char* base, Span s) noexcept {
+    // rfc1123-date = wkday "," SP 2DIGIT SP month SP 4DIGIT SP
+    //                2DIGIT ":" 2DIGIT ":" 2DIGIT SP "GMT"   (29 bytes)
+    static constexpr const char* wkdays[] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+    static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    if (s.len != 29) return false;
+    const char* p = base + s.off;
+    auto three = [](const char* a, const char* b) { return a[0] == b[0] && a[1] == b[1] && a[2] == b[2]; };
+    auto digits = [](const char* a, int n) {
+        for (int k = 0; k < n; k++)
+            if (!is(a[k], cc_digit)) return false;
+        return true;
+    };
+    bool ok = false;
+    for (const char* w : wkdays) ok |= three(p, w);
+    if (!ok || p[3] != ',' || p[4] != ' ' || !digits(p + 5, 2) || p[7] != ' ') return false;
+    ok = false;
+    for (const char* m : months) ok |= three(p + 8, m);
+    if (!ok || p[11] != ' ' || !digits(p + 12, 4) || p[16] != ' ') return false;
+    if (!digits(p + 17, 2) || p[19] != ':' || !digits(p + 20, 2) || p[22] != ':' ||
+        !digits(p + 23, 2) || p[25] != ' ')
+        return false;
+    return p[26] == 'G' && p[27] == 'M' && p[28] == 'T';
+}
+
+bool valid_call_id(const char* base, Span s) noexcept {
+    if (s.len == 0) return false;
+    bool at = false;
+    for (uint32_t i = s.off; i < s.end(); i++) {
+        const char c = base[i];
+        if (c == '@') {
+            // word "@" word: one '@', with a word on each side.
+            if (at || i == s.off || i + 1 == s.end()) return false;
+            at = true;
+        } else if (!is(c, cc_word)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool parse_digest(const char* base, Span s, Digest& out) noexcept {
+    out = Digest{};
+    const uint32_t end = s.end();
+    uint32_t i = s.off;
+    const uint32_t s0 = i;
+    while (i < end && is(base[i], cc_token)) i++;
+    if (i == s0) return false;
+    out.scheme = make_span(s0, i);
+    out.is_digest = ieq(base + s0, i - s0, "digest", 6);
+    const uint32_t ws = i;
+    i = skip_lws(base, i, end);
+    if (i == end) return true;  // scheme alone
+    if (i == ws) return false;
+    CommaList list(base, make_span(i, end));
+    Span item;
+    while (list.next(item)) {
+        if (item.len == 0) continue;  // RFC 7230 list: empty elements ignored
+        uint32_t k = item.off;
+        const uint32_t ie = item.end();
+        const uint32_t n0 = k;
+        while (k < ie && is(base[k], cc_token)) k++;
+        if (k == n0) return false;
+        const Span name = make_span(n0, k);
+        k = skip_lws(base, k, ie);
+        if (k == ie || base[k] != '=') {
+            if (!out.is_digest) continue;  // other schemes: token68 etc.
+            return false;
+        }
+        k = skip_lws(base, k + 1, ie);
+        Span val;
+        if (k < ie && base[k] == '"') {
+            const uint32_t q = skip_quoted(base, k, ie);
+            if (q == 0 || q != ie) return false;
+            val = make_span(k + 1, q - 1);
+        } else {
+            const uint32_t v0 = k;
+            while (k < ie && is(base[k], cc_token)) k++;
+            if (k == v0 || k != ie) return false;
+            val = make_span(v0, k);
+        }
+        const char* n = base + name.off;
+        const size_t nl = name.len;
+        if (ieq(n, nl, "realm", 5)) out.realm = val;
+        else if (ieq(n, nl, "nonce", 5)) out.nonce = val;
+        else if (ieq(n, nl, "opaque", 6)) out.opaque = val;
+        else if (ieq(n, nl, "algorithm", 9)) out.algorithm = val;
+        else if (ieq(n, nl, "qop", 3)) out.qop = val;
+        else if (ieq(n, nl, "stale", 5)) out.stale = val;
+        else if (ieq(n, nl, "domain", 6)) out.domain = val;
+        else if (ieq(n, nl, "username", 8)) out.username = val;
+        else if (ieq(n, nl, "uri", 3)) out.uri = val;
+        else if (ieq(n, nl, "response", 8)) out.response = val;
+        else if (ieq(n, nl, "cnonce", 6)) out.cnonce = val;
+        else if (ieq(n, nl, "nc", 2)) out.nc = val;
+    }
+    return !list.bad();
+}
+
+}  // namespace sipedge::sip

@@ -1,0 +1,103 @@
+// Via (RFC 3261 §20.42, §18.2.1 received/rport per RFC 3581, RFC 5118 §4.5).
+
+#include "sipparse/charclass.h"
+#include "sipparse/headers.h"
+#include "sipparse/lex.h"
+
+namespace sipedge::sip {
+
+namespace {
+
+using lex::skip_lws;
+
+// token SWS "/" SWS; returns the index after the token and slash, 0 on error.
+uint32_t token_slash(const char* b, uint32_t i, uint32_t end, Span& tok) noexcept {
+    const uint32_t t0 = i;
+    while (i < end && is(b[i], cc_token)) i++;
+    if (i == t0) return 0;
+    tok = make_span(t0, i);
+    i = skip_lws(b, i, end);
+    if (i == end || b[i] != '/') return 0;
+    return skip_lws(b, i + 1, end);
+}
+
+}  // namespace
+
+bool parse_via(const char* base, Span s, Via& out) noexcept {
+    out = Via{};
+    out.all = s;
+    const uint32_t end = s.end();
+    uint32_t i = s.off;
+    if ((i = token_slash(base, i, end, out.protocol)) == 0) return false;
+    if ((i = token_slash(base, i, end, out.version)) == 0) return false;
+    const uint32_t t0 = i;
+    while (i < end && is(base[i], cc_token)) i++;
+    if (i == t0) return false;
+    out.transport_name = make_span(t0, i);
+    out.transport = transport_from(base + t0, i - t0);
+    const uint32_t ws = i;
+    i = skip_lws(base, i, end);
+    if (i == ws || i == end) return false;  // LWS then sent-by is required
+
+    // sent-by = host [ COLON port ], COLON = SWS ":" SWS
+    const uint32_t h0 = i;
+    if (base[i] == '[') {
+        while (i < end && base[i] != ']') i++;
+        if (i == end) return false;
+        i++;
+    } else {
+        while (i < end && !is_lws(base[i]) && base[i] != ';' && base[i] != ':') i++;
+    }
+    if (!parse_hostport(base, make_span(h0, i), out.sent_by)) return false;
+    i = skip_lws(base, i, end);
+    if (i < end && base[i] == ':') {
+        i = skip_lws(base, i + 1, end);
+        const uint32_t p0 = i;
+        while (i < end && is(base[i], cc_digit)) i++;
+        uint32_t port;
+        if (!parse_uint(base, make_span(p0, i), 65535, port)) return false;
+        out.sent_by.port = uint16_t(port);
+        out.sent_by.has_port = true;
+        i = skip_lws(base, i, end);
+    }
+    if (i == end) return true;
+    if (base[i] != ';') return false;
+    out.params = make_span(i + 1, end);
+    ParamList params(base, out.params);
+    Span n, v;
+    while (params.next(n, v)) {
+        const char* np = base + n.off;
+        if (ieq(np, n.len, "branch", 6)) {
+            if (v.len == 0) return false;
+            out.branch = v;
+            out.has_branch = true;
+            out.rfc3261_branch = v.len >= 7 && base[v.off] == 'z' && base[v.off + 1] == '9' &&
+                                 base[v.off + 2] == 'h' && base[v.off + 3] == 'G' &&
+                                 base[v.off + 4] == '4' && base[v.off + 5] == 'b' &&
+                                 base[v.off + 6] == 'K';
+        } else if (ieq(np, n.len, "received", 8)) {
+            const char* vp = base + v.off;
+            const bool ok = valid_ipv4(vp, v.len) || valid_ipv6(vp, v.len) ||
+                            (v.len > 2 && vp[0] == '[' && vp[v.len - 1] == ']' &&
+                             valid_ipv6(vp + 1, v.len - 2u));
+            if (!ok) return false;
+            out.received = v;
+        } else if (ieq(np, n.len, "rport", 5)) {
+            uint32_t port;
+            if (v.len && !parse_uint(base, v, 65535, port)) return false;
+            out.rport = v;
+            out.has_rport = true;
+        } else if (ieq(np, n.len, "ttl", 3)) {
+            uint32_t ttl;
+            if (!parse_uint(base, v, 255, ttl)) return false;
+            out.ttl = uint8_t(ttl);
+            out.has_ttl = true;
+        } else if (ieq(np, n.len, "maddr", 5)) {
+            if (v.len == 0) return false;
+            out.maddr = v;
+        }
+    }
+    return !params.bad();
+}
+
+}  // namespace sipedge::sip
