@@ -111,6 +111,7 @@ size_t Rewriter::finish(char* out, size_t cap) noexcept {
     }
     size_t w = 0;
     auto put = [&](const char* p, size_t n) {
+        if (n == 0) return true;  // empty parts may carry a null pointer
         if (n > cap - w) return false;
         std::memcpy(out + w, p, n);
         w += n;

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# The README's test command: installs what is missing, builds, and runs every
+# suite — release build (all suites), the unit/spec/fuzz-regress suites again
+# under ASan+UBSan, and each libFuzzer target for a bounded time.
+# Ends with one line "N passed, N failed" and exits non-zero on any failure.
+#
+#   FUZZ_SECONDS  seconds per libFuzzer target (default 60; 0 skips fuzzing)
+#   SKIP_INSTALL  set to 1 to skip scripts/install-deps.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+passed=0
+failed=0
+failures=()
+
+step() { printf '\n=== %s\n' "$*"; }
+
+# Counts meson's results for one build dir from its JSON test log.
+count_meson() {
+  local log=$1/meson-logs/testlog.json
+  if [ ! -s "$log" ]; then
+    failed=$((failed + 1)); failures+=("$1: no test log"); return
+  fi
+  local p f
+  p=$(python3 -c 'import json,sys
+n=0
+for l in open(sys.argv[1]):
+    r=json.loads(l)
+    n+= r["result"] in ("OK","EXPECTEDFAIL","SKIP")
+print(n)' "$log")
+  f=$(python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    r=json.loads(l)
+    if r["result"] not in ("OK","EXPECTEDFAIL","SKIP"): print(r["name"])' "$log")
+  passed=$((passed + p))
+  if [ -n "$f" ]; then
+    while IFS= read -r name; do failed=$((failed + 1)); failures+=("$1: $name"); done <<< "$f"
+  fi
+}
+
+# Configures <dir> with the given options, or reconfigures it when it exists.
+setup() {
+  local dir=$1; shift
+  if [ -f "$dir/build.ninja" ]; then
+    meson configure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@"
+  fi
+}
+
+if [ "${SKIP_INSTALL:-0}" != 1 ]; then
+  step "install dependencies"
+  bash scripts/install-deps.sh || { echo "install-deps failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+step "release build: every suite"
+if setup build --buildtype=release && ninja -C build; then
+  meson test -C build --print-errorlogs --num-processes 2
+  count_meson build
+else
+  failed=$((failed + 1)); failures+=("release build")
+fi
+
+step "ASan+UBSan build: unit, spec, fuzz-regress"
+if setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
+     -Dbench=disabled && ninja -C build-asan; then
+  meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit --suite spec --suite fuzz-regress
+  count_meson build-asan
+else
+  failed=$((failed + 1)); failures+=("asan build")
+fi
+
+if [ "$FUZZ_SECONDS" != 0 ]; then
+  step "libFuzzer: each target for ${FUZZ_SECONDS}s on the kept corpus"
+  if CXX=clang++ setup build-fuzz --buildtype=debugoptimized -Dfuzz=true \
+       -Db_sanitize=address,undefined -Db_lundef=false -Dbench=disabled -Ddpdk=disabled \
+     && ninja -C build-fuzz tests/fuzz/fuzz_parse tests/fuzz/fuzz_rewrite; then
+    for t in parse:sip rewrite:rewrite; do
+      name=${t%%:*}; corpus=${t##*:}
+      work=$(mktemp -d)
+      cp -r "tests/fuzz/corpus/$corpus/." "$work/"
+      # New inputs go to $work only; the tree's corpus is not modified.
+      if (cd "$work" && "$root/build-fuzz/tests/fuzz/fuzz_$name" -max_total_time="$FUZZ_SECONDS" \
+            -max_len=4096 -timeout=10 -print_final_stats=1 "$work" > fuzz.log 2>&1); then
+        echo "fuzz_$name: $(grep -E 'stat::number_of_executed_units' "$work/fuzz.log" | awk '{print $2}') runs, no crash"
+        passed=$((passed + 1))
+      else
+        tail -40 "$work/fuzz.log"
+        ls "$work"/crash-* "$work"/leak-* 2>/dev/null
+        failed=$((failed + 1)); failures+=("fuzz_$name")
+      fi
+      rm -rf "$work"
+    done
+  else
+    failed=$((failed + 1)); failures+=("fuzz build")
+  fi
+fi
+
+echo
+for f in "${failures[@]+"${failures[@]}"}"; do echo "FAILED: $f"; done
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
