@@ -19,10 +19,12 @@ enum CharClass : uint16_t {
     cc_password = 1 << 7,     // unreserved + "&=+$,"
     cc_param = 1 << 8,        // unreserved + param-unreserved "[]/:&+$"
     cc_hnv = 1 << 9,          // unreserved + hnv-unreserved "[]/?:+$"
-    cc_host = 1 << 10,        // alphanum / "-" / "."
+    cc_host = 1 << 10,        // alphanum / "-" / "." / "_" (lenient)
     cc_ws = 1 << 11,          // SP / HT
     cc_uric = 1 << 12,        // RFC 2396 uric (absolute URI, opaque part)
     cc_tel = 1 << 13,         // characters allowed in a tel URI (RFC 3966), lenient
+    cc_alpha = 1 << 14,       // ALPHA, and '-' / '_' (so "any cc_alpha" means "not numeric")
+    cc_uri_any = 1 << 15,     // printable ASCII but '"', '<', '>': may appear in a URI in < >
 };
 
 namespace detail {
@@ -49,7 +51,9 @@ constexpr std::array<uint16_t, 256> make_classes() {
         if (unreserved || in("&=+$,", c)) f |= cc_password;
         if (unreserved || in("[]/:&+$", c)) f |= cc_param;
         if (unreserved || in("[]/?:+$", c)) f |= cc_hnv;
-        if (alnum || c == '-' || c == '.') f |= cc_host;
+        if (alnum || c == '-' || c == '.' || c == '_') f |= cc_host;
+        if (alpha || c == '-' || c == '_') f |= cc_alpha;
+        if (c > 0x20 && c < 0x7f && c != '"' && c != '<' && c != '>') f |= cc_uri_any;
         if (c == ' ' || c == '\t') f |= cc_ws;
         if (unreserved || in(";/?:@&=+$,%[]", c)) f |= cc_uric;
         if (alnum || in("-.()+*#%;=/:&$,!~_'?[]", c)) f |= cc_tel;
@@ -70,6 +74,9 @@ inline char lower(char c) noexcept {
 
 /// Within a header value span, CR and LF only occur as part of folding
 /// (the line scanner ended the value at any other line end), so they are LWS.
-inline bool is_lws(char c) noexcept { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+inline bool is_lws(char c) noexcept {
+    // One compare for the common case: every LWS byte is <= ' '.
+    return uint8_t(c) <= ' ' && (c == ' ' || c == '\t' || c == '\r' || c == '\n');
+}
 
 }  // namespace sipedge::sip

@@ -35,7 +35,9 @@ class CommaList {
     CommaList(const char* base, Span value) noexcept
         : base_(base), pos_(value.off), end_(value.end()) {}
     /// Stores the next element (trimmed) in <out>; false at the end or on an
-    /// unbalanced quote/bracket (then `bad()` is true).
+    /// unbalanced quote/bracket (then `bad()` is true). A value without any
+    /// comma is returned whole without looking at quotes: the element parser
+    /// checks them.
     bool next(Span& out) noexcept;
     bool bad() const noexcept { return bad_; }
 
@@ -68,6 +70,8 @@ bool parse_via(const char* base, Span s, Via& out) noexcept;
 /// name-addr or addr-spec with params (From, To, Contact, Route,
 /// Record-Route). Enforces RFC 3261 §20.10: an addr-spec with ',', ';' or '?'
 /// must be in < >; display names are tokens (LWS-separated) or quoted strings.
+/// The URI gets a cheap check only (scheme, no LWS/quotes/brackets): run
+/// parse_uri on `out.uri` where the URI's parts matter.
 /// With <allow_star>, accepts Contact "*".
 bool parse_name_addr(const char* base, Span s, NameAddr& out, bool allow_star = false) noexcept;
 

@@ -189,19 +189,29 @@ struct Message {
     size_t count(HeaderId id) const noexcept;
 };
 
-/// Parses one SIP message from buf[0, len).
+/// Parses one SIP message from buf[0, len): what a stateful proxy needs to
+/// be well-formed (RFC 3261 §16.3: "any other components, well-formed or
+/// not, SHOULD be ignored and remain unchanged when the message is
+/// forwarded"). Call validate() as well to hold every known header to its
+/// grammar, as a UAS or registrar must.
 /// Accepts: CRLF or bare LF line ends, leading CRLFs, compact header names,
 /// folded lines, LWS around every separator, any extension method or header.
-/// Rejects (invalid, with error/error_off set): what RFC 3261 / RFC 4475 /
-/// RFC 5118 require to reject: malformed start line or version, a
-/// Request-URI with LWS, < > or escaped headers, missing or duplicated
-/// Call-ID/CSeq/From/To/Max-Forwards/Content-Length, a CSeq method that
-/// differs from the request method, malformed Via/From/To/Contact/Route,
-/// overlarge numbers, a Content-Length larger than the datagram.
+/// Rejects (invalid, with error/error_off set): malformed start line or
+/// version, a Request-URI with LWS, < > or escaped headers (RFC 4475
+/// §3.1.2.7-11), missing or duplicated Call-ID/CSeq/From/To/Max-Forwards/
+/// Content-Length, a CSeq method that differs from the request method,
+/// malformed Via/Call-ID/CSeq/From/To/Route/Record-Route, overlarge numbers,
+/// a Content-Length larger than the datagram.
 /// Stream framing returns `incomplete` (with `need` when known) until the
 /// whole message is in the buffer; nothing is copied.
 /// Never reads past buf + len, never allocates.
 ParseStatus parse(const char* buf, size_t len, Message& out,
                   Framing framing = Framing::datagram) noexcept;
+
+/// Strict check of a message parse() accepted: the URIs inside From and To,
+/// every Contact value, Expires, Min-Expires, Retry-After and Date
+/// (RFC 4475 §3.1.2.12, §3.1.2.13). Returns ok, or invalid with `error`,
+/// `error_off` and `error_header` set as parse() does.
+ParseStatus validate(const char* buf, Message& m) noexcept;
 
 }  // namespace sipedge::sip

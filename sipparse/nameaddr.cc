@@ -1,6 +1,8 @@
 // name-addr / addr-spec with header parameters (RFC 3261 §20.10, §20.20,
 // §20.39, §25.1): From, To, Contact, Route, Record-Route.
 
+#include <cstring>
+
 #include "sipparse/charclass.h"
 #include "sipparse/headers.h"
 #include "sipparse/lex.h"
@@ -43,6 +45,19 @@ bool scan_params(const char* base, uint32_t i, uint32_t end, NameAddr& out) noex
     return !params.bad();
 }
 
+// The cheap URI check parse_name_addr makes: a scheme, then no LWS, quotes
+// or angle brackets (RFC 4475 §3.1.2.14). The full grammar is parse_uri's,
+// run by validate() or by callers that use the URI.
+bool plausible_uri(const char* base, Span s) noexcept {
+    uint32_t i = s.off;
+    const uint32_t end = s.end();
+    if (i == end || !is(base[i], cc_alnum)) return false;
+    while (i < end && (is(base[i], cc_alnum) || base[i] == '+' || base[i] == '-' || base[i] == '.')) i++;
+    if (i == end || base[i] != ':' || ++i == end) return false;
+    while (i < end && is(base[i], cc_uri_any)) i++;
+    return i == end;
+}
+
 }  // namespace
 
 bool parse_name_addr(const char* base, Span s, NameAddr& out, bool allow_star) noexcept {
@@ -55,7 +70,6 @@ bool parse_name_addr(const char* base, Span s, NameAddr& out, bool allow_star) n
         out.star = true;
         return true;
     }
-    Uri uri;
     if (base[i] == '"') {
         const uint32_t q = skip_quoted(base, i, end);
         if (q == 0) return false;
@@ -81,21 +95,18 @@ bool parse_name_addr(const char* base, Span s, NameAddr& out, bool allow_star) n
                 u++;
             }
             out.uri = make_span(i, u);
-            if (!parse_uri(base, out.uri, uri)) return false;
+            if (!plausible_uri(base, out.uri)) return false;
             return scan_params(base, u, end, out);
         }
     }
     // base[i] == '<': the URI runs to '>' with no LWS inside (RFC 4475 §3.1.2.14).
     const uint32_t u0 = i + 1;
-    uint32_t u = u0;
-    while (u < end && base[u] != '>') {
-        if (is_lws(base[u])) return false;
-        u++;
-    }
-    if (u == end || u == u0) return false;
+    const void* gt = std::memchr(base + u0, '>', end - u0);
+    if (!gt) return false;
+    const uint32_t u = uint32_t(static_cast<const char*>(gt) - base);
     out.uri = make_span(u0, u);
     out.angle = true;
-    if (!parse_uri(base, out.uri, uri)) return false;
+    if (!plausible_uri(base, out.uri)) return false;
     return scan_params(base, u + 1, end, out);
 }
 

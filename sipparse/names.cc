@@ -1,6 +1,7 @@
 // Name tables: methods, header names (long and compact), transports, and
 // the reason phrases for parse errors.
 
+#include <array>
 #include <cstring>
 
 #include "sipparse/charclass.h"
@@ -104,27 +105,25 @@ constexpr HeaderId compact_form(char c) {
     }
 }
 
-// Perfect-enough hash for the long names: length and first/last letters.
-// Built once at compile time; collisions fall back to the next slot.
-constexpr size_t hash_slots = 128;
-constexpr size_t name_hash(size_t len, char first, char last) {
-    return (len * 31 + size_t(uint8_t(first)) * 7 + size_t(uint8_t(last))) & (hash_slots - 1);
-}
-struct HashTable {
-    int8_t slot[hash_slots];
+// Long names by length: at most a few candidates each, told apart by their
+// first letter, then one case-insensitive compare.
+struct ByLength {
+    int8_t idx[6];
 };
-constexpr HashTable make_hash() {
-    HashTable t{};
-    for (auto& s : t.slot) s = -1;
+constexpr size_t max_name_len = 19;
+constexpr std::array<ByLength, max_name_len + 1> make_by_length() {
+    std::array<ByLength, max_name_len + 1> t{};
+    for (auto& e : t)
+        for (auto& i : e.idx) i = -1;
     for (size_t i = 0; i < sizeof(header_names) / sizeof(header_names[0]); i++) {
-        const auto& h = header_names[i];
-        size_t k = name_hash(h.len, h.name[0], h.name[h.len - 1]);
-        while (t.slot[k] >= 0) k = (k + 1) & (hash_slots - 1);
-        t.slot[k] = int8_t(i);
+        auto& e = t[header_names[i].len];
+        size_t k = 0;
+        while (e.idx[k] >= 0) k++;  // a length with more than 6 names fails to compile
+        e.idx[k] = int8_t(i);
     }
     return t;
 }
-constexpr HashTable header_hash = make_hash();
+constexpr auto by_length = make_by_length();
 
 constexpr const char* error_reasons[] = {
     "",
@@ -192,14 +191,12 @@ const char* header_name(HeaderId id) noexcept {
 
 HeaderId header_from(const char* p, size_t n) noexcept {
     if (n == 1) return compact_form(lower(p[0]));
-    if (n < 2 || n > 19) return HeaderId::other;
-    size_t k = name_hash(n, lower(p[0]), lower(p[n - 1]));
-    for (size_t probes = 0; probes < hash_slots; probes++) {
-        const int8_t i = header_hash.slot[k];
-        if (i < 0) return HeaderId::other;
+    if (n < 2 || n > max_name_len) return HeaderId::other;
+    const char first = lower(p[0]);
+    for (const int8_t i : by_length[n].idx) {
+        if (i < 0) break;
         const auto& h = header_names[size_t(i)];
-        if (h.len == n && ieq(p, n, h.name, h.len)) return h.id;
-        k = (k + 1) & (hash_slots - 1);
+        if (h.name[0] == first && ieq(p + 1, n - 1, h.name + 1, n - 1)) return h.id;
     }
     return HeaderId::other;
 }
@@ -215,8 +212,11 @@ uint16_t error_status(ParseError e) noexcept {
 
 bool ieq(const char* p, size_t n, const char* lower_s, size_t lower_n) noexcept {
     if (n != lower_n) return false;
-    for (size_t i = 0; i < n; i++)
-        if (lower(p[i]) != lower_s[i]) return false;
+    for (size_t i = 0; i < n; i++) {
+        const char a = p[i], b = lower_s[i];
+        // Equal, or equal but for the case bit of a letter.
+        if (a != b && !((a | 0x20) == b && b >= 'a' && b <= 'z')) return false;
+    }
     return true;
 }
 

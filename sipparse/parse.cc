@@ -17,6 +17,24 @@ namespace {
 using lex::skip_lws;
 using lex::trim_end;
 
+// Every element of a name-addr list header (Contact, Route, Record-Route)
+// with its URI; ParseError::none when all are well-formed.
+ParseError check_name_addr_list(const char* b, Span v, HeaderId id) noexcept {
+    const bool contact = id == HeaderId::contact;
+    const ParseError err = contact ? ParseError::bad_contact : ParseError::bad_route;
+    CommaList list(b, v);
+    Span el;
+    NameAddr na;
+    Uri uri;
+    size_t n = 0;
+    while (list.next(el)) {
+        if (el.len == 0 || !parse_name_addr(b, el, na, contact)) return err;
+        if (!na.star && !parse_uri(b, na.uri, uri)) return err;
+        n++;
+    }
+    return (list.bad() || n == 0) ? err : ParseError::none;
+}
+
 struct Parser {
     const char* b;
     uint32_t len;
@@ -92,7 +110,9 @@ struct Parser {
         m.method_name = make_span(s, i);
         m.method = method_from(b + s, i - s);
         const uint32_t u0 = ++i;
-        while (i < e && b[i] != ' ' && b[i] != '\t') i++;
+        // A tab inside the Request-URI is caught by parse_uri below.
+        const void* sp = std::memchr(b + i, ' ', e - i);
+        i = sp ? uint32_t(static_cast<const char*>(sp) - b) : e;
         if (i == u0) return fail(ParseError::bad_start_line, i);  // double SP
         if (i == e || b[i] != ' ') return fail(ParseError::bad_start_line, i);
         m.request_uri = make_span(u0, i);
@@ -165,35 +185,11 @@ struct Parser {
                 return fail(ParseError::bad_content_length, v0, id);
             m.has_content_length = true;
             break;
-        case HeaderId::contact:
         case HeaderId::route:
-        case HeaderId::record_route: {
-            const bool contact = id == HeaderId::contact;
-            const ParseError err = contact ? ParseError::bad_contact : ParseError::bad_route;
-            CommaList list(b, v);
-            Span el;
-            NameAddr na;
-            size_t n = 0;
-            while (list.next(el)) {
-                if (el.len == 0 || !parse_name_addr(b, el, na, contact)) return fail(err, el.off, id);
-                n++;
-            }
-            if (list.bad() || n == 0) return fail(err, v0, id);
-            break;
-        }
-        case HeaderId::expires:
-        case HeaderId::min_expires: {
-            uint32_t e;
-            if (!parse_uint(b, v, 0xffffffffu, e)) return fail(ParseError::bad_expires, v0, id);
-            break;
-        }
-        case HeaderId::retry_after: {
-            RetryAfter ra;
-            if (!parse_retry_after(b, v, ra)) return fail(ParseError::bad_retry_after, v0, id);
-            break;
-        }
-        case HeaderId::date:
-            if (!parse_date(b, v)) return fail(ParseError::bad_date, v0, id);
+        case HeaderId::record_route:
+            // The proxy routes on these (RFC 3261 §16.4, §16.6 step 4).
+            if (const ParseError e = check_name_addr_list(b, v, id); e != ParseError::none)
+                return fail(e, v0, id);
             break;
         default:
             break;
@@ -317,6 +313,45 @@ size_t Message::count(HeaderId id) const noexcept {
     size_t n = 0;
     for (const Header* h = find(id); h; h = next(h)) n++;
     return n;
+}
+
+ParseStatus validate(const char* buf, Message& m) noexcept {
+    auto fail = [&m](ParseError e, Span at, HeaderId id) {
+        m.error = e;
+        m.error_off = at.off;
+        m.error_header = id;
+        return ParseStatus::invalid;
+    };
+    Uri uri;
+    if (!parse_uri(buf, m.from.uri, uri)) return fail(ParseError::bad_from, m.from.uri, HeaderId::from);
+    if (!parse_uri(buf, m.to.uri, uri)) return fail(ParseError::bad_to, m.to.uri, HeaderId::to);
+    for (uint16_t i = 0; i < m.header_count; i++) {
+        const Header& h = m.headers[i];
+        const Span v = h.value;
+        switch (h.id) {
+        case HeaderId::contact:
+            if (const ParseError e = check_name_addr_list(buf, v, h.id); e != ParseError::none)
+                return fail(e, v, h.id);
+            break;
+        case HeaderId::expires:
+        case HeaderId::min_expires: {
+            uint32_t e;
+            if (!parse_uint(buf, v, 0xffffffffu, e)) return fail(ParseError::bad_expires, v, h.id);
+            break;
+        }
+        case HeaderId::retry_after: {
+            RetryAfter ra;
+            if (!parse_retry_after(buf, v, ra)) return fail(ParseError::bad_retry_after, v, h.id);
+            break;
+        }
+        case HeaderId::date:
+            if (!parse_date(buf, v)) return fail(ParseError::bad_date, v, h.id);
+            break;
+        default:
+            break;
+        }
+    }
+    return ParseStatus::ok;
 }
 
 ParseStatus parse(const char* buf, size_t len, Message& out, Framing framing) noexcept {

@@ -1,5 +1,7 @@
 // URI and host parsing: RFC 3261 §19.1.1 (sip/sips), RFC 3966 (tel),
 // RFC 5118 (IPv6 references), RFC 4291 §2.2 (IPv6 text form).
+// Each component is scanned once with the character-class table; this runs
+// for the Request-URI and every From/To/Contact/Route of every message.
 
 #include "sipparse/charclass.h"
 #include "sipparse/headers.h"
@@ -8,90 +10,114 @@ namespace sipedge::sip {
 
 namespace {
 
-// Accepts `cls` characters and %HH escapes in p[i, end); returns false on a
-// character outside the class or a broken escape.
-bool scan_escaped(const char* p, uint32_t i, uint32_t end, uint16_t cls) noexcept {
+bool hex2(const char* p, uint32_t i, uint32_t end) noexcept {
+    return end - i >= 3 && is(p[i + 1], cc_hex) && is(p[i + 2], cc_hex);
+}
+
+// Scans <cls> characters and %HH escapes from p[i] until a character outside
+// them; returns its index, or 0 on a broken escape.
+uint32_t scan_escaped(const char* p, uint32_t i, uint32_t end, uint16_t cls) noexcept {
     while (i < end) {
         const char c = p[i];
-        if (c == '%') {
-            if (end - i < 3 || !is(p[i + 1], cc_hex) || !is(p[i + 2], cc_hex)) return false;
-            i += 3;
-        } else if (is(c, cls)) {
+        if (is(c, cls)) {
             i++;
+        } else if (c == '%') {
+            if (!hex2(p, i, end)) return 0;
+            i += 3;
         } else {
-            return false;
+            break;
         }
     }
-    return true;
+    return i;
 }
 
-// Parses uri-parameters in p[i, end) (after the first ';'); fills the
-// well-known ones. Rejects empty names (";;") and bad characters.
-bool scan_uri_params(const char* base, uint32_t i, uint32_t end, Uri& out) noexcept {
-    while (i <= end) {
-        uint32_t j = i;
-        while (j < end && base[j] != ';') j++;
-        // one parameter in [i, j)
-        uint32_t eq = i;
-        while (eq < j && base[eq] != '=') eq++;
-        if (eq == i) return false;  // empty name
-        if (!scan_escaped(base, i, eq, cc_param)) return false;
-        if (eq < j && !scan_escaped(base, eq + 1, j, cc_param)) return false;
-        const char* n = base + i;
-        const size_t nl = eq - i;
-        const Span val = eq < j ? make_span(eq + 1, j) : Span{};
-        if (ieq(n, nl, "transport", 9)) out.transport = val;
-        else if (ieq(n, nl, "maddr", 5)) out.maddr = val;
-        else if (ieq(n, nl, "user", 4)) out.user_param = val;
-        else if (ieq(n, nl, "lr", 2)) out.lr = true;
-        if (j == end) break;
-        i = j + 1;
-    }
-    return true;
-}
-
-bool valid_hostname(const char* p, size_t n) noexcept {
-    // hostname = *( domainlabel "." ) toplabel [ "." ]; labels of alnum and
-    // '-', not starting or ending with '-'. Lenient on the toplabel's first
-    // character (numeric TLDs appear in lab setups).
-    if (n == 0) return false;
-    size_t label = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char c = p[i];
-        if (c == '.') {
-            if (label == 0 || p[i - 1] == '-') return false;
-            label = 0;
-        } else if (is(c, cc_alnum) || c == '-' || c == '_') {
-            if (label == 0 && c == '-') return false;
-            label++;
+// host [":" port] starting at p[i]; stops at the first byte that cannot
+// continue it and returns that index, or 0 when the host or port is invalid.
+// hostname = *( domainlabel "." ) toplabel [ "." ], labels of alnum, '-'
+// (not first or last) and, leniently, '_'.
+uint32_t scan_host(const char* p, uint32_t i, uint32_t end, HostPort& out) noexcept {
+    out = HostPort{};
+    uint32_t h = i;
+    if (i < end && p[i] == '[') {
+        uint32_t j = i + 1;
+        while (j < end && p[j] != ']') j++;
+        if (j == end || !valid_ipv6(p + i + 1, j - i - 1)) return 0;
+        out.host = make_span(i + 1, j);
+        out.kind = HostKind::ipv6;
+        h = j + 1;
+    } else {
+        // One table test per byte; label rules are checked at the edges only
+        // (first and last byte), which is all a forwarding decision needs.
+        uint16_t seen = 0;
+        while (h < end && is(p[h], cc_host)) seen |= char_classes[uint8_t(p[h++])];
+        if (h == i || p[i] == '-' || p[i] == '.' || p[h - 1] == '-') return 0;
+        if (!(seen & cc_alpha)) {
+            if (!valid_ipv4(p + i, h - i)) return 0;
+            out.kind = HostKind::ipv4;
         } else {
-            return false;
+            out.kind = HostKind::name;
         }
+        out.host = make_span(i, h);
     }
-    return !(label > 0 && p[n - 1] == '-');
+    if (h < end && p[h] == ':') {
+        uint32_t port = 0;
+        uint32_t k = h + 1;
+        while (k < end && is(p[k], cc_digit) && k - h <= 5) port = port * 10 + uint32_t(p[k++] - '0');
+        if (k == h + 1 || port > 65535 || (k < end && is(p[k], cc_digit))) return 0;
+        out.port = uint16_t(port);
+        out.has_port = true;
+        h = k;
+    }
+    return h;
+}
+
+// uri-parameters from p[i] (just after a ';') to '?' or end; fills the
+// well-known ones. Returns the index where they stop, 0 on a bad parameter.
+uint32_t scan_uri_params(const char* p, uint32_t i, uint32_t end, Uri& out) noexcept {
+    for (;;) {
+        const uint32_t n0 = i;
+        i = scan_escaped(p, i, end, cc_param);
+        if (i == 0 || i == n0) return 0;  // broken escape, or empty name (";;")
+        const uint32_t nl = i - n0;
+        Span val{};
+        if (i < end && p[i] == '=') {
+            const uint32_t v0 = ++i;
+            i = scan_escaped(p, i, end, cc_param);
+            if (i == 0 || i == v0) return 0;
+            val = make_span(v0, i);
+        }
+        const char* n = p + n0;
+        switch (nl) {
+        case 2: if (ieq(n, 2, "lr", 2)) out.lr = true; break;
+        case 4: if (ieq(n, 4, "user", 4)) out.user_param = val; break;
+        case 5: if (ieq(n, 5, "maddr", 5)) out.maddr = val; break;
+        case 9: if (ieq(n, 9, "transport", 9)) out.transport = val; break;
+        default: break;
+        }
+        if (i == end || p[i] != ';') return i;
+        i++;
+    }
 }
 
 }  // namespace
 
 bool valid_ipv4(const char* p, size_t n) noexcept {
-    int parts = 0;
-    size_t i = 0;
-    while (i < n) {
-        uint32_t v = 0;
-        size_t digits = 0;
-        while (i < n && is(p[i], cc_digit) && digits < 4) {
-            v = v * 10 + uint32_t(p[i] - '0');
-            i++;
-            digits++;
+    // Four dotted decimal octets, 1-3 digits each, at most 255.
+    if (n < 7 || n > 15) return false;
+    uint32_t octet = 0, digits = 0, dots = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char c = p[i];
+        if (c >= '0' && c <= '9') {
+            octet = octet * 10 + uint32_t(c - '0');
+            if (++digits > 3 || octet > 255) return false;
+        } else if (c == '.' && digits && dots < 3) {
+            dots++;
+            digits = octet = 0;
+        } else {
+            return false;
         }
-        if (digits == 0 || digits > 3 || v > 255) return false;
-        parts++;
-        if (i == n) break;
-        if (p[i] != '.' || parts == 4) return false;
-        i++;
-        if (i == n) return false;
     }
-    return parts == 4;
+    return dots == 3 && digits;
 }
 
 bool valid_ipv6(const char* p, size_t n) noexcept {
@@ -137,47 +163,7 @@ bool valid_ipv6(const char* p, size_t n) noexcept {
 }
 
 bool parse_hostport(const char* base, Span s, HostPort& out) noexcept {
-    out = HostPort{};
-    uint32_t i = s.off;
-    const uint32_t end = s.end();
-    if (i >= end) return false;
-    uint32_t host_end;
-    if (base[i] == '[') {
-        uint32_t j = i + 1;
-        while (j < end && base[j] != ']') j++;
-        if (j == end || !valid_ipv6(base + i + 1, j - i - 1)) return false;
-        out.host = make_span(i + 1, j);
-        out.kind = HostKind::ipv6;
-        host_end = j + 1;
-    } else {
-        uint32_t j = i;
-        while (j < end && base[j] != ':') j++;
-        const char* h = base + i;
-        const size_t hl = j - i;
-        bool dotted_digits = hl > 0;
-        for (size_t k = 0; k < hl; k++)
-            if (!is(h[k], cc_digit) && h[k] != '.') dotted_digits = false;
-        if (dotted_digits) {
-            if (!valid_ipv4(h, hl)) return false;
-            out.kind = HostKind::ipv4;
-        } else {
-            if (!valid_hostname(h, hl)) return false;
-            out.kind = HostKind::name;
-        }
-        out.host = make_span(i, j);
-        host_end = j;
-    }
-    if (host_end == end) return true;
-    if (base[host_end] != ':' || host_end + 1 == end) return false;
-    uint32_t port = 0;
-    for (uint32_t k = host_end + 1; k < end; k++) {
-        if (!is(base[k], cc_digit) || k - host_end > 5) return false;
-        port = port * 10 + uint32_t(base[k] - '0');
-    }
-    if (port > 65535) return false;
-    out.port = uint16_t(port);
-    out.has_port = true;
-    return true;
+    return s.len && scan_host(base, s.off, s.end(), out) == s.end();
 }
 
 bool parse_uri(const char* base, Span s, Uri& out) noexcept {
@@ -195,9 +181,9 @@ bool parse_uri(const char* base, Span s, Uri& out) noexcept {
     const char* sc = base + i;
     const size_t scl = j - i;
     i = j + 1;
-    if (ieq(sc, scl, "sip", 3)) out.kind = UriScheme::sip;
-    else if (ieq(sc, scl, "sips", 4)) out.kind = UriScheme::sips;
-    else if (ieq(sc, scl, "tel", 3)) out.kind = UriScheme::tel;
+    if (scl == 3 && ieq(sc, 3, "sip", 3)) out.kind = UriScheme::sip;
+    else if (scl == 4 && ieq(sc, 4, "sips", 4)) out.kind = UriScheme::sips;
+    else if (scl == 3 && ieq(sc, 3, "tel", 3)) out.kind = UriScheme::tel;
     else out.kind = UriScheme::other;
 
     if (out.kind == UriScheme::other) {
@@ -220,54 +206,58 @@ bool parse_uri(const char* base, Span s, Uri& out) noexcept {
         return true;
     }
 
-    // userinfo: everything before the first '@', if any.
-    uint32_t at = i;
-    while (at < end && base[at] != '@') at++;
-    if (at < end) {
-        uint32_t colon = i;
-        while (colon < at && base[colon] != ':') colon++;
-        if (colon == i) return false;  // empty user
-        if (!scan_escaped(base, i, colon, cc_user)) return false;
-        out.user = make_span(i, colon);
-        if (colon < at) {
-            if (!scan_escaped(base, colon + 1, at, cc_password)) return false;
-            out.password = make_span(colon + 1, at);
+    // userinfo = user [":" password] "@". Scan what user/password allow; an
+    // '@' where that stops means there was a userinfo.
+    uint32_t colon = 0;
+    uint32_t k = i;
+    while (k < end) {
+        const char c = base[k];
+        if (is(c, cc_user)) {
+            k++;
+        } else if (c == '%') {
+            if (!hex2(base, k, end)) return false;
+            k += 3;
+        } else if (c == ':') {
+            if (!colon) colon = k;
+            k++;
+        } else {
+            break;
+        }
+    }
+    if (k < end && base[k] == '@') {
+        const uint32_t ue = colon ? colon : k;
+        if (ue == i) return false;  // empty user
+        out.user = make_span(i, ue);
+        if (colon) {
+            // password excludes ';', '?' and '/' that user allows.
+            if (scan_escaped(base, colon + 1, k, cc_password) != k) return false;
+            out.password = make_span(colon + 1, k);
         }
         out.has_user = true;
-        i = at + 1;
+        i = k + 1;
     }
-    // hostport ends at ';' or '?', outside an IPv6 reference.
-    uint32_t h = i;
-    if (h < end && base[h] == '[') {
-        while (h < end && base[h] != ']') h++;
-    }
-    while (h < end && base[h] != ';' && base[h] != '?') h++;
-    if (!parse_hostport(base, make_span(i, h), out.host)) return false;
-    i = h;
+    i = scan_host(base, i, end, out.host);
+    if (i == 0) return false;
     if (i < end && base[i] == ';') {
-        uint32_t q = i + 1;
-        while (q < end && base[q] != '?') q++;
-        out.params = make_span(i + 1, q);
-        if (!scan_uri_params(base, i + 1, q, out)) return false;
-        i = q;
+        const uint32_t p0 = i + 1;
+        i = scan_uri_params(base, p0, end, out);
+        if (i == 0) return false;
+        out.params = make_span(p0, i);
     }
-    if (i < end) {  // '?' headers: hname "=" hvalue *( "&" ... )
-        if (i + 1 == end) return false;
-        out.headers = make_span(i + 1, end);
-        uint32_t k = i + 1;
-        while (k <= end) {
-            uint32_t amp = k;
-            while (amp < end && base[amp] != '&') amp++;
-            uint32_t eq = k;
-            while (eq < amp && base[eq] != '=') eq++;
-            if (eq == k || eq == amp) return false;
-            if (!scan_escaped(base, k, eq, cc_hnv) || !scan_escaped(base, eq + 1, amp, cc_hnv))
-                return false;
-            if (amp == end) break;
-            k = amp + 1;
-        }
+    if (i == end) return true;
+    if (base[i] != '?' || i + 1 == end) return false;
+    // headers = "?" header *( "&" header ), header = hname "=" hvalue
+    out.headers = make_span(i + 1, end);
+    for (i++;;) {
+        const uint32_t n0 = i;
+        i = scan_escaped(base, i, end, cc_hnv);
+        if (i == 0 || i == n0 || i == end || base[i] != '=') return false;
+        i = scan_escaped(base, i + 1, end, cc_hnv);
+        if (i == 0) return false;
+        if (i == end) return true;
+        if (base[i] != '&') return false;
+        i++;
     }
-    return true;
 }
 
 }  // namespace sipedge::sip

@@ -2,6 +2,8 @@
 // Retry-After, Date, Call-ID and digest authentication (RFC 3261 §25.1,
 // RFC 7616, RFC 8760).
 
+#include <cstring>
+
 #include "sipparse/charclass.h"
 #include "sipparse/headers.h"
 #include "sipparse/lex.h"
@@ -22,8 +24,17 @@ bool CommaList::next(Span& out) noexcept {
         done_ = true;
         return false;
     }
-    started_ = true;
     const uint32_t start = i;
+    if (!started_) {
+        started_ = true;
+        // Most values hold one element: with no ',' at all there is nothing
+        // to split, and the element parser checks quotes and brackets itself.
+        if (!std::memchr(base_ + i, ',', end_ - i)) {
+            out = make_span(start, trim_end(base_, start, end_));
+            done_ = true;
+            return true;
+        }
+    }
     while (i < end_) {
         const char c = base_[i];
         if (c == ',') break;

@@ -52,7 +52,10 @@ void exercise(const char* b, size_t len, const Message& m) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const char* b = reinterpret_cast<const char*>(data);
     static Message m;
-    if (parse(b, size, m, Framing::datagram) == ParseStatus::ok) exercise(b, size, m);
+    if (parse(b, size, m, Framing::datagram) == ParseStatus::ok) {
+        exercise(b, size, m);
+        validate(b, m);
+    }
     const ParseStatus st = parse(b, size, m, Framing::stream);
     if (st == ParseStatus::ok) exercise(b, size, m);
     if (st == ParseStatus::incomplete && m.need != 0 && m.need <= size) std::abort();
