@@ -97,6 +97,11 @@ struct Parser {
             // RFC 4475 §3.1.1.13: the SP before an empty reason may be absent in
             // the wild; accept both.
             if (i < e && b[i] != ' ') return fail(ParseError::bad_status_code, i);
+            // Reason-Phrase: text, SP and HTAB; no other control bytes.
+            for (uint32_t k = i; k < e; k++) {
+                const uint8_t c = uint8_t(b[k]);
+                if ((c < 0x20 && c != '\t') || c == 0x7f) return fail(ParseError::bad_start_line, k);
+            }
             m.status = uint16_t(code);
             m.reason = i < e ? make_span(i + 1, e) : Span{uint16_t(e), 0};
             m.is_request = false;
