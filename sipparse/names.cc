@@ -189,14 +189,56 @@ const char* header_name(HeaderId id) noexcept {
     return size_t(id) < size_t(HeaderId::count_) ? canonical_names[size_t(id)] : "";
 }
 
+namespace {
+
+// Case-insensitive compare of a token <p> against a lower-case name with
+// overlapping word loads: OR-ing 0x20 into the bytes where the name has a
+// letter folds case (in a token, only letters reach a-z that way).
+struct FoldedName {
+    char lower[24];  // the name, lower case, zero padded
+    char fold[24];   // 0x20 where lower[] is a letter
+};
+constexpr std::array<FoldedName, sizeof(header_names) / sizeof(header_names[0])> make_folded() {
+    std::array<FoldedName, sizeof(header_names) / sizeof(header_names[0])> t{};
+    for (size_t i = 0; i < t.size(); i++)
+        for (size_t k = 0; k < header_names[i].len; k++) {
+            const char c = header_names[i].name[k];
+            t[i].lower[k] = c;
+            t[i].fold[k] = (c >= 'a' && c <= 'z') ? 0x20 : 0;
+        }
+    return t;
+}
+constexpr auto folded = make_folded();
+
+template <class W>
+bool fold_eq_at(const char* p, const FoldedName& f, size_t off) noexcept {
+    W a, m, b;
+    std::memcpy(&a, p + off, sizeof(W));
+    std::memcpy(&m, f.fold + off, sizeof(W));
+    std::memcpy(&b, f.lower + off, sizeof(W));
+    return W(a | m) == b;
+}
+
+// p[0, n) against name i; 2 <= n <= 19, reads only p[0, n).
+bool fold_eq(const char* p, size_t n, const FoldedName& f) noexcept {
+    if (n >= 8) {
+        if (!fold_eq_at<uint64_t>(p, f, 0) || !fold_eq_at<uint64_t>(p, f, n - 8)) return false;
+        return n <= 16 || fold_eq_at<uint64_t>(p, f, 8);
+    }
+    if (n >= 4) return fold_eq_at<uint32_t>(p, f, 0) && fold_eq_at<uint32_t>(p, f, n - 4);
+    return fold_eq_at<uint16_t>(p, f, 0) && fold_eq_at<uint16_t>(p, f, n - 2);
+}
+
+}  // namespace
+
 HeaderId header_from(const char* p, size_t n) noexcept {
     if (n == 1) return compact_form(lower(p[0]));
     if (n < 2 || n > max_name_len) return HeaderId::other;
-    const char first = lower(p[0]);
+    const char first = char(p[0] | 0x20);
     for (const int8_t i : by_length[n].idx) {
         if (i < 0) break;
         const auto& h = header_names[size_t(i)];
-        if (h.name[0] == first && ieq(p + 1, n - 1, h.name + 1, n - 1)) return h.id;
+        if (h.name[0] == first && fold_eq(p, n, folded[size_t(i)])) return h.id;
     }
     return HeaderId::other;
 }
