@@ -8,7 +8,7 @@
 
 namespace sipedge::sip {
 
-enum CharClass : uint16_t {
+enum CharClass : uint32_t {
     cc_alnum = 1 << 0,
     cc_digit = 1 << 1,
     cc_hex = 1 << 2,
@@ -25,6 +25,7 @@ enum CharClass : uint16_t {
     cc_tel = 1 << 13,         // characters allowed in a tel URI (RFC 3966), lenient
     cc_alpha = 1 << 14,       // ALPHA, and '-' / '_' (so "any cc_alpha" means "not numeric")
     cc_uri_any = 1 << 15,     // printable ASCII but '"', '<', '>': may appear in a URI in < >
+    cc_gen_value = 1 << 16,   // token / host / unbracketed IPv6: a parameter value
 };
 
 namespace detail {
@@ -33,10 +34,10 @@ constexpr bool in(const char* set, int c) {
         if (*set == c) return true;
     return false;
 }
-constexpr std::array<uint16_t, 256> make_classes() {
-    std::array<uint16_t, 256> t{};
+constexpr std::array<uint32_t, 256> make_classes() {
+    std::array<uint32_t, 256> t{};
     for (int c = 0; c < 256; c++) {
-        uint16_t f = 0;
+        uint32_t f = 0;
         const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
         const bool digit = c >= '0' && c <= '9';
         const bool alnum = alpha || digit;
@@ -54,6 +55,7 @@ constexpr std::array<uint16_t, 256> make_classes() {
         if (alnum || c == '-' || c == '.' || c == '_') f |= cc_host;
         if (alpha || c == '-' || c == '_') f |= cc_alpha;
         if (c > 0x20 && c < 0x7f && c != '"' && c != '<' && c != '>') f |= cc_uri_any;
+        if (alnum || in("-.!%*_+`'~:", c)) f |= cc_gen_value;
         if (c == ' ' || c == '\t') f |= cc_ws;
         if (unreserved || in(";/?:@&=+$,%[]", c)) f |= cc_uric;
         if (alnum || in("-.()+*#%;=/:&$,!~_'?[]", c)) f |= cc_tel;
@@ -63,9 +65,9 @@ constexpr std::array<uint16_t, 256> make_classes() {
 }
 }  // namespace detail
 
-inline constexpr std::array<uint16_t, 256> char_classes = detail::make_classes();
+inline constexpr std::array<uint32_t, 256> char_classes = detail::make_classes();
 
-inline bool is(char c, uint16_t cls) noexcept { return char_classes[uint8_t(c)] & cls; }
+inline bool is(char c, uint32_t cls) noexcept { return char_classes[uint8_t(c)] & cls; }
 
 /// ASCII lower-case; other bytes unchanged.
 inline char lower(char c) noexcept {
@@ -77,6 +79,54 @@ inline char lower(char c) noexcept {
 inline bool is_lws(char c) noexcept {
     // One compare for the common case: every LWS byte is <= ' '.
     return uint8_t(c) <= ' ' && (c == ' ' || c == '\t' || c == '\r' || c == '\n');
+}
+
+}  // namespace sipedge::sip
+
+#if defined(__SSSE3__)
+#include <tmmintrin.h>
+#endif
+
+namespace sipedge::sip {
+
+/// A character class as two 16-byte nibble tables for a 16-bytes-at-a-time
+/// scan (SSSE3 pshufb): byte b is in the class when
+/// lo[b & 15] & hi[b >> 4] != 0. Exact for classes within 0x00-0x7f, which
+/// all of ours are.
+struct NibbleClass {
+    alignas(16) uint8_t lo[16];
+    alignas(16) uint8_t hi[16];
+};
+
+constexpr NibbleClass make_nibble_class(uint32_t cls) {
+    NibbleClass t{};
+    for (int c = 0; c < 128; c++)
+        if (char_classes[size_t(c)] & cls) t.lo[c & 15] = uint8_t(t.lo[c & 15] | (1u << (c >> 4)));
+    for (int h = 0; h < 8; h++) t.hi[h] = uint8_t(1u << h);
+    return t;
+}
+
+/// Index of the first byte in p[i, end) outside <cls> (or end). The vector
+/// loop reads only whole 16-byte blocks inside [i, end).
+template <uint32_t cls>
+inline uint32_t scan_class(const char* p, uint32_t i, uint32_t end) noexcept {
+#if defined(__SSSE3__)
+    static constexpr NibbleClass t = make_nibble_class(cls);
+    const __m128i lo_t = _mm_load_si128(reinterpret_cast<const __m128i*>(t.lo));
+    const __m128i hi_t = _mm_load_si128(reinterpret_cast<const __m128i*>(t.hi));
+    const __m128i nib = _mm_set1_epi8(0x0f);
+    while (end - i >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+        const __m128i lo = _mm_shuffle_epi8(lo_t, _mm_and_si128(v, nib));
+        const __m128i hi = _mm_shuffle_epi8(hi_t, _mm_and_si128(_mm_srli_epi16(v, 4), nib));
+        const __m128i in = _mm_and_si128(lo, hi);
+        const unsigned out = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(in, _mm_setzero_si128())));
+        if (out) return i + unsigned(__builtin_ctz(out));
+        i += 16;
+    }
+#endif
+    while (i < end && is(p[i], cls)) i++;
+    return i;
 }
 
 }  // namespace sipedge::sip

@@ -54,8 +54,7 @@ bool plausible_uri(const char* base, Span s) noexcept {
     if (i == end || !is(base[i], cc_alnum)) return false;
     while (i < end && (is(base[i], cc_alnum) || base[i] == '+' || base[i] == '-' || base[i] == '.')) i++;
     if (i == end || base[i] != ':' || ++i == end) return false;
-    while (i < end && is(base[i], cc_uri_any)) i++;
-    return i == end;
+    return scan_class<cc_uri_any>(base, i, end) == end;
 }
 
 }  // namespace

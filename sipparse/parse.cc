@@ -5,6 +5,10 @@
 #include <cstddef>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "sipparse/charclass.h"
 #include "sipparse/headers.h"
 #include "sipparse/lex.h"
@@ -51,6 +55,17 @@ struct Parser {
     // End of the line starting at <pos>: index of its '\n', or len when the
     // buffer ends first.
     uint32_t find_lf(uint32_t pos) const noexcept {
+#if defined(__SSE2__)
+        // Inline 16-byte compare: header lines are short, and a libc call
+        // per line costs more than the search itself.
+        const __m128i lf = _mm_set1_epi8('\n');
+        while (len - pos >= 16) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + pos));
+            const unsigned hit = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)));
+            if (hit) return pos + unsigned(__builtin_ctz(hit));
+            pos += 16;
+        }
+#endif
         const void* p = std::memchr(b + pos, '\n', len - pos);
         return p ? uint32_t(static_cast<const char*>(p) - b) : len;
     }
@@ -254,8 +269,7 @@ struct Parser {
             if (open) {
                 if (const ParseStatus st = header(n0, n1, v0, v1); st != ParseStatus::ok) return st;
             }
-            uint32_t i = pos;
-            while (i < e && is(b[i], cc_token)) i++;
+            uint32_t i = scan_class<cc_token>(b, pos, e);
             if (i == pos) return fail(ParseError::bad_header_name, pos);
             n0 = pos;
             n1 = i;

@@ -16,7 +16,7 @@ bool hex2(const char* p, uint32_t i, uint32_t end) noexcept {
 
 // Scans <cls> characters and %HH escapes from p[i] until a character outside
 // them; returns its index, or 0 on a broken escape.
-uint32_t scan_escaped(const char* p, uint32_t i, uint32_t end, uint16_t cls) noexcept {
+uint32_t scan_escaped(const char* p, uint32_t i, uint32_t end, uint32_t cls) noexcept {
     while (i < end) {
         const char c = p[i];
         if (is(c, cls)) {
@@ -48,13 +48,16 @@ uint32_t scan_host(const char* p, uint32_t i, uint32_t end, HostPort& out) noexc
     } else {
         // One table test per byte; label rules are checked at the edges only
         // (first and last byte), which is all a forwarding decision needs.
-        uint16_t seen = 0;
-        while (h < end && is(p[h], cc_host)) seen |= char_classes[uint8_t(p[h++])];
+        h = scan_class<cc_host>(p, i, end);
         if (h == i || p[i] == '-' || p[i] == '.' || p[h - 1] == '-') return 0;
-        if (!(seen & cc_alpha)) {
-            if (!valid_ipv4(p + i, h - i)) return 0;
+        // A hostname's top label starts with a letter, so digits-and-dots
+        // only is an IPv4 address or nothing.
+        if (is(p[h - 1], cc_digit) && valid_ipv4(p + i, h - i)) {
             out.kind = HostKind::ipv4;
         } else {
+            uint32_t k = i;
+            while (k < h && !is(p[k], cc_alpha)) k++;
+            if (k == h) return 0;
             out.kind = HostKind::name;
         }
         out.host = make_span(i, h);
@@ -104,20 +107,19 @@ uint32_t scan_uri_params(const char* p, uint32_t i, uint32_t end, Uri& out) noex
 bool valid_ipv4(const char* p, size_t n) noexcept {
     // Four dotted decimal octets, 1-3 digits each, at most 255.
     if (n < 7 || n > 15) return false;
-    uint32_t octet = 0, digits = 0, dots = 0;
-    for (size_t i = 0; i < n; i++) {
-        const char c = p[i];
-        if (c >= '0' && c <= '9') {
-            octet = octet * 10 + uint32_t(c - '0');
-            if (++digits > 3 || octet > 255) return false;
-        } else if (c == '.' && digits && dots < 3) {
-            dots++;
-            digits = octet = 0;
-        } else {
-            return false;
+    const char* q = p;
+    const char* const e = p + n;
+    for (int part = 0; part < 4; part++) {
+        if (part) {
+            if (q == e || *q != '.') return false;
+            q++;
         }
+        const char* const s = q;
+        uint32_t v = 0;
+        while (q < e && uint8_t(*q - '0') < 10 && q - s < 3) v = v * 10 + uint32_t(*q++ - '0');
+        if (q == s || v > 255) return false;
     }
-    return dots == 3 && digits;
+    return q == e;
 }
 
 bool valid_ipv6(const char* p, size_t n) noexcept {
@@ -211,10 +213,10 @@ bool parse_uri(const char* base, Span s, Uri& out) noexcept {
     uint32_t colon = 0;
     uint32_t k = i;
     while (k < end) {
+        k = scan_class<cc_user>(base, k, end);
+        if (k == end) break;
         const char c = base[k];
-        if (is(c, cc_user)) {
-            k++;
-        } else if (c == '%') {
+        if (c == '%') {
             if (!hex2(base, k, end)) return false;
             k += 3;
         } else if (c == ':') {

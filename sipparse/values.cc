@@ -64,7 +64,7 @@ bool ParamList::next(Span& name, Span& value) noexcept {
     uint32_t i = skip_lws(base_, pos_, end_);
     if (i >= end_) return false;
     const uint32_t n0 = i;
-    while (i < end_ && is(base_[i], cc_token)) i++;
+    i = scan_class<cc_token>(base_, i, end_);
     if (i == n0) { bad_ = true; return false; }
     name = make_span(n0, i);
     value = Span{};
@@ -86,7 +86,7 @@ bool ParamList::next(Span& name, Span& value) noexcept {
             // gen-value = token / host; IPv6 without brackets is tolerated
             // (RFC 5118 §4.5: receivers accept both forms of received=).
             const uint32_t v0 = i;
-            while (i < end_ && (is(base_[i], cc_token) || base_[i] == ':')) i++;
+            i = scan_class<cc_gen_value>(base_, i, end_);
             if (i == v0) { bad_ = true; return false; }
             value = make_span(v0, i);
         }
@@ -184,19 +184,13 @@ bool parse_date(const char* base, Span s) noexcept {
 }
 
 bool valid_call_id(const char* base, Span s) noexcept {
-    if (s.len == 0) return false;
-    bool at = false;
-    for (uint32_t i = s.off; i < s.end(); i++) {
-        const char c = base[i];
-        if (c == '@') {
-            // word "@" word: one '@', with a word on each side.
-            if (at || i == s.off || i + 1 == s.end()) return false;
-            at = true;
-        } else if (!is(c, cc_word)) {
-            return false;
-        }
-    }
-    return true;
+    // word [ "@" word ]
+    const uint32_t end = s.end();
+    const uint32_t i = scan_class<cc_word>(base, s.off, end);
+    if (i == s.off) return false;
+    if (i == end) return true;
+    if (base[i] != '@' || i + 1 == end) return false;
+    return scan_class<cc_word>(base, i + 1, end) == end;
 }
 
 bool parse_digest(const char* base, Span s, Digest& out) noexcept {
