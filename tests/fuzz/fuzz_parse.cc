@@ -7,6 +7,7 @@
 
 #include "sipparse/headers.h"
 #include "sipparse/message.h"
+#include "sipparse/response.h"
 
 namespace {
 
@@ -56,6 +57,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         exercise(b, size, m);
         validate(b, m);
     }
+    static char resp[max_message_size];
+    const size_t rn = make_response(b, size, ResponseSpec{400, "Bad Request", "fz1", {}}, resp, sizeof(resp));
+    if (rn > sizeof(resp)) std::abort();
     const ParseStatus st = parse(b, size, m, Framing::stream);
     if (st == ParseStatus::ok) exercise(b, size, m);
     if (st == ParseStatus::incomplete && m.need != 0 && m.need <= size) std::abort();

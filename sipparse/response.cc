@@ -1,0 +1,129 @@
+// Responses to requests, refused ones included (RFC 3261 §8.2.6).
+
+#include "sipparse/response.h"
+
+#include <cstring>
+
+#include "sipparse/charclass.h"
+#include "sipparse/headers.h"
+#include "sipparse/lex.h"
+#include "sipparse/message.h"
+
+namespace sipedge::sip {
+
+namespace {
+
+struct Line {
+    uint32_t start = 0;  // first byte of the header line (its name)
+    uint32_t end = 0;    // end of its content, without the final line end
+    uint32_t value = 0;  // first byte after the ':'
+};
+
+class Writer {
+  public:
+    Writer(char* out, size_t cap) : out_(out), cap_(cap) {}
+    void put(const char* p, size_t n) noexcept {
+        if (!ok_ || n > cap_ - w_) {
+            ok_ = false;
+            return;
+        }
+        if (n) std::memcpy(out_ + w_, p, n);
+        w_ += n;
+    }
+    void put(std::string_view s) noexcept { put(s.data(), s.size()); }
+    void put_status(uint16_t v) noexcept {
+        const char d[3] = {char('0' + v / 100 % 10), char('0' + v / 10 % 10), char('0' + v % 10)};
+        put(d, 3);
+    }
+    size_t done() const noexcept { return ok_ ? w_ : 0; }
+
+  private:
+    char* out_;
+    size_t cap_;
+    size_t w_ = 0;
+    bool ok_ = true;
+};
+
+}  // namespace
+
+size_t make_response(const char* in, size_t len, const ResponseSpec& spec, char* out,
+                     size_t cap) noexcept {
+    if (spec.status < 100 || spec.status > 699 || len > max_message_size) return 0;
+    size_t pos = 0;
+    while (pos < len && (in[pos] == '\r' || in[pos] == '\n')) pos++;
+    if (len - pos >= 4 && std::memcmp(in + pos, "SIP/", 4) == 0) return 0;  // a response
+    const void* lf = std::memchr(in + pos, '\n', len - pos);
+    if (!lf) return 0;
+    pos = size_t(static_cast<const char*>(lf) - in) + 1;
+
+    constexpr size_t max_vias = 32;
+    Line vias[max_vias];
+    size_t nvia = 0;
+    Line from, to, call_id, cseq;
+    Line* cur = nullptr;  // header the current line may continue
+    while (pos < len) {
+        const void* nl = std::memchr(in + pos, '\n', len - pos);
+        const size_t e_lf = nl ? size_t(static_cast<const char*>(nl) - in) : len;
+        size_t e = e_lf;
+        if (e > pos && in[e - 1] == '\r') e--;
+        if (e == pos) break;  // empty line: end of headers
+        if (in[pos] == ' ' || in[pos] == '\t') {
+            if (cur) cur->end = uint32_t(e);  // folded continuation
+        } else {
+            cur = nullptr;
+            size_t n = pos;
+            while (n < e && is(in[n], cc_token)) n++;
+            size_t c = n;
+            while (c < e && (in[c] == ' ' || in[c] == '\t')) c++;
+            if (n > pos && c < e && in[c] == ':') {
+                Line l{uint32_t(pos), uint32_t(e), uint32_t(c + 1)};
+                switch (header_from(in + pos, n - pos)) {
+                case HeaderId::via:
+                    if (nvia < max_vias) cur = &(vias[nvia++] = l);
+                    break;
+                case HeaderId::from: if (!from.end) cur = &(from = l); break;
+                case HeaderId::to: if (!to.end) cur = &(to = l); break;
+                case HeaderId::call_id: if (!call_id.end) cur = &(call_id = l); break;
+                case HeaderId::cseq: if (!cseq.end) cur = &(cseq = l); break;
+                default: break;
+                }
+            }
+        }
+        pos = e_lf + 1;
+    }
+    if (!nvia || !from.end || !to.end || !call_id.end || !cseq.end) return 0;
+
+    Writer w(out, cap);
+    w.put("SIP/2.0 ");
+    w.put_status(spec.status);
+    w.put(" ");
+    w.put(spec.reason.empty() ? std::string_view("Bad Request") : spec.reason);
+    w.put("\r\n");
+    for (size_t i = 0; i < nvia; i++) {
+        w.put(in + vias[i].start, vias[i].end - vias[i].start);
+        w.put("\r\n");
+    }
+    w.put(in + from.start, from.end - from.start);
+    w.put("\r\n");
+    w.put(in + to.start, to.end - to.start);
+    if (!spec.to_tag.empty()) {
+        // RFC 3261 §8.2.6.2: add a tag unless the request's To has one.
+        const uint32_t v0 = lex::skip_lws(in, to.value, to.end);
+        NameAddr na;
+        const bool parsed = parse_name_addr(in, make_span(v0, lex::trim_end(in, v0, to.end)), na);
+        if (!(parsed && na.has_tag)) {
+            w.put(";tag=");
+            w.put(spec.to_tag);
+        }
+    }
+    w.put("\r\n");
+    w.put(in + call_id.start, call_id.end - call_id.start);
+    w.put("\r\n");
+    w.put(in + cseq.start, cseq.end - cseq.start);
+    w.put("\r\n");
+    w.put(spec.extra);
+    w.put("Content-Length: 0\r\n\r\n");
+    return w.done();
+}
+
+}  // namespace sipedge::sip

@@ -1,0 +1,30 @@
+#pragma once
+// Building a response to a request, including one parse() refused (a 400
+// with the parse error as its reason, or 505). RFC 3261 §8.2.6.1: the
+// response copies the Via headers in order, From, To (adding a tag when the
+// request's To has none), Call-ID and CSeq. For a refused request these are
+// found by a lenient line scan of the raw bytes, so a message broken in one
+// header can still be answered; one missing any of them cannot, and the
+// caller drops and counts it.
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace sipedge::sip {
+
+struct ResponseSpec {
+    uint16_t status = 400;
+    std::string_view reason;   // e.g. error_reason(msg.error)
+    std::string_view to_tag;   // added when the request's To has no tag; empty: add none
+    std::string_view extra;    // extra header lines, each ending in CRLF (e.g. "Retry-After: 30\r\n")
+};
+
+/// Writes the response to request in[0, len) into out[0, cap). Returns its
+/// length, or 0 when the request lacks a start line, Via, From, To, Call-ID
+/// or CSeq, is itself a response, or the response does not fit.
+/// Never reads past in + len, never allocates.
+size_t make_response(const char* in, size_t len, const ResponseSpec& spec, char* out,
+                     size_t cap) noexcept;
+
+}  // namespace sipedge::sip
