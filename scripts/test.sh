@@ -90,7 +90,13 @@ if [ "$FUZZ_SECONDS" != 0 ]; then
         passed=$((passed + 1))
       else
         tail -40 "$work/fuzz.log"
-        ls "$work"/crash-* "$work"/leak-* 2>/dev/null
+        # Keep the inputs that failed, and print them so a CI log reproduces them.
+        mkdir -p "$root/build-fuzz/artifacts"
+        for a in "$work"/crash-* "$work"/leak-* "$work"/timeout-*; do
+          [ -f "$a" ] || continue
+          cp "$a" "$root/build-fuzz/artifacts/fuzz_$name-$(basename "$a")"
+          echo "fuzz_$name input $(basename "$a") (base64): $(base64 -w0 "$a")"
+        done
         failed=$((failed + 1)); failures+=("fuzz_$name")
       fi
       rm -rf "$work"
