@@ -1,0 +1,170 @@
+#pragma once
+// The failover engine: the control thread's owner of every trunk's server
+// health, registrations and routing decisions. Pure logic: time is the <now>
+// given to each call, randomness is the seeded Random, and output is a list
+// of Actions (send this REGISTER/OPTIONS, notify this) the caller drains and
+// executes. Workers' ServerEvents come in through on_event(); the registration
+// agent's responses through on_register_response(); publish() builds the
+// next immutable Table, rebuilding only trunks whose state changed.
+//
+// Capacity: trunks are dense ids 0..n-1 (thousands); each trunk has at most
+// max_servers servers and any number of identities. tick() walks every trunk
+// but skips a trunk before its next deadline in O(1).
+//
+// Nothing here throws; allocation failures in std containers terminate (the
+// control side catches nothing: cpp_eh=none).
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "failover/events_types.h"
+#include "failover/knobs.h"
+#include "failover/random.h"
+#include "failover/server_set.h"
+#include "failover/table.h"
+#include "failover/trunk.h"
+
+namespace sipedge::failover {
+
+enum class ActionKind : uint8_t {
+    send_register,  // write_register() then send to `server` of `trunk`; expires 0 = unregister
+    send_options,   // write_options() then send to `server` (sip-server monitor probe)
+    notify,         // `notice` for operators (trap, log)
+};
+
+struct Action {
+    ActionKind kind = ActionKind::notify;
+    uint32_t trunk = 0;
+    uint16_t server = 0;
+    uint16_t identity = 0;
+    uint32_t expires = 0;   // send_register: the Expires value
+    uint32_t cseq = 0;      // send_register/send_options: the CSeq written
+    Notification notice;    // notify
+};
+
+/// What the sending side puts in the Via of a REGISTER/OPTIONS it sends.
+struct SendContext {
+    std::string_view sent_by;  // local host:port
+    std::string_view branch;   // RFC 3261 branch with the control-core tag (dp::encode_branch)
+};
+
+struct EngineOptions {
+    /// First REGISTERs of newly added trunks are spread over this window.
+    Millis startup_spread_ms = 10000;
+    std::string user_agent = "sipedge";
+};
+
+struct AddTrunk {
+    std::string name;
+    std::string domain;        // AOR domain; empty: the first server's address
+    TrunkKnobs knobs;
+    ServerSet servers;
+    std::vector<Identity> identities;
+};
+
+struct AddResult {
+    uint32_t trunk_id = 0;
+    ConfigError error = ConfigError::ok;
+};
+
+class Engine {
+public:
+    explicit Engine(uint64_t seed, EngineOptions opt = {});
+
+    // ---- configuration (control socket commands) ---------------------------------
+    /// Adds a trunk; validates knobs, servers and identities. Its first
+    /// REGISTERs are scheduled within startup_spread_ms of <now>.
+    AddResult add_trunk(AddTrunk spec, Millis now);
+    /// Replaces knobs (validated after normalize()).
+    ConfigError set_knobs(uint32_t trunk, TrunkKnobs k, Millis now);
+    /// New server list from DNS or config. Servers keep their state across the
+    /// update when transport, address and port match (seed P sticky route);
+    /// the registered server leaving the list re-registers at once. An empty
+    /// set is refused (no_servers) and changes nothing: dns/ decides stale use.
+    ConfigError update_servers(uint32_t trunk, const ServerSet& set, Millis now);
+
+    // ---- inputs ----------------------------------------------------------------------
+    /// One worker observation (ring drain). Stale generations are ignored.
+    void on_event(const ServerEvent& ev);
+    /// A response to a REGISTER this engine asked for (branch steered to control).
+    void on_register_response(uint32_t trunk, uint16_t identity, const char* msg, size_t len, Millis now);
+    /// REGISTER/OPTIONS send failed (ICMP unreachable quoting it, or no route).
+    void on_register_transport_error(uint32_t trunk, uint16_t identity, Millis now);
+    /// A response (status ≥ 200) to a monitor OPTIONS probe; <retry_after_s>
+    /// from a 503's Retry-After (0 = none).
+    void on_probe_response(uint32_t trunk, uint16_t server, uint32_t cseq, uint16_t status,
+                           uint32_t retry_after_s, Millis now);
+    /// Timers: REGISTER and probe timeouts, refreshes, expiries, back-off,
+    /// recovery delays, failback, probes. Call at least every second.
+    void tick(Millis now);
+
+    // ---- outputs ---------------------------------------------------------------------
+    const std::vector<Action>& actions() const noexcept { return actions_; }
+    void clear_actions() noexcept { actions_.clear(); }
+    /// Text of the REGISTER <a> asks for into buf[0, cap); returns its length,
+    /// or 0 when it does not fit or <a> is stale (the identity moved on).
+    size_t write_register(const Action& a, const SendContext& ctx, char* buf, size_t cap) const;
+    /// Text of the OPTIONS probe <a> asks for.
+    size_t write_options(const Action& a, const SendContext& ctx, char* buf, size_t cap) const;
+    /// Next Table: trunks changed since <prev> are rebuilt, the rest shared.
+    std::unique_ptr<const Table> publish(const Table* prev, Millis now);
+    /// The routes trunk <t> would publish now (tests, explain).
+    TrunkRoutes routes(uint32_t t, Millis now);
+    /// Human-readable state: candidates with states, and the last decision.
+    std::string explain(uint32_t trunk, Millis now);
+
+    // ---- introspection ----------------------------------------------------------------
+    const Trunk* trunk(uint32_t id) const noexcept { return id < trunks_.size() ? &trunks_[id] : nullptr; }
+    size_t trunk_count() const noexcept { return trunks_.size(); }
+    Health health(uint32_t trunk, uint16_t server, Millis now) const noexcept;
+    Random& rng() noexcept { return rng_; }
+
+private:
+    // selection.cc
+    void build_routes(Trunk& t, Millis now, TrunkRoutes& r);
+    void rank_order(const Trunk& t, uint16_t* out, size_t& n) const;
+    int next_candidate(Trunk& t, Millis now);
+    int16_t primary(const Trunk& t) const noexcept;
+    // health.cc
+    void mark_failed(Trunk& t, uint16_t s, Trigger why, Millis now);
+    void mark_alive(Trunk& t, uint16_t s, Trigger why, Millis now);
+    void cancel_delays_if_isolated(Trunk& t, Millis now);
+    void server_failed_in_use(Trunk& t, uint16_t s, Trigger why, Millis now);
+    void record(Trunk& t, Decision d, Millis now, int16_t server, int16_t from = -1,
+                Trigger why = Trigger::none);
+    void notify(const Trunk& t, NoticeKind k, Millis now, uint16_t server = 0xffff,
+                uint16_t identity = 0xffff, uint32_t count = 0);
+    // failback.cc
+    void schedule_failback(Trunk& t, Millis now);
+    void check_failback(Trunk& t, Millis now);
+    bool group_has_calls(const Trunk& t) const noexcept;
+    void start_failback(Trunk& t, Millis now);
+    void walk_landed(Trunk& t, Millis now);
+    // registration_agent.cc
+    void start_walk(Trunk& t, int16_t origin, Millis now);
+    void advance_walk(Trunk& t, uint16_t failed, Trigger why, Millis now);
+    void walk_exhausted(Trunk& t, Millis now);
+    void pump(Trunk& t, Millis now);
+    void send_register(Trunk& t, uint16_t ident, uint16_t server, uint32_t expires, Millis now);
+    void send_unregister(Trunk& t, uint16_t ident, uint16_t server, Millis now);
+    void on_registered(Trunk& t, uint16_t ident, uint16_t server, uint32_t granted, Millis now);
+    void register_failed(Trunk& t, uint16_t ident, uint16_t server, Trigger why, Millis now);
+    void registration_denied(Trunk& t, uint16_t ident, uint32_t retry_after_s, Millis now);
+    void count_reg_failure(Trunk& t, Millis now);
+    void reg_timers(Trunk& t, Millis now);
+    uint32_t in_flight(const Trunk& t) const noexcept;
+    void new_call_id(Trunk& t, Registration& r);
+    // monitor.cc
+    void monitor_tick(Trunk& t, Millis now);
+    void probe_result(Trunk& t, uint16_t s, bool up, uint32_t retry_after_s, Millis now);
+
+    std::vector<Trunk> trunks_;
+    std::vector<Action> actions_;
+    Random rng_;
+    EngineOptions opt_;
+    uint64_t call_seq_ = 0;
+};
+
+}  // namespace sipedge::failover
