@@ -22,6 +22,10 @@ bool parse_uri(const char* base, Span s, Uri& out) noexcept;
 /// IPv6 text is checked per RFC 4291 §2.2 (at most one "::", 8 groups,
 /// embedded IPv4 last).
 bool parse_hostport(const char* base, Span s, HostPort& out) noexcept;
+/// Scans host [":" port] from p[i] (no LWS inside) and stops at the first
+/// byte that cannot continue it: returns that index, or 0 when the host or
+/// port is invalid. The host rules are parse_hostport's.
+uint32_t scan_hostport(const char* p, uint32_t i, uint32_t end, HostPort& out) noexcept;
 /// True when p[0, n) is a valid IPv6 address (no brackets).
 bool valid_ipv6(const char* p, size_t n) noexcept;
 /// True when p[0, n) is a dotted-quad IPv4 address.

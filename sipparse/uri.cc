@@ -31,11 +31,11 @@ uint32_t scan_escaped(const char* p, uint32_t i, uint32_t end, uint32_t cls) noe
     return i;
 }
 
-// host [":" port] starting at p[i]; stops at the first byte that cannot
-// continue it and returns that index, or 0 when the host or port is invalid.
+}  // namespace
+
 // hostname = *( domainlabel "." ) toplabel [ "." ], labels of alnum, '-'
 // (not first or last) and, leniently, '_'.
-uint32_t scan_host(const char* p, uint32_t i, uint32_t end, HostPort& out) noexcept {
+uint32_t scan_hostport(const char* p, uint32_t i, uint32_t end, HostPort& out) noexcept {
     out = HostPort{};
     uint32_t h = i;
     if (i < end && p[i] == '[') {
@@ -73,6 +73,8 @@ uint32_t scan_host(const char* p, uint32_t i, uint32_t end, HostPort& out) noexc
     }
     return h;
 }
+
+namespace {
 
 // uri-parameters from p[i] (just after a ';') to '?' or end; fills the
 // well-known ones. Returns the index where they stop, 0 on a bad parameter.
@@ -165,7 +167,7 @@ bool valid_ipv6(const char* p, size_t n) noexcept {
 }
 
 bool parse_hostport(const char* base, Span s, HostPort& out) noexcept {
-    return s.len && scan_host(base, s.off, s.end(), out) == s.end();
+    return s.len && scan_hostport(base, s.off, s.end(), out) == s.end();
 }
 
 bool parse_uri(const char* base, Span s, Uri& out) noexcept {
@@ -238,7 +240,7 @@ bool parse_uri(const char* base, Span s, Uri& out) noexcept {
         out.has_user = true;
         i = k + 1;
     }
-    i = scan_host(base, i, end, out.host);
+    i = scan_hostport(base, i, end, out.host);
     if (i == 0) return false;
     if (i < end && base[i] == ';') {
         const uint32_t p0 = i + 1;

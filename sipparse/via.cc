@@ -1,5 +1,7 @@
 // Via (RFC 3261 §20.42, §18.2.1 received/rport per RFC 3581, RFC 5118 §4.5).
 
+#include <cstring>
+
 #include "sipparse/charclass.h"
 #include "sipparse/headers.h"
 #include "sipparse/lex.h"
@@ -23,15 +25,32 @@ uint32_t token_slash(const char* b, uint32_t i, uint32_t end, Span& tok) noexcep
 
 }  // namespace
 
+namespace {
+
+// ASCII case-insensitive compare of p[0, n) with lower-case <lower>.
+inline bool is_name(const char* p, size_t n, const char* lower, size_t ln) noexcept {
+    return n == ln && ieq(p, n, lower, ln);
+}
+
+}  // namespace
+
 bool parse_via(const char* base, Span s, Via& out) noexcept {
     out = Via{};
     out.all = s;
     const uint32_t end = s.end();
     uint32_t i = s.off;
-    if ((i = token_slash(base, i, end, out.protocol)) == 0) return false;
-    if ((i = token_slash(base, i, end, out.version)) == 0) return false;
+    // sent-protocol = protocol-name SLASH protocol-version SLASH transport;
+    // almost every Via writes the first two as "SIP/2.0/" with no LWS.
+    if (end - i > 8 && std::memcmp(base + i, "SIP/2.0/", 8) == 0) {
+        out.protocol = make_span(i, i + 3);
+        out.version = make_span(i + 4, i + 7);
+        i += 8;
+    } else {
+        if ((i = token_slash(base, i, end, out.protocol)) == 0) return false;
+        if ((i = token_slash(base, i, end, out.version)) == 0) return false;
+    }
     const uint32_t t0 = i;
-    while (i < end && is(base[i], cc_token)) i++;
+    i = scan_class<cc_token>(base, i, end);
     if (i == t0) return false;
     out.transport_name = make_span(t0, i);
     out.transport = transport_from(base + t0, i - t0);
@@ -40,17 +59,10 @@ bool parse_via(const char* base, Span s, Via& out) noexcept {
     if (i == ws || i == end) return false;  // LWS then sent-by is required
 
     // sent-by = host [ COLON port ], COLON = SWS ":" SWS
-    const uint32_t h0 = i;
-    if (base[i] == '[') {
-        while (i < end && base[i] != ']') i++;
-        if (i == end) return false;
-        i++;
-    } else {
-        while (i < end && !is_lws(base[i]) && base[i] != ';' && base[i] != ':') i++;
-    }
-    if (!parse_hostport(base, make_span(h0, i), out.sent_by)) return false;
+    i = scan_hostport(base, i, end, out.sent_by);
+    if (i == 0) return false;
     i = skip_lws(base, i, end);
-    if (i < end && base[i] == ':') {
+    if (i < end && base[i] == ':' && !out.sent_by.has_port) {
         i = skip_lws(base, i + 1, end);
         const uint32_t p0 = i;
         while (i < end && is(base[i], cc_digit)) i++;
@@ -67,34 +79,46 @@ bool parse_via(const char* base, Span s, Via& out) noexcept {
     Span n, v;
     while (params.next(n, v)) {
         const char* np = base + n.off;
-        if (ieq(np, n.len, "branch", 6)) {
+        switch (n.len) {
+        case 6:
+            if (!is_name(np, n.len, "branch", 6)) break;
             if (v.len == 0) return false;
             out.branch = v;
             out.has_branch = true;
-            out.rfc3261_branch = v.len >= 7 && base[v.off] == 'z' && base[v.off + 1] == '9' &&
-                                 base[v.off + 2] == 'h' && base[v.off + 3] == 'G' &&
-                                 base[v.off + 4] == '4' && base[v.off + 5] == 'b' &&
-                                 base[v.off + 6] == 'K';
-        } else if (ieq(np, n.len, "received", 8)) {
+            // RFC 3261 §8.1.1.7: the magic cookie marks an RFC 3261 branch.
+            out.rfc3261_branch = v.len >= 7 && std::memcmp(base + v.off, "z9hG4bK", 7) == 0;
+            break;
+        case 8: {
+            if (!is_name(np, n.len, "received", 8)) break;
             const char* vp = base + v.off;
             const bool ok = valid_ipv4(vp, v.len) || valid_ipv6(vp, v.len) ||
                             (v.len > 2 && vp[0] == '[' && vp[v.len - 1] == ']' &&
                              valid_ipv6(vp + 1, v.len - 2u));
             if (!ok) return false;
             out.received = v;
-        } else if (ieq(np, n.len, "rport", 5)) {
-            uint32_t port;
-            if (v.len && !parse_uint(base, v, 65535, port)) return false;
-            out.rport = v;
-            out.has_rport = true;
-        } else if (ieq(np, n.len, "ttl", 3)) {
+            break;
+        }
+        case 5:
+            if (is_name(np, n.len, "rport", 5)) {
+                uint32_t port;
+                if (v.len && !parse_uint(base, v, 65535, port)) return false;
+                out.rport = v;
+                out.has_rport = true;
+            } else if (is_name(np, n.len, "maddr", 5)) {
+                if (v.len == 0) return false;
+                out.maddr = v;
+            }
+            break;
+        case 3: {
+            if (!is_name(np, n.len, "ttl", 3)) break;
             uint32_t ttl;
             if (!parse_uint(base, v, 255, ttl)) return false;
             out.ttl = uint8_t(ttl);
             out.has_ttl = true;
-        } else if (ieq(np, n.len, "maddr", 5)) {
-            if (v.len == 0) return false;
-            out.maddr = v;
+            break;
+        }
+        default:
+            break;
         }
     }
     return !params.bad();
