@@ -15,7 +15,7 @@ PKGS=(
   # fuzzing and sanitizers
   clang libclang-rt-14-dev llvm
   # peers and tools for integration tests
-  sip-tester dnsmasq-base knot-dnsutils iproute2 tshark valgrind socat jq
+  sip-tester dnsmasq-base knot knot-dnsutils iproute2 tshark valgrind socat jq
 )
 
 missing=()
