@@ -1,0 +1,96 @@
+#pragma once
+// Per-core ARP cache (RFC 826) with expiry and one pending packet per
+// unresolved next hop. No DPDK, no allocation: a fixed array searched
+// linearly, which is right for what an edge talks to on one link (a gateway
+// and a handful of peers). Time is injected (ms).
+//
+// States: free → incomplete (request sent, one packet parked) → reachable
+// (until reachable_ms after the last confirmation). A reachable entry past
+// its time is still used while it is re-confirmed (a request is sent at most
+// every retry_ms; Linux's STALE/PROBE); with no answer after max_tries it is
+// freed. An incomplete entry with no answer after max_tries drops its parked
+// packet. Parked packets are opaque cookies (the worker's mbuf pointers);
+// 0 means none.
+//
+// Capacity and memory: `capacity` entries of 40 bytes (2.5 KiB per core).
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dataplane/inet.h"
+
+namespace sipedge::dp {
+
+class ArpCache {
+public:
+    static constexpr size_t capacity = 64;
+    struct Config {
+        uint64_t reachable_ms = 60000;
+        uint64_t retry_ms = 1000;
+        uint8_t max_tries = 3;
+    };
+
+    enum class Status : uint8_t {
+        hit,     // <mac> is set; the packet can go now
+        parked,  // the packet is held until the reply (or dropped by tick())
+        full,    // no entry free: the caller drops the packet
+    };
+    struct Result {
+        Status status = Status::full;
+        bool send_request = false;  // send an ARP request for the address now
+        uint64_t replaced = 0;      // an older parked packet the caller must drop
+    };
+
+    ArpCache() noexcept : cfg_() {}
+    explicit ArpCache(Config c) noexcept : cfg_(c) {}
+
+    /// Next-hop lookup of <ip> at <now> for a packet <cookie> (parked on a miss).
+    Result resolve(uint32_t ip, uint64_t now, MacAddr& mac, uint64_t cookie) noexcept;
+    /// <ip> is at <mac> (an ARP reply, or a request from <ip>). Updates an
+    /// existing entry; creates one only when <create> (RFC 826: a request
+    /// aimed at us). Returns the packet parked for <ip> (0 if none), which the
+    /// caller sends now to <mac>.
+    uint64_t learn(uint32_t ip, const MacAddr& mac, uint64_t now, bool create) noexcept;
+    /// Housekeeping at <now>: calls request(ip) for every entry whose retry is
+    /// due, drop(cookie) for every parked packet whose address never answered.
+    template <class Req, class Drop>
+    void tick(uint64_t now, Req&& request, Drop&& drop) noexcept;
+
+    /// Entries in use (for tests and stats).
+    size_t size() const noexcept;
+
+private:
+    enum class State : uint8_t { free = 0, incomplete, reachable };
+    struct Entry {
+        uint32_t ip = 0;
+        MacAddr mac{};
+        State state = State::free;
+        uint8_t tries = 0;        // requests sent without an answer
+        uint64_t confirmed = 0;   // last answer (reachable)
+        uint64_t next_try = 0;    // next request due (incomplete, or stale reachable)
+        uint64_t parked = 0;      // cookie of the pending packet
+    };
+    Entry* find(uint32_t ip) noexcept;
+    Entry* alloc(uint64_t now) noexcept;
+
+    Config cfg_;
+    Entry e_[capacity];
+};
+
+template <class Req, class Drop>
+void ArpCache::tick(uint64_t now, Req&& request, Drop&& drop) noexcept {
+    for (Entry& e : e_) {
+        if (e.state == State::free || now < e.next_try) continue;
+        if (e.state == State::reachable && now < e.confirmed + cfg_.reachable_ms) continue;
+        if (e.tries >= cfg_.max_tries) {
+            if (e.parked) drop(e.parked);
+            e = Entry{};
+            continue;
+        }
+        e.tries++;
+        e.next_try = now + cfg_.retry_ms;
+        request(e.ip);
+    }
+}
+
+}  // namespace sipedge::dp

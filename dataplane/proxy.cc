@@ -1,0 +1,403 @@
+// Proxy core, request side: init, routing (§16.4-16.6), new transactions,
+// CANCEL (§16.10) and stateless forwarding of ACK for 2xx.
+
+#include "dataplane/proxy.h"
+
+#include <cstring>
+#include <new>
+#include <string_view>
+
+#include "dataplane/inet.h"
+#include "sipparse/headers.h"
+#include "sipparse/rewrite.h"
+
+namespace sipedge::dp {
+
+Proxy::~Proxy() {
+    delete[] slots_;
+    delete[] free_;
+}
+
+bool Proxy::init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now,
+                 PacketSink& sink, WorkerStats& stats) noexcept {
+    if (cfg.server_count == 0 || cfg.server_count > ProxyConfig::max_servers || cfg.max_txns == 0)
+        return false;
+    cfg_ = cfg;
+    core_ = core;
+    seed_ = seed;
+    nonce_ = uint32_t(seed ^ (seed >> 32));
+    now_ = now;
+    sink_ = &sink;
+    st_ = &stats;
+    nslots_ = cfg.max_txns;
+    slots_ = new (std::nothrow) TxnSlot[nslots_];
+    free_ = new (std::nothrow) uint32_t[nslots_];
+    if (!slots_ || !free_) return false;
+    for (uint32_t i = 0; i < nslots_; i++) free_[i] = nslots_ - 1 - i;
+    nfree_ = nslots_;
+    // Each slot arms at most one timer; the index holds server slots only.
+    if (!table_.init(nslots_, seed) || !wheel_.init(nslots_ + 16, now) || !bufs_.init(nslots_))
+        return false;
+    char ip[16];
+    const size_t il = format_ipv4(cfg.self.ip, ip);
+    std::string_view port = "5060";
+    char pb[8];
+    size_t pl = 0;
+    for (uint32_t p = cfg.self.port; p; p /= 10) pb[pl++] = char('0' + p % 10);
+    char pr[8];
+    for (size_t i = 0; i < pl; i++) pr[i] = pb[pl - 1 - i];
+    port = {pr, pl};
+    std::memcpy(self_host_, ip, il);
+    self_host_[il] = ':';
+    std::memcpy(self_host_ + il + 1, port.data(), port.size());
+    self_host_len_ = il + 1 + port.size();
+    const std::string_view h(self_host_, self_host_len_);
+    rr_len_ = 0;
+    for (std::string_view part : {std::string_view("<sip:"), h, std::string_view(";lr>")}) {
+        std::memcpy(rr_ + rr_len_, part.data(), part.size());
+        rr_len_ += part.size();
+    }
+    return true;
+}
+
+uint32_t Proxy::alloc_slot(SlotKind k) noexcept {
+    if (nfree_ == 0) return npos;
+    const uint32_t i = free_[--nfree_];
+    TxnSlot& s = slots_[i];
+    const uint16_t gen = uint16_t(s.gen + 1);
+    s.~TxnSlot();
+    new (&s) TxnSlot();
+    s.gen = gen;
+    s.kind = k;
+    used_++;
+    if (k == SlotKind::server) {
+        new (&s.t.s) ServerTxn();
+        st_->txn_server_active++;
+    } else {
+        st_->txn_client_active++;
+    }
+    return i;
+}
+
+void Proxy::free_slot(uint32_t i) noexcept {
+    TxnSlot& s = slots_[i];
+    if (s.kind == SlotKind::free) return;
+    wheel_.cancel(s.timer);
+    if (s.kind == SlotKind::server) {
+        table_.erase(s.key.hash, i);
+        bufs_.release(s.t.s.buf);
+        st_->txn_server_active--;
+    } else {
+        bufs_.release(s.t.c.buf);
+        st_->txn_client_active--;
+        // An INVITE and its CANCEL point at each other through `cancel`.
+        if (s.cancel != npos && slots_[s.cancel].kind == SlotKind::client &&
+            slots_[s.cancel].cancel == i)
+            slots_[s.cancel].cancel = npos;
+    }
+    if (s.peer != npos && slots_[s.peer].kind != SlotKind::free && slots_[s.peer].peer == i)
+        slots_[s.peer].peer = npos;
+    s.kind = SlotKind::free;
+    s.peer = s.cancel = npos;
+    used_--;
+    free_[nfree_++] = i;
+}
+
+bool Proxy::slot_ok(uint32_t slot, const BranchId& b) const noexcept {
+    return slot < nslots_ && slots_[slot].kind == SlotKind::client &&
+           slots_[slot].gen == b.generation && slots_[slot].nonce == b.nonce;
+}
+
+void Proxy::on_datagram(Endpoint from, const char* d, size_t n, Millis now) noexcept {
+    now_ = now;
+    if (n == 0 || n > sip::max_message_size) {
+        st_->drop(DropReason::sip_parse);
+        return;
+    }
+    // RFC 5626 keep-alives (CRLF) are not messages: absorb them silently.
+    if (n <= 4 && (d[0] == '\r' || d[0] == '\n')) return;
+    if (sip::parse(d, n, msg_) != sip::ParseStatus::ok) {
+        st_->drop(DropReason::sip_parse);
+        if (n > 4 && std::memcmp(d, "SIP/", 4) != 0)  // a request: answer 400 if we can
+            reply_stateless(from, d, n, sip::error_status(msg_.error),
+                            sip::error_reason(msg_.error));
+        return;
+    }
+    if (msg_.is_request) {
+        st_->sip_requests_rx++;
+        on_request(from, d, n);
+    } else {
+        st_->sip_responses_rx++;
+        on_response(d, n);
+    }
+}
+
+// The first two Route values (across Route headers) as URIs; returns how many.
+static int route_uris(const sip::Message& m, const char* d, sip::Uri* out) noexcept {
+    int got = 0;
+    for (const sip::Header* h = m.find(sip::HeaderId::route); h && got < 2; h = m.next(h)) {
+        sip::CommaList list(d, h->value);
+        sip::Span el;
+        while (got < 2 && list.next(el)) {
+            sip::NameAddr na;
+            if (!sip::parse_name_addr(d, el, na) || !sip::parse_uri(d, na.uri, out[got]))
+                return got;
+            got++;
+        }
+    }
+    return got;
+}
+
+static bool uri_endpoint(const sip::Uri& u, const char* d, Endpoint& e) noexcept {
+    if (u.host.kind != sip::HostKind::ipv4) return false;  // no DNS on the data plane
+    if (!parse_ipv4(u.host.host.str(d), e.ip)) return false;
+    e.port = u.host.has_port ? u.host.port : 5060;
+    return true;
+}
+
+// §16.4/§16.6: decides where the request in msg_ goes. Our own top Route is
+// removed; a Route after it (or a pre-loaded one) wins; an in-dialog request
+// whose Request-URI names another IPv4 host goes there; everything else goes
+// to the trunk (from the access side) or to the access target (from a trunk
+// server). Names (not literals) in Route/Request-URI are refused: resolution
+// belongs to dns/ on the control side (TODO(lead): issue 7+).
+bool Proxy::route(Endpoint from, const char* d, Target& t) noexcept {
+    const sip::Message& m = msg_;
+    sip::Uri r[2];
+    const int nr = route_uris(m, d, r);
+    Endpoint e;
+    auto self = [&](const sip::Uri& u) {
+        return uri_endpoint(u, d, e) && e == cfg_.self;
+    };
+    int next = 0;
+    if (nr > 0 && self(r[0])) {
+        t.strip_route = true;
+        next = 1;
+    }
+    if (nr > next) {
+        if (!uri_endpoint(r[next], d, t.addr)) return false;
+        return true;
+    }
+    const bool in_dialog = m.to.has_tag;
+    if (in_dialog && uri_endpoint(m.ruri, d, e) && !(e == cfg_.self)) {
+        t.addr = e;
+        return true;
+    }
+    for (uint16_t i = 0; i < cfg_.server_count; i++) {
+        if (cfg_.servers[i].ip == from.ip) {  // from the trunk: towards the access side
+            if (cfg_.access.ip == 0) return false;
+            t.addr = cfg_.access;
+            return true;
+        }
+    }
+    t.trunk = true;
+    return true;
+}
+
+void Proxy::on_request(Endpoint from, const char* d, size_t n) noexcept {
+    const sip::Message& m = msg_;
+    if (m.top_via.transport != sip::Transport::udp) {
+        st_->drop(DropReason::sip_not_udp);
+        return;
+    }
+    // §18.2.2 with RFC 3581: responses go to the source address, to the
+    // source port when rport was asked for, else to the sent-by port.
+    Endpoint up = from;
+    if (!m.top_via.has_rport) up.port = m.top_via.sent_by.has_port ? m.top_via.sent_by.port : 5060;
+
+    switch (m.method) {
+    case sip::Method::ack: st_->acks_rx++; break;
+    case sip::Method::bye: st_->byes_rx++; break;
+    case sip::Method::cancel:
+        st_->cancels_rx++;
+        on_cancel(up, d, n);
+        return;
+    default: break;
+    }
+
+    TxnKey k;
+    if (!server_key(m, d, seed_, k)) {
+        st_->drop(DropReason::sip_parse);
+        return;
+    }
+    const sip::Method meth = m.method;
+    const uint32_t s = table_.find(k, k.hash, [&](uint32_t i, const TxnKey& key) {
+        const TxnSlot& x = slots_[i];
+        return x.kind == SlotKind::server && x.key == key &&
+               (!key.rfc2543() || x.t.s.accepts_2543(meth, key.to_tag));
+    });
+    if (s != TxnTable::npos) {
+        TxnOut out;
+        slots_[s].t.s.on_request(meth, now_, out);
+        if (meth != sip::Method::ack) st_->sip_retransmissions_rx++;
+        run_server(s, out, nullptr, 0, d, n, from);
+        return;
+    }
+    if (meth == sip::Method::ack) {  // ACK for a 2xx after Timer L, or a stray: end to end
+        forward_stateless(from, d, n);
+        return;
+    }
+    new_transaction(up, d, n);
+    (void)from;
+}
+
+void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
+    const sip::Message& m = msg_;
+    // §16.3 step 3 / §16.6 step 3: Max-Forwards 0 ends here.
+    if (m.has_max_forwards && m.max_forwards == 0) {
+        reply_stateless(up, d, n, 483, "Too Many Hops");
+        return;
+    }
+    Target t;
+    if (!route(Endpoint{up.ip, 0}, d, t)) {
+        st_->drop(DropReason::sip_no_route);
+        reply_stateless(up, d, n, 404, "Not Found");
+        return;
+    }
+    TxnKey key;
+    if (!server_key(m, d, seed_, key)) return;
+    if (nfree_ < 2 || table_.size() >= table_.capacity()) {
+        st_->drop(DropReason::txn_exhausted);
+        reply_stateless(up, d, n, 503, "Service Unavailable");
+        return;
+    }
+    const uint32_t ss = alloc_slot(SlotKind::server);
+    const uint32_t cs = alloc_slot(SlotKind::client);
+    const uint32_t cbuf = bufs_.alloc();
+    const uint32_t sbuf = bufs_.alloc();
+    if (!cbuf || !sbuf) {
+        bufs_.release(cbuf);
+        bufs_.release(sbuf);
+        free_slot(cs);
+        free_slot(ss);
+        st_->drop(DropReason::txn_exhausted);
+        reply_stateless(up, d, n, 503, "Service Unavailable");
+        return;
+    }
+    TxnSlot& S = slots_[ss];
+    TxnSlot& C = slots_[cs];
+    S.key = key;
+    S.addr = up;
+    S.peer = cs;
+    S.t.s.buf = sbuf;
+    C.peer = ss;
+    C.direct = !t.trunk;
+    C.addr = t.addr;
+    C.nonce = ++nonce_;
+    new (&C.t.c) ClientTxn();
+    C.t.c.buf = cbuf;
+
+    // §16.6: copy, loose-route, Max-Forwards, Record-Route, our Via on top.
+    BranchId b{cs, C.nonce, C.gen, core_, 0};
+    const size_t vl = our_via(b, via_);
+    sip::Rewriter rw(d, m);
+    bool ok = rw.prepend_via({via_, vl}) && rw.decrement_max_forwards();
+    if (ok && t.strip_route) ok = rw.remove_top_route();
+    const bool invite = m.method == sip::Method::invite;
+    if (ok && (invite || m.method == sip::Method::subscribe))  // dialog-creating
+        ok = rw.add_record_route({rr_, rr_len_});
+    const size_t len = ok ? rw.finish(bufs_.data(cbuf), MsgPool::slot_size) : 0;
+    if (len == 0 || len > cfg_.max_udp_payload) {
+        st_->drop(len == 0 ? DropReason::sip_rewrite : DropReason::sip_too_big);
+        free_slot(cs);
+        free_slot(ss);
+        reply_stateless(up, d, n, len == 0 ? 500 : 513,
+                        len == 0 ? "Server Internal Error" : "Message Too Large");
+        return;
+    }
+    bufs_.len(cbuf) = uint32_t(len);
+    const char* br = static_cast<const char*>(
+        memmem(bufs_.data(cbuf), len, via_ + (vl - branch_len), branch_len));
+    C.branch_off = uint16_t(br ? br - bufs_.data(cbuf) : 0);
+
+    if (table_.insert_absent(key.hash, ss) != TxnTable::InsertStatus::inserted) {
+        st_->drop(DropReason::txn_exhausted);
+        free_slot(cs);
+        free_slot(ss);
+        return;
+    }
+    st_->txn_server_created++;
+    st_->txn_client_created++;
+    if (invite) st_->calls_attempted++;
+
+    // Server side first: 100 Trying goes out before the request moves on.
+    ServerTxn::Setup sset;
+    sset.method = m.method;
+    sset.timers.t1_ms = cfg_.invite_policy.t1_ms;
+    sset.timers.t2_ms = cfg_.invite_policy.t2_ms;
+    sset.timers.t4_ms = cfg_.t4_ms;
+    sset.req_to_tag = key.to_tag;
+    TxnOut out;
+    S.t.s.start(sset, now_, out);
+    run_server(ss, out, nullptr, 0, d, n, up);
+
+    ClientTxn::Setup cset;
+    const bool reg = m.method == sip::Method::register_;
+    cset.policy = invite ? cfg_.invite_policy : cfg_.other_policy;
+    cset.method = m.method;
+    cset.kind = invite ? failover::RequestKind::invite
+                       : (reg ? failover::RequestKind::register_ : failover::RequestKind::other);
+    if (C.direct) cset.policy = failover::rfc3261_policy(cset.policy.t1_ms, cset.policy.t2_ms,
+                                                         cset.kind);
+    cset.server_count = C.direct ? 1 : cfg_.server_count;
+    cset.t4_ms = cfg_.t4_ms;
+    cset.branch = b;
+    out.clear();
+    C.t.c.start(cset, now_, out);
+    run_client(cs, out, nullptr, 0);
+}
+
+// §16.10: a CANCEL is answered here (200) and, when its INVITE is still
+// pending downstream, sent on along the INVITE's branch.
+void Proxy::on_cancel(Endpoint up, const char* d, size_t n) noexcept {
+    TxnKey k;
+    if (!cancel_target_key(msg_, d, seed_, k)) {
+        st_->drop(DropReason::sip_parse);
+        return;
+    }
+    const uint32_t s = table_.find(k, k.hash, [&](uint32_t i, const TxnKey& key) {
+        return slots_[i].kind == SlotKind::server && slots_[i].key == key;
+    });
+    if (s == TxnTable::npos) {
+        reply_stateless(up, d, n, 481, "Call/Transaction Does Not Exist");
+        return;
+    }
+    reply_stateless(up, d, n, 200, "OK");
+    TxnSlot& S = slots_[s];
+    if (!S.t.s.cancellable() || S.cancel_requested || S.peer == npos) return;
+    S.cancel_requested = true;
+    TxnOut out;
+    slots_[S.peer].t.c.on_cancel_request(now_, out);
+    run_client(S.peer, out, nullptr, 0);
+}
+
+// ACK for a 2xx (and any ACK matching no transaction): §16.6 forwarding
+// without a transaction. Its branch names no slot (slot all ones).
+void Proxy::forward_stateless(Endpoint from, const char* d, size_t n) noexcept {
+    (void)n;
+    const sip::Message& m = msg_;
+    if (m.has_max_forwards && m.max_forwards == 0) {
+        st_->drop(DropReason::sip_no_route);
+        return;
+    }
+    Target t;
+    if (!route(from, d, t)) {
+        st_->drop(DropReason::sip_no_route);
+        return;
+    }
+    const Endpoint to = t.trunk ? cfg_.servers[0] : t.addr;
+    BranchId b{npos, ++nonce_, 0, core_, 0};
+    const size_t vl = our_via(b, via_);
+    sip::Rewriter rw(d, m);
+    bool ok = rw.prepend_via({via_, vl}) && rw.decrement_max_forwards();
+    if (ok && t.strip_route) ok = rw.remove_top_route();
+    const size_t len = ok ? rw.finish(scratch_, sizeof(scratch_)) : 0;
+    if (len == 0 || len > cfg_.max_udp_payload) {
+        st_->drop(len == 0 ? DropReason::sip_rewrite : DropReason::sip_too_big);
+        return;
+    }
+    st_->stateless_forwarded++;
+    send(to, scratch_, len, true);
+}
+
+}  // namespace sipedge::dp

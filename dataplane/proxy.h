@@ -1,0 +1,156 @@
+#pragma once
+// The stateful UDP proxy core of one worker (RFC 3261 §16 with §17
+// transactions): requests from the access side get a server transaction
+// (retransmissions absorbed, 100 Trying for INVITE) and a client transaction
+// towards the trunk's servers that walks the list per failover::RetryState
+// (rollover on timeout, 503, ICMP); responses are matched to the client
+// transaction by the branch we wrote (dataplane/branch.h: slot, generation,
+// attempt, owning core: no table lookup) and relayed upstream through the
+// server transaction with our Via removed. Record-Route keeps in-dialog
+// requests on this path; loose routing (§16.4, §16.12) removes our own Route.
+// CANCEL follows its INVITE's branch (§9.1, §16.10); ACK for a 2xx is
+// forwarded end to end (§16.11-style stateless forwarding).
+//
+// No DPDK, no allocation after init(), no exceptions: the worker feeds UDP
+// payloads in and gets datagrams out through a PacketSink, with time injected,
+// so tests/dataplane drives it alone. One instance per worker core.
+//
+// Memory: per transaction slot ~208 bytes + one 2 KiB retained message
+// (MsgPool) + ~11 bytes of index; 16 Ki slots ≈ 36 MiB per core.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "dataplane/branch.h"
+#include "dataplane/msg_pool.h"
+#include "dataplane/proxy_types.h"
+#include "dataplane/stats_types.h"
+#include "dataplane/timer_wheel.h"
+#include "dataplane/transaction.h"
+#include "dataplane/txn_key.h"
+#include "dataplane/txn_table.h"
+#include "sipparse/message.h"
+
+namespace sipedge::dp {
+
+class Proxy {
+public:
+    Proxy() noexcept = default;
+    ~Proxy();
+    Proxy(const Proxy&) = delete;
+    Proxy& operator=(const Proxy&) = delete;
+
+    /// Start-up: sizes every pool from <cfg> (which must have at least one
+    /// server). False when memory is short.
+    bool init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now, PacketSink& sink,
+              WorkerStats& stats) noexcept;
+
+    /// A UDP payload for our SIP port from <from>. Accepts requests and
+    /// responses; anything unparseable is counted (and answered 400 when it
+    /// is a request with enough headers to answer).
+    void on_datagram(Endpoint from, const char* data, size_t len, Millis now) noexcept;
+
+    /// ICMP destination unreachable about a datagram we sent to <to>; <quoted>
+    /// is what the ICMP message quotes of its UDP payload (often truncated).
+    /// Returns true when it named one of our client transactions.
+    bool on_icmp_unreachable(Endpoint to, const char* quoted, size_t len, Millis now) noexcept;
+
+    /// Runs the timers due at <now>.
+    void advance(Millis now) noexcept;
+
+    uint32_t active_slots() const noexcept { return used_; }
+    uint32_t retained_messages() const noexcept { return bufs_.used(); }
+
+private:
+    static constexpr uint32_t npos = ~uint32_t(0);
+    enum class SlotKind : uint8_t { free = 0, server, client };
+
+    struct TxnSlot {
+        union Txn {
+            ClientTxn c;
+            ServerTxn s;
+            Txn() noexcept : c() {}
+        } t;
+        TxnKey key;              // server: its TxnTable key
+        TimerHandle timer;
+        Endpoint addr;           // server: upstream; client (direct): destination
+        uint32_t peer = npos;    // server <-> client of one proxied request
+        uint32_t cancel = npos;  // client INVITE: its CANCEL's client slot
+        uint32_t nonce = 0;      // client: branch nonce
+        uint16_t gen = 0;        // bumped on every allocation (branch generation)
+        uint16_t branch_off = 0; // client: branch offset inside the retained request
+        SlotKind kind = SlotKind::free;
+        bool direct = false;     // client: goes to `addr`, not to the trunk's servers
+        bool cancel_requested = false;  // server INVITE: a CANCEL was acted on
+        bool answered = false;   // server INVITE: a 2xx was relayed (call counted)
+        bool failed = false;     // server INVITE: a final >= 300 was sent (call counted)
+    };
+
+    // Where a request goes (route()).
+    struct Target {
+        Endpoint addr;
+        bool trunk = false;      // the trunk's server list (addr unused)
+        bool strip_route = false;// the top Route is ours (§16.4)
+    };
+
+    void on_request(Endpoint from, const char* d, size_t n) noexcept;
+    void on_response(const char* d, size_t n) noexcept;
+    void on_cancel(Endpoint up, const char* d, size_t n) noexcept;
+    void new_transaction(Endpoint up, const char* d, size_t n) noexcept;
+    void forward_stateless(Endpoint from, const char* d, size_t n) noexcept;
+    bool route(Endpoint from, const char* d, Target& t) noexcept;
+
+    void run_client(uint32_t slot, const TxnOut& out, const char* rsp, size_t rsp_n) noexcept;
+    void run_server(uint32_t slot, const TxnOut& out, const char* up, size_t up_n,
+                    const char* req, size_t req_n, Endpoint req_from) noexcept;
+    void on_timer(uint64_t cookie) noexcept;
+    void timer_action(uint32_t slot, const TxnAction& a) noexcept;
+    void send_client_request(uint32_t slot, const TxnAction& a) noexcept;
+    void send_ack(uint32_t slot, uint16_t server, const char* rsp) noexcept;
+    void start_cancel(uint32_t invite_slot) noexcept;
+    void relay_response(uint32_t client_slot, uint16_t status, const char* rsp,
+                        size_t rsp_n) noexcept;
+    void fail_upstream(uint32_t client_slot, TxnReason why) noexcept;
+    void count_final(uint32_t server_slot, uint16_t status) noexcept;
+    Endpoint client_dest(const TxnSlot& s, uint16_t server) const noexcept;
+
+    void reply_stateless(Endpoint to, const char* req, size_t n, uint16_t status,
+                         const char* reason) noexcept;
+    void send(Endpoint to, const char* d, size_t n, bool request) noexcept;
+    size_t our_via(const BranchId& b, char* out) const noexcept;
+    const char* next_to_tag() noexcept;
+
+    uint32_t alloc_slot(SlotKind k) noexcept;
+    void free_slot(uint32_t slot) noexcept;
+    bool slot_ok(uint32_t slot, const BranchId& b) const noexcept;
+
+    ProxyConfig cfg_{};
+    PacketSink* sink_ = nullptr;
+    WorkerStats* st_ = nullptr;
+    uint64_t seed_ = 0;
+    Millis now_ = 0;
+    uint8_t core_ = 0;
+    uint32_t nonce_ = 0;
+
+    TxnSlot* slots_ = nullptr;
+    uint32_t* free_ = nullptr;  // stack of free slot ids
+    uint32_t nfree_ = 0;
+    uint32_t nslots_ = 0;
+    uint32_t used_ = 0;
+    TxnTable table_;
+    TimerWheel wheel_;
+    MsgPool bufs_;
+
+    char self_host_[24] = {};   // "a.b.c.d:port"
+    size_t self_host_len_ = 0;
+    char rr_[64] = {};          // "<sip:a.b.c.d:port;lr>"
+    size_t rr_len_ = 0;
+    char via_[96] = {};         // Via value being inserted (outlives the Rewriter)
+    char to_tag_[16] = {};
+    sip::Message msg_{};        // the datagram being handled
+    sip::Message aux_{};        // a retained message re-parsed (ACK/CANCEL/408 building)
+    char scratch_[MsgPool::slot_size];
+    char scratch2_[MsgPool::slot_size];
+};
+
+}  // namespace sipedge::dp

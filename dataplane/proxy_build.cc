@@ -1,0 +1,157 @@
+// Proxy core, messages we write ourselves: the hop-by-hop ACK for a non-2xx
+// final (§17.1.1.3), CANCEL (§9.1), stateless answers (§8.2.6), our Via.
+
+#include <cstring>
+#include <new>
+#include <string_view>
+
+#include "dataplane/proxy.h"
+#include "sipparse/response.h"
+
+namespace sipedge::dp {
+
+namespace {
+
+// Bounded appender: once something does not fit, everything after is refused.
+struct Writer {
+    char* p;
+    size_t cap;
+    size_t n = 0;
+    bool ok = true;
+    Writer& operator<<(std::string_view s) noexcept {
+        if (!ok || s.size() > cap - n) {
+            ok = false;
+            return *this;
+        }
+        std::memcpy(p + n, s.data(), s.size());
+        n += s.size();
+        return *this;
+    }
+    Writer& num(uint32_t v) noexcept {
+        char b[10];
+        size_t k = 0;
+        do b[k++] = char('0' + v % 10); while (v /= 10);
+        while (k) *this << std::string_view(&b[--k], 1);
+        return *this;
+    }
+    size_t done() const noexcept { return ok ? n : 0; }
+};
+
+// Every Route header of <m> (parsed from <d>) as its own line, in order.
+void copy_routes(Writer& w, const sip::Message& m, const char* d) noexcept {
+    for (const sip::Header* h = m.find(sip::HeaderId::route); h; h = m.next(h))
+        w << "Route: " << h->value.str(d) << "\r\n";
+}
+
+std::string_view value_of(const sip::Message& m, const char* d, sip::HeaderId id) noexcept {
+    const sip::Header* h = m.find(id);
+    return h ? h->value.str(d) : std::string_view{};
+}
+
+}  // namespace
+
+size_t Proxy::our_via(const BranchId& b, char* out) const noexcept {
+    Writer w{out, sizeof(via_)};
+    w << "SIP/2.0/UDP " << std::string_view(self_host_, self_host_len_) << ";branch=";
+    char br[branch_len];
+    encode_branch(b, br);
+    w << std::string_view(br, branch_len);  // last: callers find it at the end
+    return w.done();
+}
+
+const char* Proxy::next_to_tag() noexcept {
+    static constexpr char hex[] = "0123456789abcdef";
+    const uint32_t v = ++nonce_;
+    to_tag_[0] = 's';
+    to_tag_[1] = 'e';
+    for (int i = 0; i < 8; i++) to_tag_[2 + i] = hex[(v >> (28 - 4 * i)) & 0xf];
+    to_tag_[10] = 0;
+    return to_tag_;
+}
+
+void Proxy::send(Endpoint to, const char* d, size_t n, bool request) noexcept {
+    if (request) st_->sip_requests_tx++;
+    else st_->sip_responses_tx++;
+    sink_->send_udp(to, d, n);
+}
+
+void Proxy::reply_stateless(Endpoint to, const char* req, size_t n, uint16_t status,
+                            const char* reason) noexcept {
+    sip::ResponseSpec spec;
+    spec.status = status;
+    spec.reason = reason;
+    if (status > 100) spec.to_tag = next_to_tag();
+    const size_t len = sip::make_response(req, n, spec, scratch2_, sizeof(scratch2_));
+    if (len == 0) return;  // not answerable (the drop is already counted)
+    st_->responses_generated++;
+    send(to, scratch2_, len, false);
+}
+
+// §17.1.1.3: ACK for a non-2xx final, built from the request we sent (its
+// Request-URI, our Via, Route, From, Call-ID, CSeq number) and the response's To.
+void Proxy::send_ack(uint32_t cs, uint16_t server, const char* rsp) noexcept {
+    TxnSlot& C = slots_[cs];
+    const char* req = bufs_.data(C.t.c.buf);
+    if (sip::parse(req, bufs_.len(C.t.c.buf), aux_) != sip::ParseStatus::ok) return;
+    Writer w{scratch2_, sizeof(scratch2_)};
+    w << "ACK " << aux_.request_uri.str(req) << " SIP/2.0\r\n"
+      << "Via: " << aux_.top_via.all.str(req) << "\r\n";
+    copy_routes(w, aux_, req);
+    w << "From: " << value_of(aux_, req, sip::HeaderId::from) << "\r\n"
+      << "To: " << value_of(msg_, rsp, sip::HeaderId::to) << "\r\n"
+      << "Call-ID: " << aux_.call_id.str(req) << "\r\n"
+      << "CSeq: ";
+    w.num(aux_.cseq.number) << " ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    if (const size_t n = w.done()) send(client_dest(C, server), scratch2_, n, true);
+}
+
+// §9.1: CANCEL for the INVITE in <inv>: same Request-URI, Call-ID, To, From,
+// CSeq number and Route, our Via with the INVITE's branch, as its own client
+// transaction towards the server the INVITE is at.
+void Proxy::start_cancel(uint32_t inv) noexcept {
+    if (slots_[inv].cancel != npos) return;
+    const uint32_t k = alloc_slot(SlotKind::client);
+    const uint32_t buf = k == npos ? 0 : bufs_.alloc();
+    if (!buf) {
+        if (k != npos) free_slot(k);
+        st_->drop(DropReason::txn_exhausted);
+        return;
+    }
+    TxnSlot& I = slots_[inv];
+    TxnSlot& K = slots_[k];
+    const char* req = bufs_.data(I.t.c.buf);
+    if (sip::parse(req, bufs_.len(I.t.c.buf), aux_) != sip::ParseStatus::ok) {
+        bufs_.release(buf);
+        free_slot(k);
+        return;
+    }
+    Writer w{bufs_.data(buf), MsgPool::slot_size};
+    w << "CANCEL " << aux_.request_uri.str(req) << " SIP/2.0\r\n"
+      << "Via: " << aux_.top_via.all.str(req) << "\r\n";
+    copy_routes(w, aux_, req);
+    w << "From: " << value_of(aux_, req, sip::HeaderId::from) << "\r\n"
+      << "To: " << value_of(aux_, req, sip::HeaderId::to) << "\r\n"
+      << "Call-ID: " << aux_.call_id.str(req) << "\r\n"
+      << "CSeq: ";
+    w.num(aux_.cseq.number) << " CANCEL\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    new (&K.t.c) ClientTxn();
+    K.t.c.buf = buf;
+    bufs_.len(buf) = uint32_t(w.done());
+    if (bufs_.len(buf) == 0) {
+        free_slot(k);
+        st_->drop(DropReason::sip_rewrite);
+        return;
+    }
+    K.direct = I.direct;
+    K.addr = I.addr;
+    K.nonce = I.nonce;
+    K.peer = npos;  // its 200 is ours; the INVITE's 487 goes upstream
+    K.cancel = inv;
+    I.cancel = k;
+    st_->txn_client_created++;
+    TxnOut out;
+    K.t.c.start(cancel_setup(I.t.c, cfg_.t4_ms), now_, out);
+    run_client(k, out, nullptr, 0);
+}
+
+}  // namespace sipedge::dp

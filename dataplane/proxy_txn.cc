@@ -1,0 +1,248 @@
+// Proxy core, transaction side: executing the state machines' actions,
+// matching responses (§16.7) and ICMP errors to client transactions, timers.
+
+#include <cstring>
+
+#include "dataplane/proxy.h"
+#include "sipparse/response.h"
+#include "sipparse/rewrite.h"
+
+namespace sipedge::dp {
+
+Endpoint Proxy::client_dest(const TxnSlot& s, uint16_t server) const noexcept {
+    if (s.direct || server >= cfg_.server_count) return s.addr;
+    return cfg_.servers[server];
+}
+
+void Proxy::timer_action(uint32_t slot, const TxnAction& a) noexcept {
+    TxnSlot& s = slots_[slot];
+    wheel_.cancel(s.timer);  // stale handles (already fired) are rejected harmlessly
+    s.timer = {};
+    if (a.kind != TxnActKind::arm_timer) return;
+    s.timer = wheel_.arm_at(a.deadline, (uint64_t(s.gen) << 32) | slot);
+    if (!s.timer.valid()) st_->drop(DropReason::timer_exhausted);
+}
+
+void Proxy::run_client(uint32_t cs, const TxnOut& out, const char* rsp, size_t rsp_n) noexcept {
+    for (const TxnAction& a : out) {
+        if (slots_[cs].kind != SlotKind::client) return;  // freed by an earlier action
+        switch (a.kind) {
+        case TxnActKind::send_request: send_client_request(cs, a); break;
+        case TxnActKind::send_ack:
+            if (rsp) send_ack(cs, a.server, rsp);
+            break;
+        case TxnActKind::deliver:
+            // §16.7 step 5: 100 Trying is hop by hop, never forwarded.
+            if (rsp && a.status != 100) relay_response(cs, a.status, rsp, rsp_n);
+            break;
+        case TxnActKind::arm_timer:
+        case TxnActKind::disarm_timer: timer_action(cs, a); break;
+        case TxnActKind::rollover:
+            // TODO(lead): also a ServerEvent to control once the event ring exists.
+            if (a.reason == TxnReason::rejected_503) st_->rollover_503++;
+            else if (a.reason == TxnReason::transport_error) st_->rollover_icmp++;
+            else st_->rollover_timeout++;
+            break;
+        case TxnActKind::retire_branch:
+            // TODO(lead): keep a Tombstone so the old branch's retransmitted
+            // finals are re-ACKed; today they count as sip_stale_branch.
+            break;
+        case TxnActKind::cancel_ready: start_cancel(cs); break;
+        case TxnActKind::failed: fail_upstream(cs, a.reason); break;
+        case TxnActKind::terminated: free_slot(cs); return;
+        case TxnActKind::send_response:
+        case TxnActKind::send_trying: break;  // server actions
+        }
+    }
+}
+
+void Proxy::run_server(uint32_t ss, const TxnOut& out, const char* up, size_t up_n,
+                       const char* req, size_t req_n, Endpoint req_from) noexcept {
+    for (const TxnAction& a : out) {
+        TxnSlot& S = slots_[ss];
+        if (S.kind != SlotKind::server) return;
+        const uint32_t buf = S.t.s.buf;
+        switch (a.kind) {
+        case TxnActKind::send_trying: {
+            if (!req) break;
+            sip::ResponseSpec spec;
+            spec.status = 100;
+            spec.reason = "Trying";
+            const size_t n = sip::make_response(req, req_n, spec, bufs_.data(buf),
+                                                MsgPool::slot_size);
+            bufs_.len(buf) = uint32_t(n);
+            if (n) {
+                st_->responses_generated++;
+                send(S.addr, bufs_.data(buf), n, false);
+            }
+            break;
+        }
+        case TxnActKind::send_response:
+            if (up) {  // a new response (or a 2xx retransmission from downstream)
+                std::memcpy(bufs_.data(buf), up, up_n);
+                bufs_.len(buf) = uint32_t(up_n);
+                if (!a.retransmit) count_final(ss, a.status);
+            } else {
+                st_->sip_retransmissions_tx++;
+            }
+            if (bufs_.len(buf)) send(S.addr, bufs_.data(buf), bufs_.len(buf), false);
+            break;
+        case TxnActKind::deliver:
+            // Accepted (RFC 6026 §7.1): the ACK for our 2xx goes on end to end.
+            if (req && msg_.is_request && msg_.method == sip::Method::ack)
+                forward_stateless(req_from, req, req_n);
+            break;
+        case TxnActKind::arm_timer:
+        case TxnActKind::disarm_timer: timer_action(ss, a); break;
+        case TxnActKind::terminated: free_slot(ss); return;
+        default: break;
+        }
+    }
+}
+
+void Proxy::count_final(uint32_t ss, uint16_t status) noexcept {
+    TxnSlot& S = slots_[ss];
+    if (S.t.s.method() != sip::Method::invite || status < 200) return;
+    if (status < 300 && !S.answered) {
+        S.answered = true;
+        st_->calls_answered++;
+    } else if (status >= 300 && !S.answered && !S.failed) {
+        S.failed = true;
+        st_->calls_failed++;
+    }
+}
+
+void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
+    TxnSlot& C = slots_[cs];
+    const uint32_t buf = C.t.c.buf;
+    // A first send to a server may follow a rollover: the branch carries the
+    // attempt, so patch it in place (fixed width, see branch.h).
+    if (!a.retransmit && C.branch_off) encode_branch(C.t.c.branch(), bufs_.data(buf) + C.branch_off);
+    if (a.retransmit) st_->sip_retransmissions_tx++;
+    send(client_dest(C, a.server), bufs_.data(buf), bufs_.len(buf), true);
+}
+
+void Proxy::relay_response(uint32_t cs, uint16_t status, const char* rsp, size_t rsp_n) noexcept {
+    (void)rsp_n;
+    const uint32_t ss = slots_[cs].peer;
+    if (ss == npos) return;  // CANCEL's own responses, or the server side is gone
+    sip::Rewriter rw(rsp, msg_);  // §16.7 step 3: our Via off the top
+    const size_t n = rw.remove_top_via() ? rw.finish(scratch_, sizeof(scratch_)) : 0;
+    if (n == 0) {
+        st_->drop(DropReason::sip_rewrite);
+        return;
+    }
+    TxnOut out;
+    const uint32_t tag = msg_.to.has_tag ? to_tag_hash(msg_.to.tag.str(rsp), seed_) : 0;
+    slots_[ss].t.s.respond(status, now_, out, tag);
+    run_server(ss, out, scratch_, n, nullptr, 0, {});
+}
+
+// No server gave a final response: answer upstream ourselves (§16.7 step 6
+// would pick the best response; with none, 408 for a timeout, 503 when every
+// server refused or was unreachable, 487 when cancelled).
+void Proxy::fail_upstream(uint32_t cs, TxnReason why) noexcept {
+    switch (why) {
+    case TxnReason::timeout: st_->txn_failed_timeout++; break;
+    case TxnReason::rejected_503: st_->txn_failed_503++; break;
+    case TxnReason::transport_error: st_->txn_failed_icmp++; break;
+    case TxnReason::cancelled: st_->txn_failed_cancelled++; break;
+    default: break;
+    }
+    TxnSlot& C = slots_[cs];
+    const uint32_t ss = C.peer;
+    if (ss == npos) return;
+    uint16_t status = 503;
+    const char* reason = "Service Unavailable";
+    if (why == TxnReason::timeout) status = 408, reason = "Request Timeout";
+    if (why == TxnReason::cancelled) status = 487, reason = "Request Terminated";
+    // The response is built from the request we forwarded, then our Via is
+    // removed: the upstream Vias come back in order (§8.2.6.2).
+    sip::ResponseSpec spec;
+    spec.status = status;
+    spec.reason = reason;
+    spec.to_tag = next_to_tag();
+    const uint32_t buf = C.t.c.buf;
+    const size_t n1 = sip::make_response(bufs_.data(buf), bufs_.len(buf), spec, scratch2_,
+                                         sizeof(scratch2_));
+    if (n1 == 0 || sip::parse(scratch2_, n1, aux_) != sip::ParseStatus::ok) {
+        st_->drop(DropReason::sip_rewrite);
+        return;
+    }
+    sip::Rewriter rw(scratch2_, aux_);
+    const size_t n = rw.remove_top_via() ? rw.finish(scratch_, sizeof(scratch_)) : 0;
+    if (n == 0) {
+        st_->drop(DropReason::sip_rewrite);
+        return;
+    }
+    st_->responses_generated++;
+    TxnOut out;
+    slots_[ss].t.s.respond(status, now_, out);
+    run_server(ss, out, scratch_, n, nullptr, 0, {});
+}
+
+void Proxy::on_response(const char* d, size_t n) noexcept {
+    const sip::Message& m = msg_;
+    BranchId b;
+    if (!m.top_via.has_branch || !decode_branch(m.top_via.branch.str(d), b) || b.core != core_) {
+        // TODO(lead): a branch of another core goes to that core's ring.
+        st_->drop(DropReason::sip_foreign_branch);
+        return;
+    }
+    if (!slot_ok(b.slot, b)) {
+        st_->drop(DropReason::sip_stale_branch);
+        return;
+    }
+    uint32_t cs = b.slot;
+    if (m.cseq.method == sip::Method::cancel && slots_[cs].t.c.method() == sip::Method::invite)
+        cs = slots_[cs].cancel;
+    if (cs == npos || slots_[cs].kind != SlotKind::client ||
+        slots_[cs].t.c.method() != m.cseq.method ||
+        slots_[cs].t.c.branch().attempt != b.attempt) {
+        st_->drop(DropReason::sip_stale_branch);
+        return;
+    }
+    TxnOut out;
+    slots_[cs].t.c.on_response(m.status, now_, out);
+    run_client(cs, out, d, n);
+}
+
+bool Proxy::on_icmp_unreachable(Endpoint to, const char* quoted, size_t len, Millis now) noexcept {
+    now_ = now;
+    static constexpr char marker[] = "z9hG4bKsE";
+    const char* p = static_cast<const char*>(memmem(quoted, len, marker, sizeof(marker) - 1));
+    BranchId b;
+    if (!p || size_t(quoted + len - p) < branch_len || !decode_branch({p, branch_len}, b) ||
+        b.core != core_ || !slot_ok(b.slot, b))
+        return false;
+    TxnSlot& C = slots_[b.slot];
+    if (C.t.c.branch().attempt != b.attempt || !(client_dest(C, C.t.c.server()) == to))
+        return false;  // about an earlier server: that one is already left
+    TxnOut out;
+    C.t.c.on_icmp(now_, out);
+    run_client(b.slot, out, nullptr, 0);
+    return true;
+}
+
+void Proxy::on_timer(uint64_t cookie) noexcept {
+    const uint32_t slot = uint32_t(cookie);
+    if (slot >= nslots_) return;
+    TxnSlot& s = slots_[slot];
+    if (s.kind == SlotKind::free || s.gen != uint16_t(cookie >> 32)) return;
+    s.timer = {};
+    TxnOut out;
+    if (s.kind == SlotKind::server) {
+        s.t.s.on_timer(now_, out);
+        run_server(slot, out, nullptr, 0, nullptr, 0, {});
+    } else {
+        s.t.c.on_timer(now_, out);
+        run_client(slot, out, nullptr, 0);
+    }
+}
+
+void Proxy::advance(Millis now) noexcept {
+    now_ = now;
+    wheel_.advance(now, [this](uint64_t cookie) { on_timer(cookie); });
+}
+
+}  // namespace sipedge::dp

@@ -1,0 +1,84 @@
+#pragma once
+// Per-core counters of one worker (STYLE.md §3.4): each worker writes only its
+// own block, the control side reads and sums them when asked (here: once, at
+// exit). Plain uint64_t, no atomics on the hot path; a reader on another
+// thread may see a counter a few increments behind, which is fine for stats.
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace sipedge::dp {
+
+/// Why a packet (or a message we would have sent) was dropped. Every drop on
+/// the worker increments exactly one of these.
+enum class DropReason : uint8_t {
+    eth_short,          // frame shorter than an Ethernet header
+    eth_not_for_us,     // unicast MAC that is not ours
+    eth_type,           // neither IPv4 nor ARP (IPv6 comes with a later issue)
+    arp_malformed,
+    arp_not_for_us,     // ARP for another address (learned from, still dropped)
+    arp_unresolved,     // TX: next hop did not answer ARP in time / pending slot taken
+    ipv4_malformed,     // version, IHL, total length
+    ipv4_bad_csum,
+    ipv4_not_for_us,
+    ipv4_fragment,      // reassembly comes with a later issue
+    ipv4_proto,         // neither UDP nor ICMP
+    icmp_malformed,
+    icmp_bad_csum,
+    icmp_other,         // ICMP types we do not handle
+    udp_malformed,
+    udp_bad_csum,
+    udp_port,           // not our SIP port
+    sip_parse,          // parse() refused it (a 400 is sent for requests when possible)
+    sip_not_udp,        // top Via transport not UDP on a request
+    sip_foreign_branch, // response whose top Via is not a branch we wrote
+    sip_stale_branch,   // response for a finished transaction or an old attempt
+    sip_no_route,       // no destination for a request
+    sip_too_big,        // forwarded message over the path MTU (no fragmentation yet)
+    sip_rewrite,        // the rewriter refused (too many edits, does not fit)
+    txn_exhausted,      // no transaction slot / buffer / table room (503 sent)
+    timer_exhausted,    // timer pool empty
+    mbuf_exhausted,     // TX: mempool empty
+    tx_full,            // TX: the queue did not take the packet
+    count_
+};
+inline constexpr size_t drop_reason_count = size_t(DropReason::count_);
+const char* drop_reason_name(DropReason r) noexcept;
+
+/// One worker's counters. Cache-aligned so two workers' blocks never share a
+/// line (false sharing would turn every increment into a coherence miss).
+struct alignas(64) WorkerStats {
+    // L2/L3
+    uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
+    uint64_t arp_requests_rx = 0, arp_replies_tx = 0, arp_requests_tx = 0, arp_replies_rx = 0;
+    uint64_t icmp_echo_rx = 0, icmp_unreach_rx = 0, icmp_unreach_matched = 0;
+    uint64_t udp_rx = 0, udp_tx = 0;
+    // SIP
+    uint64_t sip_requests_rx = 0, sip_responses_rx = 0;
+    uint64_t sip_requests_tx = 0, sip_responses_tx = 0;
+    uint64_t sip_retransmissions_rx = 0;  // absorbed by a server transaction
+    uint64_t sip_retransmissions_tx = 0;  // sent by a timer (A/E/G)
+    uint64_t responses_generated = 0;     // 100/400/408/481/483/487/503 from us
+    uint64_t txn_server_created = 0, txn_client_created = 0;
+    uint64_t txn_server_active = 0, txn_client_active = 0;
+    uint64_t txn_failed_timeout = 0, txn_failed_503 = 0, txn_failed_icmp = 0,
+             txn_failed_cancelled = 0;
+    uint64_t rollover_timeout = 0, rollover_503 = 0, rollover_icmp = 0;
+    uint64_t stateless_forwarded = 0;     // ACK for 2xx and strays, end to end
+    uint64_t calls_attempted = 0;         // new INVITE server transactions
+    uint64_t calls_answered = 0;          // first 2xx relayed for an INVITE
+    uint64_t calls_failed = 0;            // final >= 300 relayed or generated for an INVITE
+    uint64_t cancels_rx = 0, byes_rx = 0, acks_rx = 0;
+    uint64_t drops[drop_reason_count] = {};
+
+    void drop(DropReason r) noexcept { drops[size_t(r)]++; }
+    uint64_t drops_total() const noexcept {
+        uint64_t t = 0;
+        for (uint64_t d : drops) t += d;
+        return t;
+    }
+};
+static_assert(std::is_trivially_copyable_v<WorkerStats> && alignof(WorkerStats) == 64);
+
+}  // namespace sipedge::dp

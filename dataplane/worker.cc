@@ -1,0 +1,333 @@
+// The worker loop and its L2/L3: see worker.h.
+
+#include "dataplane/worker.h"
+
+#include <cstring>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+namespace sipedge::dp {
+
+namespace {
+// A parked mbuf travels through the ARP cache as an opaque cookie.
+uint64_t cookie_of(rte_mbuf* m) noexcept { return reinterpret_cast<uintptr_t>(m); }
+rte_mbuf* mbuf_of(uint64_t c) noexcept { return reinterpret_cast<rte_mbuf*>(uintptr_t(c)); }
+}  // namespace
+
+bool Worker::init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool* pool) noexcept {
+    cfg_ = cfg;
+    pool_ = pool;
+    tsc_hz_ = rte_get_tsc_hz();
+    tsc0_ = rte_rdtsc();
+    now_ = clock_ms();
+    const uint64_t seed = rte_rdtsc() * 0x9e3779b97f4a7c15ULL ^ uint64_t(cfg.ip) << 17;
+    return proxy_.init(pcfg, cfg.core, seed, now_, *this, stats_);
+}
+
+// Milliseconds since start-up (the wheel's clock: TSC → ms, monotonic).
+uint64_t Worker::clock_ms() const noexcept {
+    return (rte_rdtsc() - tsc0_) * 1000 / tsc_hz_;
+}
+
+void Worker::run(const std::atomic<bool>& stop) noexcept {
+    rte_mbuf* pkts[burst];
+    uint64_t last_tick = now_;
+    // relaxed: the flag only asks the loop to end; nothing is published with it.
+    while (!stop.load(std::memory_order_relaxed)) {
+        const uint16_t n = rte_eth_rx_burst(cfg_.port_id, cfg_.queue, pkts, burst);
+        now_ = clock_ms();
+        for (uint16_t i = 0; i < n; i++) {
+            if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+            handle(pkts[i]);
+        }
+        if (now_ != last_tick) {  // once per millisecond: timers, ARP retries
+            last_tick = now_;
+            proxy_.advance(now_);
+            arp_.tick(
+                now_, [this](uint32_t ip) { send_arp_request(ip); },
+                [this](uint64_t c) { drop(mbuf_of(c), DropReason::arp_unresolved); });
+            if (cfg_.run_ms && now_ >= cfg_.run_ms) break;
+        }
+        flush();
+    }
+    flush();
+}
+
+void Worker::drop(rte_mbuf* m, DropReason r) noexcept {
+    stats_.drop(r);
+    rte_pktmbuf_free(m);
+}
+
+void Worker::flush() noexcept {
+    if (ntx_ == 0) return;
+    const uint16_t sent = rte_eth_tx_burst(cfg_.port_id, cfg_.queue, tx_, ntx_);
+    for (uint16_t i = sent; i < ntx_; i++) drop(tx_[i], DropReason::tx_full);
+    ntx_ = 0;
+}
+
+void Worker::enqueue(rte_mbuf* m, const MacAddr& dst) noexcept {
+    auto* eth = rte_pktmbuf_mtod(m, EthHdr*);
+    eth->dst = dst;
+    eth->src = cfg_.mac;
+    stats_.tx_packets++;
+    stats_.tx_bytes += rte_pktmbuf_pkt_len(m);
+    tx_[ntx_++] = m;
+    if (ntx_ == sizeof(tx_) / sizeof(tx_[0])) flush();
+}
+
+// Next hop for <dst>: itself on our subnet, else the gateway; then ARP.
+void Worker::route_out(rte_mbuf* m, uint32_t dst) noexcept {
+    uint32_t nh = dst;
+    if (!same_subnet(dst, cfg_.ip, cfg_.prefix)) {
+        if (cfg_.gateway == 0) {
+            drop(m, DropReason::arp_unresolved);
+            return;
+        }
+        nh = cfg_.gateway;
+    }
+    MacAddr mac;
+    const ArpCache::Result r = arp_.resolve(nh, now_, mac, cookie_of(m));
+    if (r.replaced) drop(mbuf_of(r.replaced), DropReason::arp_unresolved);
+    if (r.send_request) send_arp_request(nh);
+    switch (r.status) {
+    case ArpCache::Status::hit: enqueue(m, mac); break;
+    case ArpCache::Status::parked: break;
+    case ArpCache::Status::full: drop(m, DropReason::arp_unresolved); break;
+    }
+}
+
+void Worker::send_udp(Endpoint to, const char* data, size_t len) noexcept {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    if (!m) {
+        stats_.drop(DropReason::mbuf_exhausted);
+        return;
+    }
+    const size_t hdr = eth_hdr_len + ipv4_hdr_len + udp_hdr_len;
+    auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, uint16_t(hdr + len)));
+    if (!p || hdr + len > 0xffff) {
+        drop(m, DropReason::sip_too_big);
+        return;
+    }
+    std::memcpy(p + hdr, data, len);
+    EthHdr eth{};
+    eth.type = be16(ethertype_ipv4);
+    std::memcpy(p, &eth, sizeof(eth));
+    // Software checksums: af_packet/veth has no offload worth trusting here.
+    build_ipv4_udp(p + eth_hdr_len, cfg_.ip, cfg_.sip_port, to.ip, to.port, len, ip_id_++);
+    stats_.udp_tx++;
+    route_out(m, to.ip);
+}
+
+void Worker::send_arp_request(uint32_t ip) noexcept {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool_);
+    if (!m) {
+        stats_.drop(DropReason::mbuf_exhausted);
+        return;
+    }
+    auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, eth_hdr_len + arp_pkt_len));
+    EthHdr eth{};
+    eth.type = be16(ethertype_arp);
+    std::memcpy(p, &eth, sizeof(eth));
+    ArpPkt a{};
+    a.htype = be16(1);
+    a.ptype = be16(ethertype_ipv4);
+    a.hlen = 6;
+    a.plen = 4;
+    a.op = be16(1);
+    a.sha = cfg_.mac;
+    a.spa = be32(cfg_.ip);
+    a.tpa = be32(ip);
+    std::memcpy(p + eth_hdr_len, &a, sizeof(a));
+    stats_.arp_requests_tx++;
+    MacAddr bcast;
+    std::memset(bcast.b, 0xff, 6);
+    enqueue(m, bcast);
+}
+
+void Worker::handle(rte_mbuf* m) noexcept {
+    stats_.rx_packets++;
+    stats_.rx_bytes += rte_pktmbuf_pkt_len(m);
+    if (m->nb_segs != 1 || rte_pktmbuf_data_len(m) < eth_hdr_len) {
+        drop(m, DropReason::eth_short);
+        return;
+    }
+    auto* p = rte_pktmbuf_mtod(m, uint8_t*);
+    const size_t len = rte_pktmbuf_data_len(m);
+    EthHdr eth;
+    std::memcpy(&eth, p, sizeof(eth));
+    if (!(eth.dst == cfg_.mac) && !eth.dst.is_broadcast()) {
+        drop(m, DropReason::eth_not_for_us);
+        return;
+    }
+    const uint16_t type = be16(eth.type);
+    if (type == ethertype_arp) handle_arp(m, p + eth_hdr_len, len - eth_hdr_len);
+    else if (type == ethertype_ipv4) handle_ipv4(m, p + eth_hdr_len, len - eth_hdr_len);
+    else drop(m, DropReason::eth_type);
+}
+
+// RFC 826: learn the sender when the request is for us (or we asked), answer
+// requests for our address in place.
+void Worker::handle_arp(rte_mbuf* m, uint8_t* l3, size_t len) noexcept {
+    ArpPkt a;
+    if (len < arp_pkt_len) {
+        drop(m, DropReason::arp_malformed);
+        return;
+    }
+    std::memcpy(&a, l3, sizeof(a));
+    if (be16(a.htype) != 1 || be16(a.ptype) != ethertype_ipv4 || a.hlen != 6 || a.plen != 4) {
+        drop(m, DropReason::arp_malformed);
+        return;
+    }
+    const uint16_t op = be16(a.op);
+    const uint32_t spa = be32(a.spa), tpa = be32(a.tpa);
+    const bool for_us = tpa == cfg_.ip;
+    if (op == 2) stats_.arp_replies_rx++;
+    if (op == 1 && for_us) stats_.arp_requests_rx++;
+    if (spa != 0) {
+        if (const uint64_t parked = arp_.learn(spa, a.sha, now_, for_us))
+            enqueue(mbuf_of(parked), a.sha);
+    }
+    if (op == 2) {  // a reply: learned above, consumed
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (op != 1) {
+        drop(m, DropReason::arp_malformed);
+        return;
+    }
+    if (!for_us) {
+        drop(m, DropReason::arp_not_for_us);
+        return;
+    }
+    ArpPkt r = a;
+    r.op = be16(2);
+    r.tha = a.sha;
+    r.tpa = a.spa;
+    r.sha = cfg_.mac;
+    r.spa = be32(cfg_.ip);
+    std::memcpy(l3, &r, sizeof(r));
+    rte_pktmbuf_trim(m, uint16_t(len - arp_pkt_len));  // drop Ethernet padding
+    stats_.arp_replies_tx++;
+    enqueue(m, a.sha);
+}
+
+void Worker::handle_ipv4(rte_mbuf* m, uint8_t* l3, size_t len) noexcept {
+    size_t ihl = 0, tot = 0;
+    switch (ipv4_check(l3, len, ihl, tot)) {
+    case Ipv4Check::ok: break;
+    case Ipv4Check::malformed: drop(m, DropReason::ipv4_malformed); return;
+    case Ipv4Check::bad_csum: drop(m, DropReason::ipv4_bad_csum); return;
+    case Ipv4Check::fragment: drop(m, DropReason::ipv4_fragment); return;
+    }
+    Ipv4Hdr ip;
+    std::memcpy(&ip, l3, sizeof(ip));
+    if (be32(ip.dst) != cfg_.ip) {
+        drop(m, DropReason::ipv4_not_for_us);
+        return;
+    }
+    if (ip.proto == ipproto_icmp) {
+        handle_icmp(m, l3, ihl, tot);
+        return;
+    }
+    if (ip.proto != ipproto_udp) {
+        drop(m, DropReason::ipv4_proto);
+        return;
+    }
+    const uint32_t src = be32(ip.src);
+    const uint8_t* udp = l3 + ihl;
+    size_t plen = 0;
+    UdpHdr u;
+    if (tot - ihl >= udp_hdr_len) std::memcpy(&u, udp, sizeof(u));
+    UdpCheck c = udp_check(src, cfg_.ip, udp, tot - ihl, plen);
+    if (c == UdpCheck::bad_csum && !cfg_.rx_udp_csum) {
+        c = UdpCheck::ok;
+        plen = be16(u.len) - udp_hdr_len;
+    }
+    if (c != UdpCheck::ok) {
+        drop(m, c == UdpCheck::malformed ? DropReason::udp_malformed : DropReason::udp_bad_csum);
+        return;
+    }
+    if (be16(u.dport) != cfg_.sip_port) {
+        drop(m, DropReason::udp_port);
+        return;
+    }
+    stats_.udp_rx++;
+    proxy_.on_datagram(Endpoint{src, be16(u.sport)},
+                       reinterpret_cast<const char*>(udp + udp_hdr_len), plen, now_);
+    rte_pktmbuf_free(m);  // the proxy copied what it keeps
+}
+
+// ICMP echo → reply in place; destination unreachable quoting a UDP datagram
+// we sent from our SIP port → the client transaction it concerns (§17.1.4).
+void Worker::handle_icmp(rte_mbuf* m, uint8_t* l3, size_t ihl, size_t tot) noexcept {
+    uint8_t* icmp = l3 + ihl;
+    const size_t ilen = tot - ihl;
+    if (ilen < sizeof(IcmpHdr)) {
+        drop(m, DropReason::icmp_malformed);
+        return;
+    }
+    if (csum_fold(csum_add(0, icmp, ilen)) != 0) {
+        drop(m, DropReason::icmp_bad_csum);
+        return;
+    }
+    IcmpHdr h;
+    std::memcpy(&h, icmp, sizeof(h));
+    if (h.type == 8 && h.code == 0) {
+        stats_.icmp_echo_rx++;
+        Ipv4Hdr ip;
+        std::memcpy(&ip, l3, sizeof(ip));
+        const uint32_t peer = ip.src;
+        ip.src = ip.dst;
+        ip.dst = peer;
+        ip.ttl = 64;
+        ip.csum = 0;
+        std::memcpy(l3, &ip, sizeof(ip));
+        const uint16_t c = csum_fold(csum_add(0, l3, ihl));
+        std::memcpy(l3 + 10, &c, 2);
+        icmp[0] = 0;  // echo reply
+        icmp[2] = icmp[3] = 0;
+        const uint16_t ic = csum_fold(csum_add(0, icmp, ilen));
+        std::memcpy(icmp + 2, &ic, 2);
+        EthHdr eth;
+        std::memcpy(&eth, rte_pktmbuf_mtod(m, uint8_t*), sizeof(eth));
+        rte_pktmbuf_trim(m, uint16_t(rte_pktmbuf_pkt_len(m) - eth_hdr_len - tot));
+        enqueue(m, eth.src);  // answer the sender's MAC: no ARP round
+        return;
+    }
+    if (h.type != 3) {
+        drop(m, DropReason::icmp_other);
+        return;
+    }
+    stats_.icmp_unreach_rx++;
+    // Quoted: the original IPv4 header (with options) + at least 8 bytes.
+    const uint8_t* in = icmp + sizeof(IcmpHdr);
+    const size_t inlen = ilen - sizeof(IcmpHdr);
+    Ipv4Hdr q;
+    if (inlen < ipv4_hdr_len) {
+        drop(m, DropReason::icmp_malformed);
+        return;
+    }
+    std::memcpy(&q, in, sizeof(q));
+    const size_t qihl = size_t(q.ver_ihl & 0xf) * 4;
+    UdpHdr qu;
+    if (qihl < ipv4_hdr_len || inlen < qihl + udp_hdr_len || q.proto != ipproto_udp ||
+        be32(q.src) != cfg_.ip) {
+        drop(m, DropReason::icmp_other);
+        return;
+    }
+    std::memcpy(&qu, in + qihl, sizeof(qu));
+    if (be16(qu.sport) != cfg_.sip_port) {
+        drop(m, DropReason::icmp_other);
+        return;
+    }
+    const Endpoint to{be32(q.dst), be16(qu.dport)};
+    const char* payload = reinterpret_cast<const char*>(in + qihl + udp_hdr_len);
+    if (proxy_.on_icmp_unreachable(to, payload, inlen - qihl - udp_hdr_len, now_))
+        stats_.icmp_unreach_matched++;
+    rte_pktmbuf_free(m);  // counted above: consumed, not dropped
+}
+
+}  // namespace sipedge::dp

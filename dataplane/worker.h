@@ -1,0 +1,73 @@
+#pragma once
+// One worker lcore: its RX/TX queue pair, L2/L3 (ARP, IPv4 checks, ICMP echo
+// and destination-unreachable, UDP), the proxy core, timers and counters.
+// Shared nothing: everything here is touched by the worker's core only
+// (stats are read by the main thread after the worker has stopped).
+
+#include <atomic>
+#include <cstdint>
+
+#include "dataplane/arp_cache.h"
+#include "dataplane/inet.h"
+#include "dataplane/proxy.h"
+#include "dataplane/proxy_types.h"
+#include "dataplane/stats_types.h"
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace sipedge::dp {
+
+struct WorkerConfig {
+    uint16_t port_id = 0;
+    uint16_t queue = 0;
+    uint8_t core = 0;          // worker index (written into branches)
+    uint32_t ip = 0;           // our address, host order
+    uint8_t prefix = 24;
+    uint16_t sip_port = 5060;  // our UDP port for SIP
+    uint32_t gateway = 0;      // off-link next hop; 0 = on-link destinations only
+    MacAddr mac;               // the port's address
+    bool rx_udp_csum = true;   // verify nonzero UDP checksums on receive
+    uint64_t run_ms = 0;       // stop after this long; 0 = until stopped
+};
+
+class Worker final : public PacketSink {
+public:
+    static constexpr uint16_t burst = 32;
+
+    /// Start-up: sizes the proxy from <pcfg>. False when memory is short.
+    bool init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool* pool) noexcept;
+    /// The worker loop; returns when <stop> is set or the run time is over.
+    void run(const std::atomic<bool>& stop) noexcept;
+
+    const WorkerStats& stats() const noexcept { return stats_; }
+    uint32_t active_slots() const noexcept { return proxy_.active_slots(); }
+
+    void send_udp(Endpoint to, const char* data, size_t len) noexcept override;
+
+private:
+    uint64_t clock_ms() const noexcept;
+    void handle(rte_mbuf* m) noexcept;
+    void handle_arp(rte_mbuf* m, uint8_t* l3, size_t len) noexcept;
+    void handle_ipv4(rte_mbuf* m, uint8_t* l3, size_t len) noexcept;
+    void handle_icmp(rte_mbuf* m, uint8_t* l3, size_t ihl, size_t tot) noexcept;
+    void send_arp_request(uint32_t ip) noexcept;
+    void route_out(rte_mbuf* m, uint32_t dst) noexcept;
+    void enqueue(rte_mbuf* m, const MacAddr& dst) noexcept;
+    void drop(rte_mbuf* m, DropReason r) noexcept;
+    void flush() noexcept;
+
+    WorkerConfig cfg_{};
+    rte_mempool* pool_ = nullptr;
+    WorkerStats stats_;
+    ArpCache arp_;
+    Proxy proxy_;
+    uint64_t tsc_hz_ = 1;
+    uint64_t tsc0_ = 0;
+    uint64_t now_ = 0;
+    uint16_t ip_id_ = 0;
+    uint16_t ntx_ = 0;
+    rte_mbuf* tx_[burst * 4];
+};
+
+}  // namespace sipedge::dp

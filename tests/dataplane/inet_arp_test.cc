@@ -1,0 +1,161 @@
+// Pure L2/L3 helpers (dataplane/inet.h) and the ARP cache (arp_cache.h).
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "dataplane/arp_cache.h"
+#include "dataplane/inet.h"
+
+namespace sipedge::dp {
+namespace {
+
+// RFC 1071 §3 example words 0001 f203 f4f5 f6f7: sum ddf2, checksum 220d.
+TEST(Inet, ChecksumRfc1071Example) {
+    const uint8_t d[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+    uint16_t c = csum_fold(csum_add(0, d, sizeof(d)));
+    EXPECT_EQ(be16(c), 0x220d);
+}
+
+TEST(Inet, BuildThenCheckRoundTrips) {
+    std::vector<uint8_t> pkt(28 + 5);
+    std::memcpy(pkt.data() + 28, "hello", 5);
+    build_ipv4_udp(pkt.data(), 0xc000020a, 5060, 0xc0000201, 5061, 5, 7);
+    size_t ihl = 0, tot = 0, plen = 0;
+    ASSERT_EQ(ipv4_check(pkt.data(), pkt.size(), ihl, tot), Ipv4Check::ok);
+    EXPECT_EQ(ihl, 20u);
+    EXPECT_EQ(tot, 33u);
+    EXPECT_EQ(udp_check(0xc000020a, 0xc0000201, pkt.data() + 20, 13, plen), UdpCheck::ok);
+    EXPECT_EQ(plen, 5u);
+}
+
+struct Ipv4Case {
+    const char* what;
+    size_t off;      // byte to change
+    uint8_t value;
+    bool fix_csum;   // recompute the header checksum after the change
+    Ipv4Check want;
+};
+
+TEST(Inet, Ipv4ChecksTable) {
+    const Ipv4Case cases[] = {
+        {"version 6", 0, 0x65, true, Ipv4Check::malformed},
+        {"ihl 4", 0, 0x44, true, Ipv4Check::malformed},
+        {"total length beyond the frame", 3, 0xff, true, Ipv4Check::malformed},
+        {"bad header checksum", 8, 1, false, Ipv4Check::bad_csum},
+        {"more fragments", 6, 0x20, true, Ipv4Check::fragment},
+        {"fragment offset", 7, 0x01, true, Ipv4Check::fragment},
+        {"ttl change with checksum", 8, 9, true, Ipv4Check::ok},
+    };
+    for (const Ipv4Case& c : cases) {
+        std::vector<uint8_t> pkt(28 + 4, 0);
+        build_ipv4_udp(pkt.data(), 1, 2, 3, 4, 4, 0);
+        pkt[c.off] = c.value;
+        if (c.fix_csum) {
+            pkt[10] = pkt[11] = 0;
+            const uint16_t s = csum_fold(csum_add(0, pkt.data(), 20));
+            std::memcpy(&pkt[10], &s, 2);
+        }
+        size_t ihl, tot;
+        EXPECT_EQ(ipv4_check(pkt.data(), pkt.size(), ihl, tot), c.want) << c.what;
+    }
+}
+
+TEST(Inet, UdpChecks) {
+    std::vector<uint8_t> pkt(28 + 4, 0);
+    build_ipv4_udp(pkt.data(), 1, 2, 3, 4, 4, 0);
+    size_t plen;
+    pkt[28] ^= 1;  // payload corrupted
+    EXPECT_EQ(udp_check(1, 3, pkt.data() + 20, 12, plen), UdpCheck::bad_csum);
+    pkt[26] = pkt[27] = 0;  // checksum 0: none (IPv4)
+    EXPECT_EQ(udp_check(1, 3, pkt.data() + 20, 12, plen), UdpCheck::ok);
+    pkt[24] = 0, pkt[25] = 40;  // length beyond the datagram
+    EXPECT_EQ(udp_check(1, 3, pkt.data() + 20, 12, plen), UdpCheck::malformed);
+}
+
+TEST(Inet, Ipv4TextTable) {
+    struct {
+        const char* s;
+        bool ok;
+        uint32_t v;
+    } cases[] = {{"192.0.2.10", true, 0xc000020a}, {"0.0.0.0", true, 0},
+                 {"255.255.255.255", true, 0xffffffff}, {"256.1.1.1", false, 0},
+                 {"1.2.3", false, 0}, {"1.2.3.4.5", false, 0}, {"1.2.3.x", false, 0},
+                 {"", false, 0}, {"1..2.3", false, 0}};
+    for (const auto& c : cases) {
+        uint32_t v = 0;
+        EXPECT_EQ(parse_ipv4(c.s, v), c.ok) << c.s;
+        if (c.ok) {
+            EXPECT_EQ(v, c.v) << c.s;
+            char b[16];
+            EXPECT_EQ(std::string(b, format_ipv4(v, b)), c.s);
+        }
+    }
+    EXPECT_TRUE(same_subnet(0xc000020a, 0xc00002ff, 24));
+    EXPECT_FALSE(same_subnet(0xc000020a, 0xc0000301, 24));
+}
+
+MacAddr mac(uint8_t x) {
+    MacAddr m;
+    std::memset(m.b, x, 6);
+    return m;
+}
+
+TEST(ArpCache, MissParksThenLearnReleases) {
+    ArpCache c;
+    MacAddr m;
+    auto r = c.resolve(5, 0, m, 111);
+    EXPECT_EQ(r.status, ArpCache::Status::parked);
+    EXPECT_TRUE(r.send_request);
+    r = c.resolve(5, 10, m, 222);  // a second packet replaces the first
+    EXPECT_EQ(r.status, ArpCache::Status::parked);
+    EXPECT_FALSE(r.send_request);
+    EXPECT_EQ(r.replaced, 111u);
+    EXPECT_EQ(c.learn(5, mac(7), 20, false), 222u);
+    r = c.resolve(5, 30, m, 333);
+    EXPECT_EQ(r.status, ArpCache::Status::hit);
+    EXPECT_EQ(m, mac(7));
+}
+
+TEST(ArpCache, UnansweredRequestsDropTheParkedPacket) {
+    ArpCache c(ArpCache::Config{60000, 1000, 3});
+    MacAddr m;
+    c.resolve(9, 0, m, 42);
+    std::vector<uint32_t> reqs;
+    std::vector<uint64_t> drops;
+    for (uint64_t t = 0; t <= 5000; t += 100)
+        c.tick(t, [&](uint32_t ip) { reqs.push_back(ip); }, [&](uint64_t k) { drops.push_back(k); });
+    EXPECT_EQ(reqs.size(), 2u);  // tries 2 and 3 (the first went with resolve())
+    ASSERT_EQ(drops.size(), 1u);
+    EXPECT_EQ(drops[0], 42u);
+    EXPECT_EQ(c.size(), 0u);
+}
+
+TEST(ArpCache, ExpiredEntryIsUsedWhileReconfirmed) {
+    ArpCache c(ArpCache::Config{1000, 100, 2});
+    MacAddr m;
+    c.learn(3, mac(1), 0, true);
+    auto r = c.resolve(3, 1500, m, 0);
+    EXPECT_EQ(r.status, ArpCache::Status::hit);
+    EXPECT_TRUE(r.send_request);
+    int reqs = 0;
+    c.tick(1600, [&](uint32_t) { reqs++; }, [](uint64_t) {});
+    c.tick(1700, [&](uint32_t) { reqs++; }, [](uint64_t) {});
+    EXPECT_EQ(reqs, 1);
+    EXPECT_EQ(c.size(), 0u);  // no answer after max_tries: forgotten
+    EXPECT_EQ(c.learn(3, mac(2), 1800, false), 0u);  // unsolicited: not created
+    EXPECT_EQ(c.size(), 0u);
+}
+
+TEST(ArpCache, FullTableEvictsOldestReachable) {
+    ArpCache c;
+    for (uint32_t i = 0; i < ArpCache::capacity; i++) c.learn(100 + i, mac(1), i, true);
+    MacAddr m;
+    auto r = c.resolve(7, 1000, m, 9);
+    EXPECT_EQ(r.status, ArpCache::Status::parked);
+    EXPECT_EQ(c.resolve(100, 1000, m, 0).status, ArpCache::Status::parked);  // evicted
+}
+
+}  // namespace
+}  // namespace sipedge::dp

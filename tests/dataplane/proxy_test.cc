@@ -1,0 +1,247 @@
+// The stateful proxy core (dataplane/proxy.h) driven with injected time and
+// a recording sink: one table row per decision it makes.
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "dataplane/branch.h"
+#include "dataplane/inet.h"
+#include "dataplane/proxy.h"
+#include "sipparse/message.h"
+
+namespace sipedge::dp {
+namespace {
+
+constexpr uint32_t ip_of(uint8_t last) { return 0xc0000200u | last; }  // 192.0.2.x
+const Endpoint caller{ip_of(1), 5060}, edge{ip_of(10), 5060};
+const Endpoint primary{ip_of(21), 5060}, secondary{ip_of(22), 5060};
+
+struct Sent {
+    Endpoint to;
+    std::string msg;
+};
+struct Sink final : PacketSink {
+    std::vector<Sent> out;
+    void send_udp(Endpoint to, const char* d, size_t n) noexcept override {
+        out.push_back({to, std::string(d, n)});
+    }
+};
+
+std::string invite(const char* branch = "z9hG4bK-c1", int mf = 70, const char* method = "INVITE") {
+    return std::string(method) + " sip:1000@192.0.2.10:5060 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=" + branch + "\r\n"
+           "From: <sip:a@192.0.2.1>;tag=f1\r\nTo: <sip:1000@192.0.2.10>\r\n"
+           "Call-ID: c1@192.0.2.1\r\nCSeq: 1 " + method + "\r\n"
+           "Contact: <sip:a@192.0.2.1:5060>\r\nMax-Forwards: " + std::to_string(mf) +
+           "\r\nContent-Length: 0\r\n\r\n";
+}
+
+// The response a server sends to the forwarded request <fwd>: its Vias, From,
+// To with a tag, Call-ID, CSeq.
+std::string response_to(const std::string& fwd, int status, const char* reason) {
+    std::string r = "SIP/2.0 " + std::to_string(status) + " " + reason + "\r\n";
+    size_t p = 0;
+    while ((p = fwd.find("\r\n", p)) != std::string::npos) {
+        const size_t s = p + 2;
+        const size_t e = fwd.find("\r\n", s);
+        if (e == s || e == std::string::npos) break;
+        const std::string line = fwd.substr(s, e - s);
+        for (const char* h : {"Via:", "From:", "Call-ID:", "CSeq:", "Record-Route:"})
+            if (line.rfind(h, 0) == 0) r += line + "\r\n";
+        if (line.rfind("To:", 0) == 0) r += line + ";tag=t9\r\n";
+        p = e;
+    }
+    return r + "Content-Length: 0\r\n\r\n";
+}
+
+int status_of(const std::string& m) { return m.rfind("SIP/2.0 ", 0) == 0 ? std::stoi(m.substr(8, 3)) : 0; }
+bool starts(const std::string& m, const char* p) { return m.rfind(p, 0) == 0; }
+
+class ProxyTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ProxyConfig c;
+        c.self = edge;
+        c.servers[0] = primary;
+        c.servers[1] = secondary;
+        c.server_count = 2;
+        failover::AdtranTimers at;
+        at.rollover_s = 1;
+        at.rollover_on_503 = true;
+        c.invite_policy = failover::make_policy(at, failover::RequestKind::invite);
+        c.other_policy = failover::make_policy(at, failover::RequestKind::other);
+        c.max_txns = 64;
+        ASSERT_TRUE(p.init(c, 0, 1234, 0, sink, st));
+    }
+    void in(Endpoint from, const std::string& m, Millis now = 0) {
+        sink.out.clear();
+        p.on_datagram(from, m.data(), m.size(), now);
+    }
+    // Forwards an INVITE and returns what went to the primary.
+    std::string forward_invite() {
+        in(caller, invite());
+        EXPECT_EQ(sink.out.size(), 2u);
+        return sink.out.size() == 2 ? sink.out[1].msg : std::string();
+    }
+    Sink sink;
+    WorkerStats st;
+    Proxy p;
+};
+
+TEST_F(ProxyTest, InviteGetsTryingAndGoesToThePrimary) {
+    in(caller, invite());
+    ASSERT_EQ(sink.out.size(), 2u);
+    EXPECT_EQ(sink.out[0].to, caller);
+    EXPECT_EQ(status_of(sink.out[0].msg), 100);
+    EXPECT_EQ(sink.out[1].to, primary);
+    const std::string& f = sink.out[1].msg;
+    EXPECT_TRUE(starts(f, "INVITE sip:1000@192.0.2.10:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKsE"));
+    EXPECT_NE(f.find("Record-Route: <sip:192.0.2.10:5060;lr>\r\n"), std::string::npos);
+    EXPECT_NE(f.find("Max-Forwards: 69\r\n"), std::string::npos);
+    EXPECT_EQ(st.calls_attempted, 1u);
+}
+
+TEST_F(ProxyTest, RequestDecisionsTable) {
+    struct Row {
+        const char* what;
+        std::string msg;
+        int want_status;        // first response upstream (0: none)
+        size_t want_downstream; // requests sent downstream
+    } rows[] = {
+        {"max-forwards 0 is answered 483", invite("z9hG4bK-mf", 0), 483, 0},
+        {"OPTIONS is forwarded without 100", invite("z9hG4bK-o", 70, "OPTIONS"), 0, 1},
+        {"CANCEL for nothing: 481", invite("z9hG4bK-x", 70, "CANCEL"), 481, 0},
+        {"garbage is dropped", "NOT SIP\r\n\r\n", 0, 0},
+    };
+    for (const Row& r : rows) {
+        in(caller, r.msg);
+        int status = 0;
+        size_t down = 0;
+        for (const Sent& s : sink.out) {
+            if (s.to == caller && !status) status = status_of(s.msg);
+            if (s.to == primary) down++;
+        }
+        EXPECT_EQ(status, r.want_status) << r.what;
+        EXPECT_EQ(down, r.want_downstream) << r.what;
+    }
+}
+
+TEST_F(ProxyTest, RetransmissionIsAbsorbed) {
+    forward_invite();
+    in(caller, invite(), 100);
+    ASSERT_EQ(sink.out.size(), 1u);  // the 100 again, nothing downstream
+    EXPECT_EQ(status_of(sink.out[0].msg), 100);
+    EXPECT_EQ(st.sip_retransmissions_rx, 1u);
+}
+
+TEST_F(ProxyTest, ResponsesAreRelayedWithoutOurVia) {
+    const std::string f = forward_invite();
+    for (int code : {180, 200}) {
+        in(primary, response_to(f, code, "X"), 50);
+        ASSERT_EQ(sink.out.size(), 1u) << code;
+        EXPECT_EQ(sink.out[0].to, caller);
+        EXPECT_EQ(status_of(sink.out[0].msg), code);
+        EXPECT_EQ(sink.out[0].msg.find("192.0.2.10:5060;branch"), std::string::npos);
+        EXPECT_NE(sink.out[0].msg.find("branch=z9hG4bK-c1"), std::string::npos);
+    }
+    EXPECT_EQ(st.calls_answered, 1u);
+    in(primary, response_to(f, 100, "Trying"), 60);  // late 100: not forwarded
+    EXPECT_TRUE(sink.out.empty());
+}
+
+TEST_F(ProxyTest, TimeoutRollsOverToTheSecondaryWithANewBranch) {
+    const std::string f = forward_invite();
+    p.advance(999);
+    sink.out.clear();
+    p.advance(1000);  // seed A rollover 1 s (retransmissions at 500 ms went to the primary)
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(sink.out[0].to, secondary);
+    EXPECT_EQ(st.rollover_timeout, 1u);
+    const auto branch = [](const std::string& m) {
+        const size_t b = m.find("branch=") + 7;
+        return m.substr(b, branch_len);
+    };
+    EXPECT_NE(branch(sink.out[0].msg), branch(f));
+    // The old branch's late answer is stale; the new one's is relayed.
+    in(primary, response_to(f, 180, "Ringing"), 1100);
+    EXPECT_TRUE(sink.out.empty());
+    EXPECT_EQ(st.drops[size_t(DropReason::sip_stale_branch)], 1u);
+}
+
+TEST_F(ProxyTest, IcmpRollsOverAtOnceAndEveryServerFailingGives503) {
+    const std::string f = forward_invite();
+    EXPECT_TRUE(p.on_icmp_unreachable(primary, f.data(), f.size(), 10));
+    sink.out.clear();
+    p.advance(10);
+    EXPECT_EQ(st.rollover_icmp, 1u);
+    // The secondary is unreachable too: the walk ends, 503 upstream.
+    in(caller, invite(), 20);  // (retransmission: absorbed)
+    sink.out.clear();
+    const size_t branch_at = f.find("branch=") + 7;
+    std::string f2 = f;
+    BranchId b;
+    ASSERT_TRUE(decode_branch(std::string_view(f).substr(branch_at, branch_len), b));
+    b.attempt = 1;
+    encode_branch(b, f2.data() + branch_at);
+    EXPECT_TRUE(p.on_icmp_unreachable(secondary, f2.data(), f2.size(), 30));
+    bool got503 = false;
+    for (const Sent& s : sink.out) got503 |= s.to == caller && status_of(s.msg) == 503;
+    EXPECT_TRUE(got503);
+    EXPECT_EQ(st.txn_failed_icmp, 1u);
+    EXPECT_EQ(st.calls_failed, 1u);
+}
+
+TEST_F(ProxyTest, NoAnswerAnywhereGives408) {
+    forward_invite();
+    bool got408 = false;
+    for (Millis t = 1; t <= 40000 && !got408; t += 10) {
+        sink.out.clear();
+        p.advance(t);
+        for (const Sent& s : sink.out) got408 |= s.to == caller && status_of(s.msg) == 408;
+    }
+    EXPECT_TRUE(got408);
+    EXPECT_EQ(st.txn_failed_timeout, 1u);
+}
+
+TEST_F(ProxyTest, CancelFollowsTheInviteBranch) {
+    const std::string f = forward_invite();
+    in(primary, response_to(f, 180, "Ringing"), 10);
+    std::string c = invite("z9hG4bK-c1", 70, "CANCEL");
+    in(caller, c, 20);
+    ASSERT_EQ(sink.out.size(), 2u);
+    EXPECT_EQ(sink.out[0].to, caller);
+    EXPECT_EQ(status_of(sink.out[0].msg), 200);
+    EXPECT_EQ(sink.out[1].to, primary);
+    EXPECT_TRUE(starts(sink.out[1].msg, "CANCEL sip:1000@192.0.2.10:5060 SIP/2.0\r\n"));
+    const size_t b = f.find("branch=");
+    EXPECT_NE(sink.out[1].msg.find(f.substr(b, 7 + branch_len)), std::string::npos);
+    // 487 for the INVITE goes upstream and is ACKed downstream by us.
+    in(primary, response_to(f, 487, "Request Terminated"), 30);
+    int acks = 0, up487 = 0;
+    for (const Sent& s : sink.out) {
+        acks += s.to == primary && starts(s.msg, "ACK ");
+        up487 += s.to == caller && status_of(s.msg) == 487;
+    }
+    EXPECT_EQ(acks, 1);
+    EXPECT_EQ(up487, 1);
+}
+
+TEST_F(ProxyTest, InDialogRequestsFollowRouteAndRequestUri) {
+    // ACK for a 2xx with our Route on top and the UAS contact as Request-URI.
+    const std::string ack =
+        "ACK sip:b@192.0.2.22:5060 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-a1\r\n"
+        "Route: <sip:192.0.2.10:5060;lr>\r\n"
+        "From: <sip:a@192.0.2.1>;tag=f1\r\nTo: <sip:b@192.0.2.10>;tag=t9\r\n"
+        "Call-ID: c9@192.0.2.1\r\nCSeq: 1 ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    in(caller, ack);
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(sink.out[0].to, secondary);
+    EXPECT_EQ(sink.out[0].msg.find("Route:"), std::string::npos);
+    EXPECT_EQ(st.stateless_forwarded, 1u);
+}
+
+}  // namespace
+}  // namespace sipedge::dp
