@@ -163,13 +163,15 @@ struct Parser {
         const Span v = make_span(v0, v1);
         switch (id) {
         case HeaderId::via: {
+            // The proxy uses the top via-parm (RFC 3261 §16.7 step 3); the
+            // others are counted here and checked by validate().
             CommaList list(b, v);
             Span el;
-            Via via;
             uint16_t n = 0;
             while (list.next(el)) {
-                Via& out = (m.via_count == 0 && n == 0) ? m.top_via : via;
-                if (el.len == 0 || !parse_via(b, el, out)) return fail(ParseError::bad_via, el.off, id);
+                if (el.len == 0) return fail(ParseError::bad_via, el.off, id);
+                if (m.via_count == 0 && n == 0 && !parse_via(b, el, m.top_via))
+                    return fail(ParseError::bad_via, el.off, id);
                 n++;
             }
             if (list.bad() || n == 0) return fail(ParseError::bad_via, v0, id);
@@ -348,6 +350,15 @@ ParseStatus validate(const char* buf, Message& m) noexcept {
         const Header& h = m.headers[i];
         const Span v = h.value;
         switch (h.id) {
+        case HeaderId::via: {
+            CommaList list(buf, v);
+            Span el;
+            Via via;
+            while (list.next(el))
+                if (!parse_via(buf, el, via)) return fail(ParseError::bad_via, el, h.id);
+            if (list.bad()) return fail(ParseError::bad_via, v, h.id);
+            break;
+        }
         case HeaderId::contact:
             if (const ParseError e = check_name_addr_list(buf, v, h.id); e != ParseError::none)
                 return fail(e, v, h.id);
