@@ -278,6 +278,32 @@ TEST(Digest, ChallengeAndCredentials) {
     EXPECT_FALSE(parse_digest(bad.b(), bad.all(), d));
 }
 
+// Require / Proxy-Require / Supported: option-tag lists are comma lists of
+// tokens (RFC 3261 §20.29, §20.32, §20.37); a proxy answers 420 listing the
+// ones it does not support (RFC 4475 §3.3.5).
+TEST(OptionTags, FromTheHeaderIndex) {
+    const std::string msg =
+        "OPTIONS sip:a@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+        "To: <sip:a@example.com>\r\nFrom: <sip:b@example.com>;tag=1\r\nCall-ID: o@x\r\n"
+        "CSeq: 1 OPTIONS\r\nRequire: 100rel , timer\r\nk: replaces,\r\n norefersub\r\n"
+        "Proxy-Require: foo\r\nContent-Length: 0\r\n\r\n";
+    GuardedBuffer buf(msg);
+    Message m;
+    ASSERT_EQ(parse(buf.data(), buf.size(), m), ParseStatus::ok);
+    auto tags = [&](HeaderId id) {
+        std::vector<std::string> out;
+        for (const Header* h = m.find(id); h; h = m.next(h)) {
+            CommaList list(buf.data(), h->value);
+            Span el;
+            while (list.next(el)) out.emplace_back(el.str(buf.data()));
+        }
+        return out;
+    };
+    EXPECT_EQ(tags(HeaderId::require), (std::vector<std::string>{"100rel", "timer"}));
+    EXPECT_EQ(tags(HeaderId::supported), (std::vector<std::string>{"replaces", "norefersub"}));
+    EXPECT_EQ(tags(HeaderId::proxy_require), (std::vector<std::string>{"foo"}));
+}
+
 TEST(Names, HeadersMethodsTransports) {
     EXPECT_EQ(header_from("v", 1), HeaderId::via);
     EXPECT_EQ(header_from("VIA", 3), HeaderId::via);
