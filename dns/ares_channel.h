@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "dns/records.h"
-#include "dns/result.h"
+#include "failover/result.h"
 #include "dns/types.h"
 
 typedef struct ares_channeldata* ares_channel;

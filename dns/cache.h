@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "dns/records.h"
-#include "dns/result.h"
+#include "failover/result.h"
 #include "dns/types.h"
 
 namespace sipedge::dns {

@@ -25,7 +25,7 @@
 #include "dns/cache.h"
 #include "dns/locator.h"
 #include "dns/records.h"
-#include "dns/result.h"
+#include "failover/result.h"
 #include "dns/srv_order.h"
 #include "dns/types.h"
 

@@ -72,7 +72,9 @@ fi
 step "ASan+UBSan build: unit, spec, fuzz-regress"
 if setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
      -Dbench=disabled && ninja -C build-asan; then
-  meson test -C build-asan --print-errorlogs --num-processes 2 --suite unit --suite spec --suite fuzz-regress
+  # Sanitized debug code runs several times slower: give the same tests more time.
+  meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 6 \
+    --suite unit --suite spec --suite fuzz-regress
   count_meson build-asan
 else
   failed=$((failed + 1)); failures+=("asan build")

@@ -1,0 +1,138 @@
+#pragma once
+// The control command table and the Controller that runs it. One text
+// command per line (socket, startup file, sipedgectl); the reply is one JSON
+// object: {"status":0,"data":...} or {"status":<errno>,"error":"..."}.
+//
+// Commands are static arrays of {words, args, help, handler} owned by the
+// file that implements them (cmd_trunk.cc, cmd_global.cc, cmd_show.cc;
+// HAProxy cli_kws, DPDK rte_telemetry_register_cmd); `help` is generated
+// from them. <words> are literal words and <placeholders>; the command whose
+// words match the line with the most literal words wins.
+//
+// Changes are transactional: a mutating command runs on a copy of the
+// committed State, the touched trunks are validated, and only then is the
+// copy committed and the failover engine updated. A refused command changes
+// nothing. Passwords never leave the Controller: replies and running-config
+// carry `stored-password` (docs/control.md "Secrets").
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "control/json.h"
+#include "failover/result.h"
+#include "control/state.h"
+#include "failover/engine.h"
+
+namespace sipedge::ctl {
+
+class Controller;
+
+/// Words of one matched command: the <placeholder> values in order, then the rest.
+struct Args {
+    std::vector<std::string> vars;  // one per <placeholder> in Command::words
+    std::vector<std::string> rest;  // words after the matched ones
+};
+
+/// What a handler works on. Mutating commands get the working copy in <st>;
+/// read-only ones get the committed state.
+struct CmdCtx {
+    Controller& ctl;
+    State& st;
+    std::set<std::string>& touched;  // trunks to validate before commit
+};
+
+struct Command {
+    const char* words;  // "set trunk <name> server <n>"
+    const char* args;   // help for the words after <words>
+    const char* help;
+    bool mutates;       // changes configuration; allowed in the startup file
+    Result<Json> (*handler)(CmdCtx&, const Args&);
+};
+
+// Each command file owns its table.
+std::span<const Command> trunk_commands() noexcept;   // cmd_trunk.cc
+std::span<const Command> global_commands() noexcept;  // cmd_global.cc
+std::span<const Command> show_commands() noexcept;    // cmd_show.cc
+/// All commands, in help order.
+const std::vector<const Command*>& command_table();
+
+/// The matched command and its arguments, or an error (unknown word, incomplete).
+struct Match {
+    const Command* cmd = nullptr;
+    Args args;
+};
+Result<Match> match_command(const std::vector<std::string>& words);
+
+/// Milliseconds on a monotonic clock (the engine's time base); injected for tests.
+using Clock = std::function<failover::Millis()>;
+
+struct ControllerOptions {
+    uint64_t seed = 1;             // failover::Engine randomness
+    std::string secrets_path;      // "" = passwords kept in memory only
+};
+
+class Controller {
+public:
+    explicit Controller(Clock clock, ControllerOptions opt = {});
+
+    /// Runs one command line; returns the JSON reply (one line, no newline).
+    /// Never throws: std exceptions are caught here and answered as errors.
+    std::string execute(std::string_view line);
+    /// The same, as a Json value (tests).
+    Json execute_json(std::string_view line);
+
+    /// Applies every command of <lines> to one copy and commits only when all
+    /// succeed. Blank lines and '#' comments are skipped. <origin> prefixes
+    /// errors: "<origin>:<line>: <error>". Only mutating commands are allowed.
+    Status apply_lines(const std::vector<std::string>& lines, const std::string& origin);
+
+    /// Commands that recreate the committed state, one per line.
+    std::vector<std::string> running_config() const;
+
+    const State& state() const noexcept { return committed_; }
+    failover::Engine& engine() noexcept { return *engine_; }
+    failover::Millis now() const { return clock_(); }
+    /// The engine id of trunk <name> when the engine runs it.
+    std::optional<uint32_t> engine_id(const std::string& name) const;
+    /// Why trunk <name> is not in the engine ("" when it is).
+    std::string engine_status(const std::string& name) const;
+    /// A stored password for (<trunk>, <user>) or nullptr.
+    const std::string* stored_password(const std::string& trunk, const std::string& user) const;
+    /// Loads the secrets file (when configured). Missing file = no secrets.
+    Status load_secrets();
+    /// Drains engine actions (no data plane attached: sipedge-control).
+    void tick();
+
+private:
+    Status validate_touched(const State& work, const std::set<std::string>& touched) const;
+    void commit(State next, const std::set<std::string>& touched);
+    void sync_engine(const std::set<std::string>& touched);
+    void rebuild_engine();
+    Status save_secrets() const;
+
+    Clock clock_;
+    ControllerOptions opt_;
+    State committed_;
+    std::unique_ptr<failover::Engine> engine_;
+    std::map<std::string, uint32_t> engine_ids_;
+    std::map<std::string, std::string> engine_errors_;  // trunk → why not running
+    std::map<std::string, TrunkConfig> engine_view_;      // what each engine trunk was built from
+    std::map<std::pair<std::string, std::string>, std::string> secrets_;
+    uint64_t rebuilds_ = 0;
+};
+
+/// Replaces the word after every "password" with "***" (for logs).
+std::string redact(std::string_view line);
+
+/// Helpers for command files.
+Result<TrunkConfig*> find_trunk(State& st, const std::string& name);
+Status check_name(const std::string& what, const std::string& name);
+
+}  // namespace sipedge::ctl

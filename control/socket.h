@@ -1,0 +1,90 @@
+#pragma once
+// The control socket: a Unix stream socket served by one epoll loop on the
+// control thread. Many clients; input is line-buffered; each line is handed
+// to the command handler and its reply is written back as one line. The
+// socket file is created atomically (bound under a temporary name, given mode
+// 0660 and the configured group, then renamed into place); an existing file
+// is replaced only when it is a stale socket nobody listens on.
+//
+// Capacity: at most max_clients connections; a line longer than max_line
+// bytes gets an error reply and the connection is closed; a client that does
+// not read its replies stops being read once max_pending reply bytes wait.
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "failover/result.h"
+
+namespace sipedge::ctl {
+
+struct SocketOptions {
+    std::string path;            // e.g. /run/sipedge.sock
+    std::string group;           // --socket-group; "" = the process's group
+    mode_t mode = 0660;
+    size_t max_clients = 256;
+    size_t max_line = 64 * 1024;
+    size_t max_pending = 4u << 20;
+};
+
+class SocketServer {
+public:
+    using Handler = std::function<std::string(std::string_view line)>;
+
+    /// Creates the socket file and starts listening. Rejects a path too long
+    /// for sun_path, a live socket at <path>, a non-socket file at <path>, an
+    /// unknown group, and any failing syscall (with its errno).
+    static Result<std::unique_ptr<SocketServer>> open(const SocketOptions& opt, Handler handler);
+    ~SocketServer();
+    SocketServer(const SocketServer&) = delete;
+    SocketServer& operator=(const SocketServer&) = delete;
+
+    /// Adds <fd> to the loop; <on_ready> runs when it is readable (timers,
+    /// signals, a stop eventfd).
+    Status watch(int fd, std::function<void()> on_ready);
+    /// Waits up to <timeout_ms> (-1: forever) and serves what is ready.
+    Status poll_once(int timeout_ms);
+    /// Runs poll_once until stop() is called (from a watched fd's callback).
+    Status run();
+    void stop() noexcept { stop_ = true; }
+    size_t client_count() const noexcept { return clients_.size(); }
+    const std::string& path() const noexcept { return opt_.path; }
+
+private:
+    struct Client {
+        int fd = -1;
+        std::string in;
+        std::string out;
+        bool eof = false;
+        uint32_t mask = 0x2001;  // EPOLLIN | EPOLLRDHUP, as registered
+    };
+    struct Watch {
+        int fd;
+        std::function<void()> cb;
+    };
+
+    SocketServer(SocketOptions opt, Handler h) : opt_(std::move(opt)), handler_(std::move(h)) {}
+    void accept_all();
+    void on_client(Client& c, uint32_t events);
+    void serve_lines(Client& c);
+    void flush(Client& c);
+    void update_events(Client& c);
+    void close_client(int fd);
+
+    SocketOptions opt_;
+    Handler handler_;
+    int epfd_ = -1;
+    int lfd_ = -1;
+    dev_t dev_ = 0;
+    ino_t ino_ = 0;
+    bool stop_ = false;
+    std::vector<std::unique_ptr<Client>> clients_;
+    std::vector<Watch> watches_;
+};
+
+}  // namespace sipedge::ctl

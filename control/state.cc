@@ -1,0 +1,250 @@
+#include "control/state.h"
+
+namespace sipedge::ctl {
+
+namespace fo = failover;
+
+const char* server_mode_name(ServerMode m) noexcept {
+    switch (m) {
+    case ServerMode::udp: return "udp";
+    case ServerMode::tcp: return "tcp";
+    case ServerMode::tls: return "tls";
+    case ServerMode::dns_naptr: return "dnsNaptr";
+    case ServerMode::udp_only: return "UDPOnly";
+    case ServerMode::tcp_only: return "TCPOnly";
+    case ServerMode::tls_only: return "TLS";
+    case ServerMode::tcp_preferred: return "TCPpreferred";
+    }
+    return "?";
+}
+
+const char* dns_cache_type_name(DnsCacheType t) noexcept {
+    switch (t) {
+    case DnsCacheType::a: return "a";
+    case DnsCacheType::srv: return "srv";
+    case DnsCacheType::naptr: return "naptr";
+    }
+    return "?";
+}
+
+std::string server_text(const ServerEntry& e) {
+    std::string s = e.host.find(':') != std::string::npos ? "[" + e.host + "]" : e.host;
+    if (e.port) s += ":" + std::to_string(e.port);
+    s += e.mode >= ServerMode::dns_naptr ? " transport " : " ";
+    s += server_mode_name(e.mode);
+    return s;
+}
+
+namespace {
+
+fo::AdtranTimers adtran(const TrunkSettings& s) {
+    fo::AdtranTimers a;
+    a.t1_ms = s.t1_ms;
+    a.t2_ms = s.t2_ms;
+    a.rollover_s = s.rollover_s;
+    a.rollover_register_s = s.rollover_register_s;
+    a.rollover_on_503 = s.failover_on_503;
+    a.rollover_on_icmp = s.failover_on_icmp;
+    return a;
+}
+
+fo::PolyTiming poly(const TrunkSettings& s) {
+    fo::PolyTiming p;
+    p.retry_timeout_ms = s.retry_timeout_ms;
+    p.retry_max_count = s.retry_max_count;
+    p.tcp_fast_failover = s.tcp_fast_failover;
+    p.tcp_fast_failover_timeout_ms = s.tcp_fast_failover_timeout_ms;
+    p.enhanced = s.enhanced;
+    p.failover_on_503 = s.failover_on_503;
+    p.rollover_on_icmp = s.failover_on_icmp;
+    p.t1_ms = s.t1_ms;
+    p.t2_ms = s.t2_ms;
+    return p;
+}
+
+fo::CiscoTiming cisco(const TrunkSettings& s) {
+    fo::CiscoTiming c;
+    c.trying_timer_ms = s.trying_timer_ms;
+    c.retry_count = s.invite_retry_count;
+    c.rollover_on_503 = s.failover_on_503;
+    c.rollover_on_icmp = s.failover_on_icmp;
+    c.t1_ms = s.t1_ms;
+    c.t2_ms = s.t2_ms;
+    return c;
+}
+
+fo::AudioCodesTiming audiocodes(const TrunkSettings& s) {
+    fo::AudioCodesTiming a;
+    a.no_response_timeout_ms = s.no_response_timeout_ms;
+    a.rollover_on_503 = s.failover_on_503;
+    a.rollover_on_icmp = s.failover_on_icmp;
+    a.t1_ms = s.t1_ms;
+    a.t2_ms = s.t2_ms;
+    return a;
+}
+
+template <class T>
+fo::RetryPolicy policy(const T& timing, fo::RequestKind k) {
+    return fo::make_policy(timing, k);
+}
+
+fo::RetryPolicy model_policy(const TrunkSettings& s, fo::RequestKind k) {
+    switch (RetryModel(s.retry_model)) {
+    case RetryModel::adtran: return policy(adtran(s), k);
+    case RetryModel::poly: return policy(poly(s), k);
+    case RetryModel::cisco: return policy(cisco(s), k);
+    case RetryModel::audiocodes: return policy(audiocodes(s), k);
+    }
+    return policy(adtran(s), k);
+}
+
+// Names the knob a KnobError is about, for the reply.
+const char* knob_of(fo::KnobError e) {
+    switch (e) {
+    case fo::KnobError::t1_range: return "t1";
+    case fo::KnobError::t2_range: return "t2";
+    case fo::KnobError::t2_below_t1: return "t2";
+    case fo::KnobError::rollover_range: return "rollover";
+    case fo::KnobError::rollover_register_range: return "rollover-register";
+    case fo::KnobError::retry_timeout_range: return "retry-timeout";
+    case fo::KnobError::retry_max_count_range: return "retry-max-count";
+    case fo::KnobError::tcp_fast_failover_timeout_range: return "tcp-fast-failover-timeout";
+    case fo::KnobError::trying_timer_range: return "trying-timer";
+    case fo::KnobError::retry_count_range: return "invite-retry-count";
+    case fo::KnobError::no_response_timeout_range: return "no-response-timeout";
+    default: return "retry-model";
+    }
+}
+
+const char* knob_of(fo::ConfigError e) {
+    switch (e) {
+    case fo::ConfigError::recover_delay_range: return "recover-delay";
+    case fo::ConfigError::failback_timeout_range: return "failback-timeout";
+    case fo::ConfigError::expire_time_range: return "expire-time";
+    case fo::ConfigError::max_concurrent_reg_range: return "max-concurrent-reg";
+    case fo::ConfigError::threshold_absolute_range:
+    case fo::ConfigError::threshold_percentage_range: return "threshold";
+    case fo::ConfigError::registration_failure_retry_range: return "registration-failure-retry";
+    case fo::ConfigError::register_retry_base_range: return "register-retry-base";
+    case fo::ConfigError::register_retry_max_range: return "register-retry-max";
+    case fo::ConfigError::probe_interval_range: return "monitor-interval";
+    case fo::ConfigError::probe_threshold_range: return "monitor-down-threshold/monitor-up-threshold";
+    case fo::ConfigError::trap_failures_range: return "trap-registration-failures";
+    case fo::ConfigError::trap_interval_range: return "trap-registration-interval";
+    default: return "retry-model";
+    }
+}
+
+}  // namespace
+
+fo::TrunkKnobs to_trunk_knobs(const TrunkSettings& s) {
+    fo::TrunkKnobs k;
+    k.mode = s.validation ? fo::SelectMode::validated : fo::SelectMode::top_first;
+    k.failover_on_503 = s.failover_on_503;
+    k.failover_on_icmp = s.failover_on_icmp;
+    k.recover_delay_enabled = s.recover_delay_enabled;
+    k.recover_delay_min_s = s.recover_delay_min_s;
+    k.recover_delay_max_s = s.recover_delay_max_s;
+    k.failback_mode = fo::FailbackMode(s.failback_mode);
+    k.failback_timeout_s = s.failback_timeout_s;
+    k.unregister_on_failback = s.unregister_on_failback;
+    k.unregister_after_failback = s.unregister_after_failback;
+    k.enhanced = s.enhanced;
+    k.group_id = s.group_id;
+    k.only_signal_with_registered = s.only_signal_with_registered;
+    k.fail_registration_on = s.fail_registration_on;
+    k.auth_optimized_in_failover = s.auth_optimized_in_failover;
+    k.new_call_on_unregister = s.new_call_on_unregister;
+    k.unregister_on_failover = s.unregister_on_failover;
+    k.register_enabled = s.register_enabled;
+    k.expire_time_s = s.expire_time_s;
+    k.max_concurrent_reg = uint8_t(s.max_concurrent_reg > 255 ? 255 : s.max_concurrent_reg);
+    k.threshold_kind = fo::ThresholdKind(s.threshold_kind);
+    k.threshold = s.threshold;
+    k.registration_failure_retry_s = s.registration_failure_retry_s;
+    k.register_retry_base_s = s.register_retry_base_s;
+    k.register_retry_max_s = s.register_retry_max_s;
+    k.probe_mode = fo::ProbeMode(s.monitor);
+    k.probe_interval_s = s.monitor_interval_s;
+    k.probe_down_threshold = uint8_t(s.monitor_down_threshold > 255 ? 255 : s.monitor_down_threshold);
+    k.probe_up_threshold = uint8_t(s.monitor_up_threshold > 255 ? 255 : s.monitor_up_threshold);
+    k.trap_failures = uint8_t(s.trap_registration_failures > 255 ? 255 : s.trap_registration_failures);
+    k.trap_interval_s = s.trap_registration_interval_s;
+    k.invite_policy = model_policy(s, fo::RequestKind::invite);
+    k.register_policy = model_policy(s, fo::RequestKind::register_);
+    k.other_policy = model_policy(s, fo::RequestKind::other);
+    fo::normalize(k);
+    return k;
+}
+
+Status validate_settings(const TrunkSettings& s) {
+    // The selected model's own validation first: it names the seed knob.
+    fo::KnobError ke = fo::KnobError::ok;
+    switch (RetryModel(s.retry_model)) {
+    case RetryModel::adtran: ke = fo::validate(adtran(s)); break;
+    case RetryModel::poly: ke = fo::validate(poly(s)); break;
+    case RetryModel::cisco: ke = fo::validate(cisco(s)); break;
+    case RetryModel::audiocodes: ke = fo::validate(audiocodes(s)); break;
+    }
+    // T2 below T1 is refused whatever the model (RFC 3261 §17.1.2.2).
+    if (ke == fo::KnobError::ok && s.t2_ms < s.t1_ms) ke = fo::KnobError::t2_below_t1;
+    if (ke != fo::KnobError::ok)
+        return err(EINVAL, std::string(knob_of(ke)) + ": " + fo::knob_error_text(ke));
+    const fo::TrunkKnobs k = to_trunk_knobs(s);
+    for (const fo::RetryPolicy* p : {&k.invite_policy, &k.register_policy, &k.other_policy}) {
+        const fo::KnobError pe = fo::validate(*p);
+        if (pe != fo::KnobError::ok)
+            return err(EINVAL, std::string("retry-model: policy refused: ") + fo::knob_error_text(pe));
+    }
+    const fo::ConfigError ce = fo::validate(k);
+    if (ce != fo::ConfigError::ok)
+        return err(EINVAL, std::string(knob_of(ce)) + ": " + fo::config_error_text(ce));
+    return Ok{};
+}
+
+std::optional<std::string> incomplete_reason(const TrunkConfig& t) {
+    bool any = false;
+    for (const auto& s : t.servers) any = any || s.has_value();
+    if (!any) return std::string("no server configured");
+    if (t.knobs.register_enabled && t.identities.empty())
+        return std::string("registration on and no identity configured");
+    return std::nullopt;
+}
+
+fo::ServerSet to_server_set(const TrunkConfig& t) {
+    std::vector<fo::Target> targets;
+    bool dns = false;
+    for (const auto& s : t.servers) {
+        if (!s) continue;
+        fo::Target tg;
+        tg.address = s->host;
+        switch (s->mode) {
+        case ServerMode::udp: case ServerMode::udp_only: case ServerMode::dns_naptr:
+            tg.transport = sip::Transport::udp; break;
+        case ServerMode::tcp: case ServerMode::tcp_only: case ServerMode::tcp_preferred:
+            tg.transport = sip::Transport::tcp; break;
+        case ServerMode::tls: case ServerMode::tls_only:
+            tg.transport = sip::Transport::tls; break;
+        }
+        // RFC 3263 §4.2: no port means 5060, or 5061 for TLS (until dns/ resolves SRV).
+        tg.port = s->port ? s->port : (tg.transport == sip::Transport::tls ? 5061 : 5060);
+        dns = dns || s->mode >= ServerMode::dns_naptr;
+        targets.push_back(std::move(tg));
+    }
+    fo::ServerSet set = fo::static_servers(std::move(targets));
+    set.from_dns = dns;
+    return set;
+}
+
+fo::AddTrunk to_add_trunk(const TrunkConfig& t) {
+    fo::AddTrunk a;
+    a.name = t.name;
+    a.domain = t.domain;
+    a.knobs = to_trunk_knobs(t.knobs);
+    a.servers = to_server_set(t);
+    for (const IdentityConfig& i : t.identities)
+        a.identities.push_back(fo::Identity{i.user, i.auth_user, i.password, i.contact});
+    return a;
+}
+
+}  // namespace sipedge::ctl

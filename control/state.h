@@ -1,0 +1,167 @@
+#pragma once
+// The configuration state the control socket edits: trunks (servers,
+// identities, every per-trunk knob of shared/seed-knobs.md) and the global
+// settings (DNS cache). Plain values only, comparable with ==, copied before
+// every change so that a refused command changes nothing (apply to a copy,
+// validate, then commit). to_add_trunk() turns a complete trunk into the
+// failover engine's input.
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "failover/result.h"
+#include "failover/engine.h"
+
+namespace sipedge::ctl {
+
+/// Which seed's retransmission/rollover model builds the trunk's RetryPolicy.
+enum class RetryModel : uint8_t { adtran, poly, cisco, audiocodes };
+
+/// How a server's address is used. Static entries (seed A "sip-server
+/// primary/secondary") use the transport given; DNS entries (seed P/AC
+/// "transport") leave the choice to RFC 3263 resolution.
+enum class ServerMode : uint8_t {
+    udp, tcp, tls,                                   // static: IP literal or A record
+    dns_naptr, udp_only, tcp_only, tls_only, tcp_preferred,  // FQDN, seed P transport values
+};
+inline constexpr size_t max_server_slots = failover::max_servers;  // servers 1..16
+
+struct ServerEntry {
+    std::string host;   // IP literal or host name
+    uint16_t port = 0;  // 0 = none given (DNS modes: query SRV; static: 5060, TLS 5061)
+    ServerMode mode = ServerMode::udp;
+    bool operator==(const ServerEntry&) const = default;
+};
+
+struct IdentityConfig {
+    std::string user;       // AOR user part (seed A OSID, seed P line)
+    std::string auth_user;  // digest user name
+    std::string password;   // never printed; see docs/control.md "Secrets"
+    std::string contact;    // Contact URI
+    bool operator==(const IdentityConfig&) const = default;
+};
+
+/// Every per-trunk knob as a flat value; knob_table.cc maps each field to its
+/// command key, seed name, range and default. Defaults are the seeds' defaults.
+struct TrunkSettings {
+    // timers and retransmission (failover/retry_policy.h)
+    uint8_t retry_model = uint8_t(RetryModel::adtran);
+    uint32_t t1_ms = 500;                  // A ip sip timer T1
+    uint32_t t2_ms = 4000;                 // A ip sip timer T2
+    uint32_t rollover_s = 3;               // A ip sip timer rollover
+    uint32_t rollover_register_s = 0;      // A ip sip timer rollover register; 0 = follow-primary
+    uint32_t retry_timeout_ms = 0;         // P retryTimeOut
+    uint32_t retry_max_count = 3;          // P retryMaxCount
+    bool tcp_fast_failover = false;        // P tcpFastFailover
+    uint32_t tcp_fast_failover_timeout_ms = 5000;
+    uint32_t trying_timer_ms = 500;        // C SIP Trying Timer
+    uint32_t invite_retry_count = 6;       // C Retry Count for SIP Invite
+    uint32_t no_response_timeout_ms = 32000;  // AC outgoing_request_no_response_timeout_ms
+    // triggers
+    bool failover_on_503 = false;          // A sip-server rollover, P failoverOn503Response
+    bool failover_on_icmp = true;          // P behaviour
+    // registration and validated failover
+    uint8_t validation = 0;                // 0 off (top-first), 1 register (validated)
+    bool register_enabled = true;
+    uint32_t expire_time_s = 3600;
+    uint32_t max_concurrent_reg = 32;
+    uint8_t threshold_kind = 0;            // failover::ThresholdKind
+    uint32_t threshold = 300;
+    uint32_t registration_failure_retry_s = 60;
+    bool fail_registration_on = true;
+    bool only_signal_with_registered = true;
+    bool auth_optimized_in_failover = false;
+    bool new_call_on_unregister = true;
+    bool unregister_on_failover = true;
+    uint32_t register_retry_base_s = 60;
+    uint32_t register_retry_max_s = 60;
+    // recovery and failback
+    bool recover_delay_enabled = false;
+    uint32_t recover_delay_min_s = 0;
+    uint32_t recover_delay_max_s = 0;
+    uint8_t failback_mode = 0;             // failover::FailbackMode
+    uint32_t failback_timeout_s = 3600;
+    bool unregister_on_failback = false;
+    bool unregister_after_failback = true;
+    bool enhanced = false;
+    uint32_t group_id = 0;
+    // keep-alives and monitoring
+    uint32_t keepalive_interval_s = 0;
+    std::string keepalive_udp_payload = "\r\n\r\n";
+    std::string keepalive_tcp_payload = "\r\n\r\n";
+    uint32_t tcp_keepalive_idle_s = 30;
+    uint32_t tcp_keepalive_no_response_s = 20;
+    uint32_t tcp_keepalive_attempts = 4;
+    uint8_t monitor = 0;                   // failover::ProbeMode
+    uint32_t monitor_interval_s = 30;
+    uint32_t monitor_down_threshold = 3;
+    uint32_t monitor_up_threshold = 2;
+    uint32_t trap_registration_failures = 0;  // 0 = off
+    uint32_t trap_registration_interval_s = 3600;
+
+    bool operator==(const TrunkSettings&) const = default;
+};
+
+struct TrunkConfig {
+    std::string name;
+    std::string domain;  // AOR/registrar domain; empty = the first server's host
+    std::array<std::optional<ServerEntry>, max_server_slots> servers;  // slot n-1 = server <n>
+    std::vector<IdentityConfig> identities;  // in the order first configured
+    TrunkSettings knobs;
+    bool operator==(const TrunkConfig&) const = default;
+};
+
+/// seed P dns.cache.{A,SRV,NAPTR}.x: static records for when DNS fails.
+enum class DnsCacheType : uint8_t { a, srv, naptr };
+inline constexpr uint32_t dns_cache_slots = 18;  // seed P: x = 1..18 of each type
+
+struct DnsCacheEntry {
+    std::string name;
+    uint32_t ttl_s = 300;
+    std::string address;      // A
+    uint32_t priority = 0, weight = 0, port = 0;  // SRV
+    std::string target;       // SRV
+    uint32_t order = 0, preference = 0;  // NAPTR
+    std::string flags, service, replacement;  // NAPTR
+    bool operator==(const DnsCacheEntry&) const = default;
+};
+
+struct GlobalSettings {
+    bool dns_restore = false;          // P dns.cache.dynamicRestore.enable
+    uint32_t dns_restore_ttl_s = 120;  // P dns.cache.dynamicRestore.ttl, 90-600
+    bool dns_a_network_override = false;  // P dns.cache.A.networkOverride
+    bool operator==(const GlobalSettings&) const = default;
+};
+
+struct State {
+    std::map<std::string, TrunkConfig> trunks;  // by name: running-config order
+    GlobalSettings global;
+    std::map<std::pair<DnsCacheType, uint32_t>, DnsCacheEntry> dns_cache;
+    bool operator==(const State&) const = default;
+};
+
+const char* server_mode_name(ServerMode m) noexcept;
+const char* dns_cache_type_name(DnsCacheType t) noexcept;
+/// The words of `set trunk <name> server <n> ...` for <e>: "192.0.2.1:5060 udp",
+/// "[2001:db8::1] tls", "sip.example.com transport dnsNaptr".
+std::string server_text(const ServerEntry& e);
+
+/// The engine's knobs and retry policies for <s> (normalized, not validated).
+failover::TrunkKnobs to_trunk_knobs(const TrunkSettings& s);
+/// Accepts settings the engine accepts: cross-field rules (t2 ≥ t1, expire-time
+/// ≥ threshold + 6, recover delay max ≥ min) and every policy. Rejects with a
+/// message that names the knob.
+Status validate_settings(const TrunkSettings& s);
+/// Whether the trunk has what the engine needs to run it: servers, and an
+/// identity when registration is on. Returns the reason when not.
+std::optional<std::string> incomplete_reason(const TrunkConfig& t);
+/// The engine's AddTrunk for a complete trunk.
+failover::AddTrunk to_add_trunk(const TrunkConfig& t);
+/// The server set of <t> (static list or DNS names still to resolve).
+failover::ServerSet to_server_set(const TrunkConfig& t);
+
+}  // namespace sipedge::ctl

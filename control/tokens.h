@@ -1,0 +1,23 @@
+#pragma once
+// Splitting one command line into words, and writing words back so that the
+// split gives them again: whitespace separates words; a word in double quotes
+// may hold spaces and the escapes \" \\ \r \n \t. Used by the socket, the
+// startup file, the secrets file, show running-config and sipedgectl.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "failover/result.h"
+
+namespace sipedge::ctl {
+
+/// Words of <line>. Rejects an unterminated quote, an unknown escape and
+/// control characters other than tab (so a reply never carries raw bytes).
+Result<std::vector<std::string>> tokenize(std::string_view line);
+/// <w> as one word: bare when it needs no quoting, else quoted and escaped.
+std::string quote_word(std::string_view w);
+/// Whether <line> is blank or a '#' comment (startup and secrets files).
+bool is_blank_or_comment(std::string_view line);
+
+}  // namespace sipedge::ctl
