@@ -8,6 +8,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "sipparse/headers.h"
 #include "sipparse/message.h"
 #include "sipparse/rewrite.h"
 
@@ -27,6 +28,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (m.header_count + 4u > max_headers) return 0;
     Rewriter rw(in, m);
     const bool pop = m.via_count > 1 && !m.is_request;  // response: remove our Via
+    if (pop) {
+        // parse() checks only the top Via; a proxy relaying a response parses
+        // the next one to send it there, and drops the response when it cannot.
+        Span el;
+        int k = 0;
+        bool next_ok = false;
+        for (const Header* h = m.find(HeaderId::via); h && k < 2; h = m.next(h)) {
+            CommaList list(in, h->value);
+            while (k < 2 && list.next(el))
+                if (++k == 2) {
+                    Via v;
+                    next_ok = parse_via(in, el, v);
+                }
+        }
+        if (!next_ok) return 0;
+    }
     if (pop) rw.remove_top_via();
     if (m.is_request) {
         if (m.has_max_forwards && m.max_forwards == 0) return 0;
