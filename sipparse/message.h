@@ -200,8 +200,8 @@ struct Message {
 /// version, a Request-URI with LWS, < > or escaped headers (RFC 4475
 /// §3.1.2.7-11), missing or duplicated Call-ID/CSeq/From/To/Max-Forwards/
 /// Content-Length, a CSeq method that differs from the request method,
-/// a malformed top Via or empty via-parm, malformed Call-ID/CSeq/From/To/
-/// Route/Record-Route, overlarge numbers,
+/// a malformed top Via or empty via-parm, malformed Call-ID/CSeq/From/To or
+/// top Route value, overlarge numbers,
 /// a Content-Length larger than the datagram.
 /// Stream framing returns `incomplete` (with `need` when known) until the
 /// whole message is in the buffer; nothing is copied.
@@ -210,8 +210,8 @@ ParseStatus parse(const char* buf, size_t len, Message& out,
                   Framing framing = Framing::datagram) noexcept;
 
 /// Strict check of a message parse() accepted: every via-parm below the top
-/// one, the URIs inside From and To, every Contact value, Expires,
-/// Min-Expires, Retry-After and Date
+/// one, the URIs inside From and To, every Contact, Route and Record-Route
+/// value, Expires, Min-Expires, Retry-After and Date
 /// (RFC 4475 §3.1.2.12, §3.1.2.13). Returns ok, or invalid with `error`,
 /// `error_off` and `error_header` set as parse() does.
 ParseStatus validate(const char* buf, Message& m) noexcept;

@@ -208,10 +208,17 @@ struct Parser {
             m.has_content_length = true;
             break;
         case HeaderId::route:
-        case HeaderId::record_route:
-            // The proxy routes on these (RFC 3261 §16.4, §16.6 step 4).
-            if (const ParseError e = check_name_addr_list(b, v, id); e != ParseError::none)
-                return fail(e, v0, id);
+            // The proxy looks at the top Route value (RFC 3261 §16.4: is it
+            // us?); every value is checked by validate().
+            if (single(id)) {
+                CommaList list(b, v);
+                Span el;
+                NameAddr na;
+                Uri uri;
+                if (!list.next(el) || el.len == 0 || !parse_name_addr(b, el, na) ||
+                    !parse_uri(b, na.uri, uri))
+                    return fail(ParseError::bad_route, v0, id);
+            }
             break;
         default:
             break;
@@ -360,6 +367,8 @@ ParseStatus validate(const char* buf, Message& m) noexcept {
             break;
         }
         case HeaderId::contact:
+        case HeaderId::route:
+        case HeaderId::record_route:
             if (const ParseError e = check_name_addr_list(buf, v, h.id); e != ParseError::none)
                 return fail(e, v, h.id);
             break;
