@@ -26,6 +26,7 @@ enum CharClass : uint32_t {
     cc_alpha = 1 << 14,       // ALPHA, and '-' / '_' (so "any cc_alpha" means "not numeric")
     cc_uri_any = 1 << 15,     // printable ASCII but '"', '<', '>': may appear in a URI in < >
     cc_gen_value = 1 << 16,   // token / host / unbracketed IPv6: a parameter value
+    cc_scheme = 1 << 17,      // URI scheme after its first letter: alnum / "+" / "-" / "."
 };
 
 namespace detail {
@@ -56,6 +57,7 @@ constexpr std::array<uint32_t, 256> make_classes() {
         if (alpha || c == '-' || c == '_') f |= cc_alpha;
         if (c > 0x20 && c < 0x7f && c != '"' && c != '<' && c != '>') f |= cc_uri_any;
         if (alnum || in("-.!%*_+`'~:", c)) f |= cc_gen_value;
+        if (alnum || c == '+' || c == '-' || c == '.') f |= cc_scheme;
         if (c == ' ' || c == '\t') f |= cc_ws;
         if (unreserved || in(";/?:@&=+$,%[]", c)) f |= cc_uric;
         if (alnum || in("-.()+*#%;=/:&$,!~_'?[]", c)) f |= cc_tel;
@@ -83,6 +85,9 @@ inline bool is_lws(char c) noexcept {
 
 }  // namespace sipedge::sip
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #if defined(__SSSE3__)
 #include <tmmintrin.h>
 #endif
@@ -106,25 +111,73 @@ constexpr NibbleClass make_nibble_class(uint32_t cls) {
     return t;
 }
 
+#if defined(__SSSE3__)
+/// Bit k set when p[k] (k < 16) is outside <cls>; reads exactly p[0, 16).
+template <uint32_t cls>
+inline unsigned class_miss16(const char* p) noexcept {
+    static constexpr NibbleClass t = make_nibble_class(cls);
+    const __m128i lo_t = _mm_load_si128(reinterpret_cast<const __m128i*>(t.lo));
+    const __m128i hi_t = _mm_load_si128(reinterpret_cast<const __m128i*>(t.hi));
+    const __m128i nib = _mm_set1_epi8(0x0f);
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i lo = _mm_shuffle_epi8(lo_t, _mm_and_si128(v, nib));
+    const __m128i hi = _mm_shuffle_epi8(hi_t, _mm_and_si128(_mm_srli_epi16(v, 4), nib));
+    return unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128())));
+}
+#endif
+
 /// Index of the first byte in p[i, end) outside <cls> (or end). The vector
 /// loop reads only whole 16-byte blocks inside [i, end).
 template <uint32_t cls>
 inline uint32_t scan_class(const char* p, uint32_t i, uint32_t end) noexcept {
 #if defined(__SSSE3__)
-    static constexpr NibbleClass t = make_nibble_class(cls);
-    const __m128i lo_t = _mm_load_si128(reinterpret_cast<const __m128i*>(t.lo));
-    const __m128i hi_t = _mm_load_si128(reinterpret_cast<const __m128i*>(t.hi));
-    const __m128i nib = _mm_set1_epi8(0x0f);
     while (end - i >= 16) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-        const __m128i lo = _mm_shuffle_epi8(lo_t, _mm_and_si128(v, nib));
-        const __m128i hi = _mm_shuffle_epi8(hi_t, _mm_and_si128(_mm_srli_epi16(v, 4), nib));
-        const __m128i in = _mm_and_si128(lo, hi);
-        const unsigned out = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(in, _mm_setzero_si128())));
-        if (out) return i + unsigned(__builtin_ctz(out));
+        if (const unsigned out = class_miss16<cls>(p + i)) return i + unsigned(__builtin_ctz(out));
         i += 16;
     }
 #endif
+    while (i < end && is(p[i], cls)) i++;
+    return i;
+}
+
+/// Index of the first <c> in p[i, end), or end; p[i, limit) is readable,
+/// limit >= end (see scan_class_lim).
+inline uint32_t find_byte_lim(const char* p, uint32_t i, uint32_t end, uint32_t limit,
+                              char c) noexcept {
+#if defined(__SSE2__)
+    const __m128i cv = _mm_set1_epi8(c);
+    while (i < end && limit - i >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+        if (const unsigned hit = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, cv)))) {
+            const uint32_t k = i + unsigned(__builtin_ctz(hit));
+            return k < end ? k : end;
+        }
+        i += 16;
+    }
+    if (i >= end) return end;
+#endif
+    (void)limit;
+    while (i < end && p[i] != c) i++;
+    return i;
+}
+
+/// scan_class for a caller that knows p[i, limit) is readable, limit >= end:
+/// a block may run past <end> (the result is clamped to it), so a span
+/// shorter than 16 bytes still takes one vector step instead of a byte loop.
+/// Header names and short tokens are the common case.
+template <uint32_t cls>
+inline uint32_t scan_class_lim(const char* p, uint32_t i, uint32_t end, uint32_t limit) noexcept {
+#if defined(__SSSE3__)
+    while (i < end && limit - i >= 16) {
+        if (const unsigned out = class_miss16<cls>(p + i)) {
+            const uint32_t k = i + unsigned(__builtin_ctz(out));
+            return k < end ? k : end;
+        }
+        i += 16;
+    }
+    if (i >= end) return end;
+#endif
+    (void)limit;
     while (i < end && is(p[i], cls)) i++;
     return i;
 }

@@ -2,6 +2,7 @@
 // Lexical helpers shared by the header-value parsers (internal). All take
 // the buffer, a start index and an end index, and never read at or past end.
 
+#include <cstddef>
 #include <cstdint>
 
 #include "sipparse/charclass.h"
@@ -46,6 +47,18 @@ inline uint32_t skip_comment(const char* b, uint32_t i, uint32_t end) noexcept {
         }
     }
     return 0;
+}
+
+/// ieq() (headers.h) inlined, for the parameter names the fast path
+/// compares on every message: the call costs more than the compare.
+inline bool ieq_lit(const char* p, size_t n, const char* lower_s, size_t lower_n) noexcept {
+    if (n != lower_n) return false;
+    for (size_t i = 0; i < n; i++) {
+        const char a = p[i], b = lower_s[i];
+        // Equal, or equal but for the case bit of a letter.
+        if (a != b && !((a | 0x20) == b && b >= 'a' && b <= 'z')) return false;
+    }
+    return true;
 }
 
 }  // namespace sipedge::sip::lex

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "sipparse/charclass.h"
+#include "sipparse/fastpath.h"
 #include "sipparse/headers.h"
 #include "sipparse/lex.h"
 
@@ -15,24 +16,25 @@ using lex::skip_lws;
 using lex::skip_quoted;
 
 // Reads the header params after the URI; fills tag/expires/q.
-bool scan_params(const char* base, uint32_t i, uint32_t end, NameAddr& out) noexcept {
+bool scan_params(const char* base, uint32_t i, uint32_t end, uint32_t limit,
+                 NameAddr& out) noexcept {
     i = skip_lws(base, i, end);
     if (i == end) return true;
     if (base[i] != ';') return false;
     out.params = make_span(i + 1, end);
-    ParamList params(base, out.params);
+    ParamScan params{base, out.params.off, end, limit};
     Span n, v;
     while (params.next(n, v)) {
         const char* np = base + n.off;
-        if (ieq(np, n.len, "tag", 3)) {
+        if (lex::ieq_lit(np, n.len, "tag", 3)) {
             if (v.len == 0 || out.has_tag) return false;
             out.tag = v;
             out.has_tag = true;
-        } else if (ieq(np, n.len, "expires", 7)) {
+        } else if (lex::ieq_lit(np, n.len, "expires", 7)) {
             uint32_t e;
             if (!parse_uint(base, v, 0xffffffffu, e)) return false;
             out.expires = v;
-        } else if (ieq(np, n.len, "q", 1)) {
+        } else if (lex::ieq_lit(np, n.len, "q", 1)) {
             // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
             const char* q = base + v.off;
             if (v.len == 0 || v.len > 5 || (q[0] != '0' && q[0] != '1')) return false;
@@ -42,7 +44,7 @@ bool scan_params(const char* base, uint32_t i, uint32_t end, NameAddr& out) noex
             out.q = v;
         }
     }
-    return !params.bad();
+    return !params.bad;
 }
 
 // The cheap URI check parse_name_addr makes: a scheme, then no LWS, quotes
@@ -52,14 +54,15 @@ bool plausible_uri(const char* base, Span s) noexcept {
     uint32_t i = s.off;
     const uint32_t end = s.end();
     if (i == end || !is(base[i], cc_alnum)) return false;
-    while (i < end && (is(base[i], cc_alnum) || base[i] == '+' || base[i] == '-' || base[i] == '.')) i++;
+    while (i < end && is(base[i], cc_scheme)) i++;
     if (i == end || base[i] != ':' || ++i == end) return false;
     return scan_class<cc_uri_any>(base, i, end) == end;
 }
 
 }  // namespace
 
-bool parse_name_addr(const char* base, Span s, NameAddr& out, bool allow_star) noexcept {
+bool parse_name_addr_lim(const char* base, Span s, uint32_t limit, NameAddr& out,
+                         bool allow_star) noexcept {
     out = NameAddr{};
     out.all = s;
     const uint32_t end = s.end();
@@ -95,18 +98,28 @@ bool parse_name_addr(const char* base, Span s, NameAddr& out, bool allow_star) n
             }
             out.uri = make_span(i, u);
             if (!plausible_uri(base, out.uri)) return false;
-            return scan_params(base, u, end, out);
+            return scan_params(base, u, end, limit, out);
         }
     }
     // base[i] == '<': the URI runs to '>' with no LWS inside (RFC 4475 §3.1.2.14).
+    // One pass does what "find '>', then plausible_uri()" would: the scheme,
+    // ':', then URI bytes up to the first byte outside cc_uri_any, which must
+    // be the '>' (a '"', '<', LWS or control byte before it, or no '>' at
+    // all, fails either way).
     const uint32_t u0 = i + 1;
-    const void* gt = std::memchr(base + u0, '>', end - u0);
-    if (!gt) return false;
-    const uint32_t u = uint32_t(static_cast<const char*>(gt) - base);
+    uint32_t k = u0;
+    if (k == end || !is(base[k], cc_alnum)) return false;
+    while (k < end && is(base[k], cc_scheme)) k++;
+    if (k == end || base[k] != ':' || ++k == end || base[k] == '>') return false;
+    const uint32_t u = scan_class_lim<cc_uri_any>(base, k, end, limit);
+    if (u == end || base[u] != '>') return false;
     out.uri = make_span(u0, u);
     out.angle = true;
-    if (!plausible_uri(base, out.uri)) return false;
-    return scan_params(base, u + 1, end, out);
+    return scan_params(base, u + 1, end, limit, out);
+}
+
+bool parse_name_addr(const char* base, Span s, NameAddr& out, bool allow_star) noexcept {
+    return parse_name_addr_lim(base, s, s.end(), out, allow_star);
 }
 
 }  // namespace sipedge::sip

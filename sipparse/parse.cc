@@ -10,6 +10,8 @@
 #endif
 
 #include "sipparse/charclass.h"
+#include "sipparse/fastpath.h"
+#include "sipparse/header_lookup.h"
 #include "sipparse/headers.h"
 #include "sipparse/lex.h"
 #include "sipparse/message.h"
@@ -59,6 +61,15 @@ struct Parser {
         // Inline 16-byte compare: header lines are short, and a libc call
         // per line costs more than the search itself.
         const __m128i lf = _mm_set1_epi8('\n');
+        // Two blocks a step: a typical header line is 30-60 bytes.
+        while (len - pos >= 32) {
+            const __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + pos));
+            const __m128i v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + pos + 16));
+            const unsigned hit = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v0, lf))) |
+                                 (unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v1, lf))) << 16);
+            if (hit) return pos + unsigned(__builtin_ctz(hit));
+            pos += 32;
+        }
         while (len - pos >= 16) {
             const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + pos));
             const unsigned hit = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, lf)));
@@ -154,23 +165,35 @@ struct Parser {
     // Records a header that appears once at most.
     bool single(HeaderId id) const noexcept { return m.first_[size_t(id)] == 0; }
 
-    // Validates and indexes the header [n0, n1) : [v0, v1).
+    // Validates and indexes the header [n0, n1) : [v0, v1). Inlined into
+    // run(): it runs once per header line, and as a call it spilled run()'s
+    // loop state every time (about 20 instructions a header).
+    [[gnu::always_inline]]
     ParseStatus header(uint32_t n0, uint32_t n1, uint32_t v0, uint32_t v1) noexcept {
         v0 = skip_lws(b, v0, v1);
         v1 = trim_end(b, v0, v1);
         if (m.header_count == max_headers) return fail(ParseError::too_many_headers, n0);
-        const HeaderId id = header_from(b + n0, n1 - n0);
+        const HeaderId id = names::lookup_header(b + n0, n1 - n0);
         const Span v = make_span(v0, v1);
         switch (id) {
         case HeaderId::via: {
             // The proxy uses the top via-parm (RFC 3261 §16.7 step 3); the
             // others are counted here and checked by validate().
+            if (v.len == 0) return fail(ParseError::bad_via, v0, id);
+            if (find_byte_lim(b, v0, v1, len, ',') == v1) {
+                // One via-parm (the usual case): the value, already trimmed,
+                // is the element CommaList would return.
+                if (m.via_count == 0 && !parse_via_lim(b, v, len, m.top_via))
+                    return fail(ParseError::bad_via, v0, id);
+                m.via_count = uint16_t(m.via_count + 1);
+                break;
+            }
             CommaList list(b, v);
             Span el;
             uint16_t n = 0;
             while (list.next(el)) {
                 if (el.len == 0) return fail(ParseError::bad_via, el.off, id);
-                if (m.via_count == 0 && n == 0 && !parse_via(b, el, m.top_via))
+                if (m.via_count == 0 && n == 0 && !parse_via_lim(b, el, len, m.top_via))
                     return fail(ParseError::bad_via, el.off, id);
                 n++;
             }
@@ -180,7 +203,7 @@ struct Parser {
         }
         case HeaderId::call_id:
             if (!single(id)) return fail(ParseError::duplicate_header, n0, id);
-            if (!valid_call_id(b, v)) return fail(ParseError::bad_call_id, v0, id);
+            if (!valid_call_id_lim(b, v, len)) return fail(ParseError::bad_call_id, v0, id);
             m.call_id = v;
             break;
         case HeaderId::cseq:
@@ -191,7 +214,7 @@ struct Parser {
         case HeaderId::to: {
             if (!single(id)) return fail(ParseError::duplicate_header, n0, id);
             NameAddr& na = id == HeaderId::from ? m.from : m.to;
-            if (!parse_name_addr(b, v, na))
+            if (!parse_name_addr_lim(b, v, len, na, false))
                 return fail(id == HeaderId::from ? ParseError::bad_from : ParseError::bad_to, v0, id);
             break;
         }
@@ -278,11 +301,15 @@ struct Parser {
             if (open) {
                 if (const ParseStatus st = header(n0, n1, v0, v1); st != ParseStatus::ok) return st;
             }
-            uint32_t i = scan_class<cc_token>(b, pos, e);
+            // The name is scanned a block at a time even when the line's
+            // remainder is shorter: the buffer, not the line, bounds the load.
+            uint32_t i = scan_class_lim<cc_token>(b, pos, e, len);
             if (i == pos) return fail(ParseError::bad_header_name, pos);
             n0 = pos;
             n1 = i;
-            while (i < e && (b[i] == ' ' || b[i] == '\t')) i++;
+            // "Name:" is the norm; "Name :" (RFC 3261 §7.3.1 HCOLON) is rare.
+            if (i < e && b[i] != ':')
+                while (i < e && (b[i] == ' ' || b[i] == '\t')) i++;
             if (i == e || b[i] != ':') return fail(ParseError::bad_header_name, i);
             v0 = i + 1;
             v1 = e;

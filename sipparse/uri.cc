@@ -4,7 +4,9 @@
 // for the Request-URI and every From/To/Contact/Route of every message.
 
 #include "sipparse/charclass.h"
+#include "sipparse/fastpath.h"
 #include "sipparse/headers.h"
+#include "sipparse/lex.h"
 
 namespace sipedge::sip {
 
@@ -35,7 +37,8 @@ uint32_t scan_escaped(const char* p, uint32_t i, uint32_t end, uint32_t cls) noe
 
 // hostname = *( domainlabel "." ) toplabel [ "." ], labels of alnum, '-'
 // (not first or last) and, leniently, '_'.
-uint32_t scan_hostport(const char* p, uint32_t i, uint32_t end, HostPort& out) noexcept {
+uint32_t scan_hostport_lim(const char* p, uint32_t i, uint32_t end, uint32_t limit,
+                           HostPort& out) noexcept {
     out = HostPort{};
     uint32_t h = i;
     if (i < end && p[i] == '[') {
@@ -48,7 +51,7 @@ uint32_t scan_hostport(const char* p, uint32_t i, uint32_t end, HostPort& out) n
     } else {
         // One table test per byte; label rules are checked at the edges only
         // (first and last byte), which is all a forwarding decision needs.
-        h = scan_class<cc_host>(p, i, end);
+        h = scan_class_lim<cc_host>(p, i, end, limit);
         if (h == i || p[i] == '-' || p[i] == '.' || p[h - 1] == '-') return 0;
         // A hostname's top label starts with a letter, so digits-and-dots
         // only is an IPv4 address or nothing.
@@ -74,6 +77,10 @@ uint32_t scan_hostport(const char* p, uint32_t i, uint32_t end, HostPort& out) n
     return h;
 }
 
+uint32_t scan_hostport(const char* p, uint32_t i, uint32_t end, HostPort& out) noexcept {
+    return scan_hostport_lim(p, i, end, end, out);
+}
+
 namespace {
 
 // uri-parameters from p[i] (just after a ';') to '?' or end; fills the
@@ -93,10 +100,10 @@ uint32_t scan_uri_params(const char* p, uint32_t i, uint32_t end, Uri& out) noex
         }
         const char* n = p + n0;
         switch (nl) {
-        case 2: if (ieq(n, 2, "lr", 2)) out.lr = true; break;
-        case 4: if (ieq(n, 4, "user", 4)) out.user_param = val; break;
-        case 5: if (ieq(n, 5, "maddr", 5)) out.maddr = val; break;
-        case 9: if (ieq(n, 9, "transport", 9)) out.transport = val; break;
+        case 2: if (lex::ieq_lit(n, 2, "lr", 2)) out.lr = true; break;
+        case 4: if (lex::ieq_lit(n, 4, "user", 4)) out.user_param = val; break;
+        case 5: if (lex::ieq_lit(n, 5, "maddr", 5)) out.maddr = val; break;
+        case 9: if (lex::ieq_lit(n, 9, "transport", 9)) out.transport = val; break;
         default: break;
         }
         if (i == end || p[i] != ';') return i;
@@ -107,7 +114,9 @@ uint32_t scan_uri_params(const char* p, uint32_t i, uint32_t end, Uri& out) noex
 }  // namespace
 
 bool valid_ipv4(const char* p, size_t n) noexcept {
-    // Four dotted decimal octets, 1-3 digits each, at most 255.
+    // Four dotted decimal octets, 1-3 digits each, at most 255. Unrolled per
+    // octet: this runs for the Via sent-by, received= and most Request-URI
+    // hosts of every carrier message.
     if (n < 7 || n > 15) return false;
     const char* q = p;
     const char* const e = p + n;
@@ -116,10 +125,23 @@ bool valid_ipv4(const char* p, size_t n) noexcept {
             if (q == e || *q != '.') return false;
             q++;
         }
-        const char* const s = q;
-        uint32_t v = 0;
-        while (q < e && uint8_t(*q - '0') < 10 && q - s < 3) v = v * 10 + uint32_t(*q++ - '0');
-        if (q == s || v > 255) return false;
+        if (q == e) return false;
+        uint32_t v = uint8_t(*q - '0');
+        if (v > 9) return false;
+        if (++q < e) {
+            const uint32_t d1 = uint8_t(*q - '0');
+            if (d1 <= 9) {
+                v = v * 10 + d1;
+                if (++q < e) {
+                    const uint32_t d2 = uint8_t(*q - '0');
+                    if (d2 <= 9) {
+                        v = v * 10 + d2;
+                        q++;
+                    }
+                }
+            }
+        }
+        if (v > 255) return false;
     }
     return q == e;
 }
@@ -178,16 +200,15 @@ bool parse_uri(const char* base, Span s, Uri& out) noexcept {
     // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
     if (i >= end || !is(base[i], cc_alnum) || is(base[i], cc_digit)) return false;
     uint32_t j = i + 1;
-    while (j < end && (is(base[j], cc_alnum) || base[j] == '+' || base[j] == '-' || base[j] == '.'))
-        j++;
+    while (j < end && is(base[j], cc_scheme)) j++;
     if (j == end || base[j] != ':') return false;
     out.scheme = make_span(i, j);
     const char* sc = base + i;
     const size_t scl = j - i;
     i = j + 1;
-    if (scl == 3 && ieq(sc, 3, "sip", 3)) out.kind = UriScheme::sip;
-    else if (scl == 4 && ieq(sc, 4, "sips", 4)) out.kind = UriScheme::sips;
-    else if (scl == 3 && ieq(sc, 3, "tel", 3)) out.kind = UriScheme::tel;
+    if (scl == 3 && lex::ieq_lit(sc, 3, "sip", 3)) out.kind = UriScheme::sip;
+    else if (scl == 4 && lex::ieq_lit(sc, 4, "sips", 4)) out.kind = UriScheme::sips;
+    else if (scl == 3 && lex::ieq_lit(sc, 3, "tel", 3)) out.kind = UriScheme::tel;
     else out.kind = UriScheme::other;
 
     if (out.kind == UriScheme::other) {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "sipparse/charclass.h"
+#include "sipparse/fastpath.h"
 #include "sipparse/headers.h"
 #include "sipparse/lex.h"
 
@@ -14,6 +15,34 @@ using lex::skip_comment;
 using lex::skip_lws;
 using lex::skip_quoted;
 using lex::trim_end;
+
+namespace {
+
+// Index of the first of ',', '"', '<', '(' in b[i, end), or end: the bytes
+// CommaList must look at. 16 bytes at a time over whole blocks inside the
+// span (a multi-element Via or Route is long, and mostly plain bytes).
+uint32_t skip_plain(const char* b, uint32_t i, uint32_t end) noexcept {
+#if defined(__SSE2__)
+    const __m128i comma = _mm_set1_epi8(','), quote = _mm_set1_epi8('"');
+    const __m128i lt = _mm_set1_epi8('<'), paren = _mm_set1_epi8('(');
+    while (end - i >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
+        const __m128i a = _mm_or_si128(_mm_cmpeq_epi8(v, comma), _mm_cmpeq_epi8(v, quote));
+        const __m128i c = _mm_or_si128(_mm_cmpeq_epi8(v, lt), _mm_cmpeq_epi8(v, paren));
+        const unsigned m = unsigned(_mm_movemask_epi8(_mm_or_si128(a, c)));
+        if (m) return i + unsigned(__builtin_ctz(m));
+        i += 16;
+    }
+#endif
+    while (i < end) {
+        const char c = b[i];
+        if (c == ',' || c == '"' || c == '<' || c == '(') break;
+        i++;
+    }
+    return i;
+}
+
+}  // namespace
 
 bool CommaList::next(Span& out) noexcept {
     if (done_ || bad_) return false;
@@ -36,6 +65,8 @@ bool CommaList::next(Span& out) noexcept {
         }
     }
     while (i < end_) {
+        i = skip_plain(base_, i, end_);
+        if (i == end_) break;
         const char c = base_[i];
         if (c == ',') break;
         if (c == '"') {
@@ -60,45 +91,11 @@ bool CommaList::next(Span& out) noexcept {
 }
 
 bool ParamList::next(Span& name, Span& value) noexcept {
-    if (bad_) return false;
-    uint32_t i = skip_lws(base_, pos_, end_);
-    if (i >= end_) return false;
-    const uint32_t n0 = i;
-    i = scan_class<cc_token>(base_, i, end_);
-    if (i == n0) { bad_ = true; return false; }
-    name = make_span(n0, i);
-    value = Span{};
-    i = skip_lws(base_, i, end_);
-    if (i < end_ && base_[i] == '=') {
-        i = skip_lws(base_, i + 1, end_);
-        if (i == end_) { bad_ = true; return false; }
-        if (base_[i] == '"') {
-            const uint32_t q = skip_quoted(base_, i, end_);
-            if (q == 0) { bad_ = true; return false; }
-            value = make_span(i + 1, q - 1);
-            i = q;
-        } else if (base_[i] == '[') {
-            const uint32_t v0 = i;
-            while (i < end_ && base_[i] != ']') i++;
-            if (i == end_) { bad_ = true; return false; }
-            value = make_span(v0, ++i);
-        } else {
-            // gen-value = token / host; IPv6 without brackets is tolerated
-            // (RFC 5118 §4.5: receivers accept both forms of received=).
-            const uint32_t v0 = i;
-            i = scan_class<cc_gen_value>(base_, i, end_);
-            if (i == v0) { bad_ = true; return false; }
-            value = make_span(v0, i);
-        }
-        i = skip_lws(base_, i, end_);
-    }
-    if (i < end_) {
-        if (base_[i] != ';') { bad_ = true; return false; }
-        i++;
-        if (skip_lws(base_, i, end_) == end_) { bad_ = true; return false; }  // trailing ';'
-    }
-    pos_ = i;
-    return true;
+    ParamScan scan{base_, pos_, end_, end_, bad_};
+    const bool got = scan.next(name, value);
+    pos_ = scan.pos;
+    bad_ = scan.bad;
+    return got;
 }
 
 bool parse_uint(const char* base, Span s, uint32_t max, uint32_t& out) noexcept {
@@ -183,14 +180,18 @@ bool parse_date(const char* base, Span s) noexcept {
     return p[26] == 'G' && p[27] == 'M' && p[28] == 'T';
 }
 
-bool valid_call_id(const char* base, Span s) noexcept {
+bool valid_call_id_lim(const char* base, Span s, uint32_t limit) noexcept {
     // word [ "@" word ]
     const uint32_t end = s.end();
-    const uint32_t i = scan_class<cc_word>(base, s.off, end);
+    const uint32_t i = scan_class_lim<cc_word>(base, s.off, end, limit);
     if (i == s.off) return false;
     if (i == end) return true;
     if (base[i] != '@' || i + 1 == end) return false;
-    return scan_class<cc_word>(base, i + 1, end) == end;
+    return scan_class_lim<cc_word>(base, i + 1, end, limit) == end;
+}
+
+bool valid_call_id(const char* base, Span s) noexcept {
+    return valid_call_id_lim(base, s, s.end());
 }
 
 bool parse_digest(const char* base, Span s, Digest& out) noexcept {

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "sipparse/charclass.h"
+#include "sipparse/fastpath.h"
 #include "sipparse/headers.h"
 #include "sipparse/lex.h"
 
@@ -29,12 +30,12 @@ namespace {
 
 // ASCII case-insensitive compare of p[0, n) with lower-case <lower>.
 inline bool is_name(const char* p, size_t n, const char* lower, size_t ln) noexcept {
-    return n == ln && ieq(p, n, lower, ln);
+    return n == ln && lex::ieq_lit(p, n, lower, ln);
 }
 
 }  // namespace
 
-bool parse_via(const char* base, Span s, Via& out) noexcept {
+bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept {
     out = Via{};
     out.all = s;
     const uint32_t end = s.end();
@@ -50,7 +51,7 @@ bool parse_via(const char* base, Span s, Via& out) noexcept {
         if ((i = token_slash(base, i, end, out.version)) == 0) return false;
     }
     const uint32_t t0 = i;
-    i = scan_class<cc_token>(base, i, end);
+    i = scan_class_lim<cc_token>(base, i, end, limit);
     if (i == t0) return false;
     out.transport_name = make_span(t0, i);
     out.transport = transport_from(base + t0, i - t0);
@@ -59,7 +60,7 @@ bool parse_via(const char* base, Span s, Via& out) noexcept {
     if (i == ws || i == end) return false;  // LWS then sent-by is required
 
     // sent-by = host [ COLON port ], COLON = SWS ":" SWS
-    i = scan_hostport(base, i, end, out.sent_by);
+    i = scan_hostport_lim(base, i, end, limit, out.sent_by);
     if (i == 0) return false;
     i = skip_lws(base, i, end);
     if (i < end && base[i] == ':' && !out.sent_by.has_port) {
@@ -75,7 +76,7 @@ bool parse_via(const char* base, Span s, Via& out) noexcept {
     if (i == end) return true;
     if (base[i] != ';') return false;
     out.params = make_span(i + 1, end);
-    ParamList params(base, out.params);
+    ParamScan params{base, out.params.off, out.params.end(), limit};
     Span n, v;
     while (params.next(n, v)) {
         const char* np = base + n.off;
@@ -121,7 +122,11 @@ bool parse_via(const char* base, Span s, Via& out) noexcept {
             break;
         }
     }
-    return !params.bad();
+    return !params.bad;
+}
+
+bool parse_via(const char* base, Span s, Via& out) noexcept {
+    return parse_via_lim(base, s, s.end(), out);
 }
 
 }  // namespace sipedge::sip
