@@ -81,16 +81,27 @@ void Md5::block(const uint8_t* p) noexcept {
     h_[0] += a; h_[1] += b; h_[2] += c; h_[3] += d;
 }
 
-void Md5::update(const void* data, size_t n) noexcept {
+namespace {
+
+// Merkle-Damgard buffering shared by MD5 and SHA-256: fills 64-byte blocks
+// from <data>, hands each full one to <block>, counts every byte in <len>.
+template <class Block>
+void absorb(uint8_t buf[64], uint64_t& len, const void* data, size_t n, Block&& block) noexcept {
     const uint8_t* p = static_cast<const uint8_t*>(data);
-    size_t have = len_ & 63;
-    len_ += n;
+    size_t have = len & 63;
+    len += n;
     while (n > 0) {
         const size_t take = (64 - have) < n ? (64 - have) : n;
-        std::memcpy(buf_ + have, p, take);
+        std::memcpy(buf + have, p, take);
         have += take; p += take; n -= take;
-        if (have == 64) { block(buf_); have = 0; }
+        if (have == 64) { block(buf); have = 0; }
     }
+}
+
+}  // namespace
+
+void Md5::update(const void* data, size_t n) noexcept {
+    absorb(buf_, len_, data, n, [this](const uint8_t* b) { block(b); });
 }
 
 void Md5::final(uint8_t out[16]) noexcept {
@@ -137,15 +148,7 @@ void Sha256::block(const uint8_t* p) noexcept {
 }
 
 void Sha256::update(const void* data, size_t n) noexcept {
-    const uint8_t* p = static_cast<const uint8_t*>(data);
-    size_t have = len_ & 63;
-    len_ += n;
-    while (n > 0) {
-        const size_t take = (64 - have) < n ? (64 - have) : n;
-        std::memcpy(buf_ + have, p, take);
-        have += take; p += take; n -= take;
-        if (have == 64) { block(buf_); have = 0; }
-    }
+    absorb(buf_, len_, data, n, [this](const uint8_t* b) { block(b); });
 }
 
 void Sha256::final(uint8_t out[32]) noexcept {
