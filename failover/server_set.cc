@@ -5,6 +5,8 @@
 
 #include <arpa/inet.h>
 
+#include "failover/rfc2782.h"
+
 namespace sipedge::failover {
 
 ServerSet static_servers(std::vector<Target> targets) {
@@ -17,33 +19,22 @@ ServerSet static_servers(std::vector<Target> targets) {
 }
 
 void order_srv(std::vector<Target>& t, Random& rng, bool use_weights) {
-    std::stable_sort(t.begin(), t.end(), [&](const Target& a, const Target& b) {
-        if (a.priority != b.priority) return a.priority < b.priority;
-        return !use_weights && a.weight > b.weight;
-    });
-    if (!use_weights) return;
-    // RFC 2782 "Usage rules": within one priority, put zero-weight entries first,
-    // sum weights, draw uniform in [0, sum], take the first entry whose running
-    // sum is >= the draw; repeat with the rest.
-    for (size_t lo = 0; lo < t.size();) {
-        size_t hi = lo;
-        while (hi < t.size() && t[hi].priority == t[lo].priority) hi++;
-        std::stable_partition(t.begin() + lo, t.begin() + hi,
-                              [](const Target& x) { return x.weight == 0; });
-        for (size_t i = lo; i + 1 < hi; i++) {
-            uint64_t sum = 0;
-            for (size_t j = i; j < hi; j++) sum += t[j].weight;
-            const uint64_t draw = rng.uniform(0, sum);
-            uint64_t run = 0;
-            size_t pick = i;
-            for (size_t j = i; j < hi; j++) {
-                run += t[j].weight;
-                if (run >= draw) { pick = j; break; }
-            }
-            std::rotate(t.begin() + i, t.begin() + pick, t.begin() + pick + 1);
-        }
-        lo = hi;
+    if (!use_weights) {
+        std::stable_sort(t.begin(), t.end(), [](const Target& a, const Target& b) {
+            if (a.priority != b.priority) return a.priority < b.priority;
+            return a.weight > b.weight;
+        });
+        return;
     }
+    std::vector<size_t> idx(t.size());
+    for (size_t i = 0; i < idx.size(); i++) idx[i] = i;
+    rfc2782_order(
+        idx, [&](size_t i) { return t[i].priority; }, [&](size_t i) { return t[i].weight; },
+        [&](uint64_t sum) { return rng.uniform(0, sum); });
+    std::vector<Target> out;
+    out.reserve(t.size());
+    for (size_t i : idx) out.push_back(std::move(t[i]));
+    t = std::move(out);
 }
 
 void order_records(std::vector<ServiceRecord>& r) {
