@@ -1,9 +1,15 @@
 // Read-only commands: help (generated from every command table), show
-// trunks/trunk/global/knobs/running-config, explain trunk (Engine::explain).
+// trunks/trunk/global/knobs/running-config, explain trunk (Engine::explain),
+// the operator views of the engine's live state (show servers/registrations/
+// dns/events/stats) and the subscriptions (monitor events/trace, which turn
+// the connection into a stream of JSON lines: control/monitor.h).
 // Passwords are never part of a reply: identities show "(stored)".
+
+#include <cstdio>
 
 #include "control/commands.h"
 #include "control/knob_table.h"
+#include "control/monitor.h"
 
 namespace sipedge::ctl {
 
@@ -161,6 +167,286 @@ Result<Json> explain_trunk(CmdCtx& c, const Args& a) {
     return lines;
 }
 
+// ---- live views ----------------------------------------------------------------------------
+
+const char* transport_text(sip::Transport t) {
+    switch (t) {
+    case sip::Transport::tcp: return "tcp";
+    case sip::Transport::tls: return "tls";
+    default: return "udp";
+    }
+}
+
+std::string target_text(const failover::Target& g) {
+    const bool v6 = g.address.find(':') != std::string::npos;
+    return (v6 ? "[" + g.address + "]" : g.address) + ":" + std::to_string(g.port);
+}
+
+// Seconds from <now> to <at>, rounded up, as a reply value (≥ 0).
+int64_t secs_until(failover::Millis at, failover::Millis now) {
+    return at <= now ? 0 : int64_t((at - now + 999) / 1000);
+}
+
+// The running trunks the view covers: all, or the one named in <a>.rest.
+// Rejects more than one word, an unknown trunk and a trunk not running.
+Result<std::vector<std::pair<std::string, uint32_t>>> view_trunks(CmdCtx& c, const Args& a) {
+    std::vector<std::pair<std::string, uint32_t>> out;
+    if (a.rest.size() > 1) return err(EINVAL, "unexpected word '" + a.rest[1] + "'");
+    if (a.rest.size() == 1) {
+        auto t = find_trunk(c.st, a.rest[0]);
+        if (!t) return t.error();
+        const auto id = c.ctl.engine_id(a.rest[0]);
+        if (!id) return err(ENODATA, "trunk " + a.rest[0] + " is not running: " + c.ctl.engine_status(a.rest[0]));
+        out.emplace_back(a.rest[0], *id);
+        return out;
+    }
+    for (const auto& [name, t] : c.st.trunks)
+        if (const auto id = c.ctl.engine_id(name)) out.emplace_back(name, *id);
+    return out;
+}
+
+Result<Json> show_servers(CmdCtx& c, const Args& a) {
+    auto trunks = view_trunks(c, a);
+    if (!trunks) return trunks.error();
+    const failover::Millis now = c.ctl.now();
+    failover::Engine& eng = c.ctl.engine();
+    Json out = Json::array();
+    for (const auto& [name, id] : trunks.value()) {
+        const failover::Trunk* t = eng.trunk(id);
+        if (!t) continue;
+        for (size_t i = 0; i < t->servers.size(); i++) {
+            const failover::ServerState& sv = t->servers[i];
+            const failover::Health h = eng.health(id, uint16_t(i), now);
+            Json r = Json::object();
+            r.set("trunk", name);
+            r.set("server", unsigned(i));
+            r.set("address", target_text(sv.target));
+            r.set("transport", transport_text(sv.target.transport));
+            r.set("state", failover::health_name(h));
+            std::string role;
+            if (t->active == int(i)) role = "active";
+            if (t->reg_target == int(i) && t->active != int(i)) role = "registering";
+            r.set("role", role);
+            r.set("last_trigger", sv.last_trigger == failover::Trigger::none
+                                      ? std::string("-")
+                                      : std::string(failover::trigger_name(sv.last_trigger)));
+            r.set("trigger_age_s", sv.last_trigger == failover::Trigger::none
+                                       ? Json(nullptr)
+                                       : Json(int64_t((now - sv.last_trigger_at) / 1000)));
+            // Recovery deadline: seed A recovery delay, or a 503 Retry-After hold.
+            const failover::Millis until = std::max(h == failover::Health::recovering ? sv.recover_at : 0,
+                                                    sv.hold_until);
+            r.set("recovery_in_s", until > now ? Json(secs_until(until, now)) : Json(nullptr));
+            const std::string transport_addr = std::string(transport_text(sv.target.transport)) + ":" +
+                                               sv.target.address + ":" + std::to_string(sv.target.port);
+            r.set("failures", c.ctl.monitor().server_failures(name, transport_addr));
+            r.set("rtt_us", sv.srtt_us ? Json(unsigned(sv.srtt_us)) : Json(nullptr));
+            char rtt[32] = "n/a";  // no sample yet (no response timed)
+            if (sv.srtt_us) std::snprintf(rtt, sizeof rtt, "%.1fms", sv.srtt_us / 1000.0);
+            r.set("rtt", rtt);
+            out.push(std::move(r));
+        }
+    }
+    return out;
+}
+
+// An identity's registration state, in operator words.
+const char* reg_state(const failover::Trunk& t, const failover::Registration& r, failover::Millis now) {
+    const bool bound = r.bound >= 0 && r.expires_at > now;
+    if (r.txn_server >= 0) return bound ? "refreshing" : "registering";
+    if (bound) return "registered";
+    if (t.backoff_until > now) return "back-off";
+    if (r.failures > 0 && r.next_attempt_at > now) return "retry-wait";
+    return "unregistered";
+}
+
+Result<Json> show_registrations(CmdCtx& c, const Args& a) {
+    auto trunks = view_trunks(c, a);
+    if (!trunks) return trunks.error();
+    const failover::Millis now = c.ctl.now();
+    Json out = Json::array();
+    for (const auto& [name, id] : trunks.value()) {
+        const failover::Trunk* t = c.ctl.engine().trunk(id);
+        if (!t) continue;
+        for (const failover::Registration& r : t->regs) {
+            Json j = Json::object();
+            j.set("trunk", name);
+            j.set("identity", r.id.user);
+            j.set("state", reg_state(*t, r, now));
+            const int16_t s = r.txn_server >= 0 && !(r.bound >= 0 && r.expires_at > now) ? r.txn_server : r.bound;
+            j.set("server", s >= 0 ? Json(int(s)) : Json(nullptr));
+            j.set("address", s >= 0 && size_t(s) < t->servers.size() ? target_text(t->servers[size_t(s)].target)
+                                                                     : std::string());
+            j.set("expires_in_s", r.bound >= 0 && r.expires_at > now ? Json(secs_until(r.expires_at, now))
+                                                                     : Json(nullptr));
+            j.set("call_id", r.call_id);
+            j.set("failures", r.failures);
+            out.push(std::move(j));
+        }
+    }
+    return out;
+}
+
+Result<Json> show_dns(CmdCtx& c, const Args& a) {
+    if (Status s = no_args(a); !s) return s.error();
+    // The names the trunks use and what the engine's server sets hold for them.
+    // The resolver runs outside the Controller: "dns" means the set came from
+    // DNS names (resolved when the address is an IP literal), "unresolved" a
+    // name still waiting for an answer, "config" a static server list.
+    Json names = Json::array();
+    for (const auto& [name, tc] : c.st.trunks) {
+        std::string fqdns;
+        for (const auto& e : tc.servers)
+            if (e && e->mode >= ServerMode::dns_naptr) fqdns += (fqdns.empty() ? "" : ",") + e->host;
+        const auto id = c.ctl.engine_id(name);
+        const failover::Trunk* t = id ? c.ctl.engine().trunk(*id) : nullptr;
+        if (fqdns.empty() && !(t && t->from_dns)) continue;
+        if (!t) {
+            Json j = Json::object();
+            j.set("trunk", name);
+            j.set("name", fqdns);
+            j.set("source", "not running: " + c.ctl.engine_status(name));
+            names.push(std::move(j));
+            continue;
+        }
+        for (size_t i = 0; i < t->servers.size(); i++) {
+            const failover::ServerState& sv = t->servers[i];
+            const failover::ServiceRecord* rec = sv.record < t->records.size() ? &t->records[sv.record] : nullptr;
+            Json j = Json::object();
+            j.set("trunk", name);
+            j.set("name", fqdns);
+            j.set("record", unsigned(sv.record));
+            j.set("order", rec ? unsigned(rec->order) : 0u);
+            j.set("preference", rec ? unsigned(rec->preference) : 0u);
+            j.set("server", unsigned(i));
+            j.set("answer", target_text(sv.target));
+            j.set("transport", transport_text(sv.target.transport));
+            j.set("priority", unsigned(sv.target.priority));
+            j.set("weight", unsigned(sv.target.weight));
+            j.set("ttl", sv.target.ttl_s);
+            j.set("source", !t->from_dns ? "config" : sv.family ? "dns" : "unresolved");
+            names.push(std::move(j));
+        }
+    }
+    Json cache = Json::array();
+    for (const auto& [key, e] : c.st.dns_cache) {
+        Json j = Json::object();
+        j.set("type", dns_cache_type_name(key.first));
+        j.set("x", key.second);
+        j.set("name", e.name);
+        std::string answer;
+        if (key.first == DnsCacheType::a) answer = e.address;
+        if (key.first == DnsCacheType::srv)
+            answer = std::to_string(e.priority) + " " + std::to_string(e.weight) + " " + std::to_string(e.port) + " " +
+                     e.target;
+        if (key.first == DnsCacheType::naptr)
+            answer = std::to_string(e.order) + " " + std::to_string(e.preference) + " \"" + e.flags + "\" \"" +
+                     e.service + "\" " + e.replacement;
+        j.set("answer", answer);
+        j.set("ttl", e.ttl_s);
+        j.set("source", "static");
+        cache.push(std::move(j));
+    }
+    Json out = Json::object();
+    out.set("names", std::move(names));
+    out.set("static_cache", std::move(cache));
+    out.set("dynamic_restore", c.st.global.dns_restore);
+    return out;
+}
+
+Result<Json> show_events(CmdCtx& c, const Args& a) {
+    const EventLog& log = c.ctl.monitor().events();
+    size_t n = 20;
+    if (a.rest.size() > 1) return err(EINVAL, "unexpected word '" + a.rest[1] + "'");
+    if (a.rest.size() == 1) {
+        const std::string& w = a.rest[0];
+        char* end = nullptr;
+        const unsigned long v = w.empty() || w[0] == '-' ? 0 : std::strtoul(w.c_str(), &end, 10);
+        if (!end || *end != '\0' || v == 0 || v > log.capacity())
+            return err(EINVAL, "event count '" + w + "': expected 1-" + std::to_string(log.capacity()));
+        n = v;
+    }
+    Json out = Json::array();
+    for (const EventRecord& e : log.last(n)) out.push(event_json(e));
+    return out;
+}
+
+Result<Json> show_stats(CmdCtx& c, const Args& a) {
+    if (Status s = no_args(a); !s) return s.error();
+    const std::vector<CoreStats>& cores = c.ctl.monitor().core_stats();
+    Json rows = Json::array();
+    std::vector<std::pair<std::string, uint64_t>> total;
+    std::vector<std::pair<std::string, uint64_t>> drops;
+    auto add = [](std::vector<std::pair<std::string, uint64_t>>& v, const std::string& k, uint64_t x) {
+        for (auto& [name, sum] : v)
+            if (name == k) {
+                sum += x;
+                return;
+            }
+        v.emplace_back(k, x);
+    };
+    Json drop_rows = Json::array();
+    for (const CoreStats& cs : cores) {
+        Json r = Json::object();
+        r.set("core", cs.core);
+        uint64_t dropped = 0;
+        for (const auto& [k, v] : cs.counters) {
+            r.set(k, v);
+            add(total, k, v);
+        }
+        for (const auto& [k, v] : cs.drops) {
+            dropped += v;
+            add(drops, k, v);
+            if (v == 0) continue;
+            Json d = Json::object();
+            d.set("core", cs.core);
+            d.set("reason", k);
+            d.set("count", v);
+            drop_rows.push(std::move(d));
+        }
+        r.set("dropped", dropped);
+        rows.push(std::move(r));
+    }
+    Json sum = Json::object();
+    uint64_t dropped = 0;
+    for (const auto& [k, v] : total) sum.set(k, v);
+    for (const auto& [k, v] : drops) dropped += v;
+    sum.set("dropped", dropped);
+    Json out = Json::object();
+    out.set("source", cores.empty() ? "no data plane attached" : "workers");
+    out.set("cores", std::move(rows));
+    out.set("total", std::move(sum));
+    out.set("drops", std::move(drop_rows));
+    out.set("events_logged", c.ctl.monitor().events().total());
+    return out;
+}
+
+Result<Json> monitor_events(CmdCtx& c, const Args& a) {
+    if (Status s = no_args(a); !s) return s.error();
+    if (Status s = c.ctl.monitor().subscribe_current(std::nullopt); !s) return s.error();
+    Json out = Json::object();
+    out.set("subscribed", "events");
+    out.set("logged", c.ctl.monitor().events().total());
+    return out;
+}
+
+Result<Json> monitor_trace(CmdCtx& c, const Args& a) {
+    auto f = parse_trace_filter(a.rest);
+    if (!f) return f.error();
+    if (f.value().by == TraceFilter::By::trunk) {
+        if (auto t = find_trunk(c.st, f.value().value); !t) return t.error();
+    }
+    Json filter = Json::object();
+    static const char* const by[] = {"all", "trunk", "address", "call-id"};
+    filter.set("by", by[size_t(f.value().by)]);
+    filter.set("value", f.value().value);
+    if (Status s = c.ctl.monitor().subscribe_current(std::move(f.value())); !s) return s.error();
+    Json out = Json::object();
+    out.set("subscribed", "trace");
+    out.set("filter", std::move(filter));
+    return out;
+}
+
 const Command commands[] = {
     {"help", "", "this list", false, help},
     {"show trunks", "", "every trunk with its server/identity count and state", false, show_trunks},
@@ -170,6 +456,18 @@ const Command commands[] = {
     {"show running-config", "", "commands that recreate the running configuration", false, show_running},
     {"explain trunk <name>", "", "the failover engine's candidates, server states and last decision", false,
      explain_trunk},
+    {"show servers", "[<trunk>]", "servers of running trunks: state, role, last trigger, recovery deadline, "
+     "failures, RTT", false, show_servers},
+    {"show registrations", "[<trunk>]", "identities: registration state, server, expiry, Call-ID", false,
+     show_registrations},
+    {"show dns", "", "DNS names in use with the answers the engine holds and their source; the static cache",
+     false, show_dns},
+    {"show events", "[<n>]", "the last n (default 20) events: server up/down, failover, failback, registration",
+     false, show_events},
+    {"show stats", "", "per-core counters and drop reasons as last read from the workers", false, show_stats},
+    {"monitor events", "", "stream: one JSON line per event until the client disconnects", false, monitor_events},
+    {"monitor trace", "[trunk <t>|address <ip>|call-id <id>]", "stream: one JSON line per SIP message traced",
+     false, monitor_trace},
 };
 
 }  // namespace

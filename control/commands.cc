@@ -9,6 +9,7 @@
 #include <new>
 #include <sstream>
 
+#include "control/cmd_route.h"  // route_commands, validate_routes
 #include "control/tokens.h"
 
 namespace sipedge::ctl {
@@ -30,7 +31,8 @@ std::vector<std::string> split_words(const char* s) {
 const std::vector<Entry>& entries() {
     static const std::vector<Entry> all = [] {
         std::vector<Entry> v;
-        for (auto span : {trunk_commands(), global_commands(), show_commands()})
+        for (auto span : {trunk_commands(), global_commands(), show_commands(), ops_commands(),
+                          dataplane_commands(), route_commands()})
             for (const Command& c : span) v.push_back(Entry{&c, split_words(c.words)});
         return v;
     }();
@@ -146,7 +148,7 @@ std::string redact(std::string_view line) {
     for (const std::string& w : words.value()) {
         if (!out.empty()) out += ' ';
         out += hide ? "***" : quote_word(w);
-        hide = w == "password";
+        hide = w == "password" || w == "community";
     }
     return out;
 }
@@ -238,7 +240,7 @@ Status Controller::validate_touched(const State& work, const std::set<std::strin
         Status v = validate_settings(it->second.knobs);
         if (!v) return err(v.error().code, "trunk " + name + ": " + v.error().message);
     }
-    return Ok{};
+    return validate_routes(work, touched);  // cmd_route.cc: compiles changed route patterns
 }
 
 void Controller::commit(State next, const std::set<std::string>& touched) {
@@ -248,6 +250,8 @@ void Controller::commit(State next, const std::set<std::string>& touched) {
     std::map<std::pair<std::string, std::string>, std::string> s;
     for (const auto& [name, t] : committed_.trunks)
         for (const IdentityConfig& i : t.identities) s[{name, i.user}] = i.password;
+    if (!committed_.global.snmp_trap_community.empty())  // cmd_ops.cc stored-community
+        s[{"@snmp", "community"}] = committed_.global.snmp_trap_community;
     if (s != secrets_) {
         secrets_ = std::move(s);
         Status saved = save_secrets();
@@ -331,8 +335,16 @@ void Controller::sync_engine(const std::set<std::string>& touched) {
     }
 }
 
+void Controller::deliver_notices() {
+    monitor_->collect(*engine_, clock_());  // event log and `monitor events`
+    if (!notice_sink_) return;
+    for (const failover::Action& a : engine_->actions())
+        if (a.kind == failover::ActionKind::notify) notice_sink_(a.notice);
+}
+
 void Controller::tick() {
     engine_->tick(clock_());
+    deliver_notices();
     // No data plane attached: REGISTER/OPTIONS actions have nowhere to go.
     engine_->clear_actions();
 }

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "control/json.h"
+#include "control/monitor.h"
 #include "failover/result.h"
 #include "control/state.h"
 #include "failover/engine.h"
@@ -33,6 +34,7 @@
 namespace sipedge::ctl {
 
 class Controller;
+class Ops;  // control/metrics.h: metrics, HTTP listener, SNMP traps
 
 /// Words of one matched command: the <placeholder> values in order, then the rest.
 struct Args {
@@ -60,6 +62,12 @@ struct Command {
 std::span<const Command> trunk_commands() noexcept;   // cmd_trunk.cc
 std::span<const Command> global_commands() noexcept;  // cmd_global.cc
 std::span<const Command> show_commands() noexcept;    // cmd_show.cc
+std::span<const Command> ops_commands() noexcept;     // cmd_ops.cc
+std::span<const Command> dataplane_commands() noexcept;  // cmd_dataplane.cc
+/// running-config lines of the data-plane settings (printed last); cmd_dataplane.cc.
+void dataplane_running_config(const State& st, std::vector<std::string>& out);
+/// running-config lines of the ops settings (metrics-http, snmp-trap-receiver); cmd_ops.cc.
+void ops_running_config(const State& st, std::vector<std::string>& out);
 /// All commands, in help order.
 const std::vector<const Command*>& command_table();
 
@@ -109,6 +117,17 @@ public:
     Status load_secrets();
     /// Drains engine actions (no data plane attached: sipedge-control).
     void tick();
+    /// Hands every queued notify action to the notice sink (metrics, SNMP
+    /// traps); tick() calls it, a loop that drains actions itself calls it first.
+    void deliver_notices();
+    void set_notice_sink(std::function<void(const failover::Notification&)> f) { notice_sink_ = std::move(f); }
+    /// The process's metrics/trap runtime (nullptr: none, e.g. tests, --check).
+    void set_ops(Ops* o) noexcept { ops_ = o; }
+    Ops* ops() const noexcept { return ops_; }
+    /// Event log, trace fan-out and per-core stats (control/monitor.h);
+    /// deliver_notices() feeds it the engine's notices and decisions.
+    Monitor& monitor() noexcept { return *monitor_; }
+    const Monitor& monitor() const noexcept { return *monitor_; }
 
 private:
     Status validate_touched(const State& work, const std::set<std::string>& touched) const;
@@ -126,6 +145,9 @@ private:
     std::map<std::string, TrunkConfig> engine_view_;      // what each engine trunk was built from
     std::map<std::pair<std::string, std::string>, std::string> secrets_;
     uint64_t rebuilds_ = 0;
+    std::function<void(const failover::Notification&)> notice_sink_;
+    Ops* ops_ = nullptr;
+    std::unique_ptr<Monitor> monitor_ = std::make_unique<Monitor>();
 };
 
 /// Replaces the word after every "password" with "***" (for logs).

@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "control/cmd_route.h"
 #include "control/knob_table.h"
 #include "control/tokens.h"
 
@@ -36,6 +37,7 @@ std::vector<std::string> Controller::running_config() const {
     for (const GlobalKnob& k : global_knobs())
         if (!knob_is_default(k, committed_.global))
             out.push_back(std::string("set global ") + k.key + " " + knob_value(k, committed_.global));
+    ops_running_config(committed_, out);
     for (const auto& [key, e] : committed_.dns_cache) {
         std::string l = std::string("set dns-cache ") + dns_cache_type_name(key.first) + " " +
                         std::to_string(key.second) + " " + quote_word(e.name) + " ";
@@ -65,6 +67,8 @@ std::vector<std::string> Controller::running_config() const {
         for (const TrunkKnob& k : trunk_knobs())
             if (!knob_is_default(k, t.knobs)) out.push_back(p + k.key + " " + knob_value(k, t.knobs));
     }
+    dataplane_running_config(committed_, out);  // cmd_dataplane.cc
+    route_running_config(committed_, out);      // cmd_route.cc
     return out;
 }
 

@@ -21,6 +21,7 @@
 
 #include "control/commands.h"
 #include "control/config.h"
+#include "control/metrics.h"
 #include "control/socket.h"
 
 using namespace sipedge::ctl;
@@ -70,6 +71,8 @@ int main(int argc, char** argv) {
             return sipedge::failover::Millis(std::chrono::duration_cast<std::chrono::milliseconds>(
                                                  std::chrono::steady_clock::now() - t0).count());
         }, opt);
+        // Metrics over HTTP and SNMP traps (control/metrics.h); not for --check.
+        std::unique_ptr<Ops> ops = check ? nullptr : std::make_unique<Ops>(ctl);
         if (Status s = ctl.load_secrets(); !s) {
             std::fprintf(stderr, "sipedge-control: %s\n", s.error().message.c_str());
             return 1;
@@ -115,10 +118,16 @@ int main(int argc, char** argv) {
             return 1;
         }
         SocketServer& s = *srv.value();
+        ctl.monitor().bind(&s);  // `monitor events|trace` subscribers (control/monitor.h)
+        struct Unbind {
+            Controller& c;
+            ~Unbind() { c.monitor().bind(nullptr); }
+        } unbind{ctl};
         s.watch(sfd, [&] {
             signalfd_siginfo si;
             while (read(sfd, &si, sizeof si) == ssize_t(sizeof si)) s.stop();
         });
+        if (ops && ops->fd() >= 0) s.watch(ops->fd(), [&] { ops->on_ready(); });
         s.watch(tfd, [&] {
             uint64_t n;
             while (read(tfd, &n, sizeof n) == ssize_t(sizeof n)) {}

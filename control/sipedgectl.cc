@@ -8,10 +8,25 @@
 // Exit status: 0 when every reply has status 0, 1 when one does not, 2 when
 // the socket cannot be reached or a reply is malformed.
 // The socket defaults to $SIPEDGE_SOCKET, else /run/sipedge.sock.
+// `sipedgectl metrics` (or `show metrics`) prints the Prometheus text as is.
+//
+//   sipedgectl [--count N] monitor events | monitor trace [FILTER]
+//       streams one line per event / traced message (raw JSON with --json)
+//       until the server goes away, Ctrl-C, or N lines.
+//   sipedgectl [--count N] [--interval MS] top
+//       a live view of trunks, servers, registrations and rates (from
+//       successive `show stats` reads), redrawn every second with an ANSI
+//       clear; q or Ctrl-C quits, --count stops after N screens.
 
+#include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <termios.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <map>
 
 #include <algorithm>
 #include <cctype>
@@ -28,6 +43,8 @@
 using sipedge::ctl::Json;
 
 namespace {
+
+volatile sig_atomic_t g_stop = 0;  // Ctrl-C during `monitor`/`top`
 
 std::string scalar(const Json& j) {
     switch (j.type()) {
@@ -126,15 +143,221 @@ bool read_line(int fd, std::string& buf, std::string& line) {
         }
         char b[65536];
         const ssize_t n = read(fd, b, sizeof b);
-        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno == EINTR && !g_stop) continue;
         if (n <= 0) return false;
         buf.append(b, size_t(n));
     }
 }
 
+// ---- streams and top (monitor, top) --------------------------------------------------------
+
+void on_sigint(int) { g_stop = 1; }
+// Ctrl-C ends a stream: no SA_RESTART, so a blocked read() returns EINTR.
+void catch_sigint() {
+    struct sigaction sa {};
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+}
+
+int connect_socket(const std::string& path) {
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    if (path.size() >= sizeof a.sun_path) {
+        std::fprintf(stderr, "sipedgectl: socket path too long\n");
+        return -1;
+    }
+    std::memcpy(a.sun_path, path.data(), path.size());
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        std::fprintf(stderr, "sipedgectl: cannot connect to %s: %s\n", path.c_str(), std::strerror(errno));
+        if (fd >= 0) close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+// Sends <cmd> and reads its reply: the data on status 0, else prints the error.
+bool request(int fd, std::string& buf, const std::string& cmd, Json& data) {
+    const std::string out = cmd + "\n";
+    if (send(fd, out.data(), out.size(), MSG_NOSIGNAL) != ssize_t(out.size())) return false;
+    std::string reply;
+    if (!read_line(fd, buf, reply)) return false;
+    auto j = Json::parse(reply);
+    if (!j || !j.value().is_object() || !j.value().get("status")) return false;
+    if (j.value().get("status")->as_int() != 0) {
+        const Json* e = j.value().get("error");
+        std::fprintf(stderr, "error %lld: %s\n", static_cast<long long>(j.value().get("status")->as_int()),
+                     e ? e->as_string().c_str() : "?");
+        return false;
+    }
+    const Json* d = j.value().get("data");
+    data = d ? *d : Json();
+    return true;
+}
+
+std::string field(const Json& o, const char* k) {
+    const Json* v = o.get(k);
+    return v ? scalar(*v) : "";
+}
+
+// `monitor ...`: the subscription reply, then one line per record until EOF.
+int run_monitor(const std::string& path, const std::string& cmd, bool json, long count) {
+    const int fd = connect_socket(path);
+    if (fd < 0) return 2;
+    catch_sigint();
+    std::string buf;
+    Json data;
+    if (!request(fd, buf, cmd, data)) {
+        close(fd);
+        return 1;
+    }
+    const bool trace = cmd.rfind("monitor trace", 0) == 0;
+    if (!json) std::fprintf(stderr, "sipedgectl: %s (Ctrl-C stops)\n", data.dump().c_str());
+    std::fflush(stderr);
+    long n = 0;
+    std::string line;
+    while (!g_stop && (count <= 0 || n < count) && read_line(fd, buf, line)) {
+        n++;
+        if (json) {
+            std::printf("%s\n", line.c_str());
+        } else if (auto j = Json::parse(line); j && j.value().is_object()) {
+            const Json& r = j.value();
+            if (trace) {
+                std::printf("%s %s %s -> %s trunk=%s call-id=%s len=%s\n%s\n", field(r, "at_ms").c_str(),
+                            field(r, "dir").c_str(), field(r, "src").c_str(), field(r, "dst").c_str(),
+                            field(r, "trunk").c_str(), field(r, "call_id").c_str(), field(r, "len").c_str(),
+                            r.get("text") ? r.get("text")->as_string().c_str() : "");
+            } else {
+                std::printf("%-8s %-10s %-20s %-16s server=%s %s%s%s\n", field(r, "at_ms").c_str(),
+                            field(r, "trunk").c_str(), field(r, "event").c_str(), field(r, "identity").c_str(),
+                            field(r, "server").c_str(), field(r, "address").c_str(),
+                            field(r, "detail").empty() ? "" : "  ", field(r, "detail").c_str());
+            }
+        } else {
+            std::printf("%s\n", line.c_str());
+        }
+        std::fflush(stdout);
+    }
+    close(fd);
+    return 0;
+}
+
+// One `top` screen from the four views; <prev>/<dt_s> give the rates.
+std::string top_screen(const Json& trunks, const Json& servers, const Json& regs, const Json& stats,
+                       const std::map<std::string, int64_t>& prev, double dt_s,
+                       std::map<std::string, int64_t>& cur) {
+    std::string out;
+    char line[256];
+    unsigned up = 0, down = 0, registered = 0;
+    for (const Json& s : servers.items()) (field(s, "state") == "up" ? up : down)++;
+    for (const Json& r : regs.items()) registered += field(r, "state") == "registered" || field(r, "state") == "refreshing";
+    std::snprintf(line, sizeof line, "sipedge top   trunks %zu   servers %u up / %u not up   registrations %u/%zu\n",
+                  trunks.size(), up, down, registered, regs.size());
+    out += line;
+    // Rates: counters of the per-core sum, and the event log's growth.
+    cur.clear();
+    if (const Json* t = stats.get("total"))
+        for (const auto& [k, v] : t->members())
+            if (v.is_number()) cur[k] = v.as_int();
+    if (const Json* e = stats.get("events_logged")) cur["events"] = e->as_int();
+    out += "rates/s:";
+    static const char* const shown[] = {"rx_packets", "tx_packets", "sip_requests_rx", "sip_responses_rx",
+                                        "calls_attempted", "dropped", "events"};
+    for (const char* k : shown) {
+        auto c = cur.find(k);
+        if (c == cur.end()) continue;
+        auto p = prev.find(k);
+        const double r = p == prev.end() || dt_s <= 0 ? 0.0 : double(c->second - p->second) / dt_s;
+        std::snprintf(line, sizeof line, "  %s %.1f", k, r);
+        out += line;
+    }
+    if (const Json* src = stats.get("source")) out += "   (" + src->as_string() + ")";
+    out += "\n";
+    return out;
+}
+
+// Puts the terminal in non-canonical mode while `top` runs (q quits at once).
+struct RawTerminal {
+    bool on = false;
+    termios saved{};
+    RawTerminal() {
+        if (!isatty(0) || tcgetattr(0, &saved) != 0) return;
+        termios t = saved;
+        t.c_lflag &= tcflag_t(~(ICANON | ECHO));
+        t.c_cc[VMIN] = 0;
+        t.c_cc[VTIME] = 0;
+        on = tcsetattr(0, TCSANOW, &t) == 0;
+    }
+    ~RawTerminal() {
+        if (on) tcsetattr(0, TCSANOW, &saved);
+    }
+};
+
+int run_top(const std::string& path, bool json, long count, long interval_ms) {
+    const int fd = connect_socket(path);
+    if (fd < 0) return 2;
+    catch_sigint();
+    RawTerminal term;
+    std::string buf;
+    std::map<std::string, int64_t> prev, cur;
+    auto last = std::chrono::steady_clock::now();
+    for (long n = 0; !g_stop && (count <= 0 || n < count); n++) {
+        if (n > 0) {
+            // Wait for the next refresh; stdin gives q (or EOF when not a terminal: ignored).
+            const auto until = last + std::chrono::milliseconds(interval_ms);
+            bool quit = false;
+            while (!g_stop && !quit) {
+                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    until - std::chrono::steady_clock::now()).count();
+                if (left <= 0) break;
+                pollfd p{0, POLLIN, 0};
+                const int r = poll(&p, term.on ? 1 : 0, int(left));
+                if (r > 0 && (p.revents & POLLIN)) {
+                    char ch = 0;
+                    if (read(0, &ch, 1) == 1 && (ch == 'q' || ch == 'Q')) quit = true;
+                }
+            }
+            if (quit) break;
+        }
+        Json trunks, servers, regs, stats;
+        if (!request(fd, buf, "show trunks", trunks) || !request(fd, buf, "show servers", servers) ||
+            !request(fd, buf, "show registrations", regs) || !request(fd, buf, "show stats", stats)) {
+            std::fprintf(stderr, "sipedgectl: top: the control socket stopped answering\n");
+            close(fd);
+            return 2;
+        }
+        const auto now = std::chrono::steady_clock::now();
+        const double dt = std::chrono::duration<double>(now - last).count();
+        last = now;
+        if (json) {
+            Json o = Json::object();
+            o.set("trunks", trunks);
+            o.set("servers", servers);
+            o.set("registrations", regs);
+            o.set("stats", stats);
+            std::printf("%s\n", o.dump().c_str());
+        } else {
+            const std::string head = top_screen(trunks, servers, regs, stats, prev, n == 0 ? 0.0 : dt, cur);
+            std::printf("\x1b[H\x1b[2J%s\nTRUNKS\n", head.c_str());
+            if (trunks.size()) print_human(trunks, "  ");
+            std::printf("\nSERVERS\n");
+            if (servers.size()) print_human(servers, "  ");
+            std::printf("\nREGISTRATIONS\n");
+            if (regs.size()) print_human(regs, "  ");
+        }
+        std::fflush(stdout);
+        prev = cur;
+    }
+    close(fd);
+    return 0;
+}
+
 int usage() {
     std::fprintf(stderr, "usage: sipedgectl [--socket PATH] [--json] [COMMAND WORDS...]\n"
-                         "       sipedgectl help     lists the commands\n");
+                         "       sipedgectl help     lists the commands\n"
+                         "       sipedgectl [--count N] monitor events | monitor trace [trunk <t>|address <ip>|call-id <id>]\n"
+                         "       sipedgectl [--count N] [--interval MS] top     live view; q or Ctrl-C quits\n");
     return 2;
 }
 
@@ -144,18 +367,28 @@ int main(int argc, char** argv) {
     const char* env = std::getenv("SIPEDGE_SOCKET");
     std::string path = env && *env ? env : "/run/sipedge.sock";
     bool json = false;
+    long count = 0, interval_ms = 1000;  // monitor/top: 0 = until stopped
     std::vector<std::string> words;
     int i = 1;
     for (; i < argc; i++) {
         const std::string a = argv[i];
         if (a == "--socket" && i + 1 < argc) path = argv[++i];
         else if (a == "--json") json = true;
+        else if (a == "--count" && i + 1 < argc) count = std::atol(argv[++i]);
+        else if (a == "--interval" && i + 1 < argc) interval_ms = std::max(50L, std::atol(argv[++i]));
         else if (a == "--") { i++; break; }
         else if (a == "-h" || a == "--help") return usage();
         else if (a.size() > 1 && a[0] == '-' && a[1] == '-') return usage();
         else break;
     }
     for (; i < argc; i++) words.push_back(argv[i]);
+    if (words.size() == 1 && words[0] == "metrics") words = {"show", "metrics"};  // Prometheus text, raw
+    if (words.size() == 1 && words[0] == "top") return run_top(path, json, count, interval_ms);
+    if (!words.empty() && words[0] == "monitor") {
+        std::string line;
+        for (const std::string& w : words) line += (line.empty() ? "" : " ") + sipedge::ctl::quote_word(w);
+        return run_monitor(path, line, json, count);
+    }
 
     std::vector<std::string> commands;
     if (!words.empty()) {
@@ -211,7 +444,8 @@ int main(int argc, char** argv) {
             }
         } else if (!json) {
             const Json* d = r.get("data");
-            if (d) print_human(*d, "");
+            if (d && d->is_string() && cmd == "show metrics") std::fputs(d->as_string().c_str(), stdout);  // raw text
+            else if (d) print_human(*d, "");
         }
     }
     close(fd);

@@ -106,7 +106,10 @@ Result<std::unique_ptr<SocketServer>> SocketServer::open(const SocketOptions& op
 }
 
 SocketServer::~SocketServer() {
-    for (auto& c : clients_) close(c->fd);
+    for (auto& c : clients_) {
+        close(c->fd);
+        if (close_hook_) close_hook_(c->id);
+    }
     if (lfd_ >= 0) {
         close(lfd_);
         // Remove the file only while it is still ours (not a successor's).
@@ -137,6 +140,7 @@ void SocketServer::accept_all() {
         }
         auto c = std::make_unique<Client>();
         c->fd = fd;
+        c->id = next_id_++;
         epoll_event ev{};
         ev.events = c->mask;
         ev.data.fd = fd;
@@ -151,13 +155,20 @@ void SocketServer::accept_all() {
 void SocketServer::close_client(int fd) {
     epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);
     close(fd);
+    for (const auto& c : clients_)
+        if (c->fd == fd && close_hook_) close_hook_(c->id);
     clients_.erase(std::remove_if(clients_.begin(), clients_.end(), [fd](const auto& c) { return c->fd == fd; }),
                    clients_.end());
 }
 
 void SocketServer::serve_lines(Client& c) {
     // One reply line per command line, in order; stop while replies pile up.
+    // A subscriber's input is not served: read and dropped, only EOF matters.
     while (c.out.size() < opt_.max_pending) {
+        if (c.subscriber) {
+            c.in.clear();
+            return;
+        }
         const size_t nl = c.in.find('\n');
         if (nl == std::string::npos) {
             if (c.in.size() > opt_.max_line) {
@@ -167,7 +178,9 @@ void SocketServer::serve_lines(Client& c) {
             } else if (c.eof && !c.in.empty()) {
                 std::string line = std::move(c.in);  // last line without a newline
                 c.in.clear();
+                current_ = c.id;
                 c.out += handler_(line);
+                current_ = 0;
                 c.out += '\n';
             }
             return;
@@ -176,7 +189,9 @@ void SocketServer::serve_lines(Client& c) {
         if (nl > opt_.max_line) {
             c.out += "{\"status\":7,\"error\":\"line longer than " + std::to_string(opt_.max_line) + " bytes\"}\n";
         } else if (!line.empty() && !(line.size() == 1 && line[0] == '\r')) {
+            current_ = c.id;
             c.out += handler_(line);
+            current_ = 0;
             c.out += '\n';
         }
         c.in.erase(0, nl + 1);
@@ -267,7 +282,52 @@ Status SocketServer::poll_once(int timeout_ms) {
                 break;
             }
     }
+    close_doomed();
     return Ok{};
+}
+
+SocketServer::Client* SocketServer::find_conn(ConnId id) {
+    for (auto& c : clients_)
+        if (c->id == id) return c.get();
+    return nullptr;
+}
+
+bool SocketServer::mark_subscriber(ConnId id) {
+    Client* c = find_conn(id);
+    if (!c) return false;
+    c->subscriber = true;
+    return true;
+}
+
+bool SocketServer::push(ConnId id, std::string_view line) {
+    Client* c = find_conn(id);
+    if (!c || !c->subscriber || c->eof) return false;
+    if (c->out.size() + line.size() + 1 > opt_.max_subscriber_pending) {
+        // Too slow: drop it rather than buffer without bound or block. Closed
+        // after this poll round so callers iterating subscribers stay valid.
+        subs_dropped_++;
+        c->eof = true;
+        c->out.clear();
+        c->in.clear();
+        doomed_.push_back(c->id);
+        return false;
+    }
+    c->out.append(line);
+    c->out += '\n';
+    flush(*c);
+    if (c->eof) {  // peer gone
+        doomed_.push_back(c->id);
+        return false;
+    }
+    update_events(*c);
+    return true;
+}
+
+void SocketServer::close_doomed() {
+    std::vector<ConnId> ids;
+    ids.swap(doomed_);
+    for (const ConnId id : ids)
+        if (Client* c = find_conn(id)) close_client(c->fd);
 }
 
 Status SocketServer::run() {

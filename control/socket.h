@@ -30,6 +30,9 @@ struct SocketOptions {
     size_t max_clients = 256;
     size_t max_line = 64 * 1024;
     size_t max_pending = 4u << 20;
+    // A subscriber (`monitor ...`) with more than this many bytes unsent is
+    // dropped: a slow reader never holds the control loop back.
+    size_t max_subscriber_pending = 256u << 10;
 };
 
 class SocketServer {
@@ -53,6 +56,22 @@ public:
     Status run();
     void stop() noexcept { stop_ = true; }
     size_t client_count() const noexcept { return clients_.size(); }
+
+    // ---- subscribers (control/monitor.h) -------------------------------------------
+    using ConnId = uint64_t;  // 1, 2, ...; never reused
+    /// The connection whose line the Handler is serving now; 0 outside a Handler call.
+    ConnId current_conn() const noexcept { return current_; }
+    /// Makes <id> a subscriber: its later input is read and discarded (so its
+    /// EOF is seen), it only receives push() lines. false when <id> is gone.
+    bool mark_subscriber(ConnId id);
+    /// Queues <line> plus a newline for subscriber <id> and sends what the
+    /// socket takes. A subscriber whose unsent bytes would pass
+    /// max_subscriber_pending is dropped (closed at the end of the current
+    /// poll_once, counted). false when <id> is gone, not a subscriber, or dropped.
+    bool push(ConnId id, std::string_view line);
+    /// Runs with the id of every connection that closes.
+    void set_close_hook(std::function<void(ConnId)> h) { close_hook_ = std::move(h); }
+    uint64_t subscribers_dropped() const noexcept { return subs_dropped_; }
     const std::string& path() const noexcept { return opt_.path; }
 
 private:
@@ -62,6 +81,8 @@ private:
         std::string out;
         bool eof = false;
         uint32_t mask = 0x2001;  // EPOLLIN | EPOLLRDHUP, as registered
+        uint64_t id = 0;
+        bool subscriber = false;
     };
     struct Watch {
         int fd;
@@ -75,6 +96,8 @@ private:
     void flush(Client& c);
     void update_events(Client& c);
     void close_client(int fd);
+    Client* find_conn(ConnId id);
+    void close_doomed();
 
     SocketOptions opt_;
     Handler handler_;
@@ -85,6 +108,11 @@ private:
     bool stop_ = false;
     std::vector<std::unique_ptr<Client>> clients_;
     std::vector<Watch> watches_;
+    uint64_t next_id_ = 1;
+    ConnId current_ = 0;
+    std::vector<ConnId> doomed_;  // dropped subscribers, closed after the poll
+    std::function<void(ConnId)> close_hook_;
+    uint64_t subs_dropped_ = 0;
 };
 
 }  // namespace sipedge::ctl

@@ -9,6 +9,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -134,13 +135,56 @@ struct GlobalSettings {
     bool dns_restore = false;          // P dns.cache.dynamicRestore.enable
     uint32_t dns_restore_ttl_s = 120;  // P dns.cache.dynamicRestore.ttl, 90-600
     bool dns_a_network_override = false;  // P dns.cache.A.networkOverride
+    // cmd_ops.cc (docs/control.md "Metrics and traps")
+    std::string metrics_http;          // "<ip>:<port>" of the HTTP /metrics listener; "" = off
+    std::string snmp_trap_receiver;    // "<ip>:<port>" of the SNMPv2c trap receiver; "" = off
+    std::string snmp_trap_community;   // a secret: never in replies, logs or running-config
     bool operator==(const GlobalSettings&) const = default;
+};
+
+/// The data plane's own settings (control/cmd_dataplane.cc, docs/control.md
+/// "Data plane"). Addresses in host byte order; 0 = not set. address, prefix,
+/// gateway and sip-port are read when sipedge starts its port; default-trunk
+/// and access are published to the workers with every routing snapshot.
+struct DataplaneSettings {
+    uint32_t ip = 0;              // the port's IPv4 address (DPDK answers ARP/ICMP for it)
+    uint8_t prefix = 24;
+    uint32_t gateway = 0;         // off-link next hop; 0 = on-link destinations only
+    uint16_t sip_port = 5060;     // our UDP port for SIP
+    std::string default_trunk;    // trunk for new requests from the access side; "" = none
+    uint32_t access_ip = 0;       // where new requests from a carrier server go; 0 = refused (404)
+    uint16_t access_port = 5060;
+    bool operator==(const DataplaneSettings&) const = default;
+};
+
+/// A route pattern (issue 6; control/cmd_route.cc, docs/control.md "Route patterns").
+struct RoutePatternConfig {
+    uint32_t id = 0;
+    bool regex = false;    // false: Cisco digit pattern (dataplane/route_table.h)
+    std::string pattern;
+    std::string trunk;     // route-pattern: the trunk new access-side requests go to
+    std::string target;    // inbound-pattern: the access target "<ipv4>:<port>"
+    std::string source;    // "" = any, else an IPv4 prefix "a.b.c.d/len"
+    uint32_t priority = 100;  // lower wins (dp::default_route_priority)
+    bool operator==(const RoutePatternConfig&) const = default;
+};
+struct CompiledRoutes;  // control/cmd_route.h
+/// The Hyperscan tables built from the patterns: derived data that travels
+/// with the State it was built from and takes no part in ==.
+struct RouteCache {
+    std::shared_ptr<const CompiledRoutes> tables;
+    bool operator==(const RouteCache&) const noexcept { return true; }
 };
 
 struct State {
     std::map<std::string, TrunkConfig> trunks;  // by name: running-config order
     GlobalSettings global;
+    DataplaneSettings dataplane;
     std::map<std::pair<DnsCacheType, uint32_t>, DnsCacheEntry> dns_cache;
+    // route-pattern / inbound-pattern by id (control/cmd_route.cc)
+    std::map<uint32_t, RoutePatternConfig> route_patterns;
+    std::map<uint32_t, RoutePatternConfig> inbound_patterns;
+    mutable RouteCache route_cache;  // filled when the patterns are validated
     bool operator==(const State&) const = default;
 };
 

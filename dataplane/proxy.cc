@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "dataplane/inet.h"
+#include "failover/table.h"
 #include "sipparse/headers.h"
 #include "sipparse/rewrite.h"
 
@@ -20,8 +21,7 @@ Proxy::~Proxy() {
 
 bool Proxy::init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now,
                  PacketSink& sink, WorkerStats& stats) noexcept {
-    if (cfg.server_count == 0 || cfg.server_count > ProxyConfig::max_servers || cfg.max_txns == 0)
-        return false;
+    if (cfg.max_txns == 0) return false;
     cfg_ = cfg;
     core_ = core;
     seed_ = seed;
@@ -128,7 +128,7 @@ void Proxy::on_datagram(Endpoint from, const char* d, size_t n, Millis now) noex
         on_request(from, d, n);
     } else {
         st_->sip_responses_rx++;
-        on_response(d, n);
+        on_response(from, d, n);
     }
 }
 
@@ -155,12 +155,20 @@ static bool uri_endpoint(const sip::Uri& u, const char* d, Endpoint& e) noexcept
     return true;
 }
 
+// Whether <ip> is one of the configured carrier servers (any trunk).
+bool Proxy::from_carrier(uint32_t ip) const noexcept {
+    if (!routes_) return false;
+    for (uint16_t i = 0; i < routes_->carrier_count; i++)
+        if (routes_->carriers[i].ip == ip) return true;
+    return false;
+}
+
 // §16.4/§16.6: decides where the request in msg_ goes. Our own top Route is
 // removed; a Route after it (or a pre-loaded one) wins; an in-dialog request
 // whose Request-URI names another IPv4 host goes there; everything else goes
-// to the trunk (from the access side) or to the access target (from a trunk
-// server). Names (not literals) in Route/Request-URI are refused: resolution
-// belongs to dns/ on the control side (TODO(lead): issue 7+).
+// to the default trunk (from the access side) or to the access target (from a
+// carrier server). Names (not literals) in Route/Request-URI are refused:
+// resolution belongs to dns/ on the control side (TODO(lead): issue 7+).
 bool Proxy::route(Endpoint from, const char* d, Target& t) noexcept {
     const sip::Message& m = msg_;
     sip::Uri r[2];
@@ -183,12 +191,10 @@ bool Proxy::route(Endpoint from, const char* d, Target& t) noexcept {
         t.addr = e;
         return true;
     }
-    for (uint16_t i = 0; i < cfg_.server_count; i++) {
-        if (cfg_.servers[i].ip == from.ip) {  // from the trunk: towards the access side
-            if (cfg_.access.ip == 0) return false;
-            t.addr = cfg_.access;
-            return true;
-        }
+    if (from_carrier(from.ip)) {  // from a carrier: towards the access side
+        if (routes_->access.ip == 0) return false;
+        t.addr = routes_->access;
+        return true;
     }
     t.trunk = true;
     return true;
@@ -254,6 +260,22 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
         reply_stateless(up, d, n, 404, "Not Found");
         return;
     }
+    // The default trunk's candidates in the current snapshot (IPv4 UDP only on
+    // this data plane): the walk keeps their server indices, not the snapshot.
+    const failover::TrunkRoutes* tr = nullptr;
+    uint8_t walk[max_walk];
+    uint8_t walk_n = 0;
+    if (t.trunk) {
+        if (routes_ && routes_->table) tr = routes_->table->find(routes_->default_trunk);
+        for (uint8_t i = 0; tr && i < tr->count && walk_n < max_walk; i++)
+            if (tr->cand[i].family == 4 && tr->cand[i].transport == sip::Transport::udp)
+                walk[walk_n++] = uint8_t(tr->cand[i].server_idx);
+        if (walk_n == 0) {  // unknown trunk, not registered, every server held
+            st_->drop(DropReason::sip_no_route);
+            reply_stateless(up, d, n, 503, "Service Unavailable");
+            return;
+        }
+    }
     TxnKey key;
     if (!server_key(m, d, seed_, key)) return;
     if (nfree_ < 2 || table_.size() >= table_.capacity()) {
@@ -283,6 +305,12 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     C.peer = ss;
     C.direct = !t.trunk;
     C.addr = t.addr;
+    if (tr) {
+        C.trunk_id = tr->trunk_id;
+        C.table_gen = tr->gen;
+        C.walk_n = walk_n;
+        std::memcpy(C.walk, walk, walk_n);
+    }
     C.nonce = ++nonce_;
     new (&C.t.c) ClientTxn();
     C.t.c.buf = cbuf;
@@ -323,8 +351,8 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     // Server side first: 100 Trying goes out before the request moves on.
     ServerTxn::Setup sset;
     sset.method = m.method;
-    sset.timers.t1_ms = cfg_.invite_policy.t1_ms;
-    sset.timers.t2_ms = cfg_.invite_policy.t2_ms;
+    sset.timers.t1_ms = tr ? tr->policy[0].t1_ms : cfg_.direct_policy.t1_ms;
+    sset.timers.t2_ms = tr ? tr->policy[0].t2_ms : cfg_.direct_policy.t2_ms;
     sset.timers.t4_ms = cfg_.t4_ms;
     sset.req_to_tag = key.to_tag;
     TxnOut out;
@@ -333,13 +361,17 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
 
     ClientTxn::Setup cset;
     const bool reg = m.method == sip::Method::register_;
-    cset.policy = invite ? cfg_.invite_policy : cfg_.other_policy;
     cset.method = m.method;
     cset.kind = invite ? failover::RequestKind::invite
                        : (reg ? failover::RequestKind::register_ : failover::RequestKind::other);
-    if (C.direct) cset.policy = failover::rfc3261_policy(cset.policy.t1_ms, cset.policy.t2_ms,
-                                                         cset.kind);
-    cset.server_count = C.direct ? 1 : cfg_.server_count;
+    // The trunk's policy for this kind of request (a copy: the snapshot may
+    // be replaced while the walk goes on); RFC 3261 timers for direct ones.
+    cset.policy = tr ? tr->policy[size_t(cset.kind)]
+                     : failover::rfc3261_policy(cfg_.direct_policy.t1_ms,
+                                                cfg_.direct_policy.t2_ms, cset.kind);
+    cset.server_count = C.direct ? 1 : walk_n;
+    cset.trunk_id = C.trunk_id;
+    cset.table_gen = C.table_gen;
     cset.t4_ms = cfg_.t4_ms;
     cset.branch = b;
     out.clear();
@@ -385,7 +417,16 @@ void Proxy::forward_stateless(Endpoint from, const char* d, size_t n) noexcept {
         st_->drop(DropReason::sip_no_route);
         return;
     }
-    const Endpoint to = t.trunk ? cfg_.servers[0] : t.addr;
+    Endpoint to = t.addr;
+    if (t.trunk) {  // a stray ACK with no dialog route: the trunk's first candidate
+        const failover::TrunkRoutes* tr =
+            routes_ && routes_->table ? routes_->table->find(routes_->default_trunk) : nullptr;
+        if (!tr || tr->count == 0 || tr->cand[0].family != 4) {
+            st_->drop(DropReason::sip_no_route);
+            return;
+        }
+        to = Endpoint{candidate_ip(tr->cand[0]), tr->cand[0].port};
+    }
     BranchId b{npos, ++nonce_, 0, core_, 0};
     const size_t vl = our_via(b, via_);
     sip::Rewriter rw(d, m);

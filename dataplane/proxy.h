@@ -2,8 +2,11 @@
 // The stateful UDP proxy core of one worker (RFC 3261 §16 with §17
 // transactions): requests from the access side get a server transaction
 // (retransmissions absorbed, 100 Trying for INVITE) and a client transaction
-// towards the trunk's servers that walks the list per failover::RetryState
-// (rollover on timeout, 503, ICMP); responses are matched to the client
+// towards the trunk's candidates in the published failover::Table, walked per
+// failover::RetryState (rollover on timeout, 503, ICMP); what each server did
+// goes to control as a failover::ServerEvent (PacketSink::report); responses
+// to control's own REGISTER/OPTIONS (branch core = control_core) go to
+// control unchanged (PacketSink::to_control); responses are matched to the client
 // transaction by the branch we wrote (dataplane/branch.h: slot, generation,
 // attempt, owning core: no table lookup) and relayed upstream through the
 // server transaction with our Via removed. Record-Route keeps in-dialog
@@ -15,7 +18,13 @@
 // payloads in and gets datagrams out through a PacketSink, with time injected,
 // so tests/dataplane drives it alone. One instance per worker core.
 //
-// Memory: per transaction slot ~208 bytes + one 2 KiB retained message
+// Routing state: the proxy reads the Routes snapshot given to set_routes()
+// (the worker passes the one it acquire-loaded this loop) and stores only ids
+// in a transaction: trunk id, table generation and the walk's server indices
+// (STYLE.md §3.1); each first send to a server looks its address up again in
+// the current snapshot.
+//
+// Memory: per transaction slot ~232 bytes + one 2 KiB retained message
 // (MsgPool) + ~11 bytes of index; 16 Ki slots ≈ 36 MiB per core.
 
 #include <cstddef>
@@ -29,9 +38,16 @@
 #include "dataplane/transaction.h"
 #include "dataplane/txn_key.h"
 #include "dataplane/txn_table.h"
+#include "failover/table.h"
 #include "sipparse/message.h"
 
 namespace sipedge::dp {
+
+/// The IPv4 address of <c> (family 4: addr[0..3] in network order), host order.
+inline uint32_t candidate_ip(const failover::Candidate& c) noexcept {
+    return uint32_t(c.addr[0]) << 24 | uint32_t(c.addr[1]) << 16 | uint32_t(c.addr[2]) << 8 |
+           c.addr[3];
+}
 
 class Proxy {
 public:
@@ -40,8 +56,8 @@ public:
     Proxy(const Proxy&) = delete;
     Proxy& operator=(const Proxy&) = delete;
 
-    /// Start-up: sizes every pool from <cfg> (which must have at least one
-    /// server). False when memory is short.
+    /// Start-up: sizes every pool from <cfg>. False when memory is short or
+    /// <cfg> has no transaction slots.
     bool init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now, PacketSink& sink,
               WorkerStats& stats) noexcept;
 
@@ -58,11 +74,17 @@ public:
     /// Runs the timers due at <now>.
     void advance(Millis now) noexcept;
 
+    /// The routing snapshot for what follows; <r> must stay valid until the
+    /// next call (the worker's RCU read side). nullptr: no routes (new
+    /// requests are answered 503).
+    void set_routes(const Routes* r) noexcept { routes_ = r; }
+
     uint32_t active_slots() const noexcept { return used_; }
     uint32_t retained_messages() const noexcept { return bufs_.used(); }
 
 private:
     static constexpr uint32_t npos = ~uint32_t(0);
+    static constexpr size_t max_walk = 16;  // failover::max_candidates
     enum class SlotKind : uint8_t { free = 0, server, client };
 
     struct TxnSlot {
@@ -73,7 +95,11 @@ private:
         } t;
         TxnKey key;              // server: its TxnTable key
         TimerHandle timer;
-        Endpoint addr;           // server: upstream; client (direct): destination
+        Endpoint addr;           // server: upstream; client: current destination
+        uint32_t trunk_id = 0;   // client (trunk): engine trunk id
+        uint8_t table_gen = 0;   // client (trunk): the trunk's generation when routed
+        uint8_t walk_n = 0;      // client (trunk): servers in walk[]
+        uint8_t walk[max_walk] = {};  // client (trunk): server_idx per walk position
         uint32_t peer = npos;    // server <-> client of one proxied request
         uint32_t cancel = npos;  // client INVITE: its CANCEL's client slot
         uint32_t nonce = 0;      // client: branch nonce
@@ -94,7 +120,7 @@ private:
     };
 
     void on_request(Endpoint from, const char* d, size_t n) noexcept;
-    void on_response(const char* d, size_t n) noexcept;
+    void on_response(Endpoint from, const char* d, size_t n) noexcept;
     void on_cancel(Endpoint up, const char* d, size_t n) noexcept;
     void new_transaction(Endpoint up, const char* d, size_t n) noexcept;
     void forward_stateless(Endpoint from, const char* d, size_t n) noexcept;
@@ -113,6 +139,10 @@ private:
     void fail_upstream(uint32_t client_slot, TxnReason why) noexcept;
     void count_final(uint32_t server_slot, uint16_t status) noexcept;
     Endpoint client_dest(const TxnSlot& s, uint16_t server) const noexcept;
+    bool lookup_server(TxnSlot& s, uint16_t pos) noexcept;
+    void report(const TxnSlot& c, uint16_t pos, failover::EventKind k, uint16_t status,
+                uint32_t retry_after_s) noexcept;
+    bool from_carrier(uint32_t ip) const noexcept;
 
     void reply_stateless(Endpoint to, const char* req, size_t n, uint16_t status,
                          const char* reason) noexcept;
@@ -125,6 +155,7 @@ private:
     bool slot_ok(uint32_t slot, const BranchId& b) const noexcept;
 
     ProxyConfig cfg_{};
+    const Routes* routes_ = nullptr;
     PacketSink* sink_ = nullptr;
     WorkerStats* st_ = nullptr;
     uint64_t seed_ = 0;

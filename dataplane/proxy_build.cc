@@ -142,7 +142,7 @@ void Proxy::start_cancel(uint32_t inv) noexcept {
         st_->drop(DropReason::sip_rewrite);
         return;
     }
-    K.direct = I.direct;
+    K.direct = true;  // to the INVITE's current server, whatever the table says now
     K.addr = I.addr;
     K.nonce = I.nonce;
     K.peer = npos;  // its 200 is ours; the INVITE's 487 goes upstream

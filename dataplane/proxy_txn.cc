@@ -4,14 +4,50 @@
 #include <cstring>
 
 #include "dataplane/proxy.h"
+#include "failover/table.h"
+#include "sipparse/headers.h"
 #include "sipparse/response.h"
 #include "sipparse/rewrite.h"
 
 namespace sipedge::dp {
 
 Endpoint Proxy::client_dest(const TxnSlot& s, uint16_t server) const noexcept {
-    if (s.direct || server >= cfg_.server_count) return s.addr;
-    return cfg_.servers[server];
+    (void)server;  // trunk walks keep the current server's address in `addr`
+    return s.addr;
+}
+
+// The address of walk position <pos> of trunk client <s>, looked up again in
+// the current snapshot by server index (STYLE.md §3.1: only ids are kept).
+// False when the server is no longer a candidate (removed, recovering, held):
+// nothing is sent and the transaction's timer moves the walk on.
+bool Proxy::lookup_server(TxnSlot& s, uint16_t pos) noexcept {
+    if (pos >= s.walk_n || !routes_ || !routes_->table) return false;
+    const failover::TrunkRoutes* tr = routes_->table->find(s.trunk_id);
+    for (uint8_t i = 0; tr && i < tr->count; i++) {
+        const failover::Candidate& c = tr->cand[i];
+        if (c.server_idx != s.walk[pos] || c.family != 4) continue;
+        s.addr = Endpoint{candidate_ip(c), c.port};
+        return true;
+    }
+    return false;
+}
+
+// One observation for the failover engine about walk position <pos>.
+void Proxy::report(const TxnSlot& c, uint16_t pos, failover::EventKind k, uint16_t status,
+                   uint32_t retry_after_s) noexcept {
+    if (c.direct || pos >= c.walk_n) return;
+    failover::ServerEvent ev;
+    ev.at_ms = now_;
+    ev.trunk_id = c.trunk_id;
+    ev.server_idx = c.walk[pos];
+    ev.table_gen = c.table_gen;
+    ev.kind = k;
+    ev.status = status;
+    ev.retry_after_s = retry_after_s;
+    if (pos + 1u >= c.walk_n) ev.flags |= failover::ev_last_route;
+    if (c.t.c.method() == sip::Method::register_) ev.flags |= failover::ev_register;
+    st_->events_reported++;
+    sink_->report(ev);
 }
 
 void Proxy::timer_action(uint32_t slot, const TxnAction& a) noexcept {
@@ -38,17 +74,31 @@ void Proxy::run_client(uint32_t cs, const TxnOut& out, const char* rsp, size_t r
         case TxnActKind::arm_timer:
         case TxnActKind::disarm_timer: timer_action(cs, a); break;
         case TxnActKind::rollover:
-            // TODO(lead): also a ServerEvent to control once the event ring exists.
-            if (a.reason == TxnReason::rejected_503) st_->rollover_503++;
-            else if (a.reason == TxnReason::transport_error) st_->rollover_icmp++;
-            else st_->rollover_timeout++;
+            // A 503 was reported when it arrived (on_response), with its Retry-After.
+            if (a.reason == TxnReason::rejected_503) {
+                st_->rollover_503++;
+            } else if (a.reason == TxnReason::transport_error) {
+                st_->rollover_icmp++;
+                report(slots_[cs], a.from, failover::EventKind::icmp_unreachable, 0, 0);
+            } else {
+                st_->rollover_timeout++;
+                report(slots_[cs], a.from, failover::EventKind::timeout, 0, 0);
+            }
             break;
         case TxnActKind::retire_branch:
             // TODO(lead): keep a Tombstone so the old branch's retransmitted
             // finals are re-ACKed; today they count as sip_stale_branch.
             break;
         case TxnActKind::cancel_ready: start_cancel(cs); break;
-        case TxnActKind::failed: fail_upstream(cs, a.reason); break;
+        case TxnActKind::failed:
+            // The walk's last server: timeout or unreachable is a trigger too.
+            if (a.reason == TxnReason::timeout)
+                report(slots_[cs], slots_[cs].t.c.server(), failover::EventKind::timeout, 0, 0);
+            else if (a.reason == TxnReason::transport_error)
+                report(slots_[cs], slots_[cs].t.c.server(), failover::EventKind::icmp_unreachable,
+                       0, 0);
+            fail_upstream(cs, a.reason);
+            break;
         case TxnActKind::terminated: free_slot(cs); return;
         case TxnActKind::send_response:
         case TxnActKind::send_trying: break;  // server actions
@@ -114,6 +164,10 @@ void Proxy::count_final(uint32_t ss, uint16_t status) noexcept {
 
 void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
     TxnSlot& C = slots_[cs];
+    if (!C.direct && !a.retransmit && !lookup_server(C, a.server)) {
+        st_->drop(DropReason::sip_no_route);  // the timer rolls the request over
+        return;
+    }
     const uint32_t buf = C.t.c.buf;
     // A first send to a server may follow a rollover: the branch carries the
     // attempt, so patch it in place (fixed width, see branch.h).
@@ -181,9 +235,16 @@ void Proxy::fail_upstream(uint32_t cs, TxnReason why) noexcept {
     run_server(ss, out, scratch_, n, nullptr, 0, {});
 }
 
-void Proxy::on_response(const char* d, size_t n) noexcept {
+void Proxy::on_response(Endpoint from, const char* d, size_t n) noexcept {
     const sip::Message& m = msg_;
     BranchId b;
+    if (m.top_via.has_branch && decode_branch(m.top_via.branch.str(d), b) &&
+        b.core == control_core) {
+        // Control's own REGISTER/OPTIONS (sent through us): its engine decides.
+        st_->control_rx++;
+        sink_->to_control(from, d, n);
+        return;
+    }
     if (!m.top_via.has_branch || !decode_branch(m.top_via.branch.str(d), b) || b.core != core_) {
         // TODO(lead): a branch of another core goes to that core's ring.
         st_->drop(DropReason::sip_foreign_branch);
@@ -202,8 +263,31 @@ void Proxy::on_response(const char* d, size_t n) noexcept {
         st_->drop(DropReason::sip_stale_branch);
         return;
     }
+    TxnSlot& C = slots_[cs];
+    const ClientState cst = C.t.c.state();
+    const bool first_final = cst == ClientState::calling || cst == ClientState::trying ||
+                             cst == ClientState::proceeding;
+    if (!C.direct && m.status >= 200 && first_final && C.t.c.server() < C.walk_n) {
+        // What the server said, for its health (seed P "Triggering Failover":
+        // 503 is a trigger only with failoverOn503Response; 401/407/403 are not).
+        const uint16_t pos = C.t.c.server();
+        failover::EventKind k = failover::EventKind::success;
+        uint32_t retry_after = 0;
+        if (m.status == 503) {
+            k = failover::EventKind::rejected_503;
+            if (const sip::Header* h = m.find(sip::HeaderId::retry_after)) {
+                sip::RetryAfter ra;
+                if (sip::parse_retry_after(d, h->value, ra)) retry_after = ra.seconds;
+            }
+        } else if (m.status == 401 || m.status == 407) {
+            k = failover::EventKind::challenged;
+        } else if (m.status == 403) {
+            k = failover::EventKind::denied;
+        }
+        report(C, pos, k, m.status, retry_after);
+    }
     TxnOut out;
-    slots_[cs].t.c.on_response(m.status, now_, out);
+    C.t.c.on_response(m.status, now_, out);
     run_client(cs, out, d, n);
 }
 
@@ -212,9 +296,14 @@ bool Proxy::on_icmp_unreachable(Endpoint to, const char* quoted, size_t len, Mil
     static constexpr char marker[] = "z9hG4bKsE";
     const char* p = static_cast<const char*>(memmem(quoted, len, marker, sizeof(marker) - 1));
     BranchId b;
-    if (!p || size_t(quoted + len - p) < branch_len || !decode_branch({p, branch_len}, b) ||
-        b.core != core_ || !slot_ok(b.slot, b))
+    if (!p || size_t(quoted + len - p) < branch_len || !decode_branch({p, branch_len}, b))
         return false;
+    if (b.core == control_core) {  // control's REGISTER/OPTIONS could not be delivered
+        st_->control_rx++;
+        sink_->control_unreachable(to, p, branch_len);
+        return true;
+    }
+    if (b.core != core_ || !slot_ok(b.slot, b)) return false;
     TxnSlot& C = slots_[b.slot];
     if (C.t.c.branch().attempt != b.attempt || !(client_dest(C, C.t.c.server()) == to))
         return false;  // about an earlier server: that one is already left

@@ -1,11 +1,20 @@
 #pragma once
-// What the proxy core needs from its configuration and from the worker. The
-// config is validated by control/ before it reaches the data plane.
+// What the proxy core needs from its configuration, from control and from
+// the worker. The static part (ProxyConfig) is fixed at start-up; the routing
+// part (Routes) is an immutable snapshot that control publishes through an
+// RCU-protected pointer (STYLE.md §3.1) and replaces whenever the failover
+// engine or the data-plane commands change it.
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
+#include "failover/events_types.h"
 #include "failover/retry_policy.h"
+
+namespace sipedge::failover {
+class Table;
+}
 
 namespace sipedge::dp {
 
@@ -16,28 +25,70 @@ struct Endpoint {
     friend bool operator==(const Endpoint&, const Endpoint&) = default;
 };
 
-/// Static configuration of the one trunk of the thin path (issue 6).
-/// TODO(lead): replaced by the RCU-published failover::Table with issue 7.
+/// Start-up configuration of one worker's proxy core.
 struct ProxyConfig {
-    static constexpr size_t max_servers = 8;
     Endpoint self;                       // our address and SIP port (Via, Record-Route)
-    Endpoint servers[max_servers];       // the trunk's servers, in priority order
-    uint16_t server_count = 0;
-    Endpoint access;                     // where requests from the trunk go; ip 0 = none
-    failover::RetryPolicy invite_policy; // per-request retransmission and rollover
-    failover::RetryPolicy other_policy;
+    failover::RetryPolicy direct_policy; // in-dialog/direct requests (RFC 3261 timers; T1/T2 used)
     uint32_t t4_ms = 5000;
     uint32_t max_txns = 16384;           // server + client transactions (slots) per core
     uint16_t max_udp_payload = 1472;     // MTU 1500 - 28: we do not fragment
 };
 
-/// Where the proxy's datagrams go: the worker builds UDP/IPv4/Ethernet around
-/// them. Called on the worker's own core; must not block.
+/// The routing snapshot workers read (control publishes, workers acquire-load
+/// once per loop and never keep a pointer past their next quiescent report).
+/// Immutable once published; control frees it after an RCU grace period.
+struct Routes {
+    static constexpr size_t max_carriers = 64;
+    const failover::Table* table = nullptr;  // the failover engine's per-trunk candidates
+    uint32_t default_trunk = ~0u;            // engine trunk id for new access-side requests; ~0 = none
+    Endpoint access;                         // where new requests from a carrier go; ip 0 = none
+    uint16_t carrier_count = 0;
+    Endpoint carriers[max_carriers];         // every configured IPv4 server (port 0 = any):
+                                             // a new request from one of them is carrier-side
+    uint64_t version = 0;                    // control's publication counter (logs, tests)
+};
+static_assert(std::is_trivially_copyable_v<Routes>);
+
+/// One SIP datagram crossing between control and a worker by value (control →
+/// worker: a REGISTER/OPTIONS the engine wrote, sent from our SIP address;
+/// worker → control: a response whose branch names the control core, or an
+/// ICMP unreachable about one of control's requests). Fixed size so the rings
+/// hold them without allocation. 1512 bytes.
+struct ControlMsg {
+    static constexpr size_t max_len = 1500;
+    enum Kind : uint8_t {
+        sip = 0,          // data: a whole SIP message
+        unreachable = 1,  // data: the branch (dp::branch_len bytes) an ICMP error quoted
+    };
+    Endpoint peer;      // destination (to worker) or source (to control)
+    uint16_t len = 0;   // bytes used in data[]
+    uint8_t kind = sip;
+    uint8_t pad_ = 0;
+    char data[max_len];
+};
+static_assert(std::is_trivially_copyable_v<ControlMsg> && sizeof(ControlMsg) % 4 == 0);
+
+/// Where the proxy's output goes. The worker builds UDP/IPv4/Ethernet around
+/// datagrams and moves events and control-owned responses onto its rings.
+/// Called on the worker's own core; nothing here may block.
 class PacketSink {
 public:
     /// Sends <data>[0, len) from our SIP port to <to>. The bytes are copied
     /// before it returns.
     virtual void send_udp(Endpoint to, const char* data, size_t len) noexcept = 0;
+    /// An observation about a trunk server for the failover engine (worker →
+    /// control event ring). Default: dropped (tests that do not look).
+    virtual void report(const failover::ServerEvent& ev) noexcept { (void)ev; }
+    /// A response whose branch names the control core (REGISTER/OPTIONS that
+    /// control sent through this worker): handed to control unchanged.
+    virtual void to_control(Endpoint from, const char* data, size_t len) noexcept {
+        (void)from, (void)data, (void)len;
+    }
+    /// An ICMP unreachable from <to> quoting a request control sent (its
+    /// control-core <branch>): control's REGISTER/OPTIONS could not be delivered.
+    virtual void control_unreachable(Endpoint to, const char* branch, size_t len) noexcept {
+        (void)to, (void)branch, (void)len;
+    }
 
 protected:
     ~PacketSink() = default;

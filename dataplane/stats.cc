@@ -34,6 +34,13 @@ const char* drop_reason_name(DropReason r) noexcept {
     case DropReason::timer_exhausted: return "timer_exhausted";
     case DropReason::mbuf_exhausted: return "mbuf_exhausted";
     case DropReason::tx_full: return "tx_full";
+    case DropReason::ipv4_frag_malformed: return "ipv4_frag_malformed";
+    case DropReason::ipv4_frag_duplicate: return "ipv4_frag_duplicate";
+    case DropReason::ipv4_frag_overlap: return "ipv4_frag_overlap";
+    case DropReason::ipv4_frag_too_many: return "ipv4_frag_too_many";
+    case DropReason::ipv4_frag_no_room: return "ipv4_frag_no_room";
+    case DropReason::ipv4_frag_timeout: return "ipv4_frag_timeout";
+    case DropReason::handoff_full: return "handoff_full";
     case DropReason::count_: break;
     }
     return "?";

@@ -41,6 +41,13 @@ enum class DropReason : uint8_t {
     timer_exhausted,    // timer pool empty
     mbuf_exhausted,     // TX: mempool empty
     tx_full,            // TX: the queue did not take the packet
+    ipv4_frag_malformed,  // fragment with a bad header/length (dataplane/ipfrag.h)
+    ipv4_frag_duplicate,  // exact copy of a fragment already held
+    ipv4_frag_overlap,    // overlapping fragments: whole datagram dropped
+    ipv4_frag_too_many,   // more fragments than the table allows per datagram
+    ipv4_frag_no_room,    // reassembly table full
+    ipv4_frag_timeout,    // datagram incomplete after the reassembly timeout
+    handoff_full,         // owner core's handoff ring full (dataplane/handoff.h)
     count_
 };
 inline constexpr size_t drop_reason_count = size_t(DropReason::count_);
@@ -70,6 +77,12 @@ struct alignas(64) WorkerStats {
     uint64_t calls_answered = 0;          // first 2xx relayed for an INVITE
     uint64_t calls_failed = 0;            // final >= 300 relayed or generated for an INVITE
     uint64_t cancels_rx = 0, byes_rx = 0, acks_rx = 0;
+    // worker <-> control rings (control/main.cc)
+    uint64_t events_reported = 0;          // ServerEvents the proxy produced
+    uint64_t events_dropped = 0;           // event ring full (control behind)
+    uint64_t control_rx = 0;               // responses for control's REGISTER/OPTIONS
+    uint64_t control_rx_dropped = 0;       // worker -> control ring full
+    uint64_t control_tx = 0;               // control's requests sent from our SIP address
     uint64_t drops[drop_reason_count] = {};
 
     void drop(DropReason r) noexcept { drops[size_t(r)]++; }

@@ -8,6 +8,9 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 namespace sipedge::dp {
 
@@ -17,11 +20,13 @@ uint64_t cookie_of(rte_mbuf* m) noexcept { return reinterpret_cast<uintptr_t>(m)
 rte_mbuf* mbuf_of(uint64_t c) noexcept { return reinterpret_cast<rte_mbuf*>(uintptr_t(c)); }
 }  // namespace
 
-bool Worker::init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool* pool) noexcept {
+bool Worker::init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool* pool,
+                  const WorkerLinks& links) noexcept {
     cfg_ = cfg;
+    links_ = links;
     pool_ = pool;
     tsc_hz_ = rte_get_tsc_hz();
-    tsc0_ = rte_rdtsc();
+    tsc0_ = links.tsc0 ? links.tsc0 : rte_rdtsc();
     now_ = clock_ms();
     const uint64_t seed = rte_rdtsc() * 0x9e3779b97f4a7c15ULL ^ uint64_t(cfg.ip) << 17;
     return proxy_.init(pcfg, cfg.core, seed, now_, *this, stats_);
@@ -35,8 +40,12 @@ uint64_t Worker::clock_ms() const noexcept {
 void Worker::run(const std::atomic<bool>& stop) noexcept {
     rte_mbuf* pkts[burst];
     uint64_t last_tick = now_;
+    if (links_.rcu) rte_rcu_qsbr_thread_online(links_.rcu, links_.rcu_id);
     // relaxed: the flag only asks the loop to end; nothing is published with it.
     while (!stop.load(std::memory_order_relaxed)) {
+        // acquire: pairs with control's release store of a new snapshot; the
+        // snapshot is immutable and stays allocated until our next quiescent report.
+        if (links_.routes) proxy_.set_routes(links_.routes->load(std::memory_order_acquire));
         const uint16_t n = rte_eth_rx_burst(cfg_.port_id, cfg_.queue, pkts, burst);
         now_ = clock_ms();
         for (uint16_t i = 0; i < n; i++) {
@@ -49,11 +58,59 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
             arp_.tick(
                 now_, [this](uint32_t ip) { send_arp_request(ip); },
                 [this](uint64_t c) { drop(mbuf_of(c), DropReason::arp_unresolved); });
+            drain_control();
             if (cfg_.run_ms && now_ >= cfg_.run_ms) break;
         }
         flush();
+        // No pointer into the snapshot survives this point (transactions keep ids).
+        if (links_.rcu) rte_rcu_qsbr_quiescent(links_.rcu, links_.rcu_id);
     }
     flush();
+    proxy_.set_routes(nullptr);
+    if (links_.rcu) rte_rcu_qsbr_thread_offline(links_.rcu, links_.rcu_id);
+}
+
+// Control's REGISTER/OPTIONS: sent from our SIP address like any request.
+// SC: only this worker dequeues; at most ctl_burst per tick.
+void Worker::drain_control() noexcept {
+    if (!links_.ctl_tx) return;
+    for (uint16_t i = 0; i < ctl_burst; i++) {
+        if (rte_ring_sc_dequeue_elem(links_.ctl_tx, &msg_, sizeof(msg_)) != 0) return;
+        if (msg_.len == 0 || msg_.len > ControlMsg::max_len) continue;
+        stats_.control_tx++;
+        stats_.sip_requests_tx++;
+        send_udp(msg_.peer, msg_.data, msg_.len);
+    }
+}
+
+void Worker::report(const failover::ServerEvent& ev) noexcept {
+    // MP: every worker enqueues; SC: only the control thread dequeues.
+    failover::ServerEvent copy = ev;  // the DPDK 22.11 prototype takes a non-const pointer
+    if (!links_.events || rte_ring_mp_enqueue_elem(links_.events, &copy, sizeof(copy)) != 0)
+        stats_.events_dropped++;  // control is behind; the next failure re-reports
+}
+
+void Worker::to_control(Endpoint from, const char* data, size_t len) noexcept {
+    push_control(from, ControlMsg::sip, data, len);
+}
+
+void Worker::control_unreachable(Endpoint to, const char* branch, size_t len) noexcept {
+    push_control(to, ControlMsg::unreachable, branch, len);
+}
+
+void Worker::push_control(Endpoint peer, ControlMsg::Kind kind, const char* data,
+                          size_t len) noexcept {
+    if (!links_.ctl_rx || len > ControlMsg::max_len) {
+        stats_.control_rx_dropped++;
+        return;
+    }
+    msg_.peer = peer;
+    msg_.len = uint16_t(len);
+    msg_.kind = kind;
+    std::memcpy(msg_.data, data, len);
+    // MP/SC as the event ring; the copy is taken by value.
+    if (rte_ring_mp_enqueue_elem(links_.ctl_rx, &msg_, sizeof(msg_)) != 0)
+        stats_.control_rx_dropped++;
 }
 
 void Worker::drop(rte_mbuf* m, DropReason r) noexcept {

@@ -3,6 +3,15 @@
 // and destination-unreachable, UDP), the proxy core, timers and counters.
 // Shared nothing: everything here is touched by the worker's core only
 // (stats are read by the main thread after the worker has stopped).
+//
+// Links to control (WorkerLinks, all optional): the Routes snapshot behind an
+// RCU-protected pointer (acquire-loaded once per loop; the loop reports an
+// rte_rcu_qsbr quiescent state at its end, after which it holds no pointer
+// into the snapshot); an MP/SC ring of failover::ServerEvent to control; an
+// SP/SC ring of ControlMsg from control (REGISTER/OPTIONS to send, drained
+// once per millisecond tick, at most ctl_burst per tick) and an MP/SC ring of
+// ControlMsg to control (responses to them). A full ring counts and drops:
+// the worker never blocks.
 
 #include <atomic>
 #include <cstdint>
@@ -15,6 +24,8 @@
 
 struct rte_mbuf;
 struct rte_mempool;
+struct rte_ring;
+struct rte_rcu_qsbr;
 
 namespace sipedge::dp {
 
@@ -31,12 +42,24 @@ struct WorkerConfig {
     uint64_t run_ms = 0;       // stop after this long; 0 = until stopped
 };
 
+struct WorkerLinks {
+    const std::atomic<const Routes*>* routes = nullptr;  // control's published snapshot
+    rte_rcu_qsbr* rcu = nullptr;   // QSBR variable the snapshot's reclamation waits on
+    uint32_t rcu_id = 0;           // this worker's thread id in <rcu> (registered by control)
+    rte_ring* events = nullptr;    // → control: failover::ServerEvent (MP enqueue, SC dequeue)
+    rte_ring* ctl_tx = nullptr;    // ← control: ControlMsg to send (SP/SC)
+    rte_ring* ctl_rx = nullptr;    // → control: ControlMsg received (MP/SC)
+    uint64_t tsc0 = 0;             // clock base shared with control (0: our own start)
+};
+
 class Worker final : public PacketSink {
 public:
     static constexpr uint16_t burst = 32;
+    static constexpr uint16_t ctl_burst = 16;
 
     /// Start-up: sizes the proxy from <pcfg>. False when memory is short.
-    bool init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool* pool) noexcept;
+    bool init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool* pool,
+              const WorkerLinks& links = {}) noexcept;
     /// The worker loop; returns when <stop> is set or the run time is over.
     void run(const std::atomic<bool>& stop) noexcept;
 
@@ -44,6 +67,9 @@ public:
     uint32_t active_slots() const noexcept { return proxy_.active_slots(); }
 
     void send_udp(Endpoint to, const char* data, size_t len) noexcept override;
+    void report(const failover::ServerEvent& ev) noexcept override;
+    void to_control(Endpoint from, const char* data, size_t len) noexcept override;
+    void control_unreachable(Endpoint to, const char* branch, size_t len) noexcept override;
 
 private:
     uint64_t clock_ms() const noexcept;
@@ -56,8 +82,11 @@ private:
     void enqueue(rte_mbuf* m, const MacAddr& dst) noexcept;
     void drop(rte_mbuf* m, DropReason r) noexcept;
     void flush() noexcept;
+    void drain_control() noexcept;
+    void push_control(Endpoint peer, ControlMsg::Kind kind, const char* data, size_t len) noexcept;
 
     WorkerConfig cfg_{};
+    WorkerLinks links_{};
     rte_mempool* pool_ = nullptr;
     WorkerStats stats_;
     ArpCache arp_;
@@ -68,6 +97,7 @@ private:
     uint16_t ip_id_ = 0;
     uint16_t ntx_ = 0;
     rte_mbuf* tx_[burst * 4];
+    ControlMsg msg_;  // staging for the control rings (too big for the stack of a hot call)
 };
 
 }  // namespace sipedge::dp

@@ -14,6 +14,9 @@ PKGS=(
   libosip2-dev libsofia-sip-ua-dev
   # fuzzing and sanitizers
   clang libclang-rt-14-dev llvm
+  # SNMPv2c registration-failure traps (control/snmp_trap.cc links net-snmp);
+  # snmptrapd and snmp (snmptrap) receive and send them in tests/control
+  libsnmp-dev snmptrapd snmp
   # peers and tools for integration tests
   sip-tester dnsmasq-base knot knot-dnsutils iproute2 tshark valgrind socat jq
 )

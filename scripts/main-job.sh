@@ -4,10 +4,15 @@
 #  2. the lab (root, `ip netns`): a sipp caller, sipedge on a DPDK
 #     net_af_packet port and two sipp carriers, each in its own network
 #     namespace (TEST-NET addresses, no default route, all removed at the end).
-#     Three bounded runs: steady calls through the primary; the primary goes
-#     silent (calls roll over on the timer); the primary is gone (ICMP port
-#     unreachable rolls calls over at once). Each prints what it checked and
-#     sipedge's call and transaction counters;
+#     sipedge is configured by a startup file of socket commands and runs its
+#     control loop (failover engine) beside one worker lcore. Bounded runs:
+#     steady calls through the primary; the primary goes silent (calls roll
+#     over on the timer); the primary is gone (ICMP port unreachable rolls
+#     calls over at once); the primary answers 503 (rolled over with
+#     failover-on-503 on, relayed with it off); validated failover (the trunk
+#     registers through the worker and calls go only to the server that
+#     accepted the REGISTER). Each prints what it checked and sipedge's call,
+#     transaction and control counters (failback: tests/e2e, meson suite e2e);
 #  3. sipedge-inspect over the bundled capture, one JSON line per message and
 #     a summary.
 # Without root or network namespaces step 2 is skipped (and said so).
@@ -27,7 +32,7 @@ ninja -C build control/sipedge control/sipedge-inspect  # no-op when up to date
 
 echo "== lab: caller -> sipedge (DPDK) -> carriers"
 lab_rc=0
-bash tests/e2e/proxy_e2e.sh build/control/sipedge tests/e2e steady silent icmp || lab_rc=$?
+bash tests/e2e/proxy_e2e.sh build/control/sipedge tests/e2e steady silent icmp 503 validated || lab_rc=$?
 case $lab_rc in
   0) echo "lab: all runs passed" ;;
   77) echo "lab: skipped (needs root, ip netns and sipp)"; lab_rc=0 ;;

@@ -1,5 +1,6 @@
-// The stateful proxy core (dataplane/proxy.h) driven with injected time and
-// a recording sink: one table row per decision it makes.
+// The stateful proxy core (dataplane/proxy.h) driven with injected time, a
+// recording sink and a hand-built failover::Table (what control publishes):
+// one table row per decision it makes.
 
 #include <gtest/gtest.h>
 
@@ -9,6 +10,7 @@
 #include "dataplane/branch.h"
 #include "dataplane/inet.h"
 #include "dataplane/proxy.h"
+#include "failover/table.h"
 #include "sipparse/message.h"
 
 namespace sipedge::dp {
@@ -24,10 +26,53 @@ struct Sent {
 };
 struct Sink final : PacketSink {
     std::vector<Sent> out;
+    std::vector<failover::ServerEvent> events;
+    std::vector<Sent> control;
+    std::vector<Sent> unreachable;
     void send_udp(Endpoint to, const char* d, size_t n) noexcept override {
         out.push_back({to, std::string(d, n)});
     }
+    void report(const failover::ServerEvent& ev) noexcept override { events.push_back(ev); }
+    void to_control(Endpoint from, const char* d, size_t n) noexcept override {
+        control.push_back({from, std::string(d, n)});
+    }
+    void control_unreachable(Endpoint to, const char* b, size_t n) noexcept override {
+        unreachable.push_back({to, std::string(b, n)});
+    }
 };
+
+// A candidate as the engine writes it: IPv4 in addr[0..3], network order.
+failover::Candidate cand(Endpoint e, uint16_t server_idx) {
+    failover::Candidate c;
+    c.addr[0] = uint8_t(e.ip >> 24);
+    c.addr[1] = uint8_t(e.ip >> 16);
+    c.addr[2] = uint8_t(e.ip >> 8);
+    c.addr[3] = uint8_t(e.ip);
+    c.port = e.port;
+    c.server_idx = server_idx;
+    c.family = 4;
+    return c;
+}
+
+// Trunk 0 at generation <gen> with <servers> as candidates in that order
+// (server_idx = position in <idx>), seed A timing: rollover 1 s, on 503.
+std::unique_ptr<const failover::Table> make_table(std::vector<Endpoint> servers,
+                                                  std::vector<uint16_t> idx, uint8_t gen = 1,
+                                                  bool on_503 = true) {
+    auto r = std::make_shared<failover::TrunkRoutes>();
+    r->trunk_id = 0;
+    r->gen = gen;
+    failover::AdtranTimers at;
+    at.rollover_s = 1;
+    at.rollover_on_503 = on_503;
+    for (auto k : {failover::RequestKind::invite, failover::RequestKind::register_,
+                   failover::RequestKind::other})
+        r->policy[size_t(k)] = failover::make_policy(at, k);
+    for (size_t i = 0; i < servers.size(); i++) r->cand[r->count++] = cand(servers[i], idx[i]);
+    failover::TableBuilder b(nullptr);
+    b.set(std::move(r));
+    return b.build();
+}
 
 std::string invite(const char* branch = "z9hG4bK-c1", int mf = 70, const char* method = "INVITE") {
     return std::string(method) + " sip:1000@192.0.2.10:5060 SIP/2.0\r\n"
@@ -64,16 +109,20 @@ protected:
     void SetUp() override {
         ProxyConfig c;
         c.self = edge;
-        c.servers[0] = primary;
-        c.servers[1] = secondary;
-        c.server_count = 2;
-        failover::AdtranTimers at;
-        at.rollover_s = 1;
-        at.rollover_on_503 = true;
-        c.invite_policy = failover::make_policy(at, failover::RequestKind::invite);
-        c.other_policy = failover::make_policy(at, failover::RequestKind::other);
         c.max_txns = 64;
         ASSERT_TRUE(p.init(c, 0, 1234, 0, sink, st));
+        publish(make_table({primary, secondary}, {0, 1}));
+    }
+    // What control does: a new snapshot (table, default trunk 0, carriers).
+    void publish(std::unique_ptr<const failover::Table> t) {
+        table = std::move(t);
+        routes.table = table.get();
+        routes.default_trunk = 0;
+        routes.access = caller;
+        routes.carrier_count = 2;
+        routes.carriers[0] = primary;
+        routes.carriers[1] = secondary;
+        p.set_routes(&routes);
     }
     void in(Endpoint from, const std::string& m, Millis now = 0) {
         sink.out.clear();
@@ -87,6 +136,8 @@ protected:
     }
     Sink sink;
     WorkerStats st;
+    std::unique_ptr<const failover::Table> table;
+    Routes routes;
     Proxy p;
 };
 
@@ -241,6 +292,126 @@ TEST_F(ProxyTest, InDialogRequestsFollowRouteAndRequestUri) {
     EXPECT_EQ(sink.out[0].to, secondary);
     EXPECT_EQ(sink.out[0].msg.find("Route:"), std::string::npos);
     EXPECT_EQ(st.stateless_forwarded, 1u);
+}
+
+TEST_F(ProxyTest, WorkerEventsNameTrunkServerAndGeneration) {
+    // Timeout at the primary: a timeout event for server 0 at gen 1.
+    const std::string f = forward_invite();
+    sink.events.clear();
+    sink.out.clear();
+    p.advance(1000);
+    ASSERT_EQ(sink.events.size(), 1u);
+    EXPECT_EQ(sink.events[0].kind, failover::EventKind::timeout);
+    EXPECT_EQ(sink.events[0].trunk_id, 0u);
+    EXPECT_EQ(sink.events[0].server_idx, 0u);
+    EXPECT_EQ(sink.events[0].table_gen, 1u);
+    EXPECT_EQ(sink.events[0].at_ms, 1000u);
+    EXPECT_EQ(sink.events[0].flags & failover::ev_last_route, 0);
+    // The secondary answers 200: success for server 1, on the last route.
+    const std::string f2 = sink.out[0].msg;
+    in(secondary, response_to(f2, 200, "OK"), 1100);
+    ASSERT_EQ(sink.events.size(), 2u);
+    EXPECT_EQ(sink.events[1].kind, failover::EventKind::success);
+    EXPECT_EQ(sink.events[1].server_idx, 1u);
+    EXPECT_EQ(sink.events[1].status, 200u);
+    EXPECT_NE(sink.events[1].flags & failover::ev_last_route, 0);
+    // A retransmitted 200 (no ACK yet) is relayed again but not reported again.
+    in(secondary, response_to(f2, 200, "OK"), 1200);
+    EXPECT_EQ(sink.events.size(), 2u);
+}
+
+TEST_F(ProxyTest, A503IsReportedOnceWithItsRetryAfter) {
+    const std::string f = forward_invite();
+    sink.events.clear();
+    std::string r = response_to(f, 503, "Service Unavailable");
+    r.insert(r.size() - 2 - std::string("Content-Length: 0\r\n").size(), "Retry-After: 30\r\n");
+    in(primary, r, 10);
+    ASSERT_EQ(sink.events.size(), 1u);  // not again as a rollover
+    EXPECT_EQ(sink.events[0].kind, failover::EventKind::rejected_503);
+    EXPECT_EQ(sink.events[0].retry_after_s, 30u);
+    EXPECT_EQ(st.rollover_503, 1u);
+    bool to_secondary = false;
+    for (const Sent& s : sink.out) to_secondary |= s.to == secondary && starts(s.msg, "INVITE ");
+    EXPECT_TRUE(to_secondary);
+}
+
+TEST_F(ProxyTest, Without503FailoverThe503IsRelayed) {
+    publish(make_table({primary, secondary}, {0, 1}, 2, false));
+    const std::string f = forward_invite();
+    in(primary, response_to(f, 503, "Service Unavailable"), 10);
+    int up503 = 0, to_secondary = 0;
+    for (const Sent& s : sink.out) {
+        up503 += s.to == caller && status_of(s.msg) == 503;
+        to_secondary += s.to == secondary;
+    }
+    EXPECT_EQ(up503, 1);
+    EXPECT_EQ(to_secondary, 0);
+    EXPECT_EQ(st.calls_failed, 1u);
+}
+
+TEST_F(ProxyTest, NewRequestsFollowTheCurrentSnapshot) {
+    // Control moved the secondary first (the primary failed): new requests go there.
+    publish(make_table({secondary, primary}, {1, 0}, 2));
+    in(caller, invite());
+    ASSERT_EQ(sink.out.size(), 2u);
+    EXPECT_EQ(sink.out[1].to, secondary);
+    // A trunk with no candidate (validated, nothing registered): 503 at once.
+    publish(make_table({}, {}, 3));
+    in(caller, invite("z9hG4bK-c2"));
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(sink.out[0].to, caller);
+    EXPECT_EQ(status_of(sink.out[0].msg), 503);
+    // No snapshot at all: the same.
+    p.set_routes(nullptr);
+    in(caller, invite("z9hG4bK-c3"));
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(status_of(sink.out[0].msg), 503);
+}
+
+TEST_F(ProxyTest, AWalkLooksServersUpAgainByIndex) {
+    forward_invite();
+    // Before the rollover, control republishes with the secondary's address
+    // changed (same server index 1): the rollover uses the new address.
+    const Endpoint moved{ip_of(23), 5070};
+    publish(make_table({primary, moved}, {0, 1}, 2));
+    sink.out.clear();
+    p.advance(1000);
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(sink.out[0].to, moved);
+}
+
+TEST_F(ProxyTest, CarrierRequestsGoToTheAccessTarget) {
+    in(secondary, invite("z9hG4bK-in1"));
+    ASSERT_EQ(sink.out.size(), 2u);
+    EXPECT_EQ(sink.out[0].to, secondary);  // 100 Trying back to the carrier
+    EXPECT_EQ(sink.out[1].to, caller);
+    routes.access = {};
+    in(secondary, invite("z9hG4bK-in2"));
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(status_of(sink.out[0].msg), 404);
+}
+
+TEST_F(ProxyTest, ControlBranchResponsesGoToControl) {
+    BranchId b{7, 0x1234, 3, control_core, 1};
+    char br[branch_len];
+    encode_branch(b, br);
+    const std::string rsp = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=" +
+                            std::string(br, branch_len) +
+                            "\r\nFrom: <sip:u@d>;tag=1\r\nTo: <sip:u@d>;tag=2\r\nCall-ID: r1\r\n"
+                            "CSeq: 2 REGISTER\r\nContent-Length: 0\r\n\r\n";
+    in(primary, rsp);
+    EXPECT_TRUE(sink.out.empty());
+    ASSERT_EQ(sink.control.size(), 1u);
+    EXPECT_EQ(sink.control[0].to, primary);
+    EXPECT_EQ(sink.control[0].msg, rsp);
+    EXPECT_EQ(st.control_rx, 1u);
+    // An ICMP unreachable quoting control's REGISTER: its branch goes to control.
+    const std::string reg = "REGISTER sip:d SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=" +
+                            std::string(br, branch_len) + ";rport\r\nCall-ID: r1\r\n";
+    EXPECT_TRUE(p.on_icmp_unreachable(primary, reg.data(), reg.size(), 5));
+    ASSERT_EQ(sink.unreachable.size(), 1u);
+    EXPECT_EQ(sink.unreachable[0].to, primary);
+    EXPECT_EQ(sink.unreachable[0].msg, std::string(br, branch_len));
 }
 
 }  // namespace

@@ -1,17 +1,32 @@
 #!/usr/bin/env bash
-# End-to-end: sipp UAC -> sipedge (DPDK net_af_packet on a veth) -> sipp UAS,
-# each in its own network namespace, all joined by a bridge in a fifth one.
+# End-to-end: sipp UAC -> sipedge (DPDK net_af_packet on a veth) -> sipp
+# carriers, each in its own network namespace, all joined by a bridge in a
+# fifth one. sipedge runs as it does in production: configured by a startup
+# file of socket commands, control loop on the main lcore, one worker lcore,
+# routes from the failover engine (RCU-published table), worker events back
+# to the engine, the engine's REGISTERs sent through the worker.
 #
 #   caller 192.0.2.1 (sipp uac)   edge 192.0.2.10 (sipedge, DPDK owns the address)
-#   car1   192.0.2.21 (primary)   car2 192.0.2.22 (secondary sipp uas)
+#   car1   192.0.2.21 (primary)   car2 192.0.2.22 (secondary)
 #
 # TEST-NET-1 addresses only, inside namespaces this script creates; no
-# default route anywhere; nothing is sent from the root namespace. Scenarios:
-#   steady  every call through the primary completes
-#   silent  the primary swallows packets: calls roll over to the secondary
-#           after the rollover timer (seed A, 1 s)
-#   icmp    nothing listens on the primary: ICMP port unreachable rolls the
-#           request over at once
+# default route anywhere; nothing is sent from the root namespace. Carriers
+# are sipp with uas_carrier.xml (REGISTER and INVITE answers chosen per run;
+# -trace_counts gives the per-carrier INVITE/REGISTER counts checked below).
+# Scenarios:
+#   steady     every call through the primary completes
+#   silent     the primary swallows packets: calls roll over to the secondary
+#              after the rollover timer (seed A, 1 s)
+#   icmp       nothing listens on the primary: ICMP port unreachable rolls the
+#              request over at once
+#   503        the primary answers INVITE 503: with failover-on-503 on every
+#              call rolls over to the secondary; with it off the 503 is
+#              relayed to the caller and the secondary sees nothing (two runs)
+#   failback   the primary is silent, then answers again: with recover-delay
+#              4 s the engine takes it out of the table after its failure and
+#              puts it back after the delay; calls return to it
+#   validated  validation register: the primary refuses REGISTER (503), the
+#              secondary accepts it; every call goes to the secondary only
 # Usage: proxy_e2e.sh <sipedge binary> <this directory> [scenario...]
 # Exit 0 pass, 1 fail, 77 skip (not root, no ip netns, no sipp).
 set -u
@@ -19,7 +34,7 @@ set -u
 SIPEDGE=${1:?sipedge binary}
 HERE=${2:?source directory}
 shift 2
-SCENARIOS=${*:-steady silent icmp}
+SCENARIOS=${*:-steady silent icmp 503 failback validated}
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 command -v ip >/dev/null && ip netns list >/dev/null 2>&1 || { echo "SKIP: no ip netns"; exit 77; }
@@ -107,13 +122,31 @@ start_bg() {  # start_bg <ns> <log> cmd...: background, PID remembered for clean
     LAST_PID=$!
 }
 
-uas() {  # uas <ns> <ip> <log>
-    start_bg "$1" "$3" timeout 100 sipp -sn uas -i "$2" -p 5060 -nostdin -timeout 90s \
-        -trace_err -error_file "$WORK/uas_$1.err"
+# wait_bound <ns>: until something listens on UDP 5060 there (bounded, 5 s),
+# so that the first request does not meet a closed port (ICMP) by accident.
+wait_bound() {
+    local i
+    for i in $(seq 1 50); do
+        [ -n "$(ip netns exec "$1" ss -Hlun 'sport = :5060' 2>/dev/null)" ] && return 0
+        sleep 0.1
+    done
+    fail "nothing listens on UDP 5060 in $1"
+}
+
+# carrier <ns> <ip> <name> <register status> <invite final>: sipp answering
+# REGISTER and INVITE as told, counts in $out/<name>_*_counts.csv.
+carrier() {
+    local ns=$1 ip=$2 name=$3 reg=$4 inv=$5 path=call
+    [ "$inv" = 200 ] || path=reject
+    sed -e "s/@REG@/$reg/" -e "s/@INV@/$inv/" -e "s/@PATH@/$path/" \
+        "$HERE/uas_carrier.xml" >"$out/$name.xml"
+    start_bg "$ns" "$out/$name.log" sh -c "cd '$out' && exec timeout 100 sipp -sf '$out/$name.xml' \
+        -i $ip -p 5060 -nostdin -timeout 90s -trace_counts -fd 1 -trace_err"
+    wait_bound "$ns"
 }
 
 silent_sink() {  # a UDP socket that reads and never answers (no ICMP either)
-    start_bg "$1" "$WORK/sink.log" timeout 100 python3 -c "
+    start_bg "$1" "$out/sink.log" timeout 100 python3 -c "
 import socket, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(('$2', 5060)); s.settimeout(0.5)
@@ -122,25 +155,31 @@ while time.time() < end:
     try: s.recv(65535)
     except socket.timeout: pass
 "
+    SINK_PID=$LAST_PID
+    wait_bound "$1"
 }
 
-# run_scenario <name> <calls> <rate> <uac scenario args...>
-run_scenario() {
-    local name=$1 calls=$2 rate=$3; shift 3
-    local out=$WORK/$name
-    mkdir -p "$out"
-    echo "== $name: $calls calls at $rate/s"
-    case $name in
-    steady) uas $NS_C1 192.0.2.21 "$out/uas1.log"; uas $NS_C2 192.0.2.22 "$out/uas2.log" ;;
-    silent) silent_sink $NS_C1 192.0.2.21; uas $NS_C2 192.0.2.22 "$out/uas2.log" ;;
-    icmp)   uas $NS_C2 192.0.2.22 "$out/uas2.log" ;;
-    esac
-    local bg_first=${#PIDS[@]}
-    start_bg $NS_EDGE "$out/sipedge.err" sh -c "exec timeout 90 '$SIPEDGE' --ip 192.0.2.10/24 \
-        --server 192.0.2.21:5060 --server 192.0.2.22:5060 --rollover 1 --duration 80 \
-        -- --no-huge -m 512 --no-pci --no-shconf --no-telemetry -l 0 --file-prefix=$P \
+# write_config <extra lines...>: the startup file (socket commands).
+write_config() {
+    {
+        echo "set dataplane address 192.0.2.10/24"
+        echo "set dataplane access 192.0.2.1:5060"
+        echo "add trunk carrier"
+        echo "set trunk carrier server 1 192.0.2.21:5060 udp"
+        echo "set trunk carrier server 2 192.0.2.22:5060 udp"
+        echo "set trunk carrier rollover 1"
+        echo "set dataplane default-trunk carrier"
+        local l
+        for l in "$@"; do echo "$l"; done
+    } >"$out/edge.conf"
+}
+
+start_edge() {
+    start_bg $NS_EDGE "$out/sipedge.err" sh -c "exec timeout 90 '$SIPEDGE' --config '$out/edge.conf' \
+        --socket '$out/ctl.sock' --duration 80 \
+        -- --no-huge -m 512 --no-pci --no-shconf --no-telemetry -l 0-1 --file-prefix=$P \
         --log-level=lib.eal:error --vdev=net_af_packet0,iface=eth0 >'$out/stats.json'"
-    local edge_pid=$LAST_PID
+    EDGE_PID=$LAST_PID
     # Wait (bounded) for the data plane: it answers ARP once the port is up.
     local i
     for i in $(seq 1 50); do
@@ -148,76 +187,223 @@ run_scenario() {
         sleep 0.2
     done
     sleep 0.5
-    if [ "$name" = steady ]; then  # ICMP echo answered by the data plane
-        in_ns $NS_UAC timeout 5 python3 -c "$PING" 192.0.2.10 && echo "  ok   ICMP echo reply" \
-            || fail "$name: no ICMP echo reply from 192.0.2.10"
-    fi
+}
+
+# uac <calls> <rate> <sipp scenario args...>: the caller, in the foreground.
+uac() {
+    local calls=$1 rate=$2; shift 2
     in_ns $NS_UAC timeout 60 sipp 192.0.2.10:5060 -i 192.0.2.1 -p 5060 "$@" \
         -m "$calls" -r "$rate" -nostdin -timeout 50s -timeout_error \
         -trace_stat -stf "$out/uac.csv" -trace_err -error_file "$out/uac.err" \
         >"$out/uac.log" 2>&1
-    local rc=$?
-    kill -TERM "$edge_pid" 2>/dev/null
-    for i in $(seq 1 50); do kill -0 "$edge_pid" 2>/dev/null || break; sleep 0.1; done
-    # The UAS and the sink are done with this scenario: stop them (our PIDs only).
-    local k
-    for k in "${PIDS[@]:0:$bg_first}"; do kill -TERM "$k" 2>/dev/null; done
-    wait 2>/dev/null
+    UAC_RC=$?
+    return $UAC_RC
+}
 
-    [ "$rc" = 0 ] || fail "$name: sipp uac exit status $rc"
-    python3 - "$out/uac.csv" "$out/stats.json" "$name" "$calls" <<'PY' || FAILED=1
-import csv, json, sys
-csvf, statsf, name, calls = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+# Stops sipedge and this run's peers (our PIDs only).
+stop_run() {
+    sleep 1.2  # one more -fd period: the carriers' counts are complete
+    kill -TERM "$EDGE_PID" 2>/dev/null
+    local i k
+    for i in $(seq 1 50); do kill -0 "$EDGE_PID" 2>/dev/null || break; sleep 0.1; done
+    for k in "${PIDS[@]:$RUN_FIRST}"; do kill -TERM "$k" 2>/dev/null; done
+    wait 2>/dev/null
+}
+
+# check <run> <assertion>...: "path op value" over uac.*, edge.* (the stats
+# JSON), c1.* and c2.* (INVITE/REGISTER counts of each carrier).
+check() {
+    local name=$1; shift
+    [ "$UAC_RC" = 0 ] || fail "$name: sipp uac exit status $UAC_RC"
+    python3 - "$out" "$@" <<'PY' || FAILED=1
+import csv, glob, json, operator, sys
+out, asserts = sys.argv[1], sys.argv[2:]
 ok = True
 def check(cond, what):
     global ok
     print(("  ok   " if cond else "  FAIL ") + what)
     ok = ok and cond
-rows = list(csv.reader(open(csvf), delimiter=';'))
+rows = list(csv.reader(open(out + '/uac.csv'), delimiter=';'))
 h, last = rows[0], rows[-1]
 col = lambda n: int(last[h.index(n)])
-succ, failed, created = col('SuccessfulCall(C)'), col('FailedCall(C)'), col('TotalCallCreated')
-check(created == calls, f"uac created {created} calls")
-check(succ == calls, f"uac successful calls {succ} == {calls}")
-check(failed == 0, f"uac failed calls {failed} == 0")
+data = {'uac': {'created': col('TotalCallCreated'), 'successful': col('SuccessfulCall(C)'),
+                'failed': col('FailedCall(C)')}}
 try:
-    s = json.load(open(statsf))
+    data['edge'] = json.load(open(out + '/stats.json'))
 except Exception as e:
     check(False, f"sipedge stats JSON readable ({e})")
     sys.exit(1)
-c, t, d = s['calls'], s['transactions'], s['drops']
-check(c['attempted'] == calls, f"sipedge calls attempted {c['attempted']} == {calls}")
-check(c['answered'] == calls, f"sipedge calls answered {c['answered']} == {calls}")
-check(c['failed'] == 0, f"sipedge calls failed {c['failed']} == 0")
-check(s['sip']['byes_rx'] >= calls, f"sipedge BYEs seen {s['sip']['byes_rx']} >= {calls}")
-check(s['sip']['acks_rx'] >= calls, f"sipedge ACKs seen {s['sip']['acks_rx']} >= {calls}")
+for c in ('c1', 'c2'):
+    d = {'invites': 0, 'registers': 0, 'byes': 0}
+    files = glob.glob(f"{out}/{c}_*_counts.csv")
+    if files:
+        r = list(csv.reader(open(files[0]), delimiter=';'))
+        for i, n in enumerate(r[0]):
+            for k, m in (('invites', '_INVITE_Recv'), ('registers', '_REGISTER_Recv'), ('byes', '_BYE_Recv')):
+                if n.endswith(m) and i < len(r[-1]) and r[-1][i]:
+                    d[k] += int(r[-1][i])
+    data[c] = d
+def get(path):
+    v = data
+    for p in path.split('.'):
+        v = v[p]
+    return v
+ops = {'==': operator.eq, '>=': operator.ge, '<=': operator.le, '>': operator.gt}
+for a in asserts:
+    lhs, op, rhs = a.split()
+    v = sum(get(x) for x in lhs.split('+'))
+    check(ops[op](v, int(rhs)), f"{lhs} = {v} {op} {rhs}")
+d = data['edge']['drops']
 for r in ('sip_parse', 'sip_rewrite', 'sip_foreign_branch', 'txn_exhausted', 'udp_bad_csum',
           'ipv4_bad_csum', 'tx_full', 'mbuf_exhausted', 'timer_exhausted'):
     check(d[r] == 0, f"drop {r} == {d[r]}")
-if name == 'steady':
-    check(s['icmp']['echo_rx'] >= 1, f"ICMP echo requests answered {s['icmp']['echo_rx']}")
-    check(t['rollover_timeout'] + t['rollover_icmp'] + t['rollover_503'] == 0, "no rollover")
-if name == 'silent':
-    check(t['rollover_timeout'] >= calls, f"rollovers on timeout {t['rollover_timeout']} >= {calls}")
-if name == 'icmp':
-    check(s['icmp']['unreach_matched'] >= 1, f"ICMP unreachable matched {s['icmp']['unreach_matched']}")
-    check(t['rollover_icmp'] >= 1, f"rollovers on ICMP {t['rollover_icmp']} >= 1")
-    check(t['rollover_icmp'] + t['rollover_timeout'] >= calls,
-          f"every INVITE rolled over ({t['rollover_icmp']} icmp + {t['rollover_timeout']} timeout)")
-print("  sipedge:", json.dumps({k: s[k] for k in ('calls', 'transactions')}))
+e = data['edge']
+print("  sipedge:", json.dumps({k: e[k] for k in ('calls', 'transactions', 'control')}))
+print("  carriers:", json.dumps({c: data[c] for c in ('c1', 'c2')}))
 sys.exit(0 if ok else 1)
 PY
-    [ "${FAILED:-0}" = 0 ] || { echo "--- sipedge stderr"; tail -5 "$out/sipedge.err"; \
+    [ "${FAILED:-0}" = 0 ] || { echo "--- sipedge stderr"; tail -8 "$out/sipedge.err"; \
         echo "--- uac log"; tail -30 "$out/uac.log"; head -20 "$out/uac.err" 2>/dev/null; }
 }
 
+begin() {  # begin <run name> <description>
+    out=$WORK/$1
+    mkdir -p "$out"
+    RUN_FIRST=${#PIDS[@]}
+    echo "== $1: $2"
+}
+
+run_steady() {
+    begin steady "50 calls at 10/s, both carriers up"
+    carrier $NS_C1 192.0.2.21 c1 200 200; carrier $NS_C2 192.0.2.22 c2 200 200
+    write_config "set trunk carrier register off"
+    start_edge
+    in_ns $NS_UAC timeout 5 python3 -c "$PING" 192.0.2.10 && echo "  ok   ICMP echo reply" \
+        || fail "steady: no ICMP echo reply from 192.0.2.10"
+    uac 50 10 -sn uac
+    stop_run
+    check steady "uac.successful == 50" "uac.failed == 0" "edge.calls.attempted == 50" \
+        "edge.calls.answered == 50" "edge.calls.failed == 0" "edge.sip.byes_rx >= 50" \
+        "edge.sip.acks_rx >= 50" "edge.icmp.echo_rx >= 1" \
+        "edge.transactions.rollover_timeout+edge.transactions.rollover_icmp+edge.transactions.rollover_503 == 0" \
+        "c1.invites == 50" "c2.invites == 0" "edge.control.published >= 1" \
+        "edge.control.events_in >= 50" "edge.control.events_dropped == 0"
+}
+
+run_silent() {
+    begin silent "10 calls at 5/s, the primary swallows everything"
+    silent_sink $NS_C1 192.0.2.21; carrier $NS_C2 192.0.2.22 c2 200 200
+    write_config "set trunk carrier register off"
+    start_edge
+    uac 10 5 -sf "$HERE/uac_rr.xml"
+    stop_run
+    # top_first without a recovery delay keeps the failed primary first:
+    # every call waits out its rollover timer there.
+    check silent "uac.successful == 10" "uac.failed == 0" "edge.calls.answered == 10" \
+        "edge.transactions.rollover_timeout >= 10" "c2.invites == 10" \
+        "edge.control.events_in >= 10" "edge.control.published >= 2"
+}
+
+run_icmp() {
+    begin icmp "20 calls at 10/s, nothing listens on the primary"
+    carrier $NS_C2 192.0.2.22 c2 200 200
+    write_config "set trunk carrier register off"
+    start_edge
+    uac 20 10 -sf "$HERE/uac_rr.xml"
+    stop_run
+    check icmp "uac.successful == 20" "uac.failed == 0" "edge.calls.answered == 20" \
+        "edge.icmp.unreach_matched >= 1" "edge.transactions.rollover_icmp >= 1" \
+        "edge.transactions.rollover_icmp+edge.transactions.rollover_timeout >= 20" \
+        "c2.invites == 20" "edge.control.events_in >= 1" "edge.control.published >= 2"
+}
+
+run_503() {
+    begin 503-on "10 calls at 5/s, the primary answers 503, failover-on-503 on"
+    carrier $NS_C1 192.0.2.21 c1 200 503; carrier $NS_C2 192.0.2.22 c2 200 200
+    write_config "set trunk carrier register off" "set trunk carrier failover-on-503 on"
+    start_edge
+    uac 10 5 -sf "$HERE/uac_rr.xml"
+    stop_run
+    check 503-on "uac.successful == 10" "uac.failed == 0" "edge.calls.answered == 10" \
+        "edge.transactions.rollover_503 == 10" "c1.invites == 10" "c2.invites == 10" \
+        "edge.control.events_in >= 20"
+
+    begin 503-off "10 calls at 5/s, the primary answers 503, failover-on-503 off"
+    carrier $NS_C1 192.0.2.21 c1 200 503; carrier $NS_C2 192.0.2.22 c2 200 200
+    write_config "set trunk carrier register off" "set trunk carrier failover-on-503 off"
+    start_edge
+    uac 10 5 -sf "$HERE/uac_503.xml"
+    stop_run
+    check 503-off "uac.successful == 10" "uac.failed == 0" "edge.calls.attempted == 10" \
+        "edge.calls.failed == 10" "edge.calls.answered == 0" \
+        "edge.transactions.rollover_503 == 0" "c1.invites == 10" "c2.invites == 0"
+}
+
+run_failback() {
+    begin failback "24 calls at 2/s; the primary silent for 3 s, then back; recover-delay 4 s"
+    silent_sink $NS_C1 192.0.2.21; carrier $NS_C2 192.0.2.22 c2 200 200
+    write_config "set trunk carrier register off" "set trunk carrier recover-delay 4"
+    start_edge
+    uac 24 2 -sf "$HERE/uac_rr.xml" &
+    local uac_pid=$!
+    sleep 3
+    kill -TERM "$SINK_PID" 2>/dev/null; wait "$SINK_PID" 2>/dev/null
+    carrier $NS_C1 192.0.2.21 c1 200 200
+    wait "$uac_pid"
+    UAC_RC=$?
+    stop_run
+    # The first call(s) roll over; then the secondary alone until the delay
+    # ends (~5 s in); then the primary again, for the rest (~7 s of calls).
+    check failback "uac.successful == 24" "uac.failed == 0" "edge.calls.answered == 24" \
+        "edge.transactions.rollover_timeout >= 1" "edge.transactions.rollover_timeout <= 4" \
+        "c2.invites >= 3" "c1.invites >= 5" "c1.invites+c2.invites >= 24" \
+        "edge.control.published >= 3"
+}
+
+run_validated() {
+    begin validated "validation register: REGISTER 503 at the primary, 200 at the secondary; 10 calls"
+    carrier $NS_C1 192.0.2.21 c1 503 200; carrier $NS_C2 192.0.2.22 c2 200 200
+    write_config "set trunk carrier validation register" "set trunk carrier failover-on-503 on" \
+        "set trunk carrier identity 1000 auth-user 1000 password e2e-secret contact sip:1000@192.0.2.10:5060"
+    start_edge
+    # The engine spreads first REGISTERs over 10 s: wait (bounded) for the binding.
+    local i
+    for i in $(seq 1 75); do
+        grep -q "notice registered" "$out/sipedge.err" 2>/dev/null && break
+        sleep 0.2
+    done
+    grep -q "notice registered" "$out/sipedge.err" || fail "validated: no registration within 15 s"
+    uac 10 5 -sf "$HERE/uac_rr.xml"
+    stop_run
+    check validated "uac.successful == 10" "uac.failed == 0" "edge.calls.answered == 10" \
+        "c1.registers >= 1" "c2.registers >= 1" "c1.invites == 0" "c2.invites == 10" \
+        "edge.control.sent >= 2" "edge.control.responses_in >= 2" \
+        "edge.transactions.rollover_timeout+edge.transactions.rollover_503 == 0"
+}
+
+# A refused startup file: sipedge names file and line, exits 1 and starts no
+# data plane (the EAL is never initialised, so no namespace is needed).
+check_bad_config() {
+    echo "== bad-config: a refused startup line"
+    printf 'set dataplane address 192.0.2.10/24\nadd trunk carrier\nset trunk carrier t1 20\n' \
+        >"$WORK/bad.conf"
+    local rc=0
+    timeout 20 "$SIPEDGE" --config "$WORK/bad.conf" --socket "$WORK/bad.sock" \
+        -- --no-huge -m 512 --no-pci --no-shconf -l 0-1 --file-prefix=${P}bad \
+        >"$WORK/bad.out" 2>"$WORK/bad.err" || rc=$?
+    [ "$rc" = 1 ] && echo "  ok   exit status 1" || fail "bad-config: exit status $rc, expected 1"
+    grep -q "bad.conf:3: t1" "$WORK/bad.err" && echo "  ok   error names bad.conf:3" \
+        || fail "bad-config: no file:line in: $(cat "$WORK/bad.err")"
+    ! grep -q running "$WORK/bad.err" && [ ! -e "$WORK/bad.sock" ] && echo "  ok   nothing started" \
+        || fail "bad-config: sipedge started anyway"
+}
+
 FAILED=0
+check_bad_config
 setup_topology || { echo "FAIL: topology"; exit 1; }
 for sc in $SCENARIOS; do
     case $sc in
-    steady) run_scenario steady 50 10 -sn uac ;;
-    silent) run_scenario silent 10 5 -sf "$HERE/uac_rr.xml" ;;
-    icmp)   run_scenario icmp 20 10 -sf "$HERE/uac_rr.xml" ;;
+    steady|silent|icmp|503|failback|validated) run_$sc ;;
     *) fail "unknown scenario $sc" ;;
     esac
 done

@@ -1,0 +1,270 @@
+#include "control/dp_link.h"
+
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "dataplane/branch.h"
+#include "failover/table.h"
+#include "sipparse/headers.h"
+#include "sipparse/message.h"
+
+namespace sipedge::ctl {
+
+namespace {
+
+// Branch attempt values that say what control sent (dp::BranchId::attempt):
+// the slot carries the engine trunk id, the generation the identity
+// (REGISTER) or the server index (OPTIONS), the nonce a per-process sequence.
+constexpr uint8_t branch_register = 0;
+constexpr uint8_t branch_options = 1;
+
+bool ipv4_of(const std::string& s, uint32_t& out) {
+    uint8_t b[16];
+    if (failover::parse_ip(s, b) != 4) return false;
+    out = uint32_t(b[0]) << 24 | uint32_t(b[1]) << 16 | uint32_t(b[2]) << 8 | b[3];
+    return true;
+}
+
+}  // namespace
+
+std::unique_ptr<DpLink> DpLink::create(uint32_t workers, std::string& why) {
+    std::unique_ptr<DpLink> l(new DpLink());
+    l->workers_ = workers;
+    // Events: any worker enqueues (MP), control dequeues (SC).
+    l->events_ = rte_ring_create_elem("se_events", sizeof(failover::ServerEvent), events_ring_size,
+                                      int(rte_socket_id()), RING_F_SC_DEQ);
+    // Control's datagrams go out through worker 0 only: SP/SC.
+    l->ctl_tx_ = rte_ring_create_elem("se_ctl_tx", sizeof(dp::ControlMsg), ctl_ring_size,
+                                      int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    l->ctl_rx_ = rte_ring_create_elem("se_ctl_rx", sizeof(dp::ControlMsg), ctl_ring_size,
+                                      int(rte_socket_id()), RING_F_SC_DEQ);
+    if (!l->events_ || !l->ctl_tx_ || !l->ctl_rx_) {
+        why = std::string("rings: ") + rte_strerror(rte_errno);
+        return nullptr;
+    }
+    const size_t sz = rte_rcu_qsbr_get_memsize(workers);
+    l->rcu_ = static_cast<rte_rcu_qsbr*>(rte_zmalloc("se_rcu", sz, RTE_CACHE_LINE_SIZE));
+    if (!l->rcu_ || rte_rcu_qsbr_init(l->rcu_, workers) != 0) {
+        why = "rcu: cannot allocate the QSBR variable";
+        return nullptr;
+    }
+    for (uint32_t w = 0; w < workers; w++) rte_rcu_qsbr_thread_register(l->rcu_, w);
+    return l;
+}
+
+DpLink::~DpLink() {
+    // The workers are stopped: no reader is left, free without waiting.
+    routes_.store(nullptr, std::memory_order_relaxed);
+    retired_.clear();
+    cur_.reset();
+    rte_ring_free(events_);
+    rte_ring_free(ctl_tx_);
+    rte_ring_free(ctl_rx_);
+    rte_free(rcu_);
+}
+
+dp::WorkerLinks DpLink::worker_links(uint32_t w) const noexcept {
+    dp::WorkerLinks l;
+    l.routes = &routes_;
+    l.rcu = rcu_;
+    l.rcu_id = w;
+    l.events = events_;
+    l.ctl_tx = w == 0 ? ctl_tx_ : nullptr;
+    l.ctl_rx = ctl_rx_;
+    return l;
+}
+
+void DpLink::tick(Controller& ctl) {
+    drain_events(ctl);
+    drain_responses(ctl);
+    ctl.engine().tick(ctl.now());
+    ctl.deliver_notices();  // metrics, traps, event log
+    run_actions(ctl);
+    sync(ctl);
+    reclaim();
+}
+
+// Worker observations into the engine. The worker's clock is not control's:
+// the event is stamped with the time control reads it (at most a tick late).
+void DpLink::drain_events(Controller& ctl) {
+    failover::ServerEvent ev[32];
+    const failover::Millis now = ctl.now();
+    for (uint32_t total = 0; total < events_ring_size;) {
+        const unsigned n = rte_ring_sc_dequeue_burst_elem(events_, ev, sizeof(ev[0]), 32, nullptr);
+        if (n == 0) break;
+        for (unsigned i = 0; i < n; i++) {
+            ev[i].at_ms = now;
+            ctl.engine().on_event(ev[i]);
+        }
+        c_.events += n;
+        total += n;
+    }
+}
+
+// Responses to our REGISTER/OPTIONS, steered here by their control-core branch.
+void DpLink::drain_responses(Controller& ctl) {
+    for (uint32_t i = 0; i < ctl_ring_size; i++) {
+        if (rte_ring_sc_dequeue_elem(ctl_rx_, &msg_, sizeof(msg_)) != 0) return;
+        if (msg_.kind == dp::ControlMsg::unreachable) {
+            // ICMP quoting our REGISTER: the engine walks on at once (its own
+            // timeout covers OPTIONS probes).
+            dp::BranchId ub;
+            const bool ours = msg_.len == dp::branch_len &&
+                              dp::decode_branch({msg_.data, msg_.len}, ub) &&
+                              ub.core == dp::control_core;
+            if (ours && ub.attempt == branch_register) {
+                ctl.engine().on_register_transport_error(ub.slot, ub.generation, ctl.now());
+                c_.unreachable++;
+            } else if (!ours) {
+                c_.responses_bad++;
+            }
+            continue;
+        }
+        sip::Message m;
+        dp::BranchId b;
+        if (msg_.len == 0 || msg_.len > dp::ControlMsg::max_len ||
+            sip::parse(msg_.data, msg_.len, m) != sip::ParseStatus::ok || m.is_request ||
+            !m.top_via.has_branch || !dp::decode_branch(m.top_via.branch.str(msg_.data), b) ||
+            b.core != dp::control_core) {
+            c_.responses_bad++;
+            continue;
+        }
+        if (m.status < 200) continue;  // provisional: the final follows
+        const failover::Millis now = ctl.now();
+        if (b.attempt == branch_register && m.cseq.method == sip::Method::register_) {
+            ctl.engine().on_register_response(b.slot, b.generation, msg_.data, msg_.len, now);
+        } else if (b.attempt == branch_options && m.cseq.method == sip::Method::options) {
+            uint32_t retry_after = 0;
+            if (const sip::Header* h = m.find(sip::HeaderId::retry_after)) {
+                sip::RetryAfter ra;
+                if (sip::parse_retry_after(msg_.data, h->value, ra)) retry_after = ra.seconds;
+            }
+            ctl.engine().on_probe_response(b.slot, b.generation, m.cseq.number, m.status,
+                                           retry_after, now);
+        } else {
+            c_.responses_bad++;
+            continue;
+        }
+        c_.responses++;
+    }
+}
+
+// The engine's actions: REGISTER/OPTIONS written here and queued for worker 0
+// (it sends them from our SIP address); notices logged. Actions raised while
+// these run wait for the next tick.
+void DpLink::run_actions(Controller& ctl) {
+    failover::Engine& e = ctl.engine();
+    const std::vector<failover::Action> acts = e.actions();
+    e.clear_actions();
+    const DataplaneSettings& dps = ctl.state().dataplane;
+    char host[32];
+    std::snprintf(host, sizeof host, "%u.%u.%u.%u:%u", dps.ip >> 24, dps.ip >> 16 & 255,
+                  dps.ip >> 8 & 255, dps.ip & 255, unsigned(dps.sip_port));
+    for (const failover::Action& a : acts) {
+        if (a.kind == failover::ActionKind::notify) {
+            c_.notices++;
+            const failover::Trunk* t = e.trunk(a.notice.trunk_id);
+            std::fprintf(stderr, "sipedge: notice %s trunk %s server %d\n",
+                         failover::notice_name(a.notice.kind), t ? t->name.c_str() : "?",
+                         a.notice.server_idx == 0xffff ? -1 : int(a.notice.server_idx));
+            continue;
+        }
+        const bool reg = a.kind == failover::ActionKind::send_register;
+        const failover::Trunk* t = e.trunk(a.trunk);
+        if (!t || a.server >= t->servers.size() || t->servers[a.server].family != 4 ||
+            t->servers[a.server].target.transport != sip::Transport::udp) {
+            // Only IPv4 UDP goes through this data plane.
+            c_.send_dropped++;
+            if (reg && t) e.on_register_transport_error(a.trunk, a.identity, ctl.now());
+            continue;
+        }
+        const failover::ServerState& sv = t->servers[a.server];
+        const dp::BranchId id{a.trunk, ++nonce_, reg ? a.identity : a.server, dp::control_core,
+                              reg ? branch_register : branch_options};
+        char br[dp::branch_len];
+        dp::encode_branch(id, br);
+        const failover::SendContext sc{std::string_view(host), std::string_view(br, dp::branch_len)};
+        const size_t n = reg ? e.write_register(a, sc, msg_.data, sizeof(msg_.data))
+                             : e.write_options(a, sc, msg_.data, sizeof(msg_.data));
+        if (n == 0) {  // stale or does not fit
+            c_.send_dropped++;
+            continue;
+        }
+        msg_.peer = dp::Endpoint{uint32_t(sv.addr[0]) << 24 | uint32_t(sv.addr[1]) << 16 |
+                                     uint32_t(sv.addr[2]) << 8 | sv.addr[3],
+                                 sv.target.port};
+        msg_.len = uint16_t(n);
+        msg_.kind = dp::ControlMsg::sip;
+        // SP: control is the only producer.
+        if (rte_ring_sp_enqueue_elem(ctl_tx_, &msg_, sizeof(msg_)) != 0) {
+            c_.send_dropped++;
+            continue;
+        }
+        c_.sent++;
+    }
+}
+
+// The settings part of a snapshot: default trunk (engine id), access target,
+// every configured IPv4 server (carrier-side detection).
+void DpLink::settings_routes(const Controller& ctl, dp::Routes& r) const {
+    const DataplaneSettings& d = ctl.state().dataplane;
+    r.default_trunk = ~0u;
+    if (!d.default_trunk.empty())
+        if (auto id = ctl.engine_id(d.default_trunk)) r.default_trunk = *id;
+    r.access = dp::Endpoint{d.access_ip, d.access_ip ? d.access_port : uint16_t(0)};
+    r.carrier_count = 0;
+    for (const auto& [name, t] : ctl.state().trunks)
+        for (const auto& s : t.servers) {
+            uint32_t ip = 0;
+            if (!s || !ipv4_of(s->host, ip) || r.carrier_count == dp::Routes::max_carriers) continue;
+            bool seen = false;
+            for (uint16_t i = 0; i < r.carrier_count; i++) seen = seen || r.carriers[i].ip == ip;
+            if (!seen) r.carriers[r.carrier_count++] = dp::Endpoint{ip, s->port};
+        }
+}
+
+void DpLink::sync(Controller& ctl) {
+    failover::Engine& e = ctl.engine();
+    const bool same_engine = cur_ && &e == engine_seen_;
+    dp::Routes r;
+    settings_routes(ctl, r);
+    bool changed = !same_engine;
+    if (!changed) {
+        const dp::Routes& o = cur_->routes;
+        changed = o.default_trunk != r.default_trunk || !(o.access == r.access) ||
+                  o.carrier_count != r.carrier_count ||
+                  std::memcmp(o.carriers, r.carriers, sizeof(r.carriers)) != 0 ||
+                  cur_->table->trunk_count() != e.trunk_count();
+    }
+    for (uint32_t i = 0; !changed && i < e.trunk_count(); i++) changed = e.trunk(i)->dirty;
+    if (!changed) return;
+    auto s = std::make_unique<Snapshot>();
+    s->table = e.publish(same_engine ? cur_->table.get() : nullptr, ctl.now());
+    s->routes = r;
+    s->routes.table = s->table.get();
+    s->routes.version = ++c_.published;
+    // release: the snapshot is complete before any worker can load the pointer.
+    routes_.store(&s->routes, std::memory_order_release);
+    if (cur_) retired_.emplace_back(rte_rcu_qsbr_start(rcu_), std::move(cur_));
+    cur_ = std::move(s);
+    engine_seen_ = &e;
+}
+
+// Frees snapshots whose grace period is over: every online worker has
+// reported a quiescent state since they were replaced (non-blocking check).
+void DpLink::reclaim() {
+    while (!retired_.empty() && rte_rcu_qsbr_check(rcu_, retired_.front().first, false) == 1) {
+        retired_.pop_front();
+        c_.reclaimed++;
+    }
+}
+
+}  // namespace sipedge::ctl

@@ -1,0 +1,99 @@
+#pragma once
+// Control's side of the worker links (STYLE.md §3): publishes the routing
+// snapshot (the failover engine's Table plus the data-plane settings) through
+// an atomic pointer and reclaims old snapshots after an rte_rcu_qsbr grace
+// period; drains the workers' ServerEvent ring into Engine::on_event; turns the
+// engine's send_register/send_options actions into datagrams on the
+// control → worker ring; hands responses steered back by their control-core
+// branch to Engine::on_register_response/on_probe_response, and ICMP errors
+// quoting a REGISTER to Engine::on_register_transport_error.
+//
+// Control thread only (the main lcore). Rings: events MP/SC (workers enqueue,
+// we dequeue), ctl_tx SP/SC (we enqueue, worker 0 dequeues), ctl_rx MP/SC.
+// Capacity: events_ring_size events (~32 B each) and ctl_ring_size messages
+// (~1.5 KB each) per ring; a full ring drops and counts on the producer side.
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+
+#include "control/commands.h"
+#include "dataplane/proxy_types.h"
+#include "dataplane/worker.h"
+
+struct rte_ring;
+struct rte_rcu_qsbr;
+
+namespace sipedge::ctl {
+
+struct DpLinkCounters {
+    uint64_t published = 0;      // snapshots published
+    uint64_t reclaimed = 0;      // old snapshots freed after their grace period
+    uint64_t events = 0;         // ServerEvents handed to the engine
+    uint64_t sent = 0;           // REGISTER/OPTIONS put on the control → worker ring
+    uint64_t send_dropped = 0;   // ring full, unroutable server or message not written
+    uint64_t responses = 0;      // responses handed to the engine
+    uint64_t responses_bad = 0;  // unparseable or not a known control branch
+    uint64_t unreachable = 0;    // ICMP unreachable quoting our REGISTER (transport error)
+    uint64_t notices = 0;        // notify actions seen
+};
+
+class DpLink {
+public:
+    static constexpr uint32_t events_ring_size = 4096;
+    static constexpr uint32_t ctl_ring_size = 256;
+
+    /// Creates the rings and the QSBR variable for <workers> worker threads.
+    /// nullptr (and <why>) when DPDK refuses (call after rte_eal_init).
+    static std::unique_ptr<DpLink> create(uint32_t workers, std::string& why);
+    /// Frees the rings, the QSBR variable and every snapshot: call only after
+    /// the workers have stopped.
+    ~DpLink();
+    DpLink(const DpLink&) = delete;
+    DpLink& operator=(const DpLink&) = delete;
+
+    /// What worker <w> is given (its RCU thread id is <w>).
+    dp::WorkerLinks worker_links(uint32_t w) const noexcept;
+
+    /// One control tick: events and responses in, engine timers, actions
+    /// out, a new snapshot when anything it is built from changed, old
+    /// snapshots freed when their grace period is over.
+    void tick(Controller& ctl);
+    /// Publishes a snapshot now if anything changed (also used before the
+    /// workers start, so they never run without routes).
+    void sync(Controller& ctl);
+
+    const DpLinkCounters& counters() const noexcept { return c_; }
+    /// The snapshot now published (control thread; tests, show).
+    const dp::Routes* current() const noexcept { return cur_ ? &cur_->routes : nullptr; }
+
+private:
+    struct Snapshot {
+        std::unique_ptr<const failover::Table> table;
+        dp::Routes routes;
+    };
+    DpLink() = default;
+    void drain_events(Controller& ctl);
+    void drain_responses(Controller& ctl);
+    void run_actions(Controller& ctl);
+    void reclaim();
+    void settings_routes(const Controller& ctl, dp::Routes& r) const;
+
+    rte_ring* events_ = nullptr;
+    rte_ring* ctl_tx_ = nullptr;
+    rte_ring* ctl_rx_ = nullptr;
+    rte_rcu_qsbr* rcu_ = nullptr;
+    uint32_t workers_ = 0;
+    // release store in sync(), acquire load on the workers (dp::Worker::run).
+    std::atomic<const dp::Routes*> routes_{nullptr};
+    std::unique_ptr<Snapshot> cur_;
+    std::deque<std::pair<uint64_t, std::unique_ptr<Snapshot>>> retired_;  // (QSBR token, snapshot)
+    const failover::Engine* engine_seen_ = nullptr;  // a rebuilt engine: publish from scratch
+    uint32_t nonce_ = 0;
+    DpLinkCounters c_;
+    dp::ControlMsg msg_;
+};
+
+}  // namespace sipedge::ctl

@@ -1,0 +1,356 @@
+#include "control/metrics.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+
+#include "control/commands.h"
+#include "control/http.h"
+#include "control/snmp_trap.h"
+
+namespace sipedge::ctl {
+
+// ---- MetricsText -----------------------------------------------------------------------
+
+bool valid_metric_name(std::string_view n) noexcept {
+    if (n.empty()) return false;
+    for (size_t i = 0; i < n.size(); i++) {
+        const char c = n[i];
+        const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':';
+        if (!alpha && !(i > 0 && c >= '0' && c <= '9')) return false;
+    }
+    return true;
+}
+
+bool valid_label_name(std::string_view n) noexcept {
+    if (n.empty() || n.find(':') != std::string_view::npos) return false;
+    return valid_metric_name(n);
+}
+
+std::string escape_label_value(std::string_view v) {
+    std::string out;
+    out.reserve(v.size());
+    for (const char c : v) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '"') out += "\\\"";
+        else if (c == '\n') out += "\\n";
+        else out += c;
+    }
+    return out;
+}
+
+namespace {
+
+std::string escape_help(std::string_view v) {
+    std::string out;
+    for (const char c : v) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '\n') out += "\\n";
+        else out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string format_value(double v) {
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+    char buf[40];
+    if (v == std::floor(v) && std::fabs(v) < 9.007199254740992e15)
+        std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
+    else
+        std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+}
+
+void MetricsText::family(std::string_view name, MetricType type, std::string_view help) {
+    if (index_.find(name) != index_.end()) return;
+    index_.emplace(std::string(name), families_.size());
+    families_.push_back(Family{std::string(name), std::string(help), type, {}});
+}
+
+void MetricsText::add(std::string_view name, Labels labels, double value) {
+    auto it = index_.find(name);
+    if (it == index_.end()) return;  // undeclared: a programming error; dropped rather than malformed output
+    families_[it->second].samples.push_back(Sample{std::move(labels), value});
+}
+
+std::string MetricsText::render() const {
+    std::string out;
+    for (const Family& f : families_) {
+        if (!valid_metric_name(f.name)) continue;
+        out += "# HELP " + f.name + " " + escape_help(f.help) + "\n";
+        out += "# TYPE " + f.name + (f.type == MetricType::counter ? " counter\n" : " gauge\n");
+        for (const Sample& s : f.samples) {
+            out += f.name;
+            bool first = true;
+            for (const auto& [k, v] : s.labels) {
+                if (!valid_label_name(k)) continue;
+                out += first ? "{" : ",";
+                first = false;
+                out += k + "=\"" + escape_label_value(v) + "\"";
+            }
+            if (!first) out += "}";
+            out += " " + format_value(s.value) + "\n";
+        }
+    }
+    return out;
+}
+
+// ---- gathering -------------------------------------------------------------------------
+
+namespace {
+
+using C = MetricType;
+
+std::string target_text(const failover::Target& t) {
+    const bool v6 = t.address.find(':') != std::string::npos;
+    return (v6 ? "[" + t.address + "]" : t.address) + ":" + std::to_string(t.port);
+}
+
+void gather_control(MetricsText& m, Controller& ctl, const OpsCounters* oc) {
+    const failover::Millis now = ctl.now();
+    failover::Engine& eng = ctl.engine();
+    m.family("sipedge_trunks", C::gauge, "Configured trunks.");
+    m.add("sipedge_trunks", {}, double(ctl.state().trunks.size()));
+    m.family("sipedge_trunk_running", C::gauge, "1 when the trunk runs in the failover engine, 0 when idle (incomplete).");
+    m.family("sipedge_trunk_active_server", C::gauge,
+             "Engine index + 1 of the trunk's validated/working server; 0 = none.");
+    m.family("sipedge_trunk_backoff", C::gauge, "1 while every server failed and the trunk is in back-off.");
+    m.family("sipedge_server_health", C::gauge,
+             "Server health state set: 1 for the current state (up, failed, recovering), else 0.");
+    m.family("sipedge_server_srtt_seconds", C::gauge, "Smoothed round-trip time to the server; 0 = no sample.");
+    m.family("sipedge_server_active_dialogs", C::gauge, "Dialogs established through the server.");
+    m.family("sipedge_registrations", C::gauge,
+             "Identities by registration state (registered, registering, unregistered).");
+    for (const auto& [name, t] : ctl.state().trunks) {
+        const auto id = ctl.engine_id(name);
+        m.add("sipedge_trunk_running", {{"trunk", name}}, id ? 1 : 0);
+        if (!id) continue;
+        const failover::Trunk* tr = eng.trunk(*id);
+        if (!tr) continue;
+        m.add("sipedge_trunk_active_server", {{"trunk", name}}, double(tr->active + 1));
+        m.add("sipedge_trunk_backoff", {{"trunk", name}}, tr->backoff_until > now ? 1 : 0);
+        for (size_t s = 0; s < tr->servers.size(); s++) {
+            const failover::ServerState& sv = tr->servers[s];
+            const std::string idx = std::to_string(s + 1);
+            const failover::Health h = eng.health(*id, uint16_t(s), now);
+            for (const failover::Health st :
+                 {failover::Health::up, failover::Health::failed, failover::Health::recovering})
+                m.add("sipedge_server_health",
+                      {{"trunk", name}, {"server", idx}, {"target", target_text(sv.target)},
+                       {"state", failover::health_name(st)}},
+                      h == st ? 1 : 0);
+            m.add("sipedge_server_srtt_seconds", {{"trunk", name}, {"server", idx}}, double(sv.srtt_us) / 1e6);
+            m.add("sipedge_server_active_dialogs", {{"trunk", name}, {"server", idx}}, double(sv.active_dialogs));
+        }
+        uint32_t registered = 0, registering = 0, unregistered = 0;
+        for (const failover::Registration& r : tr->regs) {
+            if (r.bound >= 0) registered++;
+            else if (r.txn_server >= 0) registering++;
+            else unregistered++;
+        }
+        m.add("sipedge_registrations", {{"trunk", name}, {"state", "registered"}}, registered);
+        m.add("sipedge_registrations", {{"trunk", name}, {"state", "registering"}}, registering);
+        m.add("sipedge_registrations", {{"trunk", name}, {"state", "unregistered"}}, unregistered);
+    }
+    if (!oc) return;
+    m.family("sipedge_server_failures_total", C::counter,
+             "Transitions of a server to failed, by the trigger that failed it.");
+    for (const auto& [k, n] : oc->server_failures)
+        m.add("sipedge_server_failures_total",
+              {{"trunk", std::get<0>(k)}, {"server", std::to_string(std::get<1>(k) + 1)}, {"trigger", std::get<2>(k)}},
+              double(n));
+    m.family("sipedge_notices_total", C::counter, "Operator notices the failover engine emitted, by kind.");
+    for (const auto& [k, n] : oc->notices)
+        m.add("sipedge_notices_total", {{"trunk", k.first}, {"kind", failover::notice_name(k.second)}}, double(n));
+    m.family("sipedge_snmp_traps_total", C::counter, "SNMP traps handed to the network, and those that failed.");
+    m.add("sipedge_snmp_traps_total", {{"result", "sent"}}, double(oc->traps_sent));
+    m.add("sipedge_snmp_traps_total", {{"result", "failed"}}, double(oc->traps_failed));
+}
+
+void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
+    if (cores.empty()) return;
+    struct Field {
+        const char* family;
+        const char* label;  // extra label name, or nullptr
+        const char* value;
+        uint64_t dp::WorkerStats::*f;
+    };
+    static const Field counters[] = {
+        {"sipedge_worker_packets_total", "direction", "rx", &dp::WorkerStats::rx_packets},
+        {"sipedge_worker_packets_total", "direction", "tx", &dp::WorkerStats::tx_packets},
+        {"sipedge_worker_bytes_total", "direction", "rx", &dp::WorkerStats::rx_bytes},
+        {"sipedge_worker_bytes_total", "direction", "tx", &dp::WorkerStats::tx_bytes},
+        {"sipedge_worker_sip_requests_total", "direction", "rx", &dp::WorkerStats::sip_requests_rx},
+        {"sipedge_worker_sip_requests_total", "direction", "tx", &dp::WorkerStats::sip_requests_tx},
+        {"sipedge_worker_sip_responses_total", "direction", "rx", &dp::WorkerStats::sip_responses_rx},
+        {"sipedge_worker_sip_responses_total", "direction", "tx", &dp::WorkerStats::sip_responses_tx},
+        {"sipedge_worker_retransmissions_total", "direction", "rx", &dp::WorkerStats::sip_retransmissions_rx},
+        {"sipedge_worker_retransmissions_total", "direction", "tx", &dp::WorkerStats::sip_retransmissions_tx},
+        {"sipedge_worker_transactions_total", "kind", "server", &dp::WorkerStats::txn_server_created},
+        {"sipedge_worker_transactions_total", "kind", "client", &dp::WorkerStats::txn_client_created},
+        {"sipedge_worker_transaction_failures_total", "trigger", "timeout", &dp::WorkerStats::txn_failed_timeout},
+        {"sipedge_worker_transaction_failures_total", "trigger", "rejected_503", &dp::WorkerStats::txn_failed_503},
+        {"sipedge_worker_transaction_failures_total", "trigger", "icmp_unreachable", &dp::WorkerStats::txn_failed_icmp},
+        {"sipedge_worker_transaction_failures_total", "trigger", "cancelled", &dp::WorkerStats::txn_failed_cancelled},
+        {"sipedge_worker_rollovers_total", "trigger", "timeout", &dp::WorkerStats::rollover_timeout},
+        {"sipedge_worker_rollovers_total", "trigger", "rejected_503", &dp::WorkerStats::rollover_503},
+        {"sipedge_worker_rollovers_total", "trigger", "icmp_unreachable", &dp::WorkerStats::rollover_icmp},
+        {"sipedge_worker_calls_total", "result", "attempted", &dp::WorkerStats::calls_attempted},
+        {"sipedge_worker_calls_total", "result", "answered", &dp::WorkerStats::calls_answered},
+        {"sipedge_worker_calls_total", "result", "failed", &dp::WorkerStats::calls_failed},
+    };
+    static const Field gauges[] = {
+        {"sipedge_worker_transactions_active", "kind", "server", &dp::WorkerStats::txn_server_active},
+        {"sipedge_worker_transactions_active", "kind", "client", &dp::WorkerStats::txn_client_active},
+    };
+    m.family("sipedge_worker_packets_total", C::counter, "Packets received/sent by the worker core.");
+    m.family("sipedge_worker_bytes_total", C::counter, "Bytes received/sent by the worker core.");
+    m.family("sipedge_worker_drops_total", C::counter, "Packets dropped by the worker core, by reason.");
+    m.family("sipedge_worker_sip_requests_total", C::counter, "SIP requests received/forwarded.");
+    m.family("sipedge_worker_sip_responses_total", C::counter, "SIP responses received/sent.");
+    m.family("sipedge_worker_retransmissions_total", C::counter,
+             "Retransmissions absorbed (rx) and sent by timers (tx).");
+    m.family("sipedge_worker_transactions_total", C::counter, "Transactions created.");
+    m.family("sipedge_worker_transactions_active", C::gauge, "Transactions alive now.");
+    m.family("sipedge_worker_transaction_failures_total", C::counter, "Client transactions failed, by trigger.");
+    m.family("sipedge_worker_rollovers_total", C::counter, "Requests rolled over to the next server, by trigger.");
+    m.family("sipedge_worker_calls_total", C::counter, "INVITEs: attempted, answered (2xx), failed (>= 300).");
+    for (const CoreCounters& c : cores) {
+        const std::string core = std::to_string(c.lcore);
+        for (const Field& f : counters) m.add(f.family, {{"core", core}, {f.label, f.value}}, double(c.stats.*f.f));
+        for (const Field& f : gauges) m.add(f.family, {{"core", core}, {f.label, f.value}}, double(c.stats.*f.f));
+        for (size_t r = 0; r < dp::drop_reason_count; r++)
+            m.add("sipedge_worker_drops_total",
+                  {{"core", core}, {"reason", dp::drop_reason_name(dp::DropReason(r))}}, double(c.stats.drops[r]));
+    }
+}
+
+}  // namespace
+
+void gather_metrics(MetricsText& m, Controller& ctl, const OpsCounters* counters, std::span<const CoreCounters> cores) {
+    gather_control(m, ctl, counters);
+    gather_workers(m, cores);
+}
+
+std::string metrics_text(Controller& ctl, const OpsCounters* counters, std::span<const CoreCounters> cores) {
+    MetricsText m;
+    gather_metrics(m, ctl, counters, cores);
+    return m.render();
+}
+
+// ---- Ops -------------------------------------------------------------------------------
+
+namespace {
+
+uint64_t steady_ms() {
+    return uint64_t(std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now().time_since_epoch()).count());
+}
+const uint64_t process_start_ms = steady_ms();
+
+}  // namespace
+
+Ops::Ops(Controller& ctl) : ctl_(ctl) {
+    ctl_.set_ops(this);
+    ctl_.set_notice_sink([this](const failover::Notification& n) { on_notice(n); });
+    auto h = HttpServer::create(HttpOptions{}, [this] { return render(); });
+    if (h) http_ = std::move(h.value());
+    else std::fprintf(stderr, "sipedge: %s\n", h.error().message.c_str());
+}
+
+Ops::~Ops() {
+    ctl_.set_notice_sink(nullptr);
+    ctl_.set_ops(nullptr);
+}
+
+int Ops::fd() const noexcept { return http_ ? http_->fd() : -1; }
+
+void Ops::on_ready() {
+    if (!http_) return;
+    http_->on_ready();
+    counters_.http_requests = http_->requests();
+    counters_.http_rejected = http_->rejected();
+}
+
+std::string Ops::render() {
+    std::vector<CoreCounters> cores;
+    if (stats_) stats_(cores);
+    return metrics_text(ctl_, &counters_, cores);
+}
+
+Status Ops::set_http(const std::string& addr) {
+    if (addr == http_addr_) return Ok{};
+    if (!http_) return err(EIO, "metrics-http: the listener could not be created at start-up");
+    if (addr.empty()) {
+        http_->close_listener();
+        http_addr_.clear();
+        return Ok{};
+    }
+    auto ap = parse_ip_port(addr);
+    if (!ap) return ap.error();
+    if (Status s = http_->listen(ap.value().first, ap.value().second); !s) return s;
+    http_addr_ = addr;
+    return Ok{};
+}
+
+Status Ops::set_trap_receiver(const std::string& addr, const std::string& community) {
+    if (addr.empty()) {
+        trap_.reset();
+        return Ok{};
+    }
+    auto ap = parse_ip_port(addr, 162);
+    if (!ap) return ap.error();
+    auto t = TrapSender::open(ap.value().first, ap.value().second, community);
+    if (!t) return t.error();
+    trap_ = std::move(t.value());
+    return Ok{};
+}
+
+void Ops::on_notice(const failover::Notification& n) {
+    const failover::Trunk* t = ctl_.engine().trunk(n.trunk_id);
+    if (!t) return;
+    counters_.notices[{t->name, n.kind}]++;
+    if (n.kind == failover::NoticeKind::server_failed && n.server_idx < t->servers.size())
+        counters_.server_failures[{t->name, n.server_idx, failover::trigger_name(t->servers[n.server_idx].last_trigger)}]++;
+    if (n.kind != failover::NoticeKind::registration_failures || !trap_) return;
+
+    // The notice names the trunk and the count; the identity, server and
+    // reason come from the trunk's state at the time of the notice.
+    TrapInfo info;
+    info.trunk = t->name;
+    info.failures = n.count;
+    const failover::Registration* worst = nullptr;
+    if (n.identity < t->regs.size()) worst = &t->regs[n.identity];
+    for (const failover::Registration& r : t->regs)
+        if (!worst || r.failures > worst->failures) worst = &r;
+    if (worst) info.identity = worst->id.user;
+    // The server: the notice's, else the one whose failure is the most recent,
+    // else where REGISTERs go now.
+    int16_t s = -1;
+    for (size_t x = 0; x < t->servers.size(); x++) {
+        const failover::ServerState& sv = t->servers[x];
+        if (sv.failed && (s < 0 || sv.last_trigger_at > t->servers[size_t(s)].last_trigger_at)) s = int16_t(x);
+    }
+    if (n.server_idx != 0xffff) s = int16_t(n.server_idx);
+    if (s < 0) s = t->reg_target;
+    if (s >= 0 && size_t(s) < t->servers.size()) {
+        const failover::ServerState& sv = t->servers[size_t(s)];
+        info.server = target_text(sv.target);
+        info.reason = sv.failed ? failover::trigger_name(sv.last_trigger) : "denied";
+    } else {
+        info.reason = "no_server";
+    }
+    const uint64_t up_cs = (steady_ms() - process_start_ms) / 10;
+    Status st = trap_->send_registration_failures(info, uint32_t(up_cs));
+    if (st) {
+        counters_.traps_sent++;
+    } else {
+        counters_.traps_failed++;
+        std::fprintf(stderr, "sipedge: %s\n", st.error().message.c_str());
+    }
+}
+
+}  // namespace sipedge::ctl

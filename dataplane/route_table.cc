@@ -1,0 +1,466 @@
+#include "dataplane/route_table.h"
+
+#include <algorithm>
+#include <bit>
+#include <numeric>
+
+#include <hs.h>
+
+namespace sipedge::dp {
+
+namespace {
+
+constexpr uint16_t all_digits = 0x3ff;  // bits 0-9
+constexpr int bit_star = 10, bit_hash = 11, bit_plus = 12;
+
+struct Element {
+    uint16_t set = 0;  // bits 0-9 digits, 10 '*', 11 '#', 12 '+'
+    char quant = 0;    // 0, '+' (one or more), '*' (zero or more)
+};
+
+std::string pos_text(size_t i) { return "character " + std::to_string(i + 1); }
+
+Error bad(std::string_view pattern, size_t i, const std::string& why) {
+    return err(EINVAL, "digit pattern '" + std::string(pattern) + "': " + pos_text(i) + ": " + why);
+}
+
+// The regex of one element's set: "7", "[0-9]", "[1-5]", "[02-9]", "\*", "#", "\+".
+void set_regex(uint16_t set, std::string& out) {
+    if (set == (1u << bit_star)) { out += "\\*"; return; }
+    if (set == (1u << bit_hash)) { out += '#'; return; }
+    if (set == (1u << bit_plus)) { out += "\\+"; return; }
+    if (std::popcount(set) == 1) { out += char('0' + std::countr_zero(set)); return; }
+    out += '[';
+    for (int d = 0; d < 10;) {
+        if (!(set & (1u << d))) { d++; continue; }
+        int e = d;
+        while (e + 1 < 10 && (set & (1u << (e + 1)))) e++;
+        out += char('0' + d);
+        if (e > d) {
+            if (e > d + 1) out += '-';
+            out += char('0' + e);
+        }
+        d = e + 1;
+    }
+    out += ']';
+}
+
+int hexval(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// %-decodes <in> into <buf>; false on a bad escape, a control character or overflow.
+bool decode_user(std::string_view in, char* buf, size_t& n) noexcept {
+    n = 0;
+    for (size_t i = 0; i < in.size(); i++) {
+        unsigned char c = static_cast<unsigned char>(in[i]);
+        if (c == '%') {
+            if (i + 2 >= in.size()) return false;
+            const int hi = hexval(in[i + 1]), lo = hexval(in[i + 2]);
+            if (hi < 0 || lo < 0) return false;
+            c = static_cast<unsigned char>(hi * 16 + lo);
+            i += 2;
+        }
+        if (c < 0x20 || c == 0x7f || n == max_route_user_len) return false;
+        buf[n++] = static_cast<char>(c);
+    }
+    return true;
+}
+
+uint32_t prefix_mask(uint8_t len) noexcept { return len == 0 ? 0 : ~uint32_t(0) << (32 - len); }
+
+// Ranking order of RouteTable (header, rules 1-6): true when a sorts before b.
+bool rank_before(const RouteInfo& a, const RouteInfo& b) noexcept {
+    if (a.priority != b.priority) return a.priority < b.priority;
+    if (a.cls != b.cls) return a.cls < b.cls;
+    if (a.cls == 0 && a.digits.count != b.digits.count) return a.digits.count < b.digits.count;
+    if (a.cls == 1) {
+        if (a.digits.min_len != b.digits.min_len) return a.digits.min_len > b.digits.min_len;
+        if (a.digits.count != b.digits.count) return a.digits.count < b.digits.count;
+    }
+    if (a.digits.literal_prefix != b.digits.literal_prefix) return a.digits.literal_prefix > b.digits.literal_prefix;
+    if (a.src_len != b.src_len) return a.src_len > b.src_len;
+    return a.id < b.id;
+}
+
+std::string ipv4_text(uint32_t a) {
+    return std::to_string(a >> 24) + "." + std::to_string((a >> 16) & 255) + "." + std::to_string((a >> 8) & 255) +
+           "." + std::to_string(a & 255);
+}
+
+struct ScanCtx {
+    const RouteSource* hot;
+    uint32_t src;
+    uint32_t best;
+};
+
+}  // namespace
+
+// ---- digit patterns -----------------------------------------------------------------
+
+Result<DigitPattern> translate_digits(std::string_view p) {
+    if (p.empty()) return err(EINVAL, "digit pattern is empty");
+    if (p.size() > max_digit_pattern_len)
+        return err(EINVAL, "digit pattern '" + std::string(p.substr(0, 32)) + "...': longer than " +
+                               std::to_string(max_digit_pattern_len) + " characters");
+    std::vector<Element> el;
+    size_t i = 0;
+    if (p[0] == '+') {
+        el.push_back({uint16_t(1u << bit_plus), 0});
+        i = 1;
+    } else if (p.size() >= 2 && p[0] == '\\' && p[1] == '+') {
+        el.push_back({uint16_t(1u << bit_plus), 0});
+        i = 2;
+    }
+    bool last_bang = false;
+    for (; i < p.size(); i++) {
+        const char c = p[i];
+        if (c >= '0' && c <= '9') {
+            el.push_back({uint16_t(1u << (c - '0')), 0});
+        } else if (c == 'X' || c == 'x') {
+            el.push_back({all_digits, 0});
+        } else if (c == '*') {
+            el.push_back({uint16_t(1u << bit_star), 0});
+        } else if (c == '#') {
+            el.push_back({uint16_t(1u << bit_hash), 0});
+        } else if (c == '!') {
+            el.push_back({all_digits, '+'});
+        } else if (c == '[') {
+            const size_t start = i;
+            bool negate = false;
+            uint16_t set = 0;
+            i++;
+            if (i < p.size() && p[i] == '^') {
+                negate = true;
+                i++;
+            }
+            bool any = false;
+            for (; i < p.size() && p[i] != ']'; i++) {
+                const char a = p[i];
+                if (a < '0' || a > '9')
+                    return bad(p, i, std::string("'") + a + "' in a [set]: only digits and ranges d-d");
+                char b = a;
+                if (i + 2 < p.size() && p[i + 1] == '-' && p[i + 2] != ']') {
+                    b = p[i + 2];
+                    if (b < '0' || b > '9') return bad(p, i + 2, std::string("'") + b + "' ends a range: a digit is needed");
+                    if (b < a) return bad(p, i, std::string("range ") + a + "-" + b + " runs backwards");
+                    i += 2;
+                } else if (i + 1 < p.size() && p[i + 1] == '-') {
+                    return bad(p, i + 1, "'-' must join two digits");
+                }
+                for (char d = a; d <= b; d++) set = uint16_t(set | (1u << (d - '0')));
+                any = true;
+            }
+            if (i >= p.size()) return bad(p, start, "'[' without ']'");
+            if (!any) return bad(p, start, "empty set []");
+            if (negate) set = uint16_t(all_digits & ~set);
+            if (set == 0) return bad(p, start, "the set matches no digit");
+            el.push_back({set, 0});
+        } else if (c == '.' || c == '?') {
+            if (el.empty())
+                return bad(p, i, std::string("'") + c + "' has no element before it to repeat");
+            if (last_bang) return bad(p, i, std::string("'") + c + "' after '!': '!' already means one or more digits");
+            if (el.back().quant != 0) return bad(p, i, std::string("'") + c + "' repeats an element that is already repeated");
+            if (el.back().set == (1u << bit_plus))
+                return bad(p, i, std::string("'") + c + "' cannot repeat the leading '+'");
+            el.back().quant = c == '.' ? '+' : '*';
+            last_bang = false;
+            continue;
+        } else if (c == '+') {
+            return bad(p, i, "'+' is the E.164 leading plus, allowed only as the first character; '.' repeats the preceding element");
+        } else if (c == '@') {
+            return bad(p, i, "the NANP '@' wildcard is not supported; write the digits with X, [ ] and !");
+        } else if (c == ']') {
+            return bad(p, i, "']' without '['");
+        } else {
+            return bad(p, i, std::string("unexpected '") + c + "'; accepted: 0-9 X [ ] ^ - ! . ? * # and a leading +");
+        }
+        last_bang = c == '!';
+        if (el.size() > max_digit_elements)
+            return bad(p, i, "more than " + std::to_string(max_digit_elements) + " elements");
+    }
+    DigitPattern out;
+    out.regex = "^";
+    out.elements = uint16_t(el.size());
+    bool prefix = true;
+    for (const Element& e : el) {
+        set_regex(e.set, out.regex);
+        if (e.quant) out.regex += e.quant;
+        const unsigned size = unsigned(std::popcount(e.set));
+        if (e.quant) out.variable = true;
+        if (e.quant != '*') {
+            out.min_len++;
+            out.count *= size;
+        }
+        if (prefix && size == 1 && e.quant == 0) out.literal_prefix++;
+        else prefix = false;
+    }
+    out.regex += '$';
+    if (out.min_len == 0)
+        return err(EINVAL, "digit pattern '" + std::string(p) + "' matches the empty string; give at least one element without '?'");
+    return out;
+}
+
+std::string count_text(unsigned __int128 v) {
+    if (v == 0) return "0";
+    std::string s;
+    while (v) {
+        s += char('0' + int(v % 10));
+        v /= 10;
+    }
+    std::reverse(s.begin(), s.end());
+    return s;
+}
+
+// ---- addresses ----------------------------------------------------------------------
+
+bool parse_source_ipv4(std::string_view t, uint32_t& addr) noexcept {
+    uint32_t a = 0;
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part) {
+            if (i >= t.size() || t[i] != '.') return false;
+            i++;
+        }
+        uint32_t v = 0;
+        size_t digits = 0;
+        while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
+            v = v * 10 + uint32_t(t[i] - '0');
+            if (++digits > 3 || v > 255) return false;
+            i++;
+        }
+        if (digits == 0 || (digits > 1 && t[i - digits] == '0')) return false;
+        a = a << 8 | v;
+    }
+    if (i != t.size()) return false;
+    addr = a;
+    return true;
+}
+
+Status parse_ipv4_prefix(std::string_view t, uint32_t& addr, uint8_t& len) {
+    const size_t slash = t.find('/');
+    uint32_t a = 0;
+    if (!parse_source_ipv4(t.substr(0, slash), a))
+        return err(EINVAL, "source '" + std::string(t) + "': expected an IPv4 prefix a.b.c.d/len");
+    uint32_t l = 32;
+    if (slash != std::string_view::npos) {
+        const std::string_view n = t.substr(slash + 1);
+        if (n.empty() || n.size() > 2) return err(EINVAL, "source '" + std::string(t) + "': prefix length 0-32");
+        l = 0;
+        for (const char c : n) {
+            if (c < '0' || c > '9') return err(EINVAL, "source '" + std::string(t) + "': prefix length 0-32");
+            l = l * 10 + uint32_t(c - '0');
+        }
+        if (l > 32) return err(EINVAL, "source '" + std::string(t) + "': prefix length 0-32");
+    }
+    if (a & ~prefix_mask(uint8_t(l)))
+        return err(EINVAL, "source '" + std::string(t) + "': host bits set; the prefix is " +
+                               ipv4_text(a & prefix_mask(uint8_t(l))) + "/" + std::to_string(l));
+    addr = a;
+    len = uint8_t(l);
+    return Ok{};
+}
+
+// ---- scratch ------------------------------------------------------------------------
+
+RouteScratch::~RouteScratch() {
+    if (s_) hs_free_scratch(s_);
+}
+
+RouteScratch& RouteScratch::operator=(RouteScratch&& o) noexcept {
+    if (this != &o) {
+        if (s_) hs_free_scratch(s_);
+        s_ = o.s_;
+        o.s_ = nullptr;
+    }
+    return *this;
+}
+
+// ---- table --------------------------------------------------------------------------
+
+RouteTable::~RouteTable() {
+    if (db_) hs_free_database(db_);
+}
+
+namespace {
+
+std::string spec_label(const RouteSpec& s, size_t index) {
+    return "pattern #" + std::to_string(index) + " (id " + std::to_string(s.id) + ") '" + s.pattern + "'";
+}
+
+// Fills <info> from <s> or says what is wrong with it (without the label).
+Status analyse(const RouteSpec& s, RouteInfo& info) {
+    if (s.src_len > 32) return err(EINVAL, "source prefix length " + std::to_string(s.src_len) + " is over 32");
+    if (s.src_addr & ~prefix_mask(s.src_len))
+        return err(EINVAL, "source " + ipv4_text(s.src_addr) + "/" + std::to_string(s.src_len) + " has host bits set");
+    info.id = s.id;
+    info.target = s.target;
+    info.priority = s.priority;
+    info.kind = s.kind;
+    info.src_addr = s.src_addr;
+    info.src_len = s.src_len;
+    if (s.kind == RouteKind::digits) {
+        auto d = translate_digits(s.pattern);
+        if (!d) return d.error();
+        info.digits = std::move(d.value());
+        info.cls = info.digits.variable ? 1 : 0;
+        return Ok{};
+    }
+    if (s.pattern.empty()) return err(EINVAL, "empty regular expression");
+    if (s.pattern.size() > 1024) return err(EINVAL, "regular expression longer than 1024 characters");
+    for (const char c : s.pattern)
+        if (c == '\0') return err(EINVAL, "NUL in regular expression");
+    info.cls = 2;
+    info.digits = DigitPattern{};
+    info.digits.regex = "^(?:" + s.pattern + ")$";
+    return Ok{};
+}
+
+}  // namespace
+
+Status RouteTable::check(const RouteSpec& spec) {
+    RouteInfo info;
+    if (Status s = analyse(spec, info); !s) return s;
+    if (spec.kind == RouteKind::digits) return Ok{};
+    hs_database_t* db = nullptr;
+    hs_compile_error_t* ce = nullptr;
+    if (hs_compile(info.digits.regex.c_str(), HS_FLAG_SINGLEMATCH, HS_MODE_BLOCK, nullptr, &db, &ce) != HS_SUCCESS) {
+        Error e = err(EINVAL, std::string("regular expression: ") + (ce && ce->message ? ce->message : "refused"));
+        hs_free_compile_error(ce);
+        return e;
+    }
+    hs_free_database(db);
+    return Ok{};
+}
+
+Result<std::unique_ptr<RouteTable>> RouteTable::compile(std::span<const RouteSpec> specs, int* bad_index) {
+    if (bad_index) *bad_index = -1;
+    auto fail = [&](size_t index, const std::string& why) -> Error {
+        if (bad_index) *bad_index = int(index);
+        return err(EINVAL, spec_label(specs[index], index) + ": " + why);
+    };
+    std::unique_ptr<RouteTable> t(new RouteTable());
+    std::vector<RouteInfo> info(specs.size());
+    for (size_t i = 0; i < specs.size(); i++) {
+        if (Status s = analyse(specs[i], info[i]); !s) return fail(i, s.error().message);
+        info[i].spec_index = uint32_t(i);
+    }
+    // Unique ids: the last tie-break must decide.
+    std::vector<uint32_t> by_id(specs.size());
+    std::iota(by_id.begin(), by_id.end(), 0u);
+    std::sort(by_id.begin(), by_id.end(), [&](uint32_t a, uint32_t b) {
+        return specs[a].id != specs[b].id ? specs[a].id < specs[b].id : a < b;
+    });
+    for (size_t k = 1; k < by_id.size(); k++)
+        if (specs[by_id[k]].id == specs[by_id[k - 1]].id)
+            return fail(by_id[k], "id " + std::to_string(specs[by_id[k]].id) + " is also pattern #" +
+                                      std::to_string(by_id[k - 1]));
+    std::sort(info.begin(), info.end(), rank_before);
+    t->hot_.resize(info.size());
+    for (size_t r = 0; r < info.size(); r++)
+        t->hot_[r] = RouteSource{info[r].src_addr, prefix_mask(info[r].src_len)};
+    if (!info.empty()) {
+        std::vector<const char*> exprs(info.size());
+        std::vector<unsigned> flags(info.size(), HS_FLAG_SINGLEMATCH);
+        std::vector<unsigned> ids(info.size());
+        for (size_t r = 0; r < info.size(); r++) {
+            exprs[r] = info[r].digits.regex.c_str();
+            ids[r] = unsigned(r);  // the Hyperscan id is the rank
+        }
+        hs_compile_error_t* ce = nullptr;
+        if (hs_compile_multi(exprs.data(), flags.data(), ids.data(), unsigned(info.size()), HS_MODE_BLOCK, nullptr,
+                             &t->db_, &ce) != HS_SUCCESS) {
+            const std::string msg = ce && ce->message ? ce->message : "refused";
+            const int e = ce ? ce->expression : -1;
+            hs_free_compile_error(ce);
+            if (e >= 0 && size_t(e) < info.size()) return fail(info[size_t(e)].spec_index, msg);
+            return err(EINVAL, "route patterns: " + msg);
+        }
+    }
+    t->info_ = std::move(info);
+    return t;
+}
+
+Result<RouteScratch> RouteTable::clone_scratch() const {
+    RouteScratch s;
+    if (!db_) return s;
+    if (hs_alloc_scratch(db_, &s.s_) != HS_SUCCESS) return err(ENOMEM, "route table: cannot allocate scratch");
+    return s;
+}
+
+size_t RouteTable::database_bytes() const noexcept {
+    size_t n = 0;
+    if (db_ && hs_database_size(db_, &n) != HS_SUCCESS) return 0;
+    return n;
+}
+
+namespace {
+
+int on_best(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
+    ScanCtx& c = *static_cast<ScanCtx*>(ctx);
+    const RouteSource& h = c.hot[id];
+    if ((c.src & h.mask) == h.addr && id < c.best) c.best = id;
+    return 0;
+}
+
+int on_all(unsigned id, unsigned long long, unsigned long long, unsigned, void* ctx) {
+    static_cast<std::vector<uint32_t>*>(ctx)->push_back(id);
+    return 0;
+}
+
+}  // namespace
+
+RouteStatus RouteTable::lookup(RouteScratch& scratch, std::string_view user, uint32_t src, RouteHit& out) const noexcept {
+    static_assert(sizeof(RouteSource) == 8);
+    char buf[max_route_user_len];
+    size_t n = 0;
+    if (!decode_user(user, buf, n)) return RouteStatus::bad_input;
+    if (!db_ || n == 0) return RouteStatus::no_match;
+    ScanCtx ctx{hot_.data(), src, UINT32_MAX};
+    if (hs_scan(db_, buf, unsigned(n), 0, scratch.s_, on_best, &ctx) != HS_SUCCESS) return RouteStatus::scan_error;
+    if (ctx.best == UINT32_MAX) return RouteStatus::no_match;
+    out.id = info_[ctx.best].id;
+    out.target = info_[ctx.best].target;
+    out.rank = ctx.best;
+    return RouteStatus::matched;
+}
+
+Result<std::vector<RouteCandidate>> RouteTable::explain(std::string_view user, uint32_t src) const {
+    char buf[max_route_user_len];
+    size_t n = 0;
+    if (!decode_user(user, buf, n))
+        return err(EINVAL, "user part: longer than " + std::to_string(max_route_user_len) +
+                               " bytes, a bad %-escape or a control character");
+    std::vector<RouteCandidate> out;
+    if (!db_ || n == 0) return out;
+    auto s = clone_scratch();
+    if (!s) return s.error();
+    std::vector<uint32_t> ranks;
+    if (hs_scan(db_, buf, unsigned(n), 0, s.value().s_, on_all, &ranks) != HS_SUCCESS)
+        return err(EIO, "route table: scan failed");
+    std::sort(ranks.begin(), ranks.end());
+    for (const uint32_t r : ranks) out.push_back(RouteCandidate{r, (src & hot_[r].mask) == hot_[r].addr});
+    return out;
+}
+
+std::string RouteTable::describe(uint32_t rank) const {
+    const RouteInfo& i = info_[rank];
+    std::string s = "priority " + std::to_string(i.priority) + "; ";
+    if (i.cls == 0) {
+        s += "fixed-length digits matching " + count_text(i.digits.count) + " number" + (i.digits.count == 1 ? "" : "s");
+    } else if (i.cls == 1) {
+        s += "variable-length digits, at least " + std::to_string(i.digits.min_len) + " long, " +
+             count_text(i.digits.count) + " combinations of its mandatory elements";
+    } else {
+        s += "regex (ranked after digit patterns of the same priority)";
+    }
+    if (i.cls != 2) s += "; literal prefix " + std::to_string(i.digits.literal_prefix);
+    s += "; source " + (i.src_len ? ipv4_text(i.src_addr) + "/" + std::to_string(i.src_len) : std::string("any"));
+    s += "; id " + std::to_string(i.id);
+    return s;
+}
+
+}  // namespace sipedge::dp

@@ -1,0 +1,253 @@
+// control/dp_link.*: control's side of the worker links on a real EAL
+// (--no-huge, no port): the routing snapshot published through the atomic
+// pointer and reclaimed only after the worker's quiescent report
+// (rte_rcu_qsbr), worker events into the engine, the engine's REGISTER on the
+// control → worker ring with a control-core branch, and the response steered
+// back into Engine::on_register_response. This test plays the worker's part
+// with the same ring and RCU calls dp::Worker makes. Exits 77 when the EAL
+// cannot start.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include <rte_eal.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_ring_elem.h>
+
+#include "control/commands.h"
+#include "control/config.h"
+#include "control/dp_link.h"
+#include "dataplane/branch.h"
+#include "failover/table.h"
+#include "sipparse/message.h"
+#include "tests/control/ctl_util.h"
+
+namespace sipedge::ctl {
+namespace {
+
+const char* base_config =
+    "set dataplane address 192.0.2.10/24\n"
+    "set dataplane access 192.0.2.1:5060\n"
+    "add trunk carrier\n"
+    "set trunk carrier server 1 192.0.2.21:5060 udp\n"
+    "set trunk carrier server 2 192.0.2.22:5060 udp\n"
+    "set dataplane default-trunk carrier\n";
+
+struct Fixture : ::testing::Test {
+    void load(const std::string& extra) {
+        dir.write("edge.cfg", std::string(base_config) + extra);
+        Status s = load_config_file(ctl, dir.file("edge.cfg"));
+        ASSERT_TRUE(s.ok()) << s.error().message;
+        std::string why;
+        link = DpLink::create(1, why);
+        ASSERT_TRUE(link) << why;
+        links = link->worker_links(0);
+    }
+    // The worker's read side: the snapshot it would acquire-load now.
+    const dp::Routes* worker_view() const { return links.routes->load(std::memory_order_acquire); }
+
+    test::TempDir dir;
+    failover::Millis now = 0;
+    Controller ctl{test::manual_clock(&now)};
+    std::unique_ptr<DpLink> link;
+    dp::WorkerLinks links;
+};
+
+TEST_F(Fixture, SnapshotsArePublishedAndFreedAfterTheGracePeriod) {
+    load("set trunk carrier register off\n");
+    link->sync(ctl);
+    const dp::Routes* r = worker_view();
+    ASSERT_TRUE(r && r->table);
+    EXPECT_EQ(r, link->current());
+    const auto id = ctl.engine_id("carrier");
+    ASSERT_TRUE(id);
+    EXPECT_EQ(r->default_trunk, *id);
+    EXPECT_EQ(r->access, (dp::Endpoint{0xc0000201u, 5060}));
+    EXPECT_EQ(r->carrier_count, 2u);
+    const failover::TrunkRoutes* tr = r->table->find(*id);
+    ASSERT_TRUE(tr);
+    ASSERT_EQ(tr->count, 2u);
+    EXPECT_EQ(tr->cand[0].server_idx, 0u);
+    // Nothing changed: no new snapshot.
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().published, 1u);
+
+    // The worker is online and holds the first snapshot.
+    rte_rcu_qsbr_thread_online(links.rcu, links.rcu_id);
+    ASSERT_EQ(test::status_of(ctl.execute_json("set dataplane access 192.0.2.2:5070")), 0);
+    now += 10;
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().published, 2u);
+    EXPECT_NE(worker_view(), r);
+    EXPECT_EQ(worker_view()->access, (dp::Endpoint{0xc0000202u, 5070}));
+    // Not yet quiescent: the old snapshot is kept (still readable).
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().reclaimed, 0u);
+    EXPECT_EQ(r->table->find(*id)->count, 2u);
+    rte_rcu_qsbr_quiescent(links.rcu, links.rcu_id);
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().reclaimed, 1u);
+    rte_rcu_qsbr_thread_offline(links.rcu, links.rcu_id);
+}
+
+TEST_F(Fixture, WorkerEventsReachTheEngineAndChangeTheRoutes) {
+    load("set trunk carrier register off\nset trunk carrier recover-delay 30\n");
+    link->sync(ctl);
+    const auto id = ctl.engine_id("carrier");
+    ASSERT_TRUE(id);
+    const failover::TrunkRoutes* tr = worker_view()->table->find(*id);
+    failover::ServerEvent ev;
+    ev.trunk_id = *id;
+    ev.server_idx = 0;
+    ev.table_gen = tr->gen;
+    ev.kind = failover::EventKind::timeout;
+    // The worker's side: MP enqueue of a fixed-size record.
+    ASSERT_EQ(rte_ring_mp_enqueue_elem(links.events, &ev, sizeof(ev)), 0);
+    now += 10;
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().events, 1u);
+    EXPECT_EQ(ctl.engine().health(*id, 0, now), failover::Health::recovering);
+    // Republished without the primary (in its recovery delay).
+    const failover::TrunkRoutes* after = worker_view()->table->find(*id);
+    ASSERT_TRUE(after);
+    ASSERT_EQ(after->count, 1u);
+    EXPECT_EQ(after->cand[0].server_idx, 1u);
+}
+
+TEST_F(Fixture, RegisterGoesOutThroughTheWorkerAndItsAnswerComesBack) {
+    load("set trunk carrier validation register\n"
+         "set trunk carrier identity 1000 auth-user 1000 password pw contact sip:1000@192.0.2.10:5060\n");
+    link->sync(ctl);
+    const auto id = ctl.engine_id("carrier");
+    ASSERT_TRUE(id);
+    // Validated and not registered yet: no candidate.
+    EXPECT_EQ(worker_view()->table->find(*id)->count, 0u);
+    dp::ControlMsg m;
+    bool got = false;
+    for (int i = 0; i < 1200 && !got; i++) {  // first REGISTERs are spread over 10 s
+        now += 10;
+        link->tick(ctl);
+        got = rte_ring_sc_dequeue_elem(links.ctl_tx, &m, sizeof(m)) == 0;
+    }
+    ASSERT_TRUE(got);
+    EXPECT_EQ(m.peer, (dp::Endpoint{0xc0000215u, 5060}));  // the primary
+    const std::string reg(m.data, m.len);
+    ASSERT_EQ(reg.rfind("REGISTER ", 0), 0u) << reg;
+    EXPECT_NE(reg.find("Via: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bKsE"), std::string::npos) << reg;
+    sip::Message pm;
+    ASSERT_EQ(sip::parse(m.data, m.len, pm), sip::ParseStatus::ok);
+    dp::BranchId b;
+    ASSERT_TRUE(dp::decode_branch(pm.top_via.branch.str(m.data), b));
+    EXPECT_EQ(b.core, dp::control_core);
+    EXPECT_EQ(b.slot, *id);
+
+    // The registrar's 200, as the worker steers it back (MP enqueue).
+    auto line = [&](const char* name) {
+        const size_t p = reg.find(std::string("\r\n") + name + ":");
+        return reg.substr(p + 2, reg.find("\r\n", p + 2) - p - 2);
+    };
+    std::string ok = "SIP/2.0 200 OK\r\n" + line("Via") + "\r\n" + line("From") + "\r\n" + line("To") +
+                     ";tag=r1\r\n" + line("Call-ID") + "\r\n" + line("CSeq") + "\r\n" + line("Contact") +
+                     "\r\nExpires: 3600\r\nContent-Length: 0\r\n\r\n";
+    dp::ControlMsg back;
+    back.peer = m.peer;
+    back.len = uint16_t(ok.size());
+    ok.copy(back.data, ok.size());
+    ASSERT_EQ(rte_ring_mp_enqueue_elem(links.ctl_rx, &back, sizeof(back)), 0);
+    now += 10;
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().responses, 1u);
+    EXPECT_EQ(link->counters().responses_bad, 0u);
+    // Registered with the primary: the validated trunk now routes there only.
+    const failover::TrunkRoutes* tr = worker_view()->table->find(*id);
+    ASSERT_TRUE(tr);
+    ASSERT_EQ(tr->count, 1u);
+    EXPECT_EQ(tr->cand[0].server_idx, 0u);
+    EXPECT_NE(tr->cand[0].flags & failover::cand_registered, 0);
+
+    // The worker reports an ICMP unreachable quoting a REGISTER: a transport
+    // error for that identity (counted; the engine walks on).
+    dp::ControlMsg icmp;
+    icmp.kind = dp::ControlMsg::unreachable;
+    icmp.peer = m.peer;
+    icmp.len = uint16_t(dp::branch_len);
+    dp::encode_branch(b, icmp.data);
+    ASSERT_EQ(rte_ring_mp_enqueue_elem(links.ctl_rx, &icmp, sizeof(icmp)), 0);
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().unreachable, 1u);
+    EXPECT_EQ(link->counters().responses_bad, 0u);
+
+    // Garbage and foreign branches on the ring are counted, not handed on.
+    dp::ControlMsg junk;
+    const std::string j = "not sip";
+    junk.len = uint16_t(j.size());
+    j.copy(junk.data, j.size());
+    ASSERT_EQ(rte_ring_mp_enqueue_elem(links.ctl_rx, &junk, sizeof(junk)), 0);
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().responses_bad, 1u);
+}
+
+TEST_F(Fixture, OptionsProbesGoOutAndTheirAnswersComeBack) {
+    load("set trunk carrier register off\nset trunk carrier monitor always\n"
+         "set trunk carrier monitor-interval 5\n");
+    link->sync(ctl);
+    const auto id = ctl.engine_id("carrier");
+    ASSERT_TRUE(id);
+    std::vector<dp::ControlMsg> probes;
+    for (int i = 0; i < 1200 && probes.size() < 2; i++) {
+        now += 10;
+        link->tick(ctl);
+        dp::ControlMsg m;
+        while (rte_ring_sc_dequeue_elem(links.ctl_tx, &m, sizeof(m)) == 0) probes.push_back(m);
+    }
+    ASSERT_GE(probes.size(), 2u);  // one per server
+    for (const dp::ControlMsg& m : probes) {
+        const std::string req(m.data, m.len);
+        ASSERT_EQ(req.rfind("OPTIONS ", 0), 0u) << req;
+        sip::Message pm;
+        ASSERT_EQ(sip::parse(m.data, m.len, pm), sip::ParseStatus::ok);
+        dp::BranchId b;
+        ASSERT_TRUE(dp::decode_branch(pm.top_via.branch.str(m.data), b));
+        EXPECT_EQ(b.core, dp::control_core);
+        auto line = [&](const char* name) {
+            const size_t p = req.find(std::string("\r\n") + name + ":");
+            return req.substr(p + 2, req.find("\r\n", p + 2) - p - 2);
+        };
+        std::string ok = "SIP/2.0 200 OK\r\n" + line("Via") + "\r\n" + line("From") + "\r\n" +
+                         line("To") + ";tag=o1\r\n" + line("Call-ID") + "\r\n" + line("CSeq") +
+                         "\r\nContent-Length: 0\r\n\r\n";
+        dp::ControlMsg back;
+        back.peer = m.peer;
+        back.len = uint16_t(ok.size());
+        ok.copy(back.data, ok.size());
+        ASSERT_EQ(rte_ring_mp_enqueue_elem(links.ctl_rx, &back, sizeof(back)), 0);
+    }
+    now += 10;
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().responses, probes.size());
+    EXPECT_EQ(link->counters().responses_bad, 0u);
+    EXPECT_EQ(ctl.engine().health(*id, 0, now), failover::Health::up);
+}
+
+}  // namespace
+}  // namespace sipedge::ctl
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    const std::string prefix = "--file-prefix=dplink" + std::to_string(getpid());
+    std::vector<std::string> args = {argv[0], "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
+                                     "--no-telemetry", "--log-level=lib.eal:error", "-l", "0", prefix};
+    std::vector<char*> av;
+    for (std::string& a : args) av.push_back(a.data());
+    if (rte_eal_init(int(av.size()), av.data()) < 0) {
+        std::printf("SKIP: EAL init failed\n");
+        return 77;
+    }
+    const int rc = RUN_ALL_TESTS();
+    rte_eal_cleanup();
+    return rc;
+}
