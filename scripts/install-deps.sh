@@ -19,6 +19,8 @@ PKGS=(
   libsnmp-dev snmptrapd snmp
   # peers and tools for integration tests
   sip-tester dnsmasq-base knot knot-dnsutils iproute2 tshark valgrind socat jq
+  # curl scrapes the metrics listener; systemd-analyze checks deploy/sipedge.service
+  curl systemd
 )
 
 missing=()

@@ -146,6 +146,17 @@ inline uint32_t find_byte_lim(const char* p, uint32_t i, uint32_t end, uint32_t 
                               char c) noexcept {
 #if defined(__SSE2__)
     const __m128i cv = _mm_set1_epi8(c);
+    if (limit >= end + 15) {
+        // Every block that starts before <end> is readable: one test a step.
+        for (; i < end; i += 16) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+            if (const unsigned hit = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, cv)))) {
+                const uint32_t k = i + unsigned(__builtin_ctz(hit));
+                return k < end ? k : end;
+            }
+        }
+        return end;
+    }
     while (i < end && limit - i >= 16) {
         const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
         if (const unsigned hit = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, cv)))) {
@@ -168,6 +179,15 @@ inline uint32_t find_byte_lim(const char* p, uint32_t i, uint32_t end, uint32_t 
 template <uint32_t cls>
 inline uint32_t scan_class_lim(const char* p, uint32_t i, uint32_t end, uint32_t limit) noexcept {
 #if defined(__SSSE3__)
+    if (limit >= end + 15) {
+        // Every block that starts before <end> is readable: one test a step.
+        for (; i < end; i += 16)
+            if (const unsigned out = class_miss16<cls>(p + i)) {
+                const uint32_t k = i + unsigned(__builtin_ctz(out));
+                return k < end ? k : end;
+            }
+        return end;
+    }
     while (i < end && limit - i >= 16) {
         if (const unsigned out = class_miss16<cls>(p + i)) {
             const uint32_t k = i + unsigned(__builtin_ctz(out));

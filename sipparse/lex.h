@@ -2,8 +2,10 @@
 // Lexical helpers shared by the header-value parsers (internal). All take
 // the buffer, a start index and an end index, and never read at or past end.
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "sipparse/charclass.h"
 
@@ -47,6 +49,58 @@ inline uint32_t skip_comment(const char* b, uint32_t i, uint32_t end) noexcept {
         }
     }
     return 0;
+}
+
+namespace detail {
+// Bytes s[off, off + w) of a literal as a little-endian word (fold = false),
+// or 0x20 at the bytes that are letters (fold = true).
+constexpr uint64_t lit_word(const char* s, size_t off, size_t w, bool fold) noexcept {
+    uint64_t v = 0;
+    for (size_t k = 0; k < w; k++) {
+        const char c = s[off + k];
+        const uint64_t byte = fold ? ((c >= 'a' && c <= 'z') ? 0x20 : 0) : uint8_t(c);
+        v |= byte << (8 * k);
+    }
+    return v;
+}
+// p[off, off + w) as a little-endian word; w is 1 to 8.
+inline uint64_t load_word(const char* p, size_t off, size_t w) noexcept {
+    uint64_t v = 0;
+    std::memcpy(&v, p + off, w);
+    return v;
+}
+}  // namespace detail
+
+/// p[0, n) against the lower-case literal <lower> (at most 16 bytes), ASCII
+/// case-insensitive, as ieq_lit() decides it but with one or two word
+/// compares: OR-ing 0x20 into the bytes where the literal has a letter folds
+/// case, and only 'A'-'Z' / 'a'-'z' fold onto a letter.
+template <size_t N>
+inline bool ieq_word(const char* p, size_t n, const char (&lower)[N]) noexcept {
+    constexpr size_t L = N - 1;
+    static_assert(L >= 1 && L <= 16);
+    if (n != L) return false;
+    if constexpr (L <= 8) {
+        return (detail::load_word(p, 0, L) | detail::lit_word(lower, 0, L, true)) ==
+               detail::lit_word(lower, 0, L, false);
+    } else {
+        return (detail::load_word(p, 0, 8) | detail::lit_word(lower, 0, 8, true)) ==
+                   detail::lit_word(lower, 0, 8, false) &&
+               (detail::load_word(p, L - 8, 8) | detail::lit_word(lower, L - 8, 8, true)) ==
+                   detail::lit_word(lower, L - 8, 8, false);
+    }
+}
+
+/// True when p[0, 4) is "sip:" in any case (one word compare; OR-ing 0x20
+/// folds only 'A'-'Z' onto 'a'-'z').
+inline bool is_sip_colon(const char* p) noexcept {
+    if constexpr (std::endian::native == std::endian::little) {
+        uint32_t w;
+        std::memcpy(&w, p, 4);
+        return (w | 0x00202020u) == 0x3a706973u;  // ':' 'p' 'i' 's'
+    } else {
+        return (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' && p[3] == ':';
+    }
 }
 
 /// ieq() (headers.h) inlined, for the parameter names the fast path

@@ -13,10 +13,10 @@ namespace sipedge::sip {
 namespace {
 
 using lex::skip_lws;
-using lex::skip_quoted;
 
-// Reads the header params after the URI; fills tag/expires/q.
-bool scan_params(const char* base, uint32_t i, uint32_t end, uint32_t limit,
+// Reads the header params after the URI; fills tag/expires/q. Inlined: it
+// runs for From and To on every message.
+[[gnu::always_inline]] inline bool scan_params(const char* base, uint32_t i, uint32_t end, uint32_t limit,
                  NameAddr& out) noexcept {
     i = skip_lws(base, i, end);
     if (i == end) return true;
@@ -26,15 +26,15 @@ bool scan_params(const char* base, uint32_t i, uint32_t end, uint32_t limit,
     Span n, v;
     while (params.next(n, v)) {
         const char* np = base + n.off;
-        if (lex::ieq_lit(np, n.len, "tag", 3)) {
+        if (lex::ieq_word(np, n.len, "tag")) {
             if (v.len == 0 || out.has_tag) return false;
             out.tag = v;
             out.has_tag = true;
-        } else if (lex::ieq_lit(np, n.len, "expires", 7)) {
+        } else if (lex::ieq_word(np, n.len, "expires")) {
             uint32_t e;
             if (!parse_uint(base, v, 0xffffffffu, e)) return false;
             out.expires = v;
-        } else if (lex::ieq_lit(np, n.len, "q", 1)) {
+        } else if (lex::ieq_word(np, n.len, "q")) {
             // qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
             const char* q = base + v.off;
             if (v.len == 0 || v.len > 5 || (q[0] != '0' && q[0] != '1')) return false;
@@ -73,7 +73,7 @@ bool parse_name_addr_lim(const char* base, Span s, uint32_t limit, NameAddr& out
         return true;
     }
     if (base[i] == '"') {
-        const uint32_t q = skip_quoted(base, i, end);
+        const uint32_t q = skip_quoted_lim(base, i, end, limit);
         if (q == 0) return false;
         out.display = make_span(i + 1, q - 1);
         i = skip_lws(base, q, end);
@@ -108,9 +108,14 @@ bool parse_name_addr_lim(const char* base, Span s, uint32_t limit, NameAddr& out
     // all, fails either way).
     const uint32_t u0 = i + 1;
     uint32_t k = u0;
-    if (k == end || !is(base[k], cc_alnum)) return false;
-    while (k < end && is(base[k], cc_scheme)) k++;
-    if (k == end || base[k] != ':' || ++k == end || base[k] == '>') return false;
+    if (end - k > 4 && lex::is_sip_colon(base + k)) {
+        k += 4;  // "sip:", the usual case
+        if (base[k] == '>') return false;
+    } else {
+        if (k == end || !is(base[k], cc_alnum)) return false;
+        while (k < end && is(base[k], cc_scheme)) k++;
+        if (k == end || base[k] != ':' || ++k == end || base[k] == '>') return false;
+    }
     const uint32_t u = scan_class_lim<cc_uri_any>(base, k, end, limit);
     if (u == end || base[u] != '>') return false;
     out.uri = make_span(u0, u);

@@ -55,13 +55,69 @@ struct Parser {
     }
 
     // End of the line starting at <pos>: index of its '\n', or len when the
+    // buffer ends first. Also stores in <colon> the first ':' in
+    // b[pos, lf), or lf when there is none.
+    uint32_t find_lf(uint32_t pos, uint32_t& colon) const noexcept {
+        const uint32_t start = pos;
+#if defined(__SSE2__)
+        // Inline 16-byte compares: header lines are short, and a libc call
+        // per line costs more than the search itself. The first step, two
+        // blocks (a typical header line is 30-60 bytes), also looks for the
+        // ':' that ends the name, which is nearly always in it.
+        const __m128i lf = _mm_set1_epi8('\n');
+        if (len - pos >= 32) {
+            const __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + pos));
+            const __m128i v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + pos + 16));
+            const __m128i cv = _mm_set1_epi8(':');
+            const uint32_t hit = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v0, lf))) |
+                                 (unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v1, lf))) << 16);
+            const uint32_t ch = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v0, cv))) |
+                                (unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v1, cv))) << 16);
+            if (hit) {
+                const uint32_t k = unsigned(__builtin_ctz(hit));
+                // A ':' before the '\n': its bit is below the '\n' bit.
+                const uint32_t before = ch & ((hit & (0u - hit)) - 1);
+                colon = before ? pos + unsigned(__builtin_ctz(before)) : pos + k;
+                return pos + k;
+            }
+            if (ch) {
+                colon = pos + unsigned(__builtin_ctz(ch));
+                return find_lf(pos + 32);
+            }
+            const uint32_t e = find_lf(pos + 32);
+            colon = find_byte_lim(b, pos + 32, e, len, ':');
+            return e;
+        }
+        if (len >= 32) {
+            // The last lines of a message without a body: compare the
+            // buffer's last 32 bytes and drop the bits before <pos>.
+            const uint32_t shift = pos - (len - 32);
+            const __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + len - 32));
+            const __m128i v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + len - 16));
+            const __m128i cv = _mm_set1_epi8(':');
+            const uint32_t hit = (unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v0, lf))) |
+                                  (unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v1, lf))) << 16)) >>
+                                 shift;
+            const uint32_t ch = (unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v0, cv))) |
+                                 (unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v1, cv))) << 16)) >>
+                                shift;
+            const uint32_t e = hit ? pos + unsigned(__builtin_ctz(hit)) : len;
+            const uint32_t before = hit ? ch & ((hit & (0u - hit)) - 1) : ch;
+            colon = before ? pos + unsigned(__builtin_ctz(before)) : e;
+            return e;
+        }
+#endif
+        const uint32_t e = find_lf(pos);
+        colon = start;
+        while (colon < e && b[colon] != ':') colon++;
+        return e;
+    }
+
+    // End of the line starting at <pos>: index of its '\n', or len when the
     // buffer ends first.
     uint32_t find_lf(uint32_t pos) const noexcept {
 #if defined(__SSE2__)
-        // Inline 16-byte compare: header lines are short, and a libc call
-        // per line costs more than the search itself.
         const __m128i lf = _mm_set1_epi8('\n');
-        // Two blocks a step: a typical header line is 30-60 bytes.
         while (len - pos >= 32) {
             const __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + pos));
             const __m128i v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + pos + 16));
@@ -79,6 +135,17 @@ struct Parser {
 #endif
         const void* p = std::memchr(b + pos, '\n', len - pos);
         return p ? uint32_t(static_cast<const char*>(p) - b) : len;
+    }
+
+    // The error for a header line [pos, e) whose name is not a token
+    // followed by optional SP/HT and ':': bad_header_name at the first byte
+    // that breaks that.
+    [[gnu::noinline, gnu::cold]] ParseStatus bad_name(uint32_t pos, uint32_t e) noexcept {
+        uint32_t i = pos;
+        while (i < e && is(b[i], cc_token)) i++;
+        if (i == pos) return fail(ParseError::bad_header_name, pos);
+        while (i < e && (b[i] == ' ' || b[i] == '\t')) i++;
+        return fail(ParseError::bad_header_name, i);
     }
 
     // Content end of a line whose '\n' is at <lf>: drops the CR of a CRLF,
@@ -106,28 +173,56 @@ struct Parser {
         return ParseError::none;
     }
 
+    // First byte in b[i, e) that a Reason-Phrase may not hold (a control
+    // byte other than HTAB, or DEL), or e. b[i, len) is readable.
+    uint32_t find_ctl(uint32_t i, uint32_t e) const noexcept {
+#if defined(__SSE2__)
+        const __m128i sp = _mm_set1_epi8(' ');
+        const __m128i tab = _mm_set1_epi8('\t');
+        const __m128i del = _mm_set1_epi8(0x7f);
+        while (i < e && len - i >= 16) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + i));
+            // v < 0x20 (unsigned) is max(v, 0x20) != v.
+            const __m128i low = _mm_andnot_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, sp), v),
+                                                 _mm_set1_epi8(-1));
+            const __m128i bad = _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, tab), low),
+                                             _mm_cmpeq_epi8(v, del));
+            if (const unsigned hit = unsigned(_mm_movemask_epi8(bad))) {
+                const uint32_t k = i + unsigned(__builtin_ctz(hit));
+                return k < e ? k : e;
+            }
+            i += 16;
+        }
+#endif
+        for (; i < e; i++) {
+            const uint8_t c = uint8_t(b[i]);
+            if ((c < 0x20 && c != '\t') || c == 0x7f) return i;
+        }
+        return e;
+    }
+
     ParseStatus start_line(uint32_t s, uint32_t e) noexcept {
         m.start_line = make_span(s, e);
         if (e - s >= 4 && b[s] == 'S' && b[s + 1] == 'I' && b[s + 2] == 'P' && b[s + 3] == '/') {
             // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
-            uint32_t i = s;
-            while (i < e && b[i] != ' ') i++;
-            if (const ParseError v = check_version(s, i); v != ParseError::none) return fail(v, s);
+            uint32_t i = s + 7;
+            if (e - s < 8 || std::memcmp(b + s, "SIP/2.0 ", 8) != 0) {
+                i = s;
+                while (i < e && b[i] != ' ') i++;
+                if (const ParseError v = check_version(s, i); v != ParseError::none) return fail(v, s);
+            }
             m.version = make_span(s, i);
             if (i == e) return fail(ParseError::bad_start_line, i);
             const uint32_t c0 = ++i;
             while (i < e && is(b[i], cc_digit)) i++;
             uint32_t code;
-            if (i - c0 != 3 || !parse_uint(b, make_span(c0, i), 999, code) || code < 100 || code > 699)
+            if (i - c0 != 3 || !parse_uint_inl(b, make_span(c0, i), 999, code) || code < 100 || code > 699)
                 return fail(ParseError::bad_status_code, c0);
             // RFC 4475 §3.1.1.13: the SP before an empty reason may be absent in
             // the wild; accept both.
             if (i < e && b[i] != ' ') return fail(ParseError::bad_status_code, i);
             // Reason-Phrase: text, SP and HTAB; no other control bytes.
-            for (uint32_t k = i; k < e; k++) {
-                const uint8_t c = uint8_t(b[k]);
-                if ((c < 0x20 && c != '\t') || c == 0x7f) return fail(ParseError::bad_start_line, k);
-            }
+            if (const uint32_t k = find_ctl(i, e); k != e) return fail(ParseError::bad_start_line, k);
             m.status = uint16_t(code);
             m.reason = i < e ? make_span(i + 1, e) : Span{uint16_t(e), 0};
             m.is_request = false;
@@ -150,13 +245,15 @@ struct Parser {
         const uint32_t v0 = ++i;
         // The version runs to the end of the line: trailing or extra SP
         // (RFC 4475 §3.1.2.8-10) makes it malformed.
-        for (uint32_t k = v0; k < e; k++)
-            if (b[k] == ' ' || b[k] == '\t') return fail(ParseError::bad_start_line, k);
-        if (const ParseError v = check_version(v0, e); v != ParseError::none) return fail(v, v0);
+        if (e - v0 != 7 || std::memcmp(b + v0, "SIP/2.0", 7) != 0) {
+            for (uint32_t k = v0; k < e; k++)
+                if (b[k] == ' ' || b[k] == '\t') return fail(ParseError::bad_start_line, k);
+            if (const ParseError v = check_version(v0, e); v != ParseError::none) return fail(v, v0);
+        }
         m.version = make_span(v0, e);
         // RFC 3261 §19.1.1 Table 1: no headers component in a Request-URI;
         // RFC 4475 §3.1.2.7: no < >.
-        if (!parse_uri(b, m.request_uri, m.ruri) || !m.ruri.headers.empty())
+        if (!parse_uri_lim(b, m.request_uri, len, m.ruri) || !m.ruri.headers.empty())
             return fail(ParseError::bad_request_uri, u0);
         m.is_request = true;
         return ParseStatus::ok;
@@ -169,11 +266,12 @@ struct Parser {
     // run(): it runs once per header line, and as a call it spilled run()'s
     // loop state every time (about 20 instructions a header).
     [[gnu::always_inline]]
-    ParseStatus header(uint32_t n0, uint32_t n1, uint32_t v0, uint32_t v1) noexcept {
-        v0 = skip_lws(b, v0, v1);
-        v1 = trim_end(b, v0, v1);
+    ParseStatus header(HeaderId id, uint32_t n0, uint32_t n1, uint32_t v0, uint32_t v1) noexcept {
+        // Usually "Name: value": one SP before the value, none after it.
+        if (v0 < v1 && b[v0] == ' ') v0++;
+        if (v0 < v1 && uint8_t(b[v0]) <= ' ') v0 = skip_lws(b, v0, v1);
+        if (v1 > v0 && uint8_t(b[v1 - 1]) <= ' ') v1 = trim_end(b, v0, v1);
         if (m.header_count == max_headers) return fail(ParseError::too_many_headers, n0);
-        const HeaderId id = names::lookup_header(b + n0, n1 - n0);
         const Span v = make_span(v0, v1);
         switch (id) {
         case HeaderId::via: {
@@ -220,13 +318,13 @@ struct Parser {
         }
         case HeaderId::max_forwards:
             if (!single(id)) return fail(ParseError::duplicate_header, n0, id);
-            if (!parse_uint(b, v, 255, m.max_forwards)) return fail(ParseError::bad_max_forwards, v0, id);
+            if (!parse_uint_inl(b, v, 255, m.max_forwards)) return fail(ParseError::bad_max_forwards, v0, id);
             m.has_max_forwards = true;
             break;
         case HeaderId::content_length:
             // RFC 4475 §3.3.9: two Content-Length values are a framing error.
             if (!single(id)) return fail(ParseError::duplicate_header, n0, id);
-            if (!parse_uint(b, v, max_message_size, m.content_length))
+            if (!parse_uint_inl(b, v, max_message_size, m.content_length))
                 return fail(ParseError::bad_content_length, v0, id);
             m.has_content_length = true;
             break;
@@ -238,8 +336,8 @@ struct Parser {
                 Span el;
                 NameAddr na;
                 Uri uri;
-                if (!list.next(el) || el.len == 0 || !parse_name_addr(b, el, na) ||
-                    !parse_uri(b, na.uri, uri))
+                if (!list.next(el) || el.len == 0 || !parse_name_addr_lim(b, el, len, na, false) ||
+                    !parse_uri_lim(b, na.uri, len, uri))
                     return fail(ParseError::bad_route, v0, id);
             }
             break;
@@ -280,12 +378,14 @@ struct Parser {
         // Header lines. A header is complete when the next line does not
         // start with SP/HT (RFC 3261 §7.3.1 folding).
         uint32_t n0 = 0, n1 = 0, v0 = 0, v1 = 0;
+        HeaderId hid = HeaderId::other;
         bool open = false;
         uint32_t body;
         for (;;) {
             pos = lf + 1;
             if (pos >= len) return unterminated(pos);
-            lf = find_lf(pos);
+            uint32_t colon;
+            lf = find_lf(pos, colon);
             if (lf == len) return unterminated(pos);
             const uint32_t e = content_end(pos, lf);
             if (e == pos) {  // empty line: end of headers
@@ -299,24 +399,28 @@ struct Parser {
                 continue;
             }
             if (open) {
-                if (const ParseStatus st = header(n0, n1, v0, v1); st != ParseStatus::ok) return st;
+                if (const ParseStatus st = header(hid, n0, n1, v0, v1); st != ParseStatus::ok) return st;
             }
-            // The name is scanned a block at a time even when the line's
-            // remainder is shorter: the buffer, not the line, bounds the load.
-            uint32_t i = scan_class_lim<cc_token>(b, pos, e, len);
-            if (i == pos) return fail(ParseError::bad_header_name, pos);
+            // header-name HCOLON: the name ends at the line's first ':'
+            // ("Name:" is the norm; "Name :" with SP/HT, RFC 3261 §7.3.1, is
+            // rare) and must be a token. A name that matched a known one in
+            // full is a token already; others are checked byte by byte.
+            if (colon >= e) return bad_name(pos, e);
+            uint32_t i = colon;
+            if (uint8_t(b[i - 1]) <= ' ')  // b[pos - 1] is the previous '\n'
+                while (i > pos && (b[i - 1] == ' ' || b[i - 1] == '\t')) i--;
+            hid = names::lookup_header(b + pos, i - pos);
+            if (hid == HeaderId::other &&
+                (i == pos || scan_class_lim<cc_token>(b, pos, i, len) != i))
+                return bad_name(pos, e);
             n0 = pos;
             n1 = i;
-            // "Name:" is the norm; "Name :" (RFC 3261 §7.3.1 HCOLON) is rare.
-            if (i < e && b[i] != ':')
-                while (i < e && (b[i] == ' ' || b[i] == '\t')) i++;
-            if (i == e || b[i] != ':') return fail(ParseError::bad_header_name, i);
-            v0 = i + 1;
+            v0 = colon + 1;
             v1 = e;
             open = true;
         }
         if (open) {
-            if (const ParseStatus st = header(n0, n1, v0, v1); st != ParseStatus::ok) return st;
+            if (const ParseStatus st = header(hid, n0, n1, v0, v1); st != ParseStatus::ok) return st;
         }
         return finish(body);
     }
@@ -331,8 +435,13 @@ struct Parser {
             if (m.first_[size_t(id)] == 0) return fail(ParseError::missing_header, body, id);
         if (m.is_request) {
             // RFC 3261 §8.1.1.5: the CSeq method matches the request method.
+            // Method names are case-sensitive and method_from() matches them
+            // exactly, so two known methods are equal when their ids are.
             const Span a = m.method_name, c = m.cseq.method_name;
-            if (a.len != c.len || std::memcmp(b + a.off, b + c.off, a.len) != 0) {
+            const bool same = m.method != Method::extension
+                                  ? m.method == m.cseq.method
+                                  : a.len == c.len && std::memcmp(b + a.off, b + c.off, a.len) == 0;
+            if (!same) {
                 const Header* h = m.find(HeaderId::cseq);
                 return fail(ParseError::cseq_mismatch, h->value.off, HeaderId::cseq);
             }

@@ -17,20 +17,16 @@ bool hex2(const char* p, uint32_t i, uint32_t end) noexcept {
 }
 
 // Scans <cls> characters and %HH escapes from p[i] until a character outside
-// them; returns its index, or 0 on a broken escape.
-uint32_t scan_escaped(const char* p, uint32_t i, uint32_t end, uint32_t cls) noexcept {
-    while (i < end) {
-        const char c = p[i];
-        if (is(c, cls)) {
-            i++;
-        } else if (c == '%') {
-            if (!hex2(p, i, end)) return 0;
-            i += 3;
-        } else {
-            break;
-        }
+// them; returns its index, or 0 on a broken escape. p[i, limit) is readable
+// (limit >= end), so a short run takes one vector step.
+template <uint32_t cls>
+uint32_t scan_escaped(const char* p, uint32_t i, uint32_t end, uint32_t limit) noexcept {
+    for (;;) {
+        i = scan_class_lim<cls>(p, i, end, limit);
+        if (i == end || p[i] != '%') return i;
+        if (!hex2(p, i, end)) return 0;
+        i += 3;
     }
-    return i;
 }
 
 }  // namespace
@@ -48,6 +44,14 @@ uint32_t scan_hostport_lim(const char* p, uint32_t i, uint32_t end, uint32_t lim
         out.host = make_span(i + 1, j);
         out.kind = HostKind::ipv6;
         h = j + 1;
+    } else if (uint32_t q; i < end && uint8_t(p[i] - '0') <= 9 &&
+                           (q = scan_ipv4(p, i, end)) != 0 &&
+                           (q == end || !is(p[q], cc_host))) {
+        // A dotted quad that the host scan below would stop after as well:
+        // the usual Via sent-by and Request-URI host, in one pass.
+        out.kind = HostKind::ipv4;
+        out.host = make_span(i, q);
+        h = q;
     } else {
         // One table test per byte; label rules are checked at the edges only
         // (first and last byte), which is all a forwarding decision needs.
@@ -66,13 +70,16 @@ uint32_t scan_hostport_lim(const char* p, uint32_t i, uint32_t end, uint32_t lim
         out.host = make_span(i, h);
     }
     if (h < end && p[h] == ':') {
-        uint32_t port = 0;
-        uint32_t k = h + 1;
-        while (k < end && is(p[k], cc_digit) && k - h <= 5) port = port * 10 + uint32_t(p[k++] - '0');
-        if (k == h + 1 || port > 65535 || (k < end && is(p[k], cc_digit))) return 0;
+        // 1 to 5 digits, at most 65535; a sixth digit is an error. Looks at
+        // 6 bytes at most: 5 digits and the one that must end them.
+        const uint32_t k = h + 1;
+        const uint32_t n = end - k < 6 ? end - k : 6;
+        uint32_t port = 0, nd = 0;
+        for (uint32_t d; nd < n && (d = uint8_t(p[k + nd] - '0')) <= 9; nd++) port = port * 10 + d;
+        if (nd == 0 || nd > 5 || port > 65535) return 0;
         out.port = uint16_t(port);
         out.has_port = true;
-        h = k;
+        h = k + nd;
     }
     return h;
 }
@@ -85,25 +92,26 @@ namespace {
 
 // uri-parameters from p[i] (just after a ';') to '?' or end; fills the
 // well-known ones. Returns the index where they stop, 0 on a bad parameter.
-uint32_t scan_uri_params(const char* p, uint32_t i, uint32_t end, Uri& out) noexcept {
+uint32_t scan_uri_params(const char* p, uint32_t i, uint32_t end, uint32_t limit,
+                         Uri& out) noexcept {
     for (;;) {
         const uint32_t n0 = i;
-        i = scan_escaped(p, i, end, cc_param);
+        i = scan_escaped<cc_param>(p, i, end, limit);
         if (i == 0 || i == n0) return 0;  // broken escape, or empty name (";;")
         const uint32_t nl = i - n0;
         Span val{};
         if (i < end && p[i] == '=') {
             const uint32_t v0 = ++i;
-            i = scan_escaped(p, i, end, cc_param);
+            i = scan_escaped<cc_param>(p, i, end, limit);
             if (i == 0 || i == v0) return 0;
             val = make_span(v0, i);
         }
         const char* n = p + n0;
         switch (nl) {
-        case 2: if (lex::ieq_lit(n, 2, "lr", 2)) out.lr = true; break;
-        case 4: if (lex::ieq_lit(n, 4, "user", 4)) out.user_param = val; break;
-        case 5: if (lex::ieq_lit(n, 5, "maddr", 5)) out.maddr = val; break;
-        case 9: if (lex::ieq_lit(n, 9, "transport", 9)) out.transport = val; break;
+        case 2: if (lex::ieq_word(n, 2, "lr")) out.lr = true; break;
+        case 4: if (lex::ieq_word(n, 4, "user")) out.user_param = val; break;
+        case 5: if (lex::ieq_word(n, 5, "maddr")) out.maddr = val; break;
+        case 9: if (lex::ieq_word(n, 9, "transport")) out.transport = val; break;
         default: break;
         }
         if (i == end || p[i] != ';') return i;
@@ -114,36 +122,8 @@ uint32_t scan_uri_params(const char* p, uint32_t i, uint32_t end, Uri& out) noex
 }  // namespace
 
 bool valid_ipv4(const char* p, size_t n) noexcept {
-    // Four dotted decimal octets, 1-3 digits each, at most 255. Unrolled per
-    // octet: this runs for the Via sent-by, received= and most Request-URI
-    // hosts of every carrier message.
-    if (n < 7 || n > 15) return false;
-    const char* q = p;
-    const char* const e = p + n;
-    for (int part = 0; part < 4; part++) {
-        if (part) {
-            if (q == e || *q != '.') return false;
-            q++;
-        }
-        if (q == e) return false;
-        uint32_t v = uint8_t(*q - '0');
-        if (v > 9) return false;
-        if (++q < e) {
-            const uint32_t d1 = uint8_t(*q - '0');
-            if (d1 <= 9) {
-                v = v * 10 + d1;
-                if (++q < e) {
-                    const uint32_t d2 = uint8_t(*q - '0');
-                    if (d2 <= 9) {
-                        v = v * 10 + d2;
-                        q++;
-                    }
-                }
-            }
-        }
-        if (v > 255) return false;
-    }
-    return q == e;
+    // Four dotted decimal octets, 1-3 digits each, at most 255.
+    return n >= 7 && n <= 15 && scan_ipv4(p, 0, uint32_t(n)) == n;
 }
 
 bool valid_ipv6(const char* p, size_t n) noexcept {
@@ -192,7 +172,7 @@ bool parse_hostport(const char* base, Span s, HostPort& out) noexcept {
     return s.len && scan_hostport(base, s.off, s.end(), out) == s.end();
 }
 
-bool parse_uri(const char* base, Span s, Uri& out) noexcept {
+bool parse_uri_lim(const char* base, Span s, uint32_t limit, Uri& out) noexcept {
     out = Uri{};
     out.all = s;
     const uint32_t end = s.end();
@@ -200,15 +180,16 @@ bool parse_uri(const char* base, Span s, Uri& out) noexcept {
     // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
     if (i >= end || !is(base[i], cc_alnum) || is(base[i], cc_digit)) return false;
     uint32_t j = i + 1;
+    if (end - i > 4 && lex::is_sip_colon(base + i)) j = i + 3;  // "sip:", the usual case
     while (j < end && is(base[j], cc_scheme)) j++;
     if (j == end || base[j] != ':') return false;
     out.scheme = make_span(i, j);
     const char* sc = base + i;
     const size_t scl = j - i;
     i = j + 1;
-    if (scl == 3 && lex::ieq_lit(sc, 3, "sip", 3)) out.kind = UriScheme::sip;
-    else if (scl == 4 && lex::ieq_lit(sc, 4, "sips", 4)) out.kind = UriScheme::sips;
-    else if (scl == 3 && lex::ieq_lit(sc, 3, "tel", 3)) out.kind = UriScheme::tel;
+    if (scl == 3 && lex::ieq_word(sc, 3, "sip")) out.kind = UriScheme::sip;
+    else if (scl == 4 && lex::ieq_word(sc, 4, "sips")) out.kind = UriScheme::sips;
+    else if (scl == 3 && lex::ieq_word(sc, 3, "tel")) out.kind = UriScheme::tel;
     else out.kind = UriScheme::other;
 
     if (out.kind == UriScheme::other) {
@@ -236,7 +217,7 @@ bool parse_uri(const char* base, Span s, Uri& out) noexcept {
     uint32_t colon = 0;
     uint32_t k = i;
     while (k < end) {
-        k = scan_class<cc_user>(base, k, end);
+        k = scan_class_lim<cc_user>(base, k, end, limit);
         if (k == end) break;
         const char c = base[k];
         if (c == '%') {
@@ -255,17 +236,17 @@ bool parse_uri(const char* base, Span s, Uri& out) noexcept {
         out.user = make_span(i, ue);
         if (colon) {
             // password excludes ';', '?' and '/' that user allows.
-            if (scan_escaped(base, colon + 1, k, cc_password) != k) return false;
+            if (scan_escaped<cc_password>(base, colon + 1, k, limit) != k) return false;
             out.password = make_span(colon + 1, k);
         }
         out.has_user = true;
         i = k + 1;
     }
-    i = scan_hostport(base, i, end, out.host);
+    i = scan_hostport_lim(base, i, end, limit, out.host);
     if (i == 0) return false;
     if (i < end && base[i] == ';') {
         const uint32_t p0 = i + 1;
-        i = scan_uri_params(base, p0, end, out);
+        i = scan_uri_params(base, p0, end, limit, out);
         if (i == 0) return false;
         out.params = make_span(p0, i);
     }
@@ -275,14 +256,18 @@ bool parse_uri(const char* base, Span s, Uri& out) noexcept {
     out.headers = make_span(i + 1, end);
     for (i++;;) {
         const uint32_t n0 = i;
-        i = scan_escaped(base, i, end, cc_hnv);
+        i = scan_escaped<cc_hnv>(base, i, end, limit);
         if (i == 0 || i == n0 || i == end || base[i] != '=') return false;
-        i = scan_escaped(base, i + 1, end, cc_hnv);
+        i = scan_escaped<cc_hnv>(base, i + 1, end, limit);
         if (i == 0) return false;
         if (i == end) return true;
         if (base[i] != '&') return false;
         i++;
     }
+}
+
+bool parse_uri(const char* base, Span s, Uri& out) noexcept {
+    return parse_uri_lim(base, s, s.end(), out);
 }
 
 }  // namespace sipedge::sip

@@ -99,24 +99,20 @@ bool ParamList::next(Span& name, Span& value) noexcept {
 }
 
 bool parse_uint(const char* base, Span s, uint32_t max, uint32_t& out) noexcept {
-    if (s.len == 0 || s.len > 32) return false;
-    uint64_t v = 0;
-    for (uint32_t i = s.off; i < s.end(); i++) {
-        if (!is(base[i], cc_digit)) return false;
-        v = v * 10 + uint64_t(base[i] - '0');
-        if (v > max) return false;
-    }
-    out = uint32_t(v);
-    return true;
+    return parse_uint_inl(base, s, max, out);
 }
 
 bool parse_cseq(const char* base, Span s, CSeq& out) noexcept {
     const uint32_t end = s.end();
     uint32_t i = s.off;
     const uint32_t d0 = i;
-    while (i < end && is(base[i], cc_digit)) i++;
     // RFC 3261 §8.1.1.5: the sequence number MUST be less than 2**31.
-    if (!parse_uint(base, make_span(d0, i), 0x7fffffffu, out.number)) return false;
+    // parse_uint's rules (1 to 32 digits), in the same pass as the scan.
+    uint64_t n = 0;
+    for (uint32_t d; i < end && (d = uint8_t(base[i] - '0')) <= 9; i++)
+        if ((n = n * 10 + d) > 0x7fffffffu) return false;
+    if (i == d0 || i - d0 > 32) return false;
+    out.number = uint32_t(n);
     const uint32_t ws = i;
     i = skip_lws(base, i, end);
     if (i == ws) return false;

@@ -26,14 +26,6 @@ uint32_t token_slash(const char* b, uint32_t i, uint32_t end, Span& tok) noexcep
 
 }  // namespace
 
-namespace {
-
-// ASCII case-insensitive compare of p[0, n) with lower-case <lower>.
-inline bool is_name(const char* p, size_t n, const char* lower, size_t ln) noexcept {
-    return n == ln && lex::ieq_lit(p, n, lower, ln);
-}
-
-}  // namespace
 
 bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept {
     out = Via{};
@@ -51,10 +43,16 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
         if ((i = token_slash(base, i, end, out.version)) == 0) return false;
     }
     const uint32_t t0 = i;
-    i = scan_class_lim<cc_token>(base, i, end, limit);
-    if (i == t0) return false;
+    if (end - i > 4 && (base[i] | 0x20) == 'u' && (base[i + 1] | 0x20) == 'd' &&
+        (base[i + 2] | 0x20) == 'p' && is_lws(base[i + 3])) {
+        i += 3;  // "UDP " (the '|' folds case; no other byte folds to a letter)
+        out.transport = Transport::udp;
+    } else {
+        i = scan_class_lim<cc_token>(base, i, end, limit);
+        if (i == t0) return false;
+        out.transport = transport_from(base + t0, i - t0);
+    }
     out.transport_name = make_span(t0, i);
-    out.transport = transport_from(base + t0, i - t0);
     const uint32_t ws = i;
     i = skip_lws(base, i, end);
     if (i == ws || i == end) return false;  // LWS then sent-by is required
@@ -68,7 +66,7 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
         const uint32_t p0 = i;
         while (i < end && is(base[i], cc_digit)) i++;
         uint32_t port;
-        if (!parse_uint(base, make_span(p0, i), 65535, port)) return false;
+        if (!parse_uint_inl(base, make_span(p0, i), 65535, port)) return false;
         out.sent_by.port = uint16_t(port);
         out.sent_by.has_port = true;
         i = skip_lws(base, i, end);
@@ -82,7 +80,7 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
         const char* np = base + n.off;
         switch (n.len) {
         case 6:
-            if (!is_name(np, n.len, "branch", 6)) break;
+            if (!lex::ieq_word(np, n.len, "branch")) break;
             if (v.len == 0) return false;
             out.branch = v;
             out.has_branch = true;
@@ -90,7 +88,7 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
             out.rfc3261_branch = v.len >= 7 && std::memcmp(base + v.off, "z9hG4bK", 7) == 0;
             break;
         case 8: {
-            if (!is_name(np, n.len, "received", 8)) break;
+            if (!lex::ieq_word(np, n.len, "received")) break;
             const char* vp = base + v.off;
             const bool ok = valid_ipv4(vp, v.len) || valid_ipv6(vp, v.len) ||
                             (v.len > 2 && vp[0] == '[' && vp[v.len - 1] == ']' &&
@@ -100,18 +98,18 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
             break;
         }
         case 5:
-            if (is_name(np, n.len, "rport", 5)) {
+            if (lex::ieq_word(np, n.len, "rport")) {
                 uint32_t port;
-                if (v.len && !parse_uint(base, v, 65535, port)) return false;
+                if (v.len && !parse_uint_inl(base, v, 65535, port)) return false;
                 out.rport = v;
                 out.has_rport = true;
-            } else if (is_name(np, n.len, "maddr", 5)) {
+            } else if (lex::ieq_word(np, n.len, "maddr")) {
                 if (v.len == 0) return false;
                 out.maddr = v;
             }
             break;
         case 3: {
-            if (!is_name(np, n.len, "ttl", 3)) break;
+            if (!lex::ieq_word(np, n.len, "ttl")) break;
             uint32_t ttl;
             if (!parse_uint(base, v, 255, ttl)) return false;
             out.ttl = uint8_t(ttl);

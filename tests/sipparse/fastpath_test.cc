@@ -1,0 +1,305 @@
+// The shortcuts parse() takes for the common shapes of a carrier message
+// (issue 2): a line's first ':' from the same compare that finds its '\n',
+// the last-32-bytes compare at the end of a bodiless message, known header
+// names not rescanned, "SIP/2.0" and "UDP " and "sip:" matched whole, dotted
+// quads in one pass, unrolled ports, vector quoted strings and reason
+// phrases. Each test puts the byte that matters on both sides of the block
+// boundaries those shortcuts use, and checks the result and the error offset
+// the general path gives. Inputs end on a PROT_NONE page (GuardedBuffer).
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "sipparse/headers.h"
+#include "sipparse/message.h"
+#include "tests/support/guarded_buffer.h"
+
+namespace sipedge::sip {
+namespace {
+
+using test::GuardedBuffer;
+
+// A minimal valid response whose headers are <extra> plus the mandatory
+// ones; <tail> is the last header line (the message has no body).
+std::string response(const std::string& extra, const std::string& tail = "Content-Length: 0\r\n",
+                     const std::string& reason = "OK") {
+    return "SIP/2.0 200 " + reason +
+           "\r\n"
+           "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1\r\n"
+           "From: <sip:a@example.com>;tag=1\r\n"
+           "To: <sip:b@example.com>\r\n"
+           "Call-ID: c1@example.com\r\n"
+           "CSeq: 1 INVITE\r\n" +
+           extra + tail + "\r\n";
+}
+
+struct Result {
+    ParseStatus st;
+    ParseError err;
+    uint16_t off;
+};
+
+Result run(const std::string& s, Message& m, Framing f = Framing::datagram) {
+    GuardedBuffer buf(s);
+    const ParseStatus st = parse(buf.data(), buf.size(), m, f);
+    return {st, m.error, m.error_off};
+}
+
+// Header names of every length up to past the 32-byte first compare, known
+// and unknown, with and without SP before the ':'.
+TEST(FastPath, HeaderNameAnyLengthAndColonPosition) {
+    for (size_t n = 1; n <= 45; n++) {
+        for (const char* ws : {"", " ", " \t "}) {
+            const std::string name = "X" + std::string(n - 1, 'a');
+            Message m;
+            const std::string msg = response(name + ws + ": v\r\n");
+            ASSERT_EQ(run(msg, m).st, ParseStatus::ok) << n << " '" << ws << "'";
+            const Header* h = nullptr;
+            for (uint16_t i = 0; i < m.header_count; i++)
+                if (m.headers[i].name.len == n && msg[m.headers[i].name.off] == 'X') h = &m.headers[i];
+            ASSERT_NE(h, nullptr) << n;
+            EXPECT_EQ(h->name.str(msg.data()), name);
+            EXPECT_EQ(h->value.str(msg.data()), "v");
+        }
+    }
+}
+
+// A bad byte in a name: the error points at it, wherever the ':' is.
+TEST(FastPath, BadHeaderNameOffsets) {
+    const std::string head = response("", "");
+    const size_t line = head.size() - 2;  // where the extra line goes
+    struct Case {
+        std::string line;
+        size_t off;  // expected error offset within the line
+    } cases[] = {
+        {"X@y: v\r\n", 1},
+        {"Via@: v\r\n", 3},                        // known length, not a known name
+        {"A B: v\r\n", 2},                         // SP inside the name
+        {"NoColonHere\r\n", 11},                   // the line end
+        {": v\r\n", 0},                            // empty name
+        {"@x: v\r\n", 0},                          // bad first byte
+        {std::string(40, 'n') + "@: v\r\n", 40},   // past the first 32 bytes
+        {std::string(40, 'n') + "\r\n", 40},       // long line, no ':'
+        {"Name\r: v\r\n", 4},                      // CR inside the line
+    };
+    for (const Case& c : cases) {
+        const std::string msg = head.substr(0, line) + c.line + "Content-Length: 0\r\n\r\n";
+        Message m;
+        const Result r = run(msg, m);
+        EXPECT_EQ(r.st, ParseStatus::invalid) << c.line;
+        EXPECT_EQ(r.err, ParseError::bad_header_name) << c.line;
+        EXPECT_EQ(r.off, line + c.off) << c.line;
+    }
+}
+
+// The last header lines sit in the buffer's final 32 bytes (no body): every
+// split of the final line between "near the end" and "not" parses the same.
+TEST(FastPath, LastLinesOfABodilessMessage) {
+    for (size_t pad = 0; pad < 40; pad++) {
+        const std::string tail = "X-P: " + std::string(pad, 'p') + "\r\nl: 0\r\n";
+        const std::string msg = response("", tail);
+        Message m;
+        ASSERT_EQ(run(msg, m).st, ParseStatus::ok) << pad;
+        ASSERT_TRUE(m.has_content_length);
+        EXPECT_EQ(m.content_length, 0u);
+        EXPECT_EQ(m.size, msg.size());
+        const Header* x = m.find(HeaderId::other);
+        ASSERT_NE(x, nullptr);
+        EXPECT_EQ(x->value.len, pad);
+        // Cut inside the last line: incomplete (stream) / unterminated (datagram).
+        for (size_t cut = msg.size() - 9; cut < msg.size(); cut++) {
+            Message m2;
+            EXPECT_EQ(run(msg.substr(0, cut), m2, Framing::stream).st, ParseStatus::incomplete);
+            Message m3;
+            const Result r = run(msg.substr(0, cut), m3);
+            EXPECT_EQ(r.st, ParseStatus::invalid);
+            EXPECT_EQ(r.err, ParseError::headers_unterminated);
+        }
+    }
+}
+
+// Reason-Phrase: control bytes other than HTAB are refused at their offset,
+// in the first 16 bytes or later; HTAB and UTF-8 are text.
+TEST(FastPath, ReasonPhraseControlBytes) {
+    for (size_t at = 0; at < 40; at++) {
+        for (const char bad : {'\x01', '\x1f', '\x7f', '\0'}) {
+            std::string reason(40, 'r');
+            reason[at] = bad;
+            const std::string msg = response("", "Content-Length: 0\r\n", reason);
+            Message m;
+            const Result r = run(msg, m);
+            EXPECT_EQ(r.st, ParseStatus::invalid) << at;
+            EXPECT_EQ(r.err, ParseError::bad_start_line) << at;
+            EXPECT_EQ(r.off, 12 + at) << at;  // "SIP/2.0 200 " is 12 bytes
+        }
+        std::string ok(40, 'r');
+        ok[at] = '\t';
+        Message m;
+        EXPECT_EQ(run(response("", "Content-Length: 0\r\n", ok + "\xc3\xa9"), m).st, ParseStatus::ok);
+    }
+}
+
+// Versions that look like "SIP/2.0" but are not take the general check.
+TEST(FastPath, VersionLookalikes) {
+    const std::string rest = response("").substr(std::string("SIP/2.0 200 OK").size());
+    Message m;
+    EXPECT_EQ(run("SIP/2.0 180 Ringing" + rest, m).st, ParseStatus::ok);
+    EXPECT_EQ(m.status, 180);
+    EXPECT_EQ(run("SIP/2.00 200 OK" + rest, m).err, ParseError::unsupported_version);
+    EXPECT_EQ(run("sip/2.0 200 OK" + rest, m).st, ParseStatus::invalid);  // not a status line
+    EXPECT_EQ(run("SIP/3.0 200 OK" + rest, m).err, ParseError::unsupported_version);
+    const std::string hdrs =
+        "\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\nFrom: <sip:a@x.example>;tag=1\r\n"
+        "To: <sip:b@x.example>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n";
+    EXPECT_EQ(run("OPTIONS sip:x.example SIP/2.0" + hdrs, m).st, ParseStatus::ok);
+    EXPECT_EQ(run("OPTIONS sip:x.example SIP/2.0 " + hdrs, m).err, ParseError::bad_start_line);
+    EXPECT_EQ(run("OPTIONS sip:x.example SIP/2.1" + hdrs, m).err, ParseError::unsupported_version);
+    EXPECT_EQ(run("OPTIONS sip:x.example SIP/2.0x" + hdrs, m).err, ParseError::bad_version);
+}
+
+// CSeq method against the request method: ids for known methods, bytes for
+// extension methods; case matters (RFC 3261 §7.1).
+TEST(FastPath, CSeqMethodMatch) {
+    auto req = [](const std::string& method, const std::string& cseq_method) {
+        return method +
+               " sip:x.example SIP/2.0\r\nVia: SIP/2.0/UDP h.example;branch=z9hG4bK1\r\n"
+               "From: <sip:a@x.example>;tag=1\r\nTo: <sip:b@x.example>\r\nCall-ID: c\r\n"
+               "CSeq: 7 " +
+               cseq_method + "\r\nl: 0\r\n\r\n";
+    };
+    Message m;
+    EXPECT_EQ(run(req("INVITE", "INVITE"), m).st, ParseStatus::ok);
+    EXPECT_EQ(run(req("INVITE", "invite"), m).err, ParseError::cseq_mismatch);
+    EXPECT_EQ(run(req("INVITE", "BYE"), m).err, ParseError::cseq_mismatch);
+    EXPECT_EQ(run(req("FOO", "FOO"), m).st, ParseStatus::ok);
+    EXPECT_EQ(run(req("FOO", "FOX"), m).err, ParseError::cseq_mismatch);
+    EXPECT_EQ(run(req("FOO", "FOOO"), m).err, ParseError::cseq_mismatch);
+    EXPECT_EQ(run(req("INVITE", "INVITEX"), m).err, ParseError::cseq_mismatch);
+}
+
+// CSeq numbers: below 2^31, 1 to 32 digits (leading zeros count).
+TEST(FastPath, CSeqNumbers) {
+    CSeq c;
+    auto ok = [&](const std::string& v) { return parse_cseq(v.data(), make_span(0, v.size()), c); };
+    EXPECT_TRUE(ok("2147483647 INVITE"));
+    EXPECT_EQ(c.number, 2147483647u);
+    EXPECT_FALSE(ok("2147483648 INVITE"));
+    EXPECT_TRUE(ok(std::string(31, '0') + "1 ACK"));
+    EXPECT_EQ(c.number, 1u);
+    EXPECT_FALSE(ok(std::string(32, '0') + "1 ACK"));  // 33 digits
+    EXPECT_FALSE(ok("INVITE"));
+    EXPECT_FALSE(ok("1INVITE"));
+    EXPECT_FALSE(ok("99999999999999999999 BYE"));
+}
+
+// Hosts: a dotted quad is IPv4 only when the host ends with it; ports are
+// 1-5 digits up to 65535.
+TEST(FastPath, HostsAndPorts) {
+    struct Case {
+        const char* in;
+        bool ok;
+        HostKind kind;
+        const char* host;
+        int port;  // -1: none
+    } cases[] = {
+        {"192.0.2.1", true, HostKind::ipv4, "192.0.2.1", -1},
+        {"192.0.2.1:5060", true, HostKind::ipv4, "192.0.2.1", 5060},
+        {"192.0.2.1:65535", true, HostKind::ipv4, "192.0.2.1", 65535},
+        {"192.0.2.1:0", true, HostKind::ipv4, "192.0.2.1", 0},
+        {"192.0.2.1:65536", false, HostKind::none, "", -1},
+        {"192.0.2.1:050600", false, HostKind::none, "", -1},
+        {"192.0.2.1:", false, HostKind::none, "", -1},
+        {"192.0.2.1x", true, HostKind::name, "192.0.2.1x", -1},
+        {"192.0.2.1.example", true, HostKind::name, "192.0.2.1.example", -1},
+        {"256.0.2.1", false, HostKind::none, "", -1},
+        {"1.2.3", false, HostKind::none, "", -1},
+        {"1.2.3.4.5", false, HostKind::none, "", -1},
+        {"1234.1.1.1", false, HostKind::none, "", -1},
+        {"9x.example.com:5", true, HostKind::name, "9x.example.com", 5},
+    };
+    for (const Case& c : cases) {
+        const std::string s = c.in;
+        HostPort hp;
+        const bool ok = parse_hostport(s.data(), make_span(0, s.size()), hp);
+        EXPECT_EQ(ok, c.ok) << c.in;
+        if (!ok || !c.ok) continue;
+        EXPECT_EQ(hp.kind, c.kind) << c.in;
+        EXPECT_EQ(hp.host.str(s.data()), c.host) << c.in;
+        EXPECT_EQ(hp.has_port, c.port >= 0) << c.in;
+        if (c.port >= 0) {
+            EXPECT_EQ(hp.port, c.port) << c.in;
+        }
+    }
+    EXPECT_TRUE(valid_ipv4("255.255.255.255", 15));
+    EXPECT_FALSE(valid_ipv4("255.255.255.256", 15));
+    EXPECT_FALSE(valid_ipv4("1.2.3.4 ", 8));
+}
+
+// Quoted display names: escapes, a '"' or '\' on either side of the 16-byte
+// step, unterminated strings and an escaped line end.
+TEST(FastPath, QuotedDisplayNames) {
+    for (size_t n = 0; n < 40; n++) {
+        for (const char* esc : {"", "\\\"", "\\\\"}) {
+            const std::string disp = std::string(n, 'd') + esc;
+            const std::string v = "\"" + disp + "\" <sip:a@example.com>;tag=x";
+            GuardedBuffer buf(v);
+            NameAddr na;
+            ASSERT_TRUE(parse_name_addr(buf.data(), make_span(0, v.size()), na)) << v;
+            EXPECT_EQ(na.display.str(buf.data()), disp) << v;
+            EXPECT_EQ(na.tag.str(buf.data()), "x") << v;
+            const std::string open = "\"" + disp + " <sip:a@example.com>";
+            GuardedBuffer b2(open);
+            EXPECT_FALSE(parse_name_addr(b2.data(), make_span(0, open.size()), na)) << open;
+            const std::string eol = "\"" + disp + "\\\r\n \" <sip:a@example.com>";
+            GuardedBuffer b3(eol);
+            EXPECT_FALSE(parse_name_addr(b3.data(), make_span(0, eol.size()), na)) << n;
+        }
+    }
+}
+
+// Via transport and URI scheme shortcuts keep case-insensitivity and hand
+// anything else to the general path.
+TEST(FastPath, TransportAndSchemeShortcuts) {
+    struct Case {
+        const char* via;
+        bool ok;
+        Transport t;
+    } cases[] = {
+        {"SIP/2.0/UDP h.example", true, Transport::udp},
+        {"SIP/2.0/udp h.example", true, Transport::udp},
+        {"SIP/2.0/UdP\th.example", true, Transport::udp},
+        {"SIP/2.0/UDPX h.example", true, Transport::other},
+        {"SIP/2.0/TCP h.example", true, Transport::tcp},
+        {"SIP/2.0/UDP", false, Transport::unknown},
+        {"SIP/2.0/UD@ h.example", false, Transport::unknown},
+    };
+    for (const Case& c : cases) {
+        const std::string s = c.via;
+        GuardedBuffer buf(s);
+        Via v;
+        const bool ok = parse_via(buf.data(), make_span(0, s.size()), v);
+        EXPECT_EQ(ok, c.ok) << c.via;
+        if (ok) {
+            EXPECT_EQ(v.transport, c.t) << c.via;
+        }
+    }
+    for (const char* u : {"sip:a@h.example", "SIP:a@h.example", "sIp:h.example:5060;lr"}) {
+        const std::string s = u;
+        Uri uri;
+        ASSERT_TRUE(parse_uri(s.data(), make_span(0, s.size()), uri)) << u;
+        EXPECT_EQ(uri.kind, UriScheme::sip) << u;
+    }
+    for (const char* u : {"sips:a@h.example", "sip+x:opaque", "sipx:opaque"}) {
+        const std::string s = u;
+        Uri uri;
+        ASSERT_TRUE(parse_uri(s.data(), make_span(0, s.size()), uri)) << u;
+        EXPECT_NE(uri.kind, UriScheme::sip) << u;
+    }
+    const std::string bad = "sip:";
+    Uri uri;
+    EXPECT_FALSE(parse_uri(bad.data(), make_span(0, bad.size()), uri));
+}
+
+}  // namespace
+}  // namespace sipedge::sip
