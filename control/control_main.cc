@@ -1,7 +1,8 @@
 // sipedge-control: the control loop alone — startup file, control socket,
 // failover engine — without the DPDK data plane, so operators and tests can
 // use the control plane before (or without) the data plane. The engine's
-// REGISTER/OPTIONS actions are dropped (no worker to send them).
+// REGISTER/OPTIONS actions are dropped (no worker to send them). It runs
+// the same control loop as sipedge (control/loop.h), with a 1 s tick.
 //
 //   sipedge-control [--config FILE] [--socket PATH] [--socket-group GROUP]
 //                   [--secrets FILE] [--check] [--verbose]
@@ -9,9 +10,6 @@
 // Exit status: 0 after SIGINT/SIGTERM; 1 when the config or the socket is
 // refused (the message says which file and line); 2 on usage errors.
 
-#include <signal.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -21,6 +19,7 @@
 
 #include "control/commands.h"
 #include "control/config.h"
+#include "control/loop.h"
 #include "control/metrics.h"
 #include "control/socket.h"
 
@@ -88,58 +87,19 @@ int main(int argc, char** argv) {
             return 0;
         }
 
-        sigset_t mask;
-        sigemptyset(&mask);
-        sigaddset(&mask, SIGINT);
-        sigaddset(&mask, SIGTERM);
-        sigprocmask(SIG_BLOCK, &mask, nullptr);
-        signal(SIGPIPE, SIG_IGN);
-        const int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-        const int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        if (sfd < 0 || tfd < 0) {
-            std::fprintf(stderr, "sipedge-control: signalfd/timerfd: %s\n", std::strerror(errno));
-            return 1;
-        }
-        itimerspec its{};
-        its.it_interval.tv_sec = 1;  // engine timers need a tick at least every second
-        its.it_value.tv_sec = 1;
-        timerfd_settime(tfd, 0, &its, nullptr);
-
-        SocketOptions so;
-        so.path = sock;
-        so.group = group;
-        auto srv = SocketServer::open(so, [&](std::string_view line) {
-            std::string reply = ctl.execute(line);
-            if (verbose) std::fprintf(stderr, "ctl: %s -> %.60s\n", redact(line).c_str(), reply.c_str());
-            return reply;
-        });
-        if (!srv) {
-            std::fprintf(stderr, "sipedge-control: %s\n", srv.error().message.c_str());
-            return 1;
-        }
-        SocketServer& s = *srv.value();
-        ctl.monitor().bind(&s);  // `monitor events|trace` subscribers (control/monitor.h)
-        struct Unbind {
-            Controller& c;
-            ~Unbind() { c.monitor().bind(nullptr); }
-        } unbind{ctl};
-        s.watch(sfd, [&] {
-            signalfd_siginfo si;
-            while (read(sfd, &si, sizeof si) == ssize_t(sizeof si)) s.stop();
-        });
-        if (ops && ops->fd() >= 0) s.watch(ops->fd(), [&] { ops->on_ready(); });
-        s.watch(tfd, [&] {
-            uint64_t n;
-            while (read(tfd, &n, sizeof n) == ssize_t(sizeof n)) {}
-            ctl.tick();
-        });
-        std::fprintf(stderr, "sipedge-control: listening on %s (%zu trunks)\n", sock.c_str(),
-                     ctl.state().trunks.size());
-        if (Status r = s.run(); !r) {
-            std::fprintf(stderr, "sipedge-control: %s\n", r.error().message.c_str());
-            return 1;
-        }
-        return 0;
+        // The control loop shared with sipedge (control/loop.h): socket,
+        // signalfd, and a 1 s tick for the engine's timers.
+        LoopOptions lo;
+        lo.prog = "sipedge-control";
+        lo.socket_path = sock;
+        lo.socket_group = group;
+        lo.verbose = verbose;
+        lo.tick_ms = 1000;  // engine timers need a tick at least every second
+        return run_control_loop(
+            ctl, lo, [&] { ctl.tick(); },
+            [&](SocketServer& s) {
+                if (ops && ops->fd() >= 0) s.watch(ops->fd(), [&] { ops->on_ready(); });
+            });
     } catch (const std::exception& e) {
         std::fprintf(stderr, "sipedge-control: %s\n", e.what());
         return 1;

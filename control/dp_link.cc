@@ -1,6 +1,7 @@
 #include "control/dp_link.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -212,6 +213,60 @@ void DpLink::run_actions(Controller& ctl) {
     }
 }
 
+// The pattern tables of the committed state with a scratch per worker and
+// table: the current set again when the compile has not changed, a new one
+// otherwise; nullptr when there are no patterns or they cannot be readied
+// (counted; the workers then route by default trunk / access only).
+std::shared_ptr<const DpLink::PatternSet> DpLink::pattern_set(const Controller& ctl) {
+    const State& st = ctl.state();
+    if (st.route_patterns.empty() && st.inbound_patterns.empty()) return nullptr;
+    // Patterns that failed once are not compiled again every tick.
+    if (failed_ && !st.route_cache.tables && failed_->first == st.route_patterns &&
+        failed_->second == st.inbound_patterns)
+        return nullptr;
+    auto compiled = compiled_routes(st);
+    if (!compiled) {
+        std::fprintf(stderr, "sipedge: route patterns not published: %s\n",
+                     compiled.error().message.c_str());
+        c_.pattern_errors++;
+        failed_ = std::make_unique<PatternMaps>(st.route_patterns, st.inbound_patterns);
+        return nullptr;
+    }
+    failed_.reset();
+    if (cur_ && cur_->patterns && cur_->patterns->compiled == compiled.value()) return cur_->patterns;
+    auto ps = std::make_shared<PatternSet>();
+    ps->compiled = compiled.value();
+    const CompiledRoutes& cr = *ps->compiled;
+    const dp::RouteTable* tabs[2] = {cr.outbound.get(), cr.inbound.get()};
+    for (int k = 0; k < 2; k++) {
+        ps->scratch[k].reserve(workers_);  // no reallocation: scratch_ptr points into it
+        for (uint32_t w = 0; w < workers_ && tabs[k]; w++) {
+            auto sc = tabs[k]->clone_scratch();
+            if (!sc) {
+                std::fprintf(stderr, "sipedge: route patterns not published: %s\n",
+                             sc.error().message.c_str());
+                c_.pattern_errors++;
+                return nullptr;
+            }
+            ps->scratch[k].push_back(std::move(sc.value()));
+            ps->scratch_ptr[k].push_back(&ps->scratch[k].back());
+        }
+    }
+    for (const std::string& t : cr.targets) {  // "<ipv4>:<port>", checked by the command
+        const size_t colon = t.rfind(':');
+        uint32_t ip = 0;
+        unsigned port = 0;
+        if (colon != std::string::npos) {
+            (void)dp::parse_source_ipv4(std::string_view(t).substr(0, colon), ip);
+            port = unsigned(std::strtoul(t.c_str() + colon + 1, nullptr, 10));
+        }
+        ps->targets.push_back(dp::Endpoint{ip, uint16_t(port)});
+    }
+    ps->version = ++pattern_versions_;
+    c_.pattern_sets++;
+    return ps;
+}
+
 // The settings part of a snapshot: default trunk (engine id), access target,
 // every configured IPv4 server (carrier-side detection).
 void DpLink::settings_routes(const Controller& ctl, dp::Routes& r) const {
@@ -236,7 +291,16 @@ void DpLink::sync(Controller& ctl) {
     const bool same_engine = cur_ && &e == engine_seen_;
     dp::Routes r;
     settings_routes(ctl, r);
-    bool changed = !same_engine;
+    std::shared_ptr<const PatternSet> ps = pattern_set(ctl);
+    // Outbound targets by engine id, looked up again for every snapshot (a
+    // rebuilt engine renumbers its trunks; a trunk may not run yet).
+    std::vector<uint32_t> trunk_ids;
+    if (ps)
+        for (const std::string& name : ps->compiled->trunks) {
+            const auto id = ctl.engine_id(name);
+            trunk_ids.push_back(id ? *id : ~0u);
+        }
+    bool changed = !same_engine || ps != cur_->patterns || trunk_ids != cur_->trunk_ids;
     if (!changed) {
         const dp::Routes& o = cur_->routes;
         changed = o.default_trunk != r.default_trunk || !(o.access == r.access) ||
@@ -248,8 +312,26 @@ void DpLink::sync(Controller& ctl) {
     if (!changed) return;
     auto s = std::make_unique<Snapshot>();
     s->table = e.publish(same_engine ? cur_->table.get() : nullptr, ctl.now());
+    s->patterns = std::move(ps);
+    s->trunk_ids = std::move(trunk_ids);
     s->routes = r;
     s->routes.table = s->table.get();
+    if (const PatternSet* p = s->patterns.get()) {
+        const CompiledRoutes& cr = *p->compiled;
+        dp::PatternRoutes& out = s->routes.outbound;
+        out.table = cr.outbound.get();
+        out.scratch = p->scratch_ptr[0].data();
+        out.workers = uint32_t(p->scratch_ptr[0].size());
+        out.target_count = uint32_t(s->trunk_ids.size());
+        out.trunk_ids = s->trunk_ids.data();
+        dp::PatternRoutes& in = s->routes.inbound;
+        in.table = cr.inbound.get();
+        in.scratch = p->scratch_ptr[1].data();
+        in.workers = uint32_t(p->scratch_ptr[1].size());
+        in.target_count = uint32_t(p->targets.size());
+        in.targets = p->targets.data();
+        s->routes.patterns_version = p->version;
+    }
     s->routes.version = ++c_.published;
     // release: the snapshot is complete before any worker can load the pointer.
     routes_.store(&s->routes, std::memory_order_release);

@@ -8,6 +8,15 @@
 // branch to Engine::on_register_response/on_probe_response, and ICMP errors
 // quoting a REGISTER to Engine::on_register_transport_error.
 //
+// Route patterns (issue 6): each snapshot also carries the compiled pattern
+// tables (State::route_cache, control/cmd_route.h) with one Hyperscan
+// scratch per worker and table, the outbound targets mapped to engine trunk
+// ids and the inbound targets parsed into endpoints (dp::PatternRoutes). A
+// new compile gets new scratches; snapshots that share a compile share its
+// scratches (each worker only ever uses its own, one at a time). The tables
+// and scratches are freed with the last snapshot that holds them, i.e. only
+// after the RCU grace period.
+//
 // Control thread only (the main lcore). Rings: events MP/SC (workers enqueue,
 // we dequeue), ctl_tx SP/SC (we enqueue, worker 0 dequeues), ctl_rx MP/SC.
 // Capacity: events_ring_size events (~32 B each) and ctl_ring_size messages
@@ -16,9 +25,12 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "control/cmd_route.h"
 #include "control/commands.h"
 #include "dataplane/proxy_types.h"
 #include "dataplane/worker.h"
@@ -38,6 +50,8 @@ struct DpLinkCounters {
     uint64_t responses_bad = 0;  // unparseable or not a known control branch
     uint64_t unreachable = 0;    // ICMP unreachable quoting our REGISTER (transport error)
     uint64_t notices = 0;        // notify actions seen
+    uint64_t pattern_sets = 0;   // pattern compiles made ready for the workers (scratches)
+    uint64_t pattern_errors = 0; // patterns not published: compile or scratch refused (no patterns)
 };
 
 class DpLink {
@@ -68,10 +82,23 @@ public:
     const DpLinkCounters& counters() const noexcept { return c_; }
     /// The snapshot now published (control thread; tests, show).
     const dp::Routes* current() const noexcept { return cur_ ? &cur_->routes : nullptr; }
+    /// Snapshots published and not yet reclaimed (waiting for the grace period).
+    size_t retired() const noexcept { return retired_.size(); }
 
 private:
+    // One compile of the patterns, ready for the workers: shared by every
+    // snapshot published while the compile stays the same.
+    struct PatternSet {
+        std::shared_ptr<const CompiledRoutes> compiled;
+        std::vector<dp::RouteScratch> scratch[2];     // [outbound, inbound][worker]
+        std::vector<dp::RouteScratch*> scratch_ptr[2];
+        std::vector<dp::Endpoint> targets;           // inbound targets, parsed
+        uint64_t version = 0;
+    };
     struct Snapshot {
         std::unique_ptr<const failover::Table> table;
+        std::shared_ptr<const PatternSet> patterns;
+        std::vector<uint32_t> trunk_ids;  // outbound target -> engine trunk id (~0u: none)
         dp::Routes routes;
     };
     DpLink() = default;
@@ -80,6 +107,7 @@ private:
     void run_actions(Controller& ctl);
     void reclaim();
     void settings_routes(const Controller& ctl, dp::Routes& r) const;
+    std::shared_ptr<const PatternSet> pattern_set(const Controller& ctl);
 
     rte_ring* events_ = nullptr;
     rte_ring* ctl_tx_ = nullptr;
@@ -92,6 +120,9 @@ private:
     std::deque<std::pair<uint64_t, std::unique_ptr<Snapshot>>> retired_;  // (QSBR token, snapshot)
     const failover::Engine* engine_seen_ = nullptr;  // a rebuilt engine: publish from scratch
     uint32_t nonce_ = 0;
+    uint64_t pattern_versions_ = 0;
+    using PatternMaps = std::pair<std::map<uint32_t, RoutePatternConfig>, std::map<uint32_t, RoutePatternConfig>>;
+    std::unique_ptr<PatternMaps> failed_;  // the patterns whose compile failed last
     DpLinkCounters c_;
     dp::ControlMsg msg_;
 };

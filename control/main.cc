@@ -35,6 +35,7 @@
 #include <string_view>
 #include <vector>
 
+#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 
@@ -46,6 +47,7 @@
 #include "control/monitor.h"
 #include "control/socket.h"
 #include "dataplane/inet.h"
+#include "dataplane/msg_pool.h"
 #include "dataplane/port.h"
 #include "dataplane/proxy_types.h"
 #include "dataplane/stats_types.h"
@@ -163,6 +165,9 @@ void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
                 s.events_reported, s.events_dropped, l.events, l.published, l.reclaimed, l.sent,
                 l.send_dropped, s.control_tx, s.control_rx, l.responses, l.responses_bad,
                 l.unreachable, s.control_rx_dropped, l.notices);
+    std::printf("\"ipv4\":{\"fragments_rx\":%lu,\"reassembled\":%lu,\"fragmented_tx\":%lu,"
+                "\"fragments_tx\":%lu},",
+                s.ipv4_fragments_rx, s.ipv4_reassembled, s.ipv4_fragmented_tx, s.ipv4_fragments_tx);
     std::printf("\"drops\":{\"total\":%lu", s.drops_total());
     for (size_t r = 0; r < dp::drop_reason_count; r++)
         std::printf(",\"%s\":%lu", dp::drop_reason_name(dp::DropReason(r)), s.drops[r]);
@@ -277,6 +282,9 @@ int main(int argc, char** argv) {
     dp::ProxyConfig pc;
     pc.self = {dps.ip, dps.sip_port};
     pc.max_txns = a.max_txns;
+    // The worker reassembles and fragments: a message is bounded by what the
+    // proxy retains (its big MsgPool slots), not by the MTU.
+    pc.max_udp_payload = uint16_t(dp::MsgPool::max_size);
     auto* w = new dp::Worker();
     dp::WorkerConfig wc;
     wc.port_id = a.port_id;
@@ -287,6 +295,8 @@ int main(int argc, char** argv) {
     wc.sip_port = dps.sip_port;
     wc.mac = mac;
     wc.rx_udp_csum = a.rx_udp_csum;
+    uint16_t mtu = 0;
+    if (rte_eth_dev_get_mtu(a.port_id, &mtu) == 0 && mtu >= 576) wc.mtu = mtu;
     if (!w->init(wc, pc, pool, link->worker_links(0))) {
         std::fprintf(stderr, "sipedge: worker init failed (memory)\n");
         return 1;

@@ -201,6 +201,10 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
         {"sipedge_worker_calls_total", "result", "attempted", &dp::WorkerStats::calls_attempted},
         {"sipedge_worker_calls_total", "result", "answered", &dp::WorkerStats::calls_answered},
         {"sipedge_worker_calls_total", "result", "failed", &dp::WorkerStats::calls_failed},
+        {"sipedge_worker_route_lookups_total", "result", "matched", &dp::WorkerStats::route_matched},
+        {"sipedge_worker_route_lookups_total", "result", "no_match", &dp::WorkerStats::route_no_match},
+        {"sipedge_worker_route_lookups_total", "result", "bad_input", &dp::WorkerStats::route_bad_input},
+        {"sipedge_worker_route_lookups_total", "result", "scan_error", &dp::WorkerStats::route_scan_error},
     };
     static const Field gauges[] = {
         {"sipedge_worker_transactions_active", "kind", "server", &dp::WorkerStats::txn_server_active},
@@ -218,6 +222,8 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
     m.family("sipedge_worker_transaction_failures_total", C::counter, "Client transactions failed, by trigger.");
     m.family("sipedge_worker_rollovers_total", C::counter, "Requests rolled over to the next server, by trigger.");
     m.family("sipedge_worker_calls_total", C::counter, "INVITEs: attempted, answered (2xx), failed (>= 300).");
+    m.family("sipedge_worker_route_lookups_total", C::counter,
+             "Route-pattern lookups of new requests: matched, no match (fallback), bad input, scan error.");
     for (const CoreCounters& c : cores) {
         const std::string core = std::to_string(c.lcore);
         for (const Field& f : counters) m.add(f.family, {{"core", core}, {f.label, f.value}}, double(c.stats.*f.f));

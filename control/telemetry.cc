@@ -34,6 +34,8 @@ const Field fields[] = {
     SIPEDGE_FIELD(rollover_timeout), SIPEDGE_FIELD(rollover_503), SIPEDGE_FIELD(rollover_icmp),
     SIPEDGE_FIELD(stateless_forwarded), SIPEDGE_FIELD(calls_attempted), SIPEDGE_FIELD(calls_answered),
     SIPEDGE_FIELD(calls_failed), SIPEDGE_FIELD(cancels_rx), SIPEDGE_FIELD(byes_rx), SIPEDGE_FIELD(acks_rx),
+    SIPEDGE_FIELD(route_matched), SIPEDGE_FIELD(route_no_match), SIPEDGE_FIELD(route_bad_input),
+    SIPEDGE_FIELD(route_scan_error),
 };
 #undef SIPEDGE_FIELD
 

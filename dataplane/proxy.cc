@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "dataplane/inet.h"
+#include "dataplane/route_table.h"
 #include "failover/table.h"
 #include "sipparse/headers.h"
 #include "sipparse/rewrite.h"
@@ -163,12 +164,44 @@ bool Proxy::from_carrier(uint32_t ip) const noexcept {
     return false;
 }
 
+// The route pattern of <p> that wins for msg_'s Request-URI user part from
+// <src> (host order): true and its target index when one matched. Counts the
+// outcome; bad input (user part over 128 bytes, bad %-escape) and a scan
+// error (no scratch for this core, or not this table's) count as no match.
+// No pattern table at all: false, nothing counted.
+bool Proxy::match_pattern(const PatternRoutes& p, uint32_t src, const char* d,
+                          uint32_t& target) noexcept {
+    if (!p.table || p.table->size() == 0) return false;
+    if (core_ >= p.workers || !p.scratch || !p.scratch[core_]) {
+        st_->route_scan_error++;
+        return false;
+    }
+    RouteHit hit;
+    switch (p.table->lookup(*p.scratch[core_], msg_.ruri.user.str(d), src, hit)) {
+    case RouteStatus::matched:
+        if (hit.target >= p.target_count) break;  // an inconsistent snapshot
+        st_->route_matched++;
+        target = hit.target;
+        return true;
+    case RouteStatus::no_match: st_->route_no_match++; return false;
+    case RouteStatus::bad_input: st_->route_bad_input++; return false;
+    case RouteStatus::scan_error: break;
+    }
+    st_->route_scan_error++;
+    return false;
+}
+
 // §16.4/§16.6: decides where the request in msg_ goes. Our own top Route is
 // removed; a Route after it (or a pre-loaded one) wins; an in-dialog request
-// whose Request-URI names another IPv4 host goes there; everything else goes
-// to the default trunk (from the access side) or to the access target (from a
-// carrier server). Names (not literals) in Route/Request-URI are refused:
-// resolution belongs to dns/ on the control side (TODO(lead): issue 7+).
+// whose Request-URI names another IPv4 host goes there. An out-of-dialog
+// request (no To tag; not ACK) is looked up in the route patterns: from a
+// carrier server in the inbound table (its access target), from the access
+// side in the outbound table (its trunk). Everything else goes to the default
+// trunk (from the access side) or to the access target (from a carrier
+// server); with neither: false (404). No snapshot at all: the trunk path,
+// which answers 503 (not ready). Names (not literals) in Route/Request-URI
+// are refused: resolution belongs to dns/ on the control side (TODO(lead):
+// issue 7+).
 bool Proxy::route(Endpoint from, const char* d, Target& t) noexcept {
     const sip::Message& m = msg_;
     sip::Uri r[2];
@@ -191,13 +224,25 @@ bool Proxy::route(Endpoint from, const char* d, Target& t) noexcept {
         t.addr = e;
         return true;
     }
+    const bool patterns = !in_dialog && m.method != sip::Method::ack;
+    uint32_t target = 0;
     if (from_carrier(from.ip)) {  // from a carrier: towards the access side
+        if (patterns && match_pattern(routes_->inbound, from.ip, d, target)) {
+            t.addr = routes_->inbound.targets[target];
+            return true;
+        }
         if (routes_->access.ip == 0) return false;
         t.addr = routes_->access;
         return true;
     }
     t.trunk = true;
-    return true;
+    if (!routes_) return true;  // not ready: 503
+    if (patterns && match_pattern(routes_->outbound, from.ip, d, target)) {
+        t.trunk_id = routes_->outbound.trunk_ids[target];  // ~0u: not running (503)
+        return true;
+    }
+    t.trunk_id = routes_->default_trunk;
+    return t.trunk_id != ~0u;  // no default trunk: 404
 }
 
 void Proxy::on_request(Endpoint from, const char* d, size_t n) noexcept {
@@ -266,7 +311,7 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     uint8_t walk[max_walk];
     uint8_t walk_n = 0;
     if (t.trunk) {
-        if (routes_ && routes_->table) tr = routes_->table->find(routes_->default_trunk);
+        if (routes_ && routes_->table) tr = routes_->table->find(t.trunk_id);
         for (uint8_t i = 0; tr && i < tr->count && walk_n < max_walk; i++)
             if (tr->cand[i].family == 4 && tr->cand[i].transport == sip::Transport::udp)
                 walk[walk_n++] = uint8_t(tr->cand[i].server_idx);
@@ -285,7 +330,7 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     }
     const uint32_t ss = alloc_slot(SlotKind::server);
     const uint32_t cs = alloc_slot(SlotKind::client);
-    const uint32_t cbuf = bufs_.alloc();
+    const uint32_t cbuf = bufs_.alloc(n + 512);  // + Via, Record-Route (big slot if needed)
     const uint32_t sbuf = bufs_.alloc();
     if (!cbuf || !sbuf) {
         bufs_.release(cbuf);
@@ -324,7 +369,7 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     const bool invite = m.method == sip::Method::invite;
     if (ok && (invite || m.method == sip::Method::subscribe))  // dialog-creating
         ok = rw.add_record_route({rr_, rr_len_});
-    const size_t len = ok ? rw.finish(bufs_.data(cbuf), MsgPool::slot_size) : 0;
+    const size_t len = ok ? rw.finish(bufs_.data(cbuf), bufs_.capacity(cbuf)) : 0;
     if (len == 0 || len > cfg_.max_udp_payload) {
         st_->drop(len == 0 ? DropReason::sip_rewrite : DropReason::sip_too_big);
         free_slot(cs);
@@ -420,7 +465,7 @@ void Proxy::forward_stateless(Endpoint from, const char* d, size_t n) noexcept {
     Endpoint to = t.addr;
     if (t.trunk) {  // a stray ACK with no dialog route: the trunk's first candidate
         const failover::TrunkRoutes* tr =
-            routes_ && routes_->table ? routes_->table->find(routes_->default_trunk) : nullptr;
+            routes_ && routes_->table ? routes_->table->find(t.trunk_id) : nullptr;
         if (!tr || tr->count == 0 || tr->cand[0].family != 4) {
             st_->drop(DropReason::sip_no_route);
             return;

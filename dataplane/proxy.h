@@ -22,10 +22,17 @@
 // (the worker passes the one it acquire-loaded this loop) and stores only ids
 // in a transaction: trunk id, table generation and the walk's server indices
 // (STYLE.md §3.1); each first send to a server looks its address up again in
-// the current snapshot.
+// the current snapshot. Route patterns (issue 6) are looked up once, when a
+// new out-of-dialog request (no To tag, not ACK/CANCEL) creates its
+// transaction: Routes::outbound for access-side requests (the winning
+// pattern's trunk; else the default trunk; else 404), Routes::inbound for
+// carrier-side ones (the winning pattern's access target; else `access`;
+// else 404), with this core's scratch (scratch[core]). A request already in
+// flight keeps the trunk id it was routed to whatever is published later.
 //
 // Memory: per transaction slot ~232 bytes + one 2 KiB retained message
-// (MsgPool) + ~11 bytes of index; 16 Ki slots ≈ 36 MiB per core.
+// (MsgPool; plus one 8 KiB big slot per 16 slots for large messages) + ~11
+// bytes of index; 16 Ki slots ≈ 44 MiB per core.
 
 #include <cstddef>
 #include <cstdint>
@@ -115,6 +122,7 @@ private:
     // Where a request goes (route()).
     struct Target {
         Endpoint addr;
+        uint32_t trunk_id = ~0u; // trunk: engine trunk id (pattern or default trunk)
         bool trunk = false;      // the trunk's server list (addr unused)
         bool strip_route = false;// the top Route is ours (§16.4)
     };
@@ -125,6 +133,8 @@ private:
     void new_transaction(Endpoint up, const char* d, size_t n) noexcept;
     void forward_stateless(Endpoint from, const char* d, size_t n) noexcept;
     bool route(Endpoint from, const char* d, Target& t) noexcept;
+    bool match_pattern(const PatternRoutes& p, uint32_t src, const char* d,
+                       uint32_t& target) noexcept;
 
     void run_client(uint32_t slot, const TxnOut& out, const char* rsp, size_t rsp_n) noexcept;
     void run_server(uint32_t slot, const TxnOut& out, const char* up, size_t up_n,
@@ -180,8 +190,8 @@ private:
     char to_tag_[16] = {};
     sip::Message msg_{};        // the datagram being handled
     sip::Message aux_{};        // a retained message re-parsed (ACK/CANCEL/408 building)
-    char scratch_[MsgPool::slot_size];
-    char scratch2_[MsgPool::slot_size];
+    char scratch_[MsgPool::max_size];
+    char scratch2_[MsgPool::max_size];
 };
 
 }  // namespace sipedge::dp

@@ -119,7 +119,7 @@ void Proxy::run_server(uint32_t ss, const TxnOut& out, const char* up, size_t up
             spec.status = 100;
             spec.reason = "Trying";
             const size_t n = sip::make_response(req, req_n, spec, bufs_.data(buf),
-                                                MsgPool::slot_size);
+                                                bufs_.capacity(buf));
             bufs_.len(buf) = uint32_t(n);
             if (n) {
                 st_->responses_generated++;
@@ -129,13 +129,23 @@ void Proxy::run_server(uint32_t ss, const TxnOut& out, const char* up, size_t up
         }
         case TxnActKind::send_response:
             if (up) {  // a new response (or a 2xx retransmission from downstream)
-                std::memcpy(bufs_.data(buf), up, up_n);
-                bufs_.len(buf) = uint32_t(up_n);
+                // Bigger than its slot: moved to a big one; with none free it
+                // is relayed now and not retained (a retransmission repeats nothing).
+                if (bufs_.fit(S.t.s.buf, up_n)) {
+                    std::memcpy(bufs_.data(S.t.s.buf), up, up_n);
+                    bufs_.len(S.t.s.buf) = uint32_t(up_n);
+                } else {
+                    bufs_.len(S.t.s.buf) = 0;
+                }
                 if (!a.retransmit) count_final(ss, a.status);
+                if (!bufs_.len(S.t.s.buf)) {
+                    if (up_n) send(S.addr, up, up_n, false);
+                    break;
+                }
             } else {
                 st_->sip_retransmissions_tx++;
             }
-            if (bufs_.len(buf)) send(S.addr, bufs_.data(buf), bufs_.len(buf), false);
+            if (bufs_.len(S.t.s.buf)) send(S.addr, bufs_.data(S.t.s.buf), bufs_.len(S.t.s.buf), false);
             break;
         case TxnActKind::deliver:
             // Accepted (RFC 6026 §7.1): the ACK for our 2xx goes on end to end.

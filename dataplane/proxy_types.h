@@ -18,6 +18,9 @@ class Table;
 
 namespace sipedge::dp {
 
+class RouteTable;    // dataplane/route_table.h
+class RouteScratch;
+
 /// IPv4 address and UDP port, host byte order.
 struct Endpoint {
     uint32_t ip = 0;
@@ -31,21 +34,49 @@ struct ProxyConfig {
     failover::RetryPolicy direct_policy; // in-dialog/direct requests (RFC 3261 timers; T1/T2 used)
     uint32_t t4_ms = 5000;
     uint32_t max_txns = 16384;           // server + client transactions (slots) per core
-    uint16_t max_udp_payload = 1472;     // MTU 1500 - 28: we do not fragment
+    uint16_t max_udp_payload = 1472;     // MTU 1500 - 28; the worker fragments, so sipedge
+                                         // raises it to MsgPool::max_size (control/main.cc)
 };
+
+/// One direction's route patterns as a snapshot carries them (issue 6): the
+/// compiled Hyperscan table, one scratch per worker made for that very table
+/// (a scratch is written by a scan, so each worker has its own; one made for
+/// another table gets scan_error), and what a pattern's target index means.
+/// Everything pointed to is owned by control's snapshot and freed with it,
+/// after the RCU grace period. table nullptr or empty: no patterns.
+struct PatternRoutes {
+    const RouteTable* table = nullptr;
+    RouteScratch* const* scratch = nullptr;  // [worker core], `workers` entries
+    uint32_t workers = 0;
+    uint32_t target_count = 0;               // entries in trunk_ids[] or targets[]
+    const uint32_t* trunk_ids = nullptr;     // outbound: target -> engine trunk id (~0u: not in the engine)
+    const Endpoint* targets = nullptr;       // inbound: target -> access endpoint
+};
+static_assert(std::is_trivially_copyable_v<PatternRoutes>);
 
 /// The routing snapshot workers read (control publishes, workers acquire-load
 /// once per loop and never keep a pointer past their next quiescent report).
 /// Immutable once published; control frees it after an RCU grace period.
+///
+/// Where a new request goes (dataplane/proxy.cc route()): an in-dialog one
+/// (To tag) or one with a Route follows Route / Request-URI; an
+/// out-of-dialog one is looked up by its Request-URI user part and source
+/// address in `outbound` (from the access side: the matched pattern's trunk)
+/// or `inbound` (from a carrier server: the matched pattern's access
+/// target); no match falls back to `default_trunk` / `access`, and with no
+/// fallback either the request is answered 404 Not Found.
 struct Routes {
     static constexpr size_t max_carriers = 64;
     const failover::Table* table = nullptr;  // the failover engine's per-trunk candidates
+    PatternRoutes outbound;                  // access side -> trunk
+    PatternRoutes inbound;                   // carrier side -> access target
     uint32_t default_trunk = ~0u;            // engine trunk id for new access-side requests; ~0 = none
     Endpoint access;                         // where new requests from a carrier go; ip 0 = none
     uint16_t carrier_count = 0;
     Endpoint carriers[max_carriers];         // every configured IPv4 server (port 0 = any):
                                              // a new request from one of them is carrier-side
     uint64_t version = 0;                    // control's publication counter (logs, tests)
+    uint64_t patterns_version = 0;           // control's pattern publication counter (0: none)
 };
 static_assert(std::is_trivially_copyable_v<Routes>);
 

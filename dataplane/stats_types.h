@@ -22,7 +22,7 @@ enum class DropReason : uint8_t {
     ipv4_malformed,     // version, IHL, total length
     ipv4_bad_csum,
     ipv4_not_for_us,
-    ipv4_fragment,      // reassembly comes with a later issue
+    ipv4_fragment,      // a reassembled datagram over the worker's 64 KiB buffer
     ipv4_proto,         // neither UDP nor ICMP
     icmp_malformed,
     icmp_bad_csum,
@@ -35,7 +35,7 @@ enum class DropReason : uint8_t {
     sip_foreign_branch, // response whose top Via is not a branch we wrote
     sip_stale_branch,   // response for a finished transaction or an old attempt
     sip_no_route,       // no destination for a request
-    sip_too_big,        // forwarded message over the path MTU (no fragmentation yet)
+    sip_too_big,        // message over max_udp_payload, or its fragments over the limit
     sip_rewrite,        // the rewriter refused (too many edits, does not fit)
     txn_exhausted,      // no transaction slot / buffer / table room (503 sent)
     timer_exhausted,    // timer pool empty
@@ -83,6 +83,16 @@ struct alignas(64) WorkerStats {
     uint64_t control_rx = 0;               // responses for control's REGISTER/OPTIONS
     uint64_t control_rx_dropped = 0;       // worker -> control ring full
     uint64_t control_tx = 0;               // control's requests sent from our SIP address
+    // IPv4 fragments (dataplane/ipfrag.h, adopted by the worker)
+    uint64_t ipv4_fragments_rx = 0;        // fragments for us handed to the reassembler
+    uint64_t ipv4_reassembled = 0;         // datagrams reassembled and handled
+    uint64_t ipv4_fragmented_tx = 0;       // datagrams over the MTU we sent fragmented
+    uint64_t ipv4_fragments_tx = 0;        // fragments those became
+    // route patterns on new out-of-dialog requests (dataplane/proxy.cc route())
+    uint64_t route_matched = 0;            // a pattern chose the trunk / access target
+    uint64_t route_no_match = 0;           // no pattern matched: default trunk / access
+    uint64_t route_bad_input = 0;          // user part over 128 bytes, bad %-escape: as no match
+    uint64_t route_scan_error = 0;         // scratch missing or not this table's: as no match
     uint64_t drops[drop_reason_count] = {};
 
     void drop(DropReason r) noexcept { drops[size_t(r)]++; }

@@ -2,11 +2,13 @@
 
 #include "dataplane/worker.h"
 
+#include <cstdio>
 #include <cstring>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
@@ -15,10 +17,18 @@
 namespace sipedge::dp {
 
 namespace {
-// A parked mbuf travels through the ARP cache as an opaque cookie.
-uint64_t cookie_of(rte_mbuf* m) noexcept { return reinterpret_cast<uintptr_t>(m); }
-rte_mbuf* mbuf_of(uint64_t c) noexcept { return reinterpret_cast<rte_mbuf*>(uintptr_t(c)); }
+// A parked mbuf travels through the ARP cache as an opaque cookie; bit 0 set
+// marks the head of a fragment train (mbufs are cache-line aligned).
+uint64_t cookie_of(rte_mbuf* m, bool train = false) noexcept {
+    return reinterpret_cast<uintptr_t>(m) | uint64_t(train);
+}
+rte_mbuf* mbuf_of(uint64_t c) noexcept { return reinterpret_cast<rte_mbuf*>(uintptr_t(c & ~1ull)); }
+bool is_train(uint64_t c) noexcept { return c & 1; }
 }  // namespace
+
+Worker::~Worker() {
+    if (indirect_) rte_mempool_free(indirect_);
+}
 
 bool Worker::init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool* pool,
                   const WorkerLinks& links) noexcept {
@@ -28,6 +38,24 @@ bool Worker::init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool*
     tsc_hz_ = rte_get_tsc_hz();
     tsc0_ = links.tsc0 ? links.tsc0 : rte_rdtsc();
     now_ = clock_ms();
+    // Fragment trains link their mbufs through a dynamic field (set on every
+    // fragment of a train, never read on other packets).
+    static const rte_mbuf_dynfield train_desc = {"sipedge_train_next", sizeof(rte_mbuf*),
+                                                 alignof(rte_mbuf*), 0};
+    train_off_ = rte_mbuf_dynfield_register(&train_desc);
+    char name[RTE_MEMPOOL_NAMESIZE];
+    std::snprintf(name, sizeof(name), "sipedge_ind%u", unsigned(cfg.core));
+    indirect_ = rte_pktmbuf_pool_create(name, 1023, 32, 0, 0, int(rte_socket_id()));
+    if (train_off_ < 0 || !indirect_) {
+        std::fprintf(stderr, "sipedge: worker %u: no indirect mbuf pool / dynfield\n",
+                     unsigned(cfg.core));
+        return false;
+    }
+    fragmenter_ = Fragmenter(pool, indirect_);
+    ReassemblyConfig rc;
+    rc.tsc_hz = 1000;  // reassemble()/expire() get our millisecond clock
+    rc.socket = int(rte_socket_id());
+    if (!frag_.init(rc, &stats_)) return false;
     const uint64_t seed = rte_rdtsc() * 0x9e3779b97f4a7c15ULL ^ uint64_t(cfg.ip) << 17;
     return proxy_.init(pcfg, cfg.core, seed, now_, *this, stats_);
 }
@@ -55,9 +83,13 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
         if (now_ != last_tick) {  // once per millisecond: timers, ARP retries
             last_tick = now_;
             proxy_.advance(now_);
+            frag_.expire(now_);
             arp_.tick(
                 now_, [this](uint32_t ip) { send_arp_request(ip); },
-                [this](uint64_t c) { drop(mbuf_of(c), DropReason::arp_unresolved); });
+                [this](uint64_t c) {
+                    if (is_train(c)) drop_train(mbuf_of(c), DropReason::arp_unresolved);
+                    else drop(mbuf_of(c), DropReason::arp_unresolved);
+                });
             drain_control();
             if (cfg_.run_ms && now_ >= cfg_.run_ms) break;
         }
@@ -135,28 +167,64 @@ void Worker::enqueue(rte_mbuf* m, const MacAddr& dst) noexcept {
     if (ntx_ == sizeof(tx_) / sizeof(tx_[0])) flush();
 }
 
-// Next hop for <dst>: itself on our subnet, else the gateway; then ARP.
-void Worker::route_out(rte_mbuf* m, uint32_t dst) noexcept {
+// A train: fragments of one datagram linked through the train dynfield.
+void Worker::enqueue_train(rte_mbuf* m, const MacAddr& dst) noexcept {
+    while (m) {
+        rte_mbuf* next = *RTE_MBUF_DYNFIELD(m, train_off_, rte_mbuf**);
+        enqueue(m, dst);
+        m = next;
+    }
+}
+
+void Worker::drop_train(rte_mbuf* m, DropReason r) noexcept {
+    while (m) {
+        rte_mbuf* next = *RTE_MBUF_DYNFIELD(m, train_off_, rte_mbuf**);
+        drop(m, r);
+        m = next;
+    }
+}
+
+// Next hop for <dst>: itself on our subnet, else the gateway; then ARP. A
+// <train> (the fragments of one datagram) is parked and released as one.
+void Worker::route_out(rte_mbuf* m, uint32_t dst, bool train) noexcept {
     uint32_t nh = dst;
     if (!same_subnet(dst, cfg_.ip, cfg_.prefix)) {
         if (cfg_.gateway == 0) {
-            drop(m, DropReason::arp_unresolved);
+            if (train) drop_train(m, DropReason::arp_unresolved);
+            else drop(m, DropReason::arp_unresolved);
             return;
         }
         nh = cfg_.gateway;
     }
     MacAddr mac;
-    const ArpCache::Result r = arp_.resolve(nh, now_, mac, cookie_of(m));
-    if (r.replaced) drop(mbuf_of(r.replaced), DropReason::arp_unresolved);
+    const ArpCache::Result r = arp_.resolve(nh, now_, mac, cookie_of(m, train));
+    if (r.replaced) {
+        if (is_train(r.replaced)) drop_train(mbuf_of(r.replaced), DropReason::arp_unresolved);
+        else drop(mbuf_of(r.replaced), DropReason::arp_unresolved);
+    }
     if (r.send_request) send_arp_request(nh);
     switch (r.status) {
-    case ArpCache::Status::hit: enqueue(m, mac); break;
+    case ArpCache::Status::hit:
+        if (train) enqueue_train(m, mac);
+        else enqueue(m, mac);
+        break;
     case ArpCache::Status::parked: break;
-    case ArpCache::Status::full: drop(m, DropReason::arp_unresolved); break;
+    case ArpCache::Status::full:
+        if (train) drop_train(m, DropReason::arp_unresolved);
+        else drop(m, DropReason::arp_unresolved);
+        break;
     }
 }
 
 void Worker::send_udp(Endpoint to, const char* data, size_t len) noexcept {
+    if (len > 0xffff - ipv4_hdr_len - udp_hdr_len) {
+        stats_.drop(DropReason::sip_too_big);
+        return;
+    }
+    if (ipv4_hdr_len + udp_hdr_len + len > cfg_.mtu) {
+        send_fragmented(to, data, len);
+        return;
+    }
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
     if (!m) {
         stats_.drop(DropReason::mbuf_exhausted);
@@ -176,6 +244,37 @@ void Worker::send_udp(Endpoint to, const char* data, size_t len) noexcept {
     build_ipv4_udp(p + eth_hdr_len, cfg_.ip, cfg_.sip_port, to.ip, to.port, len, ip_id_++);
     stats_.udp_tx++;
     route_out(m, to.ip);
+}
+
+// A datagram over the MTU: the frame is built contiguous in tx_dgram_, copied
+// into an mbuf chain and split (RFC 791; DF cleared: we are its source).
+// Pool exhaustion counts mbuf_exhausted, anything else sip_too_big.
+void Worker::send_fragmented(Endpoint to, const char* data, size_t len) noexcept {
+    const size_t hdr = eth_hdr_len + ipv4_hdr_len + udp_hdr_len;
+    EthHdr eth{};
+    eth.type = be16(ethertype_ipv4);
+    std::memcpy(tx_dgram_, &eth, sizeof(eth));
+    std::memcpy(tx_dgram_ + hdr, data, len);
+    build_ipv4_udp(tx_dgram_ + eth_hdr_len, cfg_.ip, cfg_.sip_port, to.ip, to.port, len, ip_id_++);
+    rte_mbuf* m = copy_in(pool_, tx_dgram_, hdr + len);
+    if (!m) {
+        stats_.drop(DropReason::mbuf_exhausted);
+        return;
+    }
+    rte_mbuf* frags[max_frags];
+    uint16_t n = 0;
+    const FragmentResult r = fragmenter_.fragment(m, eth_hdr_len, cfg_.mtu, frags, max_frags, n);
+    if (r != FragmentResult::ok || n == 0) {  // <m> was freed
+        stats_.drop(r == FragmentResult::no_mbuf ? DropReason::mbuf_exhausted
+                                                 : DropReason::sip_too_big);
+        return;
+    }
+    for (uint16_t i = 0; i < n; i++)
+        *RTE_MBUF_DYNFIELD(frags[i], train_off_, rte_mbuf**) = i + 1 < n ? frags[i + 1] : nullptr;
+    stats_.udp_tx++;
+    stats_.ipv4_fragmented_tx++;
+    stats_.ipv4_fragments_tx += n;
+    route_out(frags[0], to.ip, true);
 }
 
 void Worker::send_arp_request(uint32_t ip) noexcept {
@@ -244,8 +343,10 @@ void Worker::handle_arp(rte_mbuf* m, uint8_t* l3, size_t len) noexcept {
     if (op == 2) stats_.arp_replies_rx++;
     if (op == 1 && for_us) stats_.arp_requests_rx++;
     if (spa != 0) {
-        if (const uint64_t parked = arp_.learn(spa, a.sha, now_, for_us))
-            enqueue(mbuf_of(parked), a.sha);
+        if (const uint64_t parked = arp_.learn(spa, a.sha, now_, for_us)) {
+            if (is_train(parked)) enqueue_train(mbuf_of(parked), a.sha);
+            else enqueue(mbuf_of(parked), a.sha);
+        }
     }
     if (op == 2) {  // a reply: learned above, consumed
         rte_pktmbuf_free(m);
@@ -277,7 +378,7 @@ void Worker::handle_ipv4(rte_mbuf* m, uint8_t* l3, size_t len) noexcept {
     case Ipv4Check::ok: break;
     case Ipv4Check::malformed: drop(m, DropReason::ipv4_malformed); return;
     case Ipv4Check::bad_csum: drop(m, DropReason::ipv4_bad_csum); return;
-    case Ipv4Check::fragment: drop(m, DropReason::ipv4_fragment); return;
+    case Ipv4Check::fragment: handle_fragment(m, l3); return;
     }
     Ipv4Hdr ip;
     std::memcpy(&ip, l3, sizeof(ip));
@@ -293,6 +394,50 @@ void Worker::handle_ipv4(rte_mbuf* m, uint8_t* l3, size_t len) noexcept {
         drop(m, DropReason::ipv4_proto);
         return;
     }
+    const DropReason r = handle_udp(l3, ihl, tot);
+    if (r == DropReason::count_) rte_pktmbuf_free(m);  // the proxy copied what it keeps
+    else drop(m, r);
+}
+
+// An IPv4 fragment (header checksum already good): for our address it goes
+// to the reassembler, which owns it from then on and counts its drops; a
+// completed datagram is copied whole into rx_dgram_ and takes the UDP path.
+// Reassembled ICMP and other protocols are dropped (ipv4_proto): ICMP errors
+// quote 576 bytes at most, and we answer no oversized echo.
+void Worker::handle_fragment(rte_mbuf* m, const uint8_t* l3) noexcept {
+    Ipv4Hdr ip;
+    std::memcpy(&ip, l3, sizeof(ip));
+    if (be32(ip.dst) != cfg_.ip) {
+        drop(m, DropReason::ipv4_not_for_us);
+        return;
+    }
+    stats_.ipv4_fragments_rx++;
+    rte_mbuf* d = frag_.reassemble(m, eth_hdr_len, now_);
+    if (!d) return;  // incomplete, or dropped and counted
+    const size_t n = copy_out(d, 0, rx_dgram_, sizeof(rx_dgram_));
+    rte_pktmbuf_free(d);
+    const auto* l3d = reinterpret_cast<const uint8_t*>(rx_dgram_) + eth_hdr_len;
+    size_t ihl = 0, tot = 0;
+    if (n < eth_hdr_len + ipv4_hdr_len) {
+        stats_.drop(DropReason::ipv4_fragment);
+        return;
+    }
+    if (ipv4_check(l3d, n - eth_hdr_len, ihl, tot) != Ipv4Check::ok) {
+        stats_.drop(DropReason::ipv4_malformed);
+        return;
+    }
+    stats_.ipv4_reassembled++;
+    std::memcpy(&ip, l3d, sizeof(ip));
+    const DropReason r = ip.proto == ipproto_udp ? handle_udp(l3d, ihl, tot) : DropReason::ipv4_proto;
+    if (r != DropReason::count_) stats_.drop(r);
+}
+
+// UDP in <l3>[0, tot) (IPv4 header of <ihl> bytes, checked): checksum, our
+// SIP port, then the proxy. Returns the drop reason, or count_ when the
+// datagram was consumed. Reads bytes only: the caller owns and frees them.
+DropReason Worker::handle_udp(const uint8_t* l3, size_t ihl, size_t tot) noexcept {
+    Ipv4Hdr ip;
+    std::memcpy(&ip, l3, sizeof(ip));
     const uint32_t src = be32(ip.src);
     const uint8_t* udp = l3 + ihl;
     size_t plen = 0;
@@ -303,18 +448,13 @@ void Worker::handle_ipv4(rte_mbuf* m, uint8_t* l3, size_t len) noexcept {
         c = UdpCheck::ok;
         plen = be16(u.len) - udp_hdr_len;
     }
-    if (c != UdpCheck::ok) {
-        drop(m, c == UdpCheck::malformed ? DropReason::udp_malformed : DropReason::udp_bad_csum);
-        return;
-    }
-    if (be16(u.dport) != cfg_.sip_port) {
-        drop(m, DropReason::udp_port);
-        return;
-    }
+    if (c != UdpCheck::ok)
+        return c == UdpCheck::malformed ? DropReason::udp_malformed : DropReason::udp_bad_csum;
+    if (be16(u.dport) != cfg_.sip_port) return DropReason::udp_port;
     stats_.udp_rx++;
     proxy_.on_datagram(Endpoint{src, be16(u.sport)},
                        reinterpret_cast<const char*>(udp + udp_hdr_len), plen, now_);
-    rte_pktmbuf_free(m);  // the proxy copied what it keeps
+    return DropReason::count_;
 }
 
 // ICMP echo → reply in place; destination unreachable quoting a UDP datagram

@@ -12,12 +12,23 @@
 // once per millisecond tick, at most ctl_burst per tick) and an MP/SC ring of
 // ControlMsg to control (responses to them). A full ring counts and drops:
 // the worker never blocks.
+//
+// IPv4 fragments (dataplane/ipfrag.h): fragments for our address go to a
+// per-core Reassembler (4096 datagrams, 2 s timeout, swept every ms); a
+// completed datagram is copied into a 64 KiB buffer and takes the byte-only
+// UDP path. A datagram we send that exceeds the MTU is built in a second
+// 64 KiB buffer, copied into an mbuf chain and split by a Fragmenter (direct
+// mbufs from the packet pool, indirect ones from a pool made at init); its
+// fragments travel as one train through ARP (one parked slot holds them all).
+// Memory per worker: 2 x 64 KiB buffers + the reassembly table (~1.5 MiB at
+// 4096 flows) + 1023 indirect mbufs (~150 KiB).
 
 #include <atomic>
 #include <cstdint>
 
 #include "dataplane/arp_cache.h"
 #include "dataplane/inet.h"
+#include "dataplane/ipfrag.h"
 #include "dataplane/proxy.h"
 #include "dataplane/proxy_types.h"
 #include "dataplane/stats_types.h"
@@ -39,6 +50,7 @@ struct WorkerConfig {
     uint32_t gateway = 0;      // off-link next hop; 0 = on-link destinations only
     MacAddr mac;               // the port's address
     bool rx_udp_csum = true;   // verify nonzero UDP checksums on receive
+    uint16_t mtu = 1500;       // IPv4 bytes per frame; larger datagrams are fragmented
     uint64_t run_ms = 0;       // stop after this long; 0 = until stopped
 };
 
@@ -56,6 +68,13 @@ class Worker final : public PacketSink {
 public:
     static constexpr uint16_t burst = 32;
     static constexpr uint16_t ctl_burst = 16;
+    static constexpr uint16_t max_frags = 48;  // 64 KiB at MTU 1500 is 45 fragments
+    static constexpr size_t dgram_cap = 65536;
+
+    Worker() noexcept = default;
+    ~Worker();
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
 
     /// Start-up: sizes the proxy from <pcfg>. False when memory is short.
     bool init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool* pool,
@@ -65,6 +84,7 @@ public:
 
     const WorkerStats& stats() const noexcept { return stats_; }
     uint32_t active_slots() const noexcept { return proxy_.active_slots(); }
+    const ReassemblyStats& reassembly_stats() const noexcept { return frag_.stats(); }
 
     void send_udp(Endpoint to, const char* data, size_t len) noexcept override;
     void report(const failover::ServerEvent& ev) noexcept override;
@@ -76,9 +96,14 @@ private:
     void handle(rte_mbuf* m) noexcept;
     void handle_arp(rte_mbuf* m, uint8_t* l3, size_t len) noexcept;
     void handle_ipv4(rte_mbuf* m, uint8_t* l3, size_t len) noexcept;
+    void handle_fragment(rte_mbuf* m, const uint8_t* l3) noexcept;
+    DropReason handle_udp(const uint8_t* l3, size_t ihl, size_t tot) noexcept;
     void handle_icmp(rte_mbuf* m, uint8_t* l3, size_t ihl, size_t tot) noexcept;
+    void send_fragmented(Endpoint to, const char* data, size_t len) noexcept;
+    void enqueue_train(rte_mbuf* m, const MacAddr& dst) noexcept;
+    void drop_train(rte_mbuf* m, DropReason r) noexcept;
     void send_arp_request(uint32_t ip) noexcept;
-    void route_out(rte_mbuf* m, uint32_t dst) noexcept;
+    void route_out(rte_mbuf* m, uint32_t dst, bool train = false) noexcept;
     void enqueue(rte_mbuf* m, const MacAddr& dst) noexcept;
     void drop(rte_mbuf* m, DropReason r) noexcept;
     void flush() noexcept;
@@ -98,6 +123,12 @@ private:
     uint16_t ntx_ = 0;
     rte_mbuf* tx_[burst * 4];
     ControlMsg msg_;  // staging for the control rings (too big for the stack of a hot call)
+    Reassembler frag_;
+    Fragmenter fragmenter_{nullptr, nullptr};
+    rte_mempool* indirect_ = nullptr;  // data room 0: fragments' references to a datagram
+    int train_off_ = -1;               // mbuf dynfield: next packet of a fragment train
+    char rx_dgram_[dgram_cap];         // a reassembled frame, contiguous (proxy input)
+    uint8_t tx_dgram_[dgram_cap];      // a frame over the MTU, before fragmenting
 };
 
 }  // namespace sipedge::dp

@@ -11,7 +11,12 @@
 #     calls over at once); the primary answers 503 (rolled over with
 #     failover-on-503 on, relayed with it off); validated failover (the trunk
 #     registers through the worker and calls go only to the server that
-#     accepted the REGISTER). Each prints what it checked and sipedge's call,
+#     accepted the REGISTER); INVITEs with a ~4 KB SDP arrive in IPv4
+#     fragments, are reassembled by sipedge and leave fragmented again
+#     (fragment); 200 calls run while sipedgectl changes the trunk on the
+#     control socket (a server added, T1 changed, one command refused with
+#     running-config unchanged, the primary out for maintenance and back) and
+#     none is lost (runtime). Each prints what it checked and sipedge's call,
 #     transaction and control counters (failback: tests/e2e, meson suite e2e);
 #  3. sipedge-inspect over the bundled capture, one JSON line per message and
 #     a summary.
@@ -28,11 +33,11 @@ if [ ! -f build/build.ninja ]; then
     meson setup build --buildtype=release
   fi
 fi
-ninja -C build control/sipedge control/sipedge-inspect  # no-op when up to date
+ninja -C build control/sipedge control/sipedgectl control/sipedge-inspect  # no-op when up to date
 
 echo "== lab: caller -> sipedge (DPDK) -> carriers"
 lab_rc=0
-bash tests/e2e/proxy_e2e.sh build/control/sipedge tests/e2e steady silent icmp 503 validated || lab_rc=$?
+bash tests/e2e/proxy_e2e.sh build/control/sipedge tests/e2e steady silent icmp 503 validated fragment runtime || lab_rc=$?
 case $lab_rc in
   0) echo "lab: all runs passed" ;;
   77) echo "lab: skipped (needs root, ip netns and sipp)"; lab_rc=0 ;;

@@ -18,10 +18,12 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "control/cmd_route.h"
 #include "control/commands.h"
 #include "control/config.h"
 #include "control/dp_link.h"
 #include "dataplane/branch.h"
+#include "dataplane/route_table.h"
 #include "failover/table.h"
 #include "sipparse/message.h"
 #include "tests/control/ctl_util.h"
@@ -231,6 +233,124 @@ TEST_F(Fixture, OptionsProbesGoOutAndTheirAnswersComeBack) {
     EXPECT_EQ(link->counters().responses, probes.size());
     EXPECT_EQ(link->counters().responses_bad, 0u);
     EXPECT_EQ(ctl.engine().health(*id, 0, now), failover::Health::up);
+}
+
+// Route patterns (issue 6): the snapshot carries the compiled tables, a
+// scratch per worker made for them, the outbound targets as engine trunk ids
+// and the inbound targets as endpoints.
+const char* pattern_config =
+    "add trunk other\n"
+    "set trunk other server 1 192.0.2.31:5060 udp\n"
+    "set trunk other register off\n"
+    "set trunk carrier register off\n"
+    "route-pattern 1 digits 1XXX trunk carrier\n"
+    "route-pattern 2 digits 2XXX trunk other\n"
+    "route-pattern 3 digits 3XXX trunk other source 192.0.2.1/32\n"
+    "inbound-pattern 1 digits 555XXXX target 192.0.2.50:5062\n";
+
+// The engine trunk id the worker would route <user> from <src> to (~0u: no match).
+uint32_t routed_trunk(const dp::Routes& r, const char* user, uint32_t src) {
+    const dp::PatternRoutes& p = r.outbound;
+    dp::RouteHit hit;
+    if (!p.table || p.workers < 1 || p.table->lookup(*p.scratch[0], user, src, hit) != dp::RouteStatus::matched ||
+        hit.target >= p.target_count)
+        return ~0u;
+    return p.trunk_ids[hit.target];
+}
+
+TEST_F(Fixture, SnapshotsCarryTheRoutePatterns) {
+    load(pattern_config);
+    link->sync(ctl);
+    const dp::Routes* r = worker_view();
+    ASSERT_TRUE(r);
+    const auto carrier = ctl.engine_id("carrier"), other = ctl.engine_id("other");
+    ASSERT_TRUE(carrier && other);
+    ASSERT_TRUE(r->outbound.table);
+    EXPECT_EQ(r->outbound.table->size(), 3u);
+    EXPECT_EQ(r->outbound.workers, 1u);
+    EXPECT_EQ(r->outbound.target_count, 2u);
+    EXPECT_NE(r->patterns_version, 0u);
+    EXPECT_EQ(routed_trunk(*r, "1234", 0xc0000205u), *carrier);
+    EXPECT_EQ(routed_trunk(*r, "2345", 0xc0000205u), *other);
+    EXPECT_EQ(routed_trunk(*r, "3456", 0xc0000201u), *other);   // from the /32
+    EXPECT_EQ(routed_trunk(*r, "3456", 0xc0000205u), ~0u);       // from elsewhere
+    EXPECT_EQ(routed_trunk(*r, "9999", 0xc0000201u), ~0u);
+    // Inbound: one target, parsed.
+    ASSERT_TRUE(r->inbound.table);
+    ASSERT_EQ(r->inbound.target_count, 1u);
+    EXPECT_EQ(r->inbound.targets[0], (dp::Endpoint{0xc0000232u, 5062}));
+    dp::RouteHit hit;
+    EXPECT_EQ(r->inbound.table->lookup(*r->inbound.scratch[0], "5551234", 0xc0000215u, hit),
+              dp::RouteStatus::matched);
+    EXPECT_EQ(link->counters().pattern_sets, 1u);
+    EXPECT_EQ(link->counters().pattern_errors, 0u);
+    // Nothing changed: no new snapshot, no new scratch.
+    const dp::RouteTable* table = r->outbound.table;
+    dp::RouteScratch* scratch = r->outbound.scratch[0];
+    now += 10;
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().published, 1u);
+    // A setting changed: a new snapshot sharing the same compile and scratches
+    // (the worker is offline here: snapshot 1 is freed at once, they are not).
+    ASSERT_EQ(test::status_of(ctl.execute_json("set dataplane access 192.0.2.2:5070")), 0);
+    now += 10;
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().published, 2u);
+    EXPECT_EQ(link->counters().pattern_sets, 1u);
+    EXPECT_EQ(link->counters().reclaimed, 1u);
+    EXPECT_EQ(worker_view()->outbound.table, table);
+    EXPECT_EQ(worker_view()->outbound.scratch[0], scratch);
+    EXPECT_EQ(routed_trunk(*worker_view(), "2345", 0xc0000205u), *other);
+}
+
+TEST_F(Fixture, AReplacedPatternTableIsFreedOnlyAfterTheQuiescentReport) {
+    load(pattern_config);
+    link->sync(ctl);
+    const dp::Routes* r = worker_view();
+    const auto carrier = ctl.engine_id("carrier"), other = ctl.engine_id("other");
+    ASSERT_TRUE(r && carrier && other);
+    std::weak_ptr<const CompiledRoutes> old = ctl.state().route_cache.tables;
+    ASSERT_FALSE(old.expired());
+    const dp::RouteTable* old_table = r->outbound.table;
+    ASSERT_EQ(old_table, old.lock()->outbound.get());
+
+    rte_rcu_qsbr_thread_online(links.rcu, links.rcu_id);  // the worker holds snapshot 1
+    // 1XXX moves to the other trunk: a new compile, a new snapshot.
+    auto res = ctl.execute_json("route-pattern 1 digits 1XXX trunk other");
+    ASSERT_EQ(test::status_of(res), 0);
+    now += 10;
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().published, 2u);
+    EXPECT_EQ(link->counters().pattern_sets, 2u);
+    const dp::Routes* r2 = worker_view();
+    ASSERT_NE(r2, r);
+    EXPECT_NE(r2->outbound.table, old_table);
+    EXPECT_NE(r2->outbound.scratch[0], r->outbound.scratch[0]);
+    EXPECT_EQ(routed_trunk(*r2, "1234", 0xc0000205u), *other);
+    // Not quiescent yet: the old table and its scratch are alive and still answer.
+    link->tick(ctl);
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().reclaimed, 0u);
+    EXPECT_EQ(link->retired(), 1u);
+    EXPECT_FALSE(old.expired());
+    EXPECT_EQ(routed_trunk(*r, "1234", 0xc0000205u), *carrier);
+    // The worker's quiescent report: the next tick frees them.
+    rte_rcu_qsbr_quiescent(links.rcu, links.rcu_id);
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().reclaimed, 1u);
+    EXPECT_EQ(link->retired(), 0u);
+    EXPECT_TRUE(old.expired());
+    rte_rcu_qsbr_thread_offline(links.rcu, links.rcu_id);
+
+    // All patterns removed: snapshots carry none.
+    for (const char* c : {"no route-pattern 1", "no route-pattern 2", "no route-pattern 3",
+                          "no inbound-pattern 1"})
+        ASSERT_EQ(test::status_of(ctl.execute_json(c)), 0) << c;
+    now += 10;
+    link->tick(ctl);
+    EXPECT_FALSE(worker_view()->outbound.table);
+    EXPECT_FALSE(worker_view()->inbound.table);
+    EXPECT_EQ(worker_view()->patterns_version, 0u);
 }
 
 }  // namespace

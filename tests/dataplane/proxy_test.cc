@@ -10,6 +10,7 @@
 #include "dataplane/branch.h"
 #include "dataplane/inet.h"
 #include "dataplane/proxy.h"
+#include "dataplane/route_table.h"
 #include "failover/table.h"
 #include "sipparse/message.h"
 
@@ -412,6 +413,263 @@ TEST_F(ProxyTest, ControlBranchResponsesGoToControl) {
     ASSERT_EQ(sink.unreachable.size(), 1u);
     EXPECT_EQ(sink.unreachable[0].to, primary);
     EXPECT_EQ(sink.unreachable[0].msg, std::string(br, branch_len));
+}
+
+// ---- route patterns (issue 6) ------------------------------------------------------
+//
+// Three trunks in the engine table: A (id 0: primary, secondary), B (id 1:
+// carrier_b), C (id 2: carrier_c, the default trunk). Outbound patterns:
+// 1XXX -> A, 2XXX -> B, 3XXX from the caller only (/32) -> B. Inbound: the
+// DID range 555XXXX -> a second access target (pbx2).
+
+const Endpoint carrier_b{ip_of(31), 5060}, carrier_c{ip_of(41), 5060};
+const Endpoint other_pbx{ip_of(5), 5060}, pbx2{ip_of(50), 5062};
+
+std::shared_ptr<failover::TrunkRoutes> trunk_routes(uint32_t id, std::vector<Endpoint> servers,
+                                                    uint8_t gen) {
+    auto r = std::make_shared<failover::TrunkRoutes>();
+    r->trunk_id = id;
+    r->gen = gen;
+    failover::AdtranTimers at;
+    at.rollover_s = 1;
+    for (auto k : {failover::RequestKind::invite, failover::RequestKind::register_,
+                   failover::RequestKind::other})
+        r->policy[size_t(k)] = failover::make_policy(at, k);
+    for (size_t i = 0; i < servers.size(); i++) r->cand[r->count++] = cand(servers[i], uint16_t(i));
+    return r;
+}
+
+std::unique_ptr<const failover::Table> three_trunks() {
+    failover::TableBuilder b(nullptr);
+    b.set(trunk_routes(0, {primary, secondary}, 1));
+    b.set(trunk_routes(1, {carrier_b}, 1));
+    b.set(trunk_routes(2, {carrier_c}, 1));
+    return b.build();
+}
+
+RouteSpec spec(uint32_t id, const char* pattern, uint32_t target, uint32_t src = 0,
+               uint8_t src_len = 0) {
+    RouteSpec s;
+    s.id = id;
+    s.pattern = pattern;
+    s.target = target;
+    s.src_addr = src;
+    s.src_len = src_len;
+    return s;
+}
+
+// What control publishes for one compile (control/dp_link.cc): the tables, a
+// scratch each for worker 0, the target maps.
+struct Compiled {
+    std::unique_ptr<RouteTable> out, in;
+    RouteScratch out_s, in_s;
+    RouteScratch* out_p[1] = {};
+    RouteScratch* in_p[1] = {};
+    std::vector<uint32_t> trunk_ids;
+    std::vector<Endpoint> targets;
+
+    Compiled(const std::vector<RouteSpec>& outbound, std::vector<uint32_t> ids,
+             const std::vector<RouteSpec>& inbound, std::vector<Endpoint> tg)
+        : trunk_ids(std::move(ids)), targets(std::move(tg)) {
+        auto o = RouteTable::compile(outbound);
+        auto i = RouteTable::compile(inbound);
+        EXPECT_TRUE(o && i);
+        if (!o || !i) return;
+        out = std::move(o.value());
+        in = std::move(i.value());
+        auto os = out->clone_scratch();
+        auto is = in->clone_scratch();
+        EXPECT_TRUE(os && is);
+        if (!os || !is) return;
+        out_s = std::move(os.value());
+        in_s = std::move(is.value());
+        out_p[0] = &out_s;
+        in_p[0] = &in_s;
+    }
+    void into(Routes& r) const {
+        r.outbound = PatternRoutes{out.get(), out_p, 1, uint32_t(trunk_ids.size()), trunk_ids.data(),
+                                   nullptr};
+        r.inbound = PatternRoutes{in.get(), in_p, 1, uint32_t(targets.size()), nullptr,
+                                  targets.data()};
+    }
+};
+
+std::unique_ptr<Compiled> standard_patterns() {
+    const uint32_t caller_only = caller.ip;
+    return std::make_unique<Compiled>(
+        std::vector<RouteSpec>{spec(1, "1XXX", 0), spec(2, "2XXX", 1),
+                               spec(3, "3XXX", 1, caller_only, 32)},
+        std::vector<uint32_t>{0, 1},  // target 0 = trunk A, 1 = trunk B
+        std::vector<RouteSpec>{spec(1, "555XXXX", 0)}, std::vector<Endpoint>{pbx2});
+}
+
+// A new out-of-dialog request for <user> (Call-ID and branch from <tag>).
+std::string request_for(const std::string& user, const std::string& tag,
+                        const char* method = "INVITE", const char* to_tag = nullptr) {
+    std::string to = "To: <sip:" + user + "@192.0.2.10>";
+    if (to_tag) to += std::string(";tag=") + to_tag;
+    return std::string(method) + " sip:" + user + "@192.0.2.10:5060 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-" + tag + "\r\n"
+           "From: <sip:a@192.0.2.1>;tag=f1\r\n" + to + "\r\n"
+           "Call-ID: " + tag + "@192.0.2.1\r\nCSeq: 1 " + method + "\r\n"
+           "Contact: <sip:a@192.0.2.1:5060>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+}
+
+class RoutePatternTest : public ProxyTest {
+protected:
+    void SetUp() override {
+        ProxyTest::SetUp();
+        table = three_trunks();
+        routes.table = table.get();
+        routes.default_trunk = 2;  // C
+        pats = standard_patterns();
+        pats->into(routes);
+    }
+    // Where the request (not our 100 Trying) went: "" when nothing went downstream.
+    Endpoint forwarded_to(Endpoint from, const std::string& m) {
+        in(from, m);
+        for (const Sent& s : sink.out)
+            if (!starts(s.msg, "SIP/2.0 ")) return s.to;
+        return Endpoint{};
+    }
+    // The first response sent back to <to> (0: none).
+    int answered(Endpoint to) const {
+        for (const Sent& s : sink.out)
+            if (s.to == to && status_of(s.msg) >= 200) return status_of(s.msg);
+        return 0;
+    }
+    std::unique_ptr<Compiled> pats;
+};
+
+TEST_F(RoutePatternTest, EachPatternSendsItsNumbersToItsTrunk) {
+    struct Row {
+        const char* user;
+        Endpoint from;
+        Endpoint want;
+        const char* why;
+    } rows[] = {
+        {"1000", caller, primary, "1XXX -> trunk A (its first candidate)"},
+        {"1999", other_pbx, primary, "1XXX has no source restriction"},
+        {"2345", caller, carrier_b, "2XXX -> trunk B"},
+        {"3456", caller, carrier_b, "3XXX from the caller (/32) -> trunk B"},
+        {"3456", other_pbx, carrier_c, "3XXX from elsewhere: no match, default trunk C"},
+        {"10000", caller, carrier_c, "five digits match no pattern: default trunk C"},
+        {"", caller, carrier_c, "no user part: default trunk"},
+    };
+    int n = 0;
+    for (const Row& r : rows) {
+        const std::string m = r.user[0]
+            ? request_for(r.user, "r" + std::to_string(n++))
+            : "OPTIONS sip:192.0.2.10:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-nouser\r\n"
+              "From: <sip:a@192.0.2.1>;tag=f1\r\nTo: <sip:192.0.2.10>\r\nCall-ID: nouser\r\n"
+              "CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+        EXPECT_EQ(forwarded_to(r.from, m), r.want) << r.why;
+    }
+    EXPECT_EQ(st.route_matched, 4u);
+    EXPECT_EQ(st.route_no_match, 3u);
+    EXPECT_EQ(st.route_scan_error + st.route_bad_input, 0u);
+}
+
+TEST_F(RoutePatternTest, OutOfDialogMethodsAreRoutedInDialogOnesAreNot) {
+    // MESSAGE and SUBSCRIBE without a To tag create a transaction: looked up.
+    EXPECT_EQ(forwarded_to(caller, request_for("2001", "m1", "MESSAGE")), carrier_b);
+    EXPECT_EQ(forwarded_to(caller, request_for("2002", "s1", "SUBSCRIBE")), carrier_b);
+    EXPECT_EQ(st.route_matched, 2u);
+    // A BYE with a To tag and our own address as Request-URI (no Route): an
+    // in-dialog request is never looked up; it takes the fallback.
+    EXPECT_EQ(forwarded_to(caller, request_for("2003", "b1", "BYE", "t9")), carrier_c);
+    EXPECT_EQ(st.route_matched, 2u);
+    EXPECT_EQ(st.route_no_match, 0u);
+}
+
+TEST_F(RoutePatternTest, NoMatchWithoutADefaultTrunkIs404) {
+    routes.default_trunk = ~0u;
+    in(caller, request_for("9999", "n1"));
+    ASSERT_EQ(sink.out.size(), 1u);  // no 100 Trying, nothing downstream
+    EXPECT_EQ(sink.out[0].to, caller);
+    EXPECT_EQ(status_of(sink.out[0].msg), 404);
+    EXPECT_EQ(st.drops[size_t(DropReason::sip_no_route)], 1u);
+    EXPECT_EQ(p.active_slots(), 0u);
+    // A matching number still goes to its trunk.
+    EXPECT_EQ(forwarded_to(caller, request_for("1234", "n2")), primary);
+    // The same without any pattern table.
+    routes.outbound = {};
+    in(caller, request_for("1234", "n3"));
+    EXPECT_EQ(answered(caller), 404);
+}
+
+TEST_F(RoutePatternTest, APatternTrunkThatDoesNotRunIs503) {
+    pats->trunk_ids[1] = ~0u;  // trunk B is configured but not in the engine
+    in(caller, request_for("2000", "d1"));
+    EXPECT_EQ(answered(caller), 503);
+    EXPECT_EQ(forwarded_to(caller, request_for("1000", "d2")), primary);
+}
+
+TEST_F(RoutePatternTest, InboundDidsGoToTheirAccessTarget) {
+    // From a carrier server (one of the configured carriers): the inbound table.
+    EXPECT_EQ(forwarded_to(primary, request_for("5551234", "i1")), pbx2);
+    EXPECT_EQ(forwarded_to(secondary, request_for("5559999", "i2")), pbx2);
+    // A number outside the DID range: the access target.
+    EXPECT_EQ(forwarded_to(primary, request_for("5561234", "i3")), caller);
+    // The outbound patterns are not used for carrier-side requests.
+    EXPECT_EQ(forwarded_to(primary, request_for("1000", "i4")), caller);
+    EXPECT_EQ(st.route_matched, 2u);
+    // No match and no access target: 404.
+    routes.access = {};
+    in(primary, request_for("1000", "i5"));
+    EXPECT_EQ(answered(primary), 404);
+    EXPECT_EQ(forwarded_to(primary, request_for("5551000", "i6")), pbx2);
+}
+
+TEST_F(RoutePatternTest, BadInputAndScanErrorsFallBackAndAreCounted) {
+    // A user part over 128 bytes (route_table.h: never matches).
+    EXPECT_EQ(forwarded_to(caller, request_for(std::string(130, '1'), "e1")), carrier_c);
+    EXPECT_EQ(st.route_bad_input, 1u);
+    // A scratch that does not belong to the table (an empty one) and a core
+    // with no scratch at all: scan errors, the default trunk.
+    RouteScratch none;
+    RouteScratch* bad[1] = {&none};
+    routes.outbound.scratch = bad;
+    EXPECT_EQ(forwarded_to(caller, request_for("1000", "e2")), carrier_c);
+    routes.outbound.workers = 0;
+    EXPECT_EQ(forwarded_to(caller, request_for("1000", "e3")), carrier_c);
+    EXPECT_EQ(st.route_scan_error, 2u);
+    EXPECT_EQ(st.route_matched, 0u);
+}
+
+TEST_F(RoutePatternTest, RepublishKeepsInFlightTransactionsOnTheirTrunk) {
+    // 1000 goes to trunk A; before its primary times out, control publishes a
+    // new compile sending 1XXX to trunk B and frees the old one.
+    const Endpoint first = forwarded_to(caller, request_for("1000", "f1"));
+    ASSERT_EQ(first, primary);
+    auto next = std::make_unique<Compiled>(
+        std::vector<RouteSpec>{spec(1, "1XXX", 1), spec(2, "2XXX", 0)}, std::vector<uint32_t>{0, 1},
+        std::vector<RouteSpec>{}, std::vector<Endpoint>{});
+    next->into(routes);
+    pats = std::move(next);  // the old table and scratch are gone
+    // New requests use the new table.
+    EXPECT_EQ(forwarded_to(caller, request_for("1001", "f2")), carrier_b);
+    EXPECT_EQ(forwarded_to(caller, request_for("2001", "f3")), primary);
+    // The first INVITE's rollover stays on trunk A: its secondary.
+    sink.out.clear();
+    sink.events.clear();
+    p.advance(1000);
+    bool to_secondary = false;
+    for (const Sent& s : sink.out) to_secondary |= s.to == secondary && starts(s.msg, "INVITE sip:1000@");
+    EXPECT_TRUE(to_secondary);
+    bool a_timeout = false;
+    for (const auto& ev : sink.events)
+        a_timeout |= ev.kind == failover::EventKind::timeout && ev.trunk_id == 0 && ev.server_idx == 0;
+    EXPECT_TRUE(a_timeout);
+    // Its answer from there is relayed to the caller.
+    std::string fwd;
+    for (const Sent& s : sink.out)
+        if (s.to == secondary && starts(s.msg, "INVITE sip:1000@")) fwd = s.msg;
+    in(secondary, response_to(fwd, 200, "OK"), 1100);
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(sink.out[0].to, caller);
+    EXPECT_EQ(status_of(sink.out[0].msg), 200);
+    EXPECT_NE(sink.out[0].msg.find("branch=z9hG4bK-f1"), std::string::npos);
 }
 
 }  // namespace

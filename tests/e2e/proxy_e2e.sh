@@ -27,6 +27,14 @@
 #              puts it back after the delay; calls return to it
 #   validated  validation register: the primary refuses REGISTER (503), the
 #              secondary accepts it; every call goes to the secondary only
+#   fragment   INVITEs with a ~4 KB SDP (uac_big.xml): the caller's kernel
+#              fragments them on the 1500-byte veth, sipedge reassembles,
+#              relays and fragments them again towards the carrier
+#   runtime    200 calls at 20/s while sipedgectl changes the trunk on the
+#              control socket: a third server added, T1 changed, one refused
+#              command (T1 out of range: error, running-config unchanged),
+#              the primary removed for maintenance and added back; every
+#              call completes and no transaction is lost
 # Usage: proxy_e2e.sh <sipedge binary> <this directory> [scenario...]
 # Exit 0 pass, 1 fail, 77 skip (not root, no ip netns, no sipp).
 set -u
@@ -34,7 +42,8 @@ set -u
 SIPEDGE=${1:?sipedge binary}
 HERE=${2:?source directory}
 shift 2
-SCENARIOS=${*:-steady silent icmp 503 failback validated}
+SIPEDGECTL=${SIPEDGECTL:-$(dirname "$SIPEDGE")/sipedgectl}
+SCENARIOS=${*:-steady silent icmp 503 failback validated fragment runtime}
 
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
 command -v ip >/dev/null && ip netns list >/dev/null 2>&1 || { echo "SKIP: no ip netns"; exit 77; }
@@ -140,6 +149,15 @@ carrier() {
     [ "$inv" = 200 ] || path=reject
     sed -e "s/@REG@/$reg/" -e "s/@INV@/$inv/" -e "s/@PATH@/$path/" \
         "$HERE/uas_carrier.xml" >"$out/$name.xml"
+    # BIG_ANSWER=1: the 200 OK carries a ~4 KB SDP too (fragmented both ways).
+    [ "${BIG_ANSWER:-0}" = 1 ] && python3 - "$out/$name.xml" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+pad = "".join("      a=x-carrier-pad-%02d:%s\n" % (i, "fedcba9876543210" * 5) for i in range(40))
+s = s.replace("      a=rtpmap:0 PCMU/8000\n", "      a=rtpmap:0 PCMU/8000\n" + pad, 1)
+open(p, "w").write(s)
+PY
     start_bg "$ns" "$out/$name.log" sh -c "cd '$out' && exec timeout 100 sipp -sf '$out/$name.xml' \
         -i $ip -p 5060 -nostdin -timeout 90s -trace_counts -fd 1 -trace_err"
     wait_bound "$ns"
@@ -174,11 +192,16 @@ write_config() {
     } >"$out/edge.conf"
 }
 
+# The edge's DPDK port on its eth0. net_af_packet joins a PACKET_FANOUT group
+# with the kernel's DEFRAG flag, so it never sees IPv4 fragments; the
+# fragment scenario uses net_pcap (libpcap, no defrag) to reach sipedge's own
+# reassembly.
+EDGE_VDEV=net_af_packet0,iface=eth0
 start_edge() {
     start_bg $NS_EDGE "$out/sipedge.err" sh -c "exec timeout 90 '$SIPEDGE' --config '$out/edge.conf' \
         --socket '$out/ctl.sock' --duration 80 \
         -- --no-huge -m 512 --no-pci --no-shconf --no-telemetry -l 0-1 --file-prefix=$P \
-        --log-level=lib.eal:error --vdev=net_af_packet0,iface=eth0 >'$out/stats.json'"
+        --log-level=lib.eal:error --vdev=$EDGE_VDEV >'$out/stats.json'"
     EDGE_PID=$LAST_PID
     # Wait (bounded) for the data plane: it answers ARP once the port is up.
     local i
@@ -255,7 +278,9 @@ for a in asserts:
     check(ops[op](v, int(rhs)), f"{lhs} = {v} {op} {rhs}")
 d = data['edge']['drops']
 for r in ('sip_parse', 'sip_rewrite', 'sip_foreign_branch', 'txn_exhausted', 'udp_bad_csum',
-          'ipv4_bad_csum', 'tx_full', 'mbuf_exhausted', 'timer_exhausted'):
+          'ipv4_bad_csum', 'tx_full', 'mbuf_exhausted', 'timer_exhausted', 'sip_too_big',
+          'ipv4_fragment', 'ipv4_frag_malformed', 'ipv4_frag_overlap', 'ipv4_frag_too_many',
+          'ipv4_frag_no_room', 'ipv4_frag_timeout'):
     check(d[r] == 0, f"drop {r} == {d[r]}")
 e = data['edge']
 print("  sipedge:", json.dumps({k: e[k] for k in ('calls', 'transactions', 'control')}))
@@ -270,6 +295,10 @@ begin() {  # begin <run name> <description>
     out=$WORK/$1
     mkdir -p "$out"
     RUN_FIRST=${#PIDS[@]}
+    # The edge's MAC differs between PMDs (net_pcap's is its own): forget
+    # what the peers learned in the previous run.
+    local ns
+    for ns in $NS_UAC $NS_C1 $NS_C2; do ip -n "$ns" neigh flush all 2>/dev/null; done
     echo "== $1: $2"
 }
 
@@ -381,6 +410,72 @@ run_validated() {
         "edge.transactions.rollover_timeout+edge.transactions.rollover_503 == 0"
 }
 
+run_fragment() {
+    begin fragment "20 calls at 10/s, INVITE and 200 OK with a ~4 KB SDP: reassembled in, fragmented out"
+    BIG_ANSWER=1 carrier $NS_C1 192.0.2.21 c1 200 200; carrier $NS_C2 192.0.2.22 c2 200 200
+    write_config "set trunk carrier register off"
+    EDGE_VDEV=net_pcap0,iface=eth0,phy_mac=1 start_edge
+    uac 20 10 -sf "$HERE/uac_big.xml"
+    stop_run
+    # Each INVITE and each 200 OK (~4.4 KB) is 4 fragments each way;
+    # retransmissions only add.
+    check fragment "uac.successful == 20" "uac.failed == 0" "edge.calls.attempted == 20" \
+        "edge.calls.answered == 20" "c1.invites == 20" "c2.invites == 0" \
+        "edge.ipv4.reassembled >= 40" "edge.ipv4.fragments_rx >= 160" \
+        "edge.ipv4.fragmented_tx >= 40" "edge.ipv4.fragments_tx >= 160" \
+        "edge.drops.ipv4_frag_duplicate == 0" "edge.drops.arp_unresolved == 0" \
+        "edge.transactions.rollover_timeout+edge.transactions.rollover_icmp == 0"
+}
+
+# ctl <expected exit status> <command words...>: sipedgectl on this run's
+# control socket (a Unix socket path: reachable from the root namespace
+# without any network traffic), reply in $out/ctl.log.
+ctl() {
+    local want=$1 rc=0; shift
+    echo "> $*" >>"$out/ctl.log"
+    timeout 10 "$SIPEDGECTL" --socket "$out/ctl.sock" "$@" >>"$out/ctl.log" 2>&1 || rc=$?
+    [ "$rc" = "$want" ] && echo "  ok   sipedgectl $* -> exit $rc" \
+        || fail "runtime: sipedgectl $* -> exit $rc, expected $want"
+}
+
+run_runtime() {
+    begin runtime "200 calls at 20/s; the trunk changed at runtime through sipedgectl"
+    [ -x "$SIPEDGECTL" ] || { fail "runtime: no sipedgectl next to sipedge"; return; }
+    carrier $NS_C1 192.0.2.21 c1 200 200; carrier $NS_C2 192.0.2.22 c2 200 200
+    write_config "set trunk carrier register off"
+    start_edge
+    uac 200 20 -sf "$HERE/uac_rr.xml" &
+    local uac_pid=$!
+    sleep 1.5
+    ctl 0 set trunk carrier server 3 192.0.2.23:5060 udp
+    sleep 1
+    ctl 0 set trunk carrier t1 400
+    "$SIPEDGECTL" --socket "$out/ctl.sock" show running-config >"$out/rc_before" 2>&1
+    ctl 1 set trunk carrier t1 20
+    "$SIPEDGECTL" --socket "$out/ctl.sock" show running-config >"$out/rc_after" 2>&1
+    grep -q "error" "$out/ctl.log" && echo "  ok   refused command answered with an error" \
+        || fail "runtime: no error in the refused command's reply"
+    grep -q "server 3 192.0.2.23" "$out/rc_after" && grep -q "t1 400" "$out/rc_after" \
+        && cmp -s "$out/rc_before" "$out/rc_after" \
+        && echo "  ok   running-config has the changes and is unchanged by the refused command" \
+        || fail "runtime: running-config: $(diff "$out/rc_before" "$out/rc_after" | head -5)"
+    sleep 1
+    ctl 0 del trunk carrier server 1      # the primary out for maintenance
+    sleep 3
+    ctl 0 set trunk carrier server 1 192.0.2.21:5060 udp   # and back
+    wait "$uac_pid"
+    UAC_RC=$?
+    stop_run
+    # Calls before the removal and after the return go to the primary, the
+    # ones between to the secondary; none is lost or sent twice.
+    check runtime "uac.successful == 200" "uac.failed == 0" "edge.calls.attempted == 200" \
+        "edge.calls.answered == 200" "edge.calls.failed == 0" \
+        "edge.transactions.failed_timeout+edge.transactions.failed_icmp+edge.transactions.failed_503 == 0" \
+        "edge.transactions.rollover_timeout+edge.transactions.rollover_icmp == 0" \
+        "c1.invites+c2.invites == 200" "c1.invites >= 40" "c2.invites >= 20" \
+        "edge.control.published >= 4" "edge.drops.sip_no_route == 0"
+}
+
 # A refused startup file: sipedge names file and line, exits 1 and starts no
 # data plane (the EAL is never initialised, so no namespace is needed).
 check_bad_config() {
@@ -403,7 +498,7 @@ check_bad_config
 setup_topology || { echo "FAIL: topology"; exit 1; }
 for sc in $SCENARIOS; do
     case $sc in
-    steady|silent|icmp|503|failback|validated) run_$sc ;;
+    steady|silent|icmp|503|failback|validated|fragment|runtime) run_$sc ;;
     *) fail "unknown scenario $sc" ;;
     esac
 done

@@ -1,0 +1,349 @@
+// The worker's IPv4 fragment paths on a real EAL (--no-huge, two lcores, an
+// ethdev made from two rte_rings, suite 'dp'): a ~4 KB INVITE that arrives in
+// three fragments is reassembled, relayed (carrier side -> access) and leaves
+// in fragments that reassemble to the relayed INVITE; the fragments of a
+// datagram to a next hop not yet resolved wait together for the ARP reply.
+// Exits 77 (skip) when the EAL cannot start.
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dataplane/inet.h"
+#include "dataplane/port.h"
+#include "dataplane/proxy_types.h"
+#include "dataplane/worker.h"
+
+namespace sipedge::dp {
+namespace {
+
+constexpr uint32_t edge_ip = 0x0a000001, carrier_ip = 0x0a000002, access_ip = 0x0a000003;
+using Bytes = std::vector<uint8_t>;
+
+rte_mempool* g_pool = nullptr;
+rte_ring* g_rx = nullptr;  // what the worker receives (the test enqueues)
+rte_ring* g_tx = nullptr;  // what the worker sends (the test dequeues)
+uint16_t g_port = 0;
+MacAddr g_mac;             // the worker's
+unsigned g_lcore = 0;
+
+MacAddr mac_of(uint8_t last) {
+    MacAddr m;
+    std::memset(m.b, 0x02, 6);
+    m.b[5] = last;
+    return m;
+}
+
+void inject(const Bytes& f) {
+    rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+    ASSERT_NE(m, nullptr);
+    std::memcpy(rte_pktmbuf_append(m, uint16_t(f.size())), f.data(), f.size());
+    ASSERT_EQ(rte_ring_enqueue(g_rx, m), 0);
+}
+
+// Frames the worker sent within <ms> (polled), as bytes.
+std::vector<Bytes> collect(unsigned ms) {
+    std::vector<Bytes> out;
+    for (unsigned i = 0; i < ms; i++) {
+        void* p = nullptr;
+        while (rte_ring_dequeue(g_tx, &p) == 0) {
+            auto* m = static_cast<rte_mbuf*>(p);
+            Bytes b(rte_pktmbuf_pkt_len(m));
+            const void* d = rte_pktmbuf_read(m, 0, b.size(), b.data());  // copies when chained
+            if (d != b.data()) std::memcpy(b.data(), d, b.size());
+            out.push_back(std::move(b));
+            rte_pktmbuf_free(m);
+        }
+        usleep(1000);
+    }
+    return out;
+}
+
+Bytes arp_request_from(uint32_t ip, const MacAddr& mac) {
+    Bytes f(eth_hdr_len + arp_pkt_len);
+    EthHdr e{};
+    std::memset(e.dst.b, 0xff, 6);
+    e.src = mac;
+    e.type = be16(ethertype_arp);
+    std::memcpy(f.data(), &e, sizeof(e));
+    ArpPkt a{};
+    a.htype = be16(1);
+    a.ptype = be16(ethertype_ipv4);
+    a.hlen = 6;
+    a.plen = 4;
+    a.op = be16(1);
+    a.sha = mac;
+    a.spa = be32(ip);
+    a.tpa = be32(edge_ip);
+    std::memcpy(f.data() + eth_hdr_len, &a, sizeof(a));
+    return f;
+}
+
+Bytes arp_reply_from(uint32_t ip, const MacAddr& mac) {
+    Bytes f = arp_request_from(ip, mac);
+    ArpPkt a;
+    std::memcpy(&a, f.data() + eth_hdr_len, sizeof(a));
+    a.op = be16(2);
+    a.tha = g_mac;
+    std::memcpy(f.data() + eth_hdr_len, &a, sizeof(a));
+    EthHdr e;
+    std::memcpy(&e, f.data(), sizeof(e));
+    e.dst = g_mac;
+    std::memcpy(f.data(), &e, sizeof(e));
+    return f;
+}
+
+std::string invite(size_t body_len) {
+    std::string body;
+    for (size_t i = 0; i < body_len; i++) body += char('a' + i % 26);
+    return "INVITE sip:1000@10.0.0.1:5060 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKfrag" + std::to_string(body_len) + "\r\n"
+           "Max-Forwards: 70\r\nTo: <sip:1000@10.0.0.1>\r\n"
+           "From: <sip:carrier@10.0.0.2>;tag=77\r\nCall-ID: frag-" + std::to_string(body_len) + "\r\n"
+           "CSeq: 1 INVITE\r\nContact: <sip:carrier@10.0.0.2:5060>\r\n"
+           "Content-Type: application/sdp\r\nContent-Length: " + std::to_string(body_len) +
+           "\r\n\r\n" + body;
+}
+
+// The datagram <payload> from the carrier as IPv4 fragments of at most 1480
+// payload bytes (the caller's kernel on a 1500 MTU).
+std::vector<Bytes> fragments_from_carrier(const std::string& payload, uint16_t id) {
+    const size_t ip_len = ipv4_hdr_len + udp_hdr_len + payload.size();
+    Bytes whole(eth_hdr_len + ip_len);
+    std::memcpy(whole.data() + eth_hdr_len + ipv4_hdr_len + udp_hdr_len, payload.data(),
+                payload.size());
+    build_ipv4_udp(whole.data() + eth_hdr_len, carrier_ip, 5060, edge_ip, 5060, payload.size(), id);
+    std::vector<Bytes> out;
+    const size_t data = ip_len - ipv4_hdr_len;
+    for (size_t ofs = 0; ofs < data; ofs += 1480) {
+        const size_t n = std::min<size_t>(1480, data - ofs);
+        Bytes f(eth_hdr_len + ipv4_hdr_len + n);
+        EthHdr e{};
+        e.dst = g_mac;
+        e.src = mac_of(2);
+        e.type = be16(ethertype_ipv4);
+        std::memcpy(f.data(), &e, sizeof(e));
+        uint8_t* ip = f.data() + eth_hdr_len;
+        std::memcpy(ip, whole.data() + eth_hdr_len, ipv4_hdr_len);
+        std::memcpy(ip + ipv4_hdr_len, whole.data() + eth_hdr_len + ipv4_hdr_len + ofs, n);
+        const uint16_t tot = be16(uint16_t(ipv4_hdr_len + n));
+        const uint16_t fr = be16(uint16_t((ofs + n < data ? 0x2000 : 0) | ofs / 8));
+        std::memcpy(ip + 2, &tot, 2);
+        std::memcpy(ip + 6, &fr, 2);
+        ip[10] = ip[11] = 0;
+        const uint16_t c = csum_fold(csum_add(0, ip, ipv4_hdr_len));
+        std::memcpy(ip + 10, &c, 2);
+        out.push_back(f);
+    }
+    return out;
+}
+
+struct Datagram {
+    uint32_t dst = 0;
+    std::string payload;  // UDP payload
+    size_t frames = 0;
+};
+
+// Reassembles what the worker sent to <dst> (IPv4 fragments or whole UDP
+// datagrams), checking each fragment's header checksum and size.
+std::vector<Datagram> datagrams_to(const std::vector<Bytes>& frames, uint32_t dst) {
+    std::map<uint16_t, std::map<size_t, Bytes>> parts;  // ip id -> offset -> bytes
+    std::map<uint16_t, bool> last_seen;
+    std::vector<Datagram> out;
+    for (const Bytes& f : frames) {
+        EthHdr e;
+        std::memcpy(&e, f.data(), sizeof(e));
+        if (be16(e.type) != ethertype_ipv4) continue;
+        const uint8_t* ip = f.data() + eth_hdr_len;
+        Ipv4Hdr h;
+        std::memcpy(&h, ip, sizeof(h));
+        if (be32(h.dst) != dst) continue;
+        EXPECT_EQ(csum_fold(csum_add(0, ip, ipv4_hdr_len)), 0) << "IPv4 header checksum";
+        EXPECT_LE(be16(h.total_len), 1500u);
+        const uint16_t fo = be16(h.frag);
+        const size_t tot = be16(h.total_len);
+        Bytes data(ip + ipv4_hdr_len, ip + tot);
+        if ((fo & 0x3fff) == 0) {
+            out.push_back({dst, std::string(data.begin() + udp_hdr_len, data.end()), 1});
+            continue;
+        }
+        parts[h.id][size_t(fo & 0x1fff) * 8] = data;
+        if (!(fo & 0x2000)) last_seen[h.id] = true;
+    }
+    for (auto& [id, p] : parts) {
+        if (!last_seen[id]) continue;
+        Bytes all;
+        for (auto& [ofs, d] : p) {
+            EXPECT_EQ(ofs, all.size()) << "hole or overlap";
+            all.insert(all.end(), d.begin(), d.end());
+        }
+        out.push_back({dst, std::string(all.begin() + udp_hdr_len, all.end()), p.size()});
+    }
+    return out;
+}
+
+class WorkerFrag : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!g_pool) GTEST_SKIP() << "no EAL";
+        routes_.access = {access_ip, 5060};
+        routes_.carrier_count = 1;
+        routes_.carriers[0] = {carrier_ip, 0};
+        routes_ptr_.store(&routes_);
+        WorkerConfig wc;
+        wc.port_id = g_port;
+        wc.ip = edge_ip;
+        wc.prefix = 24;
+        wc.mac = g_mac;
+        ProxyConfig pc;
+        pc.self = {edge_ip, 5060};
+        pc.max_txns = 256;
+        pc.max_udp_payload = uint16_t(MsgPool::max_size);
+        WorkerLinks links;
+        links.routes = &routes_ptr_;
+        w_ = new Worker();
+        ASSERT_TRUE(w_->init(wc, pc, g_pool, links));
+        stop_ = false;
+        ASSERT_EQ(rte_eal_remote_launch(&WorkerFrag::run, this, g_lcore), 0);
+    }
+    void TearDown() override {
+        if (!w_) return;
+        stop_ = true;
+        rte_eal_wait_lcore(g_lcore);
+        collect(0);
+        delete w_;
+        w_ = nullptr;
+    }
+    static int run(void* arg) {
+        auto* t = static_cast<WorkerFrag*>(arg);
+        t->w_->run(t->stop_);
+        return 0;
+    }
+    Routes routes_{};
+    std::atomic<const Routes*> routes_ptr_{nullptr};
+    std::atomic<bool> stop_{false};
+    Worker* w_ = nullptr;
+};
+
+TEST_F(WorkerFrag, ReassemblesRelaysAndFragmentsA4KInvite) {
+    // Both peers introduce themselves (RFC 826: a request for us creates the entry).
+    inject(arp_request_from(carrier_ip, mac_of(2)));
+    inject(arp_request_from(access_ip, mac_of(3)));
+    const std::string inv = invite(3800);
+    const auto frags = fragments_from_carrier(inv, 0x4242);
+    ASSERT_EQ(frags.size(), 3u);
+    inject(frags[2]);  // out of order, as a network may deliver them
+    inject(frags[0]);
+    inject(frags[1]);
+    const std::vector<Bytes> sent = collect(100);
+
+    const auto to_access = datagrams_to(sent, access_ip);
+    ASSERT_EQ(to_access.size(), 1u);
+    const Datagram& d = to_access[0];
+    EXPECT_GE(d.frames, 3u);  // ~4 KB at MTU 1500
+    EXPECT_EQ(d.payload.compare(0, 7, "INVITE "), 0);
+    EXPECT_NE(d.payload.find("Via: SIP/2.0/UDP 10.0.0.1:5060;branch="), std::string::npos);
+    EXPECT_NE(d.payload.find(inv.substr(inv.size() - 3800)), std::string::npos);  // body whole
+    EXPECT_GT(d.payload.size(), inv.size());  // our Via and Record-Route added
+
+    const auto to_carrier = datagrams_to(sent, carrier_ip);
+    ASSERT_EQ(to_carrier.size(), 1u);  // 100 Trying, one frame
+    EXPECT_EQ(to_carrier[0].payload.compare(0, 20, "SIP/2.0 100 Trying\r\n"), 0);
+
+    stop_ = true;
+    rte_eal_wait_lcore(g_lcore);
+    const WorkerStats& s = w_->stats();
+    EXPECT_EQ(s.ipv4_fragments_rx, 3u);
+    EXPECT_EQ(s.ipv4_reassembled, 1u);
+    EXPECT_EQ(s.ipv4_fragmented_tx, 1u);
+    EXPECT_EQ(s.ipv4_fragments_tx, d.frames);
+    EXPECT_EQ(s.drops_total(), 0u);
+}
+
+TEST_F(WorkerFrag, FragmentTrainWaitsForArpAsOne) {
+    inject(arp_request_from(carrier_ip, mac_of(2)));  // the access side stays unknown
+    const auto frags = fragments_from_carrier(invite(3000), 0x5151);
+    for (const Bytes& f : frags) inject(f);
+    std::vector<Bytes> sent = collect(50);
+    EXPECT_TRUE(datagrams_to(sent, access_ip).empty());
+    bool asked = false;
+    for (const Bytes& f : sent) {
+        EthHdr e;
+        std::memcpy(&e, f.data(), sizeof(e));
+        if (be16(e.type) != ethertype_arp) continue;
+        ArpPkt a;
+        std::memcpy(&a, f.data() + eth_hdr_len, sizeof(a));
+        asked = asked || (be16(a.op) == 1 && be32(a.tpa) == access_ip);
+    }
+    EXPECT_TRUE(asked) << "no ARP request for the access address";
+    inject(arp_reply_from(access_ip, mac_of(3)));
+    sent = collect(50);
+    const auto to_access = datagrams_to(sent, access_ip);
+    ASSERT_EQ(to_access.size(), 1u);  // every fragment came out: none replaced another
+    EXPECT_GE(to_access[0].frames, 3u);
+    for (const Bytes& f : sent) {
+        EthHdr e;
+        std::memcpy(&e, f.data(), sizeof(e));
+        if (be16(e.type) == ethertype_ipv4) {
+            Ipv4Hdr h;
+            std::memcpy(&h, f.data() + eth_hdr_len, sizeof(h));
+            if (be32(h.dst) == access_ip) {
+                EXPECT_TRUE(e.dst == mac_of(3));
+                EXPECT_TRUE(e.src == g_mac);
+            }
+        }
+    }
+    stop_ = true;
+    rte_eal_wait_lcore(g_lcore);
+    EXPECT_EQ(w_->stats().drops[size_t(DropReason::arp_unresolved)], 0u);
+}
+
+}  // namespace
+}  // namespace sipedge::dp
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    using namespace sipedge::dp;
+    const std::string prefix = "--file-prefix=wfrag" + std::to_string(getpid());
+    const char* eal[] = {"worker_frag_test", "--no-huge",    "-m",   "512", "--no-pci",
+                         "--no-shconf",      "-l",           "0-1",  "--log-level=lib.eal:error",
+                         prefix.c_str()};
+    if (rte_eal_init(int(sizeof(eal) / sizeof(eal[0])), const_cast<char**>(eal)) < 0) {
+        std::fprintf(stderr, "SKIP: EAL did not start\n");
+        return 77;
+    }
+    g_lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
+    g_pool = make_pktmbuf_pool("wfrag_mbufs", 4095);
+    g_rx = rte_ring_create("wfrag_rx", 1024, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    g_tx = rte_ring_create("wfrag_tx", 1024, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (g_lcore >= RTE_MAX_LCORE || !g_pool || !g_rx || !g_tx) {
+        std::fprintf(stderr, "SKIP: no second lcore / pool / rings\n");
+        return 77;
+    }
+    const int port = rte_eth_from_rings("wfrag", &g_rx, 1, &g_tx, 1, int(rte_socket_id()));
+    PortSetup ps;
+    ps.port_id = uint16_t(port);
+    if (port < 0 || !port_start(ps, g_pool, g_mac)) {
+        std::fprintf(stderr, "SKIP: no ring port\n");
+        return 77;
+    }
+    g_port = uint16_t(port);
+    const int rc = RUN_ALL_TESTS();
+    port_stop(g_port);
+    rte_eal_cleanup();
+    return rc;
+}
