@@ -25,6 +25,7 @@ bool parse_name_addr_lim(const char* base, Span s, uint32_t limit, NameAddr& out
 uint32_t scan_hostport_lim(const char* p, uint32_t i, uint32_t end, uint32_t limit,
                            HostPort& out) noexcept;
 bool valid_call_id_lim(const char* base, Span s, uint32_t limit) noexcept;
+bool parse_cseq_lim(const char* base, Span s, uint32_t limit, CSeq& out) noexcept;
 bool parse_uri_lim(const char* base, Span s, uint32_t limit, Uri& out) noexcept;
 
 /// parse_uint (headers.h), inline: numbers are on every message (CSeq,

@@ -109,18 +109,21 @@ static_assert(keys_unique(), "two header names share (length, name_key): change 
 // Case-insensitive compare of a token <p> against a lower-case name with
 // overlapping word loads: OR-ing 0x20 into the bytes where the name has a
 // letter folds case (in a token, only letters reach a-z that way).
-struct FoldedName {
+struct alignas(64) FoldedName {  // 64 bytes: the index scales by a shift
     char lower[24];  // the name, lower case, zero padded
     char fold[24];   // 0x20 where lower[] is a letter
+    HeaderId id;     // header_names[i].id, next to the words compared
 };
 constexpr std::array<FoldedName, sizeof(header_names) / sizeof(header_names[0])> make_folded() {
     std::array<FoldedName, sizeof(header_names) / sizeof(header_names[0])> t{};
-    for (size_t i = 0; i < t.size(); i++)
+    for (size_t i = 0; i < t.size(); i++) {
+        t[i].id = header_names[i].id;
         for (size_t k = 0; k < header_names[i].len; k++) {
             const char c = header_names[i].name[k];
             t[i].lower[k] = c;
             t[i].fold[k] = (c >= 'a' && c <= 'z') ? 0x20 : 0;
         }
+    }
     return t;
 }
 inline constexpr auto folded = make_folded();
@@ -145,11 +148,14 @@ inline bool fold_eq(const char* p, size_t n, const FoldedName& f) noexcept {
 }
 
 inline HeaderId lookup_header(const char* p, size_t n) noexcept {
-    if (n == 1) return compact_form(lower(p[0]));
-    if (n < 2 || n > max_name_len) return HeaderId::other;
+    if (n - 2 > max_name_len - 2) {  // n < 2 (wraps) or n > max_name_len
+        if (n == 1) return compact_form(lower(p[0]));
+        return HeaderId::other;
+    }
     const int8_t i = by_length_letter[n][name_key(p[0], p[n - 1])];
-    if (i < 0 || !fold_eq(p, n, folded[size_t(i)])) return HeaderId::other;
-    return header_names[size_t(i)].id;
+    if (i < 0) return HeaderId::other;
+    const FoldedName& f = folded[size_t(i)];
+    return fold_eq(p, n, f) ? f.id : HeaderId::other;
 }
 
 }  // namespace sipedge::sip::names

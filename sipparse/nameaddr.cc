@@ -18,6 +18,16 @@ using lex::skip_lws;
 // runs for From and To on every message.
 [[gnu::always_inline]] inline bool scan_params(const char* base, uint32_t i, uint32_t end, uint32_t limit,
                  NameAddr& out) noexcept {
+    // The usual case, ";tag=" and a token to the end: what the loop below
+    // would find, without it.
+    constexpr uint64_t tag_eq = lex::detail::lit_word(";tag=", 0, 5, false);
+    if (end - i >= 6 && lex::detail::load_word(base + i, 0, 5) == tag_eq &&
+        is(base[i + 5], cc_gen_value) && scan_class_lim<cc_gen_value>(base, i + 5, end, limit) == end) {
+        out.params = make_span(i + 1, end);
+        out.tag = make_span(i + 5, end);
+        out.has_tag = true;
+        return true;
+    }
     i = skip_lws(base, i, end);
     if (i == end) return true;
     if (base[i] != ';') return false;

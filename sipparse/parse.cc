@@ -268,9 +268,12 @@ struct Parser {
     [[gnu::always_inline]]
     ParseStatus header(HeaderId id, uint32_t n0, uint32_t n1, uint32_t v0, uint32_t v1) noexcept {
         // Usually "Name: value": one SP before the value, none after it.
-        if (v0 < v1 && b[v0] == ' ') v0++;
-        if (v0 < v1 && uint8_t(b[v0]) <= ' ') v0 = skip_lws(b, v0, v1);
-        if (v1 > v0 && uint8_t(b[v1 - 1]) <= ' ') v1 = trim_end(b, v0, v1);
+        // b[v1] is the line's CR or LF (v0 <= v1 < len), so b[v0] is
+        // readable and not SP when the value is empty: the byte tests go
+        // first and the bounds tests only run on the rare branch.
+        if (b[v0] == ' ') v0++;
+        if (uint8_t(b[v0]) <= ' ' && v0 < v1) v0 = skip_lws(b, v0, v1);
+        if (uint8_t(b[v1 - 1]) <= ' ' && v1 > v0) v1 = trim_end(b, v0, v1);
         if (m.header_count == max_headers) return fail(ParseError::too_many_headers, n0);
         const Span v = make_span(v0, v1);
         switch (id) {
@@ -306,7 +309,7 @@ struct Parser {
             break;
         case HeaderId::cseq:
             if (!single(id)) return fail(ParseError::duplicate_header, n0, id);
-            if (!parse_cseq(b, v, m.cseq)) return fail(ParseError::bad_cseq, v0, id);
+            if (!parse_cseq_lim(b, v, len, m.cseq)) return fail(ParseError::bad_cseq, v0, id);
             break;
         case HeaderId::from:
         case HeaderId::to: {

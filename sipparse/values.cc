@@ -102,7 +102,7 @@ bool parse_uint(const char* base, Span s, uint32_t max, uint32_t& out) noexcept 
     return parse_uint_inl(base, s, max, out);
 }
 
-bool parse_cseq(const char* base, Span s, CSeq& out) noexcept {
+bool parse_cseq_lim(const char* base, Span s, uint32_t limit, CSeq& out) noexcept {
     const uint32_t end = s.end();
     uint32_t i = s.off;
     const uint32_t d0 = i;
@@ -117,11 +117,15 @@ bool parse_cseq(const char* base, Span s, CSeq& out) noexcept {
     i = skip_lws(base, i, end);
     if (i == ws) return false;
     const uint32_t m0 = i;
-    while (i < end && is(base[i], cc_token)) i++;
-    if (i == m0 || skip_lws(base, i, end) != end) return false;
+    i = scan_class_lim<cc_token>(base, i, end, limit);
+    if (i == m0 || (i != end && skip_lws(base, i, end) != end)) return false;
     out.method_name = make_span(m0, i);
     out.method = method_from(base + m0, i - m0);
     return true;
+}
+
+bool parse_cseq(const char* base, Span s, CSeq& out) noexcept {
+    return parse_cseq_lim(base, s, s.end(), out);
 }
 
 bool parse_retry_after(const char* base, Span s, RetryAfter& out) noexcept {

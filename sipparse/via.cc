@@ -24,6 +24,30 @@ uint32_t token_slash(const char* b, uint32_t i, uint32_t end, Span& tok) noexcep
     return skip_lws(b, i + 1, end);
 }
 
+// p[0, 7) == "z9hG4bK" (RFC 3261 §8.1.1.7), case-sensitive, as two
+// overlapping 4-byte compares instead of a memcmp call.
+inline bool is_magic_cookie(const char* p) noexcept {
+    uint32_t a, b, x, y;
+    std::memcpy(&a, p, 4);
+    std::memcpy(&b, p + 3, 4);
+    std::memcpy(&x, "z9hG", 4);
+    std::memcpy(&y, "G4bK", 4);
+    return a == x && b == y;
+}
+
+// p[0, N) is the literal <lit> (exact case): one word compare.
+template <size_t N>
+inline bool starts_with(const char* p, const char (&lit)[N + 1]) noexcept {
+    return lex::detail::load_word(p, 0, N) == lex::detail::lit_word(lit, 0, N, false);
+}
+
+// A Via parameter that ends at <ve> is followed by the end of the value,
+// or by ';' and a byte that is not LWS (the next parameter's first byte,
+// where ParamScan would start it).
+inline bool param_ends(const char* b, uint32_t ve, uint32_t end) noexcept {
+    return ve == end || (b[ve] == ';' && end - ve > 1 && uint8_t(b[ve + 1]) > ' ');
+}
+
 }  // namespace
 
 
@@ -74,7 +98,45 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
     if (i == end) return true;
     if (base[i] != ';') return false;
     out.params = make_span(i + 1, end);
-    ParamScan params{base, out.params.off, out.params.end(), limit};
+    // Fast path for the usual parameters: "branch=" and "received=" with a
+    // token value, and a bare "rport", in lower case, each followed by the
+    // end or by ';' and a byte that is not LWS. It takes a parameter only
+    // when ParamScan would read it the same (name, value, end); at the first
+    // other one it hands ParamScan that parameter's start, where ParamScan
+    // would have been after the ones taken.
+    uint32_t p = i + 1;  // start of the current parameter
+    for (;;) {
+        const char* q = base + p;
+        const uint32_t left = end - p;
+        uint32_t ve;  // end of the parameter
+        if (left >= 8 && starts_with<7>(q, "branch=") && is(q[7], cc_gen_value)) {
+            ve = scan_class_lim<cc_gen_value>(base, p + 7, end, limit);
+            if (!param_ends(base, ve, end)) break;
+            out.branch = make_span(p + 7, ve);
+            out.has_branch = true;
+            out.rfc3261_branch = ve - (p + 7) >= 7 && is_magic_cookie(q + 7);
+        } else if (left >= 5 && starts_with<5>(q, "rport")) {
+            ve = p + 5;
+            if (!param_ends(base, ve, end)) break;
+            out.rport = Span{};
+            out.has_rport = true;
+        } else if (left >= 10 && starts_with<8>(q, "received") && q[8] == '=' &&
+                   is(q[9], cc_gen_value)) {
+            ve = scan_class_lim<cc_gen_value>(base, p + 9, end, limit);
+            if (!param_ends(base, ve, end)) break;
+            // valid_ipv4() inline, or valid_ipv6(); a token holds no '['.
+            const char* vp = q + 9;
+            const uint32_t vl = ve - (p + 9);
+            if (!(vl >= 7 && vl <= 15 && scan_ipv4(vp, 0, vl) == vl) && !valid_ipv6(vp, vl))
+                return false;
+            out.received = make_span(p + 9, ve);
+        } else {
+            break;
+        }
+        if (ve == end) return true;
+        p = ve + 1;
+    }
+    ParamScan params{base, p, end, limit};
     Span n, v;
     while (params.next(n, v)) {
         const char* np = base + n.off;
@@ -85,12 +147,14 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
             out.branch = v;
             out.has_branch = true;
             // RFC 3261 §8.1.1.7: the magic cookie marks an RFC 3261 branch.
-            out.rfc3261_branch = v.len >= 7 && std::memcmp(base + v.off, "z9hG4bK", 7) == 0;
+            out.rfc3261_branch = v.len >= 7 && is_magic_cookie(base + v.off);
             break;
         case 8: {
             if (!lex::ieq_word(np, n.len, "received")) break;
             const char* vp = base + v.off;
-            const bool ok = valid_ipv4(vp, v.len) || valid_ipv6(vp, v.len) ||
+            // valid_ipv4() inline: received= is usually a dotted quad.
+            const bool ok = (v.len >= 7 && v.len <= 15 && scan_ipv4(vp, 0, v.len) == v.len) ||
+                            valid_ipv6(vp, v.len) ||
                             (v.len > 2 && vp[0] == '[' && vp[v.len - 1] == ']' &&
                              valid_ipv6(vp + 1, v.len - 2u));
             if (!ok) return false;

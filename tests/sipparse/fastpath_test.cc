@@ -301,5 +301,137 @@ TEST(FastPath, TransportAndSchemeShortcuts) {
     EXPECT_FALSE(parse_uri(bad.data(), make_span(0, bad.size()), uri));
 }
 
+// Via parameters: the lower-case "branch=", "received=" and bare "rport"
+// that parse_via takes without the general parameter loop, and each shape
+// next to them that must go to that loop (upper case, LWS, a value on
+// rport, a trailing ';', a quoted or bracketed value). Checked through
+// parse() (a read limit past the value) and parse_via() on a buffer that
+// ends at the value (GuardedBuffer).
+TEST(FastPath, ViaParameters) {
+    struct Case {
+        const char* params;  // after "SIP/2.0/UDP 192.0.2.1:5060"
+        bool ok;
+        const char* branch;  // nullptr: none
+        bool rfc3261;
+        int rport;           // -1: none, 0: bare, else the value
+        const char* received;
+    } cases[] = {
+        {";branch=z9hG4bKabc;rport", true, "z9hG4bKabc", true, 0, ""},
+        {";rport;branch=x", true, "x", false, 0, ""},
+        {";branch=z9hG4bK", true, "z9hG4bK", true, -1, ""},
+        {";branch=z9hG4b", true, "z9hG4b", false, -1, ""},
+        {";branch=Z9hG4bKx", true, "Z9hG4bKx", false, -1, ""},
+        {";branch=x;", false, nullptr, false, -1, ""},
+        {";branch=x; rport", true, "x", false, 0, ""},
+        {";branch=x ;rport", true, "x", false, 0, ""},
+        {";branch=x;\trport", true, "x", false, 0, ""},
+        {";Branch=X", true, "X", false, -1, ""},
+        {";branch = x", true, "x", false, -1, ""},
+        {";branch=", false, nullptr, false, -1, ""},
+        {";branch=\"x\"", true, "x", false, -1, ""},
+        {";branch=a;branch=b", true, "b", false, -1, ""},
+        {";received=192.0.2.9;branch=b", true, "b", false, -1, "192.0.2.9"},
+        {";branch=b;received=192.0.2.9", true, "b", false, -1, "192.0.2.9"},
+        {";received=192.0.2.256", false, nullptr, false, -1, ""},
+        {";received=192.0.2", false, nullptr, false, -1, ""},
+        {";received=host.example", false, nullptr, false, -1, ""},
+        {";received=::1;rport=5060", true, nullptr, false, 5060, "::1"},
+        {";received=[2001:db8::1]", true, nullptr, false, -1, "[2001:db8::1]"},
+        {";RECEIVED=192.0.2.9", true, nullptr, false, -1, "192.0.2.9"},
+        {";rport=5060", true, nullptr, false, 5060, ""},
+        {";rport=70000", false, nullptr, false, -1, ""},
+        {";rportx", true, nullptr, false, -1, ""},
+        {";rport;", false, nullptr, false, -1, ""},
+        {";rport;ttl=5;maddr=239.0.0.1", true, nullptr, false, 0, ""},
+        {";branch=x;rport;received=192.0.2.9;alias", true, "x", false, 0, "192.0.2.9"},
+        {";branch=x,", false, nullptr, false, -1, ""},
+    };
+    for (const Case& c : cases) {
+        const std::string value = std::string("SIP/2.0/UDP 192.0.2.1:5060") + c.params;
+        Via direct;
+        GuardedBuffer vb(value);
+        const bool ok = parse_via(vb.data(), make_span(0, value.size()), direct);
+        EXPECT_EQ(ok, c.ok) << c.params;
+        Message m;
+        const std::string msg = "OPTIONS sip:b@example.com SIP/2.0\r\nVia: " + value +
+                                "\r\nFrom: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n"
+                                "Call-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+        const Result r = run(msg, m);
+        if (std::string(c.params).find(',') != std::string::npos) continue;  // a Via list
+        ASSERT_EQ(r.st, c.ok ? ParseStatus::ok : ParseStatus::invalid) << c.params;
+        if (!c.ok) {
+            EXPECT_EQ(r.err, ParseError::bad_via) << c.params;
+            continue;
+        }
+        for (const auto& [v, base] : {std::pair<const Via&, const char*>{direct, vb.data()},
+                                      std::pair<const Via&, const char*>{m.top_via, msg.data() + 0}}) {
+            const uint32_t shift = base == vb.data() ? 0 : uint32_t(msg.find(value));
+            EXPECT_EQ(v.params.off, shift + 27) << c.params;
+            EXPECT_EQ(v.has_branch, c.branch != nullptr) << c.params;
+            if (c.branch) {
+                EXPECT_EQ(v.branch.str(base), c.branch) << c.params;
+            }
+            EXPECT_EQ(v.rfc3261_branch, c.rfc3261) << c.params;
+            EXPECT_EQ(v.has_rport, c.rport >= 0) << c.params;
+            if (c.rport == 0) {
+                EXPECT_EQ(v.rport.len, 0) << c.params;
+            }
+            if (c.rport > 0) {
+                EXPECT_EQ(v.rport.str(base), std::to_string(c.rport)) << c.params;
+            }
+            EXPECT_EQ(v.received.str(base), c.received) << c.params;
+        }
+    }
+}
+
+// From/To ";tag=" and a token to the end, which parse_name_addr takes
+// without the parameter loop, and the shapes beside it that take the loop.
+TEST(FastPath, NameAddrTag) {
+    struct Case {
+        const char* in;
+        bool ok;
+        const char* tag;  // nullptr: none
+        const char* params;
+    } cases[] = {
+        {"<sip:a@x>;tag=abc", true, "abc", "tag=abc"},
+        {"<sip:a@x>;tag=a", true, "a", "tag=a"},
+        {"<sip:a@x>;tag=abc;foo=1", true, "abc", "tag=abc;foo=1"},
+        {"<sip:a@x>;foo=1;tag=abc", true, "abc", "foo=1;tag=abc"},
+        {"<sip:a@x>;tag=", false, nullptr, ""},
+        {"<sip:a@x>;tag=a b", false, nullptr, ""},
+        {"<sip:a@x>;tag=a;", false, nullptr, ""},
+        {"<sip:a@x>;TAG=abc", true, "abc", "TAG=abc"},
+        {"<sip:a@x>;tag=abc;tag=d", false, nullptr, ""},
+        {"<sip:a@x> ;tag=abc", true, "abc", "tag=abc"},
+        {"<sip:a@x>;tag = abc", true, "abc", "tag = abc"},
+        {"<sip:a@x>;tag=\"q\"", true, "q", "tag=\"q\""},
+        {"<sip:a@x>;tag=[q]", true, "[q]", "tag=[q]"},
+        {"<sip:a@x>;tagx=1", true, nullptr, "tagx=1"},
+        {"sip:a@x;tag=abc", true, "abc", "tag=abc"},
+        {"\"A\" <sip:a@x>;tag=9f:1", true, "9f:1", "tag=9f:1"},
+    };
+    for (const Case& c : cases) {
+        const std::string s = c.in;
+        GuardedBuffer buf(s);
+        NameAddr na;
+        const bool ok = parse_name_addr(buf.data(), make_span(0, s.size()), na);
+        EXPECT_EQ(ok, c.ok) << c.in;
+        if (!ok || !c.ok) continue;
+        EXPECT_EQ(na.has_tag, c.tag != nullptr) << c.in;
+        if (c.tag) {
+            EXPECT_EQ(na.tag.str(buf.data()), c.tag) << c.in;
+        }
+        EXPECT_EQ(na.params.str(buf.data()), c.params) << c.in;
+        // The same value as a From header, parsed with the rest of a message.
+        Message m;
+        const std::string msg = "OPTIONS sip:b@example.com SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+                                "From: " + s + "\r\nTo: <sip:b@example.com>\r\nCall-ID: c1\r\n"
+                                "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+        ASSERT_EQ(run(msg, m).st, ParseStatus::ok) << c.in;
+        EXPECT_EQ(m.from.has_tag, c.tag != nullptr) << c.in;
+        EXPECT_EQ(m.from.params.str(msg.data()), c.params) << c.in;
+    }
+}
+
 }  // namespace
 }  // namespace sipedge::sip
