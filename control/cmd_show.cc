@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "control/commands.h"
+#include "control/dns_link.h"
 #include "control/knob_table.h"
 #include "control/monitor.h"
 
@@ -351,6 +352,8 @@ Result<Json> show_dns(CmdCtx& c, const Args& a) {
     out.set("names", std::move(names));
     out.set("static_cache", std::move(cache));
     out.set("dynamic_restore", c.st.global.dns_restore);
+    // The resolver's hosts and questions with their sources (control/dns_link.h).
+    if (const DnsLink* d = c.ctl.dns()) out.set("resolver", d->show());
     return out;
 }
 

@@ -32,7 +32,7 @@ const std::vector<Entry>& entries() {
     static const std::vector<Entry> all = [] {
         std::vector<Entry> v;
         for (auto span : {trunk_commands(), global_commands(), show_commands(), ops_commands(),
-                          dataplane_commands(), route_commands()})
+                          dataplane_commands(), route_commands(), dns_commands()})
             for (const Command& c : span) v.push_back(Entry{&c, split_words(c.words)});
         return v;
     }();
@@ -246,6 +246,7 @@ Status Controller::validate_touched(const State& work, const std::set<std::strin
 void Controller::commit(State next, const std::set<std::string>& touched) {
     committed_ = std::move(next);
     sync_engine(touched);
+    if (dns_commit_) dns_commit_();  // control/dns_link.cc: locate new names, re-apply answers
     // Secrets mirror the running identities.
     std::map<std::pair<std::string, std::string>, std::string> s;
     for (const auto& [name, t] : committed_.trunks)

@@ -35,6 +35,7 @@ namespace sipedge::ctl {
 
 class Controller;
 class Ops;  // control/metrics.h: metrics, HTTP listener, SNMP traps
+class DnsLink;  // control/dns_link.h: the resolver on the control loop
 
 /// Words of one matched command: the <placeholder> values in order, then the rest.
 struct Args {
@@ -68,6 +69,9 @@ std::span<const Command> dataplane_commands() noexcept;  // cmd_dataplane.cc
 void dataplane_running_config(const State& st, std::vector<std::string>& out);
 /// running-config lines of the ops settings (metrics-http, snmp-trap-receiver); cmd_ops.cc.
 void ops_running_config(const State& st, std::vector<std::string>& out);
+std::span<const Command> dns_commands() noexcept;  // cmd_dns.cc: set global dns-server
+/// running-config lines of the resolver settings (dns-server); cmd_dns.cc.
+void dns_running_config(const State& st, std::vector<std::string>& out);
 /// All commands, in help order.
 const std::vector<const Command*>& command_table();
 
@@ -124,6 +128,13 @@ public:
     /// The process's metrics/trap runtime (nullptr: none, e.g. tests, --check).
     void set_ops(Ops* o) noexcept { ops_ = o; }
     Ops* ops() const noexcept { return ops_; }
+    /// The resolver attached to this Controller (control/dns_link.h; nullptr: none).
+    /// <on_commit> runs after every committed change (DnsLink::sync).
+    void set_dns(DnsLink* d, std::function<void()> on_commit) noexcept {
+        dns_ = d;
+        dns_commit_ = std::move(on_commit);
+    }
+    DnsLink* dns() const noexcept { return dns_; }
     /// Event log, trace fan-out and per-core stats (control/monitor.h);
     /// deliver_notices() feeds it the engine's notices and decisions.
     Monitor& monitor() noexcept { return *monitor_; }
@@ -147,6 +158,8 @@ private:
     uint64_t rebuilds_ = 0;
     std::function<void(const failover::Notification&)> notice_sink_;
     Ops* ops_ = nullptr;
+    DnsLink* dns_ = nullptr;
+    std::function<void()> dns_commit_;
     std::unique_ptr<Monitor> monitor_ = std::make_unique<Monitor>();
 };
 

@@ -38,6 +38,7 @@ std::vector<std::string> Controller::running_config() const {
         if (!knob_is_default(k, committed_.global))
             out.push_back(std::string("set global ") + k.key + " " + knob_value(k, committed_.global));
     ops_running_config(committed_, out);
+    dns_running_config(committed_, out);  // cmd_dns.cc
     for (const auto& [key, e] : committed_.dns_cache) {
         std::string l = std::string("set dns-cache ") + dns_cache_type_name(key.first) + " " +
                         std::to_string(key.second) + " " + quote_word(e.name) + " ";

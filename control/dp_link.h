@@ -17,6 +17,10 @@
 // and scratches are freed with the last snapshot that holds them, i.e. only
 // after the RCU grace period.
 //
+// N workers (issue 6): worker w gets RCU thread id w and route scratch w
+// (its dp::WorkerConfig::core must be w); every registered worker must be
+// quiescent (or offline) before a snapshot is freed.
+//
 // Control thread only (the main lcore). Rings: events MP/SC (workers enqueue,
 // we dequeue), ctl_tx SP/SC (we enqueue, worker 0 dequeues), ctl_rx MP/SC.
 // Capacity: events_ring_size events (~32 B each) and ctl_ring_size messages

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "control/dns_link.h"
 #include "control/socket.h"
 
 namespace sipedge::ctl {
@@ -76,6 +77,15 @@ int run_control_loop(Controller& ctl, const LoopOptions& opt, const std::functio
         }
     });
     if (on_open) on_open(s);
+    // The resolver for trunk servers given as host names (control/dns_link.h):
+    // its sockets and timer behind one epoll fd in this loop.
+    std::unique_ptr<DnsLink> dns;
+    if (auto d = DnsLink::create(ctl); d) {
+        dns = std::move(d.value());
+        s.watch(dns->fd(), [&] { dns->on_ready(); });
+    } else {
+        std::fprintf(stderr, "%s: dns: %s (host names stay unresolved)\n", prog, d.error().message.c_str());
+    }
     std::fprintf(stderr, "%s: listening on %s (%zu trunks)\n", prog, opt.socket_path.c_str(),
                  ctl.state().trunks.size());
     const Status r = s.run();

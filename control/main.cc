@@ -1,6 +1,10 @@
 // sipedge: the edge executable. The control loop (startup file, control
 // socket, failover engine, control/dp_link.h) runs on the main lcore; one
-// dp::Worker runs on the next lcore (rte_eal_remote_launch). Configuration is
+// dp::Worker runs on each other lcore of the EAL list (-l 0-N: N workers,
+// worker i on the i-th worker lcore, its own RX/TX queue i, branch core i,
+// RCU thread id i). With N > 1 the port has N queue pairs (RSS, or the
+// device's own spreading) and the workers hand each other responses and ARP
+// copies through dataplane/handoff.h rings. Configuration is
 // the socket's commands: the startup file is applied whole before the data
 // plane starts, and a bad line ("<file>:<line>: <error>") exits 1 without
 // starting it.
@@ -8,7 +12,8 @@
 //   sipedge --config FILE [--socket PATH] [--socket-group G] [--secrets F]
 //           [--duration S] [--verbose] [--check] [--max-txns N] [--mbufs N]
 //           [--port-id N] [--no-rx-udp-csum]
-//           -- <EAL arguments: at least two lcores, e.g. -l 0-1 --no-huge -m 512
+//           -- <EAL arguments: at least two lcores (main = control, the rest = workers),
+//               e.g. -l 0-1 (one worker) or -l 0-2 (two) --no-huge -m 512
 //               --no-pci --vdev=net_af_packet0,iface=veth0>
 //
 // The file must set the data plane's address (`set dataplane address
@@ -19,7 +24,8 @@
 // worker and their responses come back by their control-core branch.
 //
 // On exit (SIGINT/SIGTERM or --duration) it prints one JSON object of
-// counters on stdout. Exit status: 0 normal stop, 1 refused config / EAL /
+// counters on stdout: the top-level fields are the totals over all workers,
+// "workers" is an array with each worker's own counters. Exit status: 0 normal stop, 1 refused config / EAL /
 // port / socket, 2 usage.
 
 #include <pthread.h>
@@ -28,11 +34,13 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <rte_ethdev.h>
@@ -46,6 +54,7 @@
 #include "control/metrics.h"
 #include "control/monitor.h"
 #include "control/socket.h"
+#include "dataplane/handoff.h"
 #include "dataplane/inet.h"
 #include "dataplane/msg_pool.h"
 #include "dataplane/port.h"
@@ -73,7 +82,7 @@ struct Args {
                  "sipedge: %s\n"
                  "usage: sipedge --config FILE [--socket PATH] [--socket-group GROUP] [--secrets FILE]\n"
                  "               [--duration SECONDS] [--verbose] [--check] [--max-txns N] [--mbufs N]\n"
-                 "               [--port-id N] [--no-rx-udp-csum] -- EAL-ARGS (two lcores: -l A,B)\n",
+                 "               [--port-id N] [--no-rx-udp-csum] -- EAL-ARGS (lcores: main + workers, -l 0-N)\n",
                  why);
     std::exit(2);
 }
@@ -130,8 +139,33 @@ int parse_args(int argc, char** argv, Args& a) {
     return i;
 }
 
+// Every counter of <s> added into <t> (all fields are uint64_t counters).
+void add_stats(dp::WorkerStats& t, const dp::WorkerStats& s) {
+    static_assert(std::is_standard_layout_v<dp::WorkerStats>);
+    constexpr size_t words = (offsetof(dp::WorkerStats, drops) + sizeof(s.drops)) / sizeof(uint64_t);
+    static_assert(words * sizeof(uint64_t) == offsetof(dp::WorkerStats, drops) + sizeof(s.drops));
+    auto* d = reinterpret_cast<uint64_t*>(&t);
+    const auto* a = reinterpret_cast<const uint64_t*>(&s);
+    for (size_t i = 0; i < words; i++) d[i] += a[i];
+}
+
+void print_worker(const dp::WorkerStats& s, unsigned idx, unsigned lcore, uint32_t active_slots) {
+    std::printf("{\"worker\":%u,\"lcore\":%u,\"rx_packets\":%lu,\"tx_packets\":%lu,\"udp_rx\":%lu,"
+                "\"udp_tx\":%lu,\"sip_requests_rx\":%lu,\"sip_responses_rx\":%lu,"
+                "\"calls_attempted\":%lu,\"calls_answered\":%lu,\"slots_in_use\":%u,"
+                "\"control_tx\":%lu,\"control_rx\":%lu,\"handoff_pushed\":%lu,"
+                "\"handoff_drained\":%lu,\"handoff_full\":%lu,\"arp_shared\":%lu,"
+                "\"arp_replies_rx\":%lu,\"drops_total\":%lu}",
+                idx, lcore, s.rx_packets, s.tx_packets, s.udp_rx, s.udp_tx, s.sip_requests_rx,
+                s.sip_responses_rx, s.calls_attempted, s.calls_answered, active_slots, s.control_tx,
+                s.control_rx, s.handoff_pushed, s.handoff_drained,
+                s.drops[size_t(dp::DropReason::handoff_full)], s.arp_shared, s.arp_replies_rx,
+                s.drops_total());
+}
+
 void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
-                 const ctl::DpLinkCounters& l) {
+                 const ctl::DpLinkCounters& l, const std::vector<dp::Worker*>& ws,
+                 const std::vector<unsigned>& lcores) {
     std::printf("{\"duration_s\":%.3f,\"rx\":{\"packets\":%lu,\"bytes\":%lu,\"udp\":%lu},"
                 "\"tx\":{\"packets\":%lu,\"bytes\":%lu,\"udp\":%lu},",
                 secs, s.rx_packets, s.rx_bytes, s.udp_rx, s.tx_packets, s.tx_bytes, s.udp_tx);
@@ -168,10 +202,18 @@ void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
     std::printf("\"ipv4\":{\"fragments_rx\":%lu,\"reassembled\":%lu,\"fragmented_tx\":%lu,"
                 "\"fragments_tx\":%lu},",
                 s.ipv4_fragments_rx, s.ipv4_reassembled, s.ipv4_fragmented_tx, s.ipv4_fragments_tx);
+    std::printf("\"handoff\":{\"pushed\":%lu,\"drained\":%lu,\"full\":%lu,\"arp_shared\":%lu},",
+                s.handoff_pushed, s.handoff_drained, s.drops[size_t(dp::DropReason::handoff_full)],
+                s.arp_shared);
     std::printf("\"drops\":{\"total\":%lu", s.drops_total());
     for (size_t r = 0; r < dp::drop_reason_count; r++)
         std::printf(",\"%s\":%lu", dp::drop_reason_name(dp::DropReason(r)), s.drops[r]);
-    std::printf("}}\n");
+    std::printf("},\"workers\":[");
+    for (size_t i = 0; i < ws.size(); i++) {
+        if (i) std::printf(",");
+        print_worker(ws[i]->stats(), unsigned(i), lcores[i], ws[i]->active_slots());
+    }
+    std::printf("]}\n");
     std::fflush(stdout);
 }
 
@@ -184,7 +226,9 @@ ctl::CoreStats core_stats(unsigned lcore, const dp::WorkerStats& s) {
                   {"calls_failed", s.calls_failed},       {"rollover_timeout", s.rollover_timeout},
                   {"rollover_503", s.rollover_503},       {"rollover_icmp", s.rollover_icmp},
                   {"events_reported", s.events_reported}, {"events_dropped", s.events_dropped},
-                  {"control_tx", s.control_tx},           {"control_rx", s.control_rx}};
+                  {"control_tx", s.control_tx},           {"control_rx", s.control_rx},
+                  {"handoff_pushed", s.handoff_pushed},   {"handoff_drained", s.handoff_drained},
+                  {"arp_shared", s.arp_shared}};
     for (size_t r = 0; r < dp::drop_reason_count; r++)
         c.drops.emplace_back(dp::drop_reason_name(dp::DropReason(r)), s.drops[r]);
     return c;
@@ -249,35 +293,54 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    // 2. EAL, port, links, worker.
+    // 2. EAL, port, links, workers: every lcore but the main one runs a worker.
     std::vector<char*> eal;
     eal.push_back(argv[0]);
     for (int i = sep + 1; i < argc; i++) eal.push_back(argv[i]);
     if (!dp::eal_start(int(eal.size()), eal.data())) return 1;
-    const unsigned worker_lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
-    if (worker_lcore >= RTE_MAX_LCORE) {
-        std::fprintf(stderr, "sipedge: needs two lcores (main = control, next = worker 0): "
-                             "give the EAL e.g. -l 0-1\n");
+    std::vector<unsigned> lcores;
+    for (unsigned l = rte_get_next_lcore(rte_get_main_lcore(), 1, 0); l < RTE_MAX_LCORE;
+         l = rte_get_next_lcore(l, 1, 0))
+        lcores.push_back(l);
+    if (lcores.empty() || lcores.size() > dp::Handoff::max_workers || lcores.size() > 250) {
+        std::fprintf(stderr, "sipedge: needs two lcores or more (main = control, the others = "
+                             "workers, at most 128): give the EAL e.g. -l 0-1\n");
         dp::eal_stop();
         return 1;
     }
+    const uint16_t nw = uint16_t(lcores.size());
+    // Each queue pair can hold its descriptors' worth of mbufs, each handoff
+    // ring 1023, each lcore a 256-mbuf cache: say so when the pool is smaller.
+    const uint64_t want = uint64_t(nw) * (2 * 1024 + 1023) + 256ull * (nw + 1u);
+    if (nw > 1 && a.mbufs < want)
+        std::fprintf(stderr, "sipedge: warning: --mbufs %u may run short with %u workers "
+                             "(about %lu can sit in queues, rings and caches)\n",
+                     a.mbufs, unsigned(nw), (unsigned long)want);
     rte_mempool* pool = dp::make_pktmbuf_pool("sipedge_mbufs", a.mbufs);
     dp::MacAddr mac;
     dp::PortSetup ps;
     ps.port_id = a.port_id;
+    ps.queues = nw;
     if (!pool || !dp::port_start(ps, pool, mac)) {
         dp::eal_stop();
         return 1;
     }
     std::string why;
-    std::unique_ptr<ctl::DpLink> link = ctl::DpLink::create(1, why);
+    std::unique_ptr<ctl::DpLink> link = ctl::DpLink::create(nw, why);
     if (!link) {
         std::fprintf(stderr, "sipedge: %s\n", why.c_str());
         dp::port_stop(a.port_id);
         dp::eal_stop();
         return 1;
     }
-    link->sync(ctl);  // the first snapshot is there before the worker runs
+    // Cross-core handoff (several workers only): 1024 packets per worker.
+    auto handoff = std::make_unique<dp::Handoff>();
+    if (nw > 1 && !handoff->init(nw, 1024, "sipedge_ho", int(rte_socket_id()))) {
+        dp::port_stop(a.port_id);
+        dp::eal_stop();
+        return 1;
+    }
+    link->sync(ctl);  // the first snapshot is there before the workers run
 
     dp::ProxyConfig pc;
     pc.self = {dps.ip, dps.sip_port};
@@ -285,36 +348,56 @@ int main(int argc, char** argv) {
     // The worker reassembles and fragments: a message is bounded by what the
     // proxy retains (its big MsgPool slots), not by the MTU.
     pc.max_udp_payload = uint16_t(dp::MsgPool::max_size);
-    auto* w = new dp::Worker();
-    dp::WorkerConfig wc;
-    wc.port_id = a.port_id;
-    wc.core = 0;
-    wc.ip = dps.ip;
-    wc.prefix = dps.prefix;
-    wc.gateway = dps.gateway;
-    wc.sip_port = dps.sip_port;
-    wc.mac = mac;
-    wc.rx_udp_csum = a.rx_udp_csum;
     uint16_t mtu = 0;
-    if (rte_eth_dev_get_mtu(a.port_id, &mtu) == 0 && mtu >= 576) wc.mtu = mtu;
-    if (!w->init(wc, pc, pool, link->worker_links(0))) {
-        std::fprintf(stderr, "sipedge: worker init failed (memory)\n");
-        return 1;
+    const bool have_mtu = rte_eth_dev_get_mtu(a.port_id, &mtu) == 0 && mtu >= 576;
+    std::vector<dp::Worker*> ws;
+    for (uint16_t i = 0; i < nw; i++) {
+        auto* w = new dp::Worker();
+        ws.push_back(w);
+        dp::WorkerConfig wc;
+        wc.port_id = a.port_id;
+        wc.queue = i;
+        wc.core = uint8_t(i);  // = its RCU id and route-scratch index (dp_link)
+        wc.ip = dps.ip;
+        wc.prefix = dps.prefix;
+        wc.gateway = dps.gateway;
+        wc.sip_port = dps.sip_port;
+        wc.mac = mac;
+        wc.rx_udp_csum = a.rx_udp_csum;
+        if (have_mtu) wc.mtu = mtu;
+        dp::WorkerLinks wl = link->worker_links(i);
+        if (nw > 1) wl.handoff = handoff.get();
+        if (!w->init(wc, pc, pool, wl)) {
+            std::fprintf(stderr, "sipedge: worker %u init failed (memory)\n", unsigned(i));
+            return 1;
+        }
     }
     char ipb[16];
     ipb[dp::format_ipv4(dps.ip, ipb)] = 0;
+    std::string wl_text;
+    for (unsigned l : lcores) {
+        if (!wl_text.empty()) wl_text += ',';
+        wl_text += std::to_string(l);
+    }
     std::fprintf(stderr,
                  "sipedge: %s/%u:%u on port %u (%02x:%02x:%02x:%02x:%02x:%02x), control on lcore "
-                 "%u, worker on lcore %u, %zu trunk(s), running%s\n",
+                 "%u, %u worker(s) on lcore %s, %zu trunk(s), running%s\n",
                  ipb, dps.prefix, dps.sip_port, a.port_id, mac.b[0], mac.b[1], mac.b[2], mac.b[3],
-                 mac.b[4], mac.b[5], rte_get_main_lcore(), worker_lcore, ctl.state().trunks.size(),
-                 a.duration_s > 0 ? " for a while" : "");
+                 mac.b[4], mac.b[5], rte_get_main_lcore(), unsigned(nw), wl_text.c_str(),
+                 ctl.state().trunks.size(), a.duration_s > 0 ? " for a while" : "");
 
     std::atomic<bool> stop{false};
-    WorkerRun run{w, &stop};
-    if (rte_eal_remote_launch(worker_main, &run, worker_lcore) != 0) {
-        std::fprintf(stderr, "sipedge: cannot launch the worker on lcore %u\n", worker_lcore);
-        return 1;
+    std::vector<WorkerRun> runs;
+    runs.reserve(nw);
+    for (uint16_t i = 0; i < nw; i++) runs.push_back(WorkerRun{ws[i], &stop});
+    for (uint16_t i = 0; i < nw; i++) {
+        if (rte_eal_remote_launch(worker_main, &runs[i], lcores[i]) != 0) {
+            std::fprintf(stderr, "sipedge: cannot launch worker %u on lcore %u\n", unsigned(i),
+                         lcores[i]);
+            stop.store(true, std::memory_order_relaxed);
+            rte_eal_mp_wait_lcore();
+            return 1;
+        }
     }
 
     // 3. The control loop on this (main) lcore until a signal or --duration.
@@ -326,9 +409,9 @@ int main(int argc, char** argv) {
     lo.tick_ms = 10;  // rings drained and engine timers run every 10 ms
     lo.run_ms = uint64_t(a.duration_s * 1000.0);
     // Worker counters for metrics and `show stats`: read from the control
-    // thread while the worker runs (plain loads; a counter may lag a little).
+    // thread while the workers run (plain loads; a counter may lag a little).
     ops->set_stats_source([&](std::vector<ctl::CoreCounters>& v) {
-        v.push_back(ctl::CoreCounters{worker_lcore, w->stats()});
+        for (uint16_t i = 0; i < nw; i++) v.push_back(ctl::CoreCounters{lcores[i], ws[i]->stats()});
     });
     uint32_t ticks = 0;
     const auto started = std::chrono::steady_clock::now();
@@ -336,7 +419,11 @@ int main(int argc, char** argv) {
         ctl, lo,
         [&] {
             link->tick(ctl);
-            if (++ticks % 100 == 0) ctl.monitor().set_core_stats({core_stats(worker_lcore, w->stats())});
+            if (++ticks % 100 == 0) {
+                std::vector<ctl::CoreStats> cs;
+                for (uint16_t i = 0; i < nw; i++) cs.push_back(core_stats(lcores[i], ws[i]->stats()));
+                ctl.monitor().set_core_stats(std::move(cs));
+            }
         },
         [&](ctl::SocketServer& s) {
             ctl.monitor().bind(&s);  // `monitor events|trace` subscribers
@@ -344,14 +431,21 @@ int main(int argc, char** argv) {
         });
     ctl.monitor().bind(nullptr);  // the socket is closed
 
-    // relaxed: the flag only asks the worker loop to end; wait_lcore joins it.
+    // relaxed: the flag only asks the worker loops to end; wait_lcore joins them.
     stop.store(true, std::memory_order_relaxed);
-    rte_eal_wait_lcore(worker_lcore);
+    for (unsigned l : lcores) rte_eal_wait_lcore(l);
     const std::chrono::duration<double> ran = std::chrono::steady_clock::now() - started;
-    print_stats(w->stats(), ran.count(), w->active_slots(), link->counters());
+    dp::WorkerStats total;
+    uint32_t slots = 0;
+    for (dp::Worker* w : ws) {
+        add_stats(total, w->stats());
+        slots += w->active_slots();
+    }
+    print_stats(total, ran.count(), slots, link->counters(), ws, lcores);
     link.reset();
+    handoff.reset();  // frees what is still in the rings
     dp::port_stop(a.port_id);
-    delete w;
+    for (dp::Worker* w : ws) delete w;
     dp::eal_stop();
     return rc;
 }

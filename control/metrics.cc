@@ -205,6 +205,13 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
         {"sipedge_worker_route_lookups_total", "result", "no_match", &dp::WorkerStats::route_no_match},
         {"sipedge_worker_route_lookups_total", "result", "bad_input", &dp::WorkerStats::route_bad_input},
         {"sipedge_worker_route_lookups_total", "result", "scan_error", &dp::WorkerStats::route_scan_error},
+        {"sipedge_worker_ipv4_fragments_total", "direction", "rx", &dp::WorkerStats::ipv4_fragments_rx},
+        {"sipedge_worker_ipv4_fragments_total", "direction", "tx", &dp::WorkerStats::ipv4_fragments_tx},
+        {"sipedge_worker_ipv4_datagrams_fragmented_total", "op", "reassembled", &dp::WorkerStats::ipv4_reassembled},
+        {"sipedge_worker_ipv4_datagrams_fragmented_total", "op", "fragmented", &dp::WorkerStats::ipv4_fragmented_tx},
+        {"sipedge_worker_handoff_total", "op", "pushed", &dp::WorkerStats::handoff_pushed},
+        {"sipedge_worker_handoff_total", "op", "drained", &dp::WorkerStats::handoff_drained},
+        {"sipedge_worker_handoff_total", "op", "arp_shared", &dp::WorkerStats::arp_shared},
     };
     static const Field gauges[] = {
         {"sipedge_worker_transactions_active", "kind", "server", &dp::WorkerStats::txn_server_active},
@@ -224,6 +231,12 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
     m.family("sipedge_worker_calls_total", C::counter, "INVITEs: attempted, answered (2xx), failed (>= 300).");
     m.family("sipedge_worker_route_lookups_total", C::counter,
              "Route-pattern lookups of new requests: matched, no match (fallback), bad input, scan error.");
+    m.family("sipedge_worker_ipv4_fragments_total", C::counter,
+             "IPv4 fragments handed to the reassembler (rx) and sent (tx).");
+    m.family("sipedge_worker_ipv4_datagrams_fragmented_total", C::counter,
+             "Datagrams reassembled from fragments, and datagrams sent fragmented.");
+    m.family("sipedge_worker_handoff_total", C::counter,
+             "Packets handed to the worker their branch names (pushed), taken from our ring (drained), ARP copies shared.");
     for (const CoreCounters& c : cores) {
         const std::string core = std::to_string(c.lcore);
         for (const Field& f : counters) m.add(f.family, {{"core", core}, {f.label, f.value}}, double(c.stats.*f.f));

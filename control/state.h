@@ -135,6 +135,7 @@ struct GlobalSettings {
     bool dns_restore = false;          // P dns.cache.dynamicRestore.enable
     uint32_t dns_restore_ttl_s = 120;  // P dns.cache.dynamicRestore.ttl, 90-600
     bool dns_a_network_override = false;  // P dns.cache.A.networkOverride
+    std::vector<std::string> dns_servers;  // cmd_dns.cc "<ip>[:port]"; empty = /etc/resolv.conf
     // cmd_ops.cc (docs/control.md "Metrics and traps")
     std::string metrics_http;          // "<ip>:<port>" of the HTTP /metrics listener; "" = off
     std::string snmp_trap_receiver;    // "<ip>:<port>" of the SNMPv2c trap receiver; "" = off

@@ -35,7 +35,9 @@ const Field fields[] = {
     SIPEDGE_FIELD(stateless_forwarded), SIPEDGE_FIELD(calls_attempted), SIPEDGE_FIELD(calls_answered),
     SIPEDGE_FIELD(calls_failed), SIPEDGE_FIELD(cancels_rx), SIPEDGE_FIELD(byes_rx), SIPEDGE_FIELD(acks_rx),
     SIPEDGE_FIELD(route_matched), SIPEDGE_FIELD(route_no_match), SIPEDGE_FIELD(route_bad_input),
-    SIPEDGE_FIELD(route_scan_error),
+    SIPEDGE_FIELD(route_scan_error), SIPEDGE_FIELD(ipv4_fragments_rx), SIPEDGE_FIELD(ipv4_reassembled),
+    SIPEDGE_FIELD(ipv4_fragmented_tx), SIPEDGE_FIELD(ipv4_fragments_tx), SIPEDGE_FIELD(handoff_pushed),
+    SIPEDGE_FIELD(handoff_drained), SIPEDGE_FIELD(arp_shared),
 };
 #undef SIPEDGE_FIELD
 

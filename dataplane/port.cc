@@ -11,6 +11,8 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/rss.h"
+
 namespace sipedge::dp {
 
 bool eal_start(int argc, char** argv) noexcept {
@@ -45,6 +47,11 @@ bool port_start(const PortSetup& s, rte_mempool* pool, MacAddr& mac) noexcept {
     }
     rte_eth_conf conf;
     std::memset(&conf, 0, sizeof(conf));
+    uint64_t hf = 0;
+    if (!rss_port_conf(s.port_id, s.queues, conf, &hf)) return false;  // says why
+    if (s.queues > 1)
+        std::fprintf(stderr, "sipedge: port %u: %u queues, %s\n", s.port_id, s.queues,
+                     hf ? "RSS over IPv4/UDP" : "no RSS (the device spreads by its own rule)");
     int r = rte_eth_dev_configure(s.port_id, s.queues, s.queues, &conf);
     if (r < 0) {
         std::fprintf(stderr, "sipedge: port %u configure: %s\n", s.port_id, rte_strerror(-r));

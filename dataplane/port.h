@@ -24,7 +24,7 @@ struct PortSetup {
     uint16_t port_id = 0;
     uint16_t rx_desc = 1024;
     uint16_t tx_desc = 1024;
-    uint16_t queues = 1;  // one RX and one TX queue per worker
+    uint16_t queues = 1;  // one RX and one TX queue per worker (RSS when > 1: dataplane/rss.h)
 };
 
 /// Configures and starts <s.port_id> with <s.queues> RX/TX queues fed from

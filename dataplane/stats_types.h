@@ -93,6 +93,10 @@ struct alignas(64) WorkerStats {
     uint64_t route_no_match = 0;           // no pattern matched: default trunk / access
     uint64_t route_bad_input = 0;          // user part over 128 bytes, bad %-escape: as no match
     uint64_t route_scan_error = 0;         // scratch missing or not this table's: as no match
+    // cross-core handoff (dataplane/handoff.h; several workers)
+    uint64_t handoff_pushed = 0;           // responses handed to the core their branch names
+    uint64_t handoff_drained = 0;          // packets taken from our handoff ring
+    uint64_t arp_shared = 0;               // ARP copies sent to / learned from the other workers
     uint64_t drops[drop_reason_count] = {};
 
     void drop(DropReason r) noexcept { drops[size_t(r)]++; }

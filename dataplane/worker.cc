@@ -74,6 +74,14 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
         // acquire: pairs with control's release store of a new snapshot; the
         // snapshot is immutable and stays allocated until our next quiescent report.
         if (links_.routes) proxy_.set_routes(links_.routes->load(std::memory_order_acquire));
+        if (links_.handoff) {  // what other workers handed us: handled here, never pushed on
+            now_ = clock_ms();
+            from_ring_ = true;
+            stats_.handoff_drained += links_.handoff->drain(cfg_.core, burst, [this](rte_mbuf* m) {
+                handle(m);
+            });
+            from_ring_ = false;
+        }
         const uint16_t n = rte_eth_rx_burst(cfg_.port_id, cfg_.queue, pkts, burst);
         now_ = clock_ms();
         for (uint16_t i = 0; i < n; i++) {
@@ -304,8 +312,10 @@ void Worker::send_arp_request(uint32_t ip) noexcept {
 }
 
 void Worker::handle(rte_mbuf* m) noexcept {
-    stats_.rx_packets++;
-    stats_.rx_bytes += rte_pktmbuf_pkt_len(m);
+    if (!from_ring_) {  // counted once, by the worker whose queue received it
+        stats_.rx_packets++;
+        stats_.rx_bytes += rte_pktmbuf_pkt_len(m);
+    }
     if (m->nb_segs != 1 || rte_pktmbuf_data_len(m) < eth_hdr_len) {
         drop(m, DropReason::eth_short);
         return;
@@ -340,6 +350,17 @@ void Worker::handle_arp(rte_mbuf* m, uint8_t* l3, size_t len) noexcept {
     const uint16_t op = be16(a.op);
     const uint32_t spa = be32(a.spa), tpa = be32(a.tpa);
     const bool for_us = tpa == cfg_.ip;
+    if (from_ring_) {  // another worker's copy: learn only (it answers and counts)
+        stats_.arp_shared++;
+        if (spa != 0)
+            if (const uint64_t parked = arp_.learn(spa, a.sha, now_, for_us)) {
+                if (is_train(parked)) enqueue_train(mbuf_of(parked), a.sha);
+                else enqueue(mbuf_of(parked), a.sha);
+            }
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (spa != 0 && (op == 1 || op == 2)) share_arp(m);
     if (op == 2) stats_.arp_replies_rx++;
     if (op == 1 && for_us) stats_.arp_requests_rx++;
     if (spa != 0) {
@@ -372,6 +393,22 @@ void Worker::handle_arp(rte_mbuf* m, uint8_t* l3, size_t len) noexcept {
     enqueue(m, a.sha);
 }
 
+// A copy of an ARP packet to every other worker (their caches learn from it):
+// mbufs from the packet pool, no heap; a full ring drops the copy (counted).
+void Worker::share_arp(rte_mbuf* m) noexcept {
+    Handoff* h = links_.handoff;
+    if (!h || h->workers() < 2) return;
+    for (uint16_t w = 0; w < h->workers(); w++) {
+        if (w == cfg_.core) continue;
+        rte_mbuf* c = rte_pktmbuf_copy(m, pool_, 0, UINT32_MAX);
+        if (!c) {
+            stats_.drop(DropReason::mbuf_exhausted);
+            continue;
+        }
+        if (h->push(w, c, stats_)) stats_.arp_shared++;
+    }
+}
+
 void Worker::handle_ipv4(rte_mbuf* m, uint8_t* l3, size_t len) noexcept {
     size_t ihl = 0, tot = 0;
     switch (ipv4_check(l3, len, ihl, tot)) {
@@ -394,7 +431,11 @@ void Worker::handle_ipv4(rte_mbuf* m, uint8_t* l3, size_t len) noexcept {
         drop(m, DropReason::ipv4_proto);
         return;
     }
+    rx_m_ = from_ring_ ? nullptr : m;
+    handed_ = false;
     const DropReason r = handle_udp(l3, ihl, tot);
+    rx_m_ = nullptr;
+    if (handed_) return;  // now another worker's (or freed and counted)
     if (r == DropReason::count_) rte_pktmbuf_free(m);  // the proxy copied what it keeps
     else drop(m, r);
 }
@@ -451,9 +492,17 @@ DropReason Worker::handle_udp(const uint8_t* l3, size_t ihl, size_t tot) noexcep
     if (c != UdpCheck::ok)
         return c == UdpCheck::malformed ? DropReason::udp_malformed : DropReason::udp_bad_csum;
     if (be16(u.dport) != cfg_.sip_port) return DropReason::udp_port;
+    const char* payload = reinterpret_cast<const char*>(udp + udp_hdr_len);
+    if (rx_m_ && links_.handoff) {  // a response to another worker's transaction goes there
+        const int o = response_owner(payload, plen);
+        if (o >= 0 && o != int(cfg_.core)) {
+            handed_ = true;
+            if (links_.handoff->push(uint16_t(o), rx_m_, stats_)) stats_.handoff_pushed++;
+            return DropReason::count_;
+        }
+    }
     stats_.udp_rx++;
-    proxy_.on_datagram(Endpoint{src, be16(u.sport)},
-                       reinterpret_cast<const char*>(udp + udp_hdr_len), plen, now_);
+    proxy_.on_datagram(Endpoint{src, be16(u.sport)}, payload, plen, now_);
     return DropReason::count_;
 }
 
@@ -498,7 +547,7 @@ void Worker::handle_icmp(rte_mbuf* m, uint8_t* l3, size_t ihl, size_t tot) noexc
         drop(m, DropReason::icmp_other);
         return;
     }
-    stats_.icmp_unreach_rx++;
+    if (!from_ring_) stats_.icmp_unreach_rx++;  // counted once, where it arrived
     // Quoted: the original IPv4 header (with options) + at least 8 bytes.
     const uint8_t* in = icmp + sizeof(IcmpHdr);
     const size_t inlen = ilen - sizeof(IcmpHdr);
@@ -522,6 +571,13 @@ void Worker::handle_icmp(rte_mbuf* m, uint8_t* l3, size_t ihl, size_t tot) noexc
     }
     const Endpoint to{be32(q.dst), be16(qu.dport)};
     const char* payload = reinterpret_cast<const char*>(in + qihl + udp_hdr_len);
+    if (links_.handoff && !from_ring_) {  // the quoted request's branch names its owner
+        const int o = via_branch_owner(payload, inlen - qihl - udp_hdr_len);
+        if (o >= 0 && o != int(cfg_.core)) {
+            if (links_.handoff->push(uint16_t(o), m, stats_)) stats_.handoff_pushed++;
+            return;
+        }
+    }
     if (proxy_.on_icmp_unreachable(to, payload, inlen - qihl - udp_hdr_len, now_))
         stats_.icmp_unreach_matched++;
     rte_pktmbuf_free(m);  // counted above: consumed, not dropped

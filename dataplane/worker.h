@@ -22,11 +22,22 @@
 // fragments travel as one train through ARP (one parked slot holds them all).
 // Memory per worker: 2 x 64 KiB buffers + the reassembly table (~1.5 MiB at
 // 4096 flows) + 1023 indirect mbufs (~150 KiB).
+//
+// Several workers (issue 6; WorkerLinks::handoff set): each drains its own
+// handoff ring once per loop. A SIP response whose top Via branch names
+// another worker (response_owner(), dataplane/handoff.h) is pushed to that
+// worker's ring right after UDP parsing, on the mbuf (reassembled datagrams
+// stay where they were reassembled); packets taken from a ring are never
+// pushed again. ARP: a worker that receives an ARP packet with a sender
+// address hands a copy to every other worker, which only learns from it
+// (releasing what waits for that address) and never answers it, so a
+// worker waiting for a reply that RSS put on another queue still gets it.
 
 #include <atomic>
 #include <cstdint>
 
 #include "dataplane/arp_cache.h"
+#include "dataplane/handoff.h"
 #include "dataplane/inet.h"
 #include "dataplane/ipfrag.h"
 #include "dataplane/proxy.h"
@@ -62,6 +73,7 @@ struct WorkerLinks {
     rte_ring* ctl_tx = nullptr;    // ← control: ControlMsg to send (SP/SC)
     rte_ring* ctl_rx = nullptr;    // → control: ControlMsg received (MP/SC)
     uint64_t tsc0 = 0;             // clock base shared with control (0: our own start)
+    Handoff* handoff = nullptr;    // cross-core rings, one per worker (nullptr: one worker)
 };
 
 class Worker final : public PacketSink {
@@ -94,6 +106,7 @@ public:
 private:
     uint64_t clock_ms() const noexcept;
     void handle(rte_mbuf* m) noexcept;
+    void share_arp(rte_mbuf* m) noexcept;
     void handle_arp(rte_mbuf* m, uint8_t* l3, size_t len) noexcept;
     void handle_ipv4(rte_mbuf* m, uint8_t* l3, size_t len) noexcept;
     void handle_fragment(rte_mbuf* m, const uint8_t* l3) noexcept;
@@ -121,6 +134,9 @@ private:
     uint64_t now_ = 0;
     uint16_t ip_id_ = 0;
     uint16_t ntx_ = 0;
+    rte_mbuf* rx_m_ = nullptr;   // the mbuf handle_udp() reads (nullptr: none or from a ring)
+    bool from_ring_ = false;     // the packet in hand came from our handoff ring
+    bool handed_ = false;        // handle_udp() gave rx_m_ away (pushed, or freed on a full ring)
     rte_mbuf* tx_[burst * 4];
     ControlMsg msg_;  // staging for the control rings (too big for the stack of a hot call)
     Reassembler frag_;

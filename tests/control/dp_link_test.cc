@@ -45,7 +45,7 @@ struct Fixture : ::testing::Test {
         Status s = load_config_file(ctl, dir.file("edge.cfg"));
         ASSERT_TRUE(s.ok()) << s.error().message;
         std::string why;
-        link = DpLink::create(1, why);
+        link = DpLink::create(nworkers, why);
         ASSERT_TRUE(link) << why;
         links = link->worker_links(0);
     }
@@ -57,6 +57,7 @@ struct Fixture : ::testing::Test {
     Controller ctl{test::manual_clock(&now)};
     std::unique_ptr<DpLink> link;
     dp::WorkerLinks links;
+    uint32_t nworkers = 1;
 };
 
 TEST_F(Fixture, SnapshotsArePublishedAndFreedAfterTheGracePeriod) {
@@ -249,10 +250,12 @@ const char* pattern_config =
     "inbound-pattern 1 digits 555XXXX target 192.0.2.50:5062\n";
 
 // The engine trunk id the worker would route <user> from <src> to (~0u: no match).
-uint32_t routed_trunk(const dp::Routes& r, const char* user, uint32_t src) {
+// <worker>: whose scratch the lookup uses.
+uint32_t routed_trunk(const dp::Routes& r, const char* user, uint32_t src, uint32_t worker = 0) {
     const dp::PatternRoutes& p = r.outbound;
     dp::RouteHit hit;
-    if (!p.table || p.workers < 1 || p.table->lookup(*p.scratch[0], user, src, hit) != dp::RouteStatus::matched ||
+    if (!p.table || p.workers <= worker ||
+        p.table->lookup(*p.scratch[worker], user, src, hit) != dp::RouteStatus::matched ||
         hit.target >= p.target_count)
         return ~0u;
     return p.trunk_ids[hit.target];
@@ -351,6 +354,47 @@ TEST_F(Fixture, AReplacedPatternTableIsFreedOnlyAfterTheQuiescentReport) {
     EXPECT_FALSE(worker_view()->outbound.table);
     EXPECT_FALSE(worker_view()->inbound.table);
     EXPECT_EQ(worker_view()->patterns_version, 0u);
+}
+
+// Two workers (issue 6): each its own RCU thread id and route scratches; a
+// replaced snapshot is freed only once both have reported a quiescent state;
+// only worker 0 sends control's datagrams; events and responses share the
+// MP rings.
+TEST_F(Fixture, TwoWorkersBothQuiesceBeforeASnapshotIsFreed) {
+    nworkers = 2;
+    load(pattern_config);
+    link->sync(ctl);
+    const dp::WorkerLinks l1 = link->worker_links(1);
+    EXPECT_EQ(links.rcu_id, 0u);
+    EXPECT_EQ(l1.rcu_id, 1u);
+    EXPECT_EQ(l1.rcu, links.rcu);
+    EXPECT_EQ(l1.events, links.events);
+    EXPECT_EQ(l1.ctl_rx, links.ctl_rx);
+    EXPECT_TRUE(links.ctl_tx);
+    EXPECT_FALSE(l1.ctl_tx);  // control's REGISTER/OPTIONS go out through worker 0 only
+    const dp::Routes* r = worker_view();
+    ASSERT_TRUE(r && r->outbound.table);
+    ASSERT_EQ(r->outbound.workers, 2u);
+    EXPECT_NE(r->outbound.scratch[0], r->outbound.scratch[1]);
+    const auto carrier = ctl.engine_id("carrier");
+    ASSERT_TRUE(carrier);
+    EXPECT_EQ(routed_trunk(*r, "1234", 0xc0000205u, 1), *carrier);  // worker 1's scratch
+
+    rte_rcu_qsbr_thread_online(links.rcu, 0);
+    rte_rcu_qsbr_thread_online(links.rcu, 1);
+    ASSERT_EQ(test::status_of(ctl.execute_json("set dataplane access 192.0.2.2:5070")), 0);
+    now += 10;
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().published, 2u);
+    rte_rcu_qsbr_quiescent(links.rcu, 0);
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().reclaimed, 0u) << "freed before worker 1 was quiescent";
+    EXPECT_EQ(link->retired(), 1u);
+    rte_rcu_qsbr_quiescent(links.rcu, 1);
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().reclaimed, 1u);
+    rte_rcu_qsbr_thread_offline(links.rcu, 0);
+    rte_rcu_qsbr_thread_offline(links.rcu, 1);
 }
 
 }  // namespace

@@ -35,6 +35,14 @@
 #              command (T1 out of range: error, running-config unchanged),
 #              the primary removed for maintenance and added back; every
 #              call completes and no transaction is lost
+#   multicore  two workers (--lcores, net_af_packet qpairs=2): every call
+#              completes, per-worker counters add up to the totals
+#   dns        the trunk's server is the domain carrier.example, resolved by
+#              sipedge from knotd in a sixth namespace (NAPTR/SRV/A): calls go
+#              to car1 (SRV 10); car1 silent: they roll over to car2 (SRV 20)
+#   lab        the main job's live demo (scripts/main-job.sh): the dns
+#              topology, LAB_SECONDS (60) of calls at 10/s with a live line
+#              per second; car1 silent, rollover, failback; summary
 # Usage: proxy_e2e.sh <sipedge binary> <this directory> [scenario...]
 # Exit 0 pass, 1 fail, 77 skip (not root, no ip netns, no sipp).
 set -u
@@ -60,7 +68,7 @@ cleanup() {
     for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
     sleep 0.3
     for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-    for ns in $NS_UAC $NS_EDGE $NS_C1 $NS_C2 $NS_BR; do ip netns del "$ns" 2>/dev/null; done
+    for ns in $NS_UAC $NS_EDGE $NS_C1 $NS_C2 $NS_BR ${NS_DNS:-}; do ip netns del "$ns" 2>/dev/null; done
     if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -159,7 +167,7 @@ s = s.replace("      a=rtpmap:0 PCMU/8000\n", "      a=rtpmap:0 PCMU/8000\n" + p
 open(p, "w").write(s)
 PY
     start_bg "$ns" "$out/$name.log" sh -c "cd '$out' && exec timeout 100 sipp -sf '$out/$name.xml' \
-        -i $ip -p 5060 -nostdin -timeout 90s -trace_counts -fd 1 -trace_err"
+        -i $ip -p 5060 -nostdin -timeout 90s -trace_counts -fd 1 -trace_err ${CARRIER_EXTRA:-}"
     wait_bound "$ns"
 }
 
@@ -198,9 +206,9 @@ write_config() {
 # reassembly.
 EDGE_VDEV=net_af_packet0,iface=eth0
 start_edge() {
-    start_bg $NS_EDGE "$out/sipedge.err" sh -c "exec timeout 90 '$SIPEDGE' --config '$out/edge.conf' \
-        --socket '$out/ctl.sock' --duration 80 \
-        -- --no-huge -m 512 --no-pci --no-shconf --no-telemetry -l 0-1 --file-prefix=$P \
+    start_bg $NS_EDGE "$out/sipedge.err" sh -c "exec timeout $((${EDGE_DURATION:-80} + 10)) '$SIPEDGE' --config '$out/edge.conf' \
+        --socket '$out/ctl.sock' --duration ${EDGE_DURATION:-80} \
+        -- --no-huge -m 512 --no-pci --no-shconf --no-telemetry ${EDGE_LCORES:--l 0-1} --file-prefix=$P \
         --log-level=lib.eal:error --vdev=$EDGE_VDEV >'$out/stats.json'"
     EDGE_PID=$LAST_PID
     # Wait (bounded) for the data plane: it answers ARP once the port is up.
@@ -427,6 +435,40 @@ run_fragment() {
         "edge.transactions.rollover_timeout+edge.transactions.rollover_icmp == 0"
 }
 
+# Two workers (issue 6): three lcores floating over the machine's CPUs (main =
+# control, two workers), net_af_packet with two queue pairs (the kernel's
+# PACKET_FANOUT hash spreads flows). Deterministic: every call completes,
+# the exit JSON has two workers whose counters add up to the totals, no
+# handoff ring overflows. Which worker gets which flow depends on the
+# kernel's hash: the per-worker counters are printed, not asserted.
+run_multicore() {
+    begin multicore "20 calls at 10/s on two workers (net_af_packet qpairs=2)"
+    carrier $NS_C1 192.0.2.21 c1 200 200; carrier $NS_C2 192.0.2.22 c2 200 200
+    write_config "set trunk carrier register off"
+    EDGE_LCORES="'--lcores=(0-2)@(0-1)'" EDGE_VDEV=net_af_packet0,iface=eth0,qpairs=2 start_edge
+    uac 20 10 -sn uac
+    stop_run
+    check multicore "uac.successful == 20" "uac.failed == 0" "edge.calls.attempted == 20" \
+        "edge.calls.answered == 20" "c1.invites == 20" "c2.invites == 0" \
+        "edge.handoff.full == 0" "edge.drops.arp_unresolved == 0"
+    python3 - "$out/stats.json" <<'PY' || fail "multicore: per-worker counters"
+import json, sys
+e = json.load(open(sys.argv[1]))
+w = e.get('workers', [])
+ok = len(w) == 2
+print(("  ok   " if ok else "  FAIL ") + f"workers in the exit JSON: {len(w)} (2 expected)")
+for k, tot in (('rx_packets', e['rx']['packets']), ('calls_attempted', e['calls']['attempted']),
+               ('handoff_pushed', e['handoff']['pushed'])):
+    s = sum(x[k] for x in w)
+    print(("  ok   " if s == tot else "  FAIL ") + f"sum of workers' {k} = {s} == total {tot}")
+    ok = ok and s == tot
+for x in w:
+    print("  worker", json.dumps({k: x[k] for k in ('worker', 'rx_packets', 'calls_attempted',
+          'sip_responses_rx', 'handoff_pushed', 'handoff_drained', 'arp_shared')}))
+sys.exit(0 if ok else 1)
+PY
+}
+
 # ctl <expected exit status> <command words...>: sipedgectl on this run's
 # control socket (a Unix socket path: reachable from the root namespace
 # without any network traffic), reply in $out/ctl.log.
@@ -493,12 +535,266 @@ check_bad_config() {
         || fail "bad-config: sipedge started anyway"
 }
 
+# dns_ns: knotd in namespace $NS_DNS on 198.51.100.53, linked to the edge
+# namespace's kernel (eth1 198.51.100.10), serving carrier.example (NAPTR ->
+# SRV 10 car1 192.0.2.21, SRV 20 car2 192.0.2.22).
+dns_ns() {
+    [ -n "${NS_DNS:-}" ] && ip netns del $NS_DNS 2>/dev/null  # a previous run's (its knotd is stopped)
+    NS_DNS=${P}dns
+    ip netns add $NS_DNS && ip -n $NS_DNS link set lo up || { fail "dns: namespace"; return 1; }
+    ip -n $NS_EDGE link add eth1 type veth peer name eth0 netns $NS_DNS || { fail "dns: veth"; return 1; }
+    ip -n $NS_EDGE addr add 198.51.100.10/24 dev eth1; ip -n $NS_EDGE link set eth1 up
+    ip -n $NS_DNS addr add 198.51.100.53/24 dev eth0; ip -n $NS_DNS link set eth0 up
+    mkdir -p "$out/knot"
+    cat >"$out/knot/knot.conf" <<KNOT
+server:
+    rundir: "$out/knot"
+    listen: 198.51.100.53@53
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+database:
+    storage: "$out/knot"
+log:
+  - target: stderr
+    any: info
+template:
+  - id: default
+    storage: "$out/knot"
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: none
+    semantic-checks: off
+zone:
+  - domain: carrier.example
+KNOT
+    cat >"$out/knot/carrier.example.zone" <<'ZONE'
+$ORIGIN carrier.example.
+$TTL 30
+@ SOA ns hostmaster 1 3600 600 86400 30
+@ NS ns
+ns A 198.51.100.53
+@ NAPTR 10 10 "S" "SIP+D2U" "" _sip._udp
+_sip._udp SRV 10 0 5060 car1
+_sip._udp SRV 20 0 5060 car2
+car1 A 192.0.2.21
+car2 A 192.0.2.22
+ZONE
+    start_bg $NS_DNS "$out/knot.log" timeout 100 knotd -c "$out/knot/knot.conf"
+    local i
+    for i in $(seq 1 50); do
+        [ -n "$(ip netns exec $NS_DNS ss -Hlun 'sport = :53' 2>/dev/null)" ] && break
+        sleep 0.1
+    done
+}
+
+# dns_edge_config <extra lines...>: the startup file with the trunk's server given as carrier.example.
+dns_edge_config() {
+    cat >"$out/edge.conf" <<CONF
+set dataplane address 192.0.2.10/24
+set dataplane access 192.0.2.1:5060
+set global dns-server 198.51.100.53
+add trunk carrier
+set trunk carrier server 1 carrier.example transport dnsNaptr
+set trunk carrier rollover 1
+set trunk carrier register off
+set dataplane default-trunk carrier
+CONF
+    local l
+    for l in "$@"; do echo "$l"; done >>"$out/edge.conf"
+}
+
+wait_resolved() {  # bounded (10 s): carrier.example's answer in the engine's server set
+    local i
+    # Bounded wait (10 s) for the answer in the engine's server set.
+    for i in $(seq 1 50); do
+        timeout 5 "$SIPEDGECTL" --socket "$out/ctl.sock" --json show dns >"$out/show_dns.json" 2>&1
+        grep -q '"answer":"192.0.2.22:5060"' "$out/show_dns.json" && grep -q '"source":"dns"' "$out/show_dns.json" \
+            && break
+        sleep 0.2
+    done
+    grep -q '"answer":"192.0.2.22:5060"' "$out/show_dns.json" && grep -q '"source":"dns"' "$out/show_dns.json" \
+        && echo "  ok   show dns: carrier.example resolved (source dns, ${i} polls)" \
+        || { fail "dns: not resolved: $(head -c 600 "$out/show_dns.json"; tail -3 "$out/knot.log")"; }
+}
+
+# dns: the trunk's server is the domain carrier.example, resolved by the
+# control loop's resolver (control/dns_link.h) from knotd in its own
+# namespace (TEST-NET-2 link to the edge's kernel side: DNS goes through the
+# kernel, SIP through DPDK): NAPTR -> SRV priority 10 car1 192.0.2.21, 20 car2
+# 192.0.2.22. 10 calls go to car1; car1 then goes silent and 10 more roll
+# over to car2 in the SRV order.
+run_dns() {
+    begin dns "trunk server carrier.example via knotd: 10 calls to car1 (SRV 10), car1 silent, 10 to car2 (SRV 20)"
+    command -v knotd >/dev/null || { echo "  skip: knotd not installed"; return 0; }
+    [ -x "$SIPEDGECTL" ] || { fail "dns: no sipedgectl next to sipedge"; return; }
+    dns_ns || return
+    carrier $NS_C1 192.0.2.21 c1 200 200; local c1_pid=$LAST_PID
+    carrier $NS_C2 192.0.2.22 c2 200 200
+    dns_edge_config
+    start_edge
+    wait_resolved
+    uac 10 5 -sf "$HERE/uac_rr.xml"
+    [ "$UAC_RC" = 0 ] && echo "  ok   first 10 calls (car1 up) complete" || fail "dns: first uac exit $UAC_RC"
+    sleep 1.2  # car1's counts written (-fd 1) before it goes
+    kill -TERM "$c1_pid" 2>/dev/null; wait "$c1_pid" 2>/dev/null
+    silent_sink $NS_C1 192.0.2.21
+    uac 10 5 -sf "$HERE/uac_rr.xml"
+    stop_run
+    check dns "uac.successful == 10" "uac.failed == 0" "edge.calls.answered == 20" \
+        "c1.invites == 10" "c2.invites == 10" "edge.transactions.rollover_timeout >= 10"
+}
+
+# lab: the main job's live demo (scripts/main-job.sh). The dns topology,
+# LAB_SECONDS (default 60) of calls at 10/s from the caller; at 1/3 of the
+# time car1 (the SRV primary) goes silent, at 2/3 it comes back; with
+# recover-delay 8 s the engine fails over to car2, then fails back to car1.
+# A live line every second (time, calls, calls/s, active server, states);
+# then a summary: calls attempted, completed, failed, failover time (from
+# car1 going silent to the first call completed on car2: car2's first RTT
+# sample in `show servers`, polled every 0.1 s). Fails when calls are lost
+# beyond the ones in flight at the failure, or no summary could be made.
+# The live view (one process for the whole run): every second `show servers`
+# on the control socket and the caller's statistics, as one line. Ends when
+# $out/lab_done appears.
+LAB_VIEW='
+import csv, json, os, socket, sys, time
+sock, out, limit = sys.argv[1], sys.argv[2], float(sys.argv[3])
+def servers():
+    try:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(2)
+        s.connect(sock)
+        s.sendall(b"show servers\n")
+        buf = b""
+        while not buf.endswith(b"\n"):
+            d = s.recv(65536)
+            if not d:
+                break
+            buf += d
+        s.close()
+        return json.loads(buf).get("data", [])
+    except Exception:
+        return []
+def calls():
+    try:
+        rows = list(csv.reader(open(out + "/uac.csv"), delimiter=";"))
+        return dict(zip(rows[0], rows[-1])) if len(rows) > 1 else {}
+    except OSError:
+        return {}
+t0 = time.time()
+next_line = t0 + 1
+while time.time() - t0 < limit and not os.path.exists(out + "/lab_done"):
+    time.sleep(max(0.0, next_line - time.time()))
+    srv = servers()
+    now = time.time()
+    if True:
+        next_line += 1
+        r = calls()
+        n = lambda k: int(float(r.get(k, "0") or 0))
+        act = next((x["address"] for x in srv if x.get("role") == "active"), None) or \
+              next((x["address"] for x in srv if x.get("state") == "up"), "-")
+        states = " | ".join("%s %s" % (x["address"].split(":")[0], x["state"]) for x in srv)
+        print("  t=%3ds  calls %4d  ok %4d  failed %3d  %5.1f calls/s  active %-16s [%s]" % (
+              now - t0, n("TotalCallCreated"), n("SuccessfulCall(C)"), n("FailedCall(C)"),
+              float(r.get("CallRate(P)", "0") or 0), act, states), flush=True)
+'
+
+run_lab() {
+    local secs=${LAB_SECONDS:-60} rate=10
+    [ "$secs" -ge 20 ] && [ "$secs" -le 60 ] || secs=60  # the carriers live 90 s (carrier())
+    begin lab "calls at $rate/s for ${secs}s to carrier.example (DNS: car1 SRV 10, car2 SRV 20); car1 silent at $((secs / 3))s, back at $((secs * 2 / 3))s"
+    command -v knotd >/dev/null || { echo "  skip: knotd not installed"; return 0; }
+    [ -x "$SIPEDGECTL" ] || { fail "lab: no sipedgectl next to sipedge"; return; }
+    dns_ns || return
+    carrier $NS_C1 192.0.2.21 c1 200 200; local c1_pid=$LAST_PID
+    CARRIER_EXTRA=-trace_msg carrier $NS_C2 192.0.2.22 c2 200 200  # its 200 OKs, timed
+    dns_edge_config "set trunk carrier recover-delay 8"
+    start_edge
+    wait_resolved
+    local calls=$((secs * rate))
+    start_bg $NS_UAC "$out/uac.log" timeout $((secs + 40)) sipp 192.0.2.10:5060 -i 192.0.2.1 -p 5060 \
+        -sf "$HERE/uac_rr.xml" -m $calls -r $rate -nostdin -timeout $((secs + 30))s -timeout_error \
+        -trace_stat -stf "$out/uac.csv" -fd 1 -trace_err -error_file "$out/uac.err"
+    local uac_pid=$LAST_PID t_fail
+    python3 -c "$LAB_VIEW" "$out/ctl.sock" "$out" $((secs + 40)) &
+    local view_pid=$!
+    PIDS+=($view_pid)
+    sleep $((secs / 3))
+    t_fail=$(date +%s.%N)
+    echo "$t_fail" >"$out/t_fail"
+    echo "  --- car1 goes silent"
+    # Stopped, its socket stays bound: requests queue unread, no ICMP, no answer.
+    # (car1's sipp is the child of the timeout(1) started as $c1_pid.)
+    local c1_sipp
+    c1_sipp=$(ps -o pid= --ppid "$c1_pid" | head -1)
+    kill -STOP ${c1_sipp:-$c1_pid} 2>/dev/null
+    sleep $((secs / 3))
+    kill -KILL ${c1_sipp:-$c1_pid} 2>/dev/null; kill -TERM "$c1_pid" 2>/dev/null; wait "$c1_pid" 2>/dev/null
+    carrier $NS_C1 192.0.2.21 c1b 200 200
+    echo "  --- car1 answers again (failback once recover-delay 8 s has passed)"
+    wait "$uac_pid"
+    UAC_RC=$?
+    sleep 1.2
+    touch "$out/lab_done"; wait "$view_pid" 2>/dev/null
+    stop_run
+    # The summary and the test's verdict.
+    python3 - "$out" "$rate" "$t_fail" <<'PY' || FAILED=1
+import csv, datetime, glob, re, sys
+out, rate, t_fail = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+# car2's first 200 OK to an INVITE sent after the failure (sipp -trace_msg).
+t_over = 0.0
+for f in glob.glob(f"{out}/c2_*_messages.log"):
+    for blk in open(f, errors="replace").read().split("-----------------------------------------------")[1:]:
+        head, _, body = blk.partition("\n")
+        if "message sent" not in body or not re.search(r"^SIP/2.0 200", body, re.M) \
+                or not re.search(r"^CSeq:\s*\d+ INVITE", body, re.M | re.I):
+            continue
+        w = head.split()
+        try:
+            t = float(w[-1]) if float(w[-1]) > 1e9 else None
+        except ValueError:
+            t = None
+        if t is None:
+            t = datetime.datetime.strptime(" ".join(w[:2])[:26], "%Y-%m-%d %H:%M:%S.%f").timestamp()
+        if t >= t_fail:
+            t_over = t
+            break
+rows = list(csv.reader(open(out + "/uac.csv"), delimiter=";"))
+last = dict(zip(rows[0], rows[-1]))
+att, ok, bad = (int(last[k]) for k in ("TotalCallCreated", "SuccessfulCall(C)", "FailedCall(C)"))
+def invites(name):
+    n = 0
+    for f in glob.glob(f"{out}/{name}_*_counts.csv"):
+        r = list(csv.reader(open(f), delimiter=";"))
+        for i, h in enumerate(r[0]):
+            if h.endswith("_INVITE_Recv") and i < len(r[-1]) and r[-1][i]:
+                n += int(r[-1][i])
+    return n
+c1, c2, c1b = invites("c1"), invites("c2"), invites("c1b")
+fo = t_over - t_fail if t_over else None
+print("== lab summary")
+print(f"  calls attempted {att}, completed {ok}, failed {bad}")
+print(f"  INVITEs: car1 {c1} before the failure, car2 {c2}, car1 {c1b} after failback")
+print("  failover time: " + ("%.2f s (car1 silent -> car2's first 200 OK to an INVITE)" % fo if fo is not None else "none measured"))
+# In flight at the failure: at most one second of calls (rate); all others must complete.
+verdict = [(att > 0 and ok + bad == att, "every attempted call ended"),
+           (bad <= rate, f"failed {bad} <= {rate} (the calls in flight at the failure)"),
+           (fo is not None and fo < 10, "failover measured, under 10 s"),
+           (c1 > 0 and c2 > 0 and c1b > 0, "calls on car1, then car2, then car1 again (failback)")]
+for cond, what in verdict:
+    print(("  ok   " if cond else "  FAIL ") + what)
+sys.exit(0 if all(c for c, _ in verdict) else 1)
+PY
+}
+
 FAILED=0
 check_bad_config
 setup_topology || { echo "FAIL: topology"; exit 1; }
 for sc in $SCENARIOS; do
     case $sc in
-    steady|silent|icmp|503|failback|validated|fragment|runtime) run_$sc ;;
+    steady|silent|icmp|503|failback|validated|fragment|runtime|multicore) run_$sc ;;
+    dns|lab) run_$sc ;;
     *) fail "unknown scenario $sc" ;;
     esac
 done

@@ -1,0 +1,405 @@
+// Two workers on one port (issue 6) on a real EAL (--no-huge, three lcores:
+// main + two workers, floating over CPUs 0-1, suite 'dp'): an ethdev made from two RX and two TX
+// rings (rte_eth_from_rings), one queue pair per worker, the workers joined
+// by dataplane/handoff.h rings.
+//  - an INVITE from the carrier on queue 0 is relayed by worker 0 (its branch
+//    names core 0); the access side's 180 arrives on queue 1: worker 1 hands
+//    it to worker 0, which relays it to the carrier; counters on both sides.
+//  - ARP across queues: worker 0 parks the INVITE for the unresolved access
+//    address; the ARP reply arrives on queue 1: worker 1 shares a copy and
+//    worker 0 sends the INVITE; a request for us is answered once, not twice.
+// Exits 77 (skip) when the EAL cannot start.
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dataplane/handoff.h"
+#include "dataplane/inet.h"
+#include "dataplane/msg_pool.h"
+#include "dataplane/port.h"
+#include "dataplane/proxy_types.h"
+#include "dataplane/worker.h"
+
+namespace sipedge::dp {
+namespace {
+
+constexpr uint32_t edge_ip = 0x0a000001, carrier_ip = 0x0a000002, access_ip = 0x0a000003;
+constexpr int nq = 2;
+using Bytes = std::vector<uint8_t>;
+
+rte_mempool* g_pool = nullptr;
+rte_ring* g_rx[nq] = {};  // what worker q receives (the test enqueues)
+rte_ring* g_tx[nq] = {};  // what worker q sends (the test dequeues)
+uint16_t g_port = 0;
+MacAddr g_mac;
+unsigned g_lcore[nq] = {};
+
+MacAddr mac_of(uint8_t last) {
+    MacAddr m;
+    std::memset(m.b, 0x02, 6);
+    m.b[5] = last;
+    return m;
+}
+
+void inject(int q, const Bytes& f) {
+    rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+    ASSERT_NE(m, nullptr);
+    std::memcpy(rte_pktmbuf_append(m, uint16_t(f.size())), f.data(), f.size());
+    ASSERT_EQ(rte_ring_enqueue(g_rx[q], m), 0);
+}
+
+struct Frame {
+    int queue;
+    Bytes b;
+};
+
+std::vector<Frame> collect(unsigned ms) {
+    std::vector<Frame> out;
+    for (unsigned i = 0; i <= ms; i++) {
+        for (int q = 0; q < nq; q++) {
+            void* p = nullptr;
+            while (rte_ring_dequeue(g_tx[q], &p) == 0) {
+                auto* m = static_cast<rte_mbuf*>(p);
+                Bytes b(rte_pktmbuf_pkt_len(m));
+                const void* d = rte_pktmbuf_read(m, 0, b.size(), b.data());
+                if (d != b.data()) std::memcpy(b.data(), d, b.size());
+                out.push_back({q, std::move(b)});
+                rte_pktmbuf_free(m);
+            }
+        }
+        if (i < ms) usleep(1000);
+    }
+    return out;
+}
+
+Bytes arp_from(uint16_t op, uint32_t ip, const MacAddr& mac) {
+    Bytes f(eth_hdr_len + arp_pkt_len);
+    EthHdr e{};
+    if (op == 1) std::memset(e.dst.b, 0xff, 6);
+    else e.dst = g_mac;
+    e.src = mac;
+    e.type = be16(ethertype_arp);
+    std::memcpy(f.data(), &e, sizeof(e));
+    ArpPkt a{};
+    a.htype = be16(1);
+    a.ptype = be16(ethertype_ipv4);
+    a.hlen = 6;
+    a.plen = 4;
+    a.op = be16(op);
+    a.sha = mac;
+    a.spa = be32(ip);
+    if (op == 2) a.tha = g_mac;
+    a.tpa = be32(edge_ip);
+    std::memcpy(f.data() + eth_hdr_len, &a, sizeof(a));
+    return f;
+}
+
+Bytes udp_from(uint32_t src, const MacAddr& smac, const std::string& payload, uint16_t id) {
+    const size_t hdr = eth_hdr_len + ipv4_hdr_len + udp_hdr_len;
+    Bytes f(hdr + payload.size());
+    EthHdr e{};
+    e.dst = g_mac;
+    e.src = smac;
+    e.type = be16(ethertype_ipv4);
+    std::memcpy(f.data(), &e, sizeof(e));
+    std::memcpy(f.data() + hdr, payload.data(), payload.size());
+    build_ipv4_udp(f.data() + eth_hdr_len, src, 5060, edge_ip, 5060, payload.size(), id);
+    return f;
+}
+
+// ICMP port unreachable from <src> quoting the datagram we sent to it
+// (edge:5060 -> src:5060, first <quote> bytes of <payload>).
+Bytes icmp_unreachable_from(uint32_t src, const MacAddr& smac, const std::string& payload,
+                            size_t quote) {
+    quote = std::min(quote, payload.size());
+    const size_t qlen = ipv4_hdr_len + udp_hdr_len + quote;  // the quoted part
+    const size_t ilen = sizeof(IcmpHdr) + qlen;
+    Bytes f(eth_hdr_len + ipv4_hdr_len + ilen);
+    EthHdr e{};
+    e.dst = g_mac;
+    e.src = smac;
+    e.type = be16(ethertype_ipv4);
+    std::memcpy(f.data(), &e, sizeof(e));
+    uint8_t* ip = f.data() + eth_hdr_len;
+    uint8_t* icmp = ip + ipv4_hdr_len;
+    uint8_t* q = icmp + sizeof(IcmpHdr);
+    std::memcpy(q + ipv4_hdr_len + udp_hdr_len, payload.data(), quote);
+    build_ipv4_udp(q, edge_ip, 5060, src, 5060, payload.size(), 9);  // as we sent it
+    // The outer header: built as UDP of the right length, then made ICMP.
+    build_ipv4_udp(ip, src, 0, edge_ip, 0, ilen - udp_hdr_len, 10);
+    ip[9] = ipproto_icmp;
+    ip[10] = ip[11] = 0;
+    const uint16_t c = csum_fold(csum_add(0, ip, ipv4_hdr_len));
+    std::memcpy(ip + 10, &c, 2);
+    std::memset(icmp, 0, sizeof(IcmpHdr));
+    icmp[0] = 3;  // destination unreachable
+    icmp[1] = 3;  // port
+    const uint16_t ic = csum_fold(csum_add(0, icmp, ilen));
+    std::memcpy(icmp + 2, &ic, 2);
+    return f;
+}
+
+std::string invite(const std::string& tag) {
+    return "INVITE sip:1000@10.0.0.1:5060 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKmc" + tag + "\r\n"
+           "Max-Forwards: 70\r\nTo: <sip:1000@10.0.0.1>\r\n"
+           "From: <sip:carrier@10.0.0.2>;tag=77\r\nCall-ID: mc-" + tag + "\r\n"
+           "CSeq: 1 INVITE\r\nContact: <sip:carrier@10.0.0.2:5060>\r\n"
+           "Content-Length: 0\r\n\r\n";
+}
+
+// The UDP payloads sent to <dst> (whole datagrams), with the queue and the
+// Ethernet destination they left with.
+struct Sent {
+    int queue;
+    MacAddr dmac;
+    std::string payload;
+};
+std::vector<Sent> udp_to(const std::vector<Frame>& frames, uint32_t dst) {
+    std::vector<Sent> out;
+    for (const Frame& f : frames) {
+        EthHdr e;
+        std::memcpy(&e, f.b.data(), sizeof(e));
+        if (be16(e.type) != ethertype_ipv4) continue;
+        Ipv4Hdr h;
+        std::memcpy(&h, f.b.data() + eth_hdr_len, sizeof(h));
+        if (be32(h.dst) != dst || h.proto != ipproto_udp) continue;
+        const size_t tot = be16(h.total_len);
+        const auto* p = reinterpret_cast<const char*>(f.b.data() + eth_hdr_len + ipv4_hdr_len +
+                                                      udp_hdr_len);
+        out.push_back({f.queue, e.dst, std::string(p, tot - ipv4_hdr_len - udp_hdr_len)});
+    }
+    return out;
+}
+
+// A 180 from the access side to the relayed INVITE <req>: its Via, From,
+// To, Call-ID and CSeq lines, in order, and a To tag.
+std::string ringing_for(const std::string& req) {
+    std::string r = "SIP/2.0 180 Ringing\r\n";
+    size_t pos = req.find("\r\n") + 2;
+    while (pos < req.size()) {
+        const size_t eol = req.find("\r\n", pos);
+        if (eol == std::string::npos || eol == pos) break;
+        const std::string line = req.substr(pos, eol - pos);
+        for (const char* h : {"Via:", "From:", "Call-ID:", "CSeq:", "Record-Route:"})
+            if (line.compare(0, std::strlen(h), h) == 0) r += line + "\r\n";
+        if (line.compare(0, 3, "To:") == 0) r += line + ";tag=acc1\r\n";
+        pos = eol + 2;
+    }
+    return r + "Content-Length: 0\r\n\r\n";
+}
+
+class WorkerMulticore : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (!g_pool) GTEST_SKIP() << "no EAL";
+        routes_.access = {access_ip, 5060};
+        routes_.carrier_count = 1;
+        routes_.carriers[0] = {carrier_ip, 0};
+        routes_ptr_.store(&routes_);
+        ASSERT_TRUE(handoff_.init(nq, 256, "mc_ho", int(rte_socket_id())));
+        stop_ = false;
+        for (int i = 0; i < nq; i++) {
+            WorkerConfig wc;
+            wc.port_id = g_port;
+            wc.queue = uint16_t(i);
+            wc.core = uint8_t(i);
+            wc.ip = edge_ip;
+            wc.prefix = 24;
+            wc.mac = g_mac;
+            ProxyConfig pc;
+            pc.self = {edge_ip, 5060};
+            pc.max_txns = 256;
+            pc.max_udp_payload = uint16_t(MsgPool::max_size);
+            WorkerLinks links;
+            links.routes = &routes_ptr_;
+            links.handoff = &handoff_;
+            w_[i] = new Worker();
+            ASSERT_TRUE(w_[i]->init(wc, pc, g_pool, links));
+        }
+        for (int i = 0; i < nq; i++) {
+            arg_[i] = {this, i};
+            ASSERT_EQ(rte_eal_remote_launch(&WorkerMulticore::run, &arg_[i], g_lcore[i]), 0);
+        }
+    }
+    void stop() {
+        stop_ = true;
+        for (int i = 0; i < nq; i++) rte_eal_wait_lcore(g_lcore[i]);
+    }
+    void TearDown() override {
+        if (!w_[0]) return;
+        stop();
+        collect(0);
+        for (int i = 0; i < nq; i++) {
+            delete w_[i];
+            w_[i] = nullptr;
+        }
+        handoff_.destroy();
+    }
+    struct Arg {
+        WorkerMulticore* t;
+        int i;
+    };
+    static int run(void* arg) {
+        auto* a = static_cast<Arg*>(arg);
+        a->t->w_[a->i]->run(a->t->stop_);
+        return 0;
+    }
+    Routes routes_{};
+    std::atomic<const Routes*> routes_ptr_{nullptr};
+    std::atomic<bool> stop_{false};
+    Handoff handoff_;
+    Worker* w_[nq] = {};
+    Arg arg_[nq];
+};
+
+TEST_F(WorkerMulticore, ResponseOnOtherQueueIsRelayedByTheOwner) {
+    inject(0, arp_from(1, carrier_ip, mac_of(2)));
+    inject(0, arp_from(1, access_ip, mac_of(3)));
+    inject(0, udp_from(carrier_ip, mac_of(2), invite("a"), 1));
+    std::vector<Frame> sent = collect(50);
+    const auto relayed = udp_to(sent, access_ip);
+    ASSERT_EQ(relayed.size(), 1u);
+    EXPECT_EQ(relayed[0].queue, 0);  // the worker that received it sends it
+    ASSERT_EQ(relayed[0].payload.compare(0, 7, "INVITE "), 0);
+    EXPECT_EQ(handoff_.workers(), nq);
+
+    inject(1, udp_from(access_ip, mac_of(3), ringing_for(relayed[0].payload), 2));
+    sent = collect(50);
+    const auto up = udp_to(sent, carrier_ip);
+    ASSERT_EQ(up.size(), 1u) << "the 180 was not relayed to the carrier";
+    EXPECT_EQ(up[0].payload.compare(0, 20, "SIP/2.0 180 Ringing\r"), 0);
+    EXPECT_EQ(up[0].queue, 0);  // by the owner, on its own queue
+    EXPECT_NE(up[0].payload.find("branch=z9hG4bKmca"), std::string::npos);
+    EXPECT_EQ(up[0].payload.find("Via: SIP/2.0/UDP 10.0.0.1"), std::string::npos)
+        << "our Via was not removed";
+
+    stop();
+    const WorkerStats& s0 = w_[0]->stats();
+    const WorkerStats& s1 = w_[1]->stats();
+    EXPECT_EQ(s1.handoff_pushed, 1u);
+    EXPECT_EQ(s0.handoff_drained, 1u);  // the 180
+    EXPECT_EQ(s1.handoff_drained, 2u);  // copies of the two ARP requests worker 0 received
+    EXPECT_EQ(s1.arp_replies_tx, 0u);   // copies are learned from, never answered
+    EXPECT_EQ(s0.sip_responses_rx, 1u);
+    EXPECT_EQ(s1.sip_responses_rx, 0u);
+    EXPECT_EQ(s1.udp_rx, 0u);  // counted where handled
+    EXPECT_EQ(s1.rx_packets, 1u);
+    EXPECT_EQ(s0.txn_client_created, 1u);
+    EXPECT_EQ(s0.drops[size_t(DropReason::handoff_full)] + s1.drops[size_t(DropReason::handoff_full)],
+              0u);
+}
+
+TEST_F(WorkerMulticore, IcmpUnreachableOnOtherQueueReachesTheOwner) {
+    inject(0, arp_from(1, carrier_ip, mac_of(2)));
+    inject(0, arp_from(1, access_ip, mac_of(3)));
+    inject(0, udp_from(carrier_ip, mac_of(2), invite("c"), 4));
+    const auto relayed = udp_to(collect(50), access_ip);
+    ASSERT_EQ(relayed.size(), 1u);
+    inject(1, icmp_unreachable_from(access_ip, mac_of(3), relayed[0].payload, 548));
+    collect(50);
+    stop();
+    const WorkerStats& s0 = w_[0]->stats();
+    const WorkerStats& s1 = w_[1]->stats();
+    EXPECT_EQ(s1.icmp_unreach_rx, 1u);  // counted where it arrived
+    EXPECT_EQ(s0.icmp_unreach_rx, 0u);
+    EXPECT_EQ(s1.handoff_pushed, 1u);
+    EXPECT_EQ(s0.icmp_unreach_matched, 1u) << "the owner's client transaction did not see it";
+    EXPECT_EQ(s1.icmp_unreach_matched, 0u);
+}
+
+TEST_F(WorkerMulticore, ArpReplyOnOtherQueueReleasesParkedRequest) {
+    inject(0, arp_from(1, carrier_ip, mac_of(2)));  // access stays unknown
+    inject(0, udp_from(carrier_ip, mac_of(2), invite("b"), 3));
+    std::vector<Frame> sent = collect(30);
+    EXPECT_TRUE(udp_to(sent, access_ip).empty());
+    int arp_replies = 0;
+    bool asked = false;
+    for (const Frame& f : sent) {
+        EthHdr e;
+        std::memcpy(&e, f.b.data(), sizeof(e));
+        if (be16(e.type) != ethertype_arp) continue;
+        ArpPkt a;
+        std::memcpy(&a, f.b.data() + eth_hdr_len, sizeof(a));
+        if (be16(a.op) == 2) arp_replies++;
+        asked = asked || (be16(a.op) == 1 && be32(a.tpa) == access_ip && f.queue == 0);
+    }
+    EXPECT_EQ(arp_replies, 1) << "the carrier's ARP request is answered once";
+    EXPECT_TRUE(asked) << "worker 0 did not ask for the access address";
+
+    inject(1, arp_from(2, access_ip, mac_of(3)));  // the reply lands on worker 1's queue
+    sent = collect(50);
+    const auto to_access = udp_to(sent, access_ip);
+    ASSERT_EQ(to_access.size(), 1u) << "the parked INVITE was not released";
+    EXPECT_EQ(to_access[0].queue, 0);
+    EXPECT_TRUE(to_access[0].dmac == mac_of(3));
+    EXPECT_EQ(to_access[0].payload.compare(0, 7, "INVITE "), 0);
+
+    stop();
+    const WorkerStats& s0 = w_[0]->stats();
+    const WorkerStats& s1 = w_[1]->stats();
+    EXPECT_EQ(s1.arp_replies_rx, 1u);
+    EXPECT_EQ(s0.arp_replies_rx, 0u);  // the copy is not counted as received twice
+    EXPECT_GE(s1.arp_shared, 1u);      // worker 1 sent its copy
+    EXPECT_GE(s0.arp_shared, 1u);      // worker 0 learned from it (and shared the request)
+    EXPECT_EQ(s0.arp_replies_tx + s1.arp_replies_tx, 1u);
+    EXPECT_EQ(s0.drops[size_t(DropReason::arp_unresolved)], 0u);
+}
+
+}  // namespace
+}  // namespace sipedge::dp
+
+int main(int argc, char** argv) {
+    ::testing::InitGoogleTest(&argc, argv);
+    using namespace sipedge::dp;
+    const std::string prefix = "--file-prefix=wmc" + std::to_string(getpid());
+    const char* eal[] = {"worker_multicore_test", "--no-huge", "-m",   "512", "--no-pci",
+                         "--no-shconf",           "--lcores",  "(0-2)@(0-1)",  "--log-level=lib.eal:error",
+                         prefix.c_str()};
+    if (rte_eal_init(int(sizeof(eal) / sizeof(eal[0])), const_cast<char**>(eal)) < 0) {
+        std::fprintf(stderr, "SKIP: EAL did not start\n");
+        return 77;
+    }
+    g_lcore[0] = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
+    g_lcore[1] = g_lcore[0] < RTE_MAX_LCORE ? rte_get_next_lcore(g_lcore[0], 1, 0) : RTE_MAX_LCORE;
+    g_pool = make_pktmbuf_pool("wmc_mbufs", 4095);
+    bool rings = true;
+    for (int q = 0; q < nq; q++) {
+        const std::string rx = "wmc_rx" + std::to_string(q), tx = "wmc_tx" + std::to_string(q);
+        g_rx[q] = rte_ring_create(rx.c_str(), 1024, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+        g_tx[q] = rte_ring_create(tx.c_str(), 1024, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+        rings = rings && g_rx[q] && g_tx[q];
+    }
+    if (g_lcore[1] >= RTE_MAX_LCORE || !g_pool || !rings) {
+        std::fprintf(stderr, "SKIP: no third lcore / pool / rings\n");
+        return 77;
+    }
+    const int port = rte_eth_from_rings("wmc", g_rx, nq, g_tx, nq, int(rte_socket_id()));
+    PortSetup ps;
+    ps.port_id = uint16_t(port);
+    ps.queues = nq;
+    if (port < 0 || !port_start(ps, g_pool, g_mac)) {
+        std::fprintf(stderr, "SKIP: no ring port\n");
+        return 77;
+    }
+    g_port = uint16_t(port);
+    const int rc = RUN_ALL_TESTS();
+    port_stop(g_port);
+    rte_eal_cleanup();
+    return rc;
+}
