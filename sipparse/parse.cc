@@ -74,11 +74,10 @@ struct Parser {
             const uint32_t ch = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v0, cv))) |
                                 (unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v1, cv))) << 16);
             if (hit) {
-                const uint32_t k = unsigned(__builtin_ctz(hit));
-                // A ':' before the '\n': its bit is below the '\n' bit.
-                const uint32_t before = ch & ((hit & (0u - hit)) - 1);
-                colon = before ? pos + unsigned(__builtin_ctz(before)) : pos + k;
-                return pos + k;
+                // The lowest bit of ch | hit is a ':' before the '\n', or
+                // the '\n' itself when the line has none.
+                colon = pos + unsigned(__builtin_ctz(ch | hit));
+                return pos + unsigned(__builtin_ctz(hit));
             }
             if (ch) {
                 colon = pos + unsigned(__builtin_ctz(ch));
@@ -102,8 +101,8 @@ struct Parser {
                                  (unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v1, cv))) << 16)) >>
                                 shift;
             const uint32_t e = hit ? pos + unsigned(__builtin_ctz(hit)) : len;
-            const uint32_t before = hit ? ch & ((hit & (0u - hit)) - 1) : ch;
-            colon = before ? pos + unsigned(__builtin_ctz(before)) : e;
+            const uint32_t first = ch | hit;  // as above; neither: no ':' and no '\n'
+            colon = first ? pos + unsigned(__builtin_ctz(first)) : e;
             return e;
         }
 #endif
@@ -152,6 +151,15 @@ struct Parser {
     // flags a bare LF.
     uint32_t content_end(uint32_t start, uint32_t lf) noexcept {
         if (lf > start && b[lf - 1] == '\r') return lf - 1;
+        m.lenient |= lenient_bare_lf;
+        return lf;
+    }
+
+    // content_end() for a line that follows another: b[lf - 1] is readable
+    // (at worst the previous line's '\n', which is not a CR), so the test
+    // of lf against the line's start is not needed.
+    uint32_t content_end_after_lf(uint32_t lf) noexcept {
+        if (b[lf - 1] == '\r') return lf - 1;
         m.lenient |= lenient_bare_lf;
         return lf;
     }
@@ -390,7 +398,7 @@ struct Parser {
             uint32_t colon;
             lf = find_lf(pos, colon);
             if (lf == len) return unterminated(pos);
-            const uint32_t e = content_end(pos, lf);
+            const uint32_t e = content_end_after_lf(lf);
             if (e == pos) {  // empty line: end of headers
                 body = lf + 1;
                 break;

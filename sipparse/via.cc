@@ -117,8 +117,20 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
             out.rfc3261_branch = ve - (p + 7) >= 7 && is_magic_cookie(q + 7);
         } else if (left >= 5 && starts_with<5>(q, "rport")) {
             ve = p + 5;
-            if (!param_ends(base, ve, end)) break;
-            out.rport = Span{};
+            if (left > 5 && q[5] == '=') {
+                // "rport=" and 1 to 5 digits, at most 65535: the value
+                // ParamScan would take and parse_uint_inl() accept. A sixth
+                // digit fails param_ends() and goes to ParamScan.
+                uint32_t k = p + 6, port = 0;
+                const uint32_t kmax = end - k < 5 ? end : k + 5;
+                for (uint32_t d; k < kmax && (d = uint8_t(base[k] - '0')) <= 9; k++) port = port * 10 + d;
+                if (k == p + 6 || port > 65535 || !param_ends(base, k, end)) break;
+                out.rport = make_span(p + 6, k);
+                ve = k;
+            } else {
+                if (!param_ends(base, ve, end)) break;
+                out.rport = Span{};
+            }
             out.has_rport = true;
         } else if (left >= 10 && starts_with<8>(q, "received") && q[8] == '=' &&
                    is(q[9], cc_gen_value)) {
