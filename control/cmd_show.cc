@@ -71,6 +71,7 @@ Result<Json> show_trunk(CmdCtx& c, const Args& a) {
         s.set("port", unsigned(e.port));
         s.set("transport", server_mode_name(e.mode));
         s.set("dns", e.mode >= ServerMode::dns_naptr);
+        s.set("maintenance", (tr.maintenance >> i & 1u) != 0);  // issue 7
         servers.push(std::move(s));
     }
     out.set("server_list", std::move(servers));

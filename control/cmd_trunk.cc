@@ -92,6 +92,25 @@ Result<size_t> server_slot(const std::string& w) {
 
 // ---- handlers --------------------------------------------------------------------------
 
+// set trunk <name> server <n> maintenance on|off (issue 7): the administrative
+// state of a configured static server; applied to the running engine by
+// apply_maintenance() (state.cc) when the command commits, without a rebuild.
+Result<Json> set_maintenance(CmdCtx& c, const Args& a, TrunkConfig& t, size_t slot) {
+    if (a.rest.size() < 2) return err(EINVAL, "maintenance: missing value; range on|off");
+    const std::string& v = a.rest[1];
+    if (v != "on" && v != "off") return err(EINVAL, "maintenance: '" + v + "': range on|off");
+    if (Status s = no_more(a, 2); !s) return s.error();
+    const auto& e = t.servers[slot];
+    if (!e) return err(ENOENT, "trunk '" + a.vars[0] + "' has no server " + a.vars[1]);
+    if (e->mode >= ServerMode::dns_naptr)
+        return err(EINVAL, "maintenance: server " + a.vars[1] + " is a DNS name (" + e->host +
+                               "); maintenance applies to static servers (IP or A-record entries)");
+    if (v == "on") t.maintenance |= 1u << slot;
+    else t.maintenance &= ~(1u << slot);
+    c.touched.insert(a.vars[0]);
+    return Json();
+}
+
 Result<Json> add_trunk(CmdCtx& c, const Args& a) {
     if (Status s = check_name("trunk", a.vars[0]); !s) return s.error();
     if (Status s = no_more(a, 0); !s) return s.error();
@@ -116,6 +135,7 @@ Result<Json> set_server(CmdCtx& c, const Args& a) {
     if (!t) return t.error();
     auto slot = server_slot(a.vars[1]);
     if (!slot) return slot.error();
+    if (!a.rest.empty() && a.rest[0] == "maintenance") return set_maintenance(c, a, *t.value(), slot.value());
     if (a.rest.empty()) return err(EINVAL, "server: missing address; usage: <host|ip>[:port] [udp|tcp|tls] | <fqdn>[:port] transport dnsNaptr|UDPOnly|TCPOnly|TLS|TCPpreferred");
     ServerEntry e;
     if (Status s = parse_hostport(a.rest[0], e); !s) return s.error();
@@ -157,6 +177,7 @@ Result<Json> del_server(CmdCtx& c, const Args& a) {
     auto& s = t.value()->servers[slot.value()];
     if (!s) return err(ENOENT, "trunk '" + a.vars[0] + "' has no server " + a.vars[1]);
     s.reset();
+    t.value()->maintenance &= ~(1u << slot.value());
     c.touched.insert(a.vars[0]);
     return Json();
 }
@@ -278,7 +299,8 @@ const Command commands[] = {
     {"del trunk <name>", "", "remove a trunk", true, del_trunk},
     {"set trunk <name> server <n>",
      "<host|ip>[:port] [udp|tcp|tls] | <fqdn>[:port] transport dnsNaptr|UDPOnly|TCPOnly|TLS|TCPpreferred",
-     "server <n> (1-16, primary, secondary) of the trunk's ordered list", true, set_server},
+     "server <n> (1-16, primary, secondary) of the trunk's ordered list; 'server <n> maintenance on|off': "
+     "no new requests or registrations to it, in-flight ones complete (issue 7)", true, set_server},
     {"del trunk <name> server <n>", "", "remove server <n>", true, del_server},
     {"set trunk <name> identity <user>", "[auth-user <u>] password <p>|stored-password contact <uri>",
      "add or replace an identity (registration and digest credentials)", true, set_identity},

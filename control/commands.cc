@@ -297,6 +297,7 @@ void Controller::rebuild_engine() {
         }
         engine_ids_[name] = r.trunk_id;
         engine_view_[name] = t;
+        apply_maintenance(*engine_, r.trunk_id, t, now);  // issue 7 (state.cc)
     }
 }
 
@@ -325,6 +326,7 @@ void Controller::sync_engine(const std::set<std::string>& touched) {
             engine_errors_.erase(name);
             engine_ids_[name] = r.trunk_id;
             engine_view_[name] = t;
+            apply_maintenance(*engine_, r.trunk_id, t, now);  // issue 7 (state.cc)
             continue;
         }
         TrunkConfig& seen = engine_view_[name];
@@ -332,6 +334,8 @@ void Controller::sync_engine(const std::set<std::string>& touched) {
         const uint32_t id = engine_ids_[name];
         if (!(seen.knobs == t.knobs)) engine_->set_knobs(id, to_trunk_knobs(t.knobs), now);
         if (seen.servers != t.servers) engine_->update_servers(id, to_server_set(t), now);
+        if (seen.maintenance != t.maintenance || seen.servers != t.servers)
+            apply_maintenance(*engine_, id, t, now);  // issue 7 (state.cc): set_admin, no rebuild
         seen = t;
     }
 }

@@ -12,6 +12,7 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "control/monitor.h"
 #include "dataplane/branch.h"
 #include "failover/table.h"
 #include "sipparse/headers.h"
@@ -58,6 +59,18 @@ std::unique_ptr<DpLink> DpLink::create(uint32_t workers, std::string& why) {
         return nullptr;
     }
     for (uint32_t w = 0; w < workers; w++) rte_rcu_qsbr_thread_register(l->rcu_, w);
+    // Live trace (issue 7): one ring per worker, that worker enqueues (SP),
+    // control dequeues (SC).
+    l->trace_.assign(workers, nullptr);
+    for (uint32_t w = 0; w < workers; w++) {
+        const std::string name = "se_trace" + std::to_string(w);
+        l->trace_[w] = rte_ring_create_elem(name.c_str(), sizeof(dp::TraceSample), trace_ring_size,
+                                            int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (!l->trace_[w]) {
+            why = std::string("trace ring: ") + rte_strerror(rte_errno);
+            return nullptr;
+        }
+    }
     return l;
 }
 
@@ -69,6 +82,7 @@ DpLink::~DpLink() {
     rte_ring_free(events_);
     rte_ring_free(ctl_tx_);
     rte_ring_free(ctl_rx_);
+    for (rte_ring* r : trace_) rte_ring_free(r);
     rte_free(rcu_);
 }
 
@@ -80,12 +94,15 @@ dp::WorkerLinks DpLink::worker_links(uint32_t w) const noexcept {
     l.events = events_;
     l.ctl_tx = w == 0 ? ctl_tx_ : nullptr;
     l.ctl_rx = ctl_rx_;
+    l.trace = w < trace_.size() ? trace_[w] : nullptr;
+    l.trace_wanted = &trace_wanted_;
     return l;
 }
 
 void DpLink::tick(Controller& ctl) {
     drain_events(ctl);
     drain_responses(ctl);
+    drain_trace(ctl);
     ctl.engine().tick(ctl.now());
     ctl.deliver_notices();  // metrics, traps, event log
     run_actions(ctl);
@@ -108,6 +125,21 @@ void DpLink::drain_events(Controller& ctl) {
         c_.events += n;
         total += n;
     }
+}
+
+// The workers' trace samples to Monitor::feed_trace (at most one ring's worth
+// per worker per tick), then the workers' flag mirrored from the monitor: a
+// subscriber that came or went is seen by the workers at their next burst.
+void DpLink::drain_trace(Controller& ctl) {
+    for (rte_ring* r : trace_) {
+        for (uint32_t i = 0; i < trace_ring_size; i++) {
+            if (rte_ring_sc_dequeue_elem(r, &trace_buf_, sizeof(trace_buf_)) != 0) break;
+            ctl.monitor().feed_trace(trace_buf_, ctl.engine());
+            c_.trace_samples++;
+        }
+    }
+    // relaxed: a hint read by the workers once per burst; nothing is published with it.
+    trace_wanted_.store(ctl.monitor().trace_wanted(), std::memory_order_relaxed);
 }
 
 // Responses to our REGISTER/OPTIONS, steered here by their control-core branch.

@@ -25,6 +25,9 @@
 // we dequeue), ctl_tx SP/SC (we enqueue, worker 0 dequeues), ctl_rx MP/SC.
 // Capacity: events_ring_size events (~32 B each) and ctl_ring_size messages
 // (~1.5 KB each) per ring; a full ring drops and counts on the producer side.
+// Live trace (issue 7): one SP/SC ring of dp::TraceSample per worker
+// (trace_ring_size, 512 KiB each), drained each tick into Monitor::feed_trace;
+// the workers' trace_wanted flag mirrors Monitor::trace_wanted() each tick.
 
 #include <atomic>
 #include <cstdint>
@@ -56,12 +59,14 @@ struct DpLinkCounters {
     uint64_t notices = 0;        // notify actions seen
     uint64_t pattern_sets = 0;   // pattern compiles made ready for the workers (scratches)
     uint64_t pattern_errors = 0; // patterns not published: compile or scratch refused (no patterns)
+    uint64_t trace_samples = 0;  // TraceSamples drained from the workers' trace rings
 };
 
 class DpLink {
 public:
     static constexpr uint32_t events_ring_size = 4096;
     static constexpr uint32_t ctl_ring_size = 256;
+    static constexpr uint32_t trace_ring_size = 1024;  // per worker, 512 B each (512 KiB)
 
     /// Creates the rings and the QSBR variable for <workers> worker threads.
     /// nullptr (and <why>) when DPDK refuses (call after rte_eal_init).
@@ -108,6 +113,7 @@ private:
     DpLink() = default;
     void drain_events(Controller& ctl);
     void drain_responses(Controller& ctl);
+    void drain_trace(Controller& ctl);
     void run_actions(Controller& ctl);
     void reclaim();
     void settings_routes(const Controller& ctl, dp::Routes& r) const;
@@ -129,6 +135,10 @@ private:
     std::unique_ptr<PatternMaps> failed_;  // the patterns whose compile failed last
     DpLinkCounters c_;
     dp::ControlMsg msg_;
+    std::vector<rte_ring*> trace_;        // per worker: TraceSample, SP (worker w) / SC (us)
+    // Mirrors Monitor::trace_wanted() each tick; workers read it relaxed once per burst.
+    std::atomic<bool> trace_wanted_{false};
+    dp::TraceSample trace_buf_;
 };
 
 }  // namespace sipedge::ctl

@@ -205,6 +205,8 @@ void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
     std::printf("\"handoff\":{\"pushed\":%lu,\"drained\":%lu,\"full\":%lu,\"arp_shared\":%lu},",
                 s.handoff_pushed, s.handoff_drained, s.drops[size_t(dp::DropReason::handoff_full)],
                 s.arp_shared);
+    std::printf("\"trace\":{\"copied\":%lu,\"dropped\":%lu,\"drained\":%lu},", s.trace_copied,
+                s.trace_dropped, l.trace_samples);
     std::printf("\"drops\":{\"total\":%lu", s.drops_total());
     for (size_t r = 0; r < dp::drop_reason_count; r++)
         std::printf(",\"%s\":%lu", dp::drop_reason_name(dp::DropReason(r)), s.drops[r]);
@@ -228,7 +230,8 @@ ctl::CoreStats core_stats(unsigned lcore, const dp::WorkerStats& s) {
                   {"events_reported", s.events_reported}, {"events_dropped", s.events_dropped},
                   {"control_tx", s.control_tx},           {"control_rx", s.control_rx},
                   {"handoff_pushed", s.handoff_pushed},   {"handoff_drained", s.handoff_drained},
-                  {"arp_shared", s.arp_shared}};
+                  {"arp_shared", s.arp_shared},
+                  {"trace_copied", s.trace_copied},       {"trace_dropped", s.trace_dropped}};
     for (size_t r = 0; r < dp::drop_reason_count; r++)
         c.drops.emplace_back(dp::drop_reason_name(dp::DropReason(r)), s.drops[r]);
     return c;

@@ -137,7 +137,8 @@ void gather_control(MetricsText& m, Controller& ctl, const OpsCounters* oc) {
             const std::string idx = std::to_string(s + 1);
             const failover::Health h = eng.health(*id, uint16_t(s), now);
             for (const failover::Health st :
-                 {failover::Health::up, failover::Health::failed, failover::Health::recovering})
+                 {failover::Health::up, failover::Health::failed, failover::Health::recovering,
+                  failover::Health::maintenance})
                 m.add("sipedge_server_health",
                       {{"trunk", name}, {"server", idx}, {"target", target_text(sv.target)},
                        {"state", failover::health_name(st)}},
@@ -212,6 +213,8 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
         {"sipedge_worker_handoff_total", "op", "pushed", &dp::WorkerStats::handoff_pushed},
         {"sipedge_worker_handoff_total", "op", "drained", &dp::WorkerStats::handoff_drained},
         {"sipedge_worker_handoff_total", "op", "arp_shared", &dp::WorkerStats::arp_shared},
+        {"sipedge_worker_trace_samples_total", "result", "copied", &dp::WorkerStats::trace_copied},
+        {"sipedge_worker_trace_samples_total", "result", "dropped", &dp::WorkerStats::trace_dropped},
     };
     static const Field gauges[] = {
         {"sipedge_worker_transactions_active", "kind", "server", &dp::WorkerStats::txn_server_active},
@@ -237,6 +240,8 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
              "Datagrams reassembled from fragments, and datagrams sent fragmented.");
     m.family("sipedge_worker_handoff_total", C::counter,
              "Packets handed to the worker their branch names (pushed), taken from our ring (drained), ARP copies shared.");
+    m.family("sipedge_worker_trace_samples_total", C::counter,
+             "SIP messages copied for `monitor trace` subscribers, and copies dropped (trace ring full).");
     for (const CoreCounters& c : cores) {
         const std::string core = std::to_string(c.lcore);
         for (const Field& f : counters) m.add(f.family, {{"core", core}, {f.label, f.value}}, double(c.stats.*f.f));

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "control/json.h"
+#include "dataplane/trace_types.h"
 #include "failover/engine.h"
 #include "failover/result.h"
 
@@ -69,25 +70,9 @@ private:
     std::deque<EventRecord> ring_;
 };
 
-/// One SIP message seen by a worker, copied only while someone traces
-/// (TraceSink::wanted()). Fixed size and trivially copyable so a worker can
-/// put it on its event ring by value without allocating; the control thread
-/// drains the rings and calls Monitor::feed_trace(). 512 bytes.
-struct TraceSample {
-    failover::Millis at_ms = 0;     // control clock (workers convert their TSC)
-    uint32_t trunk_id = 0xffffffff; // engine trunk id, 0xffffffff = not known (yet)
-    uint16_t src_port = 0, dst_port = 0;
-    uint8_t src[16] = {}, dst[16] = {};  // IPv4 in the first 4 bytes when family is 4
-    uint8_t family = 4;             // 4 or 6
-    uint8_t dir = 0;                // 0 = received, 1 = sent
-    uint8_t call_id_len = 0;
-    uint8_t core = 0;               // worker lcore index
-    uint16_t msg_len = 0;           // whole message length
-    uint16_t head_len = 0;          // bytes of the message copied into head
-    char call_id[96] = {};          // the Call-ID value (truncated at 96)
-    char head[360] = {};            // the start of the message (start line, headers)
-};
-static_assert(std::is_trivially_copyable_v<TraceSample> && sizeof(TraceSample) == 512);
+/// One SIP message seen by a worker (dataplane/trace_types.h: it crosses the
+/// worker → control trace ring by value).
+using TraceSample = dp::TraceSample;
 
 /// What `monitor trace` selects: every message, or one trunk, one address
 /// (source or destination IP), or one Call-ID.

@@ -236,6 +236,26 @@ fo::ServerSet to_server_set(const TrunkConfig& t) {
     return set;
 }
 
+void apply_maintenance(fo::Engine& e, uint32_t id, const TrunkConfig& t, fo::Millis now) {
+    const fo::Trunk* tr = e.trunk(id);
+    if (!tr) return;
+    const fo::ServerSet want = to_server_set(t);  // one static record: slots in order
+    const size_t n = tr->servers.size();
+    for (size_t x = 0; x < n; x++) {
+        bool on = false;
+        size_t k = 0;  // index among the present slots
+        for (size_t slot = 0; slot < t.servers.size(); slot++) {
+            if (!t.servers[slot]) continue;
+            const size_t at = k++;
+            if (!(t.maintenance >> slot & 1u) || t.servers[slot]->mode >= ServerMode::dns_naptr) continue;
+            if (!want.records.empty() && at < want.records[0].targets.size() &&
+                fo::same_endpoint(want.records[0].targets[at], tr->servers[x].target))
+                on = true;
+        }
+        e.set_admin(id, uint16_t(x), on, now);
+    }
+}
+
 fo::AddTrunk to_add_trunk(const TrunkConfig& t) {
     fo::AddTrunk a;
     a.name = t.name;

@@ -113,6 +113,10 @@ struct TrunkConfig {
     std::array<std::optional<ServerEntry>, max_server_slots> servers;  // slot n-1 = server <n>
     std::vector<IdentityConfig> identities;  // in the order first configured
     TrunkSettings knobs;
+    /// Issue 7: bit n-1 = server <n> is in maintenance (`set trunk <t> server <n>
+    /// maintenance on`): no new requests or registrations, in-flight ones drain.
+    /// Belongs to the slot: kept when its address is replaced, cleared by `del`.
+    uint32_t maintenance = 0;
     bool operator==(const TrunkConfig&) const = default;
 };
 
@@ -208,5 +212,10 @@ std::optional<std::string> incomplete_reason(const TrunkConfig& t);
 failover::AddTrunk to_add_trunk(const TrunkConfig& t);
 /// The server set of <t> (static list or DNS names still to resolve).
 failover::ServerSet to_server_set(const TrunkConfig& t);
+/// Issue 7: puts the engine's servers of trunk <id> in or out of maintenance
+/// as <t>.maintenance says (Engine::set_admin; idempotent, no rebuild). A
+/// static slot maps to the engine servers with its address, port and
+/// transport; DNS-mode slots are refused by the command, so none is in it.
+void apply_maintenance(failover::Engine& e, uint32_t id, const TrunkConfig& t, failover::Millis now);
 
 }  // namespace sipedge::ctl

@@ -124,6 +124,7 @@ void Proxy::on_datagram(Endpoint from, const char* d, size_t n, Millis now) noex
                             sip::error_reason(msg_.error));
         return;
     }
+    if (trace_on_) [[unlikely]] trace(false, from, d, n, msg_.call_id);
     if (msg_.is_request) {
         st_->sip_requests_rx++;
         on_request(from, d, n);

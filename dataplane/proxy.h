@@ -86,6 +86,11 @@ public:
     /// requests are answered 503).
     void set_routes(const Routes* r) noexcept { routes_ = r; }
 
+    /// Live trace (issue 7): while <on>, every SIP message received (parsed)
+    /// and sent is copied into a TraceSample for PacketSink::trace(). The
+    /// worker sets it once per burst from control's flag; off costs nothing.
+    void set_trace(bool on) noexcept { trace_on_ = on; }
+
     uint32_t active_slots() const noexcept { return used_; }
     uint32_t retained_messages() const noexcept { return bufs_.used(); }
 
@@ -157,6 +162,7 @@ private:
     void reply_stateless(Endpoint to, const char* req, size_t n, uint16_t status,
                          const char* reason) noexcept;
     void send(Endpoint to, const char* d, size_t n, bool request) noexcept;
+    void trace(bool sent, Endpoint peer, const char* d, size_t n, sip::Span call_id) noexcept;
     size_t our_via(const BranchId& b, char* out) const noexcept;
     const char* next_to_tag() noexcept;
 
@@ -172,6 +178,9 @@ private:
     Millis now_ = 0;
     uint8_t core_ = 0;
     uint32_t nonce_ = 0;
+    bool trace_on_ = false;          // set_trace()
+    uint32_t trace_trunk_ = ~0u;     // trunk id of the request being sent (trace only)
+    TraceSample trace_buf_;          // staging for PacketSink::trace (512 B: not on the stack)
 
     TxnSlot* slots_ = nullptr;
     uint32_t* free_ = nullptr;  // stack of free slot ids

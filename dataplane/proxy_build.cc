@@ -72,7 +72,45 @@ const char* Proxy::next_to_tag() noexcept {
 void Proxy::send(Endpoint to, const char* d, size_t n, bool request) noexcept {
     if (request) st_->sip_requests_tx++;
     else st_->sip_responses_tx++;
+    if (trace_on_) [[unlikely]] {
+        // Only while someone traces: the sent message is re-parsed for its Call-ID.
+        sip::Message m;
+        sip::Span cid{};
+        if (sip::parse(d, n, m) == sip::ParseStatus::ok) cid = m.call_id;
+        trace(true, to, d, n, cid);
+    }
     sink_->send_udp(to, d, n);
+}
+
+// Copies one message into trace_buf_ for PacketSink::trace(): <peer> is the
+// source (received) or destination (sent); our own address is the other end.
+// Head and Call-ID are truncated to their fields; never allocates.
+void Proxy::trace(bool sent, Endpoint peer, const char* d, size_t n, sip::Span call_id) noexcept {
+    TraceSample& t = trace_buf_;
+    t.at_ms = now_;
+    t.trunk_id = sent ? trace_trunk_ : 0xffffffffu;
+    t.family = 4;
+    t.dir = sent ? 1 : 0;
+    t.core = core_;
+    const Endpoint src = sent ? cfg_.self : peer, dst = sent ? peer : cfg_.self;
+    std::memset(t.src, 0, sizeof t.src);
+    std::memset(t.dst, 0, sizeof t.dst);
+    for (int i = 0; i < 4; i++) {
+        t.src[i] = uint8_t(src.ip >> (24 - 8 * i));
+        t.dst[i] = uint8_t(dst.ip >> (24 - 8 * i));
+    }
+    t.src_port = src.port;
+    t.dst_port = dst.port;
+    t.msg_len = uint16_t(n > 0xffff ? 0xffff : n);
+    t.head_len = uint16_t(n < sizeof t.head ? n : sizeof t.head);
+    std::memcpy(t.head, d, t.head_len);
+    size_t cl = call_id.len;
+    if (size_t(call_id.off) + cl > n) cl = 0;
+    if (cl > sizeof t.call_id) cl = sizeof t.call_id;
+    t.call_id_len = uint8_t(cl);
+    std::memcpy(t.call_id, d + call_id.off, cl);
+    st_->trace_copied++;
+    sink_->trace(t);
 }
 
 void Proxy::reply_stateless(Endpoint to, const char* req, size_t n, uint16_t status,

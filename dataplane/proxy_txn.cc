@@ -183,7 +183,9 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
     // attempt, so patch it in place (fixed width, see branch.h).
     if (!a.retransmit && C.branch_off) encode_branch(C.t.c.branch(), bufs_.data(buf) + C.branch_off);
     if (a.retransmit) st_->sip_retransmissions_tx++;
+    trace_trunk_ = C.direct ? ~0u : C.trunk_id;  // the trace names the trunk it goes to
     send(client_dest(C, a.server), bufs_.data(buf), bufs_.len(buf), true);
+    trace_trunk_ = ~0u;
 }
 
 void Proxy::relay_response(uint32_t cs, uint16_t status, const char* rsp, size_t rsp_n) noexcept {

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "dataplane/trace_types.h"
 #include "failover/events_types.h"
 #include "failover/retry_policy.h"
 
@@ -115,6 +116,9 @@ public:
     virtual void to_control(Endpoint from, const char* data, size_t len) noexcept {
         (void)from, (void)data, (void)len;
     }
+    /// One SIP message received or sent, copied for the live trace (issue 7);
+    /// only called while Proxy::set_trace(true). Default: dropped.
+    virtual void trace(const TraceSample& s) noexcept { (void)s; }
     /// An ICMP unreachable from <to> quoting a request control sent (its
     /// control-core <branch>): control's REGISTER/OPTIONS could not be delivered.
     virtual void control_unreachable(Endpoint to, const char* branch, size_t len) noexcept {

@@ -97,6 +97,9 @@ struct alignas(64) WorkerStats {
     uint64_t handoff_pushed = 0;           // responses handed to the core their branch names
     uint64_t handoff_drained = 0;          // packets taken from our handoff ring
     uint64_t arp_shared = 0;               // ARP copies sent to / learned from the other workers
+    // live SIP trace (issue 7; only while `monitor trace` has a subscriber)
+    uint64_t trace_copied = 0;             // messages copied into a TraceSample
+    uint64_t trace_dropped = 0;            // trace ring full (control behind): sample lost
     uint64_t drops[drop_reason_count] = {};
 
     void drop(DropReason r) noexcept { drops[size_t(r)]++; }

@@ -74,6 +74,10 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
         // acquire: pairs with control's release store of a new snapshot; the
         // snapshot is immutable and stays allocated until our next quiescent report.
         if (links_.routes) proxy_.set_routes(links_.routes->load(std::memory_order_acquire));
+        // relaxed: a hint from control (someone runs `monitor trace`); a stale
+        // value costs one burst of samples or misses, nothing is published with it.
+        proxy_.set_trace(links_.trace && links_.trace_wanted &&
+                         links_.trace_wanted->load(std::memory_order_relaxed));
         if (links_.handoff) {  // what other workers handed us: handled here, never pushed on
             now_ = clock_ms();
             from_ring_ = true;
@@ -128,6 +132,14 @@ void Worker::report(const failover::ServerEvent& ev) noexcept {
     failover::ServerEvent copy = ev;  // the DPDK 22.11 prototype takes a non-const pointer
     if (!links_.events || rte_ring_mp_enqueue_elem(links_.events, &copy, sizeof(copy)) != 0)
         stats_.events_dropped++;  // control is behind; the next failure re-reports
+}
+
+void Worker::trace(const TraceSample& s) noexcept {
+    // SP: only this core enqueues on its trace ring; SC: only control dequeues.
+    // Full: the sample is lost and counted, the worker never waits.
+    if (!links_.trace || rte_ring_sp_enqueue_elem(links_.trace, const_cast<TraceSample*>(&s),
+                                                  sizeof(TraceSample)) != 0)
+        stats_.trace_dropped++;
 }
 
 void Worker::to_control(Endpoint from, const char* data, size_t len) noexcept {

@@ -11,7 +11,10 @@
 // SP/SC ring of ControlMsg from control (REGISTER/OPTIONS to send, drained
 // once per millisecond tick, at most ctl_burst per tick) and an MP/SC ring of
 // ControlMsg to control (responses to them). A full ring counts and drops:
-// the worker never blocks.
+// the worker never blocks. Live trace (issue 7): while *trace_wanted (read
+// relaxed once per burst), every SIP message the proxy receives or sends is
+// copied as a TraceSample onto this worker's SP/SC trace ring; full: counted
+// (trace_dropped) and lost.
 //
 // IPv4 fragments (dataplane/ipfrag.h): fragments for our address go to a
 // per-core Reassembler (4096 datagrams, 2 s timeout, swept every ms); a
@@ -74,6 +77,8 @@ struct WorkerLinks {
     rte_ring* ctl_rx = nullptr;    // → control: ControlMsg received (MP/SC)
     uint64_t tsc0 = 0;             // clock base shared with control (0: our own start)
     Handoff* handoff = nullptr;    // cross-core rings, one per worker (nullptr: one worker)
+    rte_ring* trace = nullptr;     // → control: TraceSample (SP/SC, this worker's own ring)
+    const std::atomic<bool>* trace_wanted = nullptr;  // control: someone traces (relaxed, per burst)
 };
 
 class Worker final : public PacketSink {
@@ -102,6 +107,7 @@ public:
     void report(const failover::ServerEvent& ev) noexcept override;
     void to_control(Endpoint from, const char* data, size_t len) noexcept override;
     void control_unreachable(Endpoint to, const char* branch, size_t len) noexcept override;
+    void trace(const TraceSample& s) noexcept override;
 
 private:
     uint64_t clock_ms() const noexcept;

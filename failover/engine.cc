@@ -321,6 +321,7 @@ TrunkRoutes Engine::routes(uint32_t id, Millis now) {
 Health Engine::health(uint32_t trunk, uint16_t server, Millis now) const noexcept {
     if (trunk >= trunks_.size() || server >= trunks_[trunk].servers.size()) return Health::failed;
     const ServerState& s = trunks_[trunk].servers[server];
+    if (s.maintenance) return Health::maintenance;
     if (s.recover_at > now) return Health::recovering;
     return s.failed ? Health::failed : Health::up;
 }

@@ -84,6 +84,15 @@ public:
     /// the registered server leaving the list re-registers at once. An empty
     /// set is refused (no_servers) and changes nothing: dns/ decides stale use.
     ConfigError update_servers(uint32_t trunk, const ServerSet& set, Millis now);
+    /// Administrative state of one server (admin.cc). maintenance=true: new
+    /// requests and new registrations leave it out, as if failed but without
+    /// counting a failure (no failed notice, no recovery delay, failure state
+    /// untouched); transactions and dialogs in flight complete (signal_mask
+    /// keeps it); a validated trunk working on it moves its registration to
+    /// the next server as a failover walk would. maintenance=false: back in
+    /// service at once (it did not fail: no recovery delay); failback rules
+    /// apply. unknown_trunk / bad_server (index out of range) otherwise.
+    ConfigError set_admin(uint32_t trunk, uint16_t server, bool maintenance, Millis now);
 
     // ---- inputs ----------------------------------------------------------------------
     /// One worker observation (ring drain). Stale generations are ignored.
@@ -132,6 +141,7 @@ private:
     void mark_alive(Trunk& t, uint16_t s, Trigger why, Millis now);
     void cancel_delays_if_isolated(Trunk& t, Millis now);
     void server_failed_in_use(Trunk& t, uint16_t s, Trigger why, Millis now);
+    void leave_working_server(Trunk& t, uint16_t s, Millis now);
     void record(Trunk& t, Decision d, Millis now, int16_t server, int16_t from = -1,
                 Trigger why = Trigger::none);
     void notify(const Trunk& t, NoticeKind k, Millis now, uint16_t server = 0xffff,

@@ -56,6 +56,8 @@ std::string Engine::explain(uint32_t id, Millis now) {
                 sv.target.address.c_str(), unsigned(sv.target.port), unsigned(sv.target.priority),
                 unsigned(sv.target.weight), sv.target.ttl_s, health_name(h));
         if (h == Health::recovering) appendf(out, "(until %.3fs)", secs(sv.recover_at));
+        if (sv.maintenance && sv.failed) out += "(failed)";
+        if (sv.maintenance && sv.draining) out += " draining";
         if (sv.hold_until > now) appendf(out, " held-until=%.3fs", secs(sv.hold_until));
         if (sv.last_trigger != Trigger::none)
             appendf(out, " last=%s@%.3fs", trigger_name(sv.last_trigger), secs(sv.last_trigger_at));

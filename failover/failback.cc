@@ -69,6 +69,10 @@ void Engine::check_failback(Trunk& t, Millis now) {
         return;
     }
     const int16_t p = primary(t);
+    if (p >= 0 && t.servers[size_t(p)].maintenance) {  // no failback onto it: set_admin() reschedules
+        t.failback_at = never_ms;
+        return;
+    }
     if (p >= 0 && t.servers[size_t(p)].recover_at > now) {  // seed A recovery delay still running
         t.failback_at = t.servers[size_t(p)].recover_at;
         return;
@@ -87,7 +91,7 @@ void Engine::check_failback(Trunk& t, Millis now) {
 
 void Engine::start_failback(Trunk& t, Millis now) {
     const int16_t p = primary(t);
-    if (p < 0 || t.active < 0 || p == t.active) return;
+    if (p < 0 || t.active < 0 || p == t.active || t.servers[size_t(p)].maintenance) return;
     const uint16_t from = uint16_t(t.active);
     t.last_failback_at = now;
     t.failback_at = never_ms;

@@ -80,6 +80,16 @@ void Engine::cancel_delays_if_isolated(Trunk& t, Millis now) {
 void Engine::server_failed_in_use(Trunk& t, uint16_t s, Trigger why, Millis now) {
     mark_failed(t, s, why, now);
     if (t.knobs.mode != SelectMode::validated || t.active != int16_t(s)) return;
+    leave_working_server(t, s, now);
+    record(t, Decision::failover, now, -1, int16_t(s), why);
+    start_walk(t, int16_t(s), now);
+}
+
+// The working server <s> of a validated trunk is left (failure, or
+// maintenance): its bindings are dropped per unregister_on_failover /
+// fail_registration_on and the trunk has no working server. The caller
+// records the decision and starts the walk.
+void Engine::leave_working_server(Trunk& t, uint16_t s, Millis now) {
     for (uint16_t i = 0; i < t.regs.size(); i++) {
         Registration& r = t.regs[i];
         if (r.bound != int16_t(s)) continue;
@@ -104,8 +114,6 @@ void Engine::server_failed_in_use(Trunk& t, uint16_t s, Trigger why, Millis now)
     t.active = -1;
     t.failback_at = never_ms;
     t.failback_walk = false;
-    record(t, Decision::failover, now, -1, int16_t(s), why);
-    start_walk(t, int16_t(s), now);
 }
 
 void Engine::record(Trunk& t, Decision d, Millis now, int16_t server, int16_t from, Trigger why) {
@@ -152,6 +160,7 @@ const char* health_name(Health h) noexcept {
     case Health::up: return "up";
     case Health::failed: return "failed";
     case Health::recovering: return "recovering";
+    case Health::maintenance: return "maintenance";
     }
     return "?";
 }
@@ -174,6 +183,8 @@ const char* decision_name(Decision d) noexcept {
     case Decision::recovery_cancelled: return "recovery-cancelled";
     case Decision::auth_optimized: return "auth-optimized";
     case Decision::health_change: return "health-change";
+    case Decision::maintenance: return "maintenance";
+    case Decision::in_service: return "in-service";
     }
     return "?";
 }

@@ -529,7 +529,7 @@ void Engine::reg_timers(Trunk& t, Millis now) {
         bool due = false;
         for (const Registration& r : t.regs) due |= r.bound == t.active && now >= r.refresh_at;
         const int16_t p = primary(t);
-        if (due && p >= 0 && t.servers[size_t(p)].recover_at <= now) {
+        if (due && p >= 0 && t.servers[size_t(p)].recover_at <= now && !t.servers[size_t(p)].maintenance) {
             if (t.knobs.mode == SelectMode::validated && group_has_calls(t)) return;  // refresh in place
             start_failback(t, now);
         }

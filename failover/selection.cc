@@ -73,7 +73,7 @@ int Engine::next_candidate(Trunk& t, Millis now) {
     for (size_t i = 0; i < n; i++) {
         const ServerState& sv = t.servers[order[i]];
         if (t.walk_tried >> order[i] & 1u) continue;
-        if (sv.recover_at > now || sv.family == 0) continue;
+        if (sv.recover_at > now || sv.family == 0 || sv.maintenance) continue;
         return order[i];
     }
     return -1;
@@ -96,7 +96,7 @@ void Engine::build_routes(Trunk& t, Millis now, TrunkRoutes& r) {
     size_t m = 0;
     const bool validated = t.knobs.mode == SelectMode::validated;
     const bool only_reg = validated && t.knobs.only_signal_with_registered;
-    if (validated && t.active >= 0) {
+    if (validated && t.active >= 0 && !t.servers[size_t(t.active)].maintenance) {
         // seed A validated step 6: "used for all future dialog initiations".
         pick[m++] = uint16_t(t.active);
     } else if (validated && only_reg) {
@@ -105,12 +105,14 @@ void Engine::build_routes(Trunk& t, Millis now, TrunkRoutes& r) {
     if (!only_reg) {
         // top_first, or validated without onlySignalWithRegistered: the rest
         // of the list in rank order, recovering and Retry-After-held servers left out.
-        if (!validated && t.auth_hint >= 0 && now < t.auth_hint_until) pick[m++] = uint16_t(t.auth_hint);
+        if (!validated && t.auth_hint >= 0 && now < t.auth_hint_until &&
+            !t.servers[size_t(t.auth_hint)].maintenance)
+            pick[m++] = uint16_t(t.auth_hint);
         for (size_t i = 0; i < n; i++) {
             const uint16_t s = order[i];
             const ServerState& sv = t.servers[s];
             if (std::find(pick, pick + m, s) != pick + m) continue;
-            if (sv.recover_at > now || sv.hold_until > now || sv.family == 0) continue;
+            if (sv.recover_at > now || sv.hold_until > now || sv.family == 0 || sv.maintenance) continue;
             pick[m++] = s;
         }
     }
@@ -121,6 +123,12 @@ void Engine::build_routes(Trunk& t, Millis now, TrunkRoutes& r) {
     } else {
         r.signal_mask = t.servers.size() >= 32 ? ~0u : (1u << t.servers.size()) - 1;
     }
+    // Maintenance drains: dialogs set up on the server left for maintenance
+    // keep their in-dialog signalling there (the other branches already
+    // include every server).
+    if (only_reg)
+        for (size_t s = 0; s < t.servers.size() && s < 32; s++)
+            if (t.servers[s].maintenance && t.servers[s].draining) r.signal_mask |= 1u << s;
     const RetryPolicy& p = t.knobs.invite_policy;
     const uint32_t budget = uint32_t(std::min<Millis>(server_budget_ms(p), ~uint32_t(0)));
     for (size_t i = 0; i < m; i++) {

@@ -34,6 +34,7 @@ enum class Health : uint8_t {
     up,          // selectable
     failed,      // known failed: skipped by failover walks; top_first still lists it
     recovering,  // seed A recovery delay in effect: not selected for requests
+    maintenance, // administratively out of service: no new requests, in-flight ones drain
 };
 const char* health_name(Health h) noexcept;
 
@@ -56,6 +57,10 @@ struct ServerState {
     uint32_t probe_cseq = 0;
     uint8_t probe_fails = 0;
     uint8_t probe_oks = 0;
+    // administrative state (Engine::set_admin): not a failure, never counted as one
+    bool maintenance = false;     // no new requests, no new registrations
+    bool draining = false;        // was the working server when maintenance began: kept in
+                                  // signal_mask (onlySignalWithRegistered) for in-dialog requests
 };
 
 /// An identity of the trunk (seed A OSID; seed P line).
@@ -125,6 +130,8 @@ enum class Decision : uint8_t {
     recovery_cancelled,  // every other server unreachable: recovery delays cancelled
     auth_optimized,      // first new request goes to the server that challenged
     health_change,       // a server's health changed the order
+    maintenance,         // a server entered maintenance (from = the working server it left)
+    in_service,          // a server left maintenance
 };
 const char* decision_name(Decision d) noexcept;
 

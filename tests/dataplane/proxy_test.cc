@@ -40,6 +40,8 @@ struct Sink final : PacketSink {
     void control_unreachable(Endpoint to, const char* b, size_t n) noexcept override {
         unreachable.push_back({to, std::string(b, n)});
     }
+    std::vector<TraceSample> traces;
+    void trace(const TraceSample& s) noexcept override { traces.push_back(s); }
 };
 
 // A candidate as the engine writes it: IPv4 in addr[0..3], network order.
@@ -670,6 +672,53 @@ TEST_F(RoutePatternTest, RepublishKeepsInFlightTransactionsOnTheirTrunk) {
     EXPECT_EQ(sink.out[0].to, caller);
     EXPECT_EQ(status_of(sink.out[0].msg), 200);
     EXPECT_NE(sink.out[0].msg.find("branch=z9hG4bK-f1"), std::string::npos);
+}
+
+// Live trace (issue 7): off (the default), nothing is copied; on, the INVITE
+// received and the 100 Trying and the forwarded INVITE sent are copied with
+// direction, both ends, the trunk of the forwarded request and the Call-ID.
+TEST_F(ProxyTest, TraceOffCopiesNothing) {
+    forward_invite();
+    EXPECT_TRUE(sink.traces.empty());
+    EXPECT_EQ(st.trace_copied, 0u);
+}
+
+TEST_F(ProxyTest, TraceOnCopiesEveryMessageInAndOut) {
+    p.set_trace(true);
+    const std::string inv = invite();
+    in(caller, inv, 7);
+    ASSERT_EQ(sink.out.size(), 2u);
+    ASSERT_EQ(sink.traces.size(), 3u);
+    EXPECT_EQ(st.trace_copied, 3u);
+    const TraceSample& rx = sink.traces[0];
+    EXPECT_EQ(rx.dir, 0);
+    EXPECT_EQ(rx.at_ms, 7u);
+    EXPECT_EQ(rx.trunk_id, 0xffffffffu);
+    EXPECT_EQ(std::string(rx.call_id, rx.call_id_len), "c1@192.0.2.1");
+    EXPECT_EQ(rx.msg_len, inv.size());
+    EXPECT_EQ(std::string(rx.head, rx.head_len), inv.substr(0, rx.head_len));
+    EXPECT_EQ(rx.src[0], 192);
+    EXPECT_EQ(rx.src[3], uint8_t(caller.ip));
+    EXPECT_EQ(rx.src_port, caller.port);
+    EXPECT_EQ(rx.dst[3], uint8_t(edge.ip));
+    EXPECT_EQ(rx.dst_port, edge.port);
+    // 100 Trying back to the caller: no trunk.
+    EXPECT_EQ(sink.traces[1].dir, 1);
+    EXPECT_TRUE(starts(std::string(sink.traces[1].head, sink.traces[1].head_len), "SIP/2.0 100"));
+    EXPECT_EQ(sink.traces[1].dst[3], uint8_t(caller.ip));
+    EXPECT_EQ(sink.traces[1].trunk_id, 0xffffffffu);
+    // The INVITE to the primary: trunk 0, same Call-ID.
+    const TraceSample& tx = sink.traces[2];
+    EXPECT_EQ(tx.dir, 1);
+    EXPECT_EQ(tx.trunk_id, 0u);
+    EXPECT_EQ(std::string(tx.call_id, tx.call_id_len), "c1@192.0.2.1");
+    EXPECT_EQ(tx.dst[3], uint8_t(primary.ip));
+    EXPECT_EQ(tx.dst_port, primary.port);
+    EXPECT_EQ(tx.msg_len, sink.out[1].msg.size());
+    // Off again: nothing more.
+    p.set_trace(false);
+    in(caller, invite("z9hG4bK-c2"));
+    EXPECT_EQ(sink.traces.size(), 3u);
 }
 
 }  // namespace

@@ -33,7 +33,7 @@
 #   runtime    200 calls at 20/s while sipedgectl changes the trunk on the
 #              control socket: a third server added, T1 changed, one refused
 #              command (T1 out of range: error, running-config unchanged),
-#              the primary removed for maintenance and added back; every
+#              the primary in maintenance (issue 7) and back; every
 #              call completes and no transaction is lost
 #   multicore  two workers (--lcores, net_af_packet qpairs=2): every call
 #              completes, per-worker counters add up to the totals
@@ -317,14 +317,29 @@ run_steady() {
     start_edge
     in_ns $NS_UAC timeout 5 python3 -c "$PING" 192.0.2.10 && echo "  ok   ICMP echo reply" \
         || fail "steady: no ICMP echo reply from 192.0.2.10"
+    # Live trace (issue 7): a `monitor trace` subscriber during the calls gets
+    # the workers' SIP messages (5 of them, then sipedgectl exits).
+    local trace_pid=
+    if [ -x "$SIPEDGECTL" ]; then
+        timeout 30 "$SIPEDGECTL" --socket "$out/ctl.sock" --count 5 monitor trace \
+            >"$out/trace.log" 2>&1 &
+        trace_pid=$!
+        sleep 0.3
+    fi
     uac 50 10 -sn uac
+    if [ -n "$trace_pid" ]; then
+        wait "$trace_pid" && grep -q "^INVITE sip:" "$out/trace.log" \
+            && echo "  ok   monitor trace printed INVITE lines" \
+            || fail "steady: monitor trace printed no INVITE (see $out/trace.log)"
+    fi
     stop_run
     check steady "uac.successful == 50" "uac.failed == 0" "edge.calls.attempted == 50" \
         "edge.calls.answered == 50" "edge.calls.failed == 0" "edge.sip.byes_rx >= 50" \
         "edge.sip.acks_rx >= 50" "edge.icmp.echo_rx >= 1" \
         "edge.transactions.rollover_timeout+edge.transactions.rollover_icmp+edge.transactions.rollover_503 == 0" \
         "c1.invites == 50" "c2.invites == 0" "edge.control.published >= 1" \
-        "edge.control.events_in >= 50" "edge.control.events_dropped == 0"
+        "edge.control.events_in >= 50" "edge.control.events_dropped == 0" \
+        "edge.trace.copied >= 5" "edge.trace.dropped == 0"
 }
 
 run_silent() {
@@ -502,14 +517,17 @@ run_runtime() {
         && echo "  ok   running-config has the changes and is unchanged by the refused command" \
         || fail "runtime: running-config: $(diff "$out/rc_before" "$out/rc_after" | head -5)"
     sleep 1
-    ctl 0 del trunk carrier server 1      # the primary out for maintenance
+    ctl 0 set trunk carrier server 1 maintenance on   # the primary drained for maintenance (issue 7)
+    "$SIPEDGECTL" --socket "$out/ctl.sock" show servers carrier >"$out/servers_maint" 2>&1
+    grep -q "maintenance" "$out/servers_maint" && echo "  ok   show servers: primary in maintenance" \
+        || fail "runtime: show servers: $(head -5 "$out/servers_maint")"
     sleep 3
-    ctl 0 set trunk carrier server 1 192.0.2.21:5060 udp   # and back
+    ctl 0 set trunk carrier server 1 maintenance off  # and back in service
     wait "$uac_pid"
     UAC_RC=$?
     stop_run
-    # Calls before the removal and after the return go to the primary, the
-    # ones between to the secondary; none is lost or sent twice.
+    # Calls before maintenance and after it go to the primary, the ones
+    # between to the secondary; in-flight ones complete: none is lost or sent twice.
     check runtime "uac.successful == 200" "uac.failed == 0" "edge.calls.attempted == 200" \
         "edge.calls.answered == 200" "edge.calls.failed == 0" \
         "edge.transactions.failed_timeout+edge.transactions.failed_icmp+edge.transactions.failed_503 == 0" \

@@ -1,0 +1,114 @@
+// Issue 7: `set trunk <t> server <n> maintenance on|off` — argument checks,
+// the running-config round trip (a restart keeps it), `show servers` state,
+// and the running engine seeing it through Engine::set_admin (no rebuild:
+// the registration state survives).
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "control/config.h"
+#include "ctl_util.h"
+
+namespace sipedge::ctl {
+namespace {
+
+using test::error_of;
+using test::status_of;
+
+void setup(Controller& c) {
+    for (const char* l : {"add trunk acme", "set trunk acme server 1 192.0.2.10:5060 udp",
+                          "set trunk acme server 2 192.0.2.11 udp", "set trunk acme server 3 192.0.2.12:5070 udp",
+                          "set trunk acme register off"}) {
+        const Json r = c.execute_json(l);
+        ASSERT_EQ(status_of(r), 0) << l << " → " << r.dump();
+    }
+}
+
+std::vector<int> candidates(Controller& c, const std::string& trunk, failover::Millis now) {
+    const auto id = c.engine_id(trunk);
+    EXPECT_TRUE(id.has_value());
+    std::vector<int> out;
+    if (!id) return out;
+    const failover::TrunkRoutes r = c.engine().routes(*id, now);
+    for (size_t i = 0; i < r.count; i++) out.push_back(r.cand[i].server_idx);
+    return out;
+}
+
+TEST(Maintenance, InvalidArgumentsChangeNothing) {
+    failover::Millis now = 1000;
+    Controller c(test::manual_clock(&now));
+    setup(c);
+    ASSERT_EQ(status_of(c.execute_json("set trunk acme server 4 sip.example.com transport dnsNaptr")), 0);
+    const State before = c.state();
+    struct Case { const char* line; const char* want; };
+    for (const Case& k : {Case{"set trunk acme server 2 maintenance", "missing value"},
+                          Case{"set trunk acme server 2 maintenance maybe", "range on|off"},
+                          Case{"set trunk acme server 2 maintenance on now", "unexpected word"},
+                          Case{"set trunk acme server 5 maintenance on", "has no server 5"},
+                          Case{"set trunk acme server 17 maintenance on", "out of range"},
+                          Case{"set trunk acme server 4 maintenance on", "DNS name"},
+                          Case{"set trunk nobody server 1 maintenance on", "nobody"}}) {
+        const Json r = c.execute_json(k.line);
+        EXPECT_NE(status_of(r), 0) << k.line;
+        EXPECT_NE(error_of(r).find(k.want), std::string::npos) << k.line << " → " << error_of(r);
+    }
+    EXPECT_TRUE(c.state() == before);
+    EXPECT_EQ(c.state().trunks.at("acme").maintenance, 0u);
+}
+
+TEST(Maintenance, EngineSeesItWithoutRebuild) {
+    failover::Millis now = 1000;
+    Controller c(test::manual_clock(&now));
+    setup(c);
+    const failover::Engine* before = &c.engine();
+    EXPECT_EQ(candidates(c, "acme", now), (std::vector<int>{0, 1, 2}));
+    ASSERT_EQ(status_of(c.execute_json("set trunk acme server 2 maintenance on")), 0);
+    EXPECT_EQ(c.state().trunks.at("acme").maintenance, 1u << 1);
+    EXPECT_EQ(&c.engine(), before);  // same engine: not rebuilt
+    EXPECT_EQ(candidates(c, "acme", now), (std::vector<int>{0, 2}));
+    const auto id = *c.engine_id("acme");
+    EXPECT_EQ(c.engine().health(id, 1, now), failover::Health::maintenance);
+    EXPECT_FALSE(c.engine().trunk(id)->servers[1].failed);
+    // show servers: state "maintenance"; show trunk: the slot's flag.
+    const std::string servers = c.execute("show servers acme");
+    EXPECT_NE(servers.find("maintenance"), std::string::npos) << servers;
+    const Json tr = c.execute_json("show trunk acme");
+    EXPECT_NE(tr.dump().find("\"maintenance\":true"), std::string::npos) << tr.dump();
+    // A server added later is not in maintenance; the flag follows its endpoint.
+    ASSERT_EQ(status_of(c.execute_json("del trunk acme server 1")), 0);
+    EXPECT_EQ(candidates(c, "acme", now), (std::vector<int>{1}));  // #0 = 192.0.2.11 in maintenance
+    EXPECT_EQ(c.engine().health(*c.engine_id("acme"), 0, now), failover::Health::maintenance);
+    // Off: back at once.
+    ASSERT_EQ(status_of(c.execute_json("set trunk acme server 2 maintenance off")), 0);
+    EXPECT_EQ(c.state().trunks.at("acme").maintenance, 0u);
+    EXPECT_EQ(candidates(c, "acme", now), (std::vector<int>{0, 1}));
+    // del clears the slot's flag.
+    ASSERT_EQ(status_of(c.execute_json("set trunk acme server 3 maintenance on")), 0);
+    ASSERT_EQ(status_of(c.execute_json("del trunk acme server 3")), 0);
+    EXPECT_EQ(c.state().trunks.at("acme").maintenance, 0u);
+}
+
+TEST(Maintenance, RunningConfigRoundTripKeepsIt) {
+    failover::Millis now = 1000;
+    Controller a(test::manual_clock(&now));
+    setup(a);
+    ASSERT_EQ(status_of(a.execute_json("set trunk acme server 3 maintenance on")), 0);
+    const std::vector<std::string> cfg = a.running_config();
+    EXPECT_NE(std::find(cfg.begin(), cfg.end(), "set trunk acme server 3 maintenance on"), cfg.end());
+    test::TempDir dir;
+    std::string text;
+    for (const std::string& l : cfg) text += l + "\n";
+    dir.write("running.cfg", text);
+    Controller b(test::manual_clock(&now));
+    Status s = load_config_file(b, dir.file("running.cfg"));
+    ASSERT_TRUE(s.ok()) << s.error().message << "\n" << text;
+    EXPECT_TRUE(a.state() == b.state());
+    EXPECT_EQ(b.running_config(), cfg);
+    // The restarted engine starts with server 3 out of new requests.
+    EXPECT_EQ(candidates(b, "acme", now), (std::vector<int>{0, 1}));
+    EXPECT_EQ(b.engine().health(*b.engine_id("acme"), 2, now), failover::Health::maintenance);
+}
+
+}  // namespace
+}  // namespace sipedge::ctl
