@@ -1,8 +1,15 @@
-// Data-plane commands: the port's IPv4 address, gateway and SIP port, the
-// trunk new access-side requests use and the access target for requests from
-// a carrier (docs/control.md "Data plane"). Values live in State::dataplane;
-// sipedge reads address/gateway/sip-port when it starts its port and
-// publishes default-trunk/access with every routing snapshot.
+// Data-plane commands: each port's IPv4 address, gateway and VLAN, the SIP
+// port, the trunk new access-side requests use and the access target for
+// requests from a carrier (docs/control.md "Data plane"). Values live in
+// State::dataplane; sipedge reads the ports and sip-port when it starts and
+// publishes default-trunk/access with every routing snapshot. Port 0 is set
+// by `set dataplane address|gateway|vlan`, ports 1-3 by `set dataplane port
+// <n> address|gateway|vlan`; two ports' subnets may not overlap and a
+// gateway must be on its port's subnet (dataplane/iface.h: the interface a
+// datagram leaves by is the one whose subnet holds its destination, else the
+// first with a gateway).
+
+#include <algorithm>
 
 #include "control/commands.h"
 
@@ -62,31 +69,116 @@ Status one_value(const Args& a, const char* usage) {
     return Ok{};
 }
 
-Result<Json> set_address(CmdCtx& c, const Args& a) {
-    if (Status s = one_value(a, "set dataplane address <a.b.c.d>/<prefix 1-30>"); !s) return s.error();
-    const std::string& w = a.rest[0];
+bool same_subnet(uint32_t a, uint32_t b, uint8_t prefix) {
+    const uint32_t mask = prefix == 0 ? 0 : ~uint32_t(0) << (32 - prefix);
+    return (a & mask) == (b & mask);
+}
+
+std::string port_name(size_t n) { return n == 0 ? "port 0" : "port " + std::to_string(n); }
+
+// <w> = "a.b.c.d[/prefix]" for port <n>: unicast, no subnet overlap with
+// another port, its gateway (if any) still on-link.
+Status set_port_address(DataplaneSettings& d, size_t n, const std::string& w) {
     const size_t slash = w.find('/');
     uint32_t ip = 0;
     if (!parse_ipv4(w.substr(0, slash), ip))
         return err(EINVAL, "address: '" + w + "' is not an IPv4 address/prefix");
-    if (Status s = unicast("address", ip); !s) return s.error();
+    if (Status s = unicast("address", ip); !s) return s;
     uint32_t prefix = 24;
     if (slash != std::string::npos) {
         auto p = number("address prefix", w.substr(slash + 1), 1, 30);
         if (!p) return p.error();
         prefix = p.value();
     }
-    c.st.dataplane.ip = ip;
-    c.st.dataplane.prefix = uint8_t(prefix);
+    for (size_t i = 0; i < d.ports.size(); i++) {
+        const PortSettings& o = d.ports[i];
+        if (i == n || o.ip == 0) continue;
+        const uint8_t shorter = uint8_t(std::min<uint32_t>(prefix, o.prefix));
+        if (same_subnet(ip, o.ip, shorter))
+            return err(EEXIST, "address: " + w + " overlaps " + port_name(i) + "'s " + ipv4_text(o.ip) +
+                                   "/" + std::to_string(o.prefix) + " (ports need separate subnets)");
+    }
+    PortSettings& p = d.ports[n];
+    if (p.gateway && !same_subnet(p.gateway, ip, uint8_t(prefix)))
+        return err(EINVAL, "address: " + w + " does not hold " + port_name(n) + "'s gateway " +
+                               ipv4_text(p.gateway) + " (unset it first)");
+    p.ip = ip;
+    p.prefix = uint8_t(prefix);
+    return Ok{};
+}
+
+Status set_port_gateway(DataplaneSettings& d, size_t n, const std::string& w) {
+    uint32_t ip = 0;
+    if (!parse_ipv4(w, ip)) return err(EINVAL, "gateway: '" + w + "' is not an IPv4 address");
+    if (Status s = unicast("gateway", ip); !s) return s;
+    PortSettings& p = d.ports[n];
+    if (p.ip && !same_subnet(ip, p.ip, p.prefix))
+        return err(EINVAL, "gateway: " + w + " is not on " + port_name(n) + "'s subnet " +
+                               ipv4_text(p.ip) + "/" + std::to_string(p.prefix));
+    if (p.ip == ip) return err(EINVAL, "gateway: " + w + " is " + port_name(n) + "'s own address");
+    p.gateway = ip;
+    return Ok{};
+}
+
+Status set_port_vlan(DataplaneSettings& d, size_t n, const std::string& w) {
+    auto v = number("vlan", w, 1, 4094);
+    if (!v) return v.error();
+    d.ports[n].vlan = uint16_t(v.value());
+    return Ok{};
+}
+
+Result<Json> set_address(CmdCtx& c, const Args& a) {
+    if (Status s = one_value(a, "set dataplane address <a.b.c.d>/<prefix 1-30>"); !s) return s.error();
+    if (Status s = set_port_address(c.st.dataplane, 0, a.rest[0]); !s) return s.error();
     return Json();
 }
 
 Result<Json> set_gateway(CmdCtx& c, const Args& a) {
     if (Status s = one_value(a, "set dataplane gateway <a.b.c.d>"); !s) return s.error();
-    uint32_t ip = 0;
-    if (!parse_ipv4(a.rest[0], ip)) return err(EINVAL, "gateway: '" + a.rest[0] + "' is not an IPv4 address");
-    if (Status s = unicast("gateway", ip); !s) return s.error();
-    c.st.dataplane.gateway = ip;
+    if (Status s = set_port_gateway(c.st.dataplane, 0, a.rest[0]); !s) return s.error();
+    return Json();
+}
+
+Result<Json> set_vlan(CmdCtx& c, const Args& a) {
+    if (Status s = one_value(a, "set dataplane vlan <1-4094>"); !s) return s.error();
+    if (Status s = set_port_vlan(c.st.dataplane, 0, a.rest[0]); !s) return s.error();
+    return Json();
+}
+
+Result<size_t> port_number(const std::string& w) {
+    auto n = number("port", w, 0, uint32_t(DataplaneSettings::max_ports - 1));
+    if (!n) return n.error();
+    return size_t(n.value());
+}
+
+// set dataplane port <n> address <a.b.c.d/p> | gateway <a.b.c.d> | vlan <id>
+Result<Json> set_port(CmdCtx& c, const Args& a) {
+    auto n = port_number(a.vars[0]);
+    if (!n) return n.error();
+    if (a.rest.size() != 2)
+        return err(EINVAL, "usage: set dataplane port <0-3> address <a.b.c.d>/<prefix> | gateway <a.b.c.d> | vlan <1-4094>");
+    const std::string& k = a.rest[0];
+    Status s = k == "address"   ? set_port_address(c.st.dataplane, n.value(), a.rest[1])
+               : k == "gateway" ? set_port_gateway(c.st.dataplane, n.value(), a.rest[1])
+               : k == "vlan"    ? set_port_vlan(c.st.dataplane, n.value(), a.rest[1])
+                                : Status(err(EINVAL, "port: unknown key '" + k + "'; expected address, gateway or vlan"));
+    if (!s) return s.error();
+    return Json();
+}
+
+// unset dataplane port <n> [address|gateway|vlan]: without a key, the whole port.
+Result<Json> unset_port(CmdCtx& c, const Args& a) {
+    auto n = port_number(a.vars[0]);
+    if (!n) return n.error();
+    if (a.rest.size() > 1) return err(EINVAL, "unexpected word '" + a.rest[1] + "'");
+    PortSettings& p = c.st.dataplane.ports[n.value()];
+    const PortSettings d;
+    const std::string k = a.rest.empty() ? "" : a.rest[0];
+    if (k.empty()) p = d;
+    else if (k == "address") p.ip = d.ip, p.prefix = d.prefix;
+    else if (k == "gateway") p.gateway = d.gateway;
+    else if (k == "vlan") p.vlan = d.vlan;
+    else return err(EINVAL, "port: unknown key '" + k + "'; expected address, gateway or vlan");
     return Json();
 }
 
@@ -131,12 +223,13 @@ Result<Json> unset_dataplane(CmdCtx& c, const Args& a) {
     const DataplaneSettings d;
     const std::string& k = a.vars[0];
     DataplaneSettings& s = c.st.dataplane;
-    if (k == "address") s.ip = d.ip, s.prefix = d.prefix;
-    else if (k == "gateway") s.gateway = d.gateway;
+    if (k == "address") s.ports[0].ip = d.ports[0].ip, s.ports[0].prefix = d.ports[0].prefix;
+    else if (k == "gateway") s.ports[0].gateway = d.ports[0].gateway;
+    else if (k == "vlan") s.ports[0].vlan = d.ports[0].vlan;
     else if (k == "sip-port") s.sip_port = d.sip_port;
     else if (k == "default-trunk") s.default_trunk = d.default_trunk;
     else if (k == "access") s.access_ip = d.access_ip, s.access_port = d.access_port;
-    else return err(EINVAL, "unknown data-plane key '" + k + "'; expected address, gateway, sip-port, default-trunk or access");
+    else return err(EINVAL, "unknown data-plane key '" + k + "'; expected address, gateway, vlan, sip-port, default-trunk or access");
     return Json();
 }
 
@@ -144,8 +237,22 @@ Result<Json> show_dataplane(CmdCtx& c, const Args& a) {
     if (!a.rest.empty()) return err(EINVAL, "unexpected word '" + a.rest[0] + "'");
     const DataplaneSettings& s = c.st.dataplane;
     Json o = Json::object();
-    o.set("address", s.ip ? ipv4_text(s.ip) + "/" + std::to_string(s.prefix) : std::string());
-    o.set("gateway", s.gateway ? ipv4_text(s.gateway) : std::string());
+    const PortSettings& p0 = s.ports[0];
+    o.set("address", p0.ip ? ipv4_text(p0.ip) + "/" + std::to_string(p0.prefix) : std::string());
+    o.set("gateway", p0.gateway ? ipv4_text(p0.gateway) : std::string());
+    o.set("vlan", unsigned(p0.vlan));
+    Json ports = Json::array();
+    for (size_t i = 0; i < s.ports.size(); i++) {
+        const PortSettings& p = s.ports[i];
+        if (!p.ip && !p.gateway && !p.vlan) continue;
+        Json j = Json::object();
+        j.set("port", unsigned(i));
+        j.set("address", p.ip ? ipv4_text(p.ip) + "/" + std::to_string(p.prefix) : std::string());
+        j.set("gateway", p.gateway ? ipv4_text(p.gateway) : std::string());
+        j.set("vlan", unsigned(p.vlan));
+        ports.push(std::move(j));
+    }
+    o.set("ports", std::move(ports));
     o.set("sip-port", unsigned(s.sip_port));
     o.set("default-trunk", s.default_trunk);
     o.set("default-trunk-state", s.default_trunk.empty() ? std::string("none")
@@ -157,15 +264,21 @@ Result<Json> show_dataplane(CmdCtx& c, const Args& a) {
 }
 
 const Command commands[] = {
-    {"set dataplane address", "<a.b.c.d>/<prefix>", "the port's IPv4 address (read when sipedge starts)", true,
+    {"set dataplane address", "<a.b.c.d>/<prefix>", "port 0's IPv4 address (read when sipedge starts)", true,
      set_address},
-    {"set dataplane gateway", "<a.b.c.d>", "off-link next hop (read when sipedge starts)", true, set_gateway},
+    {"set dataplane gateway", "<a.b.c.d>", "port 0's off-link next hop (read when sipedge starts)", true,
+     set_gateway},
+    {"set dataplane vlan", "<1-4094>", "port 0's 802.1Q VLAN (read when sipedge starts)", true, set_vlan},
+    {"set dataplane port <n>", "address <a.b.c.d>/<prefix> | gateway <a.b.c.d> | vlan <1-4094>",
+     "DPDK port n's interface (0-3; read when sipedge starts)", true, set_port},
+    {"unset dataplane port <n>", "[address|gateway|vlan]", "reset DPDK port n (all of it without a key)",
+     true, unset_port},
     {"set dataplane sip-port", "<1-65535>", "our UDP port for SIP, default 5060 (read when sipedge starts)", true,
      set_sip_port},
     {"set dataplane default-trunk", "<trunk>", "trunk for new requests from the access side", true,
      set_default_trunk},
     {"set dataplane access", "<a.b.c.d>[:port]", "where new requests from a carrier server go", true, set_access},
-    {"unset dataplane <key>", "", "reset address, gateway, sip-port, default-trunk or access", true,
+    {"unset dataplane <key>", "", "reset address, gateway, vlan, sip-port, default-trunk or access", true,
      unset_dataplane},
     {"show dataplane", "", "the data-plane settings", false, show_dataplane},
 };
@@ -177,8 +290,14 @@ std::span<const Command> dataplane_commands() noexcept { return commands; }
 void dataplane_running_config(const State& st, std::vector<std::string>& out) {
     const DataplaneSettings& s = st.dataplane;
     const DataplaneSettings d;
-    if (s.ip) out.push_back("set dataplane address " + ipv4_text(s.ip) + "/" + std::to_string(s.prefix));
-    if (s.gateway) out.push_back("set dataplane gateway " + ipv4_text(s.gateway));
+    // Addresses before gateways: each line is checked against the ones before it.
+    for (size_t i = 0; i < s.ports.size(); i++) {
+        const PortSettings& p = s.ports[i];
+        const std::string pre = i == 0 ? "set dataplane " : "set dataplane port " + std::to_string(i) + " ";
+        if (p.ip) out.push_back(pre + "address " + ipv4_text(p.ip) + "/" + std::to_string(p.prefix));
+        if (p.gateway) out.push_back(pre + "gateway " + ipv4_text(p.gateway));
+        if (p.vlan) out.push_back(pre + "vlan " + std::to_string(p.vlan));
+    }
     if (s.sip_port != d.sip_port) out.push_back("set dataplane sip-port " + std::to_string(s.sip_port));
     if (!s.default_trunk.empty()) out.push_back("set dataplane default-trunk " + s.default_trunk);
     if (s.access_ip)

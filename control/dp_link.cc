@@ -1,5 +1,7 @@
 #include "control/dp_link.h"
 
+#include "dataplane/iface.h"
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +16,7 @@
 
 #include "control/monitor.h"
 #include "dataplane/branch.h"
+#include "dataplane/iface.h"
 #include "failover/table.h"
 #include "sipparse/headers.h"
 #include "sipparse/message.h"
@@ -197,10 +200,12 @@ void DpLink::run_actions(Controller& ctl) {
     failover::Engine& e = ctl.engine();
     const std::vector<failover::Action> acts = e.actions();
     e.clear_actions();
+    // Our Via names the interface that reaches the server (dataplane/iface.h):
+    // the worker sends from that interface's address.
     const DataplaneSettings& dps = ctl.state().dataplane;
-    char host[32];
-    std::snprintf(host, sizeof host, "%u.%u.%u.%u:%u", dps.ip >> 24, dps.ip >> 16 & 255,
-                  dps.ip >> 8 & 255, dps.ip & 255, unsigned(dps.sip_port));
+    dp::Ifaces ifs;
+    for (const PortSettings& p : dps.ports)
+        if (p.ip) ifs.add(p.ip, p.prefix, p.gateway);
     for (const failover::Action& a : acts) {
         if (a.kind == failover::ActionKind::notify) {
             c_.notices++;
@@ -220,6 +225,13 @@ void DpLink::run_actions(Controller& ctl) {
             continue;
         }
         const failover::ServerState& sv = t->servers[a.server];
+        const uint32_t sip = uint32_t(sv.addr[0]) << 24 | uint32_t(sv.addr[1]) << 16 |
+                             uint32_t(sv.addr[2]) << 8 | sv.addr[3];
+        const int f = ifs.egress(sip);
+        const uint32_t self = f >= 0 ? ifs.ip[f] : ifs.n ? ifs.ip[0] : 0;
+        char host[32];
+        std::snprintf(host, sizeof host, "%u.%u.%u.%u:%u", self >> 24, self >> 16 & 255,
+                      self >> 8 & 255, self & 255, unsigned(dps.sip_port));
         const dp::BranchId id{a.trunk, ++nonce_, reg ? a.identity : a.server, dp::control_core,
                               reg ? branch_register : branch_options};
         char br[dp::branch_len];
@@ -231,9 +243,7 @@ void DpLink::run_actions(Controller& ctl) {
             c_.send_dropped++;
             continue;
         }
-        msg_.peer = dp::Endpoint{uint32_t(sv.addr[0]) << 24 | uint32_t(sv.addr[1]) << 16 |
-                                     uint32_t(sv.addr[2]) << 8 | sv.addr[3],
-                                 sv.target.port};
+        msg_.peer = dp::Endpoint{sip, sv.target.port};
         msg_.len = uint16_t(n);
         msg_.kind = dp::ControlMsg::sip;
         // SP: control is the only producer.

@@ -11,7 +11,7 @@
 //
 //   sipedge --config FILE [--socket PATH] [--socket-group G] [--secrets F]
 //           [--duration S] [--verbose] [--check] [--max-txns N] [--mbufs N]
-//           [--port-id N] [--no-rx-udp-csum]
+//           [--no-rx-udp-csum]
 //           -- <EAL arguments: at least two lcores (main = control, the rest = workers),
 //               e.g. -l 0-1 (one worker) or -l 0-2 (two) --no-huge -m 512
 //               --no-pci --vdev=net_af_packet0,iface=veth0>
@@ -73,7 +73,6 @@ struct Args {
     bool verbose = false, check = false;
     uint32_t max_txns = 16384;
     uint32_t mbufs = 8191;
-    uint16_t port_id = 0;
     bool rx_udp_csum = true;
 };
 
@@ -82,7 +81,7 @@ struct Args {
                  "sipedge: %s\n"
                  "usage: sipedge --config FILE [--socket PATH] [--socket-group GROUP] [--secrets FILE]\n"
                  "               [--duration SECONDS] [--verbose] [--check] [--max-txns N] [--mbufs N]\n"
-                 "               [--port-id N] [--no-rx-udp-csum] -- EAL-ARGS (lcores: main + workers, -l 0-N)\n",
+                 "               [--no-rx-udp-csum] -- EAL-ARGS (lcores: main + workers, -l 0-N)\n",
                  why);
     std::exit(2);
 }
@@ -109,7 +108,6 @@ int parse_args(int argc, char** argv, Args& a) {
             if (i + 1 >= argc) usage("missing value");
             return argv[++i];
         };
-        uint32_t u = 0;
         if (arg == "--config") a.config = val();
         else if (arg == "--socket") a.socket = val();
         else if (arg == "--socket-group") a.group = val();
@@ -121,9 +119,6 @@ int parse_args(int argc, char** argv, Args& a) {
             const std::string v = val();
             a.duration_s = std::strtod(v.c_str(), &end);
             if (!end || *end || a.duration_s < 0 || a.duration_s > 1e7) usage("bad --duration");
-        } else if (arg == "--port-id") {
-            if (!parse_u32(val(), 0, 1023, u)) usage("bad --port-id");
-            a.port_id = uint16_t(u);
         } else if (arg == "--max-txns") {
             if (!parse_u32(val(), 16, 1u << 24, a.max_txns)) usage("bad --max-txns");
         } else if (arg == "--mbufs") {
@@ -165,7 +160,7 @@ void print_worker(const dp::WorkerStats& s, unsigned idx, unsigned lcore, uint32
 
 void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
                  const ctl::DpLinkCounters& l, const std::vector<dp::Worker*>& ws,
-                 const std::vector<unsigned>& lcores) {
+                 const std::vector<unsigned>& lcores, const std::vector<dp::PortConfig>& ports) {
     std::printf("{\"duration_s\":%.3f,\"rx\":{\"packets\":%lu,\"bytes\":%lu,\"udp\":%lu},"
                 "\"tx\":{\"packets\":%lu,\"bytes\":%lu,\"udp\":%lu},",
                 secs, s.rx_packets, s.rx_bytes, s.udp_rx, s.tx_packets, s.tx_bytes, s.udp_tx);
@@ -177,10 +172,16 @@ void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
     std::printf("\"sip\":{\"requests_rx\":%lu,\"responses_rx\":%lu,\"requests_tx\":%lu,"
                 "\"responses_tx\":%lu,\"retransmissions_rx\":%lu,\"retransmissions_tx\":%lu,"
                 "\"responses_generated\":%lu,\"stateless_forwarded\":%lu,\"acks_rx\":%lu,"
-                "\"byes_rx\":%lu,\"cancels_rx\":%lu},",
+                "\"byes_rx\":%lu,\"cancels_rx\":%lu,\"cross_iface\":%lu},",
                 s.sip_requests_rx, s.sip_responses_rx, s.sip_requests_tx, s.sip_responses_tx,
                 s.sip_retransmissions_rx, s.sip_retransmissions_tx, s.responses_generated,
-                s.stateless_forwarded, s.acks_rx, s.byes_rx, s.cancels_rx);
+                s.stateless_forwarded, s.acks_rx, s.byes_rx, s.cancels_rx, s.sip_cross_iface);
+    std::printf("\"ports\":[");
+    for (size_t i = 0; i < ports.size(); i++)
+        std::printf("%s{\"port\":%u,\"vlan\":%u,\"rx_packets\":%lu,\"tx_packets\":%lu}",
+                    i ? "," : "", unsigned(ports[i].port_id), unsigned(ports[i].vlan), s.port_rx[i],
+                    s.port_tx[i]);
+    std::printf("],");
     std::printf("\"transactions\":{\"server_created\":%lu,\"client_created\":%lu,"
                 "\"server_active\":%lu,\"client_active\":%lu,\"slots_in_use\":%u,"
                 "\"failed_timeout\":%lu,\"failed_503\":%lu,\"failed_icmp\":%lu,"
@@ -290,8 +291,19 @@ int main(int argc, char** argv) {
         for (const std::string& l : ctl.running_config()) std::printf("%s\n", l.c_str());
         return 0;
     }
-    const ctl::DataplaneSettings dps = ctl.state().dataplane;  // read once: the port's identity
-    if (dps.ip == 0) {
+    const ctl::DataplaneSettings dps = ctl.state().dataplane;  // read once: the ports' identity
+    // Ports with an address, in DPDK port id order (= interface index order:
+    // dataplane/iface.h picks the first matching one).
+    std::vector<uint16_t> port_ids;
+    for (uint16_t p = 0; p < dps.ports.size(); p++) {
+        if (dps.ports[p].ip) port_ids.push_back(p);
+        else if (dps.ports[p].gateway || dps.ports[p].vlan) {
+            std::fprintf(stderr, "sipedge: %s: port %u has a gateway or VLAN but no address\n",
+                         a.config.c_str(), unsigned(p));
+            return 1;
+        }
+    }
+    if (port_ids.empty()) {
         std::fprintf(stderr, "sipedge: %s: no 'set dataplane address A.B.C.D/P'\n", a.config.c_str());
         return 1;
     }
@@ -320,54 +332,73 @@ int main(int argc, char** argv) {
                              "(about %lu can sit in queues, rings and caches)\n",
                      a.mbufs, unsigned(nw), (unsigned long)want);
     rte_mempool* pool = dp::make_pktmbuf_pool("sipedge_mbufs", a.mbufs);
-    dp::MacAddr mac;
-    dp::PortSetup ps;
-    ps.port_id = a.port_id;
-    ps.queues = nw;
-    if (!pool || !dp::port_start(ps, pool, mac)) {
+    std::vector<dp::PortConfig> pcs;
+    auto stop_ports = [&] {
+        for (const dp::PortConfig& p : pcs) dp::port_stop(p.port_id);
+        dp::eal_stop();
+    };
+    if (!pool) {
         dp::eal_stop();
         return 1;
+    }
+    for (uint16_t p : port_ids) {
+        if (!rte_eth_dev_is_valid_port(p)) {
+            std::fprintf(stderr, "sipedge: %s configures port %u but the EAL has %u port(s) "
+                                 "(one --vdev or PCI device per port, in order)\n",
+                         a.config.c_str(), unsigned(p), unsigned(rte_eth_dev_count_avail()));
+            stop_ports();
+            return 1;
+        }
+        dp::PortConfig pc;
+        dp::PortSetup ps;
+        ps.port_id = p;
+        ps.queues = nw;
+        if (!dp::port_start(ps, pool, pc.mac)) {
+            stop_ports();
+            return 1;
+        }
+        const ctl::PortSettings& s = dps.ports[p];
+        pc.port_id = p;
+        pc.ip = s.ip;
+        pc.prefix = s.prefix;
+        pc.gateway = s.gateway;
+        pc.vlan = s.vlan;
+        uint16_t mtu = 0;
+        if (rte_eth_dev_get_mtu(p, &mtu) == 0 && mtu >= 576) pc.mtu = mtu;
+        pcs.push_back(pc);
     }
     std::string why;
     std::unique_ptr<ctl::DpLink> link = ctl::DpLink::create(nw, why);
     if (!link) {
         std::fprintf(stderr, "sipedge: %s\n", why.c_str());
-        dp::port_stop(a.port_id);
-        dp::eal_stop();
+        stop_ports();
         return 1;
     }
     // Cross-core handoff (several workers only): 1024 packets per worker.
     auto handoff = std::make_unique<dp::Handoff>();
     if (nw > 1 && !handoff->init(nw, 1024, "sipedge_ho", int(rte_socket_id()))) {
-        dp::port_stop(a.port_id);
-        dp::eal_stop();
+        stop_ports();
         return 1;
     }
     link->sync(ctl);  // the first snapshot is there before the workers run
 
     dp::ProxyConfig pc;
-    pc.self = {dps.ip, dps.sip_port};
+    pc.self = {pcs[0].ip, dps.sip_port};  // the worker fills in every interface
     pc.max_txns = a.max_txns;
     // The worker reassembles and fragments: a message is bounded by what the
     // proxy retains (its big MsgPool slots), not by the MTU.
     pc.max_udp_payload = uint16_t(dp::MsgPool::max_size);
-    uint16_t mtu = 0;
-    const bool have_mtu = rte_eth_dev_get_mtu(a.port_id, &mtu) == 0 && mtu >= 576;
     std::vector<dp::Worker*> ws;
     for (uint16_t i = 0; i < nw; i++) {
         auto* w = new dp::Worker();
         ws.push_back(w);
         dp::WorkerConfig wc;
-        wc.port_id = a.port_id;
+        for (size_t k = 0; k < pcs.size(); k++) wc.ports[k] = pcs[k];
+        wc.nports = uint8_t(pcs.size());
         wc.queue = i;
         wc.core = uint8_t(i);  // = its RCU id and route-scratch index (dp_link)
-        wc.ip = dps.ip;
-        wc.prefix = dps.prefix;
-        wc.gateway = dps.gateway;
         wc.sip_port = dps.sip_port;
-        wc.mac = mac;
         wc.rx_udp_csum = a.rx_udp_csum;
-        if (have_mtu) wc.mtu = mtu;
         dp::WorkerLinks wl = link->worker_links(i);
         if (nw > 1) wl.handoff = handoff.get();
         if (!w->init(wc, pc, pool, wl)) {
@@ -375,19 +406,28 @@ int main(int argc, char** argv) {
             return 1;
         }
     }
-    char ipb[16];
-    ipb[dp::format_ipv4(dps.ip, ipb)] = 0;
+    std::string ports_text;
+    for (const dp::PortConfig& p : pcs) {
+        char ipb[16];
+        ipb[dp::format_ipv4(p.ip, ipb)] = 0;
+        char b[128];
+        std::snprintf(b, sizeof b, "%s%s/%u on port %u (%02x:%02x:%02x:%02x:%02x:%02x", 
+                      ports_text.empty() ? "" : ", ", ipb, unsigned(p.prefix), unsigned(p.port_id),
+                      p.mac.b[0], p.mac.b[1], p.mac.b[2], p.mac.b[3], p.mac.b[4], p.mac.b[5]);
+        ports_text += b;
+        if (p.vlan) ports_text += ", vlan " + std::to_string(p.vlan);
+        ports_text += ")";
+    }
     std::string wl_text;
     for (unsigned l : lcores) {
         if (!wl_text.empty()) wl_text += ',';
         wl_text += std::to_string(l);
     }
     std::fprintf(stderr,
-                 "sipedge: %s/%u:%u on port %u (%02x:%02x:%02x:%02x:%02x:%02x), control on lcore "
-                 "%u, %u worker(s) on lcore %s, %zu trunk(s), running%s\n",
-                 ipb, dps.prefix, dps.sip_port, a.port_id, mac.b[0], mac.b[1], mac.b[2], mac.b[3],
-                 mac.b[4], mac.b[5], rte_get_main_lcore(), unsigned(nw), wl_text.c_str(),
-                 ctl.state().trunks.size(), a.duration_s > 0 ? " for a while" : "");
+                 "sipedge: SIP port %u, %s, control on lcore %u, %u worker(s) on lcore %s, %zu "
+                 "trunk(s), running%s\n",
+                 unsigned(dps.sip_port), ports_text.c_str(), rte_get_main_lcore(), unsigned(nw),
+                 wl_text.c_str(), ctl.state().trunks.size(), a.duration_s > 0 ? " for a while" : "");
 
     std::atomic<bool> stop{false};
     std::vector<WorkerRun> runs;
@@ -444,10 +484,10 @@ int main(int argc, char** argv) {
         add_stats(total, w->stats());
         slots += w->active_slots();
     }
-    print_stats(total, ran.count(), slots, link->counters(), ws, lcores);
+    print_stats(total, ran.count(), slots, link->counters(), ws, lcores, pcs);
     link.reset();
     handoff.reset();  // frees what is still in the rings
-    dp::port_stop(a.port_id);
+    for (const dp::PortConfig& p : pcs) dp::port_stop(p.port_id);
     for (dp::Worker* w : ws) delete w;
     dp::eal_stop();
     return rc;

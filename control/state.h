@@ -151,17 +151,22 @@ struct GlobalSettings {
 /// "Data plane"). Addresses in host byte order; 0 = not set. address, prefix,
 /// gateway and sip-port are read when sipedge starts its port; default-trunk
 /// and access are published to the workers with every routing snapshot.
-struct DataplaneSettings {
-    uint32_t ip = 0;              // the port's IPv4 address (DPDK answers ARP/ICMP for it)
+struct PortSettings {
+    uint32_t ip = 0;              // its IPv4 address (DPDK answers ARP/ICMP for it); 0 = unused
     uint8_t prefix = 24;
     uint32_t gateway = 0;         // off-link next hop; 0 = on-link destinations only
+    uint16_t vlan = 0;            // 802.1Q VLAN id; 0 = untagged
+    bool operator==(const PortSettings&) const = default;
+};
+struct DataplaneSettings {
+    static constexpr size_t max_ports = 4;  // = dp::Ifaces::max
+    std::array<PortSettings, max_ports> ports;  // index = DPDK port id; 0: `set dataplane address`
     uint16_t sip_port = 5060;     // our UDP port for SIP
     std::string default_trunk;    // trunk for new requests from the access side; "" = none
     uint32_t access_ip = 0;       // where new requests from a carrier server go; 0 = refused (404)
     uint16_t access_port = 5060;
     bool operator==(const DataplaneSettings&) const = default;
 };
-
 /// A route pattern (issue 6; control/cmd_route.cc, docs/control.md "Route patterns").
 struct RoutePatternConfig {
     uint32_t id = 0;

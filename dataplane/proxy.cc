@@ -39,24 +39,27 @@ bool Proxy::init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now
     // Each slot arms at most one timer; the index holds server slots only.
     if (!table_.init(nslots_, seed) || !wheel_.init(nslots_ + 16, now) || !bufs_.init(nslots_))
         return false;
-    char ip[16];
-    const size_t il = format_ipv4(cfg.self.ip, ip);
-    std::string_view port = "5060";
+    ifs_ = cfg.ifaces;
+    if (ifs_.n == 0) ifs_.add(cfg.self.ip, 0, 0);  // one interface, everything on it
     char pb[8];
     size_t pl = 0;
     for (uint32_t p = cfg.self.port; p; p /= 10) pb[pl++] = char('0' + p % 10);
-    char pr[8];
-    for (size_t i = 0; i < pl; i++) pr[i] = pb[pl - 1 - i];
-    port = {pr, pl};
-    std::memcpy(self_host_, ip, il);
-    self_host_[il] = ':';
-    std::memcpy(self_host_ + il + 1, port.data(), port.size());
-    self_host_len_ = il + 1 + port.size();
-    const std::string_view h(self_host_, self_host_len_);
-    rr_len_ = 0;
-    for (std::string_view part : {std::string_view("<sip:"), h, std::string_view(";lr>")}) {
-        std::memcpy(rr_ + rr_len_, part.data(), part.size());
-        rr_len_ += part.size();
+    char port[8];
+    for (size_t i = 0; i < pl; i++) port[i] = pb[pl - 1 - i];
+    for (uint8_t f = 0; f < ifs_.n; f++) {
+        char* h = self_host_[f];
+        const size_t il = format_ipv4(ifs_.ip[f], h);
+        h[il] = ':';
+        std::memcpy(h + il + 1, port, pl);
+        self_host_len_[f] = uint8_t(il + 1 + pl);
+        size_t n = 0;
+        for (std::string_view part : {std::string_view("<sip:"),
+                                      std::string_view(h, self_host_len_[f]),
+                                      std::string_view(";lr>")}) {
+            std::memcpy(rr_[f] + n, part.data(), part.size());
+            n += part.size();
+        }
+        rr_len_[f] = uint8_t(n);
     }
     return true;
 }
@@ -109,8 +112,10 @@ bool Proxy::slot_ok(uint32_t slot, const BranchId& b) const noexcept {
            slots_[slot].gen == b.generation && slots_[slot].nonce == b.nonce;
 }
 
-void Proxy::on_datagram(Endpoint from, const char* d, size_t n, Millis now) noexcept {
+void Proxy::on_datagram(Endpoint from, const char* d, size_t n, Millis now,
+                        uint8_t iface) noexcept {
     now_ = now;
+    in_if_ = iface < ifs_.n ? iface : 0;
     if (n == 0 || n > sip::max_message_size) {
         st_->drop(DropReason::sip_parse);
         return;
@@ -134,13 +139,13 @@ void Proxy::on_datagram(Endpoint from, const char* d, size_t n, Millis now) noex
     }
 }
 
-// The first two Route values (across Route headers) as URIs; returns how many.
+// The first three Route values (across Route headers) as URIs; returns how many.
 static int route_uris(const sip::Message& m, const char* d, sip::Uri* out) noexcept {
     int got = 0;
-    for (const sip::Header* h = m.find(sip::HeaderId::route); h && got < 2; h = m.next(h)) {
+    for (const sip::Header* h = m.find(sip::HeaderId::route); h && got < 3; h = m.next(h)) {
         sip::CommaList list(d, h->value);
         sip::Span el;
-        while (got < 2 && list.next(el)) {
+        while (got < 3 && list.next(el)) {
             sip::NameAddr na;
             if (!sip::parse_name_addr(d, el, na) || !sip::parse_uri(d, na.uri, out[got]))
                 return got;
@@ -155,6 +160,30 @@ static bool uri_endpoint(const sip::Uri& u, const char* d, Endpoint& e) noexcept
     if (!parse_ipv4(u.host.host.str(d), e.ip)) return false;
     e.port = u.host.has_port ? u.host.port : 5060;
     return true;
+}
+
+// Whether <e> is one of our SIP addresses (any interface, our SIP port).
+bool Proxy::is_self(Endpoint e) const noexcept {
+    return e.port == cfg_.self.port && ifs_.find(e.ip) >= 0;
+}
+
+// The interface a datagram to <dst> leaves by (the worker picks the same);
+// interface 0 when none reaches it (the worker then drops it, counted).
+uint8_t Proxy::out_iface(uint32_t dst) const noexcept {
+    const int f = ifs_.egress(dst);
+    return f < 0 ? 0 : uint8_t(f);
+}
+
+// Our Record-Route for a request that came in on <in> and leaves by <out>:
+// one entry when they are the same interface, else two (RFC 5658 double
+// Record-Route): the outgoing one on top, which the downstream side routes
+// to, then the incoming one, which the upstream side routes to.
+std::string_view Proxy::record_route(uint8_t in, uint8_t out) noexcept {
+    if (in == out) return {rr_[out], rr_len_[out]};
+    std::memcpy(rr2_, rr_[out], rr_len_[out]);
+    rr2_[rr_len_[out]] = ',';
+    std::memcpy(rr2_ + rr_len_[out] + 1, rr_[in], rr_len_[in]);
+    return {rr2_, size_t(rr_len_[out] + 1 + rr_len_[in])};
 }
 
 // Whether <ip> is one of the configured carrier servers (any trunk).
@@ -205,23 +234,20 @@ bool Proxy::match_pattern(const PatternRoutes& p, uint32_t src, const char* d,
 // issue 7+).
 bool Proxy::route(Endpoint from, const char* d, Target& t) noexcept {
     const sip::Message& m = msg_;
-    sip::Uri r[2];
+    sip::Uri r[3];
     const int nr = route_uris(m, d, r);
     Endpoint e;
-    auto self = [&](const sip::Uri& u) {
-        return uri_endpoint(u, d, e) && e == cfg_.self;
-    };
+    auto self = [&](const sip::Uri& u) { return uri_endpoint(u, d, e) && is_self(e); };
+    // Ours on top: one, or two after a double Record-Route (RFC 5658).
     int next = 0;
-    if (nr > 0 && self(r[0])) {
-        t.strip_route = true;
-        next = 1;
-    }
+    while (next < nr && next < 2 && self(r[next])) next++;
+    t.strip_routes = uint8_t(next);
     if (nr > next) {
         if (!uri_endpoint(r[next], d, t.addr)) return false;
         return true;
     }
     const bool in_dialog = m.to.has_tag;
-    if (in_dialog && uri_endpoint(m.ruri, d, e) && !(e == cfg_.self)) {
+    if (in_dialog && uri_endpoint(m.ruri, d, e) && !is_self(e)) {
         t.addr = e;
         return true;
     }
@@ -311,11 +337,14 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     const failover::TrunkRoutes* tr = nullptr;
     uint8_t walk[max_walk];
     uint8_t walk_n = 0;
+    uint8_t first_cand = 0;  // tr->cand index of walk[0]
     if (t.trunk) {
         if (routes_ && routes_->table) tr = routes_->table->find(t.trunk_id);
         for (uint8_t i = 0; tr && i < tr->count && walk_n < max_walk; i++)
-            if (tr->cand[i].family == 4 && tr->cand[i].transport == sip::Transport::udp)
+            if (tr->cand[i].family == 4 && tr->cand[i].transport == sip::Transport::udp) {
+                if (walk_n == 0) first_cand = i;
                 walk[walk_n++] = uint8_t(tr->cand[i].server_idx);
+            }
         if (walk_n == 0) {  // unknown trunk, not registered, every server held
             st_->drop(DropReason::sip_no_route);
             reply_stateless(up, d, n, 503, "Service Unavailable");
@@ -363,13 +392,19 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
 
     // §16.6: copy, loose-route, Max-Forwards, Record-Route, our Via on top.
     BranchId b{cs, C.nonce, C.gen, core_, 0};
-    const size_t vl = our_via(b, via_);
+    // Our Via and Record-Route name the interface the first destination is
+    // reached by. TODO(lead): a rollover to a server behind another interface
+    // keeps them (the datagram still leaves by the right one; counted as
+    // sip_cross_iface).
+    const uint8_t oif = out_iface(t.trunk ? candidate_ip(tr->cand[first_cand]) : t.addr.ip);
+    C.via_if = oif;
+    const size_t vl = our_via(b, oif, via_);
     sip::Rewriter rw(d, m);
     bool ok = rw.prepend_via({via_, vl}) && rw.decrement_max_forwards();
-    if (ok && t.strip_route) ok = rw.remove_top_route();
+    if (ok && t.strip_routes) ok = rw.remove_top_routes(t.strip_routes);
     const bool invite = m.method == sip::Method::invite;
     if (ok && (invite || m.method == sip::Method::subscribe))  // dialog-creating
-        ok = rw.add_record_route({rr_, rr_len_});
+        ok = rw.add_record_route(record_route(in_if_, oif));
     const size_t len = ok ? rw.finish(bufs_.data(cbuf), bufs_.capacity(cbuf)) : 0;
     if (len == 0 || len > cfg_.max_udp_payload) {
         st_->drop(len == 0 ? DropReason::sip_rewrite : DropReason::sip_too_big);
@@ -474,10 +509,10 @@ void Proxy::forward_stateless(Endpoint from, const char* d, size_t n) noexcept {
         to = Endpoint{candidate_ip(tr->cand[0]), tr->cand[0].port};
     }
     BranchId b{npos, ++nonce_, 0, core_, 0};
-    const size_t vl = our_via(b, via_);
+    const size_t vl = our_via(b, out_iface(to.ip), via_);
     sip::Rewriter rw(d, m);
     bool ok = rw.prepend_via({via_, vl}) && rw.decrement_max_forwards();
-    if (ok && t.strip_route) ok = rw.remove_top_route();
+    if (ok && t.strip_routes) ok = rw.remove_top_routes(t.strip_routes);
     const size_t len = ok ? rw.finish(scratch_, sizeof(scratch_)) : 0;
     if (len == 0 || len > cfg_.max_udp_payload) {
         st_->drop(len == 0 ? DropReason::sip_rewrite : DropReason::sip_too_big);

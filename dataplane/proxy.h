@@ -36,6 +36,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 #include "dataplane/branch.h"
 #include "dataplane/msg_pool.h"
@@ -68,10 +69,12 @@ public:
     bool init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now, PacketSink& sink,
               WorkerStats& stats) noexcept;
 
-    /// A UDP payload for our SIP port from <from>. Accepts requests and
-    /// responses; anything unparseable is counted (and answered 400 when it
-    /// is a request with enough headers to answer).
-    void on_datagram(Endpoint from, const char* data, size_t len, Millis now) noexcept;
+    /// A UDP payload for our SIP port from <from>, received on interface
+    /// <iface> (ProxyConfig::ifaces index). Accepts requests and responses;
+    /// anything unparseable is counted (and answered 400 when it is a
+    /// request with enough headers to answer).
+    void on_datagram(Endpoint from, const char* data, size_t len, Millis now,
+                     uint8_t iface = 0) noexcept;
 
     /// ICMP destination unreachable about a datagram we sent to <to>; <quoted>
     /// is what the ICMP message quotes of its UDP payload (often truncated).
@@ -118,6 +121,7 @@ private:
         uint16_t gen = 0;        // bumped on every allocation (branch generation)
         uint16_t branch_off = 0; // client: branch offset inside the retained request
         SlotKind kind = SlotKind::free;
+        uint8_t via_if = 0;      // client: the interface our Via/Record-Route name
         bool direct = false;     // client: goes to `addr`, not to the trunk's servers
         bool cancel_requested = false;  // server INVITE: a CANCEL was acted on
         bool answered = false;   // server INVITE: a 2xx was relayed (call counted)
@@ -129,7 +133,8 @@ private:
         Endpoint addr;
         uint32_t trunk_id = ~0u; // trunk: engine trunk id (pattern or default trunk)
         bool trunk = false;      // the trunk's server list (addr unused)
-        bool strip_route = false;// the top Route is ours (§16.4)
+        uint8_t strip_routes = 0;// our own Route values on top (§16.4; two after a
+                                 // double Record-Route, RFC 5658)
     };
 
     void on_request(Endpoint from, const char* d, size_t n) noexcept;
@@ -163,7 +168,10 @@ private:
                          const char* reason) noexcept;
     void send(Endpoint to, const char* d, size_t n, bool request) noexcept;
     void trace(bool sent, Endpoint peer, const char* d, size_t n, sip::Span call_id) noexcept;
-    size_t our_via(const BranchId& b, char* out) const noexcept;
+    size_t our_via(const BranchId& b, uint8_t iface, char* out) const noexcept;
+    uint8_t out_iface(uint32_t dst) const noexcept;
+    bool is_self(Endpoint e) const noexcept;
+    std::string_view record_route(uint8_t in, uint8_t out) noexcept;
     const char* next_to_tag() noexcept;
 
     uint32_t alloc_slot(SlotKind k) noexcept;
@@ -191,10 +199,13 @@ private:
     TimerWheel wheel_;
     MsgPool bufs_;
 
-    char self_host_[24] = {};   // "a.b.c.d:port"
-    size_t self_host_len_ = 0;
-    char rr_[64] = {};          // "<sip:a.b.c.d:port;lr>"
-    size_t rr_len_ = 0;
+    Ifaces ifs_;                // our interfaces (at least one)
+    uint8_t in_if_ = 0;         // the interface the datagram in hand came in on
+    char self_host_[Ifaces::max][24] = {};  // per interface: "a.b.c.d:port"
+    uint8_t self_host_len_[Ifaces::max] = {};
+    char rr_[Ifaces::max][40] = {};         // per interface: "<sip:a.b.c.d:port;lr>"
+    uint8_t rr_len_[Ifaces::max] = {};
+    char rr2_[96] = {};         // "<sip:out;lr>,<sip:in;lr>" being inserted (double RR)
     char via_[96] = {};         // Via value being inserted (outlives the Rewriter)
     char to_tag_[16] = {};
     sip::Message msg_{};        // the datagram being handled

@@ -50,9 +50,10 @@ std::string_view value_of(const sip::Message& m, const char* d, sip::HeaderId id
 
 }  // namespace
 
-size_t Proxy::our_via(const BranchId& b, char* out) const noexcept {
+size_t Proxy::our_via(const BranchId& b, uint8_t iface, char* out) const noexcept {
     Writer w{out, sizeof(via_)};
-    w << "SIP/2.0/UDP " << std::string_view(self_host_, self_host_len_) << ";branch=";
+    w << "SIP/2.0/UDP " << std::string_view(self_host_[iface], self_host_len_[iface])
+      << ";branch=";
     char br[branch_len];
     encode_branch(b, br);
     w << std::string_view(br, branch_len);  // last: callers find it at the end
@@ -92,7 +93,8 @@ void Proxy::trace(bool sent, Endpoint peer, const char* d, size_t n, sip::Span c
     t.family = 4;
     t.dir = sent ? 1 : 0;
     t.core = core_;
-    const Endpoint src = sent ? cfg_.self : peer, dst = sent ? peer : cfg_.self;
+    const Endpoint self{ifs_.ip[sent ? out_iface(peer.ip) : in_if_], cfg_.self.port};
+    const Endpoint src = sent ? self : peer, dst = sent ? peer : self;
     std::memset(t.src, 0, sizeof t.src);
     std::memset(t.dst, 0, sizeof t.dst);
     for (int i = 0; i < 4; i++) {
@@ -182,6 +184,7 @@ void Proxy::start_cancel(uint32_t inv) noexcept {
     }
     K.direct = true;  // to the INVITE's current server, whatever the table says now
     K.addr = I.addr;
+    K.via_if = I.via_if;  // it copies the INVITE's Via
     K.nonce = I.nonce;
     K.peer = npos;  // its 200 is ours; the INVITE's 487 goes upstream
     K.cancel = inv;

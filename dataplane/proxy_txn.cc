@@ -183,8 +183,10 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
     // attempt, so patch it in place (fixed width, see branch.h).
     if (!a.retransmit && C.branch_off) encode_branch(C.t.c.branch(), bufs_.data(buf) + C.branch_off);
     if (a.retransmit) st_->sip_retransmissions_tx++;
+    const Endpoint to = client_dest(C, a.server);
+    if (!a.retransmit && out_iface(to.ip) != C.via_if) st_->sip_cross_iface++;
     trace_trunk_ = C.direct ? ~0u : C.trunk_id;  // the trace names the trunk it goes to
-    send(client_dest(C, a.server), bufs_.data(buf), bufs_.len(buf), true);
+    send(to, bufs_.data(buf), bufs_.len(buf), true);
     trace_trunk_ = ~0u;
 }
 

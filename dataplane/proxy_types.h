@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "dataplane/iface.h"
 #include "dataplane/trace_types.h"
 #include "failover/events_types.h"
 #include "failover/retry_policy.h"
@@ -31,7 +32,9 @@ struct Endpoint {
 
 /// Start-up configuration of one worker's proxy core.
 struct ProxyConfig {
-    Endpoint self;                       // our address and SIP port (Via, Record-Route)
+    Endpoint self;                       // our SIP port; our address when <ifaces> is empty
+    Ifaces ifaces;                       // our interfaces (dataplane/iface.h); empty: one,
+                                         // self.ip, every destination on it
     failover::RetryPolicy direct_policy; // in-dialog/direct requests (RFC 3261 timers; T1/T2 used)
     uint32_t t4_ms = 5000;
     uint32_t max_txns = 16384;           // server + client transactions (slots) per core

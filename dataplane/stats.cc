@@ -41,6 +41,8 @@ const char* drop_reason_name(DropReason r) noexcept {
     case DropReason::ipv4_frag_no_room: return "ipv4_frag_no_room";
     case DropReason::ipv4_frag_timeout: return "ipv4_frag_timeout";
     case DropReason::handoff_full: return "handoff_full";
+    case DropReason::vlan_mismatch: return "vlan_mismatch";
+    case DropReason::ipv4_no_route: return "ipv4_no_route";
     case DropReason::count_: break;
     }
     return "?";

@@ -48,6 +48,8 @@ enum class DropReason : uint8_t {
     ipv4_frag_no_room,    // reassembly table full
     ipv4_frag_timeout,    // datagram incomplete after the reassembly timeout
     handoff_full,         // owner core's handoff ring full (dataplane/handoff.h)
+    vlan_mismatch,        // RX: a frame untagged on a VLAN port, or tagged with another VLAN id
+    ipv4_no_route,        // TX: no interface's subnet holds the destination and none has a gateway
     count_
 };
 inline constexpr size_t drop_reason_count = size_t(DropReason::count_);
@@ -58,6 +60,7 @@ const char* drop_reason_name(DropReason r) noexcept;
 struct alignas(64) WorkerStats {
     // L2/L3
     uint64_t rx_packets = 0, rx_bytes = 0, tx_packets = 0, tx_bytes = 0;
+    uint64_t port_rx[4] = {}, port_tx[4] = {};  // packets per port (WorkerConfig::ports index)
     uint64_t arp_requests_rx = 0, arp_replies_tx = 0, arp_requests_tx = 0, arp_replies_rx = 0;
     uint64_t icmp_echo_rx = 0, icmp_unreach_rx = 0, icmp_unreach_matched = 0;
     uint64_t udp_rx = 0, udp_tx = 0;
@@ -73,6 +76,7 @@ struct alignas(64) WorkerStats {
              txn_failed_cancelled = 0;
     uint64_t rollover_timeout = 0, rollover_503 = 0, rollover_icmp = 0;
     uint64_t stateless_forwarded = 0;     // ACK for 2xx and strays, end to end
+    uint64_t sip_cross_iface = 0;         // a request sent by another interface than its Via names
     uint64_t calls_attempted = 0;         // new INVITE server transactions
     uint64_t calls_answered = 0;          // first 2xx relayed for an INVITE
     uint64_t calls_failed = 0;            // final >= 300 relayed or generated for an INVITE

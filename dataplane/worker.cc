@@ -24,7 +24,40 @@ uint64_t cookie_of(rte_mbuf* m, bool train = false) noexcept {
 }
 rte_mbuf* mbuf_of(uint64_t c) noexcept { return reinterpret_cast<rte_mbuf*>(uintptr_t(c & ~1ull)); }
 bool is_train(uint64_t c) noexcept { return c & 1; }
+
+constexpr uint16_t ethertype_vlan = 0x8100;
+constexpr size_t vlan_hdr_len = 4;
+
+// 802.1Q on receive: true when <m> belongs to VLAN <vid> (0: untagged only);
+// a tag in the frame is removed so that everything after sees an untagged
+// frame. A tag the PMD stripped (vlan_tci) counts as the frame's tag.
+bool vlan_accept(rte_mbuf* m, uint16_t vid) noexcept {
+    if (m->ol_flags & RTE_MBUF_F_RX_VLAN_STRIPPED) return (m->vlan_tci & 0xfff) == vid && vid;
+    auto* p = rte_pktmbuf_mtod(m, uint8_t*);
+    const bool tagged = rte_pktmbuf_data_len(m) >= eth_hdr_len + vlan_hdr_len &&
+                        p[12] == (ethertype_vlan >> 8) && p[13] == (ethertype_vlan & 0xff);
+    if (!tagged) return vid == 0;
+    if (vid == 0 || ((uint16_t(p[14]) << 8 | p[15]) & 0xfff) != vid) return false;
+    std::memmove(p + vlan_hdr_len, p, 12);  // the MACs move up over the tag
+    rte_pktmbuf_adj(m, vlan_hdr_len);
+    return true;
+}
+
+// 802.1Q on send: the tag for <vid> after the MACs (priority 0). False when
+// the mbuf has no headroom for it.
+bool vlan_tag(rte_mbuf* m, uint16_t vid) noexcept {
+    auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_prepend(m, vlan_hdr_len));
+    if (!p) return false;
+    std::memmove(p, p + vlan_hdr_len, 12);
+    p[12] = ethertype_vlan >> 8;
+    p[13] = ethertype_vlan & 0xff;
+    p[14] = uint8_t(vid >> 8 & 0x0f);
+    p[15] = uint8_t(vid);
+    return true;
+}
 }  // namespace
+
+static_assert(sizeof(WorkerStats::port_rx) / sizeof(uint64_t) == Ifaces::max);
 
 Worker::~Worker() {
     if (indirect_) rte_mempool_free(indirect_);
@@ -34,6 +67,10 @@ bool Worker::init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool*
                   const WorkerLinks& links) noexcept {
     cfg_ = cfg;
     links_ = links;
+    if (cfg.nports == 0 || cfg.nports > Ifaces::max) return false;
+    ifs_ = Ifaces{};
+    for (uint8_t f = 0; f < cfg.nports; f++)
+        ifs_.add(cfg.ports[f].ip, cfg.ports[f].prefix, cfg.ports[f].gateway);
     pool_ = pool;
     tsc_hz_ = rte_get_tsc_hz();
     tsc0_ = links.tsc0 ? links.tsc0 : rte_rdtsc();
@@ -56,8 +93,12 @@ bool Worker::init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool*
     rc.tsc_hz = 1000;  // reassemble()/expire() get our millisecond clock
     rc.socket = int(rte_socket_id());
     if (!frag_.init(rc, &stats_)) return false;
-    const uint64_t seed = rte_rdtsc() * 0x9e3779b97f4a7c15ULL ^ uint64_t(cfg.ip) << 17;
-    return proxy_.init(pcfg, cfg.core, seed, now_, *this, stats_);
+    const uint64_t seed = rte_rdtsc() * 0x9e3779b97f4a7c15ULL ^ uint64_t(cfg.ports[0].ip) << 17;
+    ProxyConfig pc = pcfg;  // the proxy names the interfaces we send from
+    pc.ifaces = ifs_;
+    pc.self.ip = cfg.ports[0].ip;
+    pc.self.port = cfg.sip_port;
+    return proxy_.init(pc, cfg.core, seed, now_, *this, stats_);
 }
 
 // Milliseconds since start-up (the wheel's clock: TSC → ms, monotonic).
@@ -86,22 +127,26 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
             });
             from_ring_ = false;
         }
-        const uint16_t n = rte_eth_rx_burst(cfg_.port_id, cfg_.queue, pkts, burst);
-        now_ = clock_ms();
-        for (uint16_t i = 0; i < n; i++) {
-            if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
-            handle(pkts[i]);
+        for (uint8_t f = 0; f < cfg_.nports; f++) {
+            const uint16_t n = rte_eth_rx_burst(cfg_.ports[f].port_id, cfg_.queue, pkts, burst);
+            now_ = clock_ms();
+            stats_.port_rx[f] += n;
+            for (uint16_t i = 0; i < n; i++) {
+                if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+                handle(pkts[i]);
+            }
         }
         if (now_ != last_tick) {  // once per millisecond: timers, ARP retries
             last_tick = now_;
             proxy_.advance(now_);
             frag_.expire(now_);
-            arp_.tick(
-                now_, [this](uint32_t ip) { send_arp_request(ip); },
-                [this](uint64_t c) {
-                    if (is_train(c)) drop_train(mbuf_of(c), DropReason::arp_unresolved);
-                    else drop(mbuf_of(c), DropReason::arp_unresolved);
-                });
+            for (uint8_t f = 0; f < cfg_.nports; f++)
+                arp_[f].tick(
+                    now_, [this, f](uint32_t ip) { send_arp_request(f, ip); },
+                    [this](uint64_t c) {
+                        if (is_train(c)) drop_train(mbuf_of(c), DropReason::arp_unresolved);
+                        else drop(mbuf_of(c), DropReason::arp_unresolved);
+                    });
             drain_control();
             if (cfg_.run_ms && now_ >= cfg_.run_ms) break;
         }
@@ -171,29 +216,53 @@ void Worker::drop(rte_mbuf* m, DropReason r) noexcept {
 }
 
 void Worker::flush() noexcept {
-    if (ntx_ == 0) return;
-    const uint16_t sent = rte_eth_tx_burst(cfg_.port_id, cfg_.queue, tx_, ntx_);
-    for (uint16_t i = sent; i < ntx_; i++) drop(tx_[i], DropReason::tx_full);
-    ntx_ = 0;
+    for (uint8_t f = 0; f < cfg_.nports; f++) {
+        const uint16_t n = ntx_[f];
+        if (n == 0) continue;
+        const uint16_t sent = rte_eth_tx_burst(cfg_.ports[f].port_id, cfg_.queue, tx_[f], n);
+        stats_.port_tx[f] += sent;
+        for (uint16_t i = sent; i < n; i++) drop(tx_[f][i], DropReason::tx_full);
+        ntx_[f] = 0;
+    }
 }
 
-void Worker::enqueue(rte_mbuf* m, const MacAddr& dst) noexcept {
+// The frame in <m> (untagged, Ethernet header in place) out of port <f>.
+void Worker::enqueue(rte_mbuf* m, const MacAddr& dst, uint8_t f) noexcept {
+    const PortConfig& pc = cfg_.ports[f];
     auto* eth = rte_pktmbuf_mtod(m, EthHdr*);
     eth->dst = dst;
-    eth->src = cfg_.mac;
+    eth->src = pc.mac;
+    if (pc.vlan && !vlan_tag(m, pc.vlan)) {
+        drop(m, DropReason::mbuf_exhausted);  // no headroom: never with our pools
+        return;
+    }
     stats_.tx_packets++;
     stats_.tx_bytes += rte_pktmbuf_pkt_len(m);
-    tx_[ntx_++] = m;
-    if (ntx_ == sizeof(tx_) / sizeof(tx_[0])) flush();
+    tx_[f][ntx_[f]++] = m;
+    if (ntx_[f] == burst * 4) flush();
 }
 
 // A train: fragments of one datagram linked through the train dynfield.
-void Worker::enqueue_train(rte_mbuf* m, const MacAddr& dst) noexcept {
+void Worker::enqueue_train(rte_mbuf* m, const MacAddr& dst, uint8_t f) noexcept {
     while (m) {
         rte_mbuf* next = *RTE_MBUF_DYNFIELD(m, train_off_, rte_mbuf**);
-        enqueue(m, dst);
+        enqueue(m, dst, f);
         m = next;
     }
+}
+
+// What an ARP cache of port <f> held for an address now known at <mac>.
+void Worker::release_parked(uint64_t parked, const MacAddr& mac, uint8_t f) noexcept {
+    if (!parked) return;
+    if (is_train(parked)) enqueue_train(mbuf_of(parked), mac, f);
+    else enqueue(mbuf_of(parked), mac, f);
+}
+
+// The WorkerConfig::ports index of DPDK port <port_id>; -1 when not ours.
+int Worker::port_index(uint16_t port_id) const noexcept {
+    for (uint8_t f = 0; f < cfg_.nports; f++)
+        if (cfg_.ports[f].port_id == port_id) return f;
+    return -1;
 }
 
 void Worker::drop_train(rte_mbuf* m, DropReason r) noexcept {
@@ -204,29 +273,21 @@ void Worker::drop_train(rte_mbuf* m, DropReason r) noexcept {
     }
 }
 
-// Next hop for <dst>: itself on our subnet, else the gateway; then ARP. A
-// <train> (the fragments of one datagram) is parked and released as one.
-void Worker::route_out(rte_mbuf* m, uint32_t dst, bool train) noexcept {
-    uint32_t nh = dst;
-    if (!same_subnet(dst, cfg_.ip, cfg_.prefix)) {
-        if (cfg_.gateway == 0) {
-            if (train) drop_train(m, DropReason::arp_unresolved);
-            else drop(m, DropReason::arp_unresolved);
-            return;
-        }
-        nh = cfg_.gateway;
-    }
+// Out of port <f> towards next hop <nh> (Ifaces::egress()): ARP, then the
+// TX batch. A <train> (the fragments of one datagram) is parked and released
+// as one.
+void Worker::route_out(rte_mbuf* m, uint8_t f, uint32_t nh, bool train) noexcept {
     MacAddr mac;
-    const ArpCache::Result r = arp_.resolve(nh, now_, mac, cookie_of(m, train));
+    const ArpCache::Result r = arp_[f].resolve(nh, now_, mac, cookie_of(m, train));
     if (r.replaced) {
         if (is_train(r.replaced)) drop_train(mbuf_of(r.replaced), DropReason::arp_unresolved);
         else drop(mbuf_of(r.replaced), DropReason::arp_unresolved);
     }
-    if (r.send_request) send_arp_request(nh);
+    if (r.send_request) send_arp_request(f, nh);
     switch (r.status) {
     case ArpCache::Status::hit:
-        if (train) enqueue_train(m, mac);
-        else enqueue(m, mac);
+        if (train) enqueue_train(m, mac, f);
+        else enqueue(m, mac, f);
         break;
     case ArpCache::Status::parked: break;
     case ArpCache::Status::full:
@@ -241,8 +302,15 @@ void Worker::send_udp(Endpoint to, const char* data, size_t len) noexcept {
         stats_.drop(DropReason::sip_too_big);
         return;
     }
-    if (ipv4_hdr_len + udp_hdr_len + len > cfg_.mtu) {
-        send_fragmented(to, data, len);
+    uint32_t nh = 0;
+    const int fi = ifs_.egress(to.ip, nh);
+    if (fi < 0) {
+        stats_.drop(DropReason::ipv4_no_route);
+        return;
+    }
+    const uint8_t f = uint8_t(fi);
+    if (ipv4_hdr_len + udp_hdr_len + len > cfg_.ports[f].mtu) {
+        send_fragmented(f, nh, to, data, len);
         return;
     }
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
@@ -261,21 +329,23 @@ void Worker::send_udp(Endpoint to, const char* data, size_t len) noexcept {
     eth.type = be16(ethertype_ipv4);
     std::memcpy(p, &eth, sizeof(eth));
     // Software checksums: af_packet/veth has no offload worth trusting here.
-    build_ipv4_udp(p + eth_hdr_len, cfg_.ip, cfg_.sip_port, to.ip, to.port, len, ip_id_++);
+    build_ipv4_udp(p + eth_hdr_len, cfg_.ports[f].ip, cfg_.sip_port, to.ip, to.port, len, ip_id_++);
     stats_.udp_tx++;
-    route_out(m, to.ip);
+    route_out(m, f, nh);
 }
 
 // A datagram over the MTU: the frame is built contiguous in tx_dgram_, copied
 // into an mbuf chain and split (RFC 791; DF cleared: we are its source).
 // Pool exhaustion counts mbuf_exhausted, anything else sip_too_big.
-void Worker::send_fragmented(Endpoint to, const char* data, size_t len) noexcept {
+void Worker::send_fragmented(uint8_t f, uint32_t nh, Endpoint to, const char* data,
+                             size_t len) noexcept {
     const size_t hdr = eth_hdr_len + ipv4_hdr_len + udp_hdr_len;
     EthHdr eth{};
     eth.type = be16(ethertype_ipv4);
     std::memcpy(tx_dgram_, &eth, sizeof(eth));
     std::memcpy(tx_dgram_ + hdr, data, len);
-    build_ipv4_udp(tx_dgram_ + eth_hdr_len, cfg_.ip, cfg_.sip_port, to.ip, to.port, len, ip_id_++);
+    build_ipv4_udp(tx_dgram_ + eth_hdr_len, cfg_.ports[f].ip, cfg_.sip_port, to.ip, to.port, len,
+                   ip_id_++);
     rte_mbuf* m = copy_in(pool_, tx_dgram_, hdr + len);
     if (!m) {
         stats_.drop(DropReason::mbuf_exhausted);
@@ -283,7 +353,7 @@ void Worker::send_fragmented(Endpoint to, const char* data, size_t len) noexcept
     }
     rte_mbuf* frags[max_frags];
     uint16_t n = 0;
-    const FragmentResult r = fragmenter_.fragment(m, eth_hdr_len, cfg_.mtu, frags, max_frags, n);
+    const FragmentResult r = fragmenter_.fragment(m, eth_hdr_len, cfg_.ports[f].mtu, frags, max_frags, n);
     if (r != FragmentResult::ok || n == 0) {  // <m> was freed
         stats_.drop(r == FragmentResult::no_mbuf ? DropReason::mbuf_exhausted
                                                  : DropReason::sip_too_big);
@@ -294,10 +364,10 @@ void Worker::send_fragmented(Endpoint to, const char* data, size_t len) noexcept
     stats_.udp_tx++;
     stats_.ipv4_fragmented_tx++;
     stats_.ipv4_fragments_tx += n;
-    route_out(frags[0], to.ip, true);
+    route_out(frags[0], f, nh, true);
 }
 
-void Worker::send_arp_request(uint32_t ip) noexcept {
+void Worker::send_arp_request(uint8_t f, uint32_t ip) noexcept {
     rte_mbuf* m = rte_pktmbuf_alloc(pool_);
     if (!m) {
         stats_.drop(DropReason::mbuf_exhausted);
@@ -313,14 +383,14 @@ void Worker::send_arp_request(uint32_t ip) noexcept {
     a.hlen = 6;
     a.plen = 4;
     a.op = be16(1);
-    a.sha = cfg_.mac;
-    a.spa = be32(cfg_.ip);
+    a.sha = cfg_.ports[f].mac;
+    a.spa = be32(cfg_.ports[f].ip);
     a.tpa = be32(ip);
     std::memcpy(p + eth_hdr_len, &a, sizeof(a));
     stats_.arp_requests_tx++;
     MacAddr bcast;
     std::memset(bcast.b, 0xff, 6);
-    enqueue(m, bcast);
+    enqueue(m, bcast, f);
 }
 
 void Worker::handle(rte_mbuf* m) noexcept {
@@ -332,23 +402,35 @@ void Worker::handle(rte_mbuf* m) noexcept {
         drop(m, DropReason::eth_short);
         return;
     }
+    // The port it came in on (kept on handoff copies); one port: always it.
+    const int fi = cfg_.nports == 1 ? 0 : port_index(m->port);
+    if (fi < 0) {
+        drop(m, DropReason::eth_not_for_us);
+        return;
+    }
+    const uint8_t f = uint8_t(fi);
+    // Ring packets were untagged by the worker that received them.
+    if (!from_ring_ && !vlan_accept(m, cfg_.ports[f].vlan)) {
+        drop(m, DropReason::vlan_mismatch);
+        return;
+    }
     auto* p = rte_pktmbuf_mtod(m, uint8_t*);
     const size_t len = rte_pktmbuf_data_len(m);
     EthHdr eth;
     std::memcpy(&eth, p, sizeof(eth));
-    if (!(eth.dst == cfg_.mac) && !eth.dst.is_broadcast()) {
+    if (!(eth.dst == cfg_.ports[f].mac) && !eth.dst.is_broadcast()) {
         drop(m, DropReason::eth_not_for_us);
         return;
     }
     const uint16_t type = be16(eth.type);
-    if (type == ethertype_arp) handle_arp(m, p + eth_hdr_len, len - eth_hdr_len);
-    else if (type == ethertype_ipv4) handle_ipv4(m, p + eth_hdr_len, len - eth_hdr_len);
+    if (type == ethertype_arp) handle_arp(m, f, p + eth_hdr_len, len - eth_hdr_len);
+    else if (type == ethertype_ipv4) handle_ipv4(m, f, p + eth_hdr_len, len - eth_hdr_len);
     else drop(m, DropReason::eth_type);
 }
 
 // RFC 826: learn the sender when the request is for us (or we asked), answer
 // requests for our address in place.
-void Worker::handle_arp(rte_mbuf* m, uint8_t* l3, size_t len) noexcept {
+void Worker::handle_arp(rte_mbuf* m, uint8_t f, uint8_t* l3, size_t len) noexcept {
     ArpPkt a;
     if (len < arp_pkt_len) {
         drop(m, DropReason::arp_malformed);
@@ -361,26 +443,17 @@ void Worker::handle_arp(rte_mbuf* m, uint8_t* l3, size_t len) noexcept {
     }
     const uint16_t op = be16(a.op);
     const uint32_t spa = be32(a.spa), tpa = be32(a.tpa);
-    const bool for_us = tpa == cfg_.ip;
+    const bool for_us = tpa == cfg_.ports[f].ip;
     if (from_ring_) {  // another worker's copy: learn only (it answers and counts)
         stats_.arp_shared++;
-        if (spa != 0)
-            if (const uint64_t parked = arp_.learn(spa, a.sha, now_, for_us)) {
-                if (is_train(parked)) enqueue_train(mbuf_of(parked), a.sha);
-                else enqueue(mbuf_of(parked), a.sha);
-            }
+        if (spa != 0) release_parked(arp_[f].learn(spa, a.sha, now_, for_us), a.sha, f);
         rte_pktmbuf_free(m);
         return;
     }
     if (spa != 0 && (op == 1 || op == 2)) share_arp(m);
     if (op == 2) stats_.arp_replies_rx++;
     if (op == 1 && for_us) stats_.arp_requests_rx++;
-    if (spa != 0) {
-        if (const uint64_t parked = arp_.learn(spa, a.sha, now_, for_us)) {
-            if (is_train(parked)) enqueue_train(mbuf_of(parked), a.sha);
-            else enqueue(mbuf_of(parked), a.sha);
-        }
-    }
+    if (spa != 0) release_parked(arp_[f].learn(spa, a.sha, now_, for_us), a.sha, f);
     if (op == 2) {  // a reply: learned above, consumed
         rte_pktmbuf_free(m);
         return;
@@ -397,12 +470,12 @@ void Worker::handle_arp(rte_mbuf* m, uint8_t* l3, size_t len) noexcept {
     r.op = be16(2);
     r.tha = a.sha;
     r.tpa = a.spa;
-    r.sha = cfg_.mac;
-    r.spa = be32(cfg_.ip);
+    r.sha = cfg_.ports[f].mac;
+    r.spa = be32(cfg_.ports[f].ip);
     std::memcpy(l3, &r, sizeof(r));
     rte_pktmbuf_trim(m, uint16_t(len - arp_pkt_len));  // drop Ethernet padding
     stats_.arp_replies_tx++;
-    enqueue(m, a.sha);
+    enqueue(m, a.sha, f);
 }
 
 // A copy of an ARP packet to every other worker (their caches learn from it):
@@ -421,22 +494,22 @@ void Worker::share_arp(rte_mbuf* m) noexcept {
     }
 }
 
-void Worker::handle_ipv4(rte_mbuf* m, uint8_t* l3, size_t len) noexcept {
+void Worker::handle_ipv4(rte_mbuf* m, uint8_t f, uint8_t* l3, size_t len) noexcept {
     size_t ihl = 0, tot = 0;
     switch (ipv4_check(l3, len, ihl, tot)) {
     case Ipv4Check::ok: break;
     case Ipv4Check::malformed: drop(m, DropReason::ipv4_malformed); return;
     case Ipv4Check::bad_csum: drop(m, DropReason::ipv4_bad_csum); return;
-    case Ipv4Check::fragment: handle_fragment(m, l3); return;
+    case Ipv4Check::fragment: handle_fragment(m, f, l3); return;
     }
     Ipv4Hdr ip;
     std::memcpy(&ip, l3, sizeof(ip));
-    if (be32(ip.dst) != cfg_.ip) {
+    if (be32(ip.dst) != cfg_.ports[f].ip) {
         drop(m, DropReason::ipv4_not_for_us);
         return;
     }
     if (ip.proto == ipproto_icmp) {
-        handle_icmp(m, l3, ihl, tot);
+        handle_icmp(m, f, l3, ihl, tot);
         return;
     }
     if (ip.proto != ipproto_udp) {
@@ -445,7 +518,7 @@ void Worker::handle_ipv4(rte_mbuf* m, uint8_t* l3, size_t len) noexcept {
     }
     rx_m_ = from_ring_ ? nullptr : m;
     handed_ = false;
-    const DropReason r = handle_udp(l3, ihl, tot);
+    const DropReason r = handle_udp(f, l3, ihl, tot);
     rx_m_ = nullptr;
     if (handed_) return;  // now another worker's (or freed and counted)
     if (r == DropReason::count_) rte_pktmbuf_free(m);  // the proxy copied what it keeps
@@ -457,10 +530,10 @@ void Worker::handle_ipv4(rte_mbuf* m, uint8_t* l3, size_t len) noexcept {
 // completed datagram is copied whole into rx_dgram_ and takes the UDP path.
 // Reassembled ICMP and other protocols are dropped (ipv4_proto): ICMP errors
 // quote 576 bytes at most, and we answer no oversized echo.
-void Worker::handle_fragment(rte_mbuf* m, const uint8_t* l3) noexcept {
+void Worker::handle_fragment(rte_mbuf* m, uint8_t f, const uint8_t* l3) noexcept {
     Ipv4Hdr ip;
     std::memcpy(&ip, l3, sizeof(ip));
-    if (be32(ip.dst) != cfg_.ip) {
+    if (be32(ip.dst) != cfg_.ports[f].ip) {
         drop(m, DropReason::ipv4_not_for_us);
         return;
     }
@@ -481,14 +554,14 @@ void Worker::handle_fragment(rte_mbuf* m, const uint8_t* l3) noexcept {
     }
     stats_.ipv4_reassembled++;
     std::memcpy(&ip, l3d, sizeof(ip));
-    const DropReason r = ip.proto == ipproto_udp ? handle_udp(l3d, ihl, tot) : DropReason::ipv4_proto;
+    const DropReason r = ip.proto == ipproto_udp ? handle_udp(f, l3d, ihl, tot) : DropReason::ipv4_proto;
     if (r != DropReason::count_) stats_.drop(r);
 }
 
 // UDP in <l3>[0, tot) (IPv4 header of <ihl> bytes, checked): checksum, our
 // SIP port, then the proxy. Returns the drop reason, or count_ when the
 // datagram was consumed. Reads bytes only: the caller owns and frees them.
-DropReason Worker::handle_udp(const uint8_t* l3, size_t ihl, size_t tot) noexcept {
+DropReason Worker::handle_udp(uint8_t f, const uint8_t* l3, size_t ihl, size_t tot) noexcept {
     Ipv4Hdr ip;
     std::memcpy(&ip, l3, sizeof(ip));
     const uint32_t src = be32(ip.src);
@@ -496,7 +569,7 @@ DropReason Worker::handle_udp(const uint8_t* l3, size_t ihl, size_t tot) noexcep
     size_t plen = 0;
     UdpHdr u;
     if (tot - ihl >= udp_hdr_len) std::memcpy(&u, udp, sizeof(u));
-    UdpCheck c = udp_check(src, cfg_.ip, udp, tot - ihl, plen);
+    UdpCheck c = udp_check(src, cfg_.ports[f].ip, udp, tot - ihl, plen);
     if (c == UdpCheck::bad_csum && !cfg_.rx_udp_csum) {
         c = UdpCheck::ok;
         plen = be16(u.len) - udp_hdr_len;
@@ -514,13 +587,13 @@ DropReason Worker::handle_udp(const uint8_t* l3, size_t ihl, size_t tot) noexcep
         }
     }
     stats_.udp_rx++;
-    proxy_.on_datagram(Endpoint{src, be16(u.sport)}, payload, plen, now_);
+    proxy_.on_datagram(Endpoint{src, be16(u.sport)}, payload, plen, now_, f);
     return DropReason::count_;
 }
 
 // ICMP echo → reply in place; destination unreachable quoting a UDP datagram
 // we sent from our SIP port → the client transaction it concerns (§17.1.4).
-void Worker::handle_icmp(rte_mbuf* m, uint8_t* l3, size_t ihl, size_t tot) noexcept {
+void Worker::handle_icmp(rte_mbuf* m, uint8_t f, uint8_t* l3, size_t ihl, size_t tot) noexcept {
     uint8_t* icmp = l3 + ihl;
     const size_t ilen = tot - ihl;
     if (ilen < sizeof(IcmpHdr)) {
@@ -552,7 +625,7 @@ void Worker::handle_icmp(rte_mbuf* m, uint8_t* l3, size_t ihl, size_t tot) noexc
         EthHdr eth;
         std::memcpy(&eth, rte_pktmbuf_mtod(m, uint8_t*), sizeof(eth));
         rte_pktmbuf_trim(m, uint16_t(rte_pktmbuf_pkt_len(m) - eth_hdr_len - tot));
-        enqueue(m, eth.src);  // answer the sender's MAC: no ARP round
+        enqueue(m, eth.src, f);  // answer the sender's MAC: no ARP round
         return;
     }
     if (h.type != 3) {
@@ -572,7 +645,7 @@ void Worker::handle_icmp(rte_mbuf* m, uint8_t* l3, size_t ihl, size_t tot) noexc
     const size_t qihl = size_t(q.ver_ihl & 0xf) * 4;
     UdpHdr qu;
     if (qihl < ipv4_hdr_len || inlen < qihl + udp_hdr_len || q.proto != ipproto_udp ||
-        be32(q.src) != cfg_.ip) {
+        be32(q.src) != cfg_.ports[f].ip) {
         drop(m, DropReason::icmp_other);
         return;
     }

@@ -16,6 +16,17 @@
 // copied as a TraceSample onto this worker's SP/SC trace ring; full: counted
 // (trace_dropped) and lost.
 //
+// Ports (issue 6): the worker polls queue <queue> of every configured port
+// and keeps an ARP cache and a TX batch per port. A frame belongs to the
+// port its mbuf says it came in on (m->port, kept by handoff copies); it is
+// checked against that port's MAC, VLAN and address (strong host: an
+// address of another port is not ours there). A datagram leaves by the
+// interface Ifaces::egress() picks for its destination, from that
+// interface's address, tagged with its VLAN. VLAN: tags are checked and
+// removed in software on receive (a frame the PMD already stripped is
+// accepted by its vlan_tci) and written in software on send; packets on the
+// handoff rings are already untagged.
+//
 // IPv4 fragments (dataplane/ipfrag.h): fragments for our address go to a
 // per-core Reassembler (4096 datagrams, 2 s timeout, swept every ms); a
 // completed datagram is copied into a 64 KiB buffer and takes the byte-only
@@ -41,6 +52,7 @@
 
 #include "dataplane/arp_cache.h"
 #include "dataplane/handoff.h"
+#include "dataplane/iface.h"
 #include "dataplane/inet.h"
 #include "dataplane/ipfrag.h"
 #include "dataplane/proxy.h"
@@ -54,17 +66,25 @@ struct rte_rcu_qsbr;
 
 namespace sipedge::dp {
 
-struct WorkerConfig {
+/// One port the worker polls (its queue <WorkerConfig::queue>): one of our
+/// interfaces (dataplane/iface.h), index = position in WorkerConfig::ports.
+struct PortConfig {
     uint16_t port_id = 0;
-    uint16_t queue = 0;
-    uint8_t core = 0;          // worker index (written into branches)
-    uint32_t ip = 0;           // our address, host order
+    uint32_t ip = 0;           // our address on it, host order
     uint8_t prefix = 24;
-    uint16_t sip_port = 5060;  // our UDP port for SIP
     uint32_t gateway = 0;      // off-link next hop; 0 = on-link destinations only
+    uint16_t vlan = 0;         // 802.1Q VLAN id (1-4094) of every frame; 0 = untagged
     MacAddr mac;               // the port's address
-    bool rx_udp_csum = true;   // verify nonzero UDP checksums on receive
     uint16_t mtu = 1500;       // IPv4 bytes per frame; larger datagrams are fragmented
+};
+
+struct WorkerConfig {
+    PortConfig ports[Ifaces::max];
+    uint8_t nports = 1;
+    uint16_t queue = 0;        // the RX/TX queue on every port
+    uint8_t core = 0;          // worker index (written into branches)
+    uint16_t sip_port = 5060;  // our UDP port for SIP (every interface)
+    bool rx_udp_csum = true;   // verify nonzero UDP checksums on receive
     uint64_t run_ms = 0;       // stop after this long; 0 = until stopped
 };
 
@@ -113,17 +133,20 @@ private:
     uint64_t clock_ms() const noexcept;
     void handle(rte_mbuf* m) noexcept;
     void share_arp(rte_mbuf* m) noexcept;
-    void handle_arp(rte_mbuf* m, uint8_t* l3, size_t len) noexcept;
-    void handle_ipv4(rte_mbuf* m, uint8_t* l3, size_t len) noexcept;
-    void handle_fragment(rte_mbuf* m, const uint8_t* l3) noexcept;
-    DropReason handle_udp(const uint8_t* l3, size_t ihl, size_t tot) noexcept;
-    void handle_icmp(rte_mbuf* m, uint8_t* l3, size_t ihl, size_t tot) noexcept;
-    void send_fragmented(Endpoint to, const char* data, size_t len) noexcept;
-    void enqueue_train(rte_mbuf* m, const MacAddr& dst) noexcept;
+    void handle_arp(rte_mbuf* m, uint8_t f, uint8_t* l3, size_t len) noexcept;
+    void handle_ipv4(rte_mbuf* m, uint8_t f, uint8_t* l3, size_t len) noexcept;
+    void handle_fragment(rte_mbuf* m, uint8_t f, const uint8_t* l3) noexcept;
+    DropReason handle_udp(uint8_t f, const uint8_t* l3, size_t ihl, size_t tot) noexcept;
+    void handle_icmp(rte_mbuf* m, uint8_t f, uint8_t* l3, size_t ihl, size_t tot) noexcept;
+    void send_fragmented(uint8_t f, uint32_t nh, Endpoint to, const char* data,
+                         size_t len) noexcept;
+    void enqueue_train(rte_mbuf* m, const MacAddr& dst, uint8_t f) noexcept;
     void drop_train(rte_mbuf* m, DropReason r) noexcept;
-    void send_arp_request(uint32_t ip) noexcept;
-    void route_out(rte_mbuf* m, uint32_t dst, bool train = false) noexcept;
-    void enqueue(rte_mbuf* m, const MacAddr& dst) noexcept;
+    void send_arp_request(uint8_t f, uint32_t ip) noexcept;
+    void route_out(rte_mbuf* m, uint8_t f, uint32_t nh, bool train = false) noexcept;
+    void enqueue(rte_mbuf* m, const MacAddr& dst, uint8_t f) noexcept;
+    void release_parked(uint64_t parked, const MacAddr& mac, uint8_t f) noexcept;
+    int port_index(uint16_t port_id) const noexcept;
     void drop(rte_mbuf* m, DropReason r) noexcept;
     void flush() noexcept;
     void drain_control() noexcept;
@@ -133,17 +156,18 @@ private:
     WorkerLinks links_{};
     rte_mempool* pool_ = nullptr;
     WorkerStats stats_;
-    ArpCache arp_;
+    Ifaces ifs_;                      // cfg_.ports as interfaces (egress choice)
+    ArpCache arp_[Ifaces::max];       // one per port
     Proxy proxy_;
     uint64_t tsc_hz_ = 1;
     uint64_t tsc0_ = 0;
     uint64_t now_ = 0;
     uint16_t ip_id_ = 0;
-    uint16_t ntx_ = 0;
+    uint16_t ntx_[Ifaces::max] = {};
     rte_mbuf* rx_m_ = nullptr;   // the mbuf handle_udp() reads (nullptr: none or from a ring)
     bool from_ring_ = false;     // the packet in hand came from our handoff ring
     bool handed_ = false;        // handle_udp() gave rx_m_ away (pushed, or freed on a full ring)
-    rte_mbuf* tx_[burst * 4];
+    rte_mbuf* tx_[Ifaces::max][burst * 4];
     ControlMsg msg_;  // staging for the control rings (too big for the stack of a hot call)
     Reassembler frag_;
     Fragmenter fragmenter_{nullptr, nullptr};

@@ -63,6 +63,26 @@ bool Rewriter::remove_top_via() noexcept { return remove_first_value(HeaderId::v
 
 bool Rewriter::remove_top_route() noexcept { return remove_first_value(HeaderId::route); }
 
+bool Rewriter::remove_top_routes(unsigned k) noexcept {
+    if (k <= 1) return k == 0 || remove_top_route();
+    for (const Header* h = msg_.find(HeaderId::route); h && k; h = msg_.next(h)) {
+        CommaList list(in_, h->value);
+        Span v, first{};
+        unsigned n = 0;
+        while (n < k && list.next(v)) {
+            if (n++ == 0) first = v;
+        }
+        Span after;
+        if (n == k && list.next(after)) {  // the header keeps values: cut up to the next one
+            return add(first.off, after.off - first.off, {});
+        }
+        if (n == 0) continue;
+        if (!add(h->name.off, line_end(*h) - h->name.off, {})) return false;  // the whole line
+        k -= n;
+    }
+    return k == 0;
+}
+
 bool Rewriter::set_request_uri(std::string_view uri) noexcept {
     if (!msg_.is_request || uri.empty()) return false;
     return add(msg_.request_uri.off, msg_.request_uri.len, uri);

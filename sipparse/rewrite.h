@@ -36,6 +36,10 @@ class Rewriter {
     bool add_record_route(std::string_view name_addr) noexcept;
     /// Removes the first Route value (RFC 3261 §16.4 when it names us).
     bool remove_top_route() noexcept;
+    /// Removes the first <k> Route values, across Route headers (a proxy with
+    /// two interfaces finds two of its own on top: RFC 5658 double
+    /// Record-Route). False when there are fewer than <k>.
+    bool remove_top_routes(unsigned k) noexcept;
     /// Rewrites Content-Length to the body length actually sent (inserting
     /// the header when absent). Always applied by finish() when the body was
     /// truncated or the header is missing; call to force it.

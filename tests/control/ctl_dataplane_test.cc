@@ -21,9 +21,9 @@ TEST(Dataplane, SetShowUnset) {
                           "set dataplane access 198.51.100.7:5062"})
         ASSERT_EQ(status_of(c.execute_json(l)), 0) << l;
     const DataplaneSettings& d = c.state().dataplane;
-    EXPECT_EQ(d.ip, 0xc000020au);
-    EXPECT_EQ(d.prefix, 24u);
-    EXPECT_EQ(d.gateway, 0xc0000201u);
+    EXPECT_EQ(d.ports[0].ip, 0xc000020au);
+    EXPECT_EQ(d.ports[0].prefix, 24u);
+    EXPECT_EQ(d.ports[0].gateway, 0xc0000201u);
     EXPECT_EQ(d.sip_port, 5080u);
     EXPECT_EQ(d.default_trunk, "carrier");
     EXPECT_EQ(d.access_ip, 0xc6336407u);
@@ -60,6 +60,15 @@ TEST(Dataplane, BadValuesAreRefusedAndChangeNothing) {
         {"set dataplane access 192.0.2.1:70000", "out of range"},
         {"set dataplane default-trunk bad/name", "only letters"},
         {"unset dataplane mtu", "unknown data-plane key"},
+        {"set dataplane gateway 198.51.100.1", "not on port 0's subnet"},
+        {"set dataplane gateway 192.0.2.10", "own address"},
+        {"set dataplane vlan 4095", "out of range 1-4094"},
+        {"set dataplane port 1 address 192.0.2.200/24", "overlaps port 0"},
+        {"set dataplane port 1 address 192.0.0.1/16", "overlaps port 0"},
+        {"set dataplane port 4 address 198.51.100.10/24", "out of range 0-3"},
+        {"set dataplane port 1 mtu 9000", "unknown key 'mtu'"},
+        {"set dataplane port 1 address", "usage"},
+        {"unset dataplane port 1 speed", "unknown key"},
     };
     for (const Row& r : rows) {
         const Json j = c.execute_json(r.line);
@@ -67,6 +76,58 @@ TEST(Dataplane, BadValuesAreRefusedAndChangeNothing) {
         EXPECT_NE(error_of(j).find(r.error), std::string::npos) << r.line << " → " << error_of(j);
         EXPECT_TRUE(c.state() == before) << r.line;
     }
+}
+
+// Several ports (issue 6): port 0 by the short form, others by number, each
+// with its gateway and VLAN; separate subnets; show and unset.
+TEST(Dataplane, Ports) {
+    failover::Millis now = 0;
+    Controller c(test::manual_clock(&now));
+    for (const char* l : {"set dataplane address 192.0.2.10/24", "set dataplane vlan 100",
+                          "set dataplane port 1 address 198.51.100.10/25",
+                          "set dataplane port 1 gateway 198.51.100.1",
+                          "set dataplane port 1 vlan 200", "set dataplane port 2 address 203.0.113.5/24"})
+        ASSERT_EQ(status_of(c.execute_json(l)), 0) << l << " " << error_of(c.execute_json(l));
+    const DataplaneSettings& d = c.state().dataplane;
+    EXPECT_EQ(d.ports[0].vlan, 100u);
+    EXPECT_EQ(d.ports[1].ip, 0xc633640au);
+    EXPECT_EQ(d.ports[1].prefix, 25u);
+    EXPECT_EQ(d.ports[1].gateway, 0xc6336401u);
+    EXPECT_EQ(d.ports[1].vlan, 200u);
+    EXPECT_EQ(d.ports[2].ip, 0xcb007105u);
+    // `set dataplane port 0 ...` is the long form of `set dataplane ...`.
+    ASSERT_EQ(status_of(c.execute_json("set dataplane port 0 gateway 192.0.2.1")), 0);
+    EXPECT_EQ(c.state().dataplane.ports[0].gateway, 0xc0000201u);
+    // The gateway must stay on-link: moving port 1 to another subnet is refused.
+    EXPECT_NE(error_of(c.execute_json("set dataplane port 1 address 198.51.100.200/25")).find("gateway"),
+              std::string::npos);
+    const Json r = c.execute_json("show dataplane");
+    const Json* ports = r.get("data")->get("ports");
+    ASSERT_TRUE(ports);
+    ASSERT_EQ(ports->size(), 3u);
+    EXPECT_EQ(ports->items()[1].get("address")->as_string(), "198.51.100.10/25");
+    EXPECT_EQ(ports->items()[1].get("gateway")->as_string(), "198.51.100.1");
+    EXPECT_EQ(ports->items()[1].get("vlan")->as_int(), 200);
+    std::vector<std::string> want = {
+        "set dataplane address 192.0.2.10/24",         "set dataplane gateway 192.0.2.1",
+        "set dataplane vlan 100",                      "set dataplane port 1 address 198.51.100.10/25",
+        "set dataplane port 1 gateway 198.51.100.1",   "set dataplane port 1 vlan 200",
+        "set dataplane port 2 address 203.0.113.5/24"};
+    std::vector<std::string> got;
+    for (const std::string& l : c.running_config())
+        if (l.rfind("set dataplane", 0) == 0) got.push_back(l);
+    EXPECT_EQ(got, want);
+    // The running config loads back into the same state.
+    Controller b(test::manual_clock(&now));
+    for (const std::string& l : c.running_config())
+        if (!l.empty() && l[0] != '#') ASSERT_EQ(status_of(b.execute_json(l)), 0) << l;
+    EXPECT_TRUE(b.state().dataplane == c.state().dataplane);
+    ASSERT_EQ(status_of(c.execute_json("unset dataplane port 1 vlan")), 0);
+    EXPECT_EQ(c.state().dataplane.ports[1].vlan, 0u);
+    ASSERT_EQ(status_of(c.execute_json("unset dataplane port 1")), 0);
+    EXPECT_TRUE(c.state().dataplane.ports[1] == PortSettings{});
+    ASSERT_EQ(status_of(c.execute_json("unset dataplane vlan")), 0);
+    EXPECT_EQ(c.state().dataplane.ports[0].vlan, 0u);
 }
 
 TEST(Dataplane, RunningConfigRoundTripAndStartupErrors) {

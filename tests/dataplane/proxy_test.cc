@@ -721,5 +721,142 @@ TEST_F(ProxyTest, TraceOnCopiesEveryMessageInAndOut) {
     EXPECT_EQ(sink.traces.size(), 3u);
 }
 
+// Interfaces (dataplane/iface.h): on-link first, in index order; else the
+// first with a gateway; else none.
+TEST(IfaceTable, EgressPicksTheSubnetThenTheFirstGateway) {
+    Ifaces f;
+    ASSERT_TRUE(f.add(0xc000020au, 24, 0));             // 192.0.2.10/24, no gateway
+    ASSERT_TRUE(f.add(0xc633640au, 24, 0xc6336401u));   // 198.51.100.10/24 via .1
+    uint32_t nh = 0;
+    EXPECT_EQ(f.egress(0xc0000263u, nh), 0);  // 192.0.2.99: on-link on 0
+    EXPECT_EQ(nh, 0xc0000263u);
+    EXPECT_EQ(f.egress(0xc6336415u, nh), 1);  // 198.51.100.21: on-link on 1
+    EXPECT_EQ(nh, 0xc6336415u);
+    EXPECT_EQ(f.egress(0xcb007101u, nh), 1);  // 203.0.113.1: off-link, port 1's gateway
+    EXPECT_EQ(nh, 0xc6336401u);
+    EXPECT_EQ(f.find(0xc633640au), 1);
+    EXPECT_EQ(f.find(0xc6336401u), -1);
+    Ifaces none;
+    ASSERT_TRUE(none.add(0xc000020au, 24, 0));
+    EXPECT_EQ(none.egress(0xcb007101u, nh), -1);
+    ASSERT_TRUE(none.add(2, 8, 0) && none.add(3, 8, 0) && none.add(4, 8, 0));
+    EXPECT_FALSE(none.add(5, 8, 0));  // four at most
+}
+
+// Access side on interface 0 (192.0.2.10), carriers behind interface 1
+// (198.51.100.10): Via names the interface a request leaves by, a dialog gets
+// a double Record-Route (RFC 5658) and both of our Routes come off again.
+constexpr uint32_t net2(uint8_t last) { return 0xc6336400u | last; }  // 198.51.100.x
+const Endpoint car_a{net2(21), 5060}, car_b{net2(22), 5060};
+
+class TwoIfaceTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        ProxyConfig c;
+        c.self = edge;
+        c.ifaces.add(edge.ip, 24, 0);
+        c.ifaces.add(net2(10), 24, 0);
+        c.max_txns = 64;
+        ASSERT_TRUE(p.init(c, 0, 1234, 0, sink, st));
+        publish(make_table({car_a, car_b}, {0, 1}));
+    }
+    void publish(std::unique_ptr<const failover::Table> t) {
+        table = std::move(t);
+        routes.table = table.get();
+        routes.default_trunk = 0;
+        routes.access = caller;
+        routes.carrier_count = 2;
+        routes.carriers[0] = car_a;
+        routes.carriers[1] = car_b;
+        p.set_routes(&routes);
+    }
+    void in(Endpoint from, const std::string& m, uint8_t iface, Millis now = 0) {
+        sink.out.clear();
+        p.on_datagram(from, m.data(), m.size(), now, iface);
+    }
+    Sink sink;
+    WorkerStats st;
+    std::unique_ptr<const failover::Table> table;
+    Routes routes;
+    Proxy p;
+};
+
+TEST_F(TwoIfaceTest, ViaAndDoubleRecordRouteNameTheInterfaces) {
+    in(caller, invite(), 0);
+    ASSERT_EQ(sink.out.size(), 2u);
+    EXPECT_EQ(status_of(sink.out[0].msg), 100);
+    EXPECT_EQ(sink.out[1].to, car_a);
+    const std::string& f = sink.out[1].msg;
+    EXPECT_TRUE(starts(f, "INVITE sip:1000@192.0.2.10:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 198.51.100.10:5060;branch="))
+        << f;
+    EXPECT_NE(f.find("Record-Route: <sip:198.51.100.10:5060;lr>,<sip:192.0.2.10:5060;lr>\r\n"),
+              std::string::npos)
+        << f;
+    EXPECT_EQ(st.sip_cross_iface, 0u);
+    // The answer comes back to the carrier-side address and is relayed.
+    in(car_a, response_to(f, 200, "OK"), 1);
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(sink.out[0].to, caller);
+    EXPECT_EQ(status_of(sink.out[0].msg), 200);
+}
+
+TEST_F(TwoIfaceTest, InDialogRequestsLoseBothOfOurRoutes) {
+    // From the caller: its route set is the Record-Route reversed, one header.
+    const std::string bye_up =
+        "BYE sip:b@198.51.100.21:5060 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-b1\r\n"
+        "Route: <sip:192.0.2.10:5060;lr>,<sip:198.51.100.10:5060;lr>\r\n"
+        "From: <sip:a@192.0.2.1>;tag=f1\r\nTo: <sip:b@192.0.2.10>;tag=t9\r\n"
+        "Call-ID: d1@192.0.2.1\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    in(caller, bye_up, 0);
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(sink.out[0].to, car_a);
+    EXPECT_EQ(sink.out[0].msg.find("Route:"), std::string::npos) << sink.out[0].msg;
+    EXPECT_TRUE(starts(sink.out[0].msg, "BYE sip:b@198.51.100.21:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 198.51.100.10:5060;"));
+    // From the carrier: the Record-Route in order, as two headers, and a third
+    // Route that is not ours, which stays and is followed.
+    const std::string bye_down =
+        "BYE sip:a@192.0.2.1:5060 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 198.51.100.21:5060;branch=z9hG4bK-b2\r\n"
+        "Route: <sip:198.51.100.10:5060;lr>\r\nRoute: <sip:192.0.2.10:5060;lr>, <sip:192.0.2.77;lr>\r\n"
+        "From: <sip:b@192.0.2.10>;tag=t9\r\nTo: <sip:a@192.0.2.1>;tag=f1\r\n"
+        "Call-ID: d1@192.0.2.1\r\nCSeq: 1 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    in(car_a, bye_down, 1);
+    ASSERT_EQ(sink.out.size(), 1u);  // no 100 Trying for BYE
+    EXPECT_EQ(sink.out[0].to, (Endpoint{ip_of(77), 5060}));
+    const std::string& f = sink.out[0].msg;
+    EXPECT_NE(f.find("\r\nRoute: <sip:192.0.2.77;lr>\r\n"), std::string::npos) << f;
+    EXPECT_EQ(f.find("198.51.100.10:5060;lr"), std::string::npos) << f;
+    EXPECT_EQ(f.find("<sip:192.0.2.10:5060;lr>"), std::string::npos) << f;
+    EXPECT_TRUE(starts(f, "BYE sip:a@192.0.2.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;")) << f;
+}
+
+TEST_F(TwoIfaceTest, CarrierRequestsGoOutOfTheAccessInterface) {
+    std::string inv = invite("z9hG4bK-in1");
+    inv.replace(inv.find("192.0.2.1:5060;branch"), 14, "198.51.100.21:5060");
+    in(car_a, inv, 1);
+    ASSERT_EQ(sink.out.size(), 2u);
+    EXPECT_EQ(sink.out[0].to, (Endpoint{car_a.ip, 5060}));
+    EXPECT_EQ(sink.out[1].to, caller);
+    const std::string& f = sink.out[1].msg;
+    EXPECT_NE(f.find("Via: SIP/2.0/UDP 192.0.2.10:5060;"), std::string::npos) << f;
+    EXPECT_NE(f.find("Record-Route: <sip:192.0.2.10:5060;lr>,<sip:198.51.100.10:5060;lr>\r\n"),
+              std::string::npos)
+        << f;
+}
+
+TEST_F(TwoIfaceTest, ARolloverToAnotherInterfaceIsCounted) {
+    // The secondary sits on the access subnet: the retained request names the
+    // carrier interface, so the rollover is sent but counted.
+    publish(make_table({car_a, Endpoint{ip_of(22), 5060}}, {0, 1}));
+    in(caller, invite(), 0);
+    ASSERT_EQ(sink.out.size(), 2u);
+    sink.out.clear();
+    p.advance(1000);  // seed A: rollover after 1 s
+    ASSERT_GE(sink.out.size(), 1u);
+    EXPECT_EQ(sink.out.back().to, (Endpoint{ip_of(22), 5060}));
+    EXPECT_EQ(st.sip_cross_iface, 1u);
+}
+
 }  // namespace
 }  // namespace sipedge::dp

@@ -205,10 +205,10 @@ protected:
         routes_.carriers[0] = {carrier_ip, 0};
         routes_ptr_.store(&routes_);
         WorkerConfig wc;
-        wc.port_id = g_port;
-        wc.ip = edge_ip;
-        wc.prefix = 24;
-        wc.mac = g_mac;
+        wc.ports[0].port_id = g_port;
+        wc.ports[0].ip = edge_ip;
+        wc.ports[0].prefix = 24;
+        wc.ports[0].mac = g_mac;
         ProxyConfig pc;
         pc.self = {edge_ip, 5060};
         pc.max_txns = 256;

@@ -216,12 +216,12 @@ protected:
         stop_ = false;
         for (int i = 0; i < nq; i++) {
             WorkerConfig wc;
-            wc.port_id = g_port;
+            wc.ports[0].port_id = g_port;
             wc.queue = uint16_t(i);
             wc.core = uint8_t(i);
-            wc.ip = edge_ip;
-            wc.prefix = 24;
-            wc.mac = g_mac;
+            wc.ports[0].ip = edge_ip;
+            wc.ports[0].prefix = 24;
+            wc.ports[0].mac = g_mac;
             ProxyConfig pc;
             pc.self = {edge_ip, 5060};
             pc.max_txns = 256;

@@ -37,6 +37,13 @@
 #              call completes and no transaction is lost
 #   multicore  two workers (--lcores, net_af_packet qpairs=2): every call
 #              completes, per-worker counters add up to the totals
+#   twoport    access and carrier on different DPDK ports (issue 6): port 0
+#              on the caller's bridge (192.0.2.10), port 1 on a second
+#              bridge in VLAN 100 (198.51.100.10, 802.1Q in software); the
+#              carrier (198.51.100.21) exists only on its VLAN interface.
+#              REGISTER and INVITE name port 1's address, the dialog gets a
+#              double Record-Route, ACK and BYE come back through both of
+#              our Routes; every call completes
 #   dns        the trunk's server is the domain carrier.example, resolved by
 #              sipedge from knotd in a sixth namespace (NAPTR/SRV/A): calls go
 #              to car1 (SRV 10); car1 silent: they roll over to car2 (SRV 20)
@@ -68,7 +75,9 @@ cleanup() {
     for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
     sleep 0.3
     for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-    for ns in $NS_UAC $NS_EDGE $NS_C1 $NS_C2 $NS_BR ${NS_DNS:-}; do ip netns del "$ns" 2>/dev/null; done
+    for ns in $NS_UAC $NS_EDGE $NS_C1 $NS_C2 $NS_BR ${NS_DNS:-} ${NS_BR2:-} ${NS_C3:-}; do
+        ip netns del "$ns" 2>/dev/null
+    done
     if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -277,7 +286,7 @@ for c in ('c1', 'c2'):
 def get(path):
     v = data
     for p in path.split('.'):
-        v = v[p]
+        v = v[int(p)] if isinstance(v, list) else v[p]
     return v
 ops = {'==': operator.eq, '>=': operator.ge, '<=': operator.le, '>': operator.gt}
 for a in asserts:
@@ -480,6 +489,75 @@ for k, tot in (('rx_packets', e['rx']['packets']), ('calls_attempted', e['calls'
 for x in w:
     print("  worker", json.dumps({k: x[k] for k in ('worker', 'rx_packets', 'calls_attempted',
           'sip_responses_rx', 'handoff_pushed', 'handoff_drained', 'arp_shared')}))
+sys.exit(0 if ok else 1)
+PY
+}
+
+# The carrier side of `twoport`: the edge's eth1 is a trunk port of a
+# user-space 802.1Q switch (vlan_switch.py, in its own namespace: this
+# kernel has no 8021q module, bridge VLAN filtering or tc vlan action) whose
+# access port in VLAN 100 leads to the carrier's namespace. Frames sipedge
+# sends untagged or with another tag never reach the carrier (counted).
+setup_carrier_vlan() {
+    NS_BR2=${P}sw NS_C3=${P}c3
+    local ns
+    for ns in $NS_BR2 $NS_C3; do
+        ip netns add "$ns" || return 1
+        in_ns "$ns" ip link set lo up
+        in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+        in_ns "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+    done
+    ip -n $NS_BR2 link add t_edge type veth peer name eth1 netns $NS_EDGE || return 1
+    ip -n $NS_BR2 link add t_c3 type veth peer name eth0 netns $NS_C3 || return 1
+    ip -n $NS_BR2 link set t_edge up
+    ip -n $NS_BR2 link set t_c3 up
+    ip -n $NS_EDGE link set eth1 up
+    ip -n $NS_C3 link set eth0 up
+    ip -n $NS_C3 addr add 198.51.100.21/24 dev eth0
+    in_ns $NS_C3 python3 -c "$TXCSUM_OFF" eth0 || return 1
+}
+
+run_twoport() {
+    begin twoport "20 calls: access on port 0, the carrier on port 1 in VLAN 100"
+    [ -n "${NS_C3:-}" ] || setup_carrier_vlan || { fail "twoport: carrier VLAN topology"; return; }
+    start_bg $NS_BR2 "$out/switch.log" timeout 100 python3 "$HERE/vlan_switch.py" t_edge t_c3 100 90 \
+        "$out/switch.json"
+    carrier $NS_C3 198.51.100.21 c1 200 200
+    cat >"$out/edge.conf" <<'CFG'
+set dataplane address 192.0.2.10/24
+set dataplane port 1 address 198.51.100.10/24
+set dataplane port 1 vlan 100
+set dataplane access 192.0.2.1:5060
+add trunk carrier
+set trunk carrier server 1 198.51.100.21:5060 udp
+set trunk carrier rollover 1
+set dataplane default-trunk carrier
+set trunk carrier identity 1000 password secret contact sip:1000@198.51.100.10
+CFG
+    EDGE_VDEV="net_af_packet0,iface=eth0 --vdev=net_af_packet1,iface=eth1" start_edge
+    # The first REGISTER (spread over 10 s) goes out through port 1, its Via
+    # naming 198.51.100.10: wait (bounded) for the binding.
+    local i
+    for i in $(seq 1 75); do
+        grep -q "notice registered" "$out/sipedge.err" 2>/dev/null && break
+        sleep 0.2
+    done
+    grep -q "notice registered" "$out/sipedge.err" || fail "twoport: no registration within 15 s"
+    uac 20 10 -sf "$HERE/uac_rr.xml"
+    stop_run
+    check twoport "uac.successful == 20" "uac.failed == 0" "edge.calls.answered == 20" \
+        "c1.invites >= 20" "c1.byes >= 20" "c1.registers >= 1" "edge.control.responses_in >= 1" \
+        "edge.sip.byes_rx >= 20" "edge.sip.acks_rx >= 20" "edge.sip.cross_iface == 0" \
+        "edge.drops.vlan_mismatch == 0" "edge.drops.ipv4_no_route == 0" \
+        "edge.drops.arp_unresolved == 0" "edge.ports.0.port == 0" "edge.ports.1.port == 1" \
+        "edge.ports.1.vlan == 100" "edge.ports.0.rx_packets >= 60" "edge.ports.1.rx_packets >= 61" \
+        "edge.ports.0.tx_packets >= 80" "edge.ports.1.tx_packets >= 61"
+    python3 - "$out/switch.json" <<'PY' || fail "twoport: VLAN switch counters"
+import json, sys
+c = json.load(open(sys.argv[1]))
+ok = c["to_access"] >= 61 and c["to_trunk"] >= 61 and c["dropped_untagged"] == 0 \
+    and c["dropped_other_vlan"] == 0
+print(("  ok   " if ok else "  FAIL ") + "802.1Q switch: " + json.dumps(c))
 sys.exit(0 if ok else 1)
 PY
 }
@@ -811,7 +889,7 @@ check_bad_config
 setup_topology || { echo "FAIL: topology"; exit 1; }
 for sc in $SCENARIOS; do
     case $sc in
-    steady|silent|icmp|503|failback|validated|fragment|runtime|multicore) run_$sc ;;
+    steady|silent|icmp|503|failback|validated|fragment|runtime|multicore|twoport) run_$sc ;;
     dns|lab) run_$sc ;;
     *) fail "unknown scenario $sc" ;;
     esac
