@@ -215,6 +215,7 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
         {"sipedge_worker_handoff_total", "op", "arp_shared", &dp::WorkerStats::arp_shared},
         {"sipedge_worker_trace_samples_total", "result", "copied", &dp::WorkerStats::trace_copied},
         {"sipedge_worker_trace_samples_total", "result", "dropped", &dp::WorkerStats::trace_dropped},
+        {"sipedge_worker_cross_interface_requests_total", nullptr, nullptr, &dp::WorkerStats::sip_cross_iface},
     };
     static const Field gauges[] = {
         {"sipedge_worker_transactions_active", "kind", "server", &dp::WorkerStats::txn_server_active},
@@ -242,9 +243,24 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
              "Packets handed to the worker their branch names (pushed), taken from our ring (drained), ARP copies shared.");
     m.family("sipedge_worker_trace_samples_total", C::counter,
              "SIP messages copied for `monitor trace` subscribers, and copies dropped (trace ring full).");
+    m.family("sipedge_worker_cross_interface_requests_total", C::counter,
+             "Requests sent by another interface than the one their Via names (a rollover across ports).");
+    m.family("sipedge_worker_interface_packets_total", C::counter,
+             "Packets received/sent per interface (index of the configured ports, in port order).");
     for (const CoreCounters& c : cores) {
         const std::string core = std::to_string(c.lcore);
-        for (const Field& f : counters) m.add(f.family, {{"core", core}, {f.label, f.value}}, double(c.stats.*f.f));
+        for (const Field& f : counters) {
+            if (f.label) m.add(f.family, {{"core", core}, {f.label, f.value}}, double(c.stats.*f.f));
+            else m.add(f.family, {{"core", core}}, double(c.stats.*f.f));
+        }
+        for (size_t i = 0; i < std::size(c.stats.port_rx); i++) {
+            if (!c.stats.port_rx[i] && !c.stats.port_tx[i]) continue;  // unused interface
+            const std::string f = std::to_string(i);
+            m.add("sipedge_worker_interface_packets_total", {{"core", core}, {"iface", f}, {"direction", "rx"}},
+                  double(c.stats.port_rx[i]));
+            m.add("sipedge_worker_interface_packets_total", {{"core", core}, {"iface", f}, {"direction", "tx"}},
+                  double(c.stats.port_tx[i]));
+        }
         for (const Field& f : gauges) m.add(f.family, {{"core", core}, {f.label, f.value}}, double(c.stats.*f.f));
         for (size_t r = 0; r < dp::drop_reason_count; r++)
             m.add("sipedge_worker_drops_total",

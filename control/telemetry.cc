@@ -38,7 +38,7 @@ const Field fields[] = {
     SIPEDGE_FIELD(route_scan_error), SIPEDGE_FIELD(ipv4_fragments_rx), SIPEDGE_FIELD(ipv4_reassembled),
     SIPEDGE_FIELD(ipv4_fragmented_tx), SIPEDGE_FIELD(ipv4_fragments_tx), SIPEDGE_FIELD(handoff_pushed),
     SIPEDGE_FIELD(handoff_drained), SIPEDGE_FIELD(arp_shared), SIPEDGE_FIELD(trace_copied),
-    SIPEDGE_FIELD(trace_dropped),
+    SIPEDGE_FIELD(trace_dropped), SIPEDGE_FIELD(sip_cross_iface),
 };
 #undef SIPEDGE_FIELD
 

@@ -131,6 +131,10 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
             const uint16_t n = rte_eth_rx_burst(cfg_.ports[f].port_id, cfg_.queue, pkts, burst);
             now_ = clock_ms();
             stats_.port_rx[f] += n;
+            // Not every PMD stamps its port id (net_ring does not): handle()
+            // and the handoff rings read it from the mbuf.
+            if (cfg_.nports > 1)
+                for (uint16_t i = 0; i < n; i++) pkts[i]->port = cfg_.ports[f].port_id;
             for (uint16_t i = 0; i < n; i++) {
                 if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
                 handle(pkts[i]);
