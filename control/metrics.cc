@@ -244,7 +244,7 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
     m.family("sipedge_worker_trace_samples_total", C::counter,
              "SIP messages copied for `monitor trace` subscribers, and copies dropped (trace ring full).");
     m.family("sipedge_worker_cross_interface_requests_total", C::counter,
-             "Requests sent by another interface than the one their Via names (a rollover across ports).");
+             "Rollovers to a server behind another interface (our Via and Record-Route rewritten for it).");
     m.family("sipedge_worker_interface_packets_total", C::counter,
              "Packets received/sent per interface (index of the configured ports, in port order).");
     for (const CoreCounters& c : cores) {

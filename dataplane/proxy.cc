@@ -393,18 +393,21 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     // §16.6: copy, loose-route, Max-Forwards, Record-Route, our Via on top.
     BranchId b{cs, C.nonce, C.gen, core_, 0};
     // Our Via and Record-Route name the interface the first destination is
-    // reached by. TODO(lead): a rollover to a server behind another interface
-    // keeps them (the datagram still leaves by the right one; counted as
-    // sip_cross_iface).
+    // reached by; a rollover to a server behind another one rewrites them
+    // (rehome()).
     const uint8_t oif = out_iface(t.trunk ? candidate_ip(tr->cand[first_cand]) : t.addr.ip);
     C.via_if = oif;
+    C.in_if = in_if_;
     const size_t vl = our_via(b, oif, via_);
     sip::Rewriter rw(d, m);
     bool ok = rw.prepend_via({via_, vl}) && rw.decrement_max_forwards();
     if (ok && t.strip_routes) ok = rw.remove_top_routes(t.strip_routes);
     const bool invite = m.method == sip::Method::invite;
-    if (ok && (invite || m.method == sip::Method::subscribe))  // dialog-creating
-        ok = rw.add_record_route(record_route(in_if_, oif));
+    std::string_view rr;
+    if (ok && (invite || m.method == sip::Method::subscribe)) {  // dialog-creating
+        rr = record_route(in_if_, oif);
+        ok = rw.add_record_route(rr);
+    }
     const size_t len = ok ? rw.finish(bufs_.data(cbuf), bufs_.capacity(cbuf)) : 0;
     if (len == 0 || len > cfg_.max_udp_payload) {
         st_->drop(len == 0 ? DropReason::sip_rewrite : DropReason::sip_too_big);
@@ -418,6 +421,11 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     const char* br = static_cast<const char*>(
         memmem(bufs_.data(cbuf), len, via_ + (vl - branch_len), branch_len));
     C.branch_off = uint16_t(br ? br - bufs_.data(cbuf) : 0);
+    if (!rr.empty()) {
+        const char* at = static_cast<const char*>(memmem(bufs_.data(cbuf), len, rr.data(), rr.size()));
+        C.rr_off = uint16_t(at ? at - bufs_.data(cbuf) : 0);
+        C.rr_len = uint8_t(at ? rr.size() : 0);
+    }
 
     if (table_.insert_absent(key.hash, ss) != TxnTable::InsertStatus::inserted) {
         st_->drop(DropReason::txn_exhausted);

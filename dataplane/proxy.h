@@ -122,6 +122,9 @@ private:
         uint16_t branch_off = 0; // client: branch offset inside the retained request
         SlotKind kind = SlotKind::free;
         uint8_t via_if = 0;      // client: the interface our Via/Record-Route name
+        uint8_t in_if = 0;       // client: the interface the request came in on
+        uint8_t rr_len = 0;      // client: our Record-Route value in the retained request
+        uint16_t rr_off = 0;     //   (0 length: none)
         bool direct = false;     // client: goes to `addr`, not to the trunk's servers
         bool cancel_requested = false;  // server INVITE: a CANCEL was acted on
         bool answered = false;   // server INVITE: a 2xx was relayed (call counted)
@@ -152,6 +155,7 @@ private:
     void on_timer(uint64_t cookie) noexcept;
     void timer_action(uint32_t slot, const TxnAction& a) noexcept;
     void send_client_request(uint32_t slot, const TxnAction& a) noexcept;
+    bool rehome(TxnSlot& c, uint8_t iface) noexcept;
     void send_ack(uint32_t slot, uint16_t server, const char* rsp) noexcept;
     void start_cancel(uint32_t invite_slot) noexcept;
     void relay_response(uint32_t client_slot, uint16_t status, const char* rsp,

@@ -2,6 +2,7 @@
 // matching responses (§16.7) and ICMP errors to client transactions, timers.
 
 #include <cstring>
+#include <utility>
 
 #include "dataplane/proxy.h"
 #include "failover/table.h"
@@ -179,15 +180,78 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
         return;
     }
     const uint32_t buf = C.t.c.buf;
-    // A first send to a server may follow a rollover: the branch carries the
-    // attempt, so patch it in place (fixed width, see branch.h).
-    if (!a.retransmit && C.branch_off) encode_branch(C.t.c.branch(), bufs_.data(buf) + C.branch_off);
-    if (a.retransmit) st_->sip_retransmissions_tx++;
     const Endpoint to = client_dest(C, a.server);
-    if (!a.retransmit && out_iface(to.ip) != C.via_if) st_->sip_cross_iface++;
+    if (!a.retransmit) {
+        // A server behind another interface than the last one: our Via and
+        // Record-Route are rewritten to name it. Cannot (no room): not sent,
+        // the timer rolls the request over.
+        const uint8_t oif = out_iface(to.ip);
+        if (oif != C.via_if) {
+            if (!rehome(C, oif)) {
+                st_->drop(DropReason::sip_rewrite);
+                return;
+            }
+            st_->sip_cross_iface++;
+        }
+        // A first send to a server may follow a rollover: the branch carries
+        // the attempt, so patch it in place (fixed width, see branch.h).
+        if (C.branch_off) encode_branch(C.t.c.branch(), bufs_.data(buf) + C.branch_off);
+    }
+    if (a.retransmit) st_->sip_retransmissions_tx++;
     trace_trunk_ = C.direct ? ~0u : C.trunk_id;  // the trace names the trunk it goes to
     send(to, bufs_.data(buf), bufs_.len(buf), true);
     trace_trunk_ = ~0u;
+}
+
+// The retained request of client <c> names interface <iface> from now on:
+// the sent-by of our Via (just before ";branch=") and our Record-Route value
+// (double when <iface> is not the one the request came in on) are replaced,
+// everything else moves as is. False (nothing changed) when the buffer does
+// not hold what we wrote or the result does not fit.
+bool Proxy::rehome(TxnSlot& c, uint8_t iface) noexcept {
+    const uint32_t buf = c.t.c.buf;
+    char* d = bufs_.data(buf);
+    const size_t n = bufs_.len(buf);
+    constexpr std::string_view branch_param = ";branch=";
+    const size_t old_host = self_host_len_[c.via_if];
+    if (c.branch_off < branch_param.size() + old_host) return false;
+    const size_t host_off = c.branch_off - branch_param.size() - old_host;
+    if (std::memcmp(d + host_off, self_host_[c.via_if], old_host) != 0) return false;
+    struct Edit {
+        size_t off, len;
+        std::string_view with;
+    } e[2] = {{host_off, old_host, {self_host_[iface], self_host_len_[iface]}}, {0, 0, {}}};
+    int ne = 1;
+    if (c.rr_len) e[ne++] = {c.rr_off, c.rr_len, record_route(c.in_if, iface)};
+    if (ne == 2 && e[1].off < e[0].off) std::swap(e[0], e[1]);
+    if (ne == 2 && e[0].off + e[0].len > e[1].off) return false;  // overlapping: not ours
+    size_t out = 0, pos = 0;
+    for (int i = 0; i < ne; i++) {
+        std::memcpy(scratch2_ + out, d + pos, e[i].off - pos);
+        out += e[i].off - pos;
+        std::memcpy(scratch2_ + out, e[i].with.data(), e[i].with.size());
+        out += e[i].with.size();
+        pos = e[i].off + e[i].len;
+    }
+    if (out + (n - pos) > bufs_.capacity(buf) || out + (n - pos) > cfg_.max_udp_payload) return false;
+    std::memcpy(scratch2_ + out, d + pos, n - pos);
+    out += n - pos;
+    std::memcpy(d, scratch2_, out);
+    bufs_.len(buf) = uint32_t(out);
+    // Offsets after an edit move by its growth.
+    auto moved = [&](size_t off) {
+        ptrdiff_t delta = 0;
+        for (int i = 0; i < ne; i++)
+            if (e[i].off < off) delta += ptrdiff_t(e[i].with.size()) - ptrdiff_t(e[i].len);
+        return size_t(ptrdiff_t(off) + delta);
+    };
+    c.branch_off = uint16_t(moved(c.branch_off));
+    if (c.rr_len) {
+        c.rr_off = uint16_t(moved(c.rr_off));
+        c.rr_len = uint8_t(record_route(c.in_if, iface).size());
+    }
+    c.via_if = iface;
+    return true;
 }
 
 void Proxy::relay_response(uint32_t cs, uint16_t status, const char* rsp, size_t rsp_n) noexcept {

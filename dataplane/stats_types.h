@@ -76,7 +76,7 @@ struct alignas(64) WorkerStats {
              txn_failed_cancelled = 0;
     uint64_t rollover_timeout = 0, rollover_503 = 0, rollover_icmp = 0;
     uint64_t stateless_forwarded = 0;     // ACK for 2xx and strays, end to end
-    uint64_t sip_cross_iface = 0;         // a request sent by another interface than its Via names
+    uint64_t sip_cross_iface = 0;         // rollovers to a server behind another interface (Via/RR rewritten)
     uint64_t calls_attempted = 0;         // new INVITE server transactions
     uint64_t calls_answered = 0;          // first 2xx relayed for an INVITE
     uint64_t calls_failed = 0;            // final >= 300 relayed or generated for an INVITE

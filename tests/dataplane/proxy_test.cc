@@ -845,17 +845,36 @@ TEST_F(TwoIfaceTest, CarrierRequestsGoOutOfTheAccessInterface) {
         << f;
 }
 
-TEST_F(TwoIfaceTest, ARolloverToAnotherInterfaceIsCounted) {
-    // The secondary sits on the access subnet: the retained request names the
-    // carrier interface, so the rollover is sent but counted.
+TEST_F(TwoIfaceTest, ARolloverToAnotherInterfaceRewritesViaAndRecordRoute) {
+    // The secondary sits on the access subnet: the rollover leaves by
+    // interface 0, so the retained request now names 192.0.2.10 (a single
+    // Record-Route: in and out are the same interface), and its answer,
+    // sent to that Via, is matched by the patched branch and relayed.
     publish(make_table({car_a, Endpoint{ip_of(22), 5060}}, {0, 1}));
     in(caller, invite(), 0);
     ASSERT_EQ(sink.out.size(), 2u);
+    const std::string first = sink.out[1].msg;
     sink.out.clear();
     p.advance(1000);  // seed A: rollover after 1 s
     ASSERT_GE(sink.out.size(), 1u);
     EXPECT_EQ(sink.out.back().to, (Endpoint{ip_of(22), 5060}));
+    const std::string f = sink.out.back().msg;
     EXPECT_EQ(st.sip_cross_iface, 1u);
+    EXPECT_TRUE(starts(f, "INVITE sip:1000@192.0.2.10:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch="))
+        << f;
+    EXPECT_NE(f.find("Record-Route: <sip:192.0.2.10:5060;lr>\r\n"), std::string::npos) << f;
+    EXPECT_EQ(f.find("198.51.100.10"), std::string::npos) << f;
+    // Same message otherwise: the lengths differ by the two edits only.
+    EXPECT_EQ(first.size() - f.size(),
+              std::string("198.51.100.10").size() - std::string("192.0.2.10").size() +
+                  std::string(",<sip:192.0.2.10:5060;lr>").size() +
+                  (std::string("198.51.100.10").size() - std::string("192.0.2.10").size()));
+    // The branch is the rollover's: the secondary's 200 is relayed upstream.
+    in(Endpoint{ip_of(22), 5060}, response_to(f, 200, "OK"), 0);
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(sink.out[0].to, caller);
+    EXPECT_EQ(status_of(sink.out[0].msg), 200);
+    EXPECT_EQ(st.drops_total(), 0u);
 }
 
 }  // namespace

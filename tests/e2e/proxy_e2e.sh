@@ -43,7 +43,10 @@
 #              carrier (198.51.100.21) exists only on its VLAN interface.
 #              REGISTER and INVITE name port 1's address, the dialog gets a
 #              double Record-Route, ACK and BYE come back through both of
-#              our Routes; every call completes
+#              our Routes; every call completes. twoport-rollover: the
+#              primary behind port 1 unreachable (ICMP through the VLAN),
+#              the secondary behind port 0: Via/Record-Route rewritten for
+#              port 0 on the rollover, every call completes
 #   dns        the trunk's server is the domain carrier.example, resolved by
 #              sipedge from knotd in a sixth namespace (NAPTR/SRV/A): calls go
 #              to car1 (SRV 10); car1 silent: they roll over to car2 (SRV 20)
@@ -560,6 +563,34 @@ ok = c["to_access"] >= 61 and c["to_trunk"] >= 61 and c["dropped_untagged"] == 0
 print(("  ok   " if ok else "  FAIL ") + "802.1Q switch: " + json.dumps(c))
 sys.exit(0 if ok else 1)
 PY
+
+    # The primary (VLAN side) has no listener: ICMP port unreachable comes
+    # back tagged through port 1 and rolls each INVITE over at once to the
+    # secondary on port 0's subnet; the retained request's Via and
+    # Record-Route are rewritten for port 0 before it goes.
+    begin twoport-rollover "10 calls: primary behind port 1 unreachable, secondary behind port 0"
+    in_ns $NS_C3 sysctl -qw net.ipv4.icmp_ratelimit=0
+    start_bg $NS_BR2 "$out/switch.log" timeout 100 python3 "$HERE/vlan_switch.py" t_edge t_c3 100 90 \
+        "$out/switch.json"
+    carrier $NS_C2 192.0.2.22 c2 200 200
+    cat >"$out/edge.conf" <<'CFG'
+set dataplane address 192.0.2.10/24
+set dataplane port 1 address 198.51.100.10/24
+set dataplane port 1 vlan 100
+set dataplane access 192.0.2.1:5060
+add trunk carrier
+set trunk carrier server 1 198.51.100.21:5060 udp
+set trunk carrier server 2 192.0.2.22:5060 udp
+set trunk carrier rollover 1
+set trunk carrier register off
+set dataplane default-trunk carrier
+CFG
+    EDGE_VDEV="net_af_packet0,iface=eth0 --vdev=net_af_packet1,iface=eth1" start_edge
+    uac 10 5 -sf "$HERE/uac_rr.xml"
+    stop_run
+    check twoport-rollover "uac.successful == 10" "uac.failed == 0" "c2.invites == 10" \
+        "c2.byes == 10" "edge.transactions.rollover_icmp >= 1" "edge.sip.cross_iface >= 1" \
+        "edge.icmp.unreach_matched >= 1" "edge.drops.vlan_mismatch == 0"
 }
 
 # ctl <expected exit status> <command words...>: sipedgectl on this run's
