@@ -38,9 +38,10 @@
 #   multicore  two workers (--lcores, net_af_packet qpairs=2): every call
 #              completes, per-worker counters add up to the totals
 #   twoport    access and carrier on different DPDK ports (issue 6): port 0
-#              on the caller's bridge (192.0.2.10), port 1 on a second
-#              bridge in VLAN 100 (198.51.100.10, 802.1Q in software); the
-#              carrier (198.51.100.21) exists only on its VLAN interface.
+#              on the caller's bridge (192.0.2.10), port 1 (198.51.100.10)
+#              in VLAN 100 on the trunk port of a user-space 802.1Q switch
+#              (vlan_switch.py) whose access port leads to the carrier
+#              (198.51.100.21): only frames tagged 100 reach it.
 #              REGISTER and INVITE name port 1's address, the dialog gets a
 #              double Record-Route, ACK and BYE come back through both of
 #              our Routes; every call completes. twoport-rollover: the
