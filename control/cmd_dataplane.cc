@@ -190,6 +190,14 @@ Result<Json> set_sip_port(CmdCtx& c, const Args& a) {
     return Json();
 }
 
+Result<Json> set_timer_c(CmdCtx& c, const Args& a) {
+    if (Status s = one_value(a, "set dataplane timer-c <181-3600>"); !s) return s.error();
+    auto v = number("timer-c (seconds; RFC 3261 16.6: more than 3 minutes)", a.rest[0], 181, 3600);
+    if (!v) return v.error();
+    c.st.dataplane.timer_c_s = uint16_t(v.value());
+    return Json();
+}
+
 Result<Json> set_default_trunk(CmdCtx& c, const Args& a) {
     if (Status s = one_value(a, "set dataplane default-trunk <trunk>"); !s) return s.error();
     // Not required to exist yet (or still): a trunk deleted later leaves the
@@ -227,9 +235,10 @@ Result<Json> unset_dataplane(CmdCtx& c, const Args& a) {
     else if (k == "gateway") s.ports[0].gateway = d.ports[0].gateway;
     else if (k == "vlan") s.ports[0].vlan = d.ports[0].vlan;
     else if (k == "sip-port") s.sip_port = d.sip_port;
+    else if (k == "timer-c") s.timer_c_s = d.timer_c_s;
     else if (k == "default-trunk") s.default_trunk = d.default_trunk;
     else if (k == "access") s.access_ip = d.access_ip, s.access_port = d.access_port;
-    else return err(EINVAL, "unknown data-plane key '" + k + "'; expected address, gateway, vlan, sip-port, default-trunk or access");
+    else return err(EINVAL, "unknown data-plane key '" + k + "'; expected address, gateway, vlan, sip-port, timer-c, default-trunk or access");
     return Json();
 }
 
@@ -254,6 +263,7 @@ Result<Json> show_dataplane(CmdCtx& c, const Args& a) {
     }
     o.set("ports", std::move(ports));
     o.set("sip-port", unsigned(s.sip_port));
+    o.set("timer-c", unsigned(s.timer_c_s));
     o.set("default-trunk", s.default_trunk);
     o.set("default-trunk-state", s.default_trunk.empty() ? std::string("none")
                                  : c.ctl.engine_status(s.default_trunk).empty()
@@ -275,10 +285,14 @@ const Command commands[] = {
      true, unset_port},
     {"set dataplane sip-port", "<1-65535>", "our UDP port for SIP, default 5060 (read when sipedge starts)", true,
      set_sip_port},
+    {"set dataplane timer-c", "<181-3600>",
+     "seconds a forwarded INVITE may wait for its final response (RFC 3261 Timer C; default 181; read when "
+     "sipedge starts)",
+     true, set_timer_c},
     {"set dataplane default-trunk", "<trunk>", "trunk for new requests from the access side", true,
      set_default_trunk},
     {"set dataplane access", "<a.b.c.d>[:port]", "where new requests from a carrier server go", true, set_access},
-    {"unset dataplane <key>", "", "reset address, gateway, vlan, sip-port, default-trunk or access", true,
+    {"unset dataplane <key>", "", "reset address, gateway, vlan, sip-port, timer-c, default-trunk or access", true,
      unset_dataplane},
     {"show dataplane", "", "the data-plane settings", false, show_dataplane},
 };
@@ -299,6 +313,7 @@ void dataplane_running_config(const State& st, std::vector<std::string>& out) {
         if (p.vlan) out.push_back(pre + "vlan " + std::to_string(p.vlan));
     }
     if (s.sip_port != d.sip_port) out.push_back("set dataplane sip-port " + std::to_string(s.sip_port));
+    if (s.timer_c_s != d.timer_c_s) out.push_back("set dataplane timer-c " + std::to_string(s.timer_c_s));
     if (!s.default_trunk.empty()) out.push_back("set dataplane default-trunk " + s.default_trunk);
     if (s.access_ip)
         out.push_back("set dataplane access " + ipv4_text(s.access_ip) + ":" + std::to_string(s.access_port));

@@ -162,6 +162,7 @@ struct DataplaneSettings {
     static constexpr size_t max_ports = 4;  // = dp::Ifaces::max
     std::array<PortSettings, max_ports> ports;  // index = DPDK port id; 0: `set dataplane address`
     uint16_t sip_port = 5060;     // our UDP port for SIP
+    uint16_t timer_c_s = 181;     // proxy Timer C for forwarded INVITEs (RFC 3261 §16.6: > 3 min)
     std::string default_trunk;    // trunk for new requests from the access side; "" = none
     uint32_t access_ip = 0;       // where new requests from a carrier server go; 0 = refused (404)
     uint16_t access_port = 5060;

@@ -46,6 +46,10 @@ void ClientTxn::start(const Setup& s, Millis now, TxnOut& out) noexcept {
         return;
     }
     st_ = invite() ? ClientState::calling : ClientState::trying;
+    if (invite() && s.timer_c_ms) {
+        timer_c_ms_ = s.timer_c_ms;
+        c_at_ = now + s.timer_c_ms;  // §16.6 step 11: started when the INVITE is forwarded
+    }
     retry_.init(s.policy, s.kind, s.reliable, s.server_count, s.first_server);
     handle_retry(retry_.start(now), now, out);
     rearm(out);
@@ -126,6 +130,8 @@ void ClientTxn::on_response(uint16_t status, Millis now, TxnOut& out) noexcept {
         const bool first = st_ != ClientState::proceeding;
         st_ = ClientState::proceeding;
         retry_.on_provisional(now);
+        // §16.7 step 2: a 101-199 restarts Timer C (not once it has fired).
+        if (timer_c_ms_ && status > 100 && !c_fired_) c_at_ = now + timer_c_ms_;
         TxnAction d = act(TxnActKind::deliver);
         d.status = status;
         out.push(d);
@@ -217,6 +223,21 @@ void ClientTxn::on_timer(Millis now, TxnOut& out) noexcept {
     case ClientState::calling:
     case ClientState::trying:
     case ClientState::proceeding:
+        if (now >= c_at_) {
+            // §16.8: after a provisional, CANCEL and wait (64*T1) for the
+            // final; before one, or when that wait is over, give up.
+            if (c_fired_ || st_ != ClientState::proceeding) {
+                fail(TxnReason::timer_c, out);
+                return;
+            }
+            c_fired_ = true;
+            c_at_ = now + 64ull * retry_.policy().t1_ms;
+            TxnAction c = act(TxnActKind::cancel_ready);
+            c.server = retry_.server();
+            c.reason = TxnReason::timer_c;
+            out.push(c);
+            break;
+        }
         if (now < retry_.next_deadline()) break;
         handle_retry(retry_.on_timer(now), now, out);
         if (st_ == ClientState::terminated) return;
@@ -259,7 +280,10 @@ Millis ClientTxn::next_deadline(TimerKind& kind) const noexcept {
     case ClientState::trying:
     case ClientState::proceeding: {
         const Millis d = retry_.next_deadline();
-        if (d == never_ms) return d;
+        if (c_at_ <= d) {  // never_ms unless an INVITE with Timer C
+            if (c_at_ != never_ms) kind = TimerKind::c;
+            return c_at_;
+        }
         if (!retry_.deadline_is_end()) kind = invite() ? TimerKind::a : TimerKind::e;
         else if (retry_.end_final()) kind = invite() ? TimerKind::b : TimerKind::f;
         else kind = TimerKind::rollover;

@@ -462,6 +462,7 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     cset.trunk_id = C.trunk_id;
     cset.table_gen = C.table_gen;
     cset.t4_ms = cfg_.t4_ms;
+    cset.timer_c_ms = invite ? cfg_.timer_c_ms : 0;
     cset.branch = b;
     out.clear();
     C.t.c.start(cset, now_, out);

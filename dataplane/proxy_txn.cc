@@ -90,7 +90,10 @@ void Proxy::run_client(uint32_t cs, const TxnOut& out, const char* rsp, size_t r
             // TODO(lead): keep a Tombstone so the old branch's retransmitted
             // finals are re-ACKed; today they count as sip_stale_branch.
             break;
-        case TxnActKind::cancel_ready: start_cancel(cs); break;
+        case TxnActKind::cancel_ready:
+            if (a.reason == TxnReason::timer_c) st_->timer_c_fired++;
+            start_cancel(cs);
+            break;
         case TxnActKind::failed:
             // The walk's last server: timeout or unreachable is a trigger too.
             if (a.reason == TxnReason::timeout)
@@ -279,6 +282,7 @@ void Proxy::fail_upstream(uint32_t cs, TxnReason why) noexcept {
     case TxnReason::rejected_503: st_->txn_failed_503++; break;
     case TxnReason::transport_error: st_->txn_failed_icmp++; break;
     case TxnReason::cancelled: st_->txn_failed_cancelled++; break;
+    case TxnReason::timer_c: st_->txn_failed_timer_c++; break;
     default: break;
     }
     TxnSlot& C = slots_[cs];
@@ -286,7 +290,8 @@ void Proxy::fail_upstream(uint32_t cs, TxnReason why) noexcept {
     if (ss == npos) return;
     uint16_t status = 503;
     const char* reason = "Service Unavailable";
-    if (why == TxnReason::timeout) status = 408, reason = "Request Timeout";
+    if (why == TxnReason::timeout || why == TxnReason::timer_c)
+        status = 408, reason = "Request Timeout";
     if (why == TxnReason::cancelled) status = 487, reason = "Request Terminated";
     // The response is built from the request we forwarded, then our Via is
     // removed: the upstream Vias come back in order (§8.2.6.2).

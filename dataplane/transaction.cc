@@ -21,6 +21,7 @@ const char* timer_name(TimerKind k) noexcept {
     case TimerKind::l: return "L";
     case TimerKind::m: return "M";
     case TimerKind::rollover: return "rollover";
+    case TimerKind::c: return "C";
     }
     return "?";
 }

@@ -39,6 +39,7 @@ enum class TimerKind : uint8_t {
     j,                 // non-INVITE server linger
     l, m,              // RFC 6026 Accepted: server (L) and client (M)
     rollover,          // seed timers: this server's turn ends, next server follows
+    c,                 // proxy INVITE (§16.6 step 11, §16.8): no final response in time
 };
 const char* timer_name(TimerKind k) noexcept;
 
@@ -67,6 +68,8 @@ enum class TxnReason : uint8_t {
     transport_error,  // ICMP unreachable / send failure (§17.1.4, §17.2.4)
     cancelled,        // the TU cancelled before a server answered
     no_ack,           // INVITE server: Timer H fired without an ACK (§17.2.1)
+    timer_c,          // INVITE client: Timer C fired (§16.8; the server had answered, or the
+                      // walk outlasted it): not a server failure
 };
 
 struct TxnAction {
@@ -130,9 +133,16 @@ public:
         BranchId branch;                // attempt 0; +1 on every rollover
         uint32_t trunk_id = 0;
         uint8_t table_gen = 0;
+        uint32_t timer_c_ms = 0;        // INVITE: proxy Timer C (> 3 min by §16.6); 0 = none
     };
 
     /// Sends the request to the first server and arms the first timer.
+    /// Timer C (INVITE, timer_c_ms set): runs from start() and restarts on
+    /// every 101-199 (§16.7 step 2). When it fires after a provisional, the
+    /// TU gets cancel_ready (reason timer_c) and the transaction waits one
+    /// more 64*T1 for the final response (the 487) before it fails with
+    /// timer_c; before any provisional it fails at once (§16.8: as if a 408
+    /// had arrived).
     /// Accepts any Setup whose policy passes failover::validate(); ACK is not
     /// a transaction (§17.1) and is refused by going straight to terminated.
     void start(const Setup& s, Millis now, TxnOut& out) noexcept;
@@ -181,7 +191,10 @@ private:
     sip::Method method_ = sip::Method::unknown;
     bool reliable_ = false;
     bool cancel_pending_ = false;
+    bool c_fired_ = false;            // Timer C fired once (CANCEL sent)
     uint8_t table_gen_ = 0;
+    uint32_t timer_c_ms_ = 0;
+    Millis c_at_ = never_ms;          // Timer C's deadline (INVITE)
 };
 static_assert(std::is_trivially_copyable_v<ClientTxn> && sizeof(ClientTxn) <= 160);
 

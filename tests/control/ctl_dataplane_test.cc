@@ -69,6 +69,7 @@ TEST(Dataplane, BadValuesAreRefusedAndChangeNothing) {
         {"set dataplane port 1 mtu 9000", "unknown key 'mtu'"},
         {"set dataplane port 1 address", "usage"},
         {"unset dataplane port 1 speed", "unknown key"},
+        {"set dataplane timer-c 180", "out of range 181-3600"},
     };
     for (const Row& r : rows) {
         const Json j = c.execute_json(r.line);
@@ -127,6 +128,11 @@ TEST(Dataplane, Ports) {
     ASSERT_EQ(status_of(c.execute_json("unset dataplane port 1")), 0);
     EXPECT_TRUE(c.state().dataplane.ports[1] == PortSettings{});
     ASSERT_EQ(status_of(c.execute_json("unset dataplane vlan")), 0);
+    ASSERT_EQ(status_of(c.execute_json("set dataplane timer-c 240")), 0);
+    EXPECT_EQ(c.state().dataplane.timer_c_s, 240u);
+    bool printed = false;
+    for (const std::string& l : c.running_config()) printed = printed || l == "set dataplane timer-c 240";
+    EXPECT_TRUE(printed);
     EXPECT_EQ(c.state().dataplane.ports[0].vlan, 0u);
 }
 

@@ -282,6 +282,46 @@ TEST_F(ProxyTest, CancelFollowsTheInviteBranch) {
     EXPECT_EQ(up487, 1);
 }
 
+// Timer C (§16.8): a server that rings and never answers gets a CANCEL on
+// the INVITE's branch; its 487 goes upstream. A server that then says
+// nothing at all: 408 upstream. Neither is reported as a server failure.
+TEST_F(ProxyTest, TimerCCancelsARingingServerThenGives408) {
+    Proxy q;
+    Sink qs;
+    WorkerStats qst;
+    ProxyConfig c;
+    c.self = edge;
+    c.max_txns = 64;
+    c.timer_c_ms = 181000;
+    ASSERT_TRUE(q.init(c, 0, 99, 0, qs, qst));
+    q.set_routes(&routes);
+    const std::string inv = invite();
+    q.on_datagram(caller, inv.data(), inv.size(), 0);
+    ASSERT_EQ(qs.out.size(), 2u);
+    const std::string f = qs.out[1].msg;
+    const std::string ringing = response_to(f, 180, "Ringing");
+    q.on_datagram(primary, ringing.data(), ringing.size(), 1000);
+    const size_t events = qs.events.size();
+    qs.out.clear();
+    q.advance(182000);  // 1 s + 181 s after the 180
+    ASSERT_EQ(qs.out.size(), 1u);
+    EXPECT_EQ(qs.out[0].to, primary);
+    EXPECT_TRUE(starts(qs.out[0].msg, "CANCEL sip:1000@192.0.2.10:5060 SIP/2.0\r\n"));
+    const size_t b = f.find("branch=");
+    EXPECT_NE(qs.out[0].msg.find(f.substr(b, 7 + branch_len)), std::string::npos);
+    EXPECT_EQ(qst.timer_c_fired, 1u);
+    // Silence: 64*T1 later the caller gets 408.
+    qs.out.clear();
+    for (Millis t = 183000; t <= 182000 + 64 * 500 + 1000; t += 1000) q.advance(t);
+    int up408 = 0;
+    for (const Sent& s : qs.out) up408 += s.to == caller && status_of(s.msg) == 408;
+    EXPECT_GE(up408, 1);  // retransmitted (Timer G) while the caller does not ACK
+    EXPECT_EQ(qst.txn_failed_timer_c, 1u);
+    EXPECT_EQ(qst.txn_failed_timeout, 1u);  // the unanswered CANCEL's own Timer F
+    for (size_t i = events; i < qs.events.size(); i++)
+        EXPECT_NE(qs.events[i].kind, failover::EventKind::timeout) << "Timer C is no server failure";
+}
+
 TEST_F(ProxyTest, InDialogRequestsFollowRouteAndRequestUri) {
     // ACK for a 2xx with our Route on top and the UAS contact as Request-URI.
     const std::string ack =

@@ -22,6 +22,7 @@ const char* reason(TxnReason r) {
     case TxnReason::transport_error: return "icmp";
     case TxnReason::cancelled: return "cancelled";
     case TxnReason::no_ack: return "no_ack";
+    case TxnReason::timer_c: return "timer_c";
     }
     return "?";
 }
@@ -43,7 +44,8 @@ std::string str(const TxnAction& a) {
                std::to_string(a.attempt) + " " + reason(a.reason);
     case TxnActKind::retire_branch:
         return "retire s" + std::to_string(a.server) + " b" + std::to_string(a.attempt) + " " + at;
-    case TxnActKind::cancel_ready: return "cancel s" + std::to_string(a.server);
+    case TxnActKind::cancel_ready:
+        return "cancel s" + std::to_string(a.server) + (a.reason == TxnReason::timer_c ? " timer_c" : "");
     case TxnActKind::failed: return std::string("failed ") + reason(a.reason);
     case TxnActKind::terminated: return "terminated";
     }
@@ -230,6 +232,57 @@ TEST(ClientInvite, CancelledBeforeAnswerDoesNotRollOver) {
     t.on_timer(500, o);
     t.on_timer(1500, o);
     EXPECT_EQ(run([&](TxnOut& x) { t.on_timer(3500, x); }), (V{"failed cancelled", "terminated"}));
+}
+
+// §16.6 step 11 / §16.7 step 2 / §16.8: Timer C from the forward, restarted
+// by 101-199 (not 100); fired after a provisional: CANCEL, then 64*T1 for
+// the final before giving up; 408-style failure, not a server failure.
+TEST(ClientInvite, TimerCCancelsAfterAProvisionalAndRestartsOn1xx) {
+    ClientTxn::Setup s = client_setup(rfc_invite, sip::Method::invite, 1);
+    s.timer_c_ms = 181000;
+    ClientTxn t = started(s);
+    EXPECT_EQ(run([&](TxnOut& o) { t.on_response(100, 100, o); }), (V{"deliver 100", "arm C@181000"}));
+    EXPECT_EQ(run([&](TxnOut& o) { t.on_response(180, 60000, o); }), (V{"deliver 180", "arm C@241000"}));
+    EXPECT_EQ(run([&](TxnOut& o) { t.on_timer(181000, o); }), (V{"arm C@241000"}));  // early: re-armed
+    EXPECT_EQ(run([&](TxnOut& o) { t.on_timer(241000, o); }), (V{"cancel s0 timer_c", "arm C@273000"}));
+    // A provisional after the CANCEL does not buy more time.
+    EXPECT_EQ(run([&](TxnOut& o) { t.on_response(183, 250000, o); }), (V{"deliver 183"}));
+    EXPECT_EQ(run([&](TxnOut& o) { t.on_timer(273000, o); }), (V{"failed timer_c", "terminated"}));
+}
+
+TEST(ClientInvite, TimerCAnsweredByThe487EndsNormally) {
+    ClientTxn::Setup s = client_setup(rfc_invite, sip::Method::invite, 1);
+    s.timer_c_ms = 181000;
+    ClientTxn t = started(s);
+    run([&](TxnOut& o) { t.on_response(180, 10, o); });
+    EXPECT_EQ(run([&](TxnOut& o) { t.on_timer(181010, o); }), (V{"cancel s0 timer_c", "arm C@213010"}));
+    EXPECT_EQ(run([&](TxnOut& o) { t.on_response(487, 181100, o); }),
+              (V{"ack s0 487", "deliver 487", "arm D@213100"}));
+    EXPECT_EQ(t.state(), ClientState::completed);
+}
+
+TEST(ClientInvite, TimerCBeforeAnyProvisionalFailsAtOnce) {
+    // A walk longer than Timer C (Poly timing: long rollover budget): C ends it.
+    ClientTxn::Setup s = client_setup(rfc_invite, sip::Method::invite, 1);
+    s.timer_c_ms = 10000;  // shorter than Timer B here, to reach the case
+    ClientTxn t = started(s);
+    Millis at = 0;
+    V last;
+    while (t.state() != ClientState::terminated && at < 40000) {
+        at = t.deadline();
+        last = run([&](TxnOut& o) { t.on_timer(at, o); });
+    }
+    EXPECT_EQ(at, 10000u);
+    EXPECT_EQ(last, (V{"failed timer_c", "terminated"}));
+}
+
+TEST(ClientInvite, NoTimerCWithoutOneConfiguredOrForNonInvite) {
+    ClientTxn t = started(client_setup(rfc_invite, sip::Method::invite, 1));
+    EXPECT_EQ(run([&](TxnOut& o) { t.on_response(180, 100, o); }), (V{"deliver 180", "disarm"}));
+    ClientTxn::Setup s = client_setup(rfc_other, sip::Method::bye, 1);
+    s.timer_c_ms = 181000;
+    ClientTxn b = started(s);
+    EXPECT_EQ(b.deadline(), 500u);  // Timer E, nothing else
 }
 
 TEST(ClientInvite, AckIsNotATransaction) {
