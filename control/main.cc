@@ -186,11 +186,11 @@ void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
                 "\"server_active\":%lu,\"client_active\":%lu,\"slots_in_use\":%u,"
                 "\"failed_timeout\":%lu,\"failed_503\":%lu,\"failed_icmp\":%lu,"
                 "\"failed_cancelled\":%lu,\"rollover_timeout\":%lu,\"rollover_503\":%lu,"
-                "\"rollover_icmp\":%lu},",
+                "\"rollover_icmp\":%lu,\"timer_c_fired\":%lu,\"failed_timer_c\":%lu},",
                 s.txn_server_created, s.txn_client_created, s.txn_server_active,
                 s.txn_client_active, active_slots, s.txn_failed_timeout, s.txn_failed_503,
                 s.txn_failed_icmp, s.txn_failed_cancelled, s.rollover_timeout, s.rollover_503,
-                s.rollover_icmp);
+                s.rollover_icmp, s.timer_c_fired, s.txn_failed_timer_c);
     std::printf("\"calls\":{\"attempted\":%lu,\"answered\":%lu,\"failed\":%lu},",
                 s.calls_attempted, s.calls_answered, s.calls_failed);
     std::printf("\"control\":{\"events_reported\":%lu,\"events_dropped\":%lu,\"events_in\":%lu,"

@@ -196,6 +196,8 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
         {"sipedge_worker_transaction_failures_total", "trigger", "rejected_503", &dp::WorkerStats::txn_failed_503},
         {"sipedge_worker_transaction_failures_total", "trigger", "icmp_unreachable", &dp::WorkerStats::txn_failed_icmp},
         {"sipedge_worker_transaction_failures_total", "trigger", "cancelled", &dp::WorkerStats::txn_failed_cancelled},
+        {"sipedge_worker_transaction_failures_total", "trigger", "timer_c", &dp::WorkerStats::txn_failed_timer_c},
+        {"sipedge_worker_timer_c_fired_total", nullptr, nullptr, &dp::WorkerStats::timer_c_fired},
         {"sipedge_worker_rollovers_total", "trigger", "timeout", &dp::WorkerStats::rollover_timeout},
         {"sipedge_worker_rollovers_total", "trigger", "rejected_503", &dp::WorkerStats::rollover_503},
         {"sipedge_worker_rollovers_total", "trigger", "icmp_unreachable", &dp::WorkerStats::rollover_icmp},
@@ -243,6 +245,8 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
              "Packets handed to the worker their branch names (pushed), taken from our ring (drained), ARP copies shared.");
     m.family("sipedge_worker_trace_samples_total", C::counter,
              "SIP messages copied for `monitor trace` subscribers, and copies dropped (trace ring full).");
+    m.family("sipedge_worker_timer_c_fired_total", C::counter,
+             "Forwarded INVITEs cancelled by Timer C (no final response in time after a provisional).");
     m.family("sipedge_worker_cross_interface_requests_total", C::counter,
              "Rollovers to a server behind another interface (our Via and Record-Route rewritten for it).");
     m.family("sipedge_worker_interface_packets_total", C::counter,

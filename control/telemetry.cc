@@ -39,6 +39,7 @@ const Field fields[] = {
     SIPEDGE_FIELD(ipv4_fragmented_tx), SIPEDGE_FIELD(ipv4_fragments_tx), SIPEDGE_FIELD(handoff_pushed),
     SIPEDGE_FIELD(handoff_drained), SIPEDGE_FIELD(arp_shared), SIPEDGE_FIELD(trace_copied),
     SIPEDGE_FIELD(trace_dropped), SIPEDGE_FIELD(sip_cross_iface),
+    SIPEDGE_FIELD(timer_c_fired), SIPEDGE_FIELD(txn_failed_timer_c),
 };
 #undef SIPEDGE_FIELD
 
