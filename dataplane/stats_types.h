@@ -76,6 +76,7 @@ struct alignas(64) WorkerStats {
              txn_failed_cancelled = 0;
     uint64_t rollover_timeout = 0, rollover_503 = 0, rollover_icmp = 0;
     uint64_t stateless_forwarded = 0;     // ACK for 2xx and strays, end to end
+    uint64_t handoff_reassembled_rx = 0;  // datagrams another worker reassembled and handed us
     uint64_t timer_c_fired = 0;           // forwarded INVITEs cancelled by Timer C (§16.8)
     uint64_t txn_failed_timer_c = 0;      // ... and answered 408 upstream (no final in time)
     uint64_t sip_cross_iface = 0;         // rollovers to a server behind another interface (Via/RR rewritten)

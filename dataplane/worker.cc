@@ -402,6 +402,10 @@ void Worker::handle(rte_mbuf* m) noexcept {
         stats_.rx_packets++;
         stats_.rx_bytes += rte_pktmbuf_pkt_len(m);
     }
+    if (m->nb_segs != 1 && from_ring_) {  // a datagram another worker reassembled for us
+        handle_chained(m);
+        return;
+    }
     if (m->nb_segs != 1 || rte_pktmbuf_data_len(m) < eth_hdr_len) {
         drop(m, DropReason::eth_short);
         return;
@@ -541,11 +545,29 @@ void Worker::handle_fragment(rte_mbuf* m, uint8_t f, const uint8_t* l3) noexcept
         drop(m, DropReason::ipv4_not_for_us);
         return;
     }
+    // Several workers: every fragment of a datagram is reassembled by the
+    // worker its addresses name (RSS may hash the first fragment, which has
+    // the UDP ports, elsewhere than the others).
+    if (links_.handoff && !from_ring_ && links_.handoff->workers() > 1) {
+        const uint16_t o = fragment_owner(be32(ip.src), be32(ip.dst), links_.handoff->workers());
+        if (o != cfg_.core) {
+            if (links_.handoff->push(o, m, stats_)) stats_.handoff_pushed++;
+            return;
+        }
+    }
     stats_.ipv4_fragments_rx++;
     rte_mbuf* d = frag_.reassemble(m, eth_hdr_len, now_);
     if (!d) return;  // incomplete, or dropped and counted
     const size_t n = copy_out(d, 0, rx_dgram_, sizeof(rx_dgram_));
     rte_pktmbuf_free(d);
+    handle_dgram(f, n, true);
+}
+
+// A whole frame in rx_dgram_[0, n) (reassembled here, or by another worker
+// and handed to us): IPv4 checks, then UDP. A SIP response reassembled here
+// for another worker's transaction goes to that worker, copied into a
+// chained mbuf (handle_chained() there).
+void Worker::handle_dgram(uint8_t f, size_t n, bool reassembled_here) noexcept {
     const auto* l3d = reinterpret_cast<const uint8_t*>(rx_dgram_) + eth_hdr_len;
     size_t ihl = 0, tot = 0;
     if (n < eth_hdr_len + ipv4_hdr_len) {
@@ -556,10 +578,41 @@ void Worker::handle_fragment(rte_mbuf* m, uint8_t f, const uint8_t* l3) noexcept
         stats_.drop(DropReason::ipv4_malformed);
         return;
     }
-    stats_.ipv4_reassembled++;
+    Ipv4Hdr ip;
     std::memcpy(&ip, l3d, sizeof(ip));
+    if (reassembled_here) {
+        stats_.ipv4_reassembled++;
+        if (links_.handoff && ip.proto == ipproto_udp && tot >= ihl + udp_hdr_len) {
+            const char* payload = reinterpret_cast<const char*>(l3d + ihl + udp_hdr_len);
+            const int o = response_owner(payload, tot - ihl - udp_hdr_len);
+            if (o >= 0 && o != int(cfg_.core)) {
+                rte_mbuf* c = copy_in(pool_, rx_dgram_, eth_hdr_len + tot);
+                if (!c) {
+                    stats_.drop(DropReason::mbuf_exhausted);
+                    return;
+                }
+                c->port = cfg_.ports[f].port_id;
+                if (links_.handoff->push(uint16_t(o), c, stats_)) stats_.handoff_pushed++;
+                return;
+            }
+        }
+    }
     const DropReason r = ip.proto == ipproto_udp ? handle_udp(f, l3d, ihl, tot) : DropReason::ipv4_proto;
     if (r != DropReason::count_) stats_.drop(r);
+}
+
+// A chained mbuf from our handoff ring: a datagram another worker
+// reassembled (untagged, its port in m->port).
+void Worker::handle_chained(rte_mbuf* m) noexcept {
+    const int fi = cfg_.nports == 1 ? 0 : port_index(m->port);
+    const size_t n = copy_out(m, 0, rx_dgram_, sizeof(rx_dgram_));
+    rte_pktmbuf_free(m);
+    if (fi < 0) {
+        stats_.drop(DropReason::eth_not_for_us);
+        return;
+    }
+    stats_.handoff_reassembled_rx++;
+    handle_dgram(uint8_t(fi), n, false);
 }
 
 // UDP in <l3>[0, tot) (IPv4 header of <ihl> bytes, checked): checksum, our

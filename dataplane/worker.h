@@ -40,12 +40,17 @@
 // Several workers (issue 6; WorkerLinks::handoff set): each drains its own
 // handoff ring once per loop. A SIP response whose top Via branch names
 // another worker (response_owner(), dataplane/handoff.h) is pushed to that
-// worker's ring right after UDP parsing, on the mbuf (reassembled datagrams
-// stay where they were reassembled); packets taken from a ring are never
-// pushed again. ARP: a worker that receives an ARP packet with a sender
-// address hands a copy to every other worker, which only learns from it
-// (releasing what waits for that address) and never answers it, so a
-// worker waiting for a reply that RSS put on another queue still gets it.
+// worker's ring right after UDP parsing, on the mbuf. IPv4 fragments are
+// reassembled by the worker fragment_owner() names for their addresses
+// (the others push them there: RSS may hash the first fragment, which has
+// the UDP ports, elsewhere than the rest); a SIP response reassembled for
+// another worker's transaction is copied into a chained mbuf and pushed to
+// that worker whole (a reassembled datagram is pushed at most once: its
+// owner handles it). Other packets taken from a ring are never pushed
+// again. ARP: a worker that receives an ARP packet with a sender address
+// hands a copy to every other worker, which only learns from it (releasing
+// what waits for that address) and never answers it, so a worker waiting
+// for a reply that RSS put on another queue still gets it.
 
 #include <atomic>
 #include <cstdint>
@@ -136,6 +141,8 @@ private:
     void handle_arp(rte_mbuf* m, uint8_t f, uint8_t* l3, size_t len) noexcept;
     void handle_ipv4(rte_mbuf* m, uint8_t f, uint8_t* l3, size_t len) noexcept;
     void handle_fragment(rte_mbuf* m, uint8_t f, const uint8_t* l3) noexcept;
+    void handle_dgram(uint8_t f, size_t n, bool reassembled_here) noexcept;
+    void handle_chained(rte_mbuf* m) noexcept;
     DropReason handle_udp(uint8_t f, const uint8_t* l3, size_t ihl, size_t tot) noexcept;
     void handle_icmp(rte_mbuf* m, uint8_t f, uint8_t* l3, size_t ihl, size_t tot) noexcept;
     void send_fragmented(uint8_t f, uint32_t nh, Endpoint to, const char* data,
