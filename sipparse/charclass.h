@@ -177,7 +177,7 @@ inline uint32_t find_byte_lim(const char* p, uint32_t i, uint32_t end, uint32_t 
 /// shorter than 16 bytes still takes one vector step instead of a byte loop.
 /// Header names and short tokens are the common case.
 template <uint32_t cls>
-inline uint32_t scan_class_lim(const char* p, uint32_t i, uint32_t end, uint32_t limit) noexcept {
+[[gnu::always_inline]] inline uint32_t scan_class_lim(const char* p, uint32_t i, uint32_t end, uint32_t limit) noexcept {
 #if defined(__SSSE3__)
     if (limit >= end + 15) {
         // Every block that starts before <end> is readable: one test a step.

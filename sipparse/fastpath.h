@@ -7,6 +7,7 @@
 // a byte loop. The public functions call these with limit = span end.
 
 #include <cstdint>
+#include <cstring>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -27,6 +28,47 @@ uint32_t scan_hostport_lim(const char* p, uint32_t i, uint32_t end, uint32_t lim
 bool valid_call_id_lim(const char* base, Span s, uint32_t limit) noexcept;
 bool parse_cseq_lim(const char* base, Span s, uint32_t limit, CSeq& out) noexcept;
 bool parse_uri_lim(const char* base, Span s, uint32_t limit, Uri& out) noexcept;
+
+/// method_from() (types.h) inline, by length and then one or two word
+/// compares (case-sensitive, RFC 3261 §7.1): the start line and CSeq name a
+/// method on every message.
+inline Method method_from_inl(const char* p, size_t n) noexcept {
+    auto eq = [p](const char* lit, size_t len) { return std::memcmp(p, lit, len) == 0; };
+    switch (n) {
+    case 0: return Method::unknown;
+    case 3:
+        if (eq("ACK", 3)) return Method::ack;
+        if (eq("BYE", 3)) return Method::bye;
+        break;
+    case 4:
+        if (eq("INFO", 4)) return Method::info;
+        break;
+    case 5:
+        if (eq("PRACK", 5)) return Method::prack;
+        if (eq("REFER", 5)) return Method::refer;
+        break;
+    case 6:
+        if (eq("INVITE", 6)) return Method::invite;
+        if (eq("CANCEL", 6)) return Method::cancel;
+        if (eq("NOTIFY", 6)) return Method::notify;
+        if (eq("UPDATE", 6)) return Method::update;
+        break;
+    case 7:
+        if (eq("OPTIONS", 7)) return Method::options;
+        if (eq("PUBLISH", 7)) return Method::publish;
+        if (eq("MESSAGE", 7)) return Method::message;
+        break;
+    case 8:
+        if (eq("REGISTER", 8)) return Method::register_;
+        break;
+    case 9:
+        if (eq("SUBSCRIBE", 9)) return Method::subscribe;
+        break;
+    default:
+        break;
+    }
+    return Method::extension;
+}
 
 /// parse_uint (headers.h), inline: numbers are on every message (CSeq,
 /// Max-Forwards, Content-Length, status code, rport) and the call cost as
@@ -71,6 +113,84 @@ inline uint32_t scan_ipv4(const char* p, uint32_t i, uint32_t end) noexcept {
         if (v > 255) return 0;
     }
     return i;
+}
+
+#if defined(__SSE2__)
+/// The run of digits and dots at p[0, n), n <= max (<= 16), in <n>, and
+/// whether it is a dotted quad as scan_ipv4() reads one in full: four
+/// parts of 1-3 digits, each at most 255, joined by single dots. p[0, 16)
+/// must be readable (bytes past <max> are not looked at). One 16-byte
+/// compare instead of a digit loop; for a run that is a dotted quad,
+/// scan_ipv4(p, 0, max) returns n, and for any other it returns 0 or stops
+/// before n.
+[[gnu::always_inline]] inline bool quad_run16(const char* p, uint32_t max, uint32_t& n) noexcept {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+    unsigned dig = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d)));
+    unsigned dot = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('.'))));
+    unsigned run = dig | dot;
+    if (max < 16) run &= (1u << max) - 1;
+    n = unsigned(__builtin_ctz(~run));  // <= 16: bits 16 and up of ~run are set
+    const unsigned m = (1u << n) - 1;
+    dot &= m;
+    dig &= m;
+    // Three dots, none first or last, no two together, no four digits in a
+    // row: four parts of 1-3 digits.
+    if (__builtin_popcount(dot) != 3 || (dot & (1u | (1u << (n - 1)))) || (dot & (dot >> 1)) ||
+        (dig & (dig >> 1) & (dig >> 2) & (dig >> 3)))
+        return false;
+    // A part can exceed 255 only with three digits, the first above '1'.
+    for (unsigned t3 = dig & (dig >> 1) & (dig >> 2); t3; t3 &= t3 - 1) {
+        const char* g = p + __builtin_ctz(t3);
+        if (g[0] > '1' && uint32_t(g[0] - '0') * 100 + uint32_t(g[1] - '0') * 10 + uint32_t(g[2] - '0') > 255)
+            return false;
+    }
+    return true;
+}
+#endif
+
+/// scan_hostport_lim() with its usual case inline: a dotted quad (Via
+/// sent-by, Request-URI and Route hosts) and an optional port, read with
+/// one 16-byte compare each and taken only when scan_hostport_lim() would
+/// return the same; anything else goes to it.
+[[gnu::always_inline]] inline uint32_t scan_hostport_inl(const char* p, uint32_t i, uint32_t end,
+                                                         uint32_t limit, HostPort& out) noexcept {
+#if defined(__SSE2__)
+    uint32_t n;
+    // limit - i >= 32: the blocks at p + i and at the port (at most
+    // p + i + 16) are readable.
+    if (i < end && uint8_t(p[i] - '0') <= 9 && limit - i >= 32 &&
+        quad_run16(p + i, end - i < 16 ? end - i : 16, n)) {
+        const uint32_t h = i + n;
+        if (h == end) {
+            out = HostPort{make_span(i, h), 0, HostKind::ipv4, false};
+            return h;
+        }
+        if (p[h] == ':') {
+            // 1 to 5 digits, at most 65535 (a sixth digit is an error),
+            // then anything: scan_hostport_lim() looks no further.
+            const uint32_t k = h + 1;
+            const uint32_t lim = end - k < 6 ? end - k : 6;
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + k));
+            const __m128i d = _mm_sub_epi8(v, _mm_set1_epi8('0'));
+            const unsigned dig =
+                unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(d, _mm_set1_epi8(9)), d))) &
+                ((1u << lim) - 1);
+            const uint32_t nd = unsigned(__builtin_ctz(~dig));
+            if (nd == 0 || nd > 5) return 0;
+            uint32_t port = 0;
+            for (uint32_t j = 0; j < nd; j++) port = port * 10 + uint32_t(uint8_t(p[k + j] - '0'));
+            if (port > 65535) return 0;
+            out = HostPort{make_span(i, h), uint16_t(port), HostKind::ipv4, true};
+            return k + nd;
+        }
+        if (!is(p[h], cc_host)) {
+            out = HostPort{make_span(i, h), 0, HostKind::ipv4, false};
+            return h;
+        }
+    }
+#endif
+    return scan_hostport_lim(p, i, end, limit, out);
 }
 
 /// lex::skip_quoted with a read limit (b[i] == '"'): the index after the

@@ -17,6 +17,13 @@ inline uint32_t skip_lws(const char* b, uint32_t i, uint32_t end) noexcept {
     return i;
 }
 
+/// skip_lws() for where one SP and then a non-LWS byte is the norm (after
+/// a Via's transport, between CSeq's number and method): two byte tests.
+inline uint32_t skip_sp(const char* b, uint32_t i, uint32_t end) noexcept {
+    if (end - i > 1 && b[i] == ' ' && uint8_t(b[i + 1]) > ' ') return i + 1;
+    return skip_lws(b, i, end);
+}
+
 /// <end> moved back over trailing LWS, not before <start>.
 inline uint32_t trim_end(const char* b, uint32_t start, uint32_t end) noexcept {
     while (end > start && is_lws(b[end - 1])) end--;

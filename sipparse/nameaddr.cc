@@ -20,8 +20,10 @@ using lex::skip_lws;
                  NameAddr& out) noexcept {
     // The usual case, ";tag=" and a token to the end: what the loop below
     // would find, without it.
-    constexpr uint64_t tag_eq = lex::detail::lit_word(";tag=", 0, 5, false);
-    if (end - i >= 6 && lex::detail::load_word(base + i, 0, 5) == tag_eq &&
+    // ";tag" as one 4-byte compare, then '=' (a 5-byte load goes through
+    // the stack).
+    constexpr uint32_t tag = uint32_t(lex::detail::lit_word(";tag", 0, 4, false));
+    if (end - i >= 6 && uint32_t(lex::detail::load_word(base + i, 0, 4)) == tag && base[i + 4] == '=' &&
         is(base[i + 5], cc_gen_value) && scan_class_lim<cc_gen_value>(base, i + 5, end, limit) == end) {
         out.params = make_span(i + 1, end);
         out.tag = make_span(i + 5, end);
@@ -86,8 +88,16 @@ bool parse_name_addr_lim(const char* base, Span s, uint32_t limit, NameAddr& out
         const uint32_t q = skip_quoted_lim(base, i, end, limit);
         if (q == 0) return false;
         out.display = make_span(i + 1, q - 1);
-        i = skip_lws(base, q, end);
-        if (i == end || base[i] != '<') return false;
+        // Usually one SP, then '<' (base[q] is readable: the line's CR or
+        // LF at worst).
+        if (base[q] == ' ' && end - q > 1 && base[q + 1] == '<') {
+            i = q + 1;
+        } else {
+            i = skip_lws(base, q, end);
+            if (i == end || base[i] != '<') return false;
+        }
+    } else if (base[i] == '<') {
+        out.display = make_span(i, i);  // no display name, as the scan below finds it
     } else {
         // Either *(token LWS) "<" or an addr-spec. Find '<' before any
         // character a display-name token cannot hold.

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "sipparse/charclass.h"
+#include "sipparse/fastpath.h"
 #include "sipparse/header_lookup.h"
 #include "sipparse/headers.h"
 #include "sipparse/message.h"
@@ -83,12 +84,7 @@ const char* method_name(Method m) noexcept {
     return "";
 }
 
-Method method_from(const char* p, size_t n) noexcept {
-    if (n == 0) return Method::unknown;
-    for (const auto& e : methods)
-        if (e.len == n && std::memcmp(e.name, p, n) == 0) return e.m;
-    return Method::extension;
-}
+Method method_from(const char* p, size_t n) noexcept { return method_from_inl(p, n); }
 
 Transport transport_from(const char* p, size_t n) noexcept {
     if (ieq(p, n, "udp", 3)) return Transport::udp;

@@ -20,13 +20,31 @@ bool hex2(const char* p, uint32_t i, uint32_t end) noexcept {
 // them; returns its index, or 0 on a broken escape. p[i, limit) is readable
 // (limit >= end), so a short run takes one vector step.
 template <uint32_t cls>
-uint32_t scan_escaped(const char* p, uint32_t i, uint32_t end, uint32_t limit) noexcept {
+[[gnu::always_inline]] inline uint32_t scan_escaped(const char* p, uint32_t i, uint32_t end, uint32_t limit) noexcept {
     for (;;) {
         i = scan_class_lim<cls>(p, i, end, limit);
         if (i == end || p[i] != '%') return i;
         if (!hex2(p, i, end)) return 0;
         i += 3;
     }
+}
+
+// A dotted quad at p[i, q) that the host scan would stop after as well
+// (q == end or p[q] is not a host byte): q, else 0. p[i, limit) is readable.
+inline uint32_t ipv4_host(const char* p, uint32_t i, uint32_t end, uint32_t limit) noexcept {
+#if defined(__SSE2__)
+    if (limit - i >= 16) {
+        // The run of digits and dots from p[i] is what scan_ipv4() reads
+        // when it succeeds and a non-host byte (or the end) follows.
+        uint32_t n;
+        if (!quad_run16(p + i, end - i < 16 ? end - i : 16, n)) return 0;
+        const uint32_t q = i + n;
+        return (q == end || !is(p[q], cc_host)) ? q : 0;
+    }
+#endif
+    (void)limit;
+    const uint32_t q = scan_ipv4(p, i, end);
+    return (q != 0 && (q == end || !is(p[q], cc_host))) ? q : 0;
 }
 
 }  // namespace
@@ -44,9 +62,7 @@ uint32_t scan_hostport_lim(const char* p, uint32_t i, uint32_t end, uint32_t lim
         out.host = make_span(i + 1, j);
         out.kind = HostKind::ipv6;
         h = j + 1;
-    } else if (uint32_t q; i < end && uint8_t(p[i] - '0') <= 9 &&
-                           (q = scan_ipv4(p, i, end)) != 0 &&
-                           (q == end || !is(p[q], cc_host))) {
+    } else if (uint32_t q; i < end && uint8_t(p[i] - '0') <= 9 && (q = ipv4_host(p, i, end, limit)) != 0) {
         // A dotted quad that the host scan below would stop after as well:
         // the usual Via sent-by and Request-URI host, in one pass.
         out.kind = HostKind::ipv4;
@@ -180,14 +196,16 @@ bool parse_uri_lim(const char* base, Span s, uint32_t limit, Uri& out) noexcept 
     // scheme = ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
     if (i >= end || !is(base[i], cc_alnum) || is(base[i], cc_digit)) return false;
     uint32_t j = i + 1;
-    if (end - i > 4 && lex::is_sip_colon(base + i)) j = i + 3;  // "sip:", the usual case
+    const bool sip = end - i > 4 && lex::is_sip_colon(base + i);  // "sip:", the usual case
+    if (sip) j = i + 3;
     while (j < end && is(base[j], cc_scheme)) j++;
     if (j == end || base[j] != ':') return false;
     out.scheme = make_span(i, j);
     const char* sc = base + i;
     const size_t scl = j - i;
     i = j + 1;
-    if (scl == 3 && lex::ieq_word(sc, 3, "sip")) out.kind = UriScheme::sip;
+    if (sip) out.kind = UriScheme::sip;  // the scheme is those three letters
+    else if (scl == 3 && lex::ieq_word(sc, 3, "sip")) out.kind = UriScheme::sip;
     else if (scl == 4 && lex::ieq_word(sc, 4, "sips")) out.kind = UriScheme::sips;
     else if (scl == 3 && lex::ieq_word(sc, 3, "tel")) out.kind = UriScheme::tel;
     else out.kind = UriScheme::other;
@@ -242,7 +260,7 @@ bool parse_uri_lim(const char* base, Span s, uint32_t limit, Uri& out) noexcept 
         out.has_user = true;
         i = k + 1;
     }
-    i = scan_hostport_lim(base, i, end, limit, out.host);
+    i = scan_hostport_inl(base, i, end, limit, out.host);
     if (i == 0) return false;
     if (i < end && base[i] == ';') {
         const uint32_t p0 = i + 1;

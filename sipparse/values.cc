@@ -114,13 +114,20 @@ bool parse_cseq_lim(const char* base, Span s, uint32_t limit, CSeq& out) noexcep
     if (i == d0 || i - d0 > 32) return false;
     out.number = uint32_t(n);
     const uint32_t ws = i;
-    i = skip_lws(base, i, end);
+    i = lex::skip_sp(base, i, end);
     if (i == ws) return false;
     const uint32_t m0 = i;
+    // A known method running to the end (upper-case letters: a token, so
+    // what the scan below would take too).
+    if (const Method mm = method_from_inl(base + m0, end - m0); mm != Method::extension && mm != Method::unknown) {
+        out.method_name = make_span(m0, end);
+        out.method = mm;
+        return true;
+    }
     i = scan_class_lim<cc_token>(base, i, end, limit);
     if (i == m0 || (i != end && skip_lws(base, i, end) != end)) return false;
     out.method_name = make_span(m0, i);
-    out.method = method_from(base + m0, i - m0);
+    out.method = method_from_inl(base + m0, i - m0);
     return true;
 }
 

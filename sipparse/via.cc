@@ -41,11 +41,29 @@ inline bool starts_with(const char* p, const char (&lit)[N + 1]) noexcept {
     return lex::detail::load_word(p, 0, N) == lex::detail::lit_word(lit, 0, N, false);
 }
 
+// p[0, 4) is "UDP " in any case: one word compare (OR-ing 0x20 folds only
+// 'A'-'Z' onto 'a'-'z'; the SP has no case bit to fold).
+inline bool is_udp_sp(const char* p) noexcept {
+    return (lex::detail::load_word(p, 0, 4) | 0x00202020u) == lex::detail::lit_word("udp ", 0, 4, false);
+}
+
 // A Via parameter that ends at <ve> is followed by the end of the value,
 // or by ';' and a byte that is not LWS (the next parameter's first byte,
 // where ParamScan would start it).
 inline bool param_ends(const char* b, uint32_t ve, uint32_t end) noexcept {
     return ve == end || (b[ve] == ';' && end - ve > 1 && uint8_t(b[ve + 1]) > ' ');
+}
+
+// valid_ipv4(p, n); p[0, readable) may be read.
+inline bool received_ipv4(const char* p, uint32_t n, uint32_t readable) noexcept {
+#if defined(__SSE2__)
+    if (readable >= 16) {
+        uint32_t r;
+        return n <= 15 && quad_run16(p, n, r) && r == n;
+    }
+#endif
+    (void)readable;
+    return n >= 7 && n <= 15 && scan_ipv4(p, 0, n) == n;
 }
 
 }  // namespace
@@ -67,8 +85,8 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
         if ((i = token_slash(base, i, end, out.version)) == 0) return false;
     }
     const uint32_t t0 = i;
-    if (end - i > 4 && (base[i] | 0x20) == 'u' && (base[i + 1] | 0x20) == 'd' &&
-        (base[i + 2] | 0x20) == 'p' && is_lws(base[i + 3])) {
+    if (end - i > 4 && (is_udp_sp(base + i) || ((base[i] | 0x20) == 'u' && (base[i + 1] | 0x20) == 'd' &&
+                                                 (base[i + 2] | 0x20) == 'p' && is_lws(base[i + 3])))) {
         i += 3;  // "UDP " (the '|' folds case; no other byte folds to a letter)
         out.transport = Transport::udp;
     } else {
@@ -78,11 +96,11 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
     }
     out.transport_name = make_span(t0, i);
     const uint32_t ws = i;
-    i = skip_lws(base, i, end);
+    i = lex::skip_sp(base, i, end);
     if (i == ws || i == end) return false;  // LWS then sent-by is required
 
     // sent-by = host [ COLON port ], COLON = SWS ":" SWS
-    i = scan_hostport_lim(base, i, end, limit, out.sent_by);
+    i = scan_hostport_inl(base, i, end, limit, out.sent_by);
     if (i == 0) return false;
     i = skip_lws(base, i, end);
     if (i < end && base[i] == ':' && !out.sent_by.has_port) {
@@ -134,12 +152,25 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
             out.has_rport = true;
         } else if (left >= 10 && starts_with<8>(q, "received") && q[8] == '=' &&
                    is(q[9], cc_gen_value)) {
+#if defined(__SSE2__)
+            // The usual dotted quad, then the end or ';': the value the
+            // token scan below would end at (a digit or '.' would have
+            // extended the run), already checked.
+            if (uint32_t n; limit - (p + 9) >= 16 && quad_run16(q + 9, left - 9 < 16 ? left - 9 : 16, n) &&
+                            param_ends(base, p + 9 + n, end)) {
+                ve = p + 9 + n;
+                out.received = make_span(p + 9, ve);
+                if (ve == end) return true;
+                p = ve + 1;
+                continue;
+            }
+#endif
             ve = scan_class_lim<cc_gen_value>(base, p + 9, end, limit);
             if (!param_ends(base, ve, end)) break;
             // valid_ipv4() inline, or valid_ipv6(); a token holds no '['.
             const char* vp = q + 9;
             const uint32_t vl = ve - (p + 9);
-            if (!(vl >= 7 && vl <= 15 && scan_ipv4(vp, 0, vl) == vl) && !valid_ipv6(vp, vl))
+            if (!received_ipv4(vp, vl, limit - (p + 9)) && !valid_ipv6(vp, vl))
                 return false;
             out.received = make_span(p + 9, ve);
         } else {

@@ -2,10 +2,13 @@
 // (issue 2): a line's first ':' from the same compare that finds its '\n',
 // the last-32-bytes compare at the end of a bodiless message, known header
 // names not rescanned, "SIP/2.0" and "UDP " and "sip:" matched whole, dotted
-// quads in one pass, unrolled ports, vector quoted strings and reason
-// phrases. Each test puts the byte that matters on both sides of the block
-// boundaries those shortcuts use, and checks the result and the error offset
-// the general path gives. Inputs end on a PROT_NONE page (GuardedBuffer).
+// quads in one pass (16-byte digit/dot masks where 16 bytes can be read),
+// ports from a digit mask, masked 16-byte header-name compares, CSeq's known
+// methods without the token scan, name-addr's '<' and '"x" <' shortcuts,
+// vector quoted strings and reason phrases. Each test puts the byte that
+// matters on both sides of the block boundaries those shortcuts use, and
+// checks the result and the error offset the general path gives. Inputs end
+// on a PROT_NONE page (GuardedBuffer).
 
 #include <gtest/gtest.h>
 
@@ -444,6 +447,276 @@ TEST(FastPath, NameAddrTag) {
         EXPECT_EQ(m.from.has_tag, c.tag != nullptr) << c.in;
         EXPECT_EQ(m.from.params.str(msg.data()), c.params) << c.in;
     }
+}
+
+// Dotted-quad hosts read with one 16-byte compare (Via sent-by, Request-URI)
+// and the port after them: the same host, kind and port as the general path
+// (parse_hostport on a span that ends at the buffer end reads them byte by
+// byte), for quads at every distance from the end of the buffer.
+TEST(FastPath, DottedQuadHostsInline) {
+    const char* hosts[] = {
+        "192.0.2.1", "192.0.2.1:5060", "192.0.2.1:65535", "192.0.2.1:65536", "192.0.2.1:0",
+        "192.0.2.1:123456", "192.0.2.1:99999", "192.0.2.1:", "0.0.0.0", "255.255.255.255",
+        "255.255.255.255:1", "123.123.123.123:12345", "01.002.3.4", "199.0.0.1", "200.0.0.1",
+        "249.9.9.9", "250.9.9.9", "255.9.9.9", "256.9.9.9", "260.9.9.9", "300.9.9.9", "1.1.1.255",
+        "1.1.1.256", "1.1.1.1a", "1.1.1.1-x", "1.1.1.1_", "1.1.1.1.", "1.1.1.1.1", "1..1.1",
+        "1.1.1", "1.1.1.1111", "1111.1.1.1", "123.123.123.1234", "9x.example.com", "9.example",
+        "1.2.3.4x:5", "1.2.3.4:5x",
+    };
+    for (const char* h : hosts) {
+        const std::string host = h;
+        HostPort ref;
+        const bool ref_ok = parse_hostport(host.data(), make_span(0, host.size()), ref);
+        for (size_t pad = 0; pad <= 40; pad++) {
+            // As a Via sent-by, parse_via() on a buffer that ends <pad>
+            // bytes after the host (a branch parameter fills them).
+            std::string value = "SIP/2.0/UDP " + host;
+            if (pad) value += ";branch=" + std::string(pad, 'b');
+            GuardedBuffer vb(value);
+            Via via;
+            const bool ok = parse_via(vb.data(), make_span(0, value.size()), via);
+            if (pad == 0 || host.find(':') == std::string::npos || ref_ok) {
+                // (With a bad port and a parameter after it, "a:5x;b" is
+                // not a sent-by either way.)
+                EXPECT_EQ(ok, ref_ok) << h << " pad " << pad;
+            }
+            if (ok && ref_ok) {
+                EXPECT_EQ(via.sent_by.kind, ref.kind) << h << " pad " << pad;
+                EXPECT_EQ(via.sent_by.host.off - 12u, ref.host.off) << h << " pad " << pad;
+                EXPECT_EQ(via.sent_by.host.len, ref.host.len) << h << " pad " << pad;
+                EXPECT_EQ(via.sent_by.has_port, ref.has_port) << h << " pad " << pad;
+                EXPECT_EQ(via.sent_by.port, ref.port) << h << " pad " << pad;
+            }
+            // As a Request-URI host.
+            Message m;
+            const std::string msg = "OPTIONS sip:" + host + (pad ? ";x=" + std::string(pad, 'u') : "") +
+                                    " SIP/2.0\r\nVia: SIP/2.0/UDP " + host +
+                                    ";branch=z9hG4bK1\r\nFrom: <sip:a@example.com>;tag=1\r\n"
+                                    "To: <sip:b@example.com>\r\nCall-ID: c1\r\nCSeq: 1 OPTIONS\r\nl: 0\r\n\r\n";
+            const Result r = run(msg, m);
+            if (!ref_ok) {
+                EXPECT_EQ(r.st, ParseStatus::invalid) << h << " pad " << pad;
+                continue;
+            }
+            ASSERT_EQ(r.st, ParseStatus::ok) << h << " pad " << pad;
+            for (const HostPort* hp : {&m.ruri.host, &m.top_via.sent_by}) {
+                EXPECT_EQ(hp->kind, ref.kind) << h << " pad " << pad;
+                EXPECT_EQ(hp->host.str(msg.data()), ref.host.str(host.data())) << h << " pad " << pad;
+                EXPECT_EQ(hp->has_port, ref.has_port) << h << " pad " << pad;
+                EXPECT_EQ(hp->port, ref.port) << h << " pad " << pad;
+            }
+        }
+    }
+}
+
+// Via received= with a dotted quad, taken without the token scan when a
+// quad runs to the end or to ';': the same result with the value at the
+// buffer's end (byte path) and inside a message (16-byte path).
+TEST(FastPath, ViaReceivedQuad) {
+    struct Case {
+        const char* params;  // after "SIP/2.0/UDP h.example;branch=x"
+        bool ok;
+        const char* received;
+    } cases[] = {
+        {";received=192.0.2.9", true, "192.0.2.9"},
+        {";received=192.0.2.9;rport=5060", true, "192.0.2.9"},
+        {";received=255.255.255.255;rport", true, "255.255.255.255"},
+        {";received=1.2.3.4;x=1", true, "1.2.3.4"},
+        {";received=1.2.3.4 ;rport", true, "1.2.3.4"},
+        {";received=1.2.3.4;", false, ""},
+        {";received=1.2.3.4; rport", true, "1.2.3.4"},
+        {";received=256.2.3.4", false, ""},
+        {";received=1.2.3.400;rport", false, ""},
+        {";received=1.2.3", false, ""},
+        {";received=1.2.3.4.5", false, ""},
+        {";received=1.2.3.4x", false, ""},
+        {";received=1.2.3.4:5", false, ""},
+        {";received=01.02.03.04", true, "01.02.03.04"},
+        {";received=1.2.3.4,", false, ""},
+    };
+    for (const Case& c : cases) {
+        for (size_t pad = 0; pad <= 20; pad++) {
+            const std::string value = std::string("SIP/2.0/UDP h.example;branch=x") + c.params +
+                                      (pad ? ";p=" + std::string(pad, 'p') : "");
+            const bool has_comma = std::string(c.params).find(',') != std::string::npos;
+            GuardedBuffer vb(value);
+            Via direct;
+            const bool ok = parse_via(vb.data(), make_span(0, value.size()), direct);
+            EXPECT_EQ(ok, c.ok) << c.params << " pad " << pad;
+            if (ok) {
+                EXPECT_EQ(direct.received.str(vb.data()), c.received) << c.params << " pad " << pad;
+            }
+            if (has_comma) continue;  // a Via list in a message
+            Message m;
+            const std::string msg = "OPTIONS sip:b@example.com SIP/2.0\r\nVia: " + value +
+                                    "\r\nFrom: <sip:a@example.com>;tag=1\r\nTo: <sip:b@example.com>\r\n"
+                                    "Call-ID: c1\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+            const Result r = run(msg, m);
+            ASSERT_EQ(r.st, c.ok ? ParseStatus::ok : ParseStatus::invalid) << c.params << " pad " << pad;
+            if (c.ok) {
+                EXPECT_EQ(m.top_via.received.str(msg.data()), c.received) << c.params << " pad " << pad;
+                EXPECT_EQ(m.top_via.received.off, msg.find(value) + (direct.received.off)) << c.params;
+            }
+        }
+    }
+}
+
+// Method names: method_from() by length and word compares against the
+// canonical table (method_name()); case-sensitive; anything else is an
+// extension.
+TEST(FastPath, MethodNames) {
+    for (int i = int(Method::invite); i <= int(Method::update); i++) {
+        const Method want = Method(i);
+        const std::string name = method_name(want);
+        ASSERT_FALSE(name.empty()) << i;
+        GuardedBuffer buf(name);
+        EXPECT_EQ(method_from(buf.data(), buf.size()), want) << name;
+        std::string lower = name;
+        for (char& ch : lower) ch = char(ch | 0x20);
+        EXPECT_EQ(method_from(lower.data(), lower.size()), Method::extension) << name;
+        const std::string longer = name + "X";
+        EXPECT_EQ(method_from(longer.data(), longer.size()), Method::extension) << name;
+        EXPECT_EQ(method_from(name.data(), name.size() - 1), Method::extension) << name;
+        std::string changed = name;
+        changed.back() = char(changed.back() + 1);
+        EXPECT_EQ(method_from(changed.data(), changed.size()), Method::extension) << name;
+    }
+    EXPECT_EQ(method_from("", 0), Method::unknown);
+    EXPECT_EQ(method_from("FOO", 3), Method::extension);
+}
+
+// CSeq: a known method running to the end of the value is taken without
+// the token scan; everything else goes through it.
+TEST(FastPath, CSeqKnownMethod) {
+    struct Case {
+        const char* in;
+        bool ok;
+        Method m;
+        const char* name;
+    } cases[] = {
+        {"1 INVITE", true, Method::invite, "INVITE"},
+        {"1 ACK", true, Method::ack, "ACK"},
+        {"1 SUBSCRIBE", true, Method::subscribe, "SUBSCRIBE"},
+        {"1  INVITE", true, Method::invite, "INVITE"},
+        {"1\tBYE", true, Method::bye, "BYE"},
+        {"1 INVITE ", true, Method::invite, "INVITE"},
+        {"1 INVITE\t", true, Method::invite, "INVITE"},
+        {"1 INVITEX", true, Method::extension, "INVITEX"},
+        {"1 invite", true, Method::extension, "invite"},
+        {"1 INVITE X", false, Method::unknown, ""},
+        {"1 INV@TE", false, Method::unknown, ""},
+        {"1 ", false, Method::unknown, ""},
+        {"1", false, Method::unknown, ""},
+    };
+    for (const Case& c : cases) {
+        const std::string s = c.in;
+        GuardedBuffer buf(s);
+        CSeq cs;
+        const bool ok = parse_cseq(buf.data(), make_span(0, s.size()), cs);
+        EXPECT_EQ(ok, c.ok) << c.in;
+        if (!ok || !c.ok) continue;
+        EXPECT_EQ(cs.number, 1u) << c.in;
+        EXPECT_EQ(cs.method, c.m) << c.in;
+        EXPECT_EQ(cs.method_name.str(buf.data()), c.name) << c.in;
+    }
+}
+
+// name-addr shortcuts: '<' first (no display name: an empty display span
+// at the value's start, as the display-name scan gives) and a quoted
+// display name followed by one SP and '<'.
+TEST(FastPath, NameAddrDisplayShortcuts) {
+    struct Case {
+        const char* in;
+        bool ok;
+        const char* display;
+        const char* uri;
+    } cases[] = {
+        {"<sip:a@x>", true, "", "sip:a@x"},
+        {"\"A\" <sip:a@x>", true, "A", "sip:a@x"},
+        {"\"A\"<sip:a@x>", true, "A", "sip:a@x"},
+        {"\"A\"  <sip:a@x>", true, "A", "sip:a@x"},
+        {"\"A\" \t<sip:a@x>", true, "A", "sip:a@x"},
+        {"\"A\" x<sip:a@x>", false, "", ""},
+        {"\"A\" ", false, "", ""},
+        {"\"A\" <", false, "", ""},
+        {"\"A\" <sip:a@x", false, "", ""},
+        {"A B <sip:a@x>", true, "A B", "sip:a@x"},
+        {"<>", false, "", ""},
+        {"<", false, "", ""},
+    };
+    for (const Case& c : cases) {
+        const std::string s = std::string("xx") + c.in;  // the value starts at offset 2
+        GuardedBuffer buf(s);
+        NameAddr na;
+        const bool ok = parse_name_addr(buf.data(), make_span(2, s.size()), na);
+        EXPECT_EQ(ok, c.ok) << c.in;
+        if (!ok || !c.ok) continue;
+        EXPECT_EQ(na.display.str(buf.data()), c.display) << c.in;
+        EXPECT_EQ(na.uri.str(buf.data()), c.uri) << c.in;
+        if (c.in[0] == '<') {
+            EXPECT_EQ(na.display.off, 2) << c.in;
+        }
+    }
+}
+
+// Header names of 2 to 19 bytes looked up with a 16-byte compare when 16
+// bytes can be read from the name, and with word compares otherwise (near
+// the end of the buffer): the same ids as header_from().
+TEST(FastPath, HeaderNameLookupBothPaths) {
+    const char* names[] = {
+        "Subject", "SUBJECT", "subject", "Subjecs", "Subjec", "User-Agent", "USER-AGENT", "User_Agent",
+        "User-Agenx", "Server", "Accept", "Event", "Allow", "Date", "Require", "Supported",
+        "Unsupported", "Timestamp", "Refer-To", "Referred-By", "Session-Expires", "Content-Type",
+        "Content-Encoding", "WWW-Authenticate", "Proxy-Authenticate", "Proxy-Authorization",
+        "Proxy-Require", "Authorization", "Min-Expires", "Expires", "Contact", "Record-Route",
+        "s", "k", "c", "e", "o", "X", "Xy", "Xyz", "Subject-", "Proxy-Authorizatio", "Proxy-Authorizationn",
+        "WWW-Authenticatf", "www-authenticate",
+    };
+    for (const char* n : names) {
+        const std::string name = n;
+        const HeaderId want = header_from(name.data(), name.size());
+        // Last header line (the name within 16 bytes of the end for short
+        // names) and followed by another (16 bytes readable).
+        for (const bool last : {true, false}) {
+            const std::string line = name + ": v\r\n";
+            const std::string msg = last ? response("", line) : response(line);
+            Message m;
+            ASSERT_EQ(run(msg, m).st, ParseStatus::ok) << n << " " << last;
+            bool found = false;
+            for (uint16_t i = 0; i < m.header_count; i++)
+                if (m.headers[i].name.str(msg.data()) == name) {
+                    EXPECT_EQ(m.headers[i].id, want) << n << " " << last;
+                    found = true;
+                }
+            EXPECT_TRUE(found) << n;
+        }
+    }
+}
+
+// parse() clears the fields before the header array with straight stores:
+// a response parsed into the Message a request used leaves no request
+// fields behind.
+TEST(FastPath, MessageReuseClearsFields) {
+    Message m;
+    const std::string req = "INVITE sip:+1@192.0.2.1:5060;transport=udp SIP/2.0\r\n"
+                            "Via: SIP/2.0/UDP 192.0.2.2:5060;branch=z9hG4bK1;received=192.0.2.3;rport=5\r\n"
+                            "Max-Forwards: 70\r\nFrom: \"A\" <sip:a@x>;tag=1\r\nTo: <sip:b@x>;tag=2\r\n"
+                            "Call-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+    ASSERT_EQ(run(req, m).st, ParseStatus::ok);
+    EXPECT_EQ(m.ruri.kind, UriScheme::sip);
+    const std::string resp = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h.example;branch=z9hG4bK1\r\n"
+                             "From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n\r\n";
+    ASSERT_EQ(run(resp, m).st, ParseStatus::ok);
+    EXPECT_FALSE(m.is_request);
+    EXPECT_EQ(m.method, Method::unknown);
+    EXPECT_EQ(m.ruri.kind, UriScheme::none);
+    EXPECT_EQ(m.ruri.host.port, 0);
+    EXPECT_FALSE(m.has_max_forwards);
+    EXPECT_FALSE(m.has_content_length);
+    EXPECT_TRUE(m.top_via.received.empty());
+    EXPECT_FALSE(m.top_via.has_rport);
+    EXPECT_FALSE(m.to.has_tag);
+    EXPECT_EQ(m.lenient, lenient_no_content_length);
 }
 
 }  // namespace
