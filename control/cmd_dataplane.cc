@@ -12,8 +12,26 @@
 #include <algorithm>
 
 #include "control/commands.h"
+#include "control/tokens.h"
 
 namespace sipedge::ctl {
+
+bool dataplane_device_is_pci(std::string_view name) noexcept {
+    // [domain:]bus:device.function, hex: dddd:bb:dd.f or bb:dd.f
+    auto hex = [](std::string_view s) {
+        return !s.empty() && s.find_first_not_of("0123456789abcdefABCDEF") == std::string_view::npos;
+    };
+    const size_t dot = name.rfind('.');
+    if (dot == std::string_view::npos || dot + 2 != name.size() || name[dot + 1] < '0' || name[dot + 1] > '7')
+        return false;
+    const std::string_view head = name.substr(0, dot);
+    const size_t c2 = head.rfind(':');
+    if (c2 == std::string_view::npos || head.size() - c2 - 1 != 2 || !hex(head.substr(c2 + 1))) return false;
+    const std::string_view bus = head.substr(0, c2);
+    const size_t c1 = bus.rfind(':');
+    if (c1 == std::string_view::npos) return bus.size() == 2 && hex(bus);
+    return bus.size() - c1 - 1 == 2 && hex(bus.substr(c1 + 1)) && c1 == 4 && hex(bus.substr(0, 4));
+}
 
 namespace {
 
@@ -127,6 +145,49 @@ Status set_port_vlan(DataplaneSettings& d, size_t n, const std::string& w) {
     return Ok{};
 }
 
+// An EAL device: a PCI address ("0000:03:00.0" or "03:00.0") or a virtual
+// device ("net_<driver><n>"), each with optional ",key=value" devargs.
+Status set_port_device(DataplaneSettings& d, size_t n, const std::string& w) {
+    if (w.empty() || w.size() > 200)
+        return err(EINVAL, "device: give a PCI address or a net_* virtual device (at most 200 characters)");
+    for (const char ch : w)
+        if (ch <= ' ' || ch > '~' || ch == '"' || ch == '\\')
+            return err(EINVAL, "device: '" + w + "' has a character the EAL does not take");
+    const std::string name = w.substr(0, w.find(','));
+    if (!dataplane_device_is_pci(name) && name.rfind("net_", 0) != 0)
+        return err(EINVAL, "device: '" + name + "' is neither a PCI address (0000:03:00.0) nor a net_* virtual device");
+    for (size_t i = 0; i < d.ports.size(); i++)
+        if (i != n && !d.ports[i].device.empty() &&
+            d.ports[i].device.substr(0, d.ports[i].device.find(',')) == name)
+            return err(EEXIST, "device: " + name + " is already " + port_name(i));
+    d.ports[n].device = w;
+    return Ok{};
+}
+
+Result<Json> set_lcores(CmdCtx& c, const Args& a) {
+    if (Status s = one_value(a, "set dataplane lcores <list, e.g. 0-2>"); !s) return s.error();
+    const std::string& w = a.rest[0];
+    if (w.empty() || w.size() > 64 || w.find_first_not_of("0123456789,-") != std::string::npos)
+        return err(EINVAL, "lcores: '" + w + "' is not a list of cores like 0-2 or 0,2,4");
+    c.st.dataplane.lcores = w;
+    return Json();
+}
+
+Result<Json> set_hugepages(CmdCtx& c, const Args& a) {
+    if (Status s = one_value(a, "set dataplane hugepages on|off"); !s) return s.error();
+    if (a.rest[0] != "on" && a.rest[0] != "off") return err(EINVAL, "hugepages: on or off");
+    c.st.dataplane.hugepages = a.rest[0] == "on";
+    return Json();
+}
+
+Result<Json> set_memory(CmdCtx& c, const Args& a) {
+    if (Status s = one_value(a, "set dataplane memory <64-1048576> (MB)"); !s) return s.error();
+    auto v = number("memory (MB)", a.rest[0], 64, 1048576);
+    if (!v) return v.error();
+    c.st.dataplane.memory_mb = v.value();
+    return Json();
+}
+
 Result<Json> set_address(CmdCtx& c, const Args& a) {
     if (Status s = one_value(a, "set dataplane address <a.b.c.d>/<prefix 1-30>"); !s) return s.error();
     if (Status s = set_port_address(c.st.dataplane, 0, a.rest[0]); !s) return s.error();
@@ -156,12 +217,14 @@ Result<Json> set_port(CmdCtx& c, const Args& a) {
     auto n = port_number(a.vars[0]);
     if (!n) return n.error();
     if (a.rest.size() != 2)
-        return err(EINVAL, "usage: set dataplane port <0-3> address <a.b.c.d>/<prefix> | gateway <a.b.c.d> | vlan <1-4094>");
+        return err(EINVAL, "usage: set dataplane port <0-3> address <a.b.c.d>/<prefix> | gateway <a.b.c.d> | "
+                           "vlan <1-4094> | device <pci-address|net_vdev[,args]>");
     const std::string& k = a.rest[0];
     Status s = k == "address"   ? set_port_address(c.st.dataplane, n.value(), a.rest[1])
                : k == "gateway" ? set_port_gateway(c.st.dataplane, n.value(), a.rest[1])
                : k == "vlan"    ? set_port_vlan(c.st.dataplane, n.value(), a.rest[1])
-                                : Status(err(EINVAL, "port: unknown key '" + k + "'; expected address, gateway or vlan"));
+               : k == "device"  ? set_port_device(c.st.dataplane, n.value(), a.rest[1])
+                                : Status(err(EINVAL, "port: unknown key '" + k + "'; expected address, gateway, vlan or device"));
     if (!s) return s.error();
     return Json();
 }
@@ -178,7 +241,8 @@ Result<Json> unset_port(CmdCtx& c, const Args& a) {
     else if (k == "address") p.ip = d.ip, p.prefix = d.prefix;
     else if (k == "gateway") p.gateway = d.gateway;
     else if (k == "vlan") p.vlan = d.vlan;
-    else return err(EINVAL, "port: unknown key '" + k + "'; expected address, gateway or vlan");
+    else if (k == "device") p.device = d.device;
+    else return err(EINVAL, "port: unknown key '" + k + "'; expected address, gateway, vlan or device");
     return Json();
 }
 
@@ -236,9 +300,12 @@ Result<Json> unset_dataplane(CmdCtx& c, const Args& a) {
     else if (k == "vlan") s.ports[0].vlan = d.ports[0].vlan;
     else if (k == "sip-port") s.sip_port = d.sip_port;
     else if (k == "timer-c") s.timer_c_s = d.timer_c_s;
+    else if (k == "lcores") s.lcores = d.lcores;
+    else if (k == "hugepages") s.hugepages = d.hugepages;
+    else if (k == "memory") s.memory_mb = d.memory_mb;
     else if (k == "default-trunk") s.default_trunk = d.default_trunk;
     else if (k == "access") s.access_ip = d.access_ip, s.access_port = d.access_port;
-    else return err(EINVAL, "unknown data-plane key '" + k + "'; expected address, gateway, vlan, sip-port, timer-c, default-trunk or access");
+    else return err(EINVAL, "unknown data-plane key '" + k + "'; expected address, gateway, vlan, sip-port, timer-c, lcores, hugepages, memory, default-trunk or access");
     return Json();
 }
 
@@ -253,17 +320,21 @@ Result<Json> show_dataplane(CmdCtx& c, const Args& a) {
     Json ports = Json::array();
     for (size_t i = 0; i < s.ports.size(); i++) {
         const PortSettings& p = s.ports[i];
-        if (!p.ip && !p.gateway && !p.vlan) continue;
+        if (!p.ip && !p.gateway && !p.vlan && p.device.empty()) continue;
         Json j = Json::object();
         j.set("port", unsigned(i));
         j.set("address", p.ip ? ipv4_text(p.ip) + "/" + std::to_string(p.prefix) : std::string());
         j.set("gateway", p.gateway ? ipv4_text(p.gateway) : std::string());
         j.set("vlan", unsigned(p.vlan));
+        j.set("device", p.device);
         ports.push(std::move(j));
     }
     o.set("ports", std::move(ports));
     o.set("sip-port", unsigned(s.sip_port));
     o.set("timer-c", unsigned(s.timer_c_s));
+    o.set("lcores", s.lcores);
+    o.set("hugepages", s.hugepages);
+    o.set("memory", unsigned(s.memory_mb));
     o.set("default-trunk", s.default_trunk);
     o.set("default-trunk-state", s.default_trunk.empty() ? std::string("none")
                                  : c.ctl.engine_status(s.default_trunk).empty()
@@ -279,10 +350,15 @@ const Command commands[] = {
     {"set dataplane gateway", "<a.b.c.d>", "port 0's off-link next hop (read when sipedge starts)", true,
      set_gateway},
     {"set dataplane vlan", "<1-4094>", "port 0's 802.1Q VLAN (read when sipedge starts)", true, set_vlan},
-    {"set dataplane port <n>", "address <a.b.c.d>/<prefix> | gateway <a.b.c.d> | vlan <1-4094>",
-     "DPDK port n's interface (0-3; read when sipedge starts)", true, set_port},
-    {"unset dataplane port <n>", "[address|gateway|vlan]", "reset DPDK port n (all of it without a key)",
+    {"set dataplane port <n>",
+     "address <a.b.c.d>/<prefix> | gateway <a.b.c.d> | vlan <1-4094> | device <pci-address|net_vdev[,args]>",
+     "port n's interface and its EAL device (0-3; read when sipedge starts)", true, set_port},
+    {"unset dataplane port <n>", "[address|gateway|vlan|device]", "reset port n (all of it without a key)",
      true, unset_port},
+    {"set dataplane lcores", "<list>", "EAL lcores: control + one worker per other core (read at start)", true,
+     set_lcores},
+    {"set dataplane hugepages", "on|off", "off: EAL --no-huge (read when sipedge starts)", true, set_hugepages},
+    {"set dataplane memory", "<MB>", "EAL memory, -m (read when sipedge starts)", true, set_memory},
     {"set dataplane sip-port", "<1-65535>", "our UDP port for SIP, default 5060 (read when sipedge starts)", true,
      set_sip_port},
     {"set dataplane timer-c", "<181-3600>",
@@ -311,7 +387,12 @@ void dataplane_running_config(const State& st, std::vector<std::string>& out) {
         if (p.ip) out.push_back(pre + "address " + ipv4_text(p.ip) + "/" + std::to_string(p.prefix));
         if (p.gateway) out.push_back(pre + "gateway " + ipv4_text(p.gateway));
         if (p.vlan) out.push_back(pre + "vlan " + std::to_string(p.vlan));
+        if (!p.device.empty())
+            out.push_back("set dataplane port " + std::to_string(i) + " device " + quote_word(p.device));
     }
+    if (!s.lcores.empty()) out.push_back("set dataplane lcores " + s.lcores);
+    if (!s.hugepages) out.push_back("set dataplane hugepages off");
+    if (s.memory_mb) out.push_back("set dataplane memory " + std::to_string(s.memory_mb));
     if (s.sip_port != d.sip_port) out.push_back("set dataplane sip-port " + std::to_string(s.sip_port));
     if (s.timer_c_s != d.timer_c_s) out.push_back("set dataplane timer-c " + std::to_string(s.timer_c_s));
     if (!s.default_trunk.empty()) out.push_back("set dataplane default-trunk " + s.default_trunk);

@@ -67,6 +67,9 @@ std::span<const Command> ops_commands() noexcept;     // cmd_ops.cc
 std::span<const Command> dataplane_commands() noexcept;  // cmd_dataplane.cc
 /// running-config lines of the data-plane settings (printed last); cmd_dataplane.cc.
 void dataplane_running_config(const State& st, std::vector<std::string>& out);
+/// Whether an EAL device name (before any ",devargs") is a PCI address:
+/// "0000:03:00.0" or the short "03:00.0" (cmd_dataplane.cc).
+bool dataplane_device_is_pci(std::string_view name) noexcept;
 /// running-config lines of the ops settings (metrics-http, snmp-trap-receiver); cmd_ops.cc.
 void ops_running_config(const State& st, std::vector<std::string>& out);
 std::span<const Command> dns_commands() noexcept;  // cmd_dns.cc: set global dns-server

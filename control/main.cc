@@ -220,6 +220,47 @@ void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
     std::fflush(stdout);
 }
 
+// EAL words the configuration adds to the command line's <n> EAL arguments
+// <args>: each port's device (-a for a PCI address, --vdev otherwise;
+// --no-pci when every configured device is virtual and the command line
+// names no PCI device), -l, --no-huge and -m unless the command line has
+// its own.
+std::vector<std::string> eal_from_config(const ctl::DataplaneSettings& d, int n, char** args) {
+    auto has = [&](std::initializer_list<std::string_view> opts) {
+        for (int i = 0; i < n; i++) {
+            const std::string_view w = args[i];
+            for (std::string_view o : opts)
+                if (w == o || (w.size() > o.size() && w.substr(0, o.size()) == o && w[o.size()] == '='))
+                    return true;
+        }
+        return false;
+    };
+    std::vector<std::string> out;
+    bool any = false, pci = false;
+    for (const ctl::PortSettings& p : d.ports) {
+        if (p.device.empty() || !p.ip) continue;
+        any = true;
+        if (ctl::dataplane_device_is_pci(p.device.substr(0, p.device.find(',')))) {
+            pci = true;
+            out.push_back("-a");
+            out.push_back(p.device);
+        } else {
+            out.push_back("--vdev=" + p.device);
+        }
+    }
+    if (any && !pci && !has({"-a", "--allow", "-b", "--block", "--no-pci"})) out.push_back("--no-pci");
+    if (!d.lcores.empty() && !has({"-l", "--lcores", "-c"})) {
+        out.push_back("-l");
+        out.push_back(d.lcores);
+    }
+    if (!d.hugepages && !has({"--no-huge"})) out.push_back("--no-huge");
+    if (d.memory_mb && !has({"-m", "--socket-mem"})) {
+        out.push_back("-m");
+        out.push_back(std::to_string(d.memory_mb));
+    }
+    return out;
+}
+
 ctl::CoreStats core_stats(unsigned lcore, const dp::WorkerStats& s) {
     ctl::CoreStats c;
     c.core = lcore;
@@ -309,9 +350,14 @@ int main(int argc, char** argv) {
     }
 
     // 2. EAL, port, links, workers: every lcore but the main one runs a worker.
+    // The command line's EAL arguments first, then what the configuration
+    // adds (devices, lcores, memory) where the command line does not say it.
+    const int n_eal = sep < argc ? argc - sep - 1 : 0;
+    std::vector<std::string> eal_words = eal_from_config(dps, n_eal, n_eal ? argv + sep + 1 : argv);
     std::vector<char*> eal;
     eal.push_back(argv[0]);
     for (int i = sep + 1; i < argc; i++) eal.push_back(argv[i]);
+    for (std::string& w : eal_words) eal.push_back(w.data());
     if (!dp::eal_start(int(eal.size()), eal.data())) return 1;
     std::vector<unsigned> lcores;
     for (unsigned l = rte_get_next_lcore(rte_get_main_lcore(), 1, 0); l < RTE_MAX_LCORE;
@@ -341,14 +387,35 @@ int main(int argc, char** argv) {
         dp::eal_stop();
         return 1;
     }
-    for (uint16_t p : port_ids) {
-        if (!rte_eth_dev_is_valid_port(p)) {
+    for (uint16_t n : port_ids) {
+        // Port n: its configured device by name, else DPDK port id n.
+        uint16_t p = n;
+        const std::string& dev = dps.ports[n].device;
+        if (!dev.empty()) {
+            std::string name = dev.substr(0, dev.find(','));
+            if (ctl::dataplane_device_is_pci(name) && name.size() == 7) name = "0000:" + name;
+            if (rte_eth_dev_get_port_by_name(name.c_str(), &p) != 0) {
+                std::fprintf(stderr, "sipedge: port %u: the EAL has no device %s\n", unsigned(n),
+                             name.c_str());
+                stop_ports();
+                return 1;
+            }
+        } else if (!rte_eth_dev_is_valid_port(p)) {
             std::fprintf(stderr, "sipedge: %s configures port %u but the EAL has %u port(s) "
-                                 "(one --vdev or PCI device per port, in order)\n",
-                         a.config.c_str(), unsigned(p), unsigned(rte_eth_dev_count_avail()));
+                                 "(one --vdev or PCI device per port, in order, or 'set dataplane "
+                                 "port %u device ...')\n",
+                         a.config.c_str(), unsigned(n), unsigned(rte_eth_dev_count_avail()),
+                         unsigned(n));
             stop_ports();
             return 1;
         }
+        for (const dp::PortConfig& q : pcs)
+            if (q.port_id == p) {
+                std::fprintf(stderr, "sipedge: port %u is DPDK port %u, already used\n", unsigned(n),
+                             unsigned(p));
+                stop_ports();
+                return 1;
+            }
         dp::PortConfig pc;
         dp::PortSetup ps;
         ps.port_id = p;
@@ -357,7 +424,7 @@ int main(int argc, char** argv) {
             stop_ports();
             return 1;
         }
-        const ctl::PortSettings& s = dps.ports[p];
+        const ctl::PortSettings& s = dps.ports[n];
         pc.port_id = p;
         pc.ip = s.ip;
         pc.prefix = s.prefix;

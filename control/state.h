@@ -156,6 +156,8 @@ struct PortSettings {
     uint8_t prefix = 24;
     uint32_t gateway = 0;         // off-link next hop; 0 = on-link destinations only
     uint16_t vlan = 0;            // 802.1Q VLAN id; 0 = untagged
+    std::string device;           // EAL device ("0000:03:00.0", "net_af_packet1,iface=eth1");
+                                  // "" = DPDK port id n from the command line's EAL arguments
     bool operator==(const PortSettings&) const = default;
 };
 struct DataplaneSettings {
@@ -163,6 +165,9 @@ struct DataplaneSettings {
     std::array<PortSettings, max_ports> ports;  // index = DPDK port id; 0: `set dataplane address`
     uint16_t sip_port = 5060;     // our UDP port for SIP
     uint16_t timer_c_s = 181;     // proxy Timer C for forwarded INVITEs (RFC 3261 §16.6: > 3 min)
+    std::string lcores;           // EAL -l list ("0-2": control + 2 workers); "" = command line
+    bool hugepages = true;        // false: EAL --no-huge
+    uint32_t memory_mb = 0;       // EAL -m; 0 = command line / EAL default
     std::string default_trunk;    // trunk for new requests from the access side; "" = none
     uint32_t access_ip = 0;       // where new requests from a carrier server go; 0 = refused (404)
     uint16_t access_port = 5060;

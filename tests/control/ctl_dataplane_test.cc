@@ -70,6 +70,11 @@ TEST(Dataplane, BadValuesAreRefusedAndChangeNothing) {
         {"set dataplane port 1 address", "usage"},
         {"unset dataplane port 1 speed", "unknown key"},
         {"set dataplane timer-c 180", "out of range 181-3600"},
+        {"set dataplane port 1 device eth1", "neither a PCI address"},
+        {"set dataplane port 1 device 0000:03:00.8", "neither a PCI address"},
+        {"set dataplane lcores 0-2;reboot", "not a list of cores"},
+        {"set dataplane hugepages maybe", "on or off"},
+        {"set dataplane memory 10", "out of range 64-1048576"},
     };
     for (const Row& r : rows) {
         const Json j = c.execute_json(r.line);
@@ -128,6 +133,24 @@ TEST(Dataplane, Ports) {
     ASSERT_EQ(status_of(c.execute_json("unset dataplane port 1")), 0);
     EXPECT_TRUE(c.state().dataplane.ports[1] == PortSettings{});
     ASSERT_EQ(status_of(c.execute_json("unset dataplane vlan")), 0);
+    // EAL devices, lcores and memory from the configuration.
+    for (const char* l : {"set dataplane port 0 device 0000:03:00.0", "set dataplane port 2 device net_af_packet1,iface=eth1",
+                          "set dataplane lcores 0-2", "set dataplane hugepages off", "set dataplane memory 512"})
+        ASSERT_EQ(status_of(c.execute_json(l)), 0) << l;
+    EXPECT_NE(error_of(c.execute_json("set dataplane port 3 device net_af_packet1")).find("already port 2"),
+              std::string::npos);
+    EXPECT_EQ(c.state().dataplane.ports[2].device, "net_af_packet1,iface=eth1");
+    EXPECT_FALSE(c.state().dataplane.hugepages);
+    {
+        Controller d(test::manual_clock(&now));
+        for (const std::string& l : c.running_config())
+            if (!l.empty() && l[0] != '#') ASSERT_EQ(status_of(d.execute_json(l)), 0) << l;
+        EXPECT_TRUE(d.state().dataplane == c.state().dataplane);
+    }
+    EXPECT_TRUE(dataplane_device_is_pci("0000:03:00.0"));
+    EXPECT_TRUE(dataplane_device_is_pci("af:00.1"));
+    EXPECT_FALSE(dataplane_device_is_pci("net_tap0"));
+    EXPECT_FALSE(dataplane_device_is_pci("000:03:00.0"));
     ASSERT_EQ(status_of(c.execute_json("set dataplane timer-c 240")), 0);
     EXPECT_EQ(c.state().dataplane.timer_c_s, 240u);
     bool printed = false;
