@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -402,16 +403,21 @@ TEST_F(Fixture, TwoWorkersBothQuiesceBeforeASnapshotIsFreed) {
 
 int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
-    const std::string prefix = "--file-prefix=dplink" + std::to_string(getpid());
+    const std::string name = "dplink" + std::to_string(getpid());  // the EAL file prefix
     std::vector<std::string> args = {argv[0], "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-                                     "--no-telemetry", "--log-level=lib.eal:error", "-l", "0", prefix};
+                                     "--no-telemetry", "--log-level=lib.eal:error", "-l", "0",
+                                     "--file-prefix=" + name};
     std::vector<char*> av;
     for (std::string& a : args) av.push_back(a.data());
     if (rte_eal_init(int(av.size()), av.data()) < 0) {
         std::printf("SKIP: EAL init failed\n");
         return 77;
     }
+    // Our runtime directory (/var/run/dpdk/<name>), which rte_eal_cleanup() leaves.
+    const std::filesystem::path runtime_dir = rte_eal_get_runtime_dir();
     const int rc = RUN_ALL_TESTS();
     rte_eal_cleanup();
+    std::error_code ec;
+    if (runtime_dir.filename() == name) std::filesystem::remove_all(runtime_dir, ec);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <filesystem>
 #include <string>
 
 #include <rte_eal.h>
@@ -139,11 +140,12 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "rte_eal_init failed (%s): skipped\n", std::strerror(rte_errno));
         return 77;
     }
-    const std::string runtime_dir = rte_eal_get_runtime_dir();
+    const std::filesystem::path runtime_dir = rte_eal_get_runtime_dir();
     const int rc = RUN_ALL_TESTS();
     rte_eal_cleanup();
-    // Our own file-prefix directory: DPDK leaves it (and the telemetry socket until exit).
-    unlink((runtime_dir + "/dpdk_telemetry.v2").c_str());
-    rmdir(runtime_dir.c_str());
+    // Our own file-prefix directory (/var/run/dpdk/<prefix>): DPDK leaves it, with the
+    // telemetry socket and whatever else it made there. Only ours: checked by name.
+    std::error_code ec;
+    if (runtime_dir.filename() == prefix) std::filesystem::remove_all(runtime_dir, ec);
     return rc;
 }

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -315,6 +316,15 @@ TEST_F(HandoffTest, RssConfigOnNetNullWithTwoQueues) {
 }  // namespace
 }  // namespace sipedge::dp
 
+// rte_eal_cleanup() and our runtime directory (/var/run/dpdk/<prefix>), which
+// it leaves behind; only ours: the directory is checked against <prefix>.
+static void eal_down(const std::string& prefix) {
+    const std::filesystem::path dir = rte_eal_get_runtime_dir();
+    rte_eal_cleanup();
+    std::error_code ec;
+    if (dir.filename() == prefix) std::filesystem::remove_all(dir, ec);
+}
+
 int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     std::string prefix = "sipedge_handoff_" + std::to_string(getpid());
@@ -332,11 +342,12 @@ int main(int argc, char** argv) {
                                      int(rte_socket_id()));
     if (!g_pool) {
         std::fprintf(stderr, "mempool: %s\n", rte_strerror(rte_errno));
+        eal_down(prefix);
         return 1;
     }
     const int rc = RUN_ALL_TESTS();
     uint16_t pid;
     RTE_ETH_FOREACH_DEV(pid) rte_eth_dev_close(pid);
-    rte_eal_cleanup();
+    eal_down(prefix);
     return rc;
 }

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -420,6 +421,15 @@ TEST_F(IpFrag, FragmenterPassesSmallDatagramsAndRefusesTooManyPieces) {
 }  // namespace
 }  // namespace sipedge::dp
 
+// rte_eal_cleanup() and our runtime directory (/var/run/dpdk/<prefix>), which
+// it leaves behind; only ours: the directory is checked against <prefix>.
+static void eal_down(const std::string& prefix) {
+    const std::filesystem::path dir = rte_eal_get_runtime_dir();
+    rte_eal_cleanup();
+    std::error_code ec;
+    if (dir.filename() == prefix) std::filesystem::remove_all(dir, ec);
+}
+
 int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     std::string prefix = "sipedge_ipfrag_" + std::to_string(getpid());
@@ -437,9 +447,10 @@ int main(int argc, char** argv) {
     g_indirect = rte_pktmbuf_pool_create("ipf_ind", pool_size, 0, 0, 0, int(rte_socket_id()));
     if (!g_pool || !g_indirect) {
         std::fprintf(stderr, "mempool: %s\n", rte_strerror(rte_errno));
+        eal_down(prefix);
         return 1;
     }
     const int rc = RUN_ALL_TESTS();
-    rte_eal_cleanup();
+    eal_down(prefix);
     return rc;
 }

@@ -28,23 +28,41 @@ namespace sipedge::dp::test {
 
 using Bytes = std::vector<uint8_t>;
 
-/// One ethdev over two rings: <rx> feeds the worker, <tx> takes its frames.
+/// One ethdev over rings: rxq[q] feeds the worker polling queue q, txq[q]
+/// takes what it sends on queue q. <rx>/<tx> are queue 0's (the only ones of
+/// a single-queue port).
 struct RingPort {
+    static constexpr uint16_t max_queues = 8;
     uint16_t port_id = 0;
     rte_ring* rx = nullptr;
     rte_ring* tx = nullptr;
     MacAddr mac{};
+    uint16_t queues = 1;
+    rte_ring* rxq[max_queues] = {};
+    rte_ring* txq[max_queues] = {};
 };
 
-/// rte_eal_init with <lcores> ("0-1"), --no-huge and the file prefix
-/// <name><pid>. False (and a SKIP line) when the EAL does not start.
+namespace detail {
+inline std::string& eal_prefix() {  // the file prefix eal_up() passed, "" before
+    static std::string p;
+    return p;
+}
+}  // namespace detail
+
+/// rte_eal_init with <lcores>, --no-huge and the file prefix <name><pid>.
+/// <lcores> goes with -l ("0-1"), or with --lcores when it is a mapping
+/// ("(0-2)@(0-1)": it holds '@' or '('). False (and a SKIP line) when the
+/// EAL does not start.
 inline bool eal_up(const char* name, const char* lcores) {
     static std::string prefix, prog, lc;
-    prefix = std::string("--file-prefix=") + name + std::to_string(getpid());
+    detail::eal_prefix() = name + std::to_string(getpid());
+    prefix = "--file-prefix=" + detail::eal_prefix();
     prog = name;
     lc = lcores;
-    const char* eal[] = {prog.c_str(), "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "-l",
-                         lc.c_str(), "--log-level=lib.eal:error", prefix.c_str()};
+    const bool mapping = lc.find_first_of("@(") != std::string::npos;
+    const char* eal[] = {prog.c_str(), "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
+                         mapping ? "--lcores" : "-l", lc.c_str(), "--log-level=lib.eal:error",
+                         prefix.c_str()};
     if (rte_eal_init(int(sizeof(eal) / sizeof(eal[0])), const_cast<char**>(eal)) < 0) {
         std::fprintf(stderr, "SKIP: EAL did not start\n");
         return false;
@@ -52,38 +70,56 @@ inline bool eal_up(const char* name, const char* lcores) {
     return true;
 }
 
-/// rte_eal_cleanup() and the runtime directory it leaves behind.
+/// rte_eal_cleanup() and the runtime directory it leaves behind
+/// (/var/run/dpdk/<prefix>): only this process's, the one named after the
+/// prefix eal_up() gave, never another test's.
 inline void eal_down() {
     const std::string dir = rte_eal_get_runtime_dir();
     rte_eal_cleanup();
+    const std::string& own = detail::eal_prefix();
     std::error_code ec;
-    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+    if (!dir.empty() && !own.empty() && std::filesystem::path(dir).filename() == own)
+        std::filesystem::remove_all(dir, ec);
 }
 
-/// A started ring port named <name> (rings <name>_rx/_tx, 1024 each) fed from <pool>.
-inline bool ring_port(const char* name, rte_mempool* pool, RingPort& p) {
+/// A started ring port named <name> with <queues> RX/TX queue pairs (rings
+/// <name>_rx/_tx for one queue, <name>_rx<q>/_tx<q> for several; 1024 each)
+/// fed from <pool>.
+inline bool ring_port(const char* name, rte_mempool* pool, RingPort& p, uint16_t queues = 1) {
+    if (queues < 1 || queues > RingPort::max_queues) return false;
     const std::string n = name;
-    p.rx = rte_ring_create((n + "_rx").c_str(), 1024, int(rte_socket_id()),
-                           RING_F_SP_ENQ | RING_F_SC_DEQ);
-    p.tx = rte_ring_create((n + "_tx").c_str(), 1024, int(rte_socket_id()),
-                           RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (!p.rx || !p.tx) return false;
-    const int id = rte_eth_from_rings(name, &p.rx, 1, &p.tx, 1, int(rte_socket_id()));
+    for (uint16_t q = 0; q < queues; q++) {
+        const std::string sfx = queues == 1 ? "" : std::to_string(q);
+        p.rxq[q] = rte_ring_create((n + "_rx" + sfx).c_str(), 1024, int(rte_socket_id()),
+                                   RING_F_SP_ENQ | RING_F_SC_DEQ);
+        p.txq[q] = rte_ring_create((n + "_tx" + sfx).c_str(), 1024, int(rte_socket_id()),
+                                   RING_F_SP_ENQ | RING_F_SC_DEQ);
+        if (!p.rxq[q] || !p.txq[q]) return false;
+    }
+    p.rx = p.rxq[0];
+    p.tx = p.txq[0];
+    p.queues = queues;
+    const int id = rte_eth_from_rings(name, p.rxq, queues, p.txq, queues, int(rte_socket_id()));
     if (id < 0) return false;
     PortSetup ps;
     ps.port_id = uint16_t(id);
+    ps.queues = queues;
     if (!port_start(ps, pool, p.mac)) return false;
     p.port_id = uint16_t(id);
     return true;
 }
 
-/// Enqueues frame <f> for the worker on <p> (stamped with its port id, as a PMD does).
-inline bool inject(rte_mempool* pool, const RingPort& p, const Bytes& f) {
+/// Enqueues frame <f> for the worker on <p>, queue <q> (stamped with its
+/// port id, as a PMD does).
+inline bool inject(rte_mempool* pool, const RingPort& p, const Bytes& f, uint16_t q = 0) {
+    if (q >= p.queues || !p.rxq[q]) return false;
     rte_mbuf* m = rte_pktmbuf_alloc(pool);
     if (!m) return false;
     std::memcpy(rte_pktmbuf_append(m, uint16_t(f.size())), f.data(), f.size());
     m->port = p.port_id;
-    return rte_ring_enqueue(p.rx, m) == 0;
+    if (rte_ring_enqueue(p.rxq[q], m) == 0) return true;
+    rte_pktmbuf_free(m);
+    return false;
 }
 
 /// Frames the worker sent on <p> within <ms> (polled every millisecond).
@@ -100,6 +136,33 @@ inline std::vector<Bytes> collect(const RingPort& p, unsigned ms) {
             rte_pktmbuf_free(m);
         }
         usleep(1000);
+    }
+    return out;
+}
+
+/// A frame the worker sent, with the TX queue it left on.
+struct QueuedFrame {
+    uint16_t queue;
+    Bytes b;
+};
+
+/// Frames the worker sent on every queue of <p>: a pass over the queues every
+/// millisecond for <ms>, then a last one (<ms> 0: one pass, which drains).
+inline std::vector<QueuedFrame> collect_queues(const RingPort& p, unsigned ms) {
+    std::vector<QueuedFrame> out;
+    for (unsigned i = 0; i <= ms; i++) {
+        for (uint16_t q = 0; q < p.queues; q++) {
+            void* v = nullptr;
+            while (rte_ring_dequeue(p.txq[q], &v) == 0) {
+                auto* m = static_cast<rte_mbuf*>(v);
+                Bytes b(rte_pktmbuf_pkt_len(m));
+                const void* d = rte_pktmbuf_read(m, 0, b.size(), b.data());
+                if (d != b.data()) std::memcpy(b.data(), d, b.size());
+                out.push_back({q, std::move(b)});
+                rte_pktmbuf_free(m);
+            }
+        }
+        if (i < ms) usleep(1000);
     }
     return out;
 }

@@ -16,29 +16,25 @@
 
 #include <gtest/gtest.h>
 #include <rte_eal.h>
-#include <rte_eth_ring.h>
-#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
-#include <rte_ring.h>
 
 #include "dataplane/inet.h"
 #include "dataplane/port.h"
 #include "dataplane/proxy_types.h"
 #include "dataplane/worker.h"
+#include "tests/dataplane/ring_eal.h"
 
 namespace sipedge::dp {
 namespace {
 
 constexpr uint32_t edge_ip = 0x0a000001, carrier_ip = 0x0a000002, access_ip = 0x0a000003;
-using Bytes = std::vector<uint8_t>;
+using test::Bytes;
 
 rte_mempool* g_pool = nullptr;
-rte_ring* g_rx = nullptr;  // what the worker receives (the test enqueues)
-rte_ring* g_tx = nullptr;  // what the worker sends (the test dequeues)
-uint16_t g_port = 0;
-MacAddr g_mac;             // the worker's
+test::RingPort g_p;        // the worker's port: rx what it receives, tx what it sends
+const MacAddr& g_mac = g_p.mac;  // the worker's
 unsigned g_lcore = 0;
 
 MacAddr mac_of(uint8_t last) {
@@ -48,30 +44,10 @@ MacAddr mac_of(uint8_t last) {
     return m;
 }
 
-void inject(const Bytes& f) {
-    rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
-    ASSERT_NE(m, nullptr);
-    std::memcpy(rte_pktmbuf_append(m, uint16_t(f.size())), f.data(), f.size());
-    ASSERT_EQ(rte_ring_enqueue(g_rx, m), 0);
-}
+void inject(const Bytes& f) { ASSERT_TRUE(test::inject(g_pool, g_p, f)); }
 
 // Frames the worker sent within <ms> (polled), as bytes.
-std::vector<Bytes> collect(unsigned ms) {
-    std::vector<Bytes> out;
-    for (unsigned i = 0; i < ms; i++) {
-        void* p = nullptr;
-        while (rte_ring_dequeue(g_tx, &p) == 0) {
-            auto* m = static_cast<rte_mbuf*>(p);
-            Bytes b(rte_pktmbuf_pkt_len(m));
-            const void* d = rte_pktmbuf_read(m, 0, b.size(), b.data());  // copies when chained
-            if (d != b.data()) std::memcpy(b.data(), d, b.size());
-            out.push_back(std::move(b));
-            rte_pktmbuf_free(m);
-        }
-        usleep(1000);
-    }
-    return out;
-}
+std::vector<Bytes> collect(unsigned ms) { return test::collect(g_p, ms); }
 
 Bytes arp_request_from(uint32_t ip, const MacAddr& mac) {
     Bytes f(eth_hdr_len + arp_pkt_len);
@@ -205,7 +181,7 @@ protected:
         routes_.carriers[0] = {carrier_ip, 0};
         routes_ptr_.store(&routes_);
         WorkerConfig wc;
-        wc.ports[0].port_id = g_port;
+        wc.ports[0].port_id = g_p.port_id;
         wc.ports[0].ip = edge_ip;
         wc.ports[0].prefix = 24;
         wc.ports[0].mac = g_mac;
@@ -318,32 +294,16 @@ TEST_F(WorkerFrag, FragmentTrainWaitsForArpAsOne) {
 int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     using namespace sipedge::dp;
-    const std::string prefix = "--file-prefix=wfrag" + std::to_string(getpid());
-    const char* eal[] = {"worker_frag_test", "--no-huge",    "-m",   "512", "--no-pci",
-                         "--no-shconf",      "-l",           "0-1",  "--log-level=lib.eal:error",
-                         prefix.c_str()};
-    if (rte_eal_init(int(sizeof(eal) / sizeof(eal[0])), const_cast<char**>(eal)) < 0) {
-        std::fprintf(stderr, "SKIP: EAL did not start\n");
-        return 77;
-    }
+    if (!test::eal_up("wfrag", "0-1")) return 77;
     g_lcore = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
     g_pool = make_pktmbuf_pool("wfrag_mbufs", 4095);
-    g_rx = rte_ring_create("wfrag_rx", 1024, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
-    g_tx = rte_ring_create("wfrag_tx", 1024, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (g_lcore >= RTE_MAX_LCORE || !g_pool || !g_rx || !g_tx) {
-        std::fprintf(stderr, "SKIP: no second lcore / pool / rings\n");
+    if (g_lcore >= RTE_MAX_LCORE || !g_pool || !test::ring_port("wfrag", g_pool, g_p)) {
+        std::fprintf(stderr, "SKIP: no second lcore / pool / ring port\n");
+        test::eal_down();
         return 77;
     }
-    const int port = rte_eth_from_rings("wfrag", &g_rx, 1, &g_tx, 1, int(rte_socket_id()));
-    PortSetup ps;
-    ps.port_id = uint16_t(port);
-    if (port < 0 || !port_start(ps, g_pool, g_mac)) {
-        std::fprintf(stderr, "SKIP: no ring port\n");
-        return 77;
-    }
-    g_port = uint16_t(port);
     const int rc = RUN_ALL_TESTS();
-    port_stop(g_port);
-    rte_eal_cleanup();
+    port_stop(g_p.port_id);
+    test::eal_down();
     return rc;
 }

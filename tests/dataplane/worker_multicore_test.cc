@@ -8,6 +8,9 @@
 //  - ARP across queues: worker 0 parks the INVITE for the unresolved access
 //    address; the ARP reply arrives on queue 1: worker 1 shares a copy and
 //    worker 0 sends the INVITE; a request for us is answered once, not twice.
+//  - fragments: a response in fragments over both queues is reassembled once,
+//    by the worker its addresses name, and handed whole to the transaction's
+//    owner.
 // Exits 77 (skip) when the EAL cannot start.
 
 #include <unistd.h>
@@ -21,12 +24,9 @@
 
 #include <gtest/gtest.h>
 #include <rte_eal.h>
-#include <rte_eth_ring.h>
-#include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
-#include <rte_ring.h>
 
 #include "dataplane/handoff.h"
 #include "dataplane/inet.h"
@@ -34,19 +34,18 @@
 #include "dataplane/port.h"
 #include "dataplane/proxy_types.h"
 #include "dataplane/worker.h"
+#include "tests/dataplane/ring_eal.h"
 
 namespace sipedge::dp {
 namespace {
 
 constexpr uint32_t edge_ip = 0x0a000001, carrier_ip = 0x0a000002, access_ip = 0x0a000003;
 constexpr int nq = 2;
-using Bytes = std::vector<uint8_t>;
+using test::Bytes;
 
 rte_mempool* g_pool = nullptr;
-rte_ring* g_rx[nq] = {};  // what worker q receives (the test enqueues)
-rte_ring* g_tx[nq] = {};  // what worker q sends (the test dequeues)
-uint16_t g_port = 0;
-MacAddr g_mac;
+test::RingPort g_p;  // nq queues: rxq[q] what worker q receives, txq[q] what it sends
+const MacAddr& g_mac = g_p.mac;
 unsigned g_lcore[nq] = {};
 
 MacAddr mac_of(uint8_t last) {
@@ -56,34 +55,18 @@ MacAddr mac_of(uint8_t last) {
     return m;
 }
 
-void inject(int q, const Bytes& f) {
-    rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
-    ASSERT_NE(m, nullptr);
-    std::memcpy(rte_pktmbuf_append(m, uint16_t(f.size())), f.data(), f.size());
-    ASSERT_EQ(rte_ring_enqueue(g_rx[q], m), 0);
-}
+void inject(int q, const Bytes& f) { ASSERT_TRUE(test::inject(g_pool, g_p, f, uint16_t(q))); }
 
 struct Frame {
     int queue;
     Bytes b;
 };
 
+// What the workers sent on either queue: a pass every millisecond for <ms>,
+// then a last one (collect(0) drains).
 std::vector<Frame> collect(unsigned ms) {
     std::vector<Frame> out;
-    for (unsigned i = 0; i <= ms; i++) {
-        for (int q = 0; q < nq; q++) {
-            void* p = nullptr;
-            while (rte_ring_dequeue(g_tx[q], &p) == 0) {
-                auto* m = static_cast<rte_mbuf*>(p);
-                Bytes b(rte_pktmbuf_pkt_len(m));
-                const void* d = rte_pktmbuf_read(m, 0, b.size(), b.data());
-                if (d != b.data()) std::memcpy(b.data(), d, b.size());
-                out.push_back({q, std::move(b)});
-                rte_pktmbuf_free(m);
-            }
-        }
-        if (i < ms) usleep(1000);
-    }
+    for (test::QueuedFrame& f : test::collect_queues(g_p, ms)) out.push_back({f.queue, std::move(f.b)});
     return out;
 }
 
@@ -216,7 +199,7 @@ protected:
         stop_ = false;
         for (int i = 0; i < nq; i++) {
             WorkerConfig wc;
-            wc.ports[0].port_id = g_port;
+            wc.ports[0].port_id = g_p.port_id;
             wc.queue = uint16_t(i);
             wc.core = uint8_t(i);
             wc.ports[0].ip = edge_ip;
@@ -305,6 +288,95 @@ TEST_F(WorkerMulticore, ResponseOnOtherQueueIsRelayedByTheOwner) {
               0u);
 }
 
+// <payload> from <src> to us as IPv4 fragments of at most 1480 data bytes.
+std::vector<Bytes> fragments_from(uint32_t src, const MacAddr& smac, const std::string& payload,
+                                  uint16_t id) {
+    const size_t ip_len = ipv4_hdr_len + udp_hdr_len + payload.size();
+    Bytes whole(eth_hdr_len + ip_len);
+    std::memcpy(whole.data() + eth_hdr_len + ipv4_hdr_len + udp_hdr_len, payload.data(), payload.size());
+    build_ipv4_udp(whole.data() + eth_hdr_len, src, 5060, edge_ip, 5060, payload.size(), id);
+    std::vector<Bytes> out;
+    const size_t data = ip_len - ipv4_hdr_len;
+    for (size_t ofs = 0; ofs < data; ofs += 1480) {
+        const size_t n = std::min<size_t>(1480, data - ofs);
+        Bytes f(eth_hdr_len + ipv4_hdr_len + n);
+        EthHdr e{};
+        e.dst = g_mac;
+        e.src = smac;
+        e.type = be16(ethertype_ipv4);
+        std::memcpy(f.data(), &e, sizeof(e));
+        uint8_t* ip = f.data() + eth_hdr_len;
+        std::memcpy(ip, whole.data() + eth_hdr_len, ipv4_hdr_len);
+        std::memcpy(ip + ipv4_hdr_len, whole.data() + eth_hdr_len + ipv4_hdr_len + ofs, n);
+        const uint16_t tot = be16(uint16_t(ipv4_hdr_len + n));
+        const uint16_t fr = be16(uint16_t((ofs + n < data ? 0x2000 : 0) | ofs / 8));
+        std::memcpy(ip + 2, &tot, 2);
+        std::memcpy(ip + 6, &fr, 2);
+        ip[10] = ip[11] = 0;
+        const uint16_t c = csum_fold(csum_add(0, ip, ipv4_hdr_len));
+        std::memcpy(ip + 10, &c, 2);
+        out.push_back(f);
+    }
+    return out;
+}
+
+// A big response in fragments, spread over both queues: its fragments are
+// reassembled by the worker their addresses name (worker 0 for access ->
+// edge), the transaction belongs to worker 1 (its queue got the INVITE), so
+// the reassembled 180 travels to worker 1 whole and leaves from queue 1.
+TEST_F(WorkerMulticore, FragmentedResponseIsReassembledOnceAndReachesTheOwner) {
+    ASSERT_EQ(fragment_owner(access_ip, edge_ip, nq), 0);  // the case this test is about
+    inject(1, arp_from(1, carrier_ip, mac_of(2)));
+    inject(1, arp_from(1, access_ip, mac_of(3)));
+    inject(1, udp_from(carrier_ip, mac_of(2), invite("f"), 5));
+    const auto relayed = udp_to(collect(50), access_ip);
+    ASSERT_EQ(relayed.size(), 1u);
+    EXPECT_EQ(relayed[0].queue, 1);
+    std::string rsp = ringing_for(relayed[0].payload);
+    std::string pad;
+    for (int i = 0; i < 40; i++) pad += "X-Pad-" + std::to_string(i) + ": " + std::string(60, 'p') + "\r\n";
+    rsp.insert(rsp.find("Content-Length:"), pad);  // ~3 KB: three fragments
+    const auto frags = fragments_from(access_ip, mac_of(3), rsp, 0x7777);
+    ASSERT_EQ(frags.size(), 3u);
+    inject(1, frags[0]);  // the first (UDP ports) on the branch owner's queue
+    inject(0, frags[1]);
+    inject(1, frags[2]);
+    const std::vector<Frame> sent = collect(80);
+    // What went to the carrier: the 180 without our Via, in fragments, from queue 1.
+    const std::string& inv = relayed[0].payload;
+    const size_t via = inv.find("Via: ");
+    const size_t via_len = inv.find("\r\n", via) + 2 - via;
+    size_t data = 0, frames = 0;
+    bool starts_ok = false;
+    for (const Frame& f : sent) {
+        EthHdr e;
+        std::memcpy(&e, f.b.data(), sizeof(e));
+        if (be16(e.type) != ethertype_ipv4) continue;
+        Ipv4Hdr h;
+        std::memcpy(&h, f.b.data() + eth_hdr_len, sizeof(h));
+        if (be32(h.dst) != carrier_ip) continue;
+        EXPECT_EQ(f.queue, 1) << "sent by the worker that owns the transaction";
+        frames++;
+        data += be16(h.total_len) - ipv4_hdr_len;
+        if ((be16(h.frag) & 0x1fff) == 0)
+            starts_ok = std::memcmp(f.b.data() + eth_hdr_len + ipv4_hdr_len + udp_hdr_len,
+                                    "SIP/2.0 180 Ringing\r\n", 21) == 0;
+    }
+    EXPECT_GE(frames, 3u);
+    EXPECT_EQ(data, udp_hdr_len + rsp.size() - via_len);
+    EXPECT_TRUE(starts_ok);
+    stop();
+    const WorkerStats& s0 = w_[0]->stats();
+    const WorkerStats& s1 = w_[1]->stats();
+    EXPECT_EQ(s0.ipv4_fragments_rx, 3u);  // all three reassembled by worker 0 ...
+    EXPECT_EQ(s1.ipv4_fragments_rx, 0u);  // ... worker 1 pushed its two there
+    EXPECT_EQ(s0.ipv4_reassembled, 1u);
+    EXPECT_EQ(s1.handoff_reassembled_rx, 1u);  // the whole 180, handed back
+    EXPECT_EQ(s1.sip_responses_rx, 1u);
+    EXPECT_EQ(s0.sip_responses_rx, 0u);
+    EXPECT_EQ(s0.drops_total() + s1.drops_total(), 0u);
+}
+
 TEST_F(WorkerMulticore, IcmpUnreachableOnOtherQueueReachesTheOwner) {
     inject(0, arp_from(1, carrier_ip, mac_of(2)));
     inject(0, arp_from(1, access_ip, mac_of(3)));
@@ -367,39 +439,17 @@ TEST_F(WorkerMulticore, ArpReplyOnOtherQueueReleasesParkedRequest) {
 int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
     using namespace sipedge::dp;
-    const std::string prefix = "--file-prefix=wmc" + std::to_string(getpid());
-    const char* eal[] = {"worker_multicore_test", "--no-huge", "-m",   "512", "--no-pci",
-                         "--no-shconf",           "--lcores",  "(0-2)@(0-1)",  "--log-level=lib.eal:error",
-                         prefix.c_str()};
-    if (rte_eal_init(int(sizeof(eal) / sizeof(eal[0])), const_cast<char**>(eal)) < 0) {
-        std::fprintf(stderr, "SKIP: EAL did not start\n");
-        return 77;
-    }
+    if (!test::eal_up("wmc", "(0-2)@(0-1)")) return 77;
     g_lcore[0] = rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
     g_lcore[1] = g_lcore[0] < RTE_MAX_LCORE ? rte_get_next_lcore(g_lcore[0], 1, 0) : RTE_MAX_LCORE;
     g_pool = make_pktmbuf_pool("wmc_mbufs", 4095);
-    bool rings = true;
-    for (int q = 0; q < nq; q++) {
-        const std::string rx = "wmc_rx" + std::to_string(q), tx = "wmc_tx" + std::to_string(q);
-        g_rx[q] = rte_ring_create(rx.c_str(), 1024, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
-        g_tx[q] = rte_ring_create(tx.c_str(), 1024, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
-        rings = rings && g_rx[q] && g_tx[q];
-    }
-    if (g_lcore[1] >= RTE_MAX_LCORE || !g_pool || !rings) {
-        std::fprintf(stderr, "SKIP: no third lcore / pool / rings\n");
+    if (g_lcore[1] >= RTE_MAX_LCORE || !g_pool || !test::ring_port("wmc", g_pool, g_p, nq)) {
+        std::fprintf(stderr, "SKIP: no third lcore / pool / ring port\n");
+        test::eal_down();
         return 77;
     }
-    const int port = rte_eth_from_rings("wmc", g_rx, nq, g_tx, nq, int(rte_socket_id()));
-    PortSetup ps;
-    ps.port_id = uint16_t(port);
-    ps.queues = nq;
-    if (port < 0 || !port_start(ps, g_pool, g_mac)) {
-        std::fprintf(stderr, "SKIP: no ring port\n");
-        return 77;
-    }
-    g_port = uint16_t(port);
     const int rc = RUN_ALL_TESTS();
-    port_stop(g_port);
-    rte_eal_cleanup();
+    port_stop(g_p.port_id);
+    test::eal_down();
     return rc;
 }

@@ -82,6 +82,9 @@ cleanup() {
     for ns in $NS_UAC $NS_EDGE $NS_C1 $NS_C2 $NS_BR ${NS_DNS:-} ${NS_BR2:-} ${NS_C3:-}; do
         ip netns del "$ns" 2>/dev/null
     done
+    # The EAL runtime directories sipedge leaves (every run here uses one of
+    # these prefixes; rte_eal_cleanup keeps them): ours only, never another run's.
+    rm -rf "/var/run/dpdk/$P" "/var/run/dpdk/${P}bad"
     if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -531,6 +534,7 @@ run_twoport() {
 set dataplane address 192.0.2.10/24
 set dataplane port 1 address 198.51.100.10/24
 set dataplane port 1 vlan 100
+set dataplane port 1 device net_af_packet7,iface=eth1
 set dataplane access 192.0.2.1:5060
 add trunk carrier
 set trunk carrier server 1 198.51.100.21:5060 udp
@@ -538,7 +542,10 @@ set trunk carrier rollover 1
 set dataplane default-trunk carrier
 set trunk carrier identity 1000 password secret contact sip:1000@198.51.100.10
 CFG
-    EDGE_VDEV="net_af_packet0,iface=eth0 --vdev=net_af_packet1,iface=eth1" start_edge
+    # Port 0 from the command line's --vdev (DPDK port id 0), port 1 from its
+    # configured device, found by name (twoport-rollover gives both on the
+    # command line instead).
+    start_edge
     # The first REGISTER (spread over 10 s) goes out through port 1, its Via
     # naming 198.51.100.10: wait (bounded) for the binding.
     local i
