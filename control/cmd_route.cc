@@ -79,17 +79,27 @@ Result<std::unique_ptr<dp::RouteTable>> compile_one(const std::map<uint32_t, Rou
 }
 
 Result<std::shared_ptr<const CompiledRoutes>> compile_all(const State& st) {
+    return compile_route_maps(st.route_patterns, st.inbound_patterns);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<const CompiledRoutes>> compile_route_maps(
+    const std::map<uint32_t, RoutePatternConfig>& route_patterns,
+    const std::map<uint32_t, RoutePatternConfig>& inbound_patterns) {
     const auto t0 = std::chrono::steady_clock::now();
     auto c = std::make_shared<CompiledRoutes>();
-    auto out = compile_one(st.route_patterns, false, c->trunks);
+    auto out = compile_one(route_patterns, false, c->trunks);
     if (!out) return out.error();
     c->outbound = std::move(out.value());
-    auto in = compile_one(st.inbound_patterns, true, c->targets);
+    auto in = compile_one(inbound_patterns, true, c->targets);
     if (!in) return in.error();
     c->inbound = std::move(in.value());
     c->compile_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     return std::shared_ptr<const CompiledRoutes>(std::move(c));
 }
+
+namespace {
 
 // ---- handlers --------------------------------------------------------------------------
 
@@ -301,7 +311,7 @@ void route_running_config(const State& st, std::vector<std::string>& out) {
     }
 }
 
-Status validate_routes(const State& work, const std::set<std::string>& touched) {
+Status validate_routes(const State& work, const std::set<std::string>& touched, bool defer) {
     bool changed = false;
     for (const std::string& name : touched) {
         if (name == routes_touched) {
@@ -319,7 +329,7 @@ Status validate_routes(const State& work, const std::set<std::string>& touched) 
     if (!changed) return Ok{};
     for (const auto& [id, p] : work.route_patterns)
         if (!work.trunks.count(p.trunk)) return err(ENOENT, "route-pattern " + std::to_string(id) + ": no trunk '" + p.trunk + "'");
-    if (work.route_cache.tables) return Ok{};
+    if (work.route_cache.tables || defer) return Ok{};
     auto c = compile_all(work);
     if (!c) return c.error();
     work.route_cache.tables = std::move(c.value());

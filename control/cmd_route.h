@@ -10,7 +10,10 @@
 // A command that changes patterns compiles the whole table before it commits
 // (State::route_cache); a bad pattern is refused with the reason and nothing
 // changes. In a startup file each line checks its own pattern and the table
-// is compiled once, after the last line.
+// is compiled once, after the last line. In sipedge, once the startup file
+// is loaded (Controller::defer_route_compile), a command checks its pattern
+// alone and commits; the table is compiled on another thread
+// (control/dp_link.cc) while the workers keep the previous one.
 
 #include <memory>
 #include <set>
@@ -43,7 +46,14 @@ void route_running_config(const State& st, std::vector<std::string>& out);
 /// Before a commit: when the patterns changed, or a trunk they name was
 /// deleted, checks the trunk names and compiles the tables into
 /// work.route_cache. Refuses with the reason; then nothing is committed.
-Status validate_routes(const State& work, const std::set<std::string>& touched);
+/// <defer>: only the trunk checks (each pattern was checked alone by its
+/// command); the tables are compiled later (compile_route_maps()).
+Status validate_routes(const State& work, const std::set<std::string>& touched, bool defer = false);
+/// Both tables from the two pattern maps (callable from any thread: it reads
+/// only its arguments).
+Result<std::shared_ptr<const CompiledRoutes>> compile_route_maps(
+    const std::map<uint32_t, RoutePatternConfig>& route_patterns,
+    const std::map<uint32_t, RoutePatternConfig>& inbound_patterns);
 /// The compiled tables of <st> (compiled now when the cache is empty).
 Result<std::shared_ptr<const CompiledRoutes>> compiled_routes(const State& st);
 

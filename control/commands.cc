@@ -240,7 +240,7 @@ Status Controller::validate_touched(const State& work, const std::set<std::strin
         Status v = validate_settings(it->second.knobs);
         if (!v) return err(v.error().code, "trunk " + name + ": " + v.error().message);
     }
-    return validate_routes(work, touched);  // cmd_route.cc: compiles changed route patterns
+    return validate_routes(work, touched, defer_route_compile_);  // cmd_route.cc: compiles changed patterns
 }
 
 void Controller::commit(State next, const std::set<std::string>& touched) {

@@ -142,6 +142,13 @@ public:
     /// deliver_notices() feeds it the engine's notices and decisions.
     Monitor& monitor() noexcept { return *monitor_; }
     const Monitor& monitor() const noexcept { return *monitor_; }
+    /// Route patterns changed at runtime (sipedge, after its startup file):
+    /// a command checks each pattern alone and commits; the whole table is
+    /// compiled off the control thread (control/dp_link.cc), the workers
+    /// keep the previous one until it is ready. Off (tests, the startup
+    /// file, sipedge-control): compiled before the commit, errors refused.
+    void set_defer_route_compile(bool on) noexcept { defer_route_compile_ = on; }
+    bool defer_route_compile() const noexcept { return defer_route_compile_; }
 
 private:
     Status validate_touched(const State& work, const std::set<std::string>& touched) const;
@@ -161,6 +168,7 @@ private:
     uint64_t rebuilds_ = 0;
     std::function<void(const failover::Notification&)> notice_sink_;
     Ops* ops_ = nullptr;
+    bool defer_route_compile_ = false;
     DnsLink* dns_ = nullptr;
     std::function<void()> dns_commit_;
     std::unique_ptr<Monitor> monitor_ = std::make_unique<Monitor>();

@@ -262,6 +262,10 @@ void DpLink::run_actions(Controller& ctl) {
 std::shared_ptr<const DpLink::PatternSet> DpLink::pattern_set(const Controller& ctl) {
     const State& st = ctl.state();
     if (st.route_patterns.empty() && st.inbound_patterns.empty()) return nullptr;
+    if (!st.route_cache.tables && ctl.defer_route_compile()) {
+        std::shared_ptr<const PatternSet> keep = deferred_pattern_set(ctl);
+        if (!st.route_cache.tables) return keep;  // still compiling, or failed: the old table stays
+    }
     // Patterns that failed once are not compiled again every tick.
     if (failed_ && !st.route_cache.tables && failed_->first == st.route_patterns &&
         failed_->second == st.inbound_patterns)
@@ -307,6 +311,44 @@ std::shared_ptr<const DpLink::PatternSet> DpLink::pattern_set(const Controller& 
     ps->version = ++pattern_versions_;
     c_.pattern_sets++;
     return ps;
+}
+
+// Patterns committed without a compile (runtime change, deferred): a compile
+// of a copy runs on its own thread; until it is done, and when it fails, the
+// workers keep the table they have (what the previous snapshot carried). A
+// finished compile of patterns that changed again meanwhile is dropped and
+// the next one starts. When it is done, the committed State's cache gets the
+// tables (mutable derived data) and pattern_set() goes on as usual.
+std::shared_ptr<const DpLink::PatternSet> DpLink::deferred_pattern_set(const Controller& ctl) {
+    const State& st = ctl.state();
+    std::shared_ptr<const PatternSet> keep = cur_ ? cur_->patterns : nullptr;
+    const bool current = job_maps_ && job_maps_->first == st.route_patterns &&
+                         job_maps_->second == st.inbound_patterns;
+    if (job_.valid() && job_.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
+        auto res = job_.get();
+        if (current) {
+            if (!res) {
+                std::fprintf(stderr, "sipedge: route patterns not published (the previous ones stay): %s\n",
+                             res.error().message.c_str());
+                c_.pattern_errors++;
+                failed_ = std::move(job_maps_);
+                return keep;
+            }
+            st.route_cache.tables = std::move(res.value());
+            job_maps_.reset();
+            return keep;
+        }
+        job_maps_.reset();
+    }
+    if (job_.valid()) return keep;  // busy with older patterns: next tick
+    if (failed_ && failed_->first == st.route_patterns && failed_->second == st.inbound_patterns)
+        return keep;  // failed once: not again every tick
+    job_maps_ = std::make_unique<PatternMaps>(st.route_patterns, st.inbound_patterns);
+    job_ = std::async(std::launch::async, [maps = *job_maps_] {
+        return compile_route_maps(maps.first, maps.second);
+    });
+    c_.pattern_compiles_deferred++;
+    return keep;
 }
 
 // The settings part of a snapshot: default trunk (engine id), access target,

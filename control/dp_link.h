@@ -32,6 +32,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <future>
 #include <map>
 #include <memory>
 #include <string>
@@ -59,6 +60,7 @@ struct DpLinkCounters {
     uint64_t notices = 0;        // notify actions seen
     uint64_t pattern_sets = 0;   // pattern compiles made ready for the workers (scratches)
     uint64_t pattern_errors = 0; // patterns not published: compile or scratch refused (no patterns)
+    uint64_t pattern_compiles_deferred = 0;  // tables compiled off the control thread (started)
     uint64_t trace_samples = 0;  // TraceSamples drained from the workers' trace rings
 };
 
@@ -133,6 +135,12 @@ private:
     uint64_t pattern_versions_ = 0;
     using PatternMaps = std::pair<std::map<uint32_t, RoutePatternConfig>, std::map<uint32_t, RoutePatternConfig>>;
     std::unique_ptr<PatternMaps> failed_;  // the patterns whose compile failed last
+    // Deferred compile (Controller::defer_route_compile): one at a time, on
+    // its own thread, of a copy of the patterns; the result is used only if
+    // the committed patterns are still those.
+    std::future<Result<std::shared_ptr<const CompiledRoutes>>> job_;
+    std::unique_ptr<PatternMaps> job_maps_;
+    std::shared_ptr<const PatternSet> deferred_pattern_set(const Controller& ctl);
     DpLinkCounters c_;
     dp::ControlMsg msg_;
     std::vector<rte_ring*> trace_;        // per worker: TraceSample, SP (worker w) / SC (us)

@@ -332,6 +332,9 @@ int main(int argc, char** argv) {
         for (const std::string& l : ctl.running_config()) std::printf("%s\n", l.c_str());
         return 0;
     }
+    // From now on (socket commands) route tables compile off the control
+    // thread; the startup file's were compiled before anything runs.
+    ctl.set_defer_route_compile(true);
     const ctl::DataplaneSettings dps = ctl.state().dataplane;  // read once: the ports' identity
     // Ports with an address, in DPDK port id order (= interface index order:
     // dataplane/iface.h picks the first matching one).

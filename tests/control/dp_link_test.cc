@@ -357,6 +357,42 @@ TEST_F(Fixture, AReplacedPatternTableIsFreedOnlyAfterTheQuiescentReport) {
     EXPECT_EQ(worker_view()->patterns_version, 0u);
 }
 
+// Runtime pattern changes with the compile deferred (what sipedge does after
+// its startup file): the command commits at once, the workers keep the old
+// table until the compile made on another thread is ready, then get the new
+// one; a compile overtaken by another change is dropped.
+TEST_F(Fixture, DeferredCompileKeepsTheOldTableUntilTheNewOneIsReady) {
+    load(pattern_config);
+    link->sync(ctl);
+    const auto carrier = ctl.engine_id("carrier"), other = ctl.engine_id("other");
+    ASSERT_TRUE(carrier && other);
+    const dp::RouteTable* old_table = worker_view()->outbound.table;
+    ctl.set_defer_route_compile(true);
+    ASSERT_EQ(test::status_of(ctl.execute_json("route-pattern 1 digits 1XXX trunk other")), 0);
+    EXPECT_FALSE(ctl.state().route_cache.tables) << "committed without a compile";
+    // A bad pattern alone is still refused by its command.
+    EXPECT_NE(test::status_of(ctl.execute_json("route-pattern 9 regex 1(2 trunk other")), 0);
+    now += 10;
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().pattern_compiles_deferred, 1u);
+    EXPECT_EQ(worker_view()->outbound.table, old_table);  // the old table meanwhile
+    EXPECT_EQ(routed_trunk(*worker_view(), "1234", 0xc0000205u), *carrier);
+    // Changed again before the first compile is taken: that one is dropped.
+    ASSERT_EQ(test::status_of(ctl.execute_json("route-pattern 4 digits 4XXX trunk other")), 0);
+    for (int i = 0; i < 1000 && link->counters().pattern_sets < 2; i++) {
+        usleep(10000);
+        now += 10;
+        link->tick(ctl);
+    }
+    ASSERT_EQ(link->counters().pattern_sets, 2u);
+    EXPECT_EQ(link->counters().pattern_compiles_deferred, 2u);
+    EXPECT_EQ(link->counters().pattern_errors, 0u);
+    EXPECT_NE(worker_view()->outbound.table, old_table);
+    EXPECT_EQ(routed_trunk(*worker_view(), "1234", 0xc0000205u), *other);
+    EXPECT_EQ(routed_trunk(*worker_view(), "4321", 0xc0000205u), *other);
+    EXPECT_TRUE(ctl.state().route_cache.tables);
+}
+
 // Two workers (issue 6): each its own RCU thread id and route scratches; a
 // replaced snapshot is freed only once both have reported a quiescent state;
 // only worker 0 sends control's datagrams; events and responses share the
