@@ -262,6 +262,14 @@ Result<Json> set_timer_c(CmdCtx& c, const Args& a) {
     return Json();
 }
 
+Result<Json> set_retry_after(CmdCtx& c, const Args& a) {
+    if (Status s = one_value(a, "set dataplane retry-after <0-3600>"); !s) return s.error();
+    auto v = number("retry-after (seconds; 0: none)", a.rest[0], 0, 3600);
+    if (!v) return v.error();
+    c.st.dataplane.retry_after_s = uint16_t(v.value());
+    return Json();
+}
+
 Result<Json> set_default_trunk(CmdCtx& c, const Args& a) {
     if (Status s = one_value(a, "set dataplane default-trunk <trunk>"); !s) return s.error();
     // Not required to exist yet (or still): a trunk deleted later leaves the
@@ -300,12 +308,13 @@ Result<Json> unset_dataplane(CmdCtx& c, const Args& a) {
     else if (k == "vlan") s.ports[0].vlan = d.ports[0].vlan;
     else if (k == "sip-port") s.sip_port = d.sip_port;
     else if (k == "timer-c") s.timer_c_s = d.timer_c_s;
+    else if (k == "retry-after") s.retry_after_s = d.retry_after_s;
     else if (k == "lcores") s.lcores = d.lcores;
     else if (k == "hugepages") s.hugepages = d.hugepages;
     else if (k == "memory") s.memory_mb = d.memory_mb;
     else if (k == "default-trunk") s.default_trunk = d.default_trunk;
     else if (k == "access") s.access_ip = d.access_ip, s.access_port = d.access_port;
-    else return err(EINVAL, "unknown data-plane key '" + k + "'; expected address, gateway, vlan, sip-port, timer-c, lcores, hugepages, memory, default-trunk or access");
+    else return err(EINVAL, "unknown data-plane key '" + k + "'; expected address, gateway, vlan, sip-port, timer-c, retry-after, lcores, hugepages, memory, default-trunk or access");
     return Json();
 }
 
@@ -332,6 +341,7 @@ Result<Json> show_dataplane(CmdCtx& c, const Args& a) {
     o.set("ports", std::move(ports));
     o.set("sip-port", unsigned(s.sip_port));
     o.set("timer-c", unsigned(s.timer_c_s));
+    o.set("retry-after", unsigned(s.retry_after_s));
     o.set("lcores", s.lcores);
     o.set("hugepages", s.hugepages);
     o.set("memory", unsigned(s.memory_mb));
@@ -365,6 +375,9 @@ const Command commands[] = {
      "seconds a forwarded INVITE may wait for its final response (RFC 3261 Timer C; default 181; read when "
      "sipedge starts)",
      true, set_timer_c},
+    {"set dataplane retry-after", "<0-3600>",
+     "Retry-After seconds on the 503s sipedge generates (default 30; 0: none; read when sipedge starts)", true,
+     set_retry_after},
     {"set dataplane default-trunk", "<trunk>", "trunk for new requests from the access side", true,
      set_default_trunk},
     {"set dataplane access", "<a.b.c.d>[:port]", "where new requests from a carrier server go", true, set_access},
@@ -395,6 +408,8 @@ void dataplane_running_config(const State& st, std::vector<std::string>& out) {
     if (s.memory_mb) out.push_back("set dataplane memory " + std::to_string(s.memory_mb));
     if (s.sip_port != d.sip_port) out.push_back("set dataplane sip-port " + std::to_string(s.sip_port));
     if (s.timer_c_s != d.timer_c_s) out.push_back("set dataplane timer-c " + std::to_string(s.timer_c_s));
+    if (s.retry_after_s != d.retry_after_s)
+        out.push_back("set dataplane retry-after " + std::to_string(s.retry_after_s));
     if (!s.default_trunk.empty()) out.push_back("set dataplane default-trunk " + s.default_trunk);
     if (s.access_ip)
         out.push_back("set dataplane access " + ipv4_text(s.access_ip) + ":" + std::to_string(s.access_port));

@@ -456,6 +456,7 @@ int main(int argc, char** argv) {
     pc.self = {pcs[0].ip, dps.sip_port};  // the worker fills in every interface
     pc.max_txns = a.max_txns;
     pc.timer_c_ms = uint32_t(dps.timer_c_s) * 1000;
+    pc.retry_after_s = dps.retry_after_s;
     // The worker reassembles and fragments: a message is bounded by what the
     // proxy retains (its big MsgPool slots), not by the MTU.
     pc.max_udp_payload = uint16_t(dp::MsgPool::max_size);

@@ -165,6 +165,7 @@ struct DataplaneSettings {
     std::array<PortSettings, max_ports> ports;  // index = DPDK port id; 0: `set dataplane address`
     uint16_t sip_port = 5060;     // our UDP port for SIP
     uint16_t timer_c_s = 181;     // proxy Timer C for forwarded INVITEs (RFC 3261 §16.6: > 3 min)
+    uint16_t retry_after_s = 30;  // Retry-After on the 503s sipedge generates; 0 = none
     std::string lcores;           // EAL -l list ("0-2": control + 2 workers); "" = command line
     bool hugepages = true;        // false: EAL --no-huge
     uint32_t memory_mb = 0;       // EAL -m; 0 = command line / EAL default

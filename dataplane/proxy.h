@@ -125,6 +125,7 @@ private:
         uint8_t in_if = 0;       // client: the interface the request came in on
         uint8_t rr_len = 0;      // client: our Record-Route value in the retained request
         uint16_t rr_off = 0;     //   (0 length: none)
+        uint16_t retry_after_s = 0;  // client: smallest Retry-After of this walk's 503s (0: none)
         bool direct = false;     // client: goes to `addr`, not to the trunk's servers
         bool cancel_requested = false;  // server INVITE: a CANCEL was acted on
         bool answered = false;   // server INVITE: a 2xx was relayed (call counted)
@@ -170,6 +171,7 @@ private:
 
     void reply_stateless(Endpoint to, const char* req, size_t n, uint16_t status,
                          const char* reason) noexcept;
+    std::string_view retry_after_line(uint32_t seconds) noexcept;
     void send(Endpoint to, const char* d, size_t n, bool request) noexcept;
     void trace(bool sent, Endpoint peer, const char* d, size_t n, sip::Span call_id) noexcept;
     size_t our_via(const BranchId& b, uint8_t iface, char* out) const noexcept;
@@ -210,6 +212,7 @@ private:
     char rr_[Ifaces::max][40] = {};         // per interface: "<sip:a.b.c.d:port;lr>"
     uint8_t rr_len_[Ifaces::max] = {};
     char rr2_[96] = {};         // "<sip:out;lr>,<sip:in;lr>" being inserted (double RR)
+    char retry_after_[32] = {}; // "Retry-After: N\r\n" being added to a 503 we generate
     char via_[96] = {};         // Via value being inserted (outlives the Rewriter)
     char to_tag_[16] = {};
     sip::Message msg_{};        // the datagram being handled

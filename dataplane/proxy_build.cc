@@ -121,10 +121,21 @@ void Proxy::reply_stateless(Endpoint to, const char* req, size_t n, uint16_t sta
     spec.status = status;
     spec.reason = reason;
     if (status > 100) spec.to_tag = next_to_tag();
+    if (status == 503) spec.extra = retry_after_line(cfg_.retry_after_s);
     const size_t len = sip::make_response(req, n, spec, scratch2_, sizeof(scratch2_));
     if (len == 0) return;  // not answerable (the drop is already counted)
     st_->responses_generated++;
     send(to, scratch2_, len, false);
+}
+
+// "Retry-After: <seconds>\r\n" for a 503 of ours (RFC 3261 §20.33); empty
+// for 0 (none configured).
+std::string_view Proxy::retry_after_line(uint32_t seconds) noexcept {
+    if (seconds == 0) return {};
+    Writer w{retry_after_, sizeof(retry_after_)};
+    w << "Retry-After: ";
+    w.num(seconds) << "\r\n";
+    return {retry_after_, w.done()};
 }
 
 // §17.1.1.3: ACK for a non-2xx final, built from the request we sent (its

@@ -299,6 +299,9 @@ void Proxy::fail_upstream(uint32_t cs, TxnReason why) noexcept {
     spec.status = status;
     spec.reason = reason;
     spec.to_tag = next_to_tag();
+    // 503 (with Retry-After): when the servers said how long, the shortest
+    // of that; else the configured one.
+    if (status == 503) spec.extra = retry_after_line(C.retry_after_s ? C.retry_after_s : cfg_.retry_after_s);
     const uint32_t buf = C.t.c.buf;
     const size_t n1 = sip::make_response(bufs_.data(buf), bufs_.len(buf), spec, scratch2_,
                                          sizeof(scratch2_));
@@ -362,6 +365,8 @@ void Proxy::on_response(Endpoint from, const char* d, size_t n) noexcept {
                 sip::RetryAfter ra;
                 if (sip::parse_retry_after(d, h->value, ra)) retry_after = ra.seconds;
             }
+            if (retry_after && (C.retry_after_s == 0 || retry_after < C.retry_after_s))
+                C.retry_after_s = uint16_t(retry_after > 65535 ? 65535 : retry_after);
         } else if (m.status == 401 || m.status == 407) {
             k = failover::EventKind::challenged;
         } else if (m.status == 403) {

@@ -38,6 +38,8 @@ struct ProxyConfig {
     failover::RetryPolicy direct_policy; // in-dialog/direct requests (RFC 3261 timers; T1/T2 used)
     uint32_t t4_ms = 5000;
     uint32_t timer_c_ms = 181000;        // proxy Timer C for forwarded INVITEs (§16.6: > 3 min)
+    uint32_t retry_after_s = 30;         // Retry-After on the 503s we generate (0: none); a walk
+                                         // whose servers sent 503 with one uses their smallest
     uint32_t max_txns = 16384;           // server + client transactions (slots) per core
     uint16_t max_udp_payload = 1472;     // MTU 1500 - 28; the worker fragments, so sipedge
                                          // raises it to MsgPool::max_size (control/main.cc)

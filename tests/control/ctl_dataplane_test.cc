@@ -70,6 +70,7 @@ TEST(Dataplane, BadValuesAreRefusedAndChangeNothing) {
         {"set dataplane port 1 address", "usage"},
         {"unset dataplane port 1 speed", "unknown key"},
         {"set dataplane timer-c 180", "out of range 181-3600"},
+        {"set dataplane retry-after 3601", "out of range 0-3600"},
         {"set dataplane port 1 device eth1", "neither a PCI address"},
         {"set dataplane port 1 device 0000:03:00.8", "neither a PCI address"},
         {"set dataplane lcores 0-2;reboot", "not a list of cores"},
@@ -151,6 +152,8 @@ TEST(Dataplane, Ports) {
     EXPECT_TRUE(dataplane_device_is_pci("af:00.1"));
     EXPECT_FALSE(dataplane_device_is_pci("net_tap0"));
     EXPECT_FALSE(dataplane_device_is_pci("000:03:00.0"));
+    ASSERT_EQ(status_of(c.execute_json("set dataplane retry-after 0")), 0);
+    EXPECT_EQ(c.state().dataplane.retry_after_s, 0u);
     ASSERT_EQ(status_of(c.execute_json("set dataplane timer-c 240")), 0);
     EXPECT_EQ(c.state().dataplane.timer_c_s, 240u);
     bool printed = false;

@@ -241,10 +241,47 @@ TEST_F(ProxyTest, IcmpRollsOverAtOnceAndEveryServerFailingGives503) {
     encode_branch(b, f2.data() + branch_at);
     EXPECT_TRUE(p.on_icmp_unreachable(secondary, f2.data(), f2.size(), 30));
     bool got503 = false;
-    for (const Sent& s : sink.out) got503 |= s.to == caller && status_of(s.msg) == 503;
+    for (const Sent& s : sink.out)
+        if (s.to == caller && status_of(s.msg) == 503) {
+            got503 = true;
+            // The configured Retry-After (ProxyConfig default: 30 s).
+            EXPECT_NE(s.msg.find("\r\nRetry-After: 30\r\n"), std::string::npos) << s.msg;
+        }
     EXPECT_TRUE(got503);
     EXPECT_EQ(st.txn_failed_icmp, 1u);
     EXPECT_EQ(st.calls_failed, 1u);
+}
+
+// Every server failed, one of them with 503 + Retry-After: our 503 carries
+// the shortest Retry-After the servers gave (here the primary's 120 s); the
+// stateless 503 for a trunk with no candidate carries the configured one.
+TEST_F(ProxyTest, Generated503CarriesRetryAfter) {
+    const std::string f = forward_invite();
+    std::string busy = response_to(f, 503, "Service Unavailable");
+    busy.insert(busy.find("Content-Length:"), "Retry-After: 120\r\n");
+    in(primary, busy, 10);  // failover on 503: rollover to the secondary
+    ASSERT_EQ(st.rollover_503, 1u);
+    const size_t branch_at = f.find("branch=") + 7;
+    std::string f2 = f;
+    BranchId b;
+    ASSERT_TRUE(decode_branch(std::string_view(f).substr(branch_at, branch_len), b));
+    b.attempt = 1;
+    encode_branch(b, f2.data() + branch_at);
+    sink.out.clear();
+    EXPECT_TRUE(p.on_icmp_unreachable(secondary, f2.data(), f2.size(), 30));
+    int n503 = 0;
+    for (const Sent& s : sink.out)
+        if (s.to == caller && status_of(s.msg) == 503) {
+            n503++;
+            EXPECT_NE(s.msg.find("\r\nRetry-After: 120\r\n"), std::string::npos) << s.msg;
+        }
+    EXPECT_EQ(n503, 1);
+    // No candidate at all: a stateless 503 with the configured Retry-After.
+    publish(make_table({}, {}));
+    in(caller, invite("z9hG4bK-none"));
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(status_of(sink.out[0].msg), 503);
+    EXPECT_NE(sink.out[0].msg.find("\r\nRetry-After: 30\r\n"), std::string::npos) << sink.out[0].msg;
 }
 
 TEST_F(ProxyTest, NoAnswerAnywhereGives408) {
