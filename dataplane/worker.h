@@ -79,7 +79,7 @@ struct PortConfig {
     uint8_t prefix = 24;
     uint32_t gateway = 0;      // off-link next hop; 0 = on-link destinations only
     uint16_t vlan = 0;         // 802.1Q VLAN id (1-4094) of every frame; 0 = untagged
-    MacAddr mac;               // the port's address
+    MacAddr mac;               // the port's MAC address
     uint16_t mtu = 1500;       // IPv4 bytes per frame; larger datagrams are fragmented
 };
 
