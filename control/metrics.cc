@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "control/commands.h"
+#include "control/dns_link.h"
 #include "control/http.h"
 #include "control/snmp_trap.h"
 
@@ -155,6 +156,35 @@ void gather_control(MetricsText& m, Controller& ctl, const OpsCounters* oc) {
         m.add("sipedge_registrations", {{"trunk", name}, {"state", "registered"}}, registered);
         m.add("sipedge_registrations", {{"trunk", name}, {"state", "registering"}}, registering);
         m.add("sipedge_registrations", {{"trunk", name}, {"state", "unregistered"}}, unregistered);
+    }
+    // DNS (control/dns_link.h): per name and record type the resolver asked
+    // about, what it asked and how it went; server sets handed to the engine.
+    if (DnsLink* dl = ctl.dns()) {
+        m.family("sipedge_dns_server_sets_applied_total", C::counter,
+                 "Resolved server lists handed to the failover engine.");
+        m.add("sipedge_dns_server_sets_applied_total", {}, double(dl->applied()));
+        if (dns::Resolver* res = dl->resolver()) {
+            m.family("sipedge_dns_queries_total", C::counter, "DNS queries sent, per name and type.");
+            m.family("sipedge_dns_failures_total", C::counter,
+                     "DNS queries that failed (timeout, SERVFAIL, NXDOMAIN...), per name and type.");
+            m.family("sipedge_dns_fallback_answers_total", C::counter,
+                     "Answers served from a fallback instead of the network: restored (last good, "
+                     "serve-stale) or static records.");
+            m.family("sipedge_dns_answer_ok", C::gauge,
+                     "1 when the answer in use for the name and type is usable, else 0.");
+            for (const dns::NameStatus& n : res->name_status()) {
+                const Labels l{{"name", n.question.name}, {"type", dns::to_string(n.question.type)}};
+                m.add("sipedge_dns_queries_total", l, double(n.queries));
+                m.add("sipedge_dns_failures_total", l, double(n.failures));
+                Labels r = l;
+                r.emplace_back("source", "restored");
+                m.add("sipedge_dns_fallback_answers_total", r, double(n.restores));
+                Labels s = l;
+                s.emplace_back("source", "static");
+                m.add("sipedge_dns_fallback_answers_total", s, double(n.static_uses));
+                m.add("sipedge_dns_answer_ok", l, n.status == dns::AnswerStatus::ok ? 1.0 : 0.0);
+            }
+        }
     }
     if (!oc) return;
     m.family("sipedge_server_failures_total", C::counter,

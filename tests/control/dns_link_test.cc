@@ -95,6 +95,16 @@ TEST_F(DnsLinkTest, ResolvedInSrvOrderAndShown) {
     EXPECT_NE(text.find("\"host\":\"carrier.example\""), std::string::npos) << text;
     EXPECT_NE(text.find("\"source\":\"dns\""), std::string::npos) << text;
     EXPECT_NE(text.find("192.0.2.22:5062"), std::string::npos) << text;
+    // The same in metrics: queries and a usable answer per name and type.
+    const Json mr = ctl_->execute_json("show metrics");
+    ASSERT_EQ(status_of(mr), 0);
+    const std::string mt = mr.get("data")->as_string();
+    EXPECT_NE(mt.find("sipedge_dns_answer_ok{name=\"carrier.example\",type=\"NAPTR\"} 1\n"), std::string::npos) << mt;
+    EXPECT_NE(mt.find("sipedge_dns_queries_total{name=\"carrier.example\",type=\"NAPTR\"} "), std::string::npos);
+    EXPECT_EQ(mt.find("sipedge_dns_queries_total{name=\"carrier.example\",type=\"NAPTR\"} 0\n"), std::string::npos)
+        << "at least one query";
+    EXPECT_NE(mt.find("sipedge_dns_failures_total{name=\"_sip._udp.carrier.example\",type=\"SRV\"} 0\n"), std::string::npos) << mt;
+    EXPECT_EQ(mt.find("sipedge_dns_server_sets_applied_total 0\n"), std::string::npos);
 }
 
 TEST_F(DnsLinkTest, RefreshReordersAndRemovalStops) {
