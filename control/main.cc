@@ -10,7 +10,8 @@
 // starting it.
 //
 //   sipedge --config FILE [--socket PATH] [--socket-group G] [--secrets F]
-//           [--duration S] [--verbose] [--check] [--max-txns N] [--mbufs N]
+//           [--duration S] [--verbose] [--check] [--max-txns N] [--mbufs N (default: sized
+//           from ports and workers)]
 //           [--no-rx-udp-csum]
 //           -- <EAL arguments: at least two lcores (main = control, the rest = workers),
 //               e.g. -l 0-1 (one worker) or -l 0-2 (two) --no-huge -m 512
@@ -72,7 +73,7 @@ struct Args {
     double duration_s = 0;
     bool verbose = false, check = false;
     uint32_t max_txns = 16384;
-    uint32_t mbufs = 8191;
+    uint32_t mbufs = 0;  // 0: sized from ports and workers at start-up
     bool rx_udp_csum = true;
 };
 
@@ -373,14 +374,23 @@ int main(int argc, char** argv) {
         return 1;
     }
     const uint16_t nw = uint16_t(lcores.size());
-    // Each queue pair can hold its descriptors' worth of mbufs, each handoff
-    // ring 1023, each lcore a 256-mbuf cache: say so when the pool is smaller.
-    const uint64_t want = uint64_t(nw) * (2 * 1024 + 1023) + 256ull * (nw + 1u);
-    if (nw > 1 && a.mbufs < want)
-        std::fprintf(stderr, "sipedge: warning: --mbufs %u may run short with %u workers "
-                             "(about %lu can sit in queues, rings and caches)\n",
-                     a.mbufs, unsigned(nw), (unsigned long)want);
-    rte_mempool* pool = dp::make_pktmbuf_pool("sipedge_mbufs", a.mbufs);
+    // Mempool sized at start-up: every port's queue pair per worker can hold
+    // its descriptors' worth of mbufs (1024 RX + 1024 TX), each handoff ring
+    // 1023, each lcore a 256-mbuf cache, plus 4095 in flight (ARP-parked
+    // packets, fragment trains, reassembly). --mbufs overrides; say so when
+    // it is smaller.
+    const uint64_t want = uint64_t(port_ids.size()) * nw * (2 * 1024) + uint64_t(nw) * 1023 +
+                          256ull * (nw + 1u) + 4095;
+    uint32_t mbufs = a.mbufs;
+    if (mbufs == 0) {
+        mbufs = 8191;
+        while (mbufs < want && mbufs < (1u << 24) - 1) mbufs = mbufs * 2 + 1;  // 2^k - 1
+    } else if (mbufs < want) {
+        std::fprintf(stderr, "sipedge: warning: --mbufs %u may run short with %zu port(s) and %u "
+                             "worker(s) (about %lu can sit in queues, rings and caches)\n",
+                     mbufs, port_ids.size(), unsigned(nw), (unsigned long)want);
+    }
+    rte_mempool* pool = dp::make_pktmbuf_pool("sipedge_mbufs", mbufs);
     std::vector<dp::PortConfig> pcs;
     auto stop_ports = [&] {
         for (const dp::PortConfig& p : pcs) dp::port_stop(p.port_id);
