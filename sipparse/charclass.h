@@ -120,7 +120,9 @@ inline unsigned class_miss16(const char* p) noexcept {
     const __m128i hi_t = _mm_load_si128(reinterpret_cast<const __m128i*>(t.hi));
     const __m128i nib = _mm_set1_epi8(0x0f);
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i lo = _mm_shuffle_epi8(lo_t, _mm_and_si128(v, nib));
+    // v itself as the low-nibble index: pshufb reads its low 4 bits and
+    // gives 0 for a byte >= 0x80, which hi[8..15] = 0 makes a miss anyway.
+    const __m128i lo = _mm_shuffle_epi8(lo_t, v);
     const __m128i hi = _mm_shuffle_epi8(hi_t, _mm_and_si128(_mm_srli_epi16(v, 4), nib));
     return unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_and_si128(lo, hi), _mm_setzero_si128())));
 }

@@ -21,6 +21,9 @@
 namespace sipedge::sip {
 
 bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept;
+/// parse_via_lim() that also says when <s> surely holds no ',' (one
+/// via-parm): 0 = false, 1 = true, 2 = true and no ',' in <s>.
+int parse_via_top(const char* base, Span s, uint32_t limit, Via& out) noexcept;
 bool parse_name_addr_lim(const char* base, Span s, uint32_t limit, NameAddr& out,
                          bool allow_star) noexcept;
 uint32_t scan_hostport_lim(const char* p, uint32_t i, uint32_t end, uint32_t limit,

@@ -1,6 +1,7 @@
 // name-addr / addr-spec with header parameters (RFC 3261 §20.10, §20.20,
 // §20.39, §25.1): From, To, Contact, Route, Record-Route.
 
+#include <bit>
 #include <cstring>
 
 #include "sipparse/charclass.h"
@@ -14,6 +15,16 @@ namespace {
 
 using lex::skip_lws;
 
+// make_span() built as one 32-bit word: the same bits as
+// Span{uint16_t(a), uint16_t(b - a)} (the shift drops what the cast would),
+// packed with fewer instructions here.
+constexpr Span make_span_word(size_t a, size_t b) noexcept {
+    if constexpr (std::endian::native == std::endian::little)
+        return std::bit_cast<Span>(uint32_t(uint16_t(a)) | uint32_t(b - a) << 16);
+    else
+        return Span{uint16_t(a), uint16_t(b - a)};
+}
+
 // Reads the header params after the URI; fills tag/expires/q. Inlined: it
 // runs for From and To on every message.
 [[gnu::always_inline]] inline bool scan_params(const char* base, uint32_t i, uint32_t end, uint32_t limit,
@@ -25,15 +36,15 @@ using lex::skip_lws;
     constexpr uint32_t tag = uint32_t(lex::detail::lit_word(";tag", 0, 4, false));
     if (end - i >= 6 && uint32_t(lex::detail::load_word(base + i, 0, 4)) == tag && base[i + 4] == '=' &&
         is(base[i + 5], cc_gen_value) && scan_class_lim<cc_gen_value>(base, i + 5, end, limit) == end) {
-        out.params = make_span(i + 1, end);
-        out.tag = make_span(i + 5, end);
+        out.params = make_span_word(i + 1, end);
+        out.tag = make_span_word(i + 5, end);
         out.has_tag = true;
         return true;
     }
     i = skip_lws(base, i, end);
     if (i == end) return true;
     if (base[i] != ';') return false;
-    out.params = make_span(i + 1, end);
+    out.params = make_span_word(i + 1, end);
     ParamScan params{base, out.params.off, end, limit};
     Span n, v;
     while (params.next(n, v)) {
@@ -87,7 +98,7 @@ bool parse_name_addr_lim(const char* base, Span s, uint32_t limit, NameAddr& out
     if (base[i] == '"') {
         const uint32_t q = skip_quoted_lim(base, i, end, limit);
         if (q == 0) return false;
-        out.display = make_span(i + 1, q - 1);
+        out.display = make_span_word(i + 1, q - 1);
         // Usually one SP, then '<' (base[q] is readable: the line's CR or
         // LF at worst).
         if (base[q] == ' ' && end - q > 1 && base[q + 1] == '<') {
@@ -97,14 +108,14 @@ bool parse_name_addr_lim(const char* base, Span s, uint32_t limit, NameAddr& out
             if (i == end || base[i] != '<') return false;
         }
     } else if (base[i] == '<') {
-        out.display = make_span(i, i);  // no display name, as the scan below finds it
+        out.display = make_span_word(i, i);  // no display name, as the scan below finds it
     } else {
         // Either *(token LWS) "<" or an addr-spec. Find '<' before any
         // character a display-name token cannot hold.
         uint32_t k = i;
         while (k < end && (is(base[k], cc_token) || is_lws(base[k]))) k++;
         if (k < end && base[k] == '<') {
-            out.display = make_span(i, lex::trim_end(base, i, k));
+            out.display = make_span_word(i, lex::trim_end(base, i, k));
             i = k;
         } else {
             // addr-spec: with no < >, the URI ends at the first ';' and may
@@ -116,7 +127,7 @@ bool parse_name_addr_lim(const char* base, Span s, uint32_t limit, NameAddr& out
                     return false;
                 u++;
             }
-            out.uri = make_span(i, u);
+            out.uri = make_span_word(i, u);
             if (!plausible_uri(base, out.uri)) return false;
             return scan_params(base, u, end, limit, out);
         }
@@ -138,7 +149,7 @@ bool parse_name_addr_lim(const char* base, Span s, uint32_t limit, NameAddr& out
     }
     const uint32_t u = scan_class_lim<cc_uri_any>(base, k, end, limit);
     if (u == end || base[u] != '>') return false;
-    out.uri = make_span(u0, u);
+    out.uri = make_span_word(u0, u);
     out.angle = true;
     return scan_params(base, u + 1, end, limit, out);
 }

@@ -2,6 +2,7 @@
 // framing (RFC 3261 §7, §18.3). See message.h for what it accepts and
 // rejects.
 
+#include <bit>
 #include <cstddef>
 #include <cstring>
 #include <utility>
@@ -82,9 +83,9 @@ struct Parser {
             }
             if (ch) {
                 colon = pos + unsigned(__builtin_ctz(ch));
-                return find_lf(pos + 32);
+                return find_lf_from32(pos + 32);
             }
-            const uint32_t e = find_lf(pos + 32);
+            const uint32_t e = find_lf_from32(pos + 32);
             colon = find_byte_lim(b, pos + 32, e, len, ':');
             return e;
         }
@@ -112,6 +113,24 @@ struct Parser {
         while (colon < e && b[colon] != ':') colon++;
         return e;
     }
+
+#if defined(__SSE2__)
+    // find_lf() for a caller that knows len >= 32 (b[pos - 32, pos) was
+    // readable): the 32-byte steps test pos against len - 32 directly.
+    uint32_t find_lf_from32(uint32_t pos) const noexcept {
+        const __m128i lf = _mm_set1_epi8('\n');
+        const uint32_t last = len - 32;
+        while (pos <= last) {
+            const __m128i v0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + pos));
+            const __m128i v1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b + pos + 16));
+            const unsigned hit = unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v0, lf))) |
+                                 (unsigned(_mm_movemask_epi8(_mm_cmpeq_epi8(v1, lf))) << 16);
+            if (hit) return pos + unsigned(__builtin_ctz(hit));
+            pos += 32;
+        }
+        return find_lf(pos);
+    }
+#endif
 
     // End of the line starting at <pos>: index of its '\n', or len when the
     // buffer ends first.
@@ -270,6 +289,15 @@ struct Parser {
     // Records a header that appears once at most.
     bool single(HeaderId id) const noexcept { return m.first_[size_t(id)] == 0; }
 
+    // The rest of header()'s trimming, out of line: [v0, v1) with leading
+    // and trailing LWS dropped, as v0 | v1 << 32. Only called when b[v0]
+    // or b[v1 - 1] is a control byte or SP.
+    [[gnu::noinline, gnu::cold]] uint64_t trim_value(uint32_t v0, uint32_t v1) const noexcept {
+        if (uint8_t(b[v0]) <= ' ' && v0 < v1) v0 = skip_lws(b, v0, v1);
+        if (uint8_t(b[v1 - 1]) <= ' ' && v1 > v0) v1 = trim_end(b, v0, v1);
+        return v0 | uint64_t(v1) << 32;
+    }
+
     // Validates and indexes the header [n0, n1) : [v0, v1). Inlined into
     // run(): it runs once per header line, and as a call it spilled run()'s
     // loop state every time (about 20 instructions a header).
@@ -281,15 +309,31 @@ struct Parser {
         // readable and not SP when the value is empty: the byte tests go
         // first and the bounds tests only run on the rare branch.
         if (b[v0] == ' ') v0++;
-        if (uint8_t(b[v0]) <= ' ' && v0 < v1) v0 = skip_lws(b, v0, v1);
-        if (uint8_t(b[v1 - 1]) <= ' ' && v1 > v0) v1 = trim_end(b, v0, v1);
+        if (uint8_t(b[v0]) <= ' ' || uint8_t(b[v1 - 1]) <= ' ') [[unlikely]] {
+            const uint64_t t = trim_value(v0, v1);
+            v0 = uint32_t(t);
+            v1 = uint32_t(t >> 32);
+        }
         if (m.header_count == max_headers) return fail(ParseError::too_many_headers, n0);
-        const Span v = make_span(v0, v1);
+        // make_span(v0, v1) without its truncations: v0 and v1 - v0 are
+        // below 65536 (len <= max_message_size), so the packed word is the
+        // same and takes fewer instructions.
+        Span v;
+        if constexpr (std::endian::native == std::endian::little)
+            v = std::bit_cast<Span>(uint32_t(v0 | (v1 - v0) << 16));
+        else
+            v = make_span(v0, v1);
         switch (id) {
         case HeaderId::via: {
             // The proxy uses the top via-parm (RFC 3261 §16.7 step 3); the
             // others are counted here and checked by validate().
             if (v.len == 0) return fail(ParseError::bad_via, v0, id);
+            // The top Via parsed with no ',' possible in it: what the
+            // one-via-parm branch below does, without the ',' search.
+            if (m.via_count == 0 && parse_via_top(b, v, len, m.top_via) == 2) {
+                m.via_count = 1;
+                break;
+            }
             if (find_byte_lim(b, v0, v1, len, ',') == v1) {
                 // One via-parm (the usual case): the value, already trimmed,
                 // is the element CommaList would return.

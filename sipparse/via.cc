@@ -69,7 +69,10 @@ inline bool received_ipv4(const char* p, uint32_t n, uint32_t readable) noexcept
 }  // namespace
 
 
-bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept {
+// parse_via_lim(), returning 0 (false), 1 (true) or 2 (true, and every
+// byte of <s> was taken by a check that accepts no ',': the sent-protocol,
+// a name or IPv4 sent-by, the port, or the fast path's parameters).
+[[gnu::always_inline]] static inline int parse_via_impl(const char* base, Span s, uint32_t limit, Via& out) noexcept {
     out = Via{};
     out.all = s;
     const uint32_t end = s.end();
@@ -81,8 +84,8 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
         out.version = make_span(i + 4, i + 7);
         i += 8;
     } else {
-        if ((i = token_slash(base, i, end, out.protocol)) == 0) return false;
-        if ((i = token_slash(base, i, end, out.version)) == 0) return false;
+        if ((i = token_slash(base, i, end, out.protocol)) == 0) return 0;
+        if ((i = token_slash(base, i, end, out.version)) == 0) return 0;
     }
     const uint32_t t0 = i;
     if (end - i > 4 && (is_udp_sp(base + i) || ((base[i] | 0x20) == 'u' && (base[i + 1] | 0x20) == 'd' &&
@@ -91,30 +94,30 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
         out.transport = Transport::udp;
     } else {
         i = scan_class_lim<cc_token>(base, i, end, limit);
-        if (i == t0) return false;
+        if (i == t0) return 0;
         out.transport = transport_from(base + t0, i - t0);
     }
     out.transport_name = make_span(t0, i);
     const uint32_t ws = i;
     i = lex::skip_sp(base, i, end);
-    if (i == ws || i == end) return false;  // LWS then sent-by is required
+    if (i == ws || i == end) return 0;  // LWS then sent-by is required
 
     // sent-by = host [ COLON port ], COLON = SWS ":" SWS
     i = scan_hostport_inl(base, i, end, limit, out.sent_by);
-    if (i == 0) return false;
+    if (i == 0) return 0;
     i = skip_lws(base, i, end);
     if (i < end && base[i] == ':' && !out.sent_by.has_port) {
         i = skip_lws(base, i + 1, end);
         const uint32_t p0 = i;
         while (i < end && is(base[i], cc_digit)) i++;
         uint32_t port;
-        if (!parse_uint_inl(base, make_span(p0, i), 65535, port)) return false;
+        if (!parse_uint_inl(base, make_span(p0, i), 65535, port)) return 0;
         out.sent_by.port = uint16_t(port);
         out.sent_by.has_port = true;
         i = skip_lws(base, i, end);
     }
-    if (i == end) return true;
-    if (base[i] != ';') return false;
+    if (i == end) return out.sent_by.kind != HostKind::ipv6 ? 2 : 1;
+    if (base[i] != ';') return 0;
     out.params = make_span(i + 1, end);
     // Fast path for the usual parameters: "branch=" and "received=" with a
     // token value, and a bare "rport", in lower case, each followed by the
@@ -160,7 +163,7 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
                             param_ends(base, p + 9 + n, end)) {
                 ve = p + 9 + n;
                 out.received = make_span(p + 9, ve);
-                if (ve == end) return true;
+                if (ve == end) return out.sent_by.kind != HostKind::ipv6 ? 2 : 1;
                 p = ve + 1;
                 continue;
             }
@@ -171,12 +174,12 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
             const char* vp = q + 9;
             const uint32_t vl = ve - (p + 9);
             if (!received_ipv4(vp, vl, limit - (p + 9)) && !valid_ipv6(vp, vl))
-                return false;
+                return 0;
             out.received = make_span(p + 9, ve);
         } else {
             break;
         }
-        if (ve == end) return true;
+        if (ve == end) return out.sent_by.kind != HostKind::ipv6 ? 2 : 1;
         p = ve + 1;
     }
     ParamScan params{base, p, end, limit};
@@ -186,7 +189,7 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
         switch (n.len) {
         case 6:
             if (!lex::ieq_word(np, n.len, "branch")) break;
-            if (v.len == 0) return false;
+            if (v.len == 0) return 0;
             out.branch = v;
             out.has_branch = true;
             // RFC 3261 §8.1.1.7: the magic cookie marks an RFC 3261 branch.
@@ -200,25 +203,25 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
                             valid_ipv6(vp, v.len) ||
                             (v.len > 2 && vp[0] == '[' && vp[v.len - 1] == ']' &&
                              valid_ipv6(vp + 1, v.len - 2u));
-            if (!ok) return false;
+            if (!ok) return 0;
             out.received = v;
             break;
         }
         case 5:
             if (lex::ieq_word(np, n.len, "rport")) {
                 uint32_t port;
-                if (v.len && !parse_uint_inl(base, v, 65535, port)) return false;
+                if (v.len && !parse_uint_inl(base, v, 65535, port)) return 0;
                 out.rport = v;
                 out.has_rport = true;
             } else if (lex::ieq_word(np, n.len, "maddr")) {
-                if (v.len == 0) return false;
+                if (v.len == 0) return 0;
                 out.maddr = v;
             }
             break;
         case 3: {
             if (!lex::ieq_word(np, n.len, "ttl")) break;
             uint32_t ttl;
-            if (!parse_uint(base, v, 255, ttl)) return false;
+            if (!parse_uint(base, v, 255, ttl)) return 0;
             out.ttl = uint8_t(ttl);
             out.has_ttl = true;
             break;
@@ -227,7 +230,15 @@ bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept 
             break;
         }
     }
-    return !params.bad;
+    return params.bad ? 0 : 1;
+}
+
+bool parse_via_lim(const char* base, Span s, uint32_t limit, Via& out) noexcept {
+    return parse_via_impl(base, s, limit, out) != 0;
+}
+
+int parse_via_top(const char* base, Span s, uint32_t limit, Via& out) noexcept {
+    return parse_via_impl(base, s, limit, out);
 }
 
 bool parse_via(const char* base, Span s, Via& out) noexcept {

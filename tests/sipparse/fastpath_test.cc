@@ -14,6 +14,7 @@
 
 #include <string>
 
+#include "sipparse/fastpath.h"
 #include "sipparse/headers.h"
 #include "sipparse/message.h"
 #include "tests/support/guarded_buffer.h"
@@ -717,6 +718,66 @@ TEST(FastPath, MessageReuseClearsFields) {
     EXPECT_FALSE(m.top_via.has_rport);
     EXPECT_FALSE(m.to.has_tag);
     EXPECT_EQ(m.lenient, lenient_no_content_length);
+}
+
+
+// parse_via_top() (the top Via without the ',' search): the same result
+// and fields as parse_via_lim(), and 2 ("no ',' in the value") never for a
+// value that holds one. parse() then counts and picks the top via-parm as
+// before.
+TEST(FastPath, TopViaWithoutCommaSearch) {
+    const char* values[] = {
+        "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;rport",
+        "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;rport=5060;received=192.0.2.9",
+        "SIP/2.0/UDP 192.0.2.1:5060;received=192.0.2.9;branch=z9hG4bK1",
+        "SIP/2.0/UDP h.example.com;branch=z9hG4bK1",
+        "SIP/2.0/UDP 192.0.2.1",
+        "SIP/2.0/UDP h.example.com : 5060 ;branch=z9hG4bK1",
+        "SIP/2.0/TCP [2001:db8::1]:5060;branch=z9hG4bK1",
+        "SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1;alias",
+        "SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1,SIP/2.0/UDP 192.0.2.2",
+        "SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1 , SIP/2.0/UDP 192.0.2.2",
+        "SIP/2.0/UDP 192.0.2.1,SIP/2.0/UDP 192.0.2.2",
+        "SIP/2.0/UDP 192.0.2.1:5060,",
+        "SIP/2.0/UDP 192.0.2.1;x=\"a,b\"",
+        "SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1;rport,",
+        "SIP/2.0/UDP 192.0.2.1;received=192.0.2.9,x",
+        "SIP/2.0/UDP",
+        "SIP/2.0/UDP ,",
+    };
+    for (const char* val : values) {
+        const std::string s = val;
+        GuardedBuffer buf(s);
+        const Span sp{0, uint16_t(s.size())};
+        Via a, b;
+        const int r = parse_via_top(buf.data(), sp, uint32_t(buf.size()), a);
+        const bool ok = parse_via_lim(buf.data(), sp, uint32_t(buf.size()), b);
+        EXPECT_EQ(r != 0, ok) << s;
+        if (r == 2) EXPECT_EQ(s.find(','), std::string::npos) << s;
+        if (!ok) continue;
+        EXPECT_EQ(a.sent_by.host.str(buf.data()), b.sent_by.host.str(buf.data())) << s;
+        EXPECT_EQ(a.sent_by.port, b.sent_by.port) << s;
+        EXPECT_EQ(a.branch.str(buf.data()), b.branch.str(buf.data())) << s;
+        EXPECT_EQ(a.received.str(buf.data()), b.received.str(buf.data())) << s;
+        EXPECT_EQ(a.has_rport, b.has_rport) << s;
+        EXPECT_EQ(a.params.str(buf.data()), b.params.str(buf.data())) << s;
+    }
+    Message m;
+    const std::string two = "SIP/2.0 200 OK\r\n"
+                            "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;rport,SIP/2.0/UDP 192.0.2.2\r\n"
+                            "From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n\r\n";
+    ASSERT_EQ(run(two, m).st, ParseStatus::ok);
+    EXPECT_EQ(m.via_count, 2);
+    EXPECT_EQ(m.top_via.branch.str(two.data()), "z9hG4bK1");
+    EXPECT_TRUE(m.top_via.has_rport);
+    EXPECT_EQ(m.top_via.all.str(two.data()), "SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;rport");
+    const std::string one = "SIP/2.0 200 OK\r\n"
+                            "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1;rport\r\n"
+                            "Via: SIP/2.0/UDP 192.0.2.2;branch=z9hG4bK2\r\n"
+                            "From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\n\r\n";
+    ASSERT_EQ(run(one, m).st, ParseStatus::ok);
+    EXPECT_EQ(m.via_count, 2);
+    EXPECT_EQ(m.top_via.branch.str(one.data()), "z9hG4bK1");
 }
 
 }  // namespace
