@@ -167,4 +167,70 @@ inline std::vector<QueuedFrame> collect_queues(const RingPort& p, unsigned ms) {
     return out;
 }
 
+/// A locally administered MAC 02:02:02:02:02:<last> (test peers).
+inline MacAddr mac_of(uint8_t last) {
+    MacAddr m;
+    std::memset(m.b, 0x02, 6);
+    m.b[5] = last;
+    return m;
+}
+
+/// An ARP frame from <spa>/<sha> about <tpa>: op 1 a broadcast request, op 2
+/// a reply to <to> (Ethernet destination and target hardware address).
+inline Bytes arp_frame(uint16_t op, uint32_t spa, const MacAddr& sha, uint32_t tpa, const MacAddr& to) {
+    Bytes f(eth_hdr_len + arp_pkt_len);
+    EthHdr e{};
+    if (op == 1) std::memset(e.dst.b, 0xff, 6);
+    else e.dst = to;
+    e.src = sha;
+    e.type = be16(ethertype_arp);
+    std::memcpy(f.data(), &e, sizeof(e));
+    ArpPkt a{};
+    a.htype = be16(1);
+    a.ptype = be16(ethertype_ipv4);
+    a.hlen = 6;
+    a.plen = 4;
+    a.op = be16(op);
+    a.sha = sha;
+    a.spa = be32(spa);
+    if (op == 2) a.tha = to;
+    a.tpa = be32(tpa);
+    std::memcpy(f.data() + eth_hdr_len, &a, sizeof(a));
+    return f;
+}
+
+/// The UDP datagram <payload> from <src>:5060 to <dst>:5060 as IPv4
+/// fragments of at most 1480 data bytes (a sender's kernel on a 1500 MTU),
+/// Ethernet from <smac> to <dmac>.
+inline std::vector<Bytes> ipv4_fragments(uint32_t src, const MacAddr& smac, uint32_t dst,
+                                         const MacAddr& dmac, const std::string& payload, uint16_t id) {
+    const size_t ip_len = ipv4_hdr_len + udp_hdr_len + payload.size();
+    Bytes whole(eth_hdr_len + ip_len);
+    std::memcpy(whole.data() + eth_hdr_len + ipv4_hdr_len + udp_hdr_len, payload.data(), payload.size());
+    build_ipv4_udp(whole.data() + eth_hdr_len, src, 5060, dst, 5060, payload.size(), id);
+    std::vector<Bytes> out;
+    const size_t data = ip_len - ipv4_hdr_len;
+    for (size_t ofs = 0; ofs < data; ofs += 1480) {
+        const size_t n = data - ofs < 1480 ? data - ofs : 1480;
+        Bytes f(eth_hdr_len + ipv4_hdr_len + n);
+        EthHdr e{};
+        e.dst = dmac;
+        e.src = smac;
+        e.type = be16(ethertype_ipv4);
+        std::memcpy(f.data(), &e, sizeof(e));
+        uint8_t* ip = f.data() + eth_hdr_len;
+        std::memcpy(ip, whole.data() + eth_hdr_len, ipv4_hdr_len);
+        std::memcpy(ip + ipv4_hdr_len, whole.data() + eth_hdr_len + ipv4_hdr_len + ofs, n);
+        const uint16_t tot = be16(uint16_t(ipv4_hdr_len + n));
+        const uint16_t fr = be16(uint16_t((ofs + n < data ? 0x2000 : 0) | ofs / 8));
+        std::memcpy(ip + 2, &tot, 2);
+        std::memcpy(ip + 6, &fr, 2);
+        ip[10] = ip[11] = 0;
+        const uint16_t c = csum_fold(csum_add(0, ip, ipv4_hdr_len));
+        std::memcpy(ip + 10, &c, 2);
+        out.push_back(f);
+    }
+    return out;
+}
+
 }  // namespace sipedge::dp::test

@@ -29,6 +29,8 @@
 namespace sipedge::dp {
 namespace {
 
+using test::mac_of;
+
 constexpr uint32_t edge_ip = 0x0a000001, carrier_ip = 0x0a000002, access_ip = 0x0a000003;
 using test::Bytes;
 
@@ -37,51 +39,13 @@ test::RingPort g_p;        // the worker's port: rx what it receives, tx what it
 const MacAddr& g_mac = g_p.mac;  // the worker's
 unsigned g_lcore = 0;
 
-MacAddr mac_of(uint8_t last) {
-    MacAddr m;
-    std::memset(m.b, 0x02, 6);
-    m.b[5] = last;
-    return m;
-}
-
 void inject(const Bytes& f) { ASSERT_TRUE(test::inject(g_pool, g_p, f)); }
 
 // Frames the worker sent within <ms> (polled), as bytes.
 std::vector<Bytes> collect(unsigned ms) { return test::collect(g_p, ms); }
 
-Bytes arp_request_from(uint32_t ip, const MacAddr& mac) {
-    Bytes f(eth_hdr_len + arp_pkt_len);
-    EthHdr e{};
-    std::memset(e.dst.b, 0xff, 6);
-    e.src = mac;
-    e.type = be16(ethertype_arp);
-    std::memcpy(f.data(), &e, sizeof(e));
-    ArpPkt a{};
-    a.htype = be16(1);
-    a.ptype = be16(ethertype_ipv4);
-    a.hlen = 6;
-    a.plen = 4;
-    a.op = be16(1);
-    a.sha = mac;
-    a.spa = be32(ip);
-    a.tpa = be32(edge_ip);
-    std::memcpy(f.data() + eth_hdr_len, &a, sizeof(a));
-    return f;
-}
-
-Bytes arp_reply_from(uint32_t ip, const MacAddr& mac) {
-    Bytes f = arp_request_from(ip, mac);
-    ArpPkt a;
-    std::memcpy(&a, f.data() + eth_hdr_len, sizeof(a));
-    a.op = be16(2);
-    a.tha = g_mac;
-    std::memcpy(f.data() + eth_hdr_len, &a, sizeof(a));
-    EthHdr e;
-    std::memcpy(&e, f.data(), sizeof(e));
-    e.dst = g_mac;
-    std::memcpy(f.data(), &e, sizeof(e));
-    return f;
-}
+Bytes arp_request_from(uint32_t ip, const MacAddr& mac) { return test::arp_frame(1, ip, mac, edge_ip, g_mac); }
+Bytes arp_reply_from(uint32_t ip, const MacAddr& mac) { return test::arp_frame(2, ip, mac, edge_ip, g_mac); }
 
 std::string invite(size_t body_len) {
     std::string body;
@@ -98,34 +62,7 @@ std::string invite(size_t body_len) {
 // The datagram <payload> from the carrier as IPv4 fragments of at most 1480
 // payload bytes (the caller's kernel on a 1500 MTU).
 std::vector<Bytes> fragments_from_carrier(const std::string& payload, uint16_t id) {
-    const size_t ip_len = ipv4_hdr_len + udp_hdr_len + payload.size();
-    Bytes whole(eth_hdr_len + ip_len);
-    std::memcpy(whole.data() + eth_hdr_len + ipv4_hdr_len + udp_hdr_len, payload.data(),
-                payload.size());
-    build_ipv4_udp(whole.data() + eth_hdr_len, carrier_ip, 5060, edge_ip, 5060, payload.size(), id);
-    std::vector<Bytes> out;
-    const size_t data = ip_len - ipv4_hdr_len;
-    for (size_t ofs = 0; ofs < data; ofs += 1480) {
-        const size_t n = std::min<size_t>(1480, data - ofs);
-        Bytes f(eth_hdr_len + ipv4_hdr_len + n);
-        EthHdr e{};
-        e.dst = g_mac;
-        e.src = mac_of(2);
-        e.type = be16(ethertype_ipv4);
-        std::memcpy(f.data(), &e, sizeof(e));
-        uint8_t* ip = f.data() + eth_hdr_len;
-        std::memcpy(ip, whole.data() + eth_hdr_len, ipv4_hdr_len);
-        std::memcpy(ip + ipv4_hdr_len, whole.data() + eth_hdr_len + ipv4_hdr_len + ofs, n);
-        const uint16_t tot = be16(uint16_t(ipv4_hdr_len + n));
-        const uint16_t fr = be16(uint16_t((ofs + n < data ? 0x2000 : 0) | ofs / 8));
-        std::memcpy(ip + 2, &tot, 2);
-        std::memcpy(ip + 6, &fr, 2);
-        ip[10] = ip[11] = 0;
-        const uint16_t c = csum_fold(csum_add(0, ip, ipv4_hdr_len));
-        std::memcpy(ip + 10, &c, 2);
-        out.push_back(f);
-    }
-    return out;
+    return test::ipv4_fragments(carrier_ip, mac_of(2), edge_ip, g_mac, payload, id);
 }
 
 struct Datagram {

@@ -39,6 +39,8 @@
 namespace sipedge::dp {
 namespace {
 
+using test::mac_of;
+
 constexpr uint32_t edge_ip = 0x0a000001, carrier_ip = 0x0a000002, access_ip = 0x0a000003;
 constexpr int nq = 2;
 using test::Bytes;
@@ -47,13 +49,6 @@ rte_mempool* g_pool = nullptr;
 test::RingPort g_p;  // nq queues: rxq[q] what worker q receives, txq[q] what it sends
 const MacAddr& g_mac = g_p.mac;
 unsigned g_lcore[nq] = {};
-
-MacAddr mac_of(uint8_t last) {
-    MacAddr m;
-    std::memset(m.b, 0x02, 6);
-    m.b[5] = last;
-    return m;
-}
 
 void inject(int q, const Bytes& f) { ASSERT_TRUE(test::inject(g_pool, g_p, f, uint16_t(q))); }
 
@@ -71,25 +66,7 @@ std::vector<Frame> collect(unsigned ms) {
 }
 
 Bytes arp_from(uint16_t op, uint32_t ip, const MacAddr& mac) {
-    Bytes f(eth_hdr_len + arp_pkt_len);
-    EthHdr e{};
-    if (op == 1) std::memset(e.dst.b, 0xff, 6);
-    else e.dst = g_mac;
-    e.src = mac;
-    e.type = be16(ethertype_arp);
-    std::memcpy(f.data(), &e, sizeof(e));
-    ArpPkt a{};
-    a.htype = be16(1);
-    a.ptype = be16(ethertype_ipv4);
-    a.hlen = 6;
-    a.plen = 4;
-    a.op = be16(op);
-    a.sha = mac;
-    a.spa = be32(ip);
-    if (op == 2) a.tha = g_mac;
-    a.tpa = be32(edge_ip);
-    std::memcpy(f.data() + eth_hdr_len, &a, sizeof(a));
-    return f;
+    return test::arp_frame(op, ip, mac, edge_ip, g_mac);
 }
 
 Bytes udp_from(uint32_t src, const MacAddr& smac, const std::string& payload, uint16_t id) {
@@ -291,33 +268,7 @@ TEST_F(WorkerMulticore, ResponseOnOtherQueueIsRelayedByTheOwner) {
 // <payload> from <src> to us as IPv4 fragments of at most 1480 data bytes.
 std::vector<Bytes> fragments_from(uint32_t src, const MacAddr& smac, const std::string& payload,
                                   uint16_t id) {
-    const size_t ip_len = ipv4_hdr_len + udp_hdr_len + payload.size();
-    Bytes whole(eth_hdr_len + ip_len);
-    std::memcpy(whole.data() + eth_hdr_len + ipv4_hdr_len + udp_hdr_len, payload.data(), payload.size());
-    build_ipv4_udp(whole.data() + eth_hdr_len, src, 5060, edge_ip, 5060, payload.size(), id);
-    std::vector<Bytes> out;
-    const size_t data = ip_len - ipv4_hdr_len;
-    for (size_t ofs = 0; ofs < data; ofs += 1480) {
-        const size_t n = std::min<size_t>(1480, data - ofs);
-        Bytes f(eth_hdr_len + ipv4_hdr_len + n);
-        EthHdr e{};
-        e.dst = g_mac;
-        e.src = smac;
-        e.type = be16(ethertype_ipv4);
-        std::memcpy(f.data(), &e, sizeof(e));
-        uint8_t* ip = f.data() + eth_hdr_len;
-        std::memcpy(ip, whole.data() + eth_hdr_len, ipv4_hdr_len);
-        std::memcpy(ip + ipv4_hdr_len, whole.data() + eth_hdr_len + ipv4_hdr_len + ofs, n);
-        const uint16_t tot = be16(uint16_t(ipv4_hdr_len + n));
-        const uint16_t fr = be16(uint16_t((ofs + n < data ? 0x2000 : 0) | ofs / 8));
-        std::memcpy(ip + 2, &tot, 2);
-        std::memcpy(ip + 6, &fr, 2);
-        ip[10] = ip[11] = 0;
-        const uint16_t c = csum_fold(csum_add(0, ip, ipv4_hdr_len));
-        std::memcpy(ip + 10, &c, 2);
-        out.push_back(f);
-    }
-    return out;
+    return test::ipv4_fragments(src, smac, edge_ip, g_mac, payload, id);
 }
 
 // A big response in fragments, spread over both queues: its fragments are

@@ -23,6 +23,8 @@
 namespace sipedge::dp {
 namespace {
 
+using test::mac_of;
+
 using test::Bytes;
 
 constexpr uint32_t access_edge = 0x0a000001, access_peer = 0x0a000003;   // 10.0.0.x
@@ -32,13 +34,6 @@ constexpr uint16_t vid = 100;
 rte_mempool* g_pool = nullptr;
 test::RingPort g_p0, g_p1;
 unsigned g_lcore = 0;
-
-MacAddr mac_of(uint8_t last) {
-    MacAddr m;
-    std::memset(m.b, 0x02, 6);
-    m.b[5] = last;
-    return m;
-}
 
 // <f> with an 802.1Q tag for <id> inserted after the MACs.
 Bytes tagged(const Bytes& f, uint16_t id) {
@@ -68,23 +63,7 @@ Bytes untag(const Bytes& f) {
 }
 
 Bytes arp_request(uint32_t from, const MacAddr& mac, uint32_t target) {
-    Bytes f(eth_hdr_len + arp_pkt_len);
-    EthHdr e{};
-    std::memset(e.dst.b, 0xff, 6);
-    e.src = mac;
-    e.type = be16(ethertype_arp);
-    std::memcpy(f.data(), &e, sizeof(e));
-    ArpPkt a{};
-    a.htype = be16(1);
-    a.ptype = be16(ethertype_ipv4);
-    a.hlen = 6;
-    a.plen = 4;
-    a.op = be16(1);
-    a.sha = mac;
-    a.spa = be32(from);
-    a.tpa = be32(target);
-    std::memcpy(f.data() + eth_hdr_len, &a, sizeof(a));
-    return f;
+    return test::arp_frame(1, from, mac, target, MacAddr{});
 }
 
 // A UDP datagram from <src>:5060 to <dst>:5060 carrying <payload>.
