@@ -13,6 +13,7 @@
 
 #include "control/commands.h"
 #include "control/tokens.h"
+#include "dataplane/inet.h"
 
 namespace sipedge::ctl {
 
@@ -87,10 +88,7 @@ Status one_value(const Args& a, const char* usage) {
     return Ok{};
 }
 
-bool same_subnet(uint32_t a, uint32_t b, uint8_t prefix) {
-    const uint32_t mask = prefix == 0 ? 0 : ~uint32_t(0) << (32 - prefix);
-    return (a & mask) == (b & mask);
-}
+using dp::same_subnet;  // dataplane/inet.h: the rule the workers route by
 
 std::string port_name(size_t n) { return n == 0 ? "port 0" : "port " + std::to_string(n); }
 
