@@ -8,8 +8,14 @@
 //
 //   sipedge-loadgen --edge 198.18.0.1 --uas 198.18.0.200 --caller 198.18.0.10
 //       [--callers N] --calls N [--rate CPS] [--window N] [--duration S]
-//       [--timeout-ms MS] [--no-uas-100] [--port-id N] [--mbufs N]
+//       [--timeout-ms MS] [--no-uas-100] [--port-id N] [--mbufs N] [--linger S]
 //       -- <EAL args: --vdev=net_memif0,role=client,socket=...,mac=...>
+//
+// --linger S: after the report, stop polling the port and keep it open until
+// its link goes down (the edge stopped), a signal, or S seconds. DPDK 22.11's
+// memif unmaps the shared rings from its interrupt thread when the peer
+// disconnects, with no wait for the data path: a process still polling them
+// can crash. So the driver stops sipedge first, while nothing polls here.
 //
 // Prints one JSON object on stdout (counters, rates, latency percentiles)
 // and a summary line on stderr. Exit: 0 every call completed, 1 some failed
@@ -62,6 +68,7 @@ struct Options {
     bool uas_100 = true;
     uint16_t port_id = 0;
     uint32_t mbufs = 16383;
+    double linger_s = 0;  // see --linger above
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -70,6 +77,7 @@ struct Options {
                  "usage: loadgen --edge IP[:PORT] --uas IP[:PORT] --caller IP [--callers N]\n"
                  "               --calls N [--rate CPS] [--window N] [--duration S]\n"
                  "               [--timeout-ms MS] [--no-uas-100] [--port-id N] [--mbufs N]\n"
+                 "               [--linger S]\n"
                  "               -- EAL-ARGS...\n",
                  why);
     std::exit(2);
@@ -137,6 +145,9 @@ int parse_args(int argc, char** argv, Options& o) {
         } else if (arg == "--mbufs") {
             if (!parse_u64(val(), 1023, 1u << 22, u)) usage("bad --mbufs");
             o.mbufs = uint32_t(u);
+        } else if (arg == "--linger") {
+            o.linger_s = std::atof(std::string(val()).c_str());
+            if (!(o.linger_s >= 0) || o.linger_s > 3600) usage("--linger: 0-3600 s");
         } else if (arg == "-h" || arg == "--help") {
             usage("help");
         } else {
@@ -880,6 +891,19 @@ int main(int argc, char** argv) {
         lg->run();
         lg->report(stdout);
         rc = lg->all_ok() ? 0 : 1;
+    }
+    if (o.linger_s > 0) {
+        // Nothing polls the port from here on (see --linger above).
+        std::fflush(stdout);
+        std::fprintf(stderr, "loadgen: done, port kept open until the edge stops (at most %.0f s)\n",
+                     o.linger_s);
+        const uint64_t end = rte_rdtsc() + uint64_t(o.linger_s * double(rte_get_tsc_hz()));
+        while (!g_stop.load(std::memory_order_relaxed) && rte_rdtsc() < end) {
+            rte_eth_link l{};
+            if (rte_eth_link_get_nowait(o.port_id, &l) == 0 && l.link_status == RTE_ETH_LINK_DOWN)
+                break;
+            rte_delay_us_sleep(10000);
+        }
     }
     rte_eth_dev_stop(o.port_id);
     rte_eth_dev_close(o.port_id);

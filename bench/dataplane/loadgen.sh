@@ -115,7 +115,7 @@ read -r LOAD_START _ < /proc/loadavg
 EDGE_TICKS0=$(edge_ticks)
 nice -n "$NICE" timeout -k 5 $((DURATION + 30)) "$LOADGEN" --edge 198.18.0.1 --uas 198.18.0.200 \
     --caller 198.18.0.10 --callers "$CALLERS" --calls "$CALLS" --rate "$RATE" \
-    --window "$WINDOW" --duration "$DURATION" \
+    --window "$WINDOW" --duration "$DURATION" --linger 30 \
     -- $EAL_COMMON -m 256 "--lcores=0@$LG_CPU" --file-prefix="${TAG}g" \
     "--vdev=net_memif0,role=client,socket=$SOCK,mac=02:00:00:5e:00:02" \
     >"$WORK/lg.json" 2>"$WORK/lg.err" &
@@ -126,9 +126,15 @@ while kill -0 "$LG_PID" 2>/dev/null; do
     if grep -q "starting calls" "$WORK/lg.err" 2>/dev/null; then EDGE_TICKS0=$(edge_ticks); break; fi
     sleep 0.02
 done
-wait "$LG_PID"
-LG_RC=$?
-LG_PID=
+# The load generator reports, then stops polling and keeps its memif port
+# open (--linger) until sipedge has stopped: DPDK 22.11's memif unmaps the
+# shared rings from its interrupt thread when the peer goes, while the other
+# side may still be polling them (sipedge crashed so in CI). Bounded by the
+# load generator's own timeout.
+while kill -0 "$LG_PID" 2>/dev/null; do
+    grep -q "loadgen: done" "$WORK/lg.err" 2>/dev/null && break
+    sleep 0.05
+done
 read -r LOAD_END _ < /proc/loadavg
 
 # sipedge's CPU time (utime + stime, clock ticks) while calls ran, read
@@ -140,6 +146,12 @@ kill -0 "$EDGE_PID" 2>/dev/null && kill -KILL "$EDGE_PID"
 wait "$EDGE_PID" 2>/dev/null
 EDGE_RC=$?
 EDGE_PID=
+# The load generator sees its link go down and exits (TERM after 5 s).
+for _ in $(seq 1 50); do kill -0 "$LG_PID" 2>/dev/null || break; sleep 0.1; done
+kill -TERM "$LG_PID" 2>/dev/null
+wait "$LG_PID"
+LG_RC=$?
+LG_PID=
 [ "$EDGE_RC" = 0 ] || { echo "sipedge exit status $EDGE_RC:" >&2; cat "$WORK/edge.err" >&2; }
 
 cat "$WORK/lg.err" >&2
