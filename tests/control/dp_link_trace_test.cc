@@ -23,6 +23,7 @@
 #include "control/monitor.h"
 #include "dataplane/proxy.h"
 #include "tests/control/monitor_util.h"
+#include "tests/eal_scope.h"
 
 namespace sipedge::ctl {
 namespace {
@@ -163,21 +164,8 @@ TEST(DpLinkTrace, ProxySamplesReachTheMatchingSubscriberOnly) {
 
 int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
-    const std::string name = "dptrace" + std::to_string(getpid());  // the EAL file prefix
-    std::vector<std::string> args = {argv[0], "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-                                     "--no-telemetry", "--log-level=lib.eal:error", "-l", "0",
-                                     "--file-prefix=" + name};
-    std::vector<char*> av;
-    for (std::string& a : args) av.push_back(a.data());
-    if (rte_eal_init(int(av.size()), av.data()) < 0) {
-        std::printf("SKIP: EAL init failed\n");
-        return 77;
-    }
-    // Our runtime directory (/var/run/dpdk/<name>), which rte_eal_cleanup() leaves.
-    const std::filesystem::path runtime_dir = rte_eal_get_runtime_dir();
+    if (!sipedge::test::eal_up("dptrace", "0", {}, "256")) return 77;
     const int rc = RUN_ALL_TESTS();
-    rte_eal_cleanup();
-    std::error_code ec;
-    if (runtime_dir.filename() == name) std::filesystem::remove_all(runtime_dir, ec);
+    sipedge::test::eal_down();
     return rc;
 }

@@ -26,6 +26,7 @@
 #include "dataplane/handoff.h"
 #include "dataplane/rss.h"
 #include "dataplane/stats_types.h"
+#include "tests/eal_scope.h"
 
 namespace sipedge::dp {
 namespace {
@@ -316,38 +317,21 @@ TEST_F(HandoffTest, RssConfigOnNetNullWithTwoQueues) {
 }  // namespace
 }  // namespace sipedge::dp
 
-// rte_eal_cleanup() and our runtime directory (/var/run/dpdk/<prefix>), which
-// it leaves behind; only ours: the directory is checked against <prefix>.
-static void eal_down(const std::string& prefix) {
-    const std::filesystem::path dir = rte_eal_get_runtime_dir();
-    rte_eal_cleanup();
-    std::error_code ec;
-    if (dir.filename() == prefix) std::filesystem::remove_all(dir, ec);
-}
-
 int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
-    std::string prefix = "sipedge_handoff_" + std::to_string(getpid());
-    const char* eal[] = {"handoff_test", "--no-huge", "-m", "256", "--no-pci", "--no-shconf",
-                         "--no-telemetry", "-l", "0-1", "--vdev=net_null0",
-                         "--log-level=lib.eal:error", "--file-prefix", prefix.c_str()};
-    int n = int(sizeof(eal) / sizeof(eal[0]));
-    if (rte_eal_init(n, const_cast<char**>(eal)) < 0) {
-        std::fprintf(stderr, "EAL init failed (%s): skipping\n", rte_strerror(rte_errno));
-        return 77;
-    }
+    if (!sipedge::test::eal_up("sipedge_handoff_", "0-1", {"--vdev=net_null0"}, "256")) return 77;
     using namespace sipedge::dp;
     g_worker_lcore = rte_get_next_lcore(-1, 1, 0);
     g_pool = rte_pktmbuf_pool_create("ho_pool", pool_size, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                      int(rte_socket_id()));
     if (!g_pool) {
         std::fprintf(stderr, "mempool: %s\n", rte_strerror(rte_errno));
-        eal_down(prefix);
+        sipedge::test::eal_down();
         return 1;
     }
     const int rc = RUN_ALL_TESTS();
     uint16_t pid;
     RTE_ETH_FOREACH_DEV(pid) rte_eth_dev_close(pid);
-    eal_down(prefix);
+    sipedge::test::eal_down();
     return rc;
 }

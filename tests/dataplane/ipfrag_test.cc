@@ -24,6 +24,7 @@
 #include "dataplane/inet.h"
 #include "dataplane/ipfrag.h"
 #include "dataplane/stats_types.h"
+#include "tests/eal_scope.h"
 
 namespace sipedge::dp {
 namespace {
@@ -421,36 +422,20 @@ TEST_F(IpFrag, FragmenterPassesSmallDatagramsAndRefusesTooManyPieces) {
 }  // namespace
 }  // namespace sipedge::dp
 
-// rte_eal_cleanup() and our runtime directory (/var/run/dpdk/<prefix>), which
-// it leaves behind; only ours: the directory is checked against <prefix>.
-static void eal_down(const std::string& prefix) {
-    const std::filesystem::path dir = rte_eal_get_runtime_dir();
-    rte_eal_cleanup();
-    std::error_code ec;
-    if (dir.filename() == prefix) std::filesystem::remove_all(dir, ec);
-}
-
 int main(int argc, char** argv) {
     ::testing::InitGoogleTest(&argc, argv);
-    std::string prefix = "sipedge_ipfrag_" + std::to_string(getpid());
-    const char* eal[] = {"ipfrag_test", "--no-huge",  "-m",   "256",       "--no-pci",
-                         "--no-shconf", "--no-telemetry", "-l", "0",      "--log-level=lib.eal:error", "--log-level=user1:warning",
-                         "--file-prefix", prefix.c_str()};
-    int n = int(sizeof(eal) / sizeof(eal[0]));
-    if (rte_eal_init(n, const_cast<char**>(eal)) < 0) {
-        std::fprintf(stderr, "EAL init failed (%s): skipping\n", rte_strerror(rte_errno));
+    if (!sipedge::test::eal_up("sipedge_ipfrag_", "0", {"--log-level=user1:warning"}, "256"))
         return 77;
-    }
     using namespace sipedge::dp;
     g_pool = rte_pktmbuf_pool_create("ipf_pool", pool_size, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
                                      int(rte_socket_id()));
     g_indirect = rte_pktmbuf_pool_create("ipf_ind", pool_size, 0, 0, 0, int(rte_socket_id()));
     if (!g_pool || !g_indirect) {
         std::fprintf(stderr, "mempool: %s\n", rte_strerror(rte_errno));
-        eal_down(prefix);
+        sipedge::test::eal_down();
         return 1;
     }
     const int rc = RUN_ALL_TESTS();
-    eal_down(prefix);
+    sipedge::test::eal_down();
     return rc;
 }

@@ -1,10 +1,8 @@
 #pragma once
-// Test scaffolding for worker tests on a real EAL: start-up with --no-huge
-// and a per-process file prefix, ethdevs made of rte_ring pairs (the test
-// enqueues what the worker receives and dequeues what it sends), frames in
-// and out as bytes, and a clean exit that removes the EAL's runtime
-// directory (/var/run/dpdk/<prefix>). Header-only; each test binary
-// includes it once.
+// Test scaffolding for worker tests on a real EAL (tests/eal_scope.h):
+// ethdevs made of rte_ring pairs (the test enqueues what the worker receives
+// and dequeues what it sends) and frames in and out as bytes. Header-only;
+// each test binary includes it once.
 
 #include <unistd.h>
 
@@ -23,6 +21,7 @@
 
 #include "dataplane/inet.h"
 #include "dataplane/port.h"
+#include "tests/eal_scope.h"
 
 namespace sipedge::dp::test {
 
@@ -42,45 +41,8 @@ struct RingPort {
     rte_ring* txq[max_queues] = {};
 };
 
-namespace detail {
-inline std::string& eal_prefix() {  // the file prefix eal_up() passed, "" before
-    static std::string p;
-    return p;
-}
-}  // namespace detail
-
-/// rte_eal_init with <lcores>, --no-huge and the file prefix <name><pid>.
-/// <lcores> goes with -l ("0-1"), or with --lcores when it is a mapping
-/// ("(0-2)@(0-1)": it holds '@' or '('). False (and a SKIP line) when the
-/// EAL does not start.
-inline bool eal_up(const char* name, const char* lcores) {
-    static std::string prefix, prog, lc;
-    detail::eal_prefix() = name + std::to_string(getpid());
-    prefix = "--file-prefix=" + detail::eal_prefix();
-    prog = name;
-    lc = lcores;
-    const bool mapping = lc.find_first_of("@(") != std::string::npos;
-    const char* eal[] = {prog.c_str(), "--no-huge", "-m", "512", "--no-pci", "--no-shconf",
-                         mapping ? "--lcores" : "-l", lc.c_str(), "--log-level=lib.eal:error",
-                         prefix.c_str()};
-    if (rte_eal_init(int(sizeof(eal) / sizeof(eal[0])), const_cast<char**>(eal)) < 0) {
-        std::fprintf(stderr, "SKIP: EAL did not start\n");
-        return false;
-    }
-    return true;
-}
-
-/// rte_eal_cleanup() and the runtime directory it leaves behind
-/// (/var/run/dpdk/<prefix>): only this process's, the one named after the
-/// prefix eal_up() gave, never another test's.
-inline void eal_down() {
-    const std::string dir = rte_eal_get_runtime_dir();
-    rte_eal_cleanup();
-    const std::string& own = detail::eal_prefix();
-    std::error_code ec;
-    if (!dir.empty() && !own.empty() && std::filesystem::path(dir).filename() == own)
-        std::filesystem::remove_all(dir, ec);
-}
+using sipedge::test::eal_down;  // tests/eal_scope.h
+using sipedge::test::eal_up;
 
 /// A started ring port named <name> with <queues> RX/TX queue pairs (rings
 /// <name>_rx/_tx for one queue, <name>_rx<q>/_tx<q> for several; 1024 each)
