@@ -18,20 +18,7 @@
 namespace sipedge::ctl {
 namespace {
 
-int connect_to(const std::string& path) {
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::memcpy(a.sun_path, path.data(), path.size());
-    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    timeval tv{5, 0};  // a test never hangs on a missing reply
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return fd;
-}
+using test::connect_to;
 
 bool send_all(int fd, const std::string& s) {
     return send(fd, s.data(), s.size(), MSG_NOSIGNAL) == ssize_t(s.size());

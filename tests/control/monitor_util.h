@@ -35,21 +35,6 @@ set trunk acme validation register
 add trunk idle
 )";
 
-inline int connect_to(const std::string& path) {
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    std::memcpy(a.sun_path, path.data(), path.size());
-    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-        close(fd);
-        return -1;
-    }
-    timeval tv{5, 0};  // a test never hangs on a missing line
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    return fd;
-}
-
 inline bool send_line(int fd, const std::string& s) {
     const std::string l = s + "\n";
     return send(fd, l.data(), l.size(), MSG_NOSIGNAL) == ssize_t(l.size());
