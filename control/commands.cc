@@ -245,6 +245,7 @@ Status Controller::validate_touched(const State& work, const std::set<std::strin
 
 void Controller::commit(State next, const std::set<std::string>& touched) {
     committed_ = std::move(next);
+    commits_++;
     sync_engine(touched);
     if (dns_commit_) dns_commit_();  // control/dns_link.cc: locate new names, re-apply answers
     // Secrets mirror the running identities.

@@ -112,6 +112,9 @@ public:
     std::vector<std::string> running_config() const;
 
     const State& state() const noexcept { return committed_; }
+    /// Bumped by every commit of a changed state (and engine sync): what is
+    /// derived from state() and engine ids needs no recomputing while it stands still.
+    uint64_t commit_count() const noexcept { return commits_; }
     failover::Engine& engine() noexcept { return *engine_; }
     failover::Millis now() const { return clock_(); }
     /// The engine id of trunk <name> when the engine runs it.
@@ -166,6 +169,7 @@ private:
     std::map<std::string, TrunkConfig> engine_view_;      // what each engine trunk was built from
     std::map<std::pair<std::string, std::string>, std::string> secrets_;
     uint64_t rebuilds_ = 0;
+    uint64_t commits_ = 0;
     std::function<void(const failover::Notification&)> notice_sink_;
     Ops* ops_ = nullptr;
     bool defer_route_compile_ = false;

@@ -373,8 +373,14 @@ void DpLink::settings_routes(const Controller& ctl, dp::Routes& r) const {
 void DpLink::sync(Controller& ctl) {
     failover::Engine& e = ctl.engine();
     const bool same_engine = cur_ && &e == engine_seen_;
-    dp::Routes r;
-    settings_routes(ctl, r);
+    if (settings_ctl_ != &ctl || settings_commit_ != ctl.commit_count() || c_.settings_builds == 0) {
+        settings_ = dp::Routes{};
+        settings_routes(ctl, settings_);
+        settings_ctl_ = &ctl;
+        settings_commit_ = ctl.commit_count();
+        c_.settings_builds++;
+    }
+    dp::Routes r = settings_;
     std::shared_ptr<const PatternSet> ps = pattern_set(ctl);
     // Outbound targets by engine id, looked up again for every snapshot (a
     // rebuilt engine renumbers its trunks; a trunk may not run yet).

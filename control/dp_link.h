@@ -62,6 +62,7 @@ struct DpLinkCounters {
     uint64_t pattern_errors = 0; // patterns not published: compile or scratch refused (no patterns)
     uint64_t pattern_compiles_deferred = 0;  // tables compiled off the control thread (started)
     uint64_t trace_samples = 0;  // TraceSamples drained from the workers' trace rings
+    uint64_t settings_builds = 0;  // settings part recomputed (once per commit, not per tick)
 };
 
 class DpLink {
@@ -131,6 +132,12 @@ private:
     std::unique_ptr<Snapshot> cur_;
     std::deque<std::pair<uint64_t, std::unique_ptr<Snapshot>>> retired_;  // (QSBR token, snapshot)
     const failover::Engine* engine_seen_ = nullptr;  // a rebuilt engine: publish from scratch
+    // settings_routes() of the committed state Controller::commit_count()
+    // settings_commit_ (of <settings_ctl_>): it walks every trunk's servers,
+    // so it runs again only after a commit, not every tick.
+    dp::Routes settings_;
+    const Controller* settings_ctl_ = nullptr;
+    uint64_t settings_commit_ = 0;
     uint32_t nonce_ = 0;
     uint64_t pattern_versions_ = 0;
     using PatternMaps = std::pair<std::map<uint32_t, RoutePatternConfig>, std::map<uint32_t, RoutePatternConfig>>;

@@ -226,11 +226,32 @@ void Monitor::collect(const failover::Engine& eng, failover::Millis now) {
             e.detail = std::to_string(a.notice.count) + " failures";
         publish_event(std::move(e));
     }
+    // Nothing decided since the last walk of this engine: no trunk to look at
+    // (an idle 10 ms tick with thousands of trunks, bench/RESULTS-control.md).
+    if (eng.instance() == seen_instance_ && eng.decision_seq() == seen_seq_ &&
+        eng.trunk_count() == seen_.size())
+        return;
+    if (eng.instance() != seen_instance_) {
+        // A new engine (rebuild): its trunk ids start over; names carry the history.
+        seen_instance_ = eng.instance();
+        seen_.clear();
+    }
+    seen_seq_ = eng.decision_seq();
     for (uint32_t id = 0; id < eng.trunk_count(); id++) {
         const failover::Trunk* t = eng.trunk(id);
-        auto it = last_decision_.find(t->name);
-        if (it != last_decision_.end() && same_decision(it->second, t->last)) continue;
-        const bool first = it == last_decision_.end();
+        if (id == seen_.size()) {  // first walk over this trunk of this engine
+            Seen s;
+            auto it = last_decision_.find(t->name);
+            s.known = it != last_decision_.end();
+            if (s.known) s.last = it->second;
+            seen_.push_back(s);
+        }
+        Seen& seen = seen_[id];
+        decision_checks_++;
+        if (seen.known && same_decision(seen.last, t->last)) continue;
+        const bool first = !seen.known;
+        seen.known = true;
+        seen.last = t->last;
         last_decision_[t->name] = t->last;
         // A trunk seen for the first time reports only a decision made since the last tick.
         if (!decision_is_event(t->last.what) || (first && t->last.at + 1000 < now)) continue;

@@ -117,8 +117,17 @@ public:
     /// decisions since the previous call, logs them and sends them to the
     /// event subscribers. Call once before each Engine::clear_actions()
     /// (Controller::tick does). After an engine rebuild call reset_decisions().
+    /// Cost: the notices, plus nothing more while the engine's decision_seq()
+    /// stands still; otherwise one O(1) check per trunk and a name lookup
+    /// only for the trunks whose decision changed (a new engine: one lookup each).
     void collect(const failover::Engine& eng, failover::Millis now);
-    void reset_decisions() { last_decision_.clear(); }
+    void reset_decisions() {
+        last_decision_.clear();
+        seen_instance_ = 0;
+        seen_.clear();
+    }
+    /// Trunks whose last decision collect() compared (tests: an idle tick compares none).
+    uint64_t decision_checks() const noexcept { return decision_checks_; }
     /// Logs and sends one event (tests, and sources other than the engine).
     void publish_event(EventRecord e);
 
@@ -155,6 +164,18 @@ private:
     SocketServer* srv_ = nullptr;
     std::map<uint64_t, Sub> subs_;  // connection id → subscription
     std::map<std::string, failover::DecisionRecord> last_decision_;  // trunk name → last seen
+    // The same by engine trunk id, for the engine seen_instance_ (its ids are
+    // dense and never reused): a trunk is looked up by name only when its
+    // decision changed, or when the engine is new. seen_seq_: the engine's
+    // decision_seq() at the last walk.
+    struct Seen {
+        bool known = false;  // last_decision_ holds this trunk's name
+        failover::DecisionRecord last;
+    };
+    uint64_t seen_instance_ = 0;
+    uint64_t seen_seq_ = 0;
+    std::vector<Seen> seen_;
+    uint64_t decision_checks_ = 0;
     std::vector<CoreStats> stats_;
     std::map<std::pair<std::string, std::string>, uint64_t> failures_;
     std::atomic<bool> trace_wanted_{false};

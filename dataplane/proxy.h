@@ -94,6 +94,11 @@ public:
     /// worker sets it once per burst from control's flag; off costs nothing.
     void set_trace(bool on) noexcept { trace_on_ = on; }
 
+    /// The worker's microsecond clock, read with the millisecond <now> it
+    /// passes in: RTT samples for the failover engine (first send of an
+    /// attempt → the server's first response). Never set (tests): <now> × 1000.
+    void set_clock_us(uint64_t us) noexcept { now_us_ = us; }
+
     uint32_t active_slots() const noexcept { return used_; }
     uint32_t retained_messages() const noexcept { return bufs_.used(); }
 
@@ -126,7 +131,11 @@ private:
         uint8_t rr_len = 0;      // client: our Record-Route value in the retained request
         uint16_t rr_off = 0;     //   (0 length: none)
         uint16_t retry_after_s = 0;  // client: smallest Retry-After of this walk's 503s (0: none)
+        uint32_t rtt_us = 0;     // client: the current attempt's RTT sample (0: none)
+        uint64_t sent_us = 0;    // client: first send of the current attempt
         bool direct = false;     // client: goes to `addr`, not to the trunk's servers
+        bool rtt_open = false;   // client: sent_us awaits the attempt's first answer; off once
+                                 //   answered or retransmitted (Karn: then no sample)
         bool cancel_requested = false;  // server INVITE: a CANCEL was acted on
         bool answered = false;   // server INVITE: a 2xx was relayed (call counted)
         bool failed = false;     // server INVITE: a final >= 300 was sent (call counted)
@@ -183,6 +192,7 @@ private:
     uint32_t alloc_slot(SlotKind k) noexcept;
     void free_slot(uint32_t slot) noexcept;
     bool slot_ok(uint32_t slot, const BranchId& b) const noexcept;
+    uint64_t now_us() const noexcept { return now_us_ ? now_us_ : uint64_t(now_) * 1000; }
 
     ProxyConfig cfg_{};
     const Routes* routes_ = nullptr;
@@ -190,6 +200,7 @@ private:
     WorkerStats* st_ = nullptr;
     uint64_t seed_ = 0;
     Millis now_ = 0;
+    uint64_t now_us_ = 0;            // set_clock_us()
     uint8_t core_ = 0;
     uint32_t nonce_ = 0;
     bool trace_on_ = false;          // set_trace()

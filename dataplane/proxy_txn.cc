@@ -45,6 +45,7 @@ void Proxy::report(const TxnSlot& c, uint16_t pos, failover::EventKind k, uint16
     ev.kind = k;
     ev.status = status;
     ev.retry_after_s = retry_after_s;
+    if (k == failover::EventKind::success) ev.rtt_us = c.rtt_us;
     if (pos + 1u >= c.walk_n) ev.flags |= failover::ev_last_route;
     if (c.t.c.method() == sip::Method::register_) ev.flags |= failover::ev_register;
     st_->events_reported++;
@@ -200,7 +201,14 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
         // the attempt, so patch it in place (fixed width, see branch.h).
         if (C.branch_off) encode_branch(C.t.c.branch(), bufs_.data(buf) + C.branch_off);
     }
-    if (a.retransmit) st_->sip_retransmissions_tx++;
+    if (a.retransmit) {
+        st_->sip_retransmissions_tx++;
+        C.rtt_open = false;  // Karn: an answer now may be to either send
+    } else {
+        C.sent_us = now_us();
+        C.rtt_open = true;
+        C.rtt_us = 0;
+    }
     trace_trunk_ = C.direct ? ~0u : C.trunk_id;  // the trace names the trunk it goes to
     send(to, bufs_.data(buf), bufs_.len(buf), true);
     trace_trunk_ = ~0u;
@@ -350,6 +358,12 @@ void Proxy::on_response(Endpoint from, const char* d, size_t n) noexcept {
         return;
     }
     TxnSlot& C = slots_[cs];
+    if (C.rtt_open) {  // the attempt's first answer, to a request sent once: an RTT sample
+        const uint64_t t = now_us();
+        const uint64_t rtt = t > C.sent_us ? t - C.sent_us : 0;
+        C.rtt_us = rtt == 0 ? 1 : rtt > UINT32_MAX ? UINT32_MAX : uint32_t(rtt);  // 0 = none
+        C.rtt_open = false;
+    }
     const ClientState cst = C.t.c.state();
     const bool first_final = cst == ClientState::calling || cst == ClientState::trying ||
                              cst == ClientState::proceeding;

@@ -14,6 +14,8 @@
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
+#include "dataplane/tsc.h"
+
 namespace sipedge::dp {
 
 namespace {
@@ -74,7 +76,7 @@ bool Worker::init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool*
     pool_ = pool;
     tsc_hz_ = rte_get_tsc_hz();
     tsc0_ = links.tsc0 ? links.tsc0 : rte_rdtsc();
-    now_ = clock_ms();
+    read_clock();
     // Fragment trains link their mbufs through a dynamic field (set on every
     // fragment of a train, never read on other packets).
     static const rte_mbuf_dynfield train_desc = {"sipedge_train_next", sizeof(rte_mbuf*),
@@ -101,9 +103,12 @@ bool Worker::init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool*
     return proxy_.init(pc, cfg.core, seed, now_, *this, stats_);
 }
 
-// Milliseconds since start-up (the wheel's clock: TSC → ms, monotonic).
-uint64_t Worker::clock_ms() const noexcept {
-    return (rte_rdtsc() - tsc0_) * 1000 / tsc_hz_;
+// The clocks since start-up (TSC → µs, monotonic): now_ in milliseconds
+// (the wheel's and the proxy's), the proxy's µs clock for RTT samples.
+void Worker::read_clock() noexcept {
+    const uint64_t us = ticks_to_us(rte_rdtsc() - tsc0_, tsc_hz_);
+    now_ = us / 1000;
+    proxy_.set_clock_us(us);
 }
 
 void Worker::run(const std::atomic<bool>& stop) noexcept {
@@ -120,7 +125,7 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
         proxy_.set_trace(links_.trace && links_.trace_wanted &&
                          links_.trace_wanted->load(std::memory_order_relaxed));
         if (links_.handoff) {  // what other workers handed us: handled here, never pushed on
-            now_ = clock_ms();
+            read_clock();
             from_ring_ = true;
             stats_.handoff_drained += links_.handoff->drain(cfg_.core, burst, [this](rte_mbuf* m) {
                 handle(m);
@@ -129,7 +134,7 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
         }
         for (uint8_t f = 0; f < cfg_.nports; f++) {
             const uint16_t n = rte_eth_rx_burst(cfg_.ports[f].port_id, cfg_.queue, pkts, burst);
-            now_ = clock_ms();
+            read_clock();
             stats_.port_rx[f] += n;
             // Not every PMD stamps its port id (net_ring does not): handle()
             // and the handoff rings read it from the mbuf.

@@ -135,7 +135,7 @@ public:
     void trace(const TraceSample& s) noexcept override;
 
 private:
-    uint64_t clock_ms() const noexcept;
+    void read_clock() noexcept;  // now_ and the proxy's µs clock
     void handle(rte_mbuf* m) noexcept;
     void share_arp(rte_mbuf* m) noexcept;
     void handle_arp(rte_mbuf* m, uint8_t f, uint8_t* l3, size_t len) noexcept;

@@ -1,6 +1,7 @@
 #include "failover/engine.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include "failover/backoff.h"
 
@@ -36,7 +37,11 @@ ConfigError flatten(const ServerSet& set, std::vector<ServiceRecord>& records,
 
 }  // namespace
 
-Engine::Engine(uint64_t seed, EngineOptions opt) : rng_(seed), opt_(std::move(opt)) {}
+Engine::Engine(uint64_t seed, EngineOptions opt) : rng_(seed), opt_(std::move(opt)) {
+    // relaxed: only uniqueness matters; engines are made on the control thread.
+    static std::atomic<uint64_t> instances{0};
+    instance_ = instances.fetch_add(1, std::memory_order_relaxed) + 1;
+}
 
 AddResult Engine::add_trunk(AddTrunk spec, Millis now) {
     AddResult res;

@@ -129,6 +129,13 @@ public:
     size_t trunk_count() const noexcept { return trunks_.size(); }
     Health health(uint32_t trunk, uint16_t server, Millis now) const noexcept;
     Random& rng() noexcept { return rng_; }
+    /// Changes with every decision recorded in a Trunk::last (and every trunk
+    /// added): a reader that saw the same (instance(), decision_seq()) has no
+    /// new decision to read, without walking the trunks (control/monitor.cc).
+    uint64_t decision_seq() const noexcept { return decision_seq_; }
+    /// Unique per Engine object in this process (never 0): tells a rebuilt
+    /// engine from the one it replaced even when it reuses its address.
+    uint64_t instance() const noexcept { return instance_; }
 
 private:
     // selection.cc
@@ -175,6 +182,8 @@ private:
     Random rng_;
     EngineOptions opt_;
     uint64_t call_seq_ = 0;
+    uint64_t decision_seq_ = 0;  // bumped by record()
+    uint64_t instance_ = 0;      // set in the constructor
 };
 
 }  // namespace sipedge::failover

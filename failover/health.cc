@@ -123,6 +123,7 @@ void Engine::record(Trunk& t, Decision d, Millis now, int16_t server, int16_t fr
     t.last.from = from;
     t.last.trigger = why;
     t.dirty = true;
+    decision_seq_++;  // Monitor::collect skips its walk while this stands still
 }
 
 void Engine::notify(const Trunk& t, NoticeKind k, Millis now, uint16_t server, uint16_t identity,

@@ -400,6 +400,43 @@ TEST_F(ProxyTest, WorkerEventsNameTrunkServerAndGeneration) {
     EXPECT_EQ(sink.events.size(), 2u);
 }
 
+TEST_F(ProxyTest, SuccessCarriesTheRttOfTheServersFirstAnswer) {
+    // Sent at 0, the carrier's 100 Trying at 7 ms, its 200 much later (a
+    // ringing phone is no RTT): the success event says 7 ms.
+    const std::string f = forward_invite();
+    sink.events.clear();
+    in(primary, response_to(f, 100, "Trying"), 7);
+    EXPECT_TRUE(sink.events.empty());
+    in(primary, response_to(f, 200, "OK"), 20000);
+    ASSERT_EQ(sink.events.size(), 1u);
+    EXPECT_EQ(sink.events[0].kind, failover::EventKind::success);
+    EXPECT_EQ(sink.events[0].rtt_us, 7000u);
+
+    // With the worker's µs clock: 2.35 ms between the send and the answer.
+    p.set_clock_us(50'000'000);
+    in(caller, invite("z9hG4bK-c2"), 50000);
+    ASSERT_EQ(sink.out.size(), 2u);
+    const std::string f2 = sink.out[1].msg;
+    sink.events.clear();
+    p.set_clock_us(50'002'350);
+    in(primary, response_to(f2, 200, "OK"), 50002);
+    ASSERT_EQ(sink.events.size(), 1u);
+    EXPECT_EQ(sink.events[0].rtt_us, 2350u);
+}
+
+TEST_F(ProxyTest, ARetransmittedAttemptGivesNoRttSample) {
+    // Karn: the INVITE was sent twice (Timer A at T1 = 500 ms) before the
+    // answer, which may be to either send: no sample.
+    const std::string f = forward_invite();
+    p.advance(500);
+    EXPECT_EQ(st.sip_retransmissions_tx, 1u);
+    sink.events.clear();
+    in(primary, response_to(f, 200, "OK"), 600);
+    ASSERT_EQ(sink.events.size(), 1u);
+    EXPECT_EQ(sink.events[0].kind, failover::EventKind::success);
+    EXPECT_EQ(sink.events[0].rtt_us, 0u);
+}
+
 TEST_F(ProxyTest, A503IsReportedOnceWithItsRetryAfter) {
     const std::string f = forward_invite();
     sink.events.clear();

@@ -1,4 +1,5 @@
 #include "dataplane/timer_wheel.h"
+#include "dataplane/tsc.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -29,6 +30,29 @@ struct Recorder {
         });
     }
 };
+
+// The workers' clock (TSC → µs → the wheel's ms): exact after 100 days at
+// 3 GHz, where ticks * 1000 / hz had overflowed and wrapped back to ~0.
+TEST(TscClock, ExactForAnyUptime) {
+    constexpr uint64_t hz = 3'000'000'000;
+    EXPECT_EQ(ticks_to_us(0, hz), 0u);
+    EXPECT_EQ(ticks_to_us(2'999, hz), 0u);
+    EXPECT_EQ(ticks_to_us(3'000, hz), 1u);
+    EXPECT_EQ(ticks_to_us(hz + hz / 2, hz), 1'500'000u);
+    const uint64_t days100 = 100ull * 86400 * hz;  // 2.6e16 ticks
+    EXPECT_EQ(ticks_to_us(days100, hz), 100ull * 86400 * 1'000'000);
+    EXPECT_EQ(ticks_to_us(days100 + 6'000, hz) / 1000, 100ull * 86400 * 1000);
+    EXPECT_LT(days100 * 1000 / hz, 100ull * 86400 * 1000) << "the old formula wraps";
+    // Monotonic across a second boundary at a non-round frequency.
+    constexpr uint64_t odd = 2'394'457'123;
+    uint64_t last = 0;
+    for (uint64_t t = 1000 * odd - 5000; t < 1000 * odd + 5000; t += 97) {
+        const uint64_t us = ticks_to_us(t, odd);
+        EXPECT_GE(us, last);
+        last = us;
+    }
+    EXPECT_EQ(ticks_to_us(1000 * odd, odd), 1'000'000'000u);
+}
 
 TEST(TimerWheel, FiresExactlyOnItsMillisecondWhenAdvancedEveryTick) {
     TimerWheel w;

@@ -638,6 +638,10 @@ run_runtime() {
     "$SIPEDGECTL" --socket "$out/ctl.sock" show servers carrier >"$out/servers_maint" 2>&1
     grep -q "maintenance" "$out/servers_maint" && echo "  ok   show servers: primary in maintenance" \
         || fail "runtime: show servers: $(head -5 "$out/servers_maint")"
+    # RTT samples from the workers' success events (first send -> first answer).
+    grep -Eq '^carrier +0 .* [0-9.]+ms *$' "$out/servers_maint" \
+        && echo "  ok   show servers: the primary's RTT measured by the data plane" \
+        || fail "runtime: show servers has no RTT for the primary: $(head -3 "$out/servers_maint")"
     sleep 3
     ctl 0 set trunk carrier server 1 maintenance off  # and back in service
     wait "$uac_pid"
