@@ -1,7 +1,10 @@
 // sip-server monitor (seed A): optional OPTIONS probes per server, always or
 // only while the server is failed, with down/up thresholds; a 503 counts as
 // down and its Retry-After holds the server down; first probes are spread
-// over one interval. Part of Engine.
+// over one interval. A server in maintenance is not probed (its planned
+// outage raises no failure, counter or trap) and an answer that arrives
+// after maintenance began is ignored; leaving maintenance probes it at once
+// (Engine::set_admin). Part of Engine.
 
 #include <algorithm>
 #include <cstdio>
@@ -17,9 +20,11 @@ void Engine::monitor_tick(Trunk& t, Millis now) {
         ServerState& sv = t.servers[s];
         if (sv.probe_deadline != never_ms && now >= sv.probe_deadline) {
             sv.probe_deadline = never_ms;
-            probe_result(t, s, false, 0, now);
+            if (!sv.maintenance) probe_result(t, s, false, 0, now);
         }
-        if (sv.family == 0 || sv.probe_deadline != never_ms || now < sv.next_probe_at) continue;
+        if (sv.family == 0 || sv.maintenance || sv.probe_deadline != never_ms ||
+            now < sv.next_probe_at)
+            continue;
         const bool down = sv.failed || sv.recover_at > now;
         // Catch up without bursting: the next probe is one interval from its
         // slot, so probes keep the spread they were given at start.
@@ -45,6 +50,7 @@ void Engine::on_probe_response(uint32_t trunk, uint16_t server, uint32_t cseq, u
     ServerState& sv = t.servers[server];
     if (sv.probe_deadline == never_ms || cseq != sv.probe_cseq || status < 200) return;
     sv.probe_deadline = never_ms;
+    if (sv.maintenance) return;  // sent before maintenance began: says nothing now
     // Any final answer shows the server alive (405/404 included), except 503.
     probe_result(t, server, status != 503, status == 503 ? retry_after_s : 0, now);
 }

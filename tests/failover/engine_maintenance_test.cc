@@ -188,4 +188,41 @@ TEST(Maintenance, SurvivesDnsUpdate) {
     EXPECT_EQ(s.cands(t), V{1});
 }
 
+TEST(Maintenance, NotProbedWhileInMaintenanceAndProbedAtOnceAfter) {
+    // sip-server monitor always on, three unanswered probes = down: a planned
+    // outage behind maintenance must raise no failure and no trap.
+    Sim s;
+    TrunkKnobs k;
+    k.register_enabled = false;
+    k.probe_mode = ProbeMode::always;
+    k.probe_interval_s = 30;
+    k.probe_down_threshold = 3;
+    const uint32_t t = s.add(servers(2), k, 0);
+    auto probes_to = [&](uint16_t server) {
+        int n = 0;
+        for (const Action& a : s.log) n += a.kind == ActionKind::send_options && a.server == server;
+        return n;
+    };
+    s.run(30000);  // first probes, spread over one interval
+    ASSERT_EQ(probes_to(1), 1);
+    // A probe in flight when maintenance begins: its timeout says nothing.
+    ASSERT_EQ(s.e.set_admin(t, 1, true, s.now), ConfigError::ok);
+    s.log.clear();
+    s.run(5 * 30000);  // the server is down for its maintenance: nobody answers
+    EXPECT_EQ(probes_to(1), 0);
+    EXPECT_GE(probes_to(0), 4);  // the other server is still probed
+    const ServerState& sv = s.t(t).servers[1];
+    EXPECT_FALSE(sv.failed);
+    EXPECT_EQ(sv.probe_fails, 0);
+    for (const Notification& n : s.notices(NoticeKind::server_failed))
+        EXPECT_NE(n.server_idx, 1) << "a trap for a server in maintenance";
+    EXPECT_FALSE(s.notices(NoticeKind::server_failed).empty()) << "server 0, unanswered, does fail";
+    EXPECT_EQ(s.e.health(t, 1, s.now), Health::maintenance);
+    // Back in service: probed on the next tick, not an interval later.
+    ASSERT_EQ(s.e.set_admin(t, 1, false, s.now), ConfigError::ok);
+    s.log.clear();
+    s.run(100);
+    EXPECT_EQ(probes_to(1), 1);
+}
+
 }  // namespace sipedge::failover::test
