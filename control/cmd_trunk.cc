@@ -1,6 +1,10 @@
 // Trunk commands: add/del trunk, servers, identities, domain, and every
 // per-trunk knob of the knob table (set/unset trunk <name> <key>).
 
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "control/commands.h"
@@ -104,9 +108,44 @@ Result<Json> set_maintenance(CmdCtx& c, const Args& a, TrunkConfig& t, size_t sl
     if (!e) return err(ENOENT, "trunk '" + a.vars[0] + "' has no server " + a.vars[1]);
     if (e->mode >= ServerMode::dns_naptr)
         return err(EINVAL, "maintenance: server " + a.vars[1] + " is a DNS name (" + e->host +
-                               "); maintenance applies to static servers (IP or A-record entries)");
+                               "); maintenance applies to static servers (IP or A-record entries); for the "
+                               "servers it resolves to: set trunk " + a.vars[0] + " maintenance-address <ip> on");
     if (v == "on") t.maintenance |= 1u << slot;
     else t.maintenance &= ~(1u << slot);
+    c.touched.insert(a.vars[0]);
+    return Json();
+}
+
+// set trunk <name> maintenance-address <ip>[:<port>] on|off: maintenance by
+// address, for servers that come from DNS (a slot's `maintenance` needs a
+// static entry) or that several slots share; applied like the slot flag.
+Result<Json> set_maintenance_addr(CmdCtx& c, const Args& a) {
+    auto t = find_trunk(c.st, a.vars[0]);
+    if (!t) return t.error();
+    if (a.rest.empty()) return err(EINVAL, "maintenance-address: missing value; range on|off");
+    const std::string& v = a.rest[0];
+    if (v != "on" && v != "off") return err(EINVAL, "maintenance-address: '" + v + "': range on|off");
+    if (Status s = no_more(a, 1); !s) return s.error();
+    ServerEntry e;
+    if (Status s = parse_hostport(a.vars[1], e); !s) return err(EINVAL, "maintenance-address: " + s.error().message);
+    uint8_t ip[16];
+    const int fam = failover::parse_ip(e.host, ip);
+    if (fam == 0) return err(EINVAL, "maintenance-address: '" + e.host + "' is not an IP address");
+    char text[64];
+    if (fam == 4) std::snprintf(text, sizeof text, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+    else inet_ntop(AF_INET6, ip, text, sizeof text);
+    auto& list = t.value()->maintenance_addrs;
+    const std::pair<std::string, uint16_t> key{text, e.port};
+    const auto at = std::lower_bound(list.begin(), list.end(), key);
+    const bool present = at != list.end() && *at == key;
+    if (v == "on" && !present) {
+        if (list.size() >= TrunkConfig::max_maintenance_addrs)
+            return err(ENOSPC, "maintenance-address: trunk '" + a.vars[0] + "' has " +
+                                   std::to_string(TrunkConfig::max_maintenance_addrs) + " already");
+        list.insert(at, key);
+    } else if (v == "off" && present) {
+        list.erase(at);
+    }
     c.touched.insert(a.vars[0]);
     return Json();
 }
@@ -302,6 +341,9 @@ const Command commands[] = {
      "server <n> (1-16, primary, secondary) of the trunk's ordered list; 'server <n> maintenance on|off': "
      "no new requests or registrations to it, in-flight ones complete (issue 7)", true, set_server},
     {"del trunk <name> server <n>", "", "remove server <n>", true, del_server},
+    {"set trunk <name> maintenance-address <addr>", "on|off",
+     "every server of the trunk at <ip>[:port] (any port when none), static or from DNS, in or out "
+     "of maintenance", true, set_maintenance_addr},
     {"set trunk <name> identity <user>", "[auth-user <u>] password <p>|stored-password contact <uri>",
      "add or replace an identity (registration and digest credentials)", true, set_identity},
     {"del trunk <name> identity <user>", "", "remove an identity", true, del_identity},

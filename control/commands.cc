@@ -335,7 +335,8 @@ void Controller::sync_engine(const std::set<std::string>& touched) {
         const uint32_t id = engine_ids_[name];
         if (!(seen.knobs == t.knobs)) engine_->set_knobs(id, to_trunk_knobs(t.knobs), now);
         if (seen.servers != t.servers) engine_->update_servers(id, to_server_set(t), now);
-        if (seen.maintenance != t.maintenance || seen.servers != t.servers)
+        if (seen.maintenance != t.maintenance || seen.maintenance_addrs != t.maintenance_addrs ||
+            seen.servers != t.servers)
             apply_maintenance(*engine_, id, t, now);  // issue 7 (state.cc): set_admin, no rebuild
         seen = t;
     }

@@ -64,6 +64,10 @@ std::vector<std::string> Controller::running_config() const {
             if (t.servers[i]) out.push_back(p + "server " + std::to_string(i + 1) + " " + server_text(*t.servers[i]));
         for (size_t i = 0; i < t.servers.size(); i++)  // issue 7: a restart keeps maintenance
             if (t.servers[i] && (t.maintenance >> i & 1u)) out.push_back(p + "server " + std::to_string(i + 1) + " maintenance on");
+        for (const auto& [ip, port] : t.maintenance_addrs) {
+            const std::string host = ip.find(':') != std::string::npos ? "[" + ip + "]" : ip;
+            out.push_back(p + "maintenance-address " + host + (port ? ":" + std::to_string(port) : "") + " on");
+        }
         for (const IdentityConfig& id : t.identities)
             out.push_back(p + "identity " + quote_word(id.user) + " auth-user " + quote_word(id.auth_user) +
                           " stored-password contact " + quote_word(id.contact));

@@ -279,7 +279,12 @@ void DnsLink::apply(const std::string& trunk) {
             }
         if (same && n == t->servers.size()) return;
     }
-    if (ctl_.engine().update_servers(*tid, set, ctl_.now()) == fo::ConfigError::ok) applied_++;
+    if (ctl_.engine().update_servers(*tid, set, ctl_.now()) == fo::ConfigError::ok) {
+        applied_++;
+        // A server new in the answer at a maintenance address starts in
+        // maintenance (the ones kept follow their endpoint in the engine).
+        apply_maintenance(ctl_.engine(), *tid, tc->second, ctl_.now());
+    }
 }
 
 void DnsLink::apply_dirty() {

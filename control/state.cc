@@ -1,5 +1,7 @@
 #include "control/state.h"
 
+#include <cstring>
+
 namespace sipedge::ctl {
 
 namespace fo = failover;
@@ -250,6 +252,15 @@ void apply_maintenance(fo::Engine& e, uint32_t id, const TrunkConfig& t, fo::Mil
             if (!(t.maintenance >> slot & 1u) || t.servers[slot]->mode >= ServerMode::dns_naptr) continue;
             if (!want.records.empty() && at < want.records[0].targets.size() &&
                 fo::same_endpoint(want.records[0].targets[at], tr->servers[x].target))
+                on = true;
+        }
+        uint8_t have[16];
+        const int fam = fo::parse_ip(tr->servers[x].target.address, have);
+        for (const auto& [ip, port] : t.maintenance_addrs) {
+            uint8_t want_ip[16];
+            const int f = fo::parse_ip(ip, want_ip);
+            if (fam != 0 && f == fam && std::memcmp(have, want_ip, f == 4 ? 4 : 16) == 0 &&
+                (port == 0 || port == tr->servers[x].target.port))
                 on = true;
         }
         e.set_admin(id, uint16_t(x), on, now);

@@ -117,6 +117,12 @@ struct TrunkConfig {
     /// maintenance on`): no new requests or registrations, in-flight ones drain.
     /// Belongs to the slot: kept when its address is replaced, cleared by `del`.
     uint32_t maintenance = 0;
+    /// `set trunk <t> maintenance-address <ip>[:<port>] on`: every server of the
+    /// trunk at that address (any port when <port> is 0) is in maintenance,
+    /// whichever slot or DNS answer (NAPTR/SRV/A) it comes from. Sorted, unique,
+    /// at most max_maintenance_addrs; the IP in its canonical text.
+    std::vector<std::pair<std::string, uint16_t>> maintenance_addrs;
+    static constexpr size_t max_maintenance_addrs = 16;
     bool operator==(const TrunkConfig&) const = default;
 };
 
@@ -225,7 +231,8 @@ failover::AddTrunk to_add_trunk(const TrunkConfig& t);
 /// The server set of <t> (static list or DNS names still to resolve).
 failover::ServerSet to_server_set(const TrunkConfig& t);
 /// Issue 7: puts the engine's servers of trunk <id> in or out of maintenance
-/// as <t>.maintenance says (Engine::set_admin; idempotent, no rebuild). A
+/// as <t>.maintenance (static slots) and <t>.maintenance_addrs (any server at
+/// the address, DNS-resolved ones too) say (Engine::set_admin; idempotent, no rebuild). A
 /// static slot maps to the engine servers with its address, port and
 /// transport; DNS-mode slots are refused by the command, so none is in it.
 void apply_maintenance(failover::Engine& e, uint32_t id, const TrunkConfig& t, failover::Millis now);

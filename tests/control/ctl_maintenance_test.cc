@@ -110,5 +110,77 @@ TEST(Maintenance, RunningConfigRoundTripKeepsIt) {
     EXPECT_EQ(b.engine().health(*b.engine_id("acme"), 2, now), failover::Health::maintenance);
 }
 
+TEST(MaintenanceAddress, ArgumentsAreCheckedAndRefusalsChangeNothing) {
+    failover::Millis now = 1000;
+    Controller c(test::manual_clock(&now));
+    setup(c);
+    struct Case {
+        const char* line;
+        const char* error;
+    };
+    for (const Case& k : {Case{"set trunk acme maintenance-address 192.0.2.10", "missing value"},
+                          Case{"set trunk acme maintenance-address 192.0.2.10 maybe", "range on|off"},
+                          Case{"set trunk acme maintenance-address 192.0.2.10 on now", "unexpected word"},
+                          Case{"set trunk acme maintenance-address sbc.example on", "not an IP address"},
+                          Case{"set trunk acme maintenance-address 192.0.2.10:99999 on", "port"},
+                          Case{"set trunk nope maintenance-address 192.0.2.10 on", "no trunk"}}) {
+        const Json r = c.execute_json(k.line);
+        EXPECT_NE(status_of(r), 0) << k.line;
+        EXPECT_NE(error_of(r).find(k.error), std::string::npos) << k.line << " → " << error_of(r);
+    }
+    EXPECT_TRUE(c.state().trunks.at("acme").maintenance_addrs.empty());
+    for (int i = 0; i < 16; i++)
+        ASSERT_EQ(status_of(c.execute_json("set trunk acme maintenance-address 198.51.100." +
+                                           std::to_string(i) + " on")), 0);
+    const Json full = c.execute_json("set trunk acme maintenance-address 198.51.100.99 on");
+    EXPECT_NE(status_of(full), 0);
+    EXPECT_NE(error_of(full).find("16 already"), std::string::npos) << error_of(full);
+    EXPECT_EQ(c.state().trunks.at("acme").maintenance_addrs.size(), 16u);
+}
+
+TEST(MaintenanceAddress, EveryServerAtTheAddressAnyPortUnlessGiven) {
+    failover::Millis now = 1000;
+    Controller c(test::manual_clock(&now));
+    setup(c);  // 192.0.2.10:5060, 192.0.2.11, 192.0.2.12:5070
+    ASSERT_EQ(status_of(c.execute_json("set trunk acme server 4 192.0.2.12:5080 udp")), 0);
+    const failover::Engine* before = &c.engine();
+    ASSERT_EQ(status_of(c.execute_json("set trunk acme maintenance-address 192.0.2.12 on")), 0);
+    EXPECT_EQ(&c.engine(), before);  // applied without a rebuild
+    EXPECT_EQ(candidates(c, "acme", now), (std::vector<int>{0, 1}));
+    ASSERT_EQ(status_of(c.execute_json("set trunk acme maintenance-address 192.0.2.12 off")), 0);
+    EXPECT_EQ(candidates(c, "acme", now), (std::vector<int>{0, 1, 2, 3}));
+    ASSERT_EQ(status_of(c.execute_json("set trunk acme maintenance-address 192.0.2.12:5080 on")), 0);
+    EXPECT_EQ(candidates(c, "acme", now), (std::vector<int>{0, 1, 2}));
+    EXPECT_EQ(c.engine().health(*c.engine_id("acme"), 3, now), failover::Health::maintenance);
+    // Idempotent: on twice keeps one entry; off of an absent one is no error.
+    ASSERT_EQ(status_of(c.execute_json("set trunk acme maintenance-address 192.0.2.12:5080 on")), 0);
+    EXPECT_EQ(c.state().trunks.at("acme").maintenance_addrs.size(), 1u);
+    ASSERT_EQ(status_of(c.execute_json("set trunk acme maintenance-address 192.0.2.77 off")), 0);
+    // A server set to a maintenance address later starts in maintenance.
+    ASSERT_EQ(status_of(c.execute_json("set trunk acme server 2 192.0.2.12:5080 udp")), 0);
+    EXPECT_EQ(candidates(c, "acme", now), (std::vector<int>{0, 2}));
+}
+
+TEST(MaintenanceAddress, RunningConfigRoundTripKeepsIt) {
+    failover::Millis now = 1000;
+    Controller a(test::manual_clock(&now));
+    setup(a);
+    ASSERT_EQ(status_of(a.execute_json("set trunk acme maintenance-address 192.0.2.11 on")), 0);
+    ASSERT_EQ(status_of(a.execute_json("set trunk acme maintenance-address [2001:db8::0:5]:5061 on")), 0);
+    const std::vector<std::string> cfg = a.running_config();
+    EXPECT_NE(std::find(cfg.begin(), cfg.end(), "set trunk acme maintenance-address 192.0.2.11 on"), cfg.end());
+    EXPECT_NE(std::find(cfg.begin(), cfg.end(), "set trunk acme maintenance-address [2001:db8::5]:5061 on"),
+              cfg.end());
+    test::TempDir dir;
+    std::string text;
+    for (const std::string& l : cfg) text += l + "\n";
+    dir.write("running.cfg", text);
+    Controller b(test::manual_clock(&now));
+    Status s = load_config_file(b, dir.file("running.cfg"));
+    ASSERT_TRUE(s.ok()) << s.error().message << "\n" << text;
+    EXPECT_TRUE(a.state() == b.state());
+    EXPECT_EQ(candidates(b, "acme", now), (std::vector<int>{0, 2}));
+}
+
 }  // namespace
 }  // namespace sipedge::ctl

@@ -122,6 +122,29 @@ TEST_F(DnsLinkTest, RefreshReordersAndRemovalStops) {
     EXPECT_EQ(r.get("data")->get("resolver")->get("hosts")->dump(), "[]") << r.dump();
 }
 
+TEST_F(DnsLinkTest, MaintenanceByAddressReachesDnsResolvedServers) {
+    // Set before the answer arrives: the SRV target car2 (192.0.2.22) comes
+    // into the engine already in maintenance; car1 does not.
+    run("set trunk t1 maintenance-address 192.0.2.22 on");
+    ASSERT_TRUE(wait_servers("t1", {"192.0.2.21:5060", "192.0.2.22:5062"}, 5000)) << knot_->log();
+    const uint32_t id = *ctl_->engine_id("t1");
+    const failover::Millis now = ctl_->now();
+    EXPECT_EQ(ctl_->engine().health(id, 0, now), failover::Health::up);
+    EXPECT_EQ(ctl_->engine().health(id, 1, now), failover::Health::maintenance);
+    const failover::TrunkRoutes r = ctl_->engine().routes(id, now);
+    ASSERT_EQ(r.count, 1);
+    EXPECT_EQ(r.cand[0].server_idx, 0);
+    // Reordered at the refresh: the flag stays with 192.0.2.22.
+    ASSERT_TRUE(knot_->update_zone("carrier.example", zone(2, 30, 20)));
+    ASSERT_TRUE(wait_servers("t1", {"192.0.2.22:5062", "192.0.2.21:5060"}, 8000));
+    EXPECT_EQ(ctl_->engine().health(id, 0, ctl_->now()), failover::Health::maintenance);
+    EXPECT_EQ(ctl_->engine().health(id, 1, ctl_->now()), failover::Health::up);
+    // A port that is not car2's matches nothing; off returns it at once.
+    run("set trunk t1 maintenance-address 192.0.2.22 off");
+    run("set trunk t1 maintenance-address 192.0.2.22:5060 on");
+    EXPECT_EQ(ctl_->engine().health(id, 0, ctl_->now()), failover::Health::up);
+}
+
 TEST_F(DnsLinkTest, RebuiltEngineGetsTheAnswerAgain) {
     ASSERT_TRUE(wait_servers("t1", {"192.0.2.21:5060", "192.0.2.22:5062"}, 5000));
     run("set trunk t1 domain other.example");  // a domain change rebuilds the engine
