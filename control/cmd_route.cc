@@ -191,8 +191,23 @@ Json pattern_row(const dp::RouteTable& t, uint32_t rank, const std::map<uint32_t
     return row;
 }
 
+// show routes / route-lookup while the compile a change started on its own
+// thread has not delivered (sipedge after its startup file): compiling here
+// would stall the control thread as long as that takes (seconds for
+// 20,000 patterns: no ticks, no registrations, no events meanwhile).
+Status tables_ready(const CmdCtx& c) {
+    if (c.st.route_cache.tables || !c.ctl.defer_route_compile()) return Ok{};
+    if (c.st.route_patterns.empty() && c.st.inbound_patterns.empty()) return Ok{};
+    return err(EAGAIN, "route patterns are being compiled (" +
+                           std::to_string(c.st.route_patterns.size() + c.st.inbound_patterns.size()) +
+                           " patterns, on a thread of their own; the workers use the previous table "
+                           "meanwhile): ask again in a moment; if this persists the compile failed "
+                           "and sipedge's log says why");
+}
+
 Result<Json> show_routes(CmdCtx& c, const Args& a) {
     if (!a.rest.empty()) return err(EINVAL, "unexpected word '" + a.rest[0] + "'");
+    if (Status s = tables_ready(c); !s) return s.error();
     auto compiled = compiled_routes(c.st);
     if (!compiled) return compiled.error();
     const CompiledRoutes& r = *compiled.value();
@@ -227,6 +242,7 @@ Result<Json> route_lookup(CmdCtx& c, const Args& a) {
             return err(EINVAL, "unexpected word '" + a.rest[i] + "'; usage: route-lookup <number> [source <ipv4>] [inbound]");
         }
     }
+    if (Status s = tables_ready(c); !s) return s.error();
     auto compiled = compiled_routes(c.st);
     if (!compiled) return compiled.error();
     const CompiledRoutes& r = *compiled.value();

@@ -64,6 +64,28 @@ TEST(CtlRoute, AddReplaceRemove) {
     EXPECT_EQ(f.ctl.state().route_cache.tables->outbound->size(), 2u);
 }
 
+TEST(CtlRoute, ViewsDoNotCompileOnTheControlThreadWhileACompileIsDeferred) {
+    // sipedge after its startup file: a change commits at once and its
+    // compile runs elsewhere (control/dp_link.cc); show routes and
+    // route-lookup answer EAGAIN until the tables are there, never compile.
+    Fixture f;
+    f.ok("add trunk acme");
+    f.ctl.set_defer_route_compile(true);
+    f.ok("route-pattern 10 digits 9XXX trunk acme");
+    EXPECT_FALSE(f.ctl.state().route_cache.tables);
+    for (const char* line : {"show routes", "route-lookup 9123"}) {
+        const Json r = f.run(line);
+        EXPECT_EQ(status_of(r), EAGAIN) << line;
+        EXPECT_NE(error_of(r).find("being compiled (1 patterns"), std::string::npos) << error_of(r);
+        EXPECT_FALSE(f.ctl.state().route_cache.tables) << line << " compiled on the control thread";
+    }
+    // The compile delivered (what DpLink does): both answer again.
+    auto c = compiled_routes(f.ctl.state());
+    ASSERT_TRUE(c) << c.error().message;
+    EXPECT_EQ(f.lookup_trunk("9123"), "acme");
+    EXPECT_EQ(status_of(f.run("show routes")), 0);
+}
+
 TEST(CtlRoute, BadPatternChangesNothing) {
     Fixture f;
     f.ok("add trunk acme");
