@@ -173,10 +173,11 @@ void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
     std::printf("\"sip\":{\"requests_rx\":%lu,\"responses_rx\":%lu,\"requests_tx\":%lu,"
                 "\"responses_tx\":%lu,\"retransmissions_rx\":%lu,\"retransmissions_tx\":%lu,"
                 "\"responses_generated\":%lu,\"stateless_forwarded\":%lu,\"acks_rx\":%lu,"
-                "\"byes_rx\":%lu,\"cancels_rx\":%lu,\"cross_iface\":%lu},",
+                "\"byes_rx\":%lu,\"cancels_rx\":%lu,\"cancels_passed\":%lu,\"cross_iface\":%lu},",
                 s.sip_requests_rx, s.sip_responses_rx, s.sip_requests_tx, s.sip_responses_tx,
                 s.sip_retransmissions_rx, s.sip_retransmissions_tx, s.responses_generated,
-                s.stateless_forwarded, s.acks_rx, s.byes_rx, s.cancels_rx, s.sip_cross_iface);
+                s.stateless_forwarded, s.acks_rx, s.byes_rx, s.cancels_rx, s.cancels_passed,
+                s.sip_cross_iface);
     std::printf("\"ports\":[");
     for (size_t i = 0; i < ports.size(); i++)
         std::printf("%s{\"port\":%u,\"vlan\":%u,\"rx_packets\":%lu,\"tx_packets\":%lu}",

@@ -245,6 +245,7 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
         {"sipedge_worker_handoff_total", "op", "pushed", &dp::WorkerStats::handoff_pushed},
         {"sipedge_worker_handoff_total", "op", "drained", &dp::WorkerStats::handoff_drained},
         {"sipedge_worker_handoff_total", "op", "arp_shared", &dp::WorkerStats::arp_shared},
+        {"sipedge_worker_handoff_total", "op", "cancel_passed", &dp::WorkerStats::cancels_passed},
         {"sipedge_worker_trace_samples_total", "result", "copied", &dp::WorkerStats::trace_copied},
         {"sipedge_worker_trace_samples_total", "result", "dropped", &dp::WorkerStats::trace_dropped},
         {"sipedge_worker_cross_interface_requests_total", nullptr, nullptr, &dp::WorkerStats::sip_cross_iface},

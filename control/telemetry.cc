@@ -37,7 +37,7 @@ const Field fields[] = {
     SIPEDGE_FIELD(route_matched), SIPEDGE_FIELD(route_no_match), SIPEDGE_FIELD(route_bad_input),
     SIPEDGE_FIELD(route_scan_error), SIPEDGE_FIELD(ipv4_fragments_rx), SIPEDGE_FIELD(ipv4_reassembled),
     SIPEDGE_FIELD(ipv4_fragmented_tx), SIPEDGE_FIELD(ipv4_fragments_tx), SIPEDGE_FIELD(handoff_pushed),
-    SIPEDGE_FIELD(handoff_drained), SIPEDGE_FIELD(arp_shared), SIPEDGE_FIELD(trace_copied),
+    SIPEDGE_FIELD(handoff_drained), SIPEDGE_FIELD(arp_shared), SIPEDGE_FIELD(cancels_passed), SIPEDGE_FIELD(trace_copied),
     SIPEDGE_FIELD(trace_dropped), SIPEDGE_FIELD(sip_cross_iface),
     SIPEDGE_FIELD(timer_c_fired), SIPEDGE_FIELD(txn_failed_timer_c),
 };

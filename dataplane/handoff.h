@@ -5,7 +5,10 @@
 // the core that sent the request; a worker that receives a response whose top
 // Via branch names another core pushes the packet to that core's ring, and
 // the owner drains its ring once per loop and handles the packets as its own
-// (never pushing them on again, so a wrong hint cannot make a loop).
+// (never pushing them on again, so a wrong hint cannot make a loop). One
+// exception, bounded: a CANCEL that matches no transaction goes round the
+// workers (each asks its own table), counting its hops in an mbuf field,
+// until one holds its INVITE or all were asked (Worker::pass_on_cancel).
 //
 // Threading: push() from any worker lcore; drain(core) only on <core>'s lcore;
 // init()/destroy() at start-up/shut-down with no worker running.

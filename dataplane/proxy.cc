@@ -481,6 +481,7 @@ void Proxy::on_cancel(Endpoint up, const char* d, size_t n) noexcept {
         return slots_[i].kind == SlotKind::server && slots_[i].key == key;
     });
     if (s == TxnTable::npos) {
+        if (sink_->pass_on_cancel()) return;  // another worker may hold the INVITE
         reply_stateless(up, d, n, 481, "Call/Transaction Does Not Exist");
         return;
     }

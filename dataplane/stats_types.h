@@ -83,7 +83,7 @@ struct alignas(64) WorkerStats {
     uint64_t calls_attempted = 0;         // new INVITE server transactions
     uint64_t calls_answered = 0;          // first 2xx relayed for an INVITE
     uint64_t calls_failed = 0;            // final >= 300 relayed or generated for an INVITE
-    uint64_t cancels_rx = 0, byes_rx = 0, acks_rx = 0;
+    uint64_t cancels_rx = 0, byes_rx = 0, acks_rx = 0;  // CANCELs: where answered (see cancels_passed)
     // worker <-> control rings (control/main.cc)
     uint64_t events_reported = 0;          // ServerEvents the proxy produced
     uint64_t events_dropped = 0;           // event ring full (control behind)
@@ -103,6 +103,8 @@ struct alignas(64) WorkerStats {
     // cross-core handoff (dataplane/handoff.h; several workers)
     uint64_t handoff_pushed = 0;           // responses handed to the core their branch names
     uint64_t handoff_drained = 0;          // packets taken from our handoff ring
+    uint64_t cancels_passed = 0;           // CANCELs for no transaction of ours handed to the
+                                           //   next worker (its INVITE may be there: RSS)
     uint64_t arp_shared = 0;               // ARP copies sent to / learned from the other workers
     // live SIP trace (issue 7; only while `monitor trace` has a subscriber)
     uint64_t trace_copied = 0;             // messages copied into a TraceSample

@@ -82,10 +82,14 @@ bool Worker::init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool*
     static const rte_mbuf_dynfield train_desc = {"sipedge_train_next", sizeof(rte_mbuf*),
                                                  alignof(rte_mbuf*), 0};
     train_off_ = rte_mbuf_dynfield_register(&train_desc);
+    // A CANCEL passed from worker to worker counts its hops here (written
+    // before each push, read only on such a CANCEL).
+    static const rte_mbuf_dynfield hops_desc = {"sipedge_cancel_hops", sizeof(uint8_t), 1, 0};
+    hops_off_ = rte_mbuf_dynfield_register(&hops_desc);
     char name[RTE_MEMPOOL_NAMESIZE];
     std::snprintf(name, sizeof(name), "sipedge_ind%u", unsigned(cfg.core));
     indirect_ = rte_pktmbuf_pool_create(name, 1023, 32, 0, 0, int(rte_socket_id()));
-    if (train_off_ < 0 || !indirect_) {
+    if (train_off_ < 0 || hops_off_ < 0 || !indirect_) {
         std::fprintf(stderr, "sipedge: worker %u: no indirect mbuf pool / dynfield\n",
                      unsigned(cfg.core));
         return false;
@@ -186,6 +190,29 @@ void Worker::report(const failover::ServerEvent& ev) noexcept {
     failover::ServerEvent copy = ev;  // the DPDK 22.11 prototype takes a non-const pointer
     if (!links_.events || rte_ring_mp_enqueue_elem(links_.events, &copy, sizeof(copy)) != 0)
         stats_.events_dropped++;  // control is behind; the next failure re-reports
+}
+
+// RSS hashes the 5-tuple: a CANCEL from another source port than its INVITE
+// (a caller that changed sockets, a NAT that remapped) lands on a worker that
+// does not hold the INVITE. Before answering 481, the CANCEL goes round the
+// other workers, each asking its own table: worker k+1, k+2, ... until one
+// holds the INVITE or every worker was asked (the last answers 481). Only
+// CANCELs that match nothing travel; one received as one datagram (a
+// reassembled one is answered where it is).
+bool Worker::pass_on_cancel() noexcept {
+    if (!in_m_ || !links_.handoff || links_.handoff->workers() < 2) return false;
+    uint8_t* hops = RTE_MBUF_DYNFIELD(in_m_, hops_off_, uint8_t*);
+    const uint8_t h = from_ring_ ? *hops : 0;
+    const uint16_t nw = links_.handoff->workers();
+    if (h + 1u >= nw) return false;  // every other worker has looked
+    *hops = uint8_t(h + 1);
+    handed_ = true;
+    if (links_.handoff->push(uint16_t((cfg_.core + 1u) % nw), in_m_, stats_)) {
+        stats_.handoff_pushed++;
+        stats_.cancels_passed++;
+    }
+    stats_.cancels_rx--;  // counted where it is answered, once
+    return true;
 }
 
 void Worker::trace(const TraceSample& s) noexcept {
@@ -530,9 +557,10 @@ void Worker::handle_ipv4(rte_mbuf* m, uint8_t f, uint8_t* l3, size_t len) noexce
         return;
     }
     rx_m_ = from_ring_ ? nullptr : m;
+    in_m_ = m;
     handed_ = false;
     const DropReason r = handle_udp(f, l3, ihl, tot);
-    rx_m_ = nullptr;
+    rx_m_ = in_m_ = nullptr;
     if (handed_) return;  // now another worker's (or freed and counted)
     if (r == DropReason::count_) rte_pktmbuf_free(m);  // the proxy copied what it keeps
     else drop(m, r);

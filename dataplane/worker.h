@@ -133,6 +133,7 @@ public:
     void to_control(Endpoint from, const char* data, size_t len) noexcept override;
     void control_unreachable(Endpoint to, const char* branch, size_t len) noexcept override;
     void trace(const TraceSample& s) noexcept override;
+    bool pass_on_cancel() noexcept override;
 
 private:
     void read_clock() noexcept;  // now_ and the proxy's µs clock
@@ -172,6 +173,7 @@ private:
     uint16_t ip_id_ = 0;
     uint16_t ntx_[Ifaces::max] = {};
     rte_mbuf* rx_m_ = nullptr;   // the mbuf handle_udp() reads (nullptr: none or from a ring)
+    rte_mbuf* in_m_ = nullptr;   // the mbuf handle_udp() reads, from a ring too (pass_on_cancel)
     bool from_ring_ = false;     // the packet in hand came from our handoff ring
     bool handed_ = false;        // handle_udp() gave rx_m_ away (pushed, or freed on a full ring)
     rte_mbuf* tx_[Ifaces::max][burst * 4];
@@ -180,6 +182,7 @@ private:
     Fragmenter fragmenter_{nullptr, nullptr};
     rte_mempool* indirect_ = nullptr;  // data room 0: fragments' references to a datagram
     int train_off_ = -1;               // mbuf dynfield: next packet of a fragment train
+    int hops_off_ = -1;                // mbuf dynfield: workers a passed-on CANCEL has visited
     char rx_dgram_[dgram_cap];         // a reassembled frame, contiguous (proxy input)
     uint8_t tx_dgram_[dgram_cap];      // a frame over the MTU, before fragmenting
 };

@@ -69,7 +69,8 @@ Bytes arp_from(uint16_t op, uint32_t ip, const MacAddr& mac) {
     return test::arp_frame(op, ip, mac, edge_ip, g_mac);
 }
 
-Bytes udp_from(uint32_t src, const MacAddr& smac, const std::string& payload, uint16_t id) {
+Bytes udp_from(uint32_t src, const MacAddr& smac, const std::string& payload, uint16_t id,
+               uint16_t sport = 5060) {
     const size_t hdr = eth_hdr_len + ipv4_hdr_len + udp_hdr_len;
     Bytes f(hdr + payload.size());
     EthHdr e{};
@@ -78,7 +79,7 @@ Bytes udp_from(uint32_t src, const MacAddr& smac, const std::string& payload, ui
     e.type = be16(ethertype_ipv4);
     std::memcpy(f.data(), &e, sizeof(e));
     std::memcpy(f.data() + hdr, payload.data(), payload.size());
-    build_ipv4_udp(f.data() + eth_hdr_len, src, 5060, edge_ip, 5060, payload.size(), id);
+    build_ipv4_udp(f.data() + eth_hdr_len, src, sport, edge_ip, 5060, payload.size(), id);
     return f;
 }
 
@@ -121,6 +122,14 @@ std::string invite(const std::string& tag) {
            "From: <sip:carrier@10.0.0.2>;tag=77\r\nCall-ID: mc-" + tag + "\r\n"
            "CSeq: 1 INVITE\r\nContact: <sip:carrier@10.0.0.2:5060>\r\n"
            "Content-Length: 0\r\n\r\n";
+}
+
+std::string cancel(const std::string& tag) {
+    return "CANCEL sip:1000@10.0.0.1:5060 SIP/2.0\r\n"
+           "Via: SIP/2.0/UDP 10.0.0.2:5060;branch=z9hG4bKmc" + tag + "\r\n"
+           "Max-Forwards: 70\r\nTo: <sip:1000@10.0.0.1>\r\n"
+           "From: <sip:carrier@10.0.0.2>;tag=77\r\nCall-ID: mc-" + tag + "\r\n"
+           "CSeq: 1 CANCEL\r\nContent-Length: 0\r\n\r\n";
 }
 
 // The UDP payloads sent to <dst> (whole datagrams), with the queue and the
@@ -263,6 +272,56 @@ TEST_F(WorkerMulticore, ResponseOnOtherQueueIsRelayedByTheOwner) {
     EXPECT_EQ(s0.txn_client_created, 1u);
     EXPECT_EQ(s0.drops[size_t(DropReason::handoff_full)] + s1.drops[size_t(DropReason::handoff_full)],
               0u);
+}
+
+// A CANCEL from another source port than its INVITE: RSS gives it to worker
+// 1, which holds no INVITE for it; it passes it to worker 0, which does:
+// 200 OK for the CANCEL, the CANCEL sent on along the INVITE's branch.
+TEST_F(WorkerMulticore, CancelFromAnotherPortFindsItsInviteOnTheOtherWorker) {
+    inject(0, arp_from(1, carrier_ip, mac_of(2)));
+    inject(0, arp_from(1, access_ip, mac_of(3)));
+    inject(0, udp_from(carrier_ip, mac_of(2), invite("c"), 1));
+    std::vector<Frame> sent = collect(50);
+    const auto fwd = udp_to(sent, access_ip);
+    ASSERT_EQ(fwd.size(), 1u);  // the INVITE went on
+    inject(0, udp_from(access_ip, mac_of(3), ringing_for(fwd[0].payload), 2));  // CANCEL after a 1xx
+    ASSERT_EQ(udp_to(collect(50), carrier_ip).size(), 1u);
+
+    inject(1, udp_from(carrier_ip, mac_of(2), cancel("c"), 3, 5099));
+    sent = collect(50);
+    const auto up = udp_to(sent, carrier_ip);
+    ASSERT_EQ(up.size(), 1u);
+    EXPECT_EQ(up[0].payload.compare(0, 15, "SIP/2.0 200 OK\r"), 0) << up[0].payload;
+    EXPECT_NE(up[0].payload.find("CSeq: 1 CANCEL"), std::string::npos);
+    const auto down = udp_to(sent, access_ip);
+    ASSERT_EQ(down.size(), 1u) << "the CANCEL was not sent on";
+    EXPECT_EQ(down[0].payload.compare(0, 7, "CANCEL "), 0);
+    EXPECT_EQ(down[0].queue, 0);  // by the INVITE's worker
+
+    stop();
+    const WorkerStats& s0 = w_[0]->stats();
+    const WorkerStats& s1 = w_[1]->stats();
+    EXPECT_EQ(s1.cancels_passed, 1u);
+    EXPECT_EQ(s1.cancels_rx, 0u);
+    EXPECT_EQ(s0.cancels_rx, 1u);
+    EXPECT_EQ(s0.cancels_passed, 0u);
+    EXPECT_EQ(s0.responses_generated, 2u);  // 100 Trying and the CANCEL's 200
+    EXPECT_EQ(s1.responses_generated, 0u);
+}
+
+// A CANCEL no worker knows: asked around once, answered 481 by the last.
+TEST_F(WorkerMulticore, CancelForNoTransactionIsAnswered481Once) {
+    inject(1, arp_from(1, carrier_ip, mac_of(2)));
+    inject(1, udp_from(carrier_ip, mac_of(2), cancel("x"), 3, 5099));
+    const std::vector<Frame> sent = collect(50);
+    const auto up = udp_to(sent, carrier_ip);
+    ASSERT_EQ(up.size(), 1u);
+    EXPECT_EQ(up[0].payload.compare(0, 12, "SIP/2.0 481 "), 0) << up[0].payload;
+    EXPECT_EQ(up[0].queue, 0);  // worker 1 passed it on; worker 0, the last to ask, answers
+    stop();
+    EXPECT_EQ(w_[1]->stats().cancels_passed, 1u);
+    EXPECT_EQ(w_[0]->stats().cancels_passed, 0u);
+    EXPECT_EQ(w_[0]->stats().cancels_rx + w_[1]->stats().cancels_rx, 1u);
 }
 
 // <payload> from <src> to us as IPv4 fragments of at most 1480 data bytes.
