@@ -244,6 +244,7 @@ TEST(Monitor, CollectComparesNoTrunkWhileNothingIsDecided) {
         lines.push_back("set trunk " + t + " server 1 192.0.2." + std::to_string(10 + i % 200) + " udp");
         lines.push_back("set trunk " + t + " server 2 198.51.100." + std::to_string(10 + i % 200) + " udp");
         lines.push_back("set trunk " + t + " register off");
+        lines.push_back("set trunk " + t + " recover-delay 30");
     }
     Status st = ctl.apply_lines(lines, "test");
     ASSERT_TRUE(st.ok()) << st.error().message;
@@ -258,14 +259,27 @@ TEST(Monitor, CollectComparesNoTrunkWhileNothingIsDecided) {
     EXPECT_EQ(ctl.monitor().decision_checks(), 300u) << "idle ticks walked the trunks";
     EXPECT_EQ(ctl.monitor().events().total(), logged);
 
-    // The primary of t7 times out: one walk, the server_down and the failover decision logged.
+    // The primary of t7 times out: a notice, no decision (top_first), no walk.
     now += 10;
     test::server_event(ctl, "t7", 0, failover::EventKind::timeout, now);
     ctl.tick();
+    EXPECT_EQ(ctl.monitor().decision_checks(), 300u);
+    auto kinds_since = [&](uint64_t seq) {
+        std::vector<std::string> k;
+        for (const EventRecord& e : ctl.monitor().events().last(10))
+            if (e.seq > seq) k.push_back(e.kind + "/" + e.trunk);
+        return k;
+    };
+    std::vector<std::string> kinds = kinds_since(logged);
+    EXPECT_NE(std::find(kinds.begin(), kinds.end(), "server_down/t7"), kinds.end());
+    // Then the secondary: every server down, the primary's recovery delay is
+    // cancelled (a decision): one walk, and the decision is logged.
+    const uint64_t logged1 = ctl.monitor().events().total();
+    now += 10;
+    test::server_event(ctl, "t7", 1, failover::EventKind::timeout, now);
+    ctl.tick();
     EXPECT_EQ(ctl.monitor().decision_checks(), 600u);
-    std::vector<std::string> kinds;
-    for (const EventRecord& e : ctl.monitor().events().last(10))
-        if (e.seq > logged) kinds.push_back(e.kind + "/" + e.trunk);
+    kinds = kinds_since(logged1);
     EXPECT_NE(std::find(kinds.begin(), kinds.end(), "server_down/t7"), kinds.end());
     EXPECT_NE(std::find(kinds.begin(), kinds.end(), "decision/t7"), kinds.end());
     const uint64_t logged2 = ctl.monitor().events().total();
