@@ -351,23 +351,46 @@ std::shared_ptr<const DpLink::PatternSet> DpLink::deferred_pattern_set(const Con
     return keep;
 }
 
-// The settings part of a snapshot: default trunk (engine id), access target,
-// every configured IPv4 server (carrier-side detection).
+// The settings part of a snapshot: default trunk (engine id), access target.
 void DpLink::settings_routes(const Controller& ctl, dp::Routes& r) const {
     const DataplaneSettings& d = ctl.state().dataplane;
     r.default_trunk = ~0u;
     if (!d.default_trunk.empty())
         if (auto id = ctl.engine_id(d.default_trunk)) r.default_trunk = *id;
     r.access = dp::Endpoint{d.access_ip, d.access_ip ? d.access_port : uint16_t(0)};
-    r.carrier_count = 0;
+}
+
+// Carrier-side detection: the IPv4 address of every trunk server, those
+// configured as literals and those the engine holds (DNS answers included),
+// sorted and unique for the workers' binary search. Recomputed only when a
+// commit, a rebuilt engine or a changed server list (Engine::servers_seq)
+// could change it; the same set keeps its pointer, so a snapshot is not
+// republished for nothing.
+std::shared_ptr<const std::vector<uint32_t>> DpLink::carrier_set(Controller& ctl) {
+    const failover::Engine& e = ctl.engine();
+    if (carriers_ && carriers_commit_ == ctl.commit_count() && carriers_engine_ == e.instance() &&
+        carriers_seq_ == e.servers_seq())
+        return carriers_;
+    carriers_commit_ = ctl.commit_count();
+    carriers_engine_ = e.instance();
+    carriers_seq_ = e.servers_seq();
+    c_.carrier_builds++;
+    std::vector<uint32_t> v;
     for (const auto& [name, t] : ctl.state().trunks)
         for (const auto& s : t.servers) {
             uint32_t ip = 0;
-            if (!s || !ipv4_of(s->host, ip) || r.carrier_count == dp::Routes::max_carriers) continue;
-            bool seen = false;
-            for (uint16_t i = 0; i < r.carrier_count; i++) seen = seen || r.carriers[i].ip == ip;
-            if (!seen) r.carriers[r.carrier_count++] = dp::Endpoint{ip, s->port};
+            if (s && ipv4_of(s->host, ip)) v.push_back(ip);
         }
+    for (uint32_t id = 0; id < e.trunk_count(); id++)
+        for (const failover::ServerState& s : e.trunk(id)->servers) {
+            uint8_t a[16];
+            if (failover::parse_ip(s.target.address, a) == 4)
+                v.push_back(uint32_t(a[0]) << 24 | uint32_t(a[1]) << 16 | uint32_t(a[2]) << 8 | a[3]);
+        }
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+    if (!carriers_ || *carriers_ != v) carriers_ = std::make_shared<const std::vector<uint32_t>>(std::move(v));
+    return carriers_;
 }
 
 void DpLink::sync(Controller& ctl) {
@@ -381,6 +404,7 @@ void DpLink::sync(Controller& ctl) {
         c_.settings_builds++;
     }
     dp::Routes r = settings_;
+    std::shared_ptr<const std::vector<uint32_t>> carriers = carrier_set(ctl);
     std::shared_ptr<const PatternSet> ps = pattern_set(ctl);
     // Outbound targets by engine id, looked up again for every snapshot (a
     // rebuilt engine renumbers its trunks; a trunk may not run yet).
@@ -390,12 +414,11 @@ void DpLink::sync(Controller& ctl) {
             const auto id = ctl.engine_id(name);
             trunk_ids.push_back(id ? *id : ~0u);
         }
-    bool changed = !same_engine || ps != cur_->patterns || trunk_ids != cur_->trunk_ids;
+    bool changed = !same_engine || ps != cur_->patterns || trunk_ids != cur_->trunk_ids ||
+                   carriers != cur_->carriers;
     if (!changed) {
         const dp::Routes& o = cur_->routes;
         changed = o.default_trunk != r.default_trunk || !(o.access == r.access) ||
-                  o.carrier_count != r.carrier_count ||
-                  std::memcmp(o.carriers, r.carriers, sizeof(r.carriers)) != 0 ||
                   cur_->table->trunk_count() != e.trunk_count();
     }
     for (uint32_t i = 0; !changed && i < e.trunk_count(); i++) changed = e.trunk(i)->dirty;
@@ -404,8 +427,11 @@ void DpLink::sync(Controller& ctl) {
     s->table = e.publish(same_engine ? cur_->table.get() : nullptr, ctl.now());
     s->patterns = std::move(ps);
     s->trunk_ids = std::move(trunk_ids);
+    s->carriers = std::move(carriers);
     s->routes = r;
     s->routes.table = s->table.get();
+    s->routes.carrier_count = uint32_t(s->carriers->size());
+    s->routes.carriers = s->carriers->data();
     if (const PatternSet* p = s->patterns.get()) {
         const CompiledRoutes& cr = *p->compiled;
         dp::PatternRoutes& out = s->routes.outbound;

@@ -63,6 +63,7 @@ struct DpLinkCounters {
     uint64_t pattern_compiles_deferred = 0;  // tables compiled off the control thread (started)
     uint64_t trace_samples = 0;  // TraceSamples drained from the workers' trace rings
     uint64_t settings_builds = 0;  // settings part recomputed (once per commit, not per tick)
+    uint64_t carrier_builds = 0;   // carrier address set recomputed (a commit or a server list changed)
 };
 
 class DpLink {
@@ -111,6 +112,7 @@ private:
         std::unique_ptr<const failover::Table> table;
         std::shared_ptr<const PatternSet> patterns;
         std::vector<uint32_t> trunk_ids;  // outbound target -> engine trunk id (~0u: none)
+        std::shared_ptr<const std::vector<uint32_t>> carriers;  // routes.carriers points here
         dp::Routes routes;
     };
     DpLink() = default;
@@ -120,6 +122,7 @@ private:
     void run_actions(Controller& ctl);
     void reclaim();
     void settings_routes(const Controller& ctl, dp::Routes& r) const;
+    std::shared_ptr<const std::vector<uint32_t>> carrier_set(Controller& ctl);
     std::shared_ptr<const PatternSet> pattern_set(const Controller& ctl);
 
     rte_ring* events_ = nullptr;
@@ -138,6 +141,10 @@ private:
     dp::Routes settings_;
     const Controller* settings_ctl_ = nullptr;
     uint64_t settings_commit_ = 0;
+    // carrier_set(): every trunk server's IPv4 address, configured or
+    // resolved, for the commit, engine and engine server list it was made of.
+    std::shared_ptr<const std::vector<uint32_t>> carriers_;
+    uint64_t carriers_commit_ = 0, carriers_engine_ = 0, carriers_seq_ = 0;
     uint32_t nonce_ = 0;
     uint64_t pattern_versions_ = 0;
     using PatternMaps = std::pair<std::map<uint32_t, RoutePatternConfig>, std::map<uint32_t, RoutePatternConfig>>;

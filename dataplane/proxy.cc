@@ -3,6 +3,7 @@
 
 #include "dataplane/proxy.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <string_view>
@@ -188,10 +189,8 @@ std::string_view Proxy::record_route(uint8_t in, uint8_t out) noexcept {
 
 // Whether <ip> is one of the configured carrier servers (any trunk).
 bool Proxy::from_carrier(uint32_t ip) const noexcept {
-    if (!routes_) return false;
-    for (uint16_t i = 0; i < routes_->carrier_count; i++)
-        if (routes_->carriers[i].ip == ip) return true;
-    return false;
+    if (!routes_ || routes_->carrier_count == 0) return false;
+    return std::binary_search(routes_->carriers, routes_->carriers + routes_->carrier_count, ip);
 }
 
 // The route pattern of <p> that wins for msg_'s Request-URI user part from

@@ -73,15 +73,15 @@ static_assert(std::is_trivially_copyable_v<PatternRoutes>);
 /// target); no match falls back to `default_trunk` / `access`, and with no
 /// fallback either the request is answered 404 Not Found.
 struct Routes {
-    static constexpr size_t max_carriers = 64;
     const failover::Table* table = nullptr;  // the failover engine's per-trunk candidates
     PatternRoutes outbound;                  // access side -> trunk
     PatternRoutes inbound;                   // carrier side -> access target
     uint32_t default_trunk = ~0u;            // engine trunk id for new access-side requests; ~0 = none
     Endpoint access;                         // where new requests from a carrier go; ip 0 = none
-    uint16_t carrier_count = 0;
-    Endpoint carriers[max_carriers];         // every configured IPv4 server (port 0 = any):
-                                             // a new request from one of them is carrier-side
+    uint32_t carrier_count = 0;
+    const uint32_t* carriers = nullptr;      // every trunk server's IPv4 address (host order;
+                                             // configured or resolved), sorted, unique: a new
+                                             // request from one of them is carrier-side
     uint64_t version = 0;                    // control's publication counter (logs, tests)
     uint64_t patterns_version = 0;           // control's pattern publication counter (0: none)
 };

@@ -84,6 +84,7 @@ AddResult Engine::add_trunk(AddTrunk spec, Millis now) {
     if (t.knobs.register_enabled) start_walk(t, -1, now);
     res.trunk_id = t.id;
     trunks_.push_back(std::move(t));
+    servers_seq_++;
     pump(trunks_.back(), now);
     return res;
 }
@@ -169,6 +170,7 @@ ConfigError Engine::update_servers(uint32_t id, const ServerSet& set, Millis now
     t.records = std::move(records);
     t.servers = std::move(servers);
     t.from_dns = set.from_dns;
+    servers_seq_++;
     if (same) return ConfigError::ok;  // Kamailio #3547: a refresh with the same answer changes nothing
 
     t.list_gen = uint8_t(t.gen + 1);

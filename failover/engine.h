@@ -136,6 +136,10 @@ public:
     /// Unique per Engine object in this process (never 0): tells a rebuilt
     /// engine from the one it replaced even when it reuses its address.
     uint64_t instance() const noexcept { return instance_; }
+    /// Changes whenever a trunk is added or its server list is replaced
+    /// (update_servers: DNS answers, configuration): a reader that saw the
+    /// same (instance(), servers_seq()) has the same server addresses.
+    uint64_t servers_seq() const noexcept { return servers_seq_; }
 
 private:
     // selection.cc
@@ -183,6 +187,7 @@ private:
     EngineOptions opt_;
     uint64_t call_seq_ = 0;
     uint64_t decision_seq_ = 0;  // bumped by record()
+    uint64_t servers_seq_ = 0;   // bumped by add_trunk() and update_servers()
     uint64_t instance_ = 0;      // set in the constructor
 };
 

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -124,7 +125,7 @@ TEST_F(Fixture, SettingsAreRebuiltOnlyAfterACommit) {
     link->tick(ctl);
     EXPECT_EQ(link->counters().settings_builds, 2u);
     ASSERT_EQ(worker_view()->carrier_count, 3u);
-    EXPECT_EQ(worker_view()->carriers[2], (dp::Endpoint{0xc0000217u, 5062}));
+    EXPECT_EQ(worker_view()->carriers[2], 0xc0000217u);  // sorted: .21, .22, .23
     // Another trunk made the default: its engine id.
     ASSERT_EQ(test::status_of(ctl.execute_json("add trunk other")), 0);
     ASSERT_EQ(test::status_of(ctl.execute_json("set trunk other server 1 192.0.2.31:5060 udp")), 0);
@@ -140,6 +141,46 @@ TEST_F(Fixture, SettingsAreRebuiltOnlyAfterACommit) {
     now += 10;
     link->tick(ctl);
     EXPECT_EQ(link->counters().settings_builds, builds);
+}
+
+TEST_F(Fixture, EveryServerAddressIsCarrierSideResolvedOnesToo) {
+    // Hundreds of trunks (the workers once knew 64 carriers at most), and a
+    // server list replaced the way a DNS answer replaces it (no commit).
+    load("set trunk carrier register off\n");
+    std::vector<std::string> lines;
+    for (int i = 0; i < 300; i++) {
+        const std::string t = "k" + std::to_string(i);
+        lines.push_back("add trunk " + t);
+        lines.push_back("set trunk " + t + " server 1 10.9." + std::to_string(i / 200) + "." +
+                        std::to_string(1 + i % 200) + " udp");
+        lines.push_back("set trunk " + t + " register off");
+    }
+    ASSERT_TRUE(ctl.apply_lines(lines, "test").ok());
+    now += 10;
+    link->tick(ctl);
+    const dp::Routes* r = worker_view();
+    ASSERT_EQ(r->carrier_count, 302u);  // 192.0.2.21, .22 and the 300
+    EXPECT_TRUE(std::is_sorted(r->carriers, r->carriers + r->carrier_count));
+    EXPECT_TRUE(std::binary_search(r->carriers, r->carriers + r->carrier_count, 0x0a090164u))  // 10.9.1.100
+        << "a server past the 64th is carrier-side";
+    const uint64_t builds = link->counters().carrier_builds;
+    now += 10;
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().carrier_builds, builds) << "an idle tick rebuilt the carrier set";
+    // k7's servers as a DNS answer gives them: 198.51.100.7 replaces 10.9.0.8.
+    const auto k7 = ctl.engine_id("k7");
+    ASSERT_TRUE(k7);
+    failover::Target tg;
+    tg.address = "198.51.100.7";
+    ASSERT_EQ(ctl.engine().update_servers(*k7, failover::static_servers({tg}), now), failover::ConfigError::ok);
+    now += 10;
+    link->tick(ctl);
+    r = worker_view();
+    EXPECT_EQ(link->counters().carrier_builds, builds + 1);
+    EXPECT_TRUE(std::binary_search(r->carriers, r->carriers + r->carrier_count, 0xc6336407u))
+        << "a resolved server is carrier-side";
+    EXPECT_TRUE(std::binary_search(r->carriers, r->carriers + r->carrier_count, 0x0a090008u))
+        << "the configured literal stays carrier-side";
 }
 
 TEST_F(Fixture, WorkerEventsReachTheEngineAndChangeTheRoutes) {

@@ -122,9 +122,10 @@ protected:
         routes.table = table.get();
         routes.default_trunk = 0;
         routes.access = caller;
+        cars[0] = std::min(primary.ip, secondary.ip);  // sorted, as control publishes them
+        cars[1] = std::max(primary.ip, secondary.ip);
         routes.carrier_count = 2;
-        routes.carriers[0] = primary;
-        routes.carriers[1] = secondary;
+        routes.carriers = cars;
         p.set_routes(&routes);
     }
     void in(Endpoint from, const std::string& m, Millis now = 0) {
@@ -141,6 +142,7 @@ protected:
     WorkerStats st;
     std::unique_ptr<const failover::Table> table;
     Routes routes;
+    uint32_t cars[2] = {};  // routes.carriers
     Proxy p;
 };
 
@@ -879,9 +881,10 @@ protected:
         routes.table = table.get();
         routes.default_trunk = 0;
         routes.access = caller;
+        cars[0] = std::min(car_a.ip, car_b.ip);
+        cars[1] = std::max(car_a.ip, car_b.ip);
         routes.carrier_count = 2;
-        routes.carriers[0] = car_a;
-        routes.carriers[1] = car_b;
+        routes.carriers = cars;
         p.set_routes(&routes);
     }
     void in(Endpoint from, const std::string& m, uint8_t iface, Millis now = 0) {
@@ -892,6 +895,7 @@ protected:
     WorkerStats st;
     std::unique_ptr<const failover::Table> table;
     Routes routes;
+    uint32_t cars[2] = {};  // routes.carriers
     Proxy p;
 };
 

@@ -179,7 +179,7 @@ protected:
         if (!g_pool) GTEST_SKIP() << "no EAL";
         routes_.access = {access_ip, 5060};
         routes_.carrier_count = 1;
-        routes_.carriers[0] = {carrier_ip, 0};
+        routes_.carriers = &carrier_ip;
         routes_ptr_.store(&routes_);
         ASSERT_TRUE(handoff_.init(nq, 256, "mc_ho", int(rte_socket_id())));
         stop_ = false;

@@ -106,7 +106,7 @@ protected:
         if (!g_pool) GTEST_SKIP() << "no EAL";
         routes_.access = {access_peer, 5060};
         routes_.carrier_count = 1;
-        routes_.carriers[0] = {carrier_peer, 0};
+        routes_.carriers = &carrier_peer;
         routes_ptr_.store(&routes_);
         WorkerConfig wc;
         wc.ports[0].port_id = g_p0.port_id;
