@@ -75,6 +75,7 @@ bool Worker::init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool*
         ifs_.add(cfg.ports[f].ip, cfg.ports[f].prefix, cfg.ports[f].gateway);
     pool_ = pool;
     tsc_hz_ = rte_get_tsc_hz();
+    to_us_ = TscToUs(tsc_hz_);
     tsc0_ = links.tsc0 ? links.tsc0 : rte_rdtsc();
     read_clock();
     // Fragment trains link their mbufs through a dynamic field (set on every
@@ -110,7 +111,7 @@ bool Worker::init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool*
 // The clocks since start-up (TSC → µs, monotonic): now_ in milliseconds
 // (the wheel's and the proxy's), the proxy's µs clock for RTT samples.
 void Worker::read_clock() noexcept {
-    const uint64_t us = ticks_to_us(rte_rdtsc() - tsc0_, tsc_hz_);
+    const uint64_t us = to_us_(rte_rdtsc() - tsc0_);
     now_ = us / 1000;
     proxy_.set_clock_us(us);
 }

@@ -63,6 +63,7 @@
 #include "dataplane/proxy.h"
 #include "dataplane/proxy_types.h"
 #include "dataplane/stats_types.h"
+#include "dataplane/tsc.h"
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -168,6 +169,7 @@ private:
     ArpCache arp_[Ifaces::max];       // one per port
     Proxy proxy_;
     uint64_t tsc_hz_ = 1;
+    TscToUs to_us_{1000000};           // tsc_hz_ once init() ran
     uint64_t tsc0_ = 0;
     uint64_t now_ = 0;
     uint16_t ip_id_ = 0;
