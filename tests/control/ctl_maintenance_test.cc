@@ -35,24 +35,33 @@ std::vector<int> candidates(Controller& c, const std::string& trunk, failover::M
     return out;
 }
 
+struct Refusal {
+    const char* line;
+    const char* want;  // in the error text
+};
+
+// Each line is refused with an error that says <want>.
+void expect_refused(Controller& c, std::initializer_list<Refusal> cases) {
+    for (const Refusal& k : cases) {
+        const Json r = c.execute_json(k.line);
+        EXPECT_NE(status_of(r), 0) << k.line;
+        EXPECT_NE(error_of(r).find(k.want), std::string::npos) << k.line << " → " << error_of(r);
+    }
+}
+
 TEST(Maintenance, InvalidArgumentsChangeNothing) {
     failover::Millis now = 1000;
     Controller c(test::manual_clock(&now));
     setup(c);
     ASSERT_EQ(status_of(c.execute_json("set trunk acme server 4 sip.example.com transport dnsNaptr")), 0);
     const State before = c.state();
-    struct Case { const char* line; const char* want; };
-    for (const Case& k : {Case{"set trunk acme server 2 maintenance", "missing value"},
-                          Case{"set trunk acme server 2 maintenance maybe", "range on|off"},
-                          Case{"set trunk acme server 2 maintenance on now", "unexpected word"},
-                          Case{"set trunk acme server 5 maintenance on", "has no server 5"},
-                          Case{"set trunk acme server 17 maintenance on", "out of range"},
-                          Case{"set trunk acme server 4 maintenance on", "DNS name"},
-                          Case{"set trunk nobody server 1 maintenance on", "nobody"}}) {
-        const Json r = c.execute_json(k.line);
-        EXPECT_NE(status_of(r), 0) << k.line;
-        EXPECT_NE(error_of(r).find(k.want), std::string::npos) << k.line << " → " << error_of(r);
-    }
+    expect_refused(c, {{"set trunk acme server 2 maintenance", "missing value"},
+                       {"set trunk acme server 2 maintenance maybe", "range on|off"},
+                       {"set trunk acme server 2 maintenance on now", "unexpected word"},
+                       {"set trunk acme server 5 maintenance on", "has no server 5"},
+                       {"set trunk acme server 17 maintenance on", "out of range"},
+                       {"set trunk acme server 4 maintenance on", "DNS name"},
+                       {"set trunk nobody server 1 maintenance on", "nobody"}});
     EXPECT_TRUE(c.state() == before);
     EXPECT_EQ(c.state().trunks.at("acme").maintenance, 0u);
 }
@@ -114,20 +123,12 @@ TEST(MaintenanceAddress, ArgumentsAreCheckedAndRefusalsChangeNothing) {
     failover::Millis now = 1000;
     Controller c(test::manual_clock(&now));
     setup(c);
-    struct Case {
-        const char* line;
-        const char* error;
-    };
-    for (const Case& k : {Case{"set trunk acme maintenance-address 192.0.2.10", "missing value"},
-                          Case{"set trunk acme maintenance-address 192.0.2.10 maybe", "range on|off"},
-                          Case{"set trunk acme maintenance-address 192.0.2.10 on now", "unexpected word"},
-                          Case{"set trunk acme maintenance-address sbc.example on", "not an IP address"},
-                          Case{"set trunk acme maintenance-address 192.0.2.10:99999 on", "port"},
-                          Case{"set trunk nope maintenance-address 192.0.2.10 on", "no trunk"}}) {
-        const Json r = c.execute_json(k.line);
-        EXPECT_NE(status_of(r), 0) << k.line;
-        EXPECT_NE(error_of(r).find(k.error), std::string::npos) << k.line << " → " << error_of(r);
-    }
+    expect_refused(c, {{"set trunk acme maintenance-address 192.0.2.10", "missing value"},
+                       {"set trunk acme maintenance-address 192.0.2.10 maybe", "range on|off"},
+                       {"set trunk acme maintenance-address 192.0.2.10 on now", "unexpected word"},
+                       {"set trunk acme maintenance-address sbc.example on", "not an IP address"},
+                       {"set trunk acme maintenance-address 192.0.2.10:99999 on", "port"},
+                       {"set trunk nope maintenance-address 192.0.2.10 on", "no trunk"}});
     EXPECT_TRUE(c.state().trunks.at("acme").maintenance_addrs.empty());
     for (int i = 0; i < 16; i++)
         ASSERT_EQ(status_of(c.execute_json("set trunk acme maintenance-address 198.51.100." +
