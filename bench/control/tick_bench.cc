@@ -188,6 +188,15 @@ struct Stats {
     }
 };
 
+// <h> with <n> trunks and the keep-alive interval state.range(1); false (the
+// benchmark marked skipped with the reason) when the set-up failed.
+bool set_up(Harness& h, benchmark::State& state, uint32_t n) {
+    std::string why;
+    if (h.setup(n, uint32_t(state.range(1)), why)) return true;
+    state.SkipWithError(why.c_str());
+    return false;
+}
+
 // a. Steady state: from 120 s (every trunk registered; keep-alives flowing,
 //    refreshes far away), <iterations> ticks of 10 ms. Counters: per-tick CPU
 //    mean/p99/max, and the mean of ticks where nothing was due (no datagram
@@ -195,11 +204,7 @@ struct Stats {
 void BM_SteadyTick(benchmark::State& state) {
     const uint32_t n = uint32_t(state.range(0));
     Harness h;
-    std::string why;
-    if (!h.setup(n, uint32_t(state.range(1)), why)) {
-        state.SkipWithError(why.c_str());
-        return;
-    }
+    if (!set_up(h, state, n)) return;
     h.run_until(120000);
     const uint32_t reg = h.registered();
     Stats all, idle;
@@ -232,11 +237,7 @@ void BM_StartupBurst(benchmark::State& state) {
     const uint32_t n = uint32_t(state.range(0));
     for (auto _ : state) {
         Harness h;
-        std::string why;
-        if (!h.setup(n, uint32_t(state.range(1)), why)) {
-            state.SkipWithError(why.c_str());
-            return;
-        }
+        if (!set_up(h, state, n)) return;
         Stats all;
         uint32_t peak_reg = 0, peak_opt = 0, peak_msgs = 0;
         double total = 0;
@@ -271,11 +272,7 @@ void BM_StartupBurst(benchmark::State& state) {
 void BM_ServerFailTick(benchmark::State& state) {
     const uint32_t n = uint32_t(state.range(0));
     Harness h;
-    std::string why;
-    if (!h.setup(n, uint32_t(state.range(1)), why)) {
-        state.SkipWithError(why.c_str());
-        return;
-    }
+    if (!set_up(h, state, n)) return;
     h.run_until(120000);
     Stats all;
     uint32_t k = 0, not_published = 0;

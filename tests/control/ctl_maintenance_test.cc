@@ -98,6 +98,16 @@ TEST(Maintenance, EngineSeesItWithoutRebuild) {
     EXPECT_EQ(c.state().trunks.at("acme").maintenance, 0u);
 }
 
+// <b> loaded from the startup file <cfg> (a running-config), as a restart does.
+void restart_from(const std::vector<std::string>& cfg, Controller& b) {
+    test::TempDir dir;
+    std::string text;
+    for (const std::string& l : cfg) text += l + "\n";
+    dir.write("running.cfg", text);
+    Status s = load_config_file(b, dir.file("running.cfg"));
+    ASSERT_TRUE(s.ok()) << s.error().message << "\n" << text;
+}
+
 TEST(Maintenance, RunningConfigRoundTripKeepsIt) {
     failover::Millis now = 1000;
     Controller a(test::manual_clock(&now));
@@ -105,13 +115,8 @@ TEST(Maintenance, RunningConfigRoundTripKeepsIt) {
     ASSERT_EQ(status_of(a.execute_json("set trunk acme server 3 maintenance on")), 0);
     const std::vector<std::string> cfg = a.running_config();
     EXPECT_NE(std::find(cfg.begin(), cfg.end(), "set trunk acme server 3 maintenance on"), cfg.end());
-    test::TempDir dir;
-    std::string text;
-    for (const std::string& l : cfg) text += l + "\n";
-    dir.write("running.cfg", text);
     Controller b(test::manual_clock(&now));
-    Status s = load_config_file(b, dir.file("running.cfg"));
-    ASSERT_TRUE(s.ok()) << s.error().message << "\n" << text;
+    ASSERT_NO_FATAL_FAILURE(restart_from(cfg, b));
     EXPECT_TRUE(a.state() == b.state());
     EXPECT_EQ(b.running_config(), cfg);
     // The restarted engine starts with server 3 out of new requests.
@@ -172,13 +177,8 @@ TEST(MaintenanceAddress, RunningConfigRoundTripKeepsIt) {
     EXPECT_NE(std::find(cfg.begin(), cfg.end(), "set trunk acme maintenance-address 192.0.2.11 on"), cfg.end());
     EXPECT_NE(std::find(cfg.begin(), cfg.end(), "set trunk acme maintenance-address [2001:db8::5]:5061 on"),
               cfg.end());
-    test::TempDir dir;
-    std::string text;
-    for (const std::string& l : cfg) text += l + "\n";
-    dir.write("running.cfg", text);
     Controller b(test::manual_clock(&now));
-    Status s = load_config_file(b, dir.file("running.cfg"));
-    ASSERT_TRUE(s.ok()) << s.error().message << "\n" << text;
+    ASSERT_NO_FATAL_FAILURE(restart_from(cfg, b));
     EXPECT_TRUE(a.state() == b.state());
     EXPECT_EQ(candidates(b, "acme", now), (std::vector<int>{0, 2}));
 }
