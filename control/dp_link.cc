@@ -232,7 +232,8 @@ void DpLink::run_actions(Controller& ctl) {
         char host[32];
         std::snprintf(host, sizeof host, "%u.%u.%u.%u:%u", self >> 24, self >> 16 & 255,
                       self >> 8 & 255, self & 255, unsigned(dps.sip_port));
-        const dp::BranchId id{a.trunk, ++nonce_, reg ? a.identity : a.server, dp::control_core,
+        // A probe's branch nonce is its id: its Timer E retransmissions repeat it.
+        const dp::BranchId id{a.trunk, reg ? ++nonce_ : a.nonce, reg ? a.identity : a.server, dp::control_core,
                               reg ? branch_register : branch_options};
         char br[dp::branch_len];
         dp::encode_branch(id, br);

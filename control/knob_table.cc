@@ -149,8 +149,13 @@ const TrunkKnob trunk_table[] = {
     {.key = "monitor", .kind = K::choice, .choices = monitor_modes, .seed = "sip-server monitor (OPTIONS probes)",
      .src = "A, sipedge", .meaning = "probe servers with OPTIONS: never, always, or only failed ones",
      .c = &T::monitor},
-    {.key = "monitor-interval", .kind = K::uint, .min = 5, .max = 3600, .unit = "s", .seed = "(probe interval)",
+    {.key = "monitor-interval", .kind = K::uint, .min = 1, .max = 3600, .unit = "s", .seed = "(probe interval)",
      .src = "sipedge", .meaning = "OPTIONS probe period", .u = &T::monitor_interval_s},
+    {.key = "monitor-timeout", .kind = K::uint, .min = 1, .max = 300, .unit = "s", .seed = "(probe timeout, 64*T1)",
+     .src = "sipedge",
+     .meaning = "one probe's wait for a final answer, Timer E retransmissions included; a probe to a failed "
+                "server waits one interval at most",
+     .u = &T::monitor_timeout_s},
     {.key = "monitor-down-threshold", .kind = K::uint, .min = 1, .max = 10, .seed = "(probe down threshold)",
      .src = "sipedge", .meaning = "unanswered probes before a server is down", .u = &T::monitor_down_threshold},
     {.key = "monitor-up-threshold", .kind = K::uint, .min = 1, .max = 10, .seed = "(probe up threshold)",
@@ -161,6 +166,17 @@ const TrunkKnob trunk_table[] = {
     {.key = "trap-registration-interval", .kind = K::uint, .min = 30, .max = 86400, .unit = "s",
      .seed = "snmp trap registration failures <N> interval <S>", .src = "A",
      .meaning = "at most one notification per this interval", .u = &T::trap_registration_interval_s},
+    // ---- sustained faults (sipedge) -----------------------------------------------------------------
+    {.key = "retry-after-max", .kind = K::uint, .min = 0, .max = 86400, .unit = "s",
+     .seed = "(RFC 3261 21.5.4 Retry-After on 503)", .src = "sipedge",
+     .meaning = "a 503's Retry-After keeps new requests (and a probe's up) off that server for "
+                "min(Retry-After, this); 0 = only the failover-on-503 rule of seed P",
+     .u = &T::retry_after_max_s},
+    {.key = "provisional-timeout", .kind = K::uint, .min = 1, .max = 3600, .unit = "s", .zero_word = "off",
+     .seed = "(INVITE: no final response after a provisional)", .src = "sipedge",
+     .meaning = "after a provisional, no final response within this: CANCEL the branch; roll over when "
+                "only 100 Trying came, else 408 upstream",
+     .u = &T::provisional_timeout_s},
 };
 
 const GlobalKnob global_table[] = {

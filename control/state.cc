@@ -130,6 +130,9 @@ const char* knob_of(fo::ConfigError e) {
     case fo::ConfigError::register_retry_base_range: return "register-retry-base";
     case fo::ConfigError::register_retry_max_range: return "register-retry-max";
     case fo::ConfigError::probe_interval_range: return "monitor-interval";
+    case fo::ConfigError::probe_timeout_range: return "monitor-timeout";
+    case fo::ConfigError::retry_after_max_range: return "retry-after-max";
+    case fo::ConfigError::provisional_timeout_range: return "provisional-timeout";
     case fo::ConfigError::probe_threshold_range: return "monitor-down-threshold/monitor-up-threshold";
     case fo::ConfigError::trap_failures_range: return "trap-registration-failures";
     case fo::ConfigError::trap_interval_range: return "trap-registration-interval";
@@ -168,6 +171,9 @@ fo::TrunkKnobs to_trunk_knobs(const TrunkSettings& s) {
     k.register_retry_max_s = s.register_retry_max_s;
     k.probe_mode = fo::ProbeMode(s.monitor);
     k.probe_interval_s = s.monitor_interval_s;
+    k.probe_timeout_s = s.monitor_timeout_s;
+    k.retry_after_max_s = s.retry_after_max_s;
+    k.provisional_timeout_s = s.provisional_timeout_s;
     k.probe_down_threshold = uint8_t(s.monitor_down_threshold > 255 ? 255 : s.monitor_down_threshold);
     k.probe_up_threshold = uint8_t(s.monitor_up_threshold > 255 ? 255 : s.monitor_up_threshold);
     k.trap_failures = uint8_t(s.trap_registration_failures > 255 ? 255 : s.trap_registration_failures);

@@ -99,10 +99,14 @@ struct TrunkSettings {
     uint32_t tcp_keepalive_attempts = 4;
     uint8_t monitor = 0;                   // failover::ProbeMode
     uint32_t monitor_interval_s = 30;
+    uint32_t monitor_timeout_s = 32;
     uint32_t monitor_down_threshold = 3;
     uint32_t monitor_up_threshold = 2;
     uint32_t trap_registration_failures = 0;  // 0 = off
     uint32_t trap_registration_interval_s = 3600;
+    // sustained faults (issue 12)
+    uint32_t retry_after_max_s = 300;
+    uint32_t provisional_timeout_s = 0;    // 0 = off
 
     bool operator==(const TrunkSettings&) const = default;
 };

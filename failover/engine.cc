@@ -41,6 +41,9 @@ Engine::Engine(uint64_t seed, EngineOptions opt) : rng_(seed), opt_(std::move(op
     // relaxed: only uniqueness matters; engines are made on the control thread.
     static std::atomic<uint64_t> instances{0};
     instance_ = instances.fetch_add(1, std::memory_order_relaxed) + 1;
+    // Probe ids start from the seed (no draw: the rng's sequence stays the
+    // tests'), so Call-IDs of one run differ from the previous run's.
+    probe_seq_ = uint32_t((seed * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
 AddResult Engine::add_trunk(AddTrunk spec, Millis now) {
@@ -173,7 +176,7 @@ ConfigError Engine::update_servers(uint32_t id, const ServerSet& set, Millis now
     servers_seq_++;
     if (same) return ConfigError::ok;  // Kamailio #3547: a refresh with the same answer changes nothing
 
-    t.list_gen = uint8_t(t.gen + 1);
+    t.list_epoch++;
     t.dirty = true;
     t.primary_record = 0;
     if (old_active >= 0 && t.active < 0) {
@@ -208,8 +211,14 @@ ConfigError Engine::update_servers(uint32_t id, const ServerSet& set, Millis now
 void Engine::on_event(const ServerEvent& ev) {
     if (ev.trunk_id >= trunks_.size()) return;
     Trunk& t = trunks_[ev.trunk_id];
-    // A generation before the current server list used other indices.
-    if (uint8_t(ev.table_gen - t.list_gen) >= 128) return;
+    // A request routed with an earlier server list used other indices. Equality,
+    // not a window: any number of republishes leaves the epoch alone (round 1
+    // compared 8-bit generations in a 128 window, which one rollover wave at
+    // 100 calls/s exhausted, and every later event was dropped).
+    if (ev.list_epoch != t.list_epoch) {
+        stale_events_++;
+        return;
+    }
     if (ev.server_idx >= t.servers.size()) return;
     const uint16_t s = ev.server_idx;
     ServerState& sv = t.servers[s];
@@ -219,10 +228,13 @@ void Engine::on_event(const ServerEvent& ev) {
         server_failed_in_use(t, s, Trigger::timeout, now);
         break;
     case EventKind::rejected_503:
-        if (ev.retry_after_s > 0 && (!t.knobs.failover_on_503 || (ev.flags & ev_last_route))) {
-            // seed P failoverOn503Response: 0 → Retry-After honoured before a new
-            // dialog; 1 → "only applied when sending a request through the last
-            // failover route".
+        // RFC 3261 §21.5.4: no new request to that server for Retry-After
+        // (bounded by retry-after-max), whether or not the 503 fails over.
+        // retry-after-max 0 leaves the seed P failoverOn503Response rule
+        // alone: 0 → Retry-After honoured before a new dialog; 1 → "only
+        // applied when sending a request through the last failover route".
+        if (ev.retry_after_s > 0 && !hold_for_retry_after(t, s, ev.retry_after_s, now) &&
+            (!t.knobs.failover_on_503 || (ev.flags & ev_last_route))) {
             sv.hold_until = std::max<Millis>(sv.hold_until, now + Millis(ev.retry_after_s) * 1000);
             t.dirty = true;
         }
@@ -236,7 +248,8 @@ void Engine::on_event(const ServerEvent& ev) {
             // RFC 6298 §2.3 smoothing, α = 1/8.
             sv.srtt_us = sv.srtt_us == 0 ? ev.rtt_us : uint32_t((7ull * sv.srtt_us + ev.rtt_us) / 8);
         }
-        mark_alive(t, s, Trigger::success, now);
+        // With the monitor on, probes alone bring a failed server back (monitor.cc).
+        if (t.knobs.probe_mode == ProbeMode::off) mark_alive(t, s, Trigger::success, now);
         if (t.auth_hint == int16_t(s)) {
             t.auth_hint = -1;  // the authenticated request went through: back to the normal order
             t.dirty = true;

@@ -42,6 +42,9 @@ struct Action {
     uint16_t identity = 0;
     uint32_t expires = 0;   // send_register: the Expires value
     uint32_t cseq = 0;      // send_register/send_options: the CSeq written
+    uint32_t nonce = 0;     // send_options: the probe's id (Call-ID, tag, branch nonce);
+                            //   a retransmission repeats it (same branch, RFC 3261 §17.1.2)
+    bool retransmit = false;  // send_options: a Timer E retransmission of probe `nonce`
     Notification notice;    // notify
 };
 
@@ -141,6 +144,8 @@ public:
     /// (update_servers: DNS answers, configuration): a reader that saw the
     /// same (instance(), servers_seq()) has the same server addresses.
     uint64_t servers_seq() const noexcept { return servers_seq_; }
+    /// Worker events ignored because they concern an earlier server list.
+    uint64_t stale_events() const noexcept { return stale_events_; }
 
 private:
     // selection.cc
@@ -181,6 +186,10 @@ private:
     // monitor.cc
     void monitor_tick(Trunk& t, Millis now);
     void probe_result(Trunk& t, uint16_t s, bool up, uint32_t retry_after_s, Millis now);
+    void send_probe(const Trunk& t, uint16_t s, bool retransmit = false);
+    /// RFC 3261 §21.5.4 hold of <s> after a 503 with Retry-After <ra_s>,
+    /// bounded by retry-after-max; false when the knob is 0 (not held).
+    bool hold_for_retry_after(Trunk& t, uint16_t s, uint32_t ra_s, Millis now);
 
     std::vector<Trunk> trunks_;
     std::vector<Action> actions_;
@@ -189,6 +198,8 @@ private:
     uint64_t call_seq_ = 0;
     uint64_t decision_seq_ = 0;  // bumped by record()
     uint64_t servers_seq_ = 0;   // bumped by add_trunk() and update_servers()
+    uint64_t stale_events_ = 0;  // worker events for an earlier server list (ignored)
+    uint32_t probe_seq_ = 0;     // OPTIONS probe ids (ServerState::probe_id)
     uint64_t instance_ = 0;      // set in the constructor
 };
 

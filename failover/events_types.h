@@ -44,13 +44,12 @@ struct ServerEvent {
     uint32_t trunk_id = 0;
     uint32_t rtt_us = 0;         // success: first send of the final attempt → final response
     uint32_t retry_after_s = 0;  // rejected_503: Retry-After delta-seconds, 0 = absent
-    uint16_t server_idx = 0;     // index in the table generation `table_gen`
+    uint32_t list_epoch = 0;     // the trunk's server-list epoch the request was routed with
+    uint16_t server_idx = 0;     // index in the server list of `list_epoch`
     uint16_t status = 0;         // the SIP status when one was received
     uint16_t identity = 0xffff;  // dialog_*: identity index when known; 0xffff = trunk-wide
     EventKind kind = EventKind::none;
-    uint8_t table_gen = 0;       // the per-trunk generation the request was routed with
     uint8_t flags = 0;           // EventFlag bits
-    uint8_t pad_[3] = {};
 };
 static_assert(std::is_trivially_copyable_v<ServerEvent> && sizeof(ServerEvent) == 32);
 

@@ -30,13 +30,13 @@ std::string Engine::explain(uint32_t id, Millis now) {
     std::string out;
     if (id >= trunks_.size()) return "unknown trunk\n";
     Trunk& t = trunks_[id];
-    appendf(out, "trunk %u \"%s\" mode=%s failback=%s gen=%u active=%d primary=%d reg_target=%d\n", t.id,
+    appendf(out, "trunk %u \"%s\" mode=%s failback=%s gen=%u list-epoch=%u active=%d primary=%d reg_target=%d\n", t.id,
             t.name.c_str(), t.knobs.mode == SelectMode::validated ? "validated" : "top-first",
             t.knobs.failback_mode == FailbackMode::duration       ? "duration"
             : t.knobs.failback_mode == FailbackMode::new_requests ? "newRequests"
             : t.knobs.failback_mode == FailbackMode::dns_ttl      ? "DNSTTL"
                                                                   : "registration",
-            unsigned(t.gen), int(t.active), int(primary(t)), int(t.reg_target));
+            unsigned(t.gen), unsigned(t.list_epoch), int(t.active), int(primary(t)), int(t.reg_target));
     if (t.backoff_until > now) appendf(out, "  back-off until %.3fs (%u exhausted walks)\n", secs(t.backoff_until), t.backoff_count);
     if (t.failback_at != never_ms) appendf(out, "  failback due at %.3fs\n", secs(t.failback_at));
     // The candidates, computed as publish() would.

@@ -16,7 +16,10 @@ const char* config_error_text(ConfigError e) noexcept {
         return "ip sip timer registration-failure-retry: 10-604800 s";
     case ConfigError::register_retry_base_range: return "registerRetry.baseTimeOut: 10-120 s";
     case ConfigError::register_retry_max_range: return "registerRetry.maxTimeOut: 60-1800 s";
-    case ConfigError::probe_interval_range: return "monitor probe interval: 5-3600 s";
+    case ConfigError::probe_interval_range: return "monitor probe interval: 1-3600 s";
+    case ConfigError::probe_timeout_range: return "monitor probe timeout: 1-300 s";
+    case ConfigError::retry_after_max_range: return "retry-after-max: 0-86400 s";
+    case ConfigError::provisional_timeout_range: return "provisional-timeout: 0-3600 s";
     case ConfigError::probe_threshold_range: return "monitor down/up threshold: 1-10";
     case ConfigError::trap_failures_range: return "snmp trap registration failures: 1-128";
     case ConfigError::trap_interval_range: return "snmp trap registration interval: 30-86400 s";
@@ -63,11 +66,14 @@ ConfigError validate(const TrunkKnobs& k) noexcept {
     if (k.register_retry_max_s < 60 || k.register_retry_max_s > 1800)
         return ConfigError::register_retry_max_range;
     if (k.probe_mode != ProbeMode::off) {
-        if (k.probe_interval_s < 5 || k.probe_interval_s > 3600) return ConfigError::probe_interval_range;
+        if (k.probe_interval_s < 1 || k.probe_interval_s > 3600) return ConfigError::probe_interval_range;
+        if (k.probe_timeout_s < 1 || k.probe_timeout_s > 300) return ConfigError::probe_timeout_range;
         if (k.probe_down_threshold < 1 || k.probe_down_threshold > 10 || k.probe_up_threshold < 1 ||
             k.probe_up_threshold > 10)
             return ConfigError::probe_threshold_range;
     }
+    if (k.retry_after_max_s > 86400) return ConfigError::retry_after_max_range;
+    if (k.provisional_timeout_s > 3600) return ConfigError::provisional_timeout_range;
     if (k.trap_failures != 0) {
         if (k.trap_failures > 128) return ConfigError::trap_failures_range;
         if (k.trap_interval_s < 30 || k.trap_interval_s > 86400) return ConfigError::trap_interval_range;

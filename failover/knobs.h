@@ -81,9 +81,24 @@ struct TrunkKnobs {
 
     // ---- monitor and notifications ---------------------------------------------------
     ProbeMode probe_mode = ProbeMode::off;
-    uint32_t probe_interval_s = 30;         // 5–3600
+    uint32_t probe_interval_s = 30;         // 1–3600
+    /// One probe's wait for a final answer, Timer E retransmissions (T1
+    /// doubling to T2 of other_policy) included: 1–300 s, default 64·T1 = 32 s.
+    /// A probe to a server already known failed waits at most one interval.
+    uint32_t probe_timeout_s = 32;
     uint8_t probe_down_threshold = 3;       // consecutive failed probes → down, 1–10
     uint8_t probe_up_threshold = 2;         // consecutive answered probes → up, 1–10
+    /// RFC 3261 §21.5.4: a 503's Retry-After keeps new requests and probes'
+    /// "up" away from that server for min(Retry-After, this), for INVITEs,
+    /// other requests and OPTIONS probes alike. 0–86400 s; 0 = the seed P
+    /// failoverOn503Response rule alone (held only on the last route, or when
+    /// 503 does not fail over).
+    uint32_t retry_after_max_s = 300;
+    /// INVITE: no final response within this after a provisional: the branch
+    /// is CANCELled and the call rolls over when only 100 Trying came, else
+    /// 408 upstream (data plane, TrunkRoutes::provisional_timeout_s). 0 = off
+    /// (Timer C alone), 1–3600 s.
+    uint32_t provisional_timeout_s = 0;
     uint8_t trap_failures = 0;              // seed A "snmp trap registration failures" 1–128, 0 = off
     uint32_t trap_interval_s = 3600;        // seed A "... interval" 30–86400
 
@@ -105,7 +120,10 @@ enum class ConfigError : uint8_t {
     registration_failure_retry_range,  // seed A: 10–604800
     register_retry_base_range,    // seed P: 10–120
     register_retry_max_range,     // seed P: 60–1800
-    probe_interval_range,         // sipedge: 5–3600
+    probe_interval_range,         // sipedge: 1–3600
+    probe_timeout_range,          // sipedge: 1–300
+    retry_after_max_range,        // sipedge: 0–86400
+    provisional_timeout_range,    // sipedge: 0–3600
     probe_threshold_range,        // sipedge: 1–10
     trap_failures_range,          // seed A: 1–128
     trap_interval_range,          // seed A: 30–86400

@@ -335,6 +335,11 @@ RetryAction RetryState::on_icmp(Millis now) noexcept {
     return enter_server(uint16_t(server_ + 1), now, RetryStep::rollover, RetryReason::transport_error);
 }
 
+RetryAction RetryState::on_stalled(Millis now) noexcept {
+    if (done_ || last_server()) return {};
+    return enter_server(uint16_t(server_ + 1), now, RetryStep::rollover, RetryReason::timeout);
+}
+
 void RetryState::on_provisional(Millis now) noexcept {
     if (done_) return;
     provisional_ = true;

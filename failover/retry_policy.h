@@ -206,6 +206,10 @@ public:
     /// or give_up(transport_error) on the last server. Ignored once the server
     /// has answered, or without the flag.
     RetryAction on_icmp(Millis now) noexcept;
+    /// The current server answered a provisional and then nothing (INVITE:
+    /// the trunk's provisional-timeout after a bare 100 Trying): rollover
+    /// (timeout) to the next server; none on the last one or once done.
+    RetryAction on_stalled(Millis now) noexcept;
     /// A provisional response: the server is alive, no more rollover. INVITE:
     /// no more retransmissions (§17.1.1.2 Proceeding). Non-INVITE: retransmit
     /// every T2 until this server's Timer F (§17.1.2.2), bounded by the walk

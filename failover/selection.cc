@@ -82,7 +82,8 @@ int Engine::next_candidate(Trunk& t, Millis now) {
 void Engine::build_routes(Trunk& t, Millis now, TrunkRoutes& r) {
     r = TrunkRoutes{};
     r.trunk_id = t.id;
-    r.gen = t.gen;
+    r.list_epoch = t.list_epoch;
+    r.provisional_timeout_s = uint16_t(std::min<uint32_t>(t.knobs.provisional_timeout_s, 3600));
     r.policy[size_t(RequestKind::invite)] = t.knobs.invite_policy;
     r.policy[size_t(RequestKind::register_)] = t.knobs.register_policy;
     r.policy[size_t(RequestKind::other)] = t.knobs.other_policy;
@@ -108,13 +109,18 @@ void Engine::build_routes(Trunk& t, Millis now, TrunkRoutes& r) {
         if (!validated && t.auth_hint >= 0 && now < t.auth_hint_until &&
             !t.servers[size_t(t.auth_hint)].maintenance)
             pick[m++] = uint16_t(t.auth_hint);
-        for (size_t i = 0; i < n; i++) {
-            const uint16_t s = order[i];
-            const ServerState& sv = t.servers[s];
-            if (std::find(pick, pick + m, s) != pick + m) continue;
-            if (sv.recover_at > now || sv.hold_until > now || sv.family == 0 || sv.maintenance) continue;
-            pick[m++] = s;
-        }
+        // With the monitor on, a failed server waits for its probes: it is
+        // listed after every healthy one (still a last resort when all fail).
+        const bool probed = t.knobs.probe_mode != ProbeMode::off;
+        for (int pass = 0; pass < (probed ? 2 : 1); pass++)
+            for (size_t i = 0; i < n; i++) {
+                const uint16_t s = order[i];
+                const ServerState& sv = t.servers[s];
+                if (std::find(pick, pick + m, s) != pick + m) continue;
+                if (sv.recover_at > now || sv.hold_until > now || sv.family == 0 || sv.maintenance) continue;
+                if (probed && sv.failed != (pass == 1)) continue;
+                pick[m++] = s;
+            }
     }
     if (validated && t.active >= 0 && only_reg) {
         r.signal_mask = 1u << t.active;

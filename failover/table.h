@@ -4,7 +4,7 @@
 // which servers in-dialog signalling may use. Control builds a new Table with
 // a TableBuilder and publishes it through an RCU-protected pointer; workers
 // acquire-load it once per loop and keep only (trunk_id, server_idx,
-// table_gen) in their transactions.
+// list_epoch) in their transactions.
 //
 // Memory: TrunkRoutes is 624 bytes (max_candidates = 16 × 32-byte
 // candidates + 3 RetryPolicies + header), so 10,000 trunks take 6.2 MB. A
@@ -55,10 +55,14 @@ enum RoutesFlag : uint8_t {
 struct TrunkRoutes {
     uint32_t trunk_id = 0;
     uint32_t signal_mask = 0;       // servers in-dialog requests may use (bit = server_idx)
-    uint8_t gen = 0;                // per-trunk generation (workers store it, events echo it)
+    /// Server-list epoch: changes whenever the trunk's server list (and so
+    /// the meaning of server_idx) changes; workers store it in their
+    /// transactions and events echo it. Compared for equality only, never in
+    /// a window: traffic cannot exhaust it (2^32 list changes).
+    uint32_t list_epoch = 0;
     uint8_t count = 0;              // candidates in cand[]
     uint8_t flags = 0;              // RoutesFlag bits
-    uint8_t pad_[5] = {};
+    uint16_t provisional_timeout_s = 0;  // INVITE: trunk's provisional-timeout; 0 = off
     RetryPolicy policy[3];          // by RequestKind: invite, register_, other
     Candidate cand[max_candidates];
 

@@ -54,7 +54,10 @@ struct ServerState {
     // sip-server monitor (OPTIONS probing)
     Millis next_probe_at = 0;
     Millis probe_deadline = never_ms;  // in-flight probe times out here
+    Millis probe_retx_at = never_ms;   // its next Timer E retransmission
+    uint32_t probe_retx_ms = 0;        // the interval after that one (T1 doubling to T2)
     uint32_t probe_cseq = 0;
+    uint32_t probe_id = 0;             // per probe (engine-wide): its Call-ID, tag and branch nonce
     uint8_t probe_fails = 0;
     uint8_t probe_oks = 0;
     // administrative state (Engine::set_admin): not a failure, never counted as one
@@ -173,8 +176,8 @@ struct Trunk {
     Millis last_trap_at = never_ms;
     DecisionRecord last;
     // table publication
-    uint8_t gen = 0;
-    uint8_t list_gen = 0;         // first gen routed with the current server list
+    uint32_t gen = 0;             // tables published for this trunk (explain)
+    uint32_t list_epoch = 0;      // bumped when the server list changes (TrunkRoutes::list_epoch)
     bool dirty = true;
 };
 

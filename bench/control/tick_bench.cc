@@ -283,7 +283,7 @@ void BM_ServerFailTick(benchmark::State& state) {
         failover::ServerEvent ev;
         ev.trunk_id = id;
         ev.server_idx = 0;
-        ev.table_gen = tr ? tr->gen : 0;
+        ev.list_epoch = tr ? tr->list_epoch : 0;
         ev.kind = failover::EventKind::timeout;
         if (rte_ring_mp_enqueue_elem(h.links.events, &ev, sizeof(ev)) != 0) {
             state.SkipWithError("event ring full");

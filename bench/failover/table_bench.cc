@@ -49,7 +49,7 @@ void BM_PublishAfterOneServerChange(benchmark::State& st) {
         ev.at_ms = ++now;
         ev.trunk_id = i % trunks;
         ev.server_idx = 0;
-        ev.table_gen = e->trunk(ev.trunk_id)->gen;
+        ev.list_epoch = e->trunk(ev.trunk_id)->list_epoch;
         ev.kind = (i / trunks) % 2 ? EventKind::success : EventKind::timeout;
         e->on_event(ev);
         std::unique_ptr<const Table> next = e->publish(cur.get(), now);
@@ -103,7 +103,7 @@ void BM_OnEvent(benchmark::State& st) {
         ev.at_ms = ++now;
         ev.trunk_id = i % trunks;
         ev.server_idx = uint16_t(1 + i % 3);
-        ev.table_gen = 0;
+        ev.list_epoch = 0;
         ev.kind = EventKind::success;
         ev.rtt_us = 20000;
         e->on_event(ev);

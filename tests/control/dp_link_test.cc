@@ -192,7 +192,7 @@ TEST_F(Fixture, WorkerEventsReachTheEngineAndChangeTheRoutes) {
     failover::ServerEvent ev;
     ev.trunk_id = *id;
     ev.server_idx = 0;
-    ev.table_gen = tr->gen;
+    ev.list_epoch = tr->list_epoch;
     ev.kind = failover::EventKind::timeout;
     // The worker's side: MP enqueue of a fixed-size record.
     ASSERT_EQ(rte_ring_mp_enqueue_elem(links.events, &ev, sizeof(ev)), 0);

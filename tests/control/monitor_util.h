@@ -181,7 +181,7 @@ inline void server_event(Controller& ctl, const std::string& name, uint16_t serv
     ev.server_idx = server;
     ev.kind = k;
     ev.rtt_us = rtt_us;
-    ev.table_gen = ctl.engine().trunk(*id)->gen;
+    ev.list_epoch = ctl.engine().trunk(*id)->list_epoch;
     ctl.engine().on_event(ev);
 }
 

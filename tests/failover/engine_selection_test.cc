@@ -237,10 +237,35 @@ TEST(Triggers, Rollover503PolicyAndRetryAfter) {
         s.reply_all(200);
         s.event(t, 0, EventKind::rejected_503, 30);
         EXPECT_EQ(s.t(t).active, -1);
-        EXPECT_EQ(s.t(t).servers[0].hold_until, 0u);
+        // RFC 3261 §21.5.4 (retry-after-max, default 300 s): held for its
+        // Retry-After even though the 503 failed over (issue 12).
+        EXPECT_EQ(s.t(t).servers[0].hold_until, s.now + 30000);
         EXPECT_EQ(s.t(t).reg_target, 1);
         s.event(t, 2, EventKind::rejected_503, 30, ev_last_route);
         EXPECT_EQ(s.t(t).servers[2].hold_until, s.now + 30000);
+    }
+    {  // retry-after-max 0: seed P's rule alone — Retry-After only on the last route.
+        Sim s;
+        TrunkKnobs k = validated();
+        k.failover_on_503 = true;
+        k.retry_after_max_s = 0;
+        const uint32_t t = s.add(servers(3), k);
+        s.reply_all(200);
+        s.event(t, 0, EventKind::rejected_503, 30);
+        EXPECT_EQ(s.t(t).servers[0].hold_until, 0u);
+        s.event(t, 2, EventKind::rejected_503, 30, ev_last_route);
+        EXPECT_EQ(s.t(t).servers[2].hold_until, s.now + 30000);
+    }
+    {  // retry-after-max bounds a long Retry-After.
+        Sim s;
+        TrunkKnobs k;
+        k.register_enabled = false;
+        k.failover_on_503 = true;
+        k.retry_after_max_s = 60;
+        const uint32_t t = s.add(servers(2), k, 0);
+        s.event(t, 0, EventKind::rejected_503, 3600);
+        EXPECT_EQ(s.t(t).servers[0].hold_until, s.now + 60000);
+        EXPECT_EQ(s.cands(t), V{1});
     }
 }
 

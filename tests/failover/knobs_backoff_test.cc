@@ -56,7 +56,12 @@ TEST(Knobs, RangesAreChecked) {
         ConfigError::recover_delay_range);
     bad([](TrunkKnobs& k) { k.trap_failures = 129; }, ConfigError::trap_failures_range);
     bad([](TrunkKnobs& k) { k.trap_failures = 3; k.trap_interval_s = 29; }, ConfigError::trap_interval_range);
-    bad([](TrunkKnobs& k) { k.probe_mode = ProbeMode::always; k.probe_interval_s = 4; }, ConfigError::probe_interval_range);
+    bad([](TrunkKnobs& k) { k.probe_mode = ProbeMode::always; k.probe_interval_s = 0; }, ConfigError::probe_interval_range);
+    bad([](TrunkKnobs& k) { k.probe_mode = ProbeMode::always; k.probe_interval_s = 3601; }, ConfigError::probe_interval_range);
+    bad([](TrunkKnobs& k) { k.probe_mode = ProbeMode::always; k.probe_timeout_s = 0; }, ConfigError::probe_timeout_range);
+    bad([](TrunkKnobs& k) { k.probe_mode = ProbeMode::always; k.probe_timeout_s = 301; }, ConfigError::probe_timeout_range);
+    bad([](TrunkKnobs& k) { k.retry_after_max_s = 86401; }, ConfigError::retry_after_max_range);
+    bad([](TrunkKnobs& k) { k.provisional_timeout_s = 3601; }, ConfigError::provisional_timeout_range);
     bad([](TrunkKnobs& k) { k.probe_mode = ProbeMode::always; k.probe_down_threshold = 0; }, ConfigError::probe_threshold_range);
     bad([](TrunkKnobs& k) { k.invite_policy.first_wait_ms = 0; }, ConfigError::retry_policy);
     TrunkKnobs ok;

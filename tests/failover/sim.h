@@ -129,7 +129,7 @@ struct Sim {
         ev.kind = k;
         ev.retry_after_s = retry_after;
         ev.flags = flags;
-        ev.table_gen = e.trunk(trunk)->gen;
+        ev.list_epoch = e.trunk(trunk)->list_epoch;
         e.on_event(ev);
         pull();
     }

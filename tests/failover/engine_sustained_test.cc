@@ -1,0 +1,205 @@
+// Issue 12: failover that holds under sustained faults — events matched to
+// their server list however many tables were published, probes as real
+// transactions (own Call-ID, Timer E, their own timeout), health as one state
+// machine fed by live traffic and probes, Retry-After held per server.
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "sim.h"
+
+namespace sipedge::failover::test {
+namespace {
+
+using V = std::vector<int>;
+
+TrunkKnobs monitored(uint32_t interval_s = 2) {
+    TrunkKnobs k;
+    k.register_enabled = false;
+    k.probe_mode = ProbeMode::always;
+    k.probe_interval_s = interval_s;
+    return k;
+}
+
+// Round 1: 8-bit generations compared in a 128 window; every timeout
+// republished the table, so one rollover wave exhausted it and later events
+// of the trunk were dropped. 5,000 publications later a timeout still counts.
+TEST(Sustained, EventsCountAfterThousandsOfPublications) {
+    Sim s;
+    TrunkKnobs k;
+    k.register_enabled = false;
+    k.recover_delay_enabled = true;
+    k.recover_delay_min_s = 1;
+    const uint32_t t = s.add(servers(3), k, 0);
+    std::unique_ptr<const Table> tab = s.e.publish(nullptr, s.now);
+    const uint32_t epoch = tab->find(t)->list_epoch;
+    for (int i = 0; i < 5000; i++) {
+        ServerEvent ev;
+        ev.at_ms = s.now;
+        ev.trunk_id = t;
+        ev.server_idx = uint16_t(i % 2);
+        ev.kind = i % 3 ? EventKind::success : EventKind::timeout;
+        ev.list_epoch = epoch;
+        s.e.on_event(ev);
+        s.now += 5;
+        s.e.tick(s.now);
+        tab = s.e.publish(tab.get(), s.now);  // every change republishes
+        ASSERT_EQ(tab->find(t)->list_epoch, epoch);
+    }
+    EXPECT_GT(s.e.trunk(t)->gen, 1000u);
+    s.run(2000);  // every delay over
+    ServerEvent ev;
+    ev.at_ms = s.now;
+    ev.trunk_id = t;
+    ev.server_idx = 2;
+    ev.kind = EventKind::timeout;
+    ev.list_epoch = tab->find(t)->list_epoch;
+    s.e.on_event(ev);
+    EXPECT_EQ(s.e.health(t, 2, s.now), Health::recovering);
+    EXPECT_EQ(s.e.stale_events(), 0u);
+    // An event routed with the previous server list is ignored, and counted.
+    ASSERT_EQ(s.e.update_servers(t, servers(4), s.now), ConfigError::ok);
+    ev.server_idx = 3;
+    s.e.on_event(ev);
+    EXPECT_EQ(s.e.health(t, 3, s.now), Health::up);
+    EXPECT_EQ(s.e.stale_events(), 1u);
+}
+
+// Every probe its own Call-ID, tag and branch id; Timer E retransmissions
+// repeat the probe exactly; a lost answer is made good by a retransmission.
+TEST(Sustained, ProbesAreTransactionsWithTimerE) {
+    Sim s;
+    TrunkKnobs k = monitored(1);
+    const uint32_t t = s.add(servers(1), k, 0);
+    std::set<std::string> call_ids;
+    std::map<uint32_t, std::string> by_probe;
+    int firsts = 0, retx = 0;
+    for (int i = 0; i < 20; i++) {
+        s.log.clear();
+        s.run(1000);
+        for (const Action& a : s.log) {
+            if (a.kind != ActionKind::send_options) continue;
+            char buf[1024];
+            const size_t n = s.e.write_options(a, SendContext{"192.0.2.10:5060", "z9hG4bKx"}, buf, sizeof buf);
+            ASSERT_GT(n, 0u);
+            const std::string cid = Sim::header(std::string(buf, n), "Call-ID");
+            if (a.retransmit) {
+                retx++;
+                EXPECT_EQ(by_probe[a.nonce], cid);  // the same request again
+                // The second transmission is answered: the first answer was lost.
+                s.e.on_probe_response(t, a.server, a.cseq, 200, 0, s.now);
+            } else {
+                firsts++;
+                EXPECT_TRUE(call_ids.insert(cid).second) << "Call-ID reused: " << cid;
+                by_probe[a.nonce] = cid;
+            }
+        }
+        EXPECT_EQ(s.e.health(t, 0, s.now), Health::up);
+    }
+    EXPECT_GE(firsts, 8);
+    EXPECT_GE(retx, 8);
+    // Unanswered: T1 doubling to T2 until monitor-timeout, then one failure.
+    s.log.clear();
+    s.run(40000);
+    std::map<uint32_t, std::vector<Millis>> sends;
+    for (const Action& a : s.log)
+        if (a.kind == ActionKind::send_options) sends[a.nonce].push_back(0);
+    ASSERT_FALSE(sends.empty());
+    // 0, 0.5, 1.5, 3.5, 7.5, 11.5, 15.5, ... 31.5 s: 11 transmissions in 32 s.
+    EXPECT_EQ(sends.begin()->second.size(), 11u);
+    EXPECT_EQ(s.t(t).servers[0].probe_fails, 1u);
+    EXPECT_EQ(s.e.health(t, 0, s.now), Health::up);  // down-threshold is 3
+}
+
+// Monitor on: a server failed by live traffic goes after every healthy one,
+// a late live answer does not bring it back, up-threshold answered probes do
+// — within interval × up-threshold, even when a probe was in flight (sent
+// while it was up, with the 32 s monitor-timeout) when it failed.
+TEST(Sustained, HealthStateMachineFedByTrafficAndProbes) {
+    Sim s;
+    TrunkKnobs k = monitored(2);
+    const uint32_t t = s.add(servers(3), k, 0);
+    s.run(2500);  // first probes out
+    EXPECT_EQ(s.cands(t), (V{0, 1, 2}));
+    s.log.clear();
+    s.event(t, 0, EventKind::timeout);
+    EXPECT_EQ(s.e.health(t, 0, s.now), Health::failed);
+    EXPECT_EQ(s.cands(t), (V{1, 2, 0}));  // last resort only
+    s.event(t, 0, EventKind::success);    // a late answer to an old request
+    EXPECT_EQ(s.e.health(t, 0, s.now), Health::failed);
+    // Silent for 30 s: it stays failed and listed last.
+    for (int i = 0; i < 300; i++) s.run(100);
+    EXPECT_EQ(s.cands(t), (V{1, 2, 0}));
+    // It answers again: every probe (first sends and retransmissions) answered.
+    const Millis back = s.now;
+    Millis up_at = 0;
+    for (int i = 0; i < 100 && !up_at; i++) {
+        s.log.clear();
+        s.run(100);
+        for (const Action& a : s.log)
+            if (a.kind == ActionKind::send_options && a.server == 0)
+                s.e.on_probe_response(t, 0, a.cseq, 200, 0, s.now);
+        if (s.e.health(t, 0, s.now) == Health::up) up_at = s.now;
+    }
+    ASSERT_NE(up_at, 0);
+    EXPECT_LE(up_at - back, Millis(k.probe_interval_s * k.probe_up_threshold) * 1000 + 100);
+    EXPECT_EQ(s.cands(t), (V{0, 1, 2}));
+    EXPECT_EQ(s.t(t).servers[0].last_trigger, Trigger::probe_up);
+}
+
+// The same with a recovery delay on top: up needs both the probes and the delay.
+TEST(Sustained, RecoverDelayOnTopOfProbes) {
+    Sim s;
+    TrunkKnobs k = monitored(1);
+    k.recover_delay_enabled = true;
+    k.recover_delay_min_s = 10;
+    const uint32_t t = s.add(servers(2), k, 0);
+    s.event(t, 0, EventKind::timeout);
+    EXPECT_EQ(s.cands(t), V{1});  // held out for the delay
+    auto answer_all = [&](Millis dt) {
+        for (Millis x = 0; x < dt; x += 100) {
+            s.log.clear();
+            s.run(100);
+            for (const Action& a : s.log)
+                if (a.kind == ActionKind::send_options) s.e.on_probe_response(t, a.server, a.cseq, 200, 0, s.now);
+        }
+    };
+    answer_all(5000);
+    EXPECT_EQ(s.cands(t), V{1});  // probes fine, delay still running
+    answer_all(6000);
+    EXPECT_EQ(s.cands(t), (V{0, 1}));
+}
+
+// A probe answered 503 with Retry-After: down at once, for min(Retry-After,
+// retry-after-max); answers inside the hold do not count.
+TEST(Sustained, Probe503RetryAfterHoldsDownBounded) {
+    Sim s;
+    TrunkKnobs k = monitored(1);
+    k.retry_after_max_s = 20;
+    const uint32_t t = s.add(servers(2), k, 0);
+    uint16_t status = 503;
+    Millis up_at = 0;
+    const Millis start = s.now;
+    for (int i = 0; i < 400 && !up_at; i++) {
+        s.log.clear();
+        s.run(100);
+        for (const Action& a : s.log)
+            if (a.kind == ActionKind::send_options && a.server == 0) {
+                s.e.on_probe_response(t, 0, a.cseq, status, 3600, s.now);
+                if (status == 503) {
+                    EXPECT_EQ(s.e.health(t, 0, s.now), Health::failed);
+                    EXPECT_EQ(s.cands(t), V{1});
+                    status = 200;
+                }
+            }
+        if (status == 200 && s.e.health(t, 0, s.now) == Health::up) up_at = s.now;
+    }
+    ASSERT_NE(up_at, 0);
+    EXPECT_GE(up_at - start, 20000);  // bounded by retry-after-max, not 3600 s
+    EXPECT_LE(up_at - start, 24000);
+}
+
+}  // namespace
+}  // namespace sipedge::failover::test
