@@ -10,6 +10,7 @@
 // first with a gateway).
 
 #include <algorithm>
+#include <cstdio>
 
 #include "control/commands.h"
 #include "control/tokens.h"
@@ -253,11 +254,19 @@ Result<Json> set_sip_port(CmdCtx& c, const Args& a) {
 }
 
 Result<Json> set_timer_c(CmdCtx& c, const Args& a) {
-    if (Status s = one_value(a, "set dataplane timer-c <181-3600>"); !s) return s.error();
-    auto v = number("timer-c (seconds; RFC 3261 16.6: more than 3 minutes)", a.rest[0], 181, 3600);
+    if (Status s = one_value(a, "set dataplane timer-c <10-3600>"); !s) return s.error();
+    auto v = number("timer-c (seconds; RFC 3261 16.6 asks for more than 3 minutes)", a.rest[0], 10, 3600);
     if (!v) return v.error();
     c.st.dataplane.timer_c_s = uint16_t(v.value());
-    return Json();
+    Json o = Json::object();
+    if (v.value() <= 180) {
+        // Accepted (callers often give up long before 3 minutes), but said.
+        o.set("warning", "timer-c below RFC 3261 16.6's 3 minutes: a call ringing longer than " +
+                             std::to_string(v.value()) + " s is cancelled");
+        std::fprintf(stderr, "sipedge: warning: timer-c %u s is below RFC 3261 16.6's 3 minutes\n",
+                     unsigned(v.value()));
+    }
+    return o;
 }
 
 Result<Json> set_retry_after(CmdCtx& c, const Args& a) {
@@ -349,6 +358,23 @@ Result<Json> show_dataplane(CmdCtx& c, const Args& a) {
                                      ? std::string("running")
                                      : "idle: " + c.ctl.engine_status(s.default_trunk));
     o.set("access", s.access_ip ? ipv4_text(s.access_ip) + ":" + std::to_string(s.access_port) : std::string());
+    // What the running sipedge started (issue 12): per port its driver and
+    // how received UDP checksums are checked. Absent without a data plane.
+    const DataplaneStatus d = c.ctl.monitor().dataplane_status();
+    if (d.attached) {
+        Json run = Json::array();
+        for (const PortStatus& p : d.ports) {
+            Json j = Json::object();
+            j.set("port", p.port);
+            j.set("dpdk_port", p.dpdk_port);
+            j.set("driver", p.driver);
+            j.set("link", p.link_up ? "up" : "down");
+            j.set("rx_udp_csum", p.rx_udp_csum);
+            j.set("udp_csum_partial", p.udp_csum_partial);
+            run.push(std::move(j));
+        }
+        o.set("running", std::move(run));
+    }
     return o;
 }
 
@@ -369,7 +395,7 @@ const Command commands[] = {
     {"set dataplane memory", "<MB>", "EAL memory, -m (read when sipedge starts)", true, set_memory},
     {"set dataplane sip-port", "<1-65535>", "our UDP port for SIP, default 5060 (read when sipedge starts)", true,
      set_sip_port},
-    {"set dataplane timer-c", "<181-3600>",
+    {"set dataplane timer-c", "<10-3600>",
      "seconds a forwarded INVITE may wait for its final response (RFC 3261 Timer C; default 181; read when "
      "sipedge starts)",
      true, set_timer_c},
@@ -381,7 +407,8 @@ const Command commands[] = {
     {"set dataplane access", "<a.b.c.d>[:port]", "where new requests from a carrier server go", true, set_access},
     {"unset dataplane <key>", "", "reset address, gateway, vlan, sip-port, timer-c, default-trunk or access", true,
      unset_dataplane},
-    {"show dataplane", "", "the data-plane settings", false, show_dataplane},
+    {"show dataplane", "", "the data-plane settings; with a data plane, its ports as started (driver, link, "
+     "UDP checksum mode)", false, show_dataplane},
 };
 
 }  // namespace

@@ -38,7 +38,7 @@ void ClientTxn::start(const Setup& s, Millis now, TxnOut& out) noexcept {
     reliable_ = s.reliable;
     branch_ = s.branch;
     trunk_id_ = s.trunk_id;
-    table_gen_ = s.table_gen;
+    list_epoch_ = s.list_epoch;
     t4_ms_ = s.t4_ms;
     if (method_ == sip::Method::ack) {  // §17: ACK for a 2xx is not a transaction
         st_ = ClientState::terminated;
@@ -50,6 +50,7 @@ void ClientTxn::start(const Setup& s, Millis now, TxnOut& out) noexcept {
         timer_c_ms_ = s.timer_c_ms;
         c_at_ = now + s.timer_c_ms;  // §16.6 step 11: started when the INVITE is forwarded
     }
+    if (invite()) prov_ms_ = s.provisional_timeout_ms;
     retry_.init(s.policy, s.kind, s.reliable, s.server_count, s.first_server);
     handle_retry(retry_.start(now), now, out);
     rearm(out);
@@ -73,6 +74,8 @@ void ClientTxn::handle_retry(const failover::RetryAction& r, Millis now, TxnOut&
         // Per-request rollover: same request and Call-ID, new branch (a new
         // client transaction towards the next server, §17.1 / seed A "rolls over").
         branch_.attempt = uint8_t(branch_.attempt + 1);
+        prov_at_ = never_ms;
+        ringing_ = false;
         st_ = invite() ? ClientState::calling : ClientState::trying;
         TxnAction a = act(TxnActKind::rollover);
         a.reason = reason_of(r.reason);
@@ -132,6 +135,9 @@ void ClientTxn::on_response(uint16_t status, Millis now, TxnOut& out) noexcept {
         retry_.on_provisional(now);
         // §16.7 step 2: a 101-199 restarts Timer C (not once it has fired).
         if (timer_c_ms_ && status > 100 && !c_fired_) c_at_ = now + timer_c_ms_;
+        // provisional-timeout runs from the latest provisional (not once cancelled).
+        if (status > 100) ringing_ = true;
+        if (prov_ms_ && !c_fired_ && !cancel_pending_) prov_at_ = now + prov_ms_;
         TxnAction d = act(TxnActKind::deliver);
         d.status = status;
         out.push(d);
@@ -223,6 +229,27 @@ void ClientTxn::on_timer(Millis now, TxnOut& out) noexcept {
     case ClientState::calling:
     case ClientState::trying:
     case ClientState::proceeding:
+        if (now >= prov_at_ && now < c_at_) {
+            // provisional-timeout: the server took the INVITE and went quiet.
+            // Its branch is CANCELled (before the rollover re-brands the
+            // retained request). After a bare 100 Trying nothing was ringing:
+            // the next server gets the call and this one's silence counts as
+            // a timeout; after a 101-199 (or on the last server) the caller
+            // gets 408.
+            prov_at_ = never_ms;
+            TxnAction c = act(TxnActKind::cancel_ready);
+            c.server = retry_.server();
+            c.attempt = branch_.attempt;
+            c.reason = TxnReason::provisional_timeout;
+            out.push(c);
+            const failover::RetryAction r = ringing_ ? failover::RetryAction{} : retry_.on_stalled(now);
+            if (r.step != failover::RetryStep::rollover) {
+                fail(TxnReason::provisional_timeout, out);
+                return;
+            }
+            handle_retry(r, now, out);
+            break;
+        }
         if (now >= c_at_) {
             // §16.8: after a provisional, CANCEL and wait (64*T1) for the
             // final; before one, or when that wait is over, give up.
@@ -231,6 +258,7 @@ void ClientTxn::on_timer(Millis now, TxnOut& out) noexcept {
                 return;
             }
             c_fired_ = true;
+            prov_at_ = never_ms;
             c_at_ = now + 64ull * retry_.policy().t1_ms;
             TxnAction c = act(TxnActKind::cancel_ready);
             c.server = retry_.server();
@@ -264,6 +292,7 @@ void ClientTxn::on_icmp(Millis now, TxnOut& out) noexcept {
 void ClientTxn::on_cancel_request(Millis now, TxnOut& out) noexcept {
     (void)now;
     if (!invite()) return;
+    prov_at_ = never_ms;  // the caller ends it: no rollover after this
     if (st_ == ClientState::calling) {
         cancel_pending_ = true;  // §9.1: wait for a provisional before sending CANCEL
     } else if (st_ == ClientState::proceeding) {
@@ -280,6 +309,10 @@ Millis ClientTxn::next_deadline(TimerKind& kind) const noexcept {
     case ClientState::trying:
     case ClientState::proceeding: {
         const Millis d = retry_.next_deadline();
+        if (prov_at_ <= d && prov_at_ < c_at_) {  // never_ms unless after a provisional
+            kind = TimerKind::provisional;
+            return prov_at_;
+        }
         if (c_at_ <= d) {  // never_ms unless an INVITE with Timer C
             if (c_at_ != never_ms) kind = TimerKind::c;
             return c_at_;
@@ -326,7 +359,7 @@ ClientTxn::Setup cancel_setup(const ClientTxn& invite, uint32_t t4_ms) noexcept 
     s.t4_ms = t4_ms;
     s.branch = invite.branch();
     s.trunk_id = invite.trunk_id();
-    s.table_gen = invite.table_gen();
+    s.list_epoch = invite.list_epoch();
     return s;
 }
 

@@ -381,7 +381,7 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     C.addr = t.addr;
     if (tr) {
         C.trunk_id = tr->trunk_id;
-        C.table_gen = tr->gen;
+        C.list_epoch = tr->list_epoch;
         C.walk_n = walk_n;
         std::memcpy(C.walk, walk, walk_n);
     }
@@ -459,9 +459,10 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
                                                 cfg_.direct_policy.t2_ms, cset.kind);
     cset.server_count = C.direct ? 1 : walk_n;
     cset.trunk_id = C.trunk_id;
-    cset.table_gen = C.table_gen;
+    cset.list_epoch = C.list_epoch;
     cset.t4_ms = cfg_.t4_ms;
     cset.timer_c_ms = invite ? cfg_.timer_c_ms : 0;
+    cset.provisional_timeout_ms = invite && tr ? uint32_t(tr->provisional_timeout_s) * 1000 : 0;
     cset.branch = b;
     out.clear();
     C.t.c.start(cset, now_, out);

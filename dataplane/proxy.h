@@ -117,7 +117,7 @@ private:
         TimerHandle timer;
         Endpoint addr;           // server: upstream; client: current destination
         uint32_t trunk_id = 0;   // client (trunk): engine trunk id
-        uint8_t table_gen = 0;   // client (trunk): the trunk's generation when routed
+        uint32_t list_epoch = 0; // client (trunk): the trunk's server-list epoch when routed
         uint8_t walk_n = 0;      // client (trunk): servers in walk[]
         uint8_t walk[max_walk] = {};  // client (trunk): server_idx per walk position
         uint32_t peer = npos;    // server <-> client of one proxied request
@@ -167,7 +167,9 @@ private:
     void send_client_request(uint32_t slot, const TxnAction& a) noexcept;
     bool rehome(TxnSlot& c, uint8_t iface) noexcept;
     void send_ack(uint32_t slot, uint16_t server, const char* rsp) noexcept;
-    void start_cancel(uint32_t invite_slot) noexcept;
+    /// CANCEL for the INVITE in <invite_slot>: its current branch, or the
+    /// branch (attempt, server) <branch> names (provisional-timeout).
+    void start_cancel(uint32_t invite_slot, const TxnAction* branch = nullptr) noexcept;
     void relay_response(uint32_t client_slot, uint16_t status, const char* rsp,
                         size_t rsp_n) noexcept;
     void fail_upstream(uint32_t client_slot, TxnReason why) noexcept;

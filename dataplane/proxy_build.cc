@@ -159,8 +159,16 @@ void Proxy::send_ack(uint32_t cs, uint16_t server, const char* rsp) noexcept {
 // §9.1: CANCEL for the INVITE in <inv>: same Request-URI, Call-ID, To, From,
 // CSeq number and Route, our Via with the INVITE's branch, as its own client
 // transaction towards the server the INVITE is at.
-void Proxy::start_cancel(uint32_t inv) noexcept {
-    if (slots_[inv].cancel != npos) return;
+void Proxy::start_cancel(uint32_t inv, const TxnAction* branch) noexcept {
+    if (slots_[inv].cancel != npos) {
+        // One CANCEL per branch: a CANCEL of an earlier branch (provisional-
+        // timeout rolled the INVITE over) is left to finish on its own.
+        TxnSlot& old = slots_[slots_[inv].cancel];
+        if (old.t.c.branch().attempt == (branch ? branch->attempt : slots_[inv].t.c.branch().attempt))
+            return;
+        old.cancel = npos;
+        slots_[inv].cancel = npos;
+    }
     const uint32_t k = alloc_slot(SlotKind::client);
     const uint32_t buf = k == npos ? 0 : bufs_.alloc();
     if (!buf) {
@@ -202,7 +210,13 @@ void Proxy::start_cancel(uint32_t inv) noexcept {
     I.cancel = k;
     st_->txn_client_created++;
     TxnOut out;
-    K.t.c.start(cancel_setup(I.t.c, cfg_.t4_ms), now_, out);
+    ClientTxn::Setup cs = cancel_setup(I.t.c, cfg_.t4_ms);
+    if (branch) {  // §9.1: the branch and server of the INVITE being cancelled
+        cs.branch.attempt = uint8_t(branch->attempt);
+        cs.first_server = branch->server;
+        cs.server_count = uint16_t(branch->server + 1);
+    }
+    K.t.c.start(cs, now_, out);
     run_client(k, out, nullptr, 0);
 }
 

@@ -41,7 +41,7 @@ void Proxy::report(const TxnSlot& c, uint16_t pos, failover::EventKind k, uint16
     ev.at_ms = now_;
     ev.trunk_id = c.trunk_id;
     ev.server_idx = c.walk[pos];
-    ev.table_gen = c.table_gen;
+    ev.list_epoch = c.list_epoch;
     ev.kind = k;
     ev.status = status;
     ev.retry_after_s = retry_after_s;
@@ -93,7 +93,14 @@ void Proxy::run_client(uint32_t cs, const TxnOut& out, const char* rsp, size_t r
             break;
         case TxnActKind::cancel_ready:
             if (a.reason == TxnReason::timer_c) st_->timer_c_fired++;
-            start_cancel(cs);
+            if (a.reason == TxnReason::provisional_timeout) {
+                // The branch named by the action (the transaction may roll
+                // over right after: its own branch is already the next one).
+                st_->provisional_timeouts++;
+                start_cancel(cs, &a);
+            } else {
+                start_cancel(cs);
+            }
             break;
         case TxnActKind::failed:
             // The walk's last server: timeout or unreachable is a trigger too.
@@ -291,6 +298,7 @@ void Proxy::fail_upstream(uint32_t cs, TxnReason why) noexcept {
     case TxnReason::transport_error: st_->txn_failed_icmp++; break;
     case TxnReason::cancelled: st_->txn_failed_cancelled++; break;
     case TxnReason::timer_c: st_->txn_failed_timer_c++; break;
+    case TxnReason::provisional_timeout: st_->txn_failed_provisional++; break;
     default: break;
     }
     TxnSlot& C = slots_[cs];
@@ -298,7 +306,7 @@ void Proxy::fail_upstream(uint32_t cs, TxnReason why) noexcept {
     if (ss == npos) return;
     uint16_t status = 503;
     const char* reason = "Service Unavailable";
-    if (why == TxnReason::timeout || why == TxnReason::timer_c)
+    if (why == TxnReason::timeout || why == TxnReason::timer_c || why == TxnReason::provisional_timeout)
         status = 408, reason = "Request Timeout";
     if (why == TxnReason::cancelled) status = 487, reason = "Request Terminated";
     // The response is built from the request we forwarded, then our Via is

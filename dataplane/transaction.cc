@@ -22,6 +22,7 @@ const char* timer_name(TimerKind k) noexcept {
     case TimerKind::m: return "M";
     case TimerKind::rollover: return "rollover";
     case TimerKind::c: return "C";
+    case TimerKind::provisional: return "provisional";
     }
     return "?";
 }

@@ -40,6 +40,7 @@ enum class TimerKind : uint8_t {
     l, m,              // RFC 6026 Accepted: server (L) and client (M)
     rollover,          // seed timers: this server's turn ends, next server follows
     c,                 // proxy INVITE (§16.6 step 11, §16.8): no final response in time
+    provisional,       // INVITE: the trunk's provisional-timeout after a provisional
 };
 const char* timer_name(TimerKind k) noexcept;
 
@@ -70,6 +71,8 @@ enum class TxnReason : uint8_t {
     no_ack,           // INVITE server: Timer H fired without an ACK (§17.2.1)
     timer_c,          // INVITE client: Timer C fired (§16.8; the server had answered, or the
                       // walk outlasted it): not a server failure
+    provisional_timeout,  // INVITE client: no final within the trunk's provisional-timeout
+                          // after a provisional (cancel_ready: CANCEL that branch; failed: 408)
 };
 
 struct TxnAction {
@@ -132,8 +135,10 @@ public:
         uint32_t t4_ms = 5000;
         BranchId branch;                // attempt 0; +1 on every rollover
         uint32_t trunk_id = 0;
-        uint8_t table_gen = 0;
+        uint32_t list_epoch = 0;
         uint32_t timer_c_ms = 0;        // INVITE: proxy Timer C (> 3 min by §16.6); 0 = none
+        uint32_t provisional_timeout_ms = 0;  // INVITE: no final this long after a provisional:
+                                              // CANCEL; roll over after a bare 100, else 408; 0 = off
     };
 
     /// Sends the request to the first server and arms the first timer.
@@ -163,7 +168,7 @@ public:
     sip::Method method() const noexcept { return method_; }
     bool reliable() const noexcept { return reliable_; }
     uint32_t trunk_id() const noexcept { return trunk_id_; }
-    uint8_t table_gen() const noexcept { return table_gen_; }
+    uint32_t list_epoch() const noexcept { return list_epoch_; }
     uint16_t last_status() const noexcept { return last_status_; }
     Millis deadline() const noexcept { return armed_at_; }
     /// End of Timer D/K/M once completed/accepted; never_ms before.
@@ -192,9 +197,12 @@ private:
     bool reliable_ = false;
     bool cancel_pending_ = false;
     bool c_fired_ = false;            // Timer C fired once (CANCEL sent)
-    uint8_t table_gen_ = 0;
+    bool ringing_ = false;            // a 101-199 came on this branch (not only 100 Trying)
+    uint32_t list_epoch_ = 0;
     uint32_t timer_c_ms_ = 0;
+    uint32_t prov_ms_ = 0;            // provisional-timeout (INVITE); 0 = off
     Millis c_at_ = never_ms;          // Timer C's deadline (INVITE)
+    Millis prov_at_ = never_ms;       // provisional-timeout's deadline, from the latest provisional
 };
 static_assert(std::is_trivially_copyable_v<ClientTxn> && sizeof(ClientTxn) <= 160);
 

@@ -69,7 +69,7 @@ TEST(Dataplane, BadValuesAreRefusedAndChangeNothing) {
         {"set dataplane port 1 mtu 9000", "unknown key 'mtu'"},
         {"set dataplane port 1 address", "usage"},
         {"unset dataplane port 1 speed", "unknown key"},
-        {"set dataplane timer-c 180", "out of range 181-3600"},
+        {"set dataplane timer-c 9", "out of range 10-3600"},
         {"set dataplane retry-after 3601", "out of range 0-3600"},
         {"set dataplane port 1 device eth1", "neither a PCI address"},
         {"set dataplane port 1 device 0000:03:00.8", "neither a PCI address"},
@@ -159,6 +159,12 @@ TEST(Dataplane, Ports) {
     bool printed = false;
     for (const std::string& l : c.running_config()) printed = printed || l == "set dataplane timer-c 240";
     EXPECT_TRUE(printed);
+    // Below RFC 3261's 3 minutes: accepted, with a warning in the reply (issue 12).
+    const std::string low = c.execute("set dataplane timer-c 10");
+    EXPECT_EQ(status_of(c.execute_json("set dataplane timer-c 10")), 0) << low;
+    EXPECT_NE(low.find("warning"), std::string::npos) << low;
+    EXPECT_EQ(c.state().dataplane.timer_c_s, 10u);
+    EXPECT_EQ(c.execute("set dataplane timer-c 240").find("warning"), std::string::npos);
     EXPECT_EQ(c.state().dataplane.ports[0].vlan, 0u);
 }
 

@@ -64,7 +64,7 @@ std::unique_ptr<const failover::Table> make_table(std::vector<Endpoint> servers,
                                                   bool on_503 = true) {
     auto r = std::make_shared<failover::TrunkRoutes>();
     r->trunk_id = 0;
-    r->gen = gen;
+    r->list_epoch = gen;
     failover::AdtranTimers at;
     at.rollover_s = 1;
     at.rollover_on_503 = on_503;
@@ -386,7 +386,7 @@ TEST_F(ProxyTest, WorkerEventsNameTrunkServerAndGeneration) {
     EXPECT_EQ(sink.events[0].kind, failover::EventKind::timeout);
     EXPECT_EQ(sink.events[0].trunk_id, 0u);
     EXPECT_EQ(sink.events[0].server_idx, 0u);
-    EXPECT_EQ(sink.events[0].table_gen, 1u);
+    EXPECT_EQ(sink.events[0].list_epoch, 1u);
     EXPECT_EQ(sink.events[0].at_ms, 1000u);
     EXPECT_EQ(sink.events[0].flags & failover::ev_last_route, 0);
     // The secondary answers 200: success for server 1, on the last route.
@@ -547,7 +547,7 @@ std::shared_ptr<failover::TrunkRoutes> trunk_routes(uint32_t id, std::vector<End
                                                     uint8_t gen) {
     auto r = std::make_shared<failover::TrunkRoutes>();
     r->trunk_id = id;
-    r->gen = gen;
+    r->list_epoch = gen;
     failover::AdtranTimers at;
     at.rollover_s = 1;
     for (auto k : {failover::RequestKind::invite, failover::RequestKind::register_,

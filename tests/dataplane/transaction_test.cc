@@ -23,6 +23,7 @@ const char* reason(TxnReason r) {
     case TxnReason::cancelled: return "cancelled";
     case TxnReason::no_ack: return "no_ack";
     case TxnReason::timer_c: return "timer_c";
+    case TxnReason::provisional_timeout: return "provisional";
     }
     return "?";
 }
@@ -45,7 +46,9 @@ std::string str(const TxnAction& a) {
     case TxnActKind::retire_branch:
         return "retire s" + std::to_string(a.server) + " b" + std::to_string(a.attempt) + " " + at;
     case TxnActKind::cancel_ready:
-        return "cancel s" + std::to_string(a.server) + (a.reason == TxnReason::timer_c ? " timer_c" : "");
+        return "cancel s" + std::to_string(a.server) + (a.reason == TxnReason::timer_c ? " timer_c" : "") +
+               (a.reason == TxnReason::provisional_timeout ? " b" + std::to_string(a.attempt) + " provisional"
+                                                           : "");
     case TxnActKind::failed: return std::string("failed ") + reason(a.reason);
     case TxnActKind::terminated: return "terminated";
     }
@@ -283,6 +286,43 @@ TEST(ClientInvite, NoTimerCWithoutOneConfiguredOrForNonInvite) {
     s.timer_c_ms = 181000;
     ClientTxn b = started(s);
     EXPECT_EQ(b.deadline(), 500u);  // Timer E, nothing else
+}
+
+// Issue 12: a server that sends 100 Trying and dies. provisional-timeout
+// CANCELs that branch (named by the action: the transaction has already
+// rolled over) and rolls the call over; after a 180 (or on the last server)
+// the caller gets 408.
+TEST(ClientInvite, ProvisionalTimeoutAfterBare100RollsOver) {
+    ClientTxn::Setup s = client_setup(rfc_invite, sip::Method::invite, 2);
+    s.timer_c_ms = 181000;
+    s.provisional_timeout_ms = 4000;
+    ClientTxn t = started(s);
+    EXPECT_EQ(run([&](TxnOut& o) { t.on_response(100, 100, o); }), (V{"deliver 100", "arm provisional@4100"}));
+    EXPECT_EQ(run([&](TxnOut& o) { t.on_timer(4100, o); }),
+              (V{"cancel s0 b0 provisional", "rollover s0->s1 b1 timeout", "send s1 a1", "arm A@4600"}));
+    EXPECT_EQ(t.branch().attempt, 1u);
+    // The next server rings and answers: a normal call.
+    EXPECT_EQ(run([&](TxnOut& o) { t.on_response(180, 4200, o); }), (V{"deliver 180", "arm provisional@8200"}));
+    EXPECT_EQ(run([&](TxnOut& o) { t.on_response(200, 5000, o); }), (V{"deliver 200", "arm M@37000"}));
+}
+
+TEST(ClientInvite, ProvisionalTimeoutAfterRingingOrOnTheLastServerIs408) {
+    ClientTxn::Setup s = client_setup(rfc_invite, sip::Method::invite, 2);
+    s.provisional_timeout_ms = 4000;
+    ClientTxn t = started(s);
+    run([&](TxnOut& o) { t.on_response(180, 100, o); });
+    EXPECT_EQ(run([&](TxnOut& o) { t.on_timer(4100, o); }),
+              (V{"cancel s0 b0 provisional", "failed provisional", "terminated"}));
+    ClientTxn u = started(client_setup(rfc_invite, sip::Method::invite, 1));
+    ClientTxn::Setup s1 = client_setup(rfc_invite, sip::Method::invite, 1);
+    s1.provisional_timeout_ms = 4000;
+    u = started(s1);
+    run([&](TxnOut& o) { u.on_response(100, 100, o); });
+    EXPECT_EQ(run([&](TxnOut& o) { u.on_timer(4100, o); }),
+              (V{"cancel s0 b0 provisional", "failed provisional", "terminated"}));
+    // Off (0): a bare 100 waits for Timer C as before.
+    ClientTxn w = started(client_setup(rfc_invite, sip::Method::invite, 2));
+    EXPECT_EQ(run([&](TxnOut& o) { w.on_response(100, 100, o); }), (V{"deliver 100", "disarm"}));
 }
 
 TEST(ClientInvite, AckIsNotATransaction) {
