@@ -6,6 +6,7 @@
 // Passwords are never part of a reply: identities show "(stored)".
 
 #include <cstdio>
+#include <optional>
 
 #include "control/commands.h"
 #include "control/dns_link.h"
@@ -375,6 +376,27 @@ Result<Json> show_events(CmdCtx& c, const Args& a) {
     return out;
 }
 
+// Derived from the cycle counters (issue 12), set on <r> when present in
+// <counters>: busy_percent (busy / (busy + idle), rounded), cycles_per_call
+// (busy cycles per INVITE completed: answered + failed) and, with <tsc_hz>,
+// busy_ns_per_call. Integers: the JSON has no fractions.
+template <class Counters>
+void add_cycle_costs(Json& r, const Counters& counters, uint64_t tsc_hz) {
+    auto get = [&](const char* k) -> std::optional<uint64_t> {
+        for (const auto& [name, v] : counters)
+            if (name == k) return v;
+        return std::nullopt;
+    };
+    const auto busy = get("busy_cycles"), idle = get("idle_cycles");
+    if (!busy || !idle) return;
+    const uint64_t all = *busy + *idle;
+    r.set("busy_percent", all ? uint64_t((*busy * 100.0) / double(all) + 0.5) : uint64_t(0));
+    const uint64_t calls = get("calls_answered").value_or(0) + get("calls_failed").value_or(0);
+    if (!calls) return;
+    r.set("cycles_per_call", *busy / calls);
+    if (tsc_hz) r.set("busy_ns_per_call", uint64_t(double(*busy) / double(calls) * 1e9 / double(tsc_hz)));
+}
+
 Result<Json> show_stats(CmdCtx& c, const Args& a) {
     if (Status s = no_args(a); !s) return s.error();
     const std::vector<CoreStats>& cores = c.ctl.monitor().core_stats();
@@ -409,6 +431,7 @@ Result<Json> show_stats(CmdCtx& c, const Args& a) {
             drop_rows.push(std::move(d));
         }
         r.set("dropped", dropped);
+        add_cycle_costs(r, cs.counters, cs.tsc_hz);
         rows.push(std::move(r));
     }
     Json sum = Json::object();
@@ -416,12 +439,46 @@ Result<Json> show_stats(CmdCtx& c, const Args& a) {
     for (const auto& [k, v] : total) sum.set(k, v);
     for (const auto& [k, v] : drops) dropped += v;
     sum.set("dropped", dropped);
+    add_cycle_costs(sum, total, cores.empty() ? 0 : cores.front().tsc_hz);
     Json out = Json::object();
     out.set("source", cores.empty() ? "no data plane attached" : "workers");
     out.set("cores", std::move(rows));
     out.set("total", std::move(sum));
     out.set("drops", std::move(drop_rows));
     out.set("events_logged", c.ctl.monitor().events().total());
+    return out;
+}
+
+// `show ready` (issue 12; `sipedgectl wait-ready` polls it): whether the
+// edge takes traffic now. sipedge: ports started, every worker polling with
+// the routing table loaded (control/monitor.h dataplane_not_ready()); a
+// process without a data plane (sipedge-control) is ready once it answers.
+Result<Json> show_ready(CmdCtx& c, const Args& a) {
+    if (Status s = no_args(a); !s) return s.error();
+    const DataplaneStatus d = c.ctl.monitor().dataplane_status();
+    const std::string why = dataplane_not_ready(d);
+    Json out = Json::object();
+    out.set("ready", why.empty());
+    out.set("why", why.empty() ? std::string(d.attached ? "data plane up" : "control loop only: no data plane in this process")
+                               : why);
+    out.set("data_plane", d.attached);
+    if (!d.attached) return out;
+    out.set("workers", d.workers);
+    out.set("workers_running", d.workers_running);
+    out.set("tables_published", d.tables_published);
+    Json ports = Json::array();
+    std::string down;
+    for (const PortStatus& p : d.ports) {
+        Json j = Json::object();
+        j.set("port", p.port);
+        j.set("dpdk_port", p.dpdk_port);
+        j.set("driver", p.driver);
+        j.set("link", p.link_up ? "up" : "down");
+        ports.push(std::move(j));
+        if (!p.link_up) down += (down.empty() ? "" : ", ") + std::to_string(p.port);
+    }
+    out.set("ports", std::move(ports));
+    if (!down.empty()) out.set("warning", "link down on port " + down);
     return out;
 }
 
@@ -469,6 +526,8 @@ const Command commands[] = {
     {"show events", "[<n>]", "the last n (default 20) events: server up/down, failover, failback, registration",
      false, show_events},
     {"show stats", "", "per-core counters and drop reasons as last read from the workers", false, show_stats},
+    {"show ready", "", "whether the edge takes traffic: ports started, workers polling, routing table loaded",
+     false, show_ready},
     {"monitor events", "", "stream: one JSON line per event until the client disconnects", false, monitor_events},
     {"monitor trace", "[trunk <t>|address <ip>|call-id <id>]", "stream: one JSON line per SIP message traced",
      false, monitor_trace},

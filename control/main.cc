@@ -44,6 +44,7 @@
 #include <type_traits>
 #include <vector>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
@@ -55,6 +56,7 @@
 #include "control/metrics.h"
 #include "control/monitor.h"
 #include "control/socket.h"
+#include "control/telemetry.h"
 #include "dataplane/handoff.h"
 #include "dataplane/inet.h"
 #include "dataplane/msg_pool.h"
@@ -135,11 +137,12 @@ int parse_args(int argc, char** argv, Args& a) {
     return i;
 }
 
-// Every counter of <s> added into <t> (all fields are uint64_t counters).
+// Every counter of <s> added into <t> (all fields are uint64_t counters, up
+// to the last one of the block at the struct's end).
 void add_stats(dp::WorkerStats& t, const dp::WorkerStats& s) {
     static_assert(std::is_standard_layout_v<dp::WorkerStats>);
-    constexpr size_t words = (offsetof(dp::WorkerStats, drops) + sizeof(s.drops)) / sizeof(uint64_t);
-    static_assert(words * sizeof(uint64_t) == offsetof(dp::WorkerStats, drops) + sizeof(s.drops));
+    constexpr size_t words = dp::worker_stats_counter_bytes / sizeof(uint64_t);
+    static_assert(words * sizeof(uint64_t) >= offsetof(dp::WorkerStats, drops) + sizeof(s.drops));
     auto* d = reinterpret_cast<uint64_t*>(&t);
     const auto* a = reinterpret_cast<const uint64_t*>(&s);
     for (size_t i = 0; i < words; i++) d[i] += a[i];
@@ -151,20 +154,27 @@ void print_worker(const dp::WorkerStats& s, unsigned idx, unsigned lcore, uint32
                 "\"calls_attempted\":%lu,\"calls_answered\":%lu,\"slots_in_use\":%u,"
                 "\"control_tx\":%lu,\"control_rx\":%lu,\"handoff_pushed\":%lu,"
                 "\"handoff_drained\":%lu,\"handoff_full\":%lu,\"arp_shared\":%lu,"
-                "\"arp_replies_rx\":%lu,\"drops_total\":%lu}",
+                "\"arp_replies_rx\":%lu,\"drops_total\":%lu,\"busy_cycles\":%lu,\"idle_cycles\":%lu,"
+                "\"busy_polls\":%lu,\"idle_polls\":%lu,\"udp_csum_partial\":%lu}",
                 idx, lcore, s.rx_packets, s.tx_packets, s.udp_rx, s.udp_tx, s.sip_requests_rx,
                 s.sip_responses_rx, s.calls_attempted, s.calls_answered, active_slots, s.control_tx,
                 s.control_rx, s.handoff_pushed, s.handoff_drained,
                 s.drops[size_t(dp::DropReason::handoff_full)], s.arp_shared, s.arp_replies_rx,
-                s.drops_total());
+                s.drops_total(), s.busy_cycles, s.idle_cycles, s.busy_polls, s.idle_polls,
+                s.rx_udp_csum_partial);
 }
 
 void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
                  const ctl::DpLinkCounters& l, const std::vector<dp::Worker*>& ws,
                  const std::vector<unsigned>& lcores, const std::vector<dp::PortConfig>& ports) {
-    std::printf("{\"duration_s\":%.3f,\"rx\":{\"packets\":%lu,\"bytes\":%lu,\"udp\":%lu},"
-                "\"tx\":{\"packets\":%lu,\"bytes\":%lu,\"udp\":%lu},",
-                secs, s.rx_packets, s.rx_bytes, s.udp_rx, s.tx_packets, s.tx_bytes, s.udp_tx);
+    std::printf("{\"duration_s\":%.3f,\"rx\":{\"packets\":%lu,\"bytes\":%lu,\"udp\":%lu,"
+                "\"udp_csum_partial\":%lu},\"tx\":{\"packets\":%lu,\"bytes\":%lu,\"udp\":%lu},",
+                secs, s.rx_packets, s.rx_bytes, s.udp_rx, s.rx_udp_csum_partial, s.tx_packets, s.tx_bytes,
+                s.udp_tx);
+    // Worker loop time (issue 12): TSC cycles, busy = iterations that did work.
+    std::printf("\"cycles\":{\"tsc_hz\":%lu,\"busy\":%lu,\"idle\":%lu,\"busy_polls\":%lu,"
+                "\"idle_polls\":%lu},",
+                (unsigned long)rte_get_tsc_hz(), s.busy_cycles, s.idle_cycles, s.busy_polls, s.idle_polls);
     std::printf("\"arp\":{\"requests_rx\":%lu,\"replies_tx\":%lu,\"requests_tx\":%lu,"
                 "\"replies_rx\":%lu},\"icmp\":{\"echo_rx\":%lu,\"unreach_rx\":%lu,"
                 "\"unreach_matched\":%lu},",
@@ -180,19 +190,22 @@ void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
                 s.sip_cross_iface);
     std::printf("\"ports\":[");
     for (size_t i = 0; i < ports.size(); i++)
-        std::printf("%s{\"port\":%u,\"vlan\":%u,\"rx_packets\":%lu,\"tx_packets\":%lu}",
+        std::printf("%s{\"port\":%u,\"vlan\":%u,\"rx_packets\":%lu,\"tx_packets\":%lu,"
+                    "\"rx_udp_csum\":\"%s\",\"udp_csum_partial\":%lu}",
                     i ? "," : "", unsigned(ports[i].port_id), unsigned(ports[i].vlan), s.port_rx[i],
-                    s.port_tx[i]);
+                    s.port_tx[i], dp::rx_csum_name(ports[i].rx_csum), s.port_udp_csum_partial[i]);
     std::printf("],");
     std::printf("\"transactions\":{\"server_created\":%lu,\"client_created\":%lu,"
                 "\"server_active\":%lu,\"client_active\":%lu,\"slots_in_use\":%u,"
                 "\"failed_timeout\":%lu,\"failed_503\":%lu,\"failed_icmp\":%lu,"
                 "\"failed_cancelled\":%lu,\"rollover_timeout\":%lu,\"rollover_503\":%lu,"
-                "\"rollover_icmp\":%lu,\"timer_c_fired\":%lu,\"failed_timer_c\":%lu},",
+                "\"rollover_icmp\":%lu,\"timer_c_fired\":%lu,\"failed_timer_c\":%lu,"
+                "\"provisional_timeouts\":%lu,\"failed_provisional\":%lu},",
                 s.txn_server_created, s.txn_client_created, s.txn_server_active,
                 s.txn_client_active, active_slots, s.txn_failed_timeout, s.txn_failed_503,
                 s.txn_failed_icmp, s.txn_failed_cancelled, s.rollover_timeout, s.rollover_503,
-                s.rollover_icmp, s.timer_c_fired, s.txn_failed_timer_c);
+                s.rollover_icmp, s.timer_c_fired, s.txn_failed_timer_c, s.provisional_timeouts,
+                s.txn_failed_provisional);
     std::printf("\"calls\":{\"attempted\":%lu,\"answered\":%lu,\"failed\":%lu},",
                 s.calls_attempted, s.calls_answered, s.calls_failed);
     std::printf("\"control\":{\"events_reported\":%lu,\"events_dropped\":%lu,\"events_in\":%lu,"
@@ -275,10 +288,61 @@ ctl::CoreStats core_stats(unsigned lcore, const dp::WorkerStats& s) {
                   {"control_tx", s.control_tx},           {"control_rx", s.control_rx},
                   {"handoff_pushed", s.handoff_pushed},   {"handoff_drained", s.handoff_drained},
                   {"arp_shared", s.arp_shared},
-                  {"trace_copied", s.trace_copied},       {"trace_dropped", s.trace_dropped}};
+                  {"trace_copied", s.trace_copied},       {"trace_dropped", s.trace_dropped},
+                  // issue 12: loop time (TSC cycles) and checksums left to an offload
+                  {"busy_cycles", s.busy_cycles},         {"idle_cycles", s.idle_cycles},
+                  {"busy_polls", s.busy_polls},           {"idle_polls", s.idle_polls},
+                  {"rx_udp_csum_partial", s.rx_udp_csum_partial}};
+    c.tsc_hz = rte_get_tsc_hz();
     for (size_t r = 0; r < dp::drop_reason_count; r++)
         c.drops.emplace_back(dp::drop_reason_name(dp::DropReason(r)), s.drops[r]);
     return c;
+}
+
+// How a port's received UDP checksums are checked (dataplane/inet.h RxCsum;
+// docs/existing-network.md "Checksums"). PMDs on Linux packet sockets hand
+// us what the kernel had: a veth peer's datagram with CHECKSUM_PARTIAL
+// carries the pseudo-header partial sum, and these PMDs give no per-packet
+// hint (DPDK 22.11 net_af_packet sets no RTE_MBUF_F_RX_L4_CKSUM_* flag and
+// does not read TP_STATUS_CSUMNOTREADY), so the recogniser runs there.
+// --no-rx-udp-csum: off everywhere.
+dp::RxCsum rx_csum_for(std::string_view driver, bool verify) {
+    if (!verify) return dp::RxCsum::off;
+    if (driver == "net_af_packet" || driver == "net_tap") return dp::RxCsum::verify_partial;
+    return dp::RxCsum::verify;
+}
+
+// The first datagram accepted with a partial checksum on port <k> (index in
+// <pcs>), said once: which port, what was accepted, how to make peers send
+// full checksums. Control thread; <said> remembers the ports already said.
+void say_partial_once(const std::vector<dp::Worker*>& ws, const std::vector<dp::PortConfig>& pcs,
+                      const std::vector<uint16_t>& cfg_index, const std::vector<std::string>& drivers,
+                      std::vector<bool>& said) {
+    for (size_t k = 0; k < pcs.size(); k++) {
+        if (said[k]) continue;
+        for (const dp::Worker* w : ws) {
+            dp::Endpoint from;
+            bool flagged = false;
+            if (!w->first_partial(uint8_t(k), from, flagged)) continue;
+            said[k] = true;
+            char ip[16];
+            ip[dp::format_ipv4(from.ip, ip)] = 0;
+            std::fprintf(stderr,
+                         "sipedge: port %u (DPDK port %u, %s): accepted a UDP datagram from %s:%u %s; "
+                         "accepting such datagrams from now on and counting them (rx_udp_csum_partial; "
+                         "checksums that are wrong otherwise are still dropped as udp_bad_csum). Its "
+                         "sender left the checksum to an offload that never ran (Linux CHECKSUM_PARTIAL "
+                         "across a veth or tap). To have peers send full checksums, turn TX checksum "
+                         "offload off on the sending interface (ethtool -K <peer-interface> tx off, in "
+                         "the peer's namespace). Said once per port.\n",
+                         unsigned(cfg_index[k]), unsigned(pcs[k].port_id), drivers[k].c_str(), ip,
+                         unsigned(from.port),
+                         flagged ? "that the driver flagged as carrying no complete checksum "
+                                   "(RTE_MBUF_F_RX_L4_CKSUM_NONE: data intact)"
+                                 : "whose checksum field holds the pseudo-header partial sum");
+            break;
+        }
+    }
 }
 
 struct WorkerRun {
@@ -393,6 +457,7 @@ int main(int argc, char** argv) {
     }
     rte_mempool* pool = dp::make_pktmbuf_pool("sipedge_mbufs", mbufs);
     std::vector<dp::PortConfig> pcs;
+    std::vector<std::string> drivers;  // per pcs entry: rte_eth_dev_info::driver_name
     auto stop_ports = [&] {
         for (const dp::PortConfig& p : pcs) dp::port_stop(p.port_id);
         dp::eal_stop();
@@ -446,6 +511,10 @@ int main(int argc, char** argv) {
         pc.vlan = s.vlan;
         uint16_t mtu = 0;
         if (rte_eth_dev_get_mtu(p, &mtu) == 0 && mtu >= 576) pc.mtu = mtu;
+        rte_eth_dev_info info{};
+        const std::string driver = rte_eth_dev_info_get(p, &info) == 0 && info.driver_name ? info.driver_name : "";
+        pc.rx_csum = rx_csum_for(driver, a.rx_udp_csum);
+        drivers.push_back(driver);
         pcs.push_back(pc);
     }
     std::string why;
@@ -499,7 +568,7 @@ int main(int argc, char** argv) {
                       p.mac.b[0], p.mac.b[1], p.mac.b[2], p.mac.b[3], p.mac.b[4], p.mac.b[5]);
         ports_text += b;
         if (p.vlan) ports_text += ", vlan " + std::to_string(p.vlan);
-        ports_text += ")";
+        ports_text += std::string(", UDP checksums ") + dp::rx_csum_name(p.rx_csum) + ")";
     }
     std::string wl_text;
     for (unsigned l : lcores) {
@@ -536,15 +605,47 @@ int main(int argc, char** argv) {
     lo.run_ms = uint64_t(a.duration_s * 1000.0);
     // Worker counters for metrics and `show stats`: read from the control
     // thread while the workers run (plain loads; a counter may lag a little).
-    ops->set_stats_source([&](std::vector<ctl::CoreCounters>& v) {
-        for (uint16_t i = 0; i < nw; i++) v.push_back(ctl::CoreCounters{lcores[i], ws[i]->stats()});
+    const uint64_t tsc_hz = rte_get_tsc_hz();
+    auto stats_source = [&ws, &lcores, nw, tsc_hz](std::vector<ctl::CoreCounters>& v) {
+        for (uint16_t i = 0; i < nw; i++) v.push_back(ctl::CoreCounters{lcores[i], ws[i]->stats(), tsc_hz});
+    };
+    ops->set_stats_source(stats_source);
+    // The same counters under DPDK telemetry (/sipedge/stats...), read on the
+    // telemetry thread (plain loads, as above); cleared before the workers go.
+    if (Status s = ctl::register_telemetry(stats_source); !s)
+        std::fprintf(stderr, "sipedge: warning: %s\n", s.error().message.c_str());
+    // `show ready` / `show dataplane` (issue 12): the data plane as it runs.
+    ctl.monitor().set_dataplane_probe([&] {
+        ctl::DataplaneStatus d;
+        d.attached = true;
+        d.ports_started = true;  // port_start() succeeded for each, or we exited
+        d.workers = nw;
+        for (const dp::Worker* w : ws) {
+            d.workers_running += w->running();
+            d.workers_with_routes += w->has_routes();
+        }
+        d.tables_published = link->counters().published;
+        for (size_t k = 0; k < pcs.size(); k++) {
+            ctl::PortStatus p;
+            p.port = port_ids[k];
+            p.dpdk_port = pcs[k].port_id;
+            p.driver = drivers[k];
+            p.rx_udp_csum = dp::rx_csum_name(pcs[k].rx_csum);
+            rte_eth_link l{};
+            p.link_up = rte_eth_link_get_nowait(pcs[k].port_id, &l) == 0 && l.link_status == RTE_ETH_LINK_UP;
+            for (const dp::Worker* w : ws) p.udp_csum_partial += w->stats().port_udp_csum_partial[k];
+            d.ports.push_back(std::move(p));
+        }
+        return d;
     });
+    std::vector<bool> partial_said(pcs.size(), false);
     uint32_t ticks = 0;
     const auto started = std::chrono::steady_clock::now();
     const int rc = ctl::run_control_loop(
         ctl, lo,
         [&] {
             link->tick(ctl);
+            say_partial_once(ws, pcs, port_ids, drivers, partial_said);
             if (++ticks % 100 == 0) {
                 std::vector<ctl::CoreStats> cs;
                 for (uint16_t i = 0; i < nw; i++) cs.push_back(core_stats(lcores[i], ws[i]->stats()));
@@ -556,6 +657,8 @@ int main(int argc, char** argv) {
             if (ops->fd() >= 0) s.watch(ops->fd(), [&] { ops->on_ready(); });
         });
     ctl.monitor().bind(nullptr);  // the socket is closed
+    ctl.monitor().set_dataplane_probe(nullptr);
+    ctl::clear_telemetry_source();  // the telemetry thread no longer reads the workers
 
     // relaxed: the flag only asks the worker loops to end; wait_lcore joins them.
     stop.store(true, std::memory_order_relaxed);

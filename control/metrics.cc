@@ -227,7 +227,9 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
         {"sipedge_worker_transaction_failures_total", "trigger", "icmp_unreachable", &dp::WorkerStats::txn_failed_icmp},
         {"sipedge_worker_transaction_failures_total", "trigger", "cancelled", &dp::WorkerStats::txn_failed_cancelled},
         {"sipedge_worker_transaction_failures_total", "trigger", "timer_c", &dp::WorkerStats::txn_failed_timer_c},
+        {"sipedge_worker_transaction_failures_total", "trigger", "provisional_timeout", &dp::WorkerStats::txn_failed_provisional},
         {"sipedge_worker_timer_c_fired_total", nullptr, nullptr, &dp::WorkerStats::timer_c_fired},
+        {"sipedge_worker_provisional_timeouts_total", nullptr, nullptr, &dp::WorkerStats::provisional_timeouts},
         {"sipedge_worker_rollovers_total", "trigger", "timeout", &dp::WorkerStats::rollover_timeout},
         {"sipedge_worker_rollovers_total", "trigger", "rejected_503", &dp::WorkerStats::rollover_503},
         {"sipedge_worker_rollovers_total", "trigger", "icmp_unreachable", &dp::WorkerStats::rollover_icmp},
@@ -282,6 +284,16 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
              "Rollovers to a server behind another interface (our Via and Record-Route rewritten for it).");
     m.family("sipedge_worker_interface_packets_total", C::counter,
              "Packets received/sent per interface (index of the configured ports, in port order).");
+    m.family("sipedge_worker_busy_cycles_total", C::counter,
+             "TSC cycles of worker loop iterations that received, drained or sent packets "
+             "(divide by sipedge_worker_tsc_hz for seconds).");
+    m.family("sipedge_worker_idle_cycles_total", C::counter,
+             "TSC cycles of worker loop iterations that found nothing to do.");
+    m.family("sipedge_worker_polls_total", C::counter, "Worker loop iterations, busy and idle.");
+    m.family("sipedge_worker_tsc_hz", C::gauge, "The TSC frequency the worker cycle counters run at (Hz).");
+    m.family("sipedge_worker_udp_csum_partial_total", C::counter,
+             "UDP datagrams accepted whose checksum a peer left to an offload (pseudo-header partial sum "
+             "on net_af_packet/net_tap ports, or flagged by the PMD).");
     for (const CoreCounters& c : cores) {
         const std::string core = std::to_string(c.lcore);
         for (const Field& f : counters) {
@@ -297,6 +309,17 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
                   double(c.stats.port_tx[i]));
         }
         for (const Field& f : gauges) m.add(f.family, {{"core", core}, {f.label, f.value}}, double(c.stats.*f.f));
+        // Issue 12: loop time and checksums left to an offload. The worker
+        // index (its position, = branch core and queue) beside the lcore.
+        const Labels wl{{"core", core}, {"worker", std::to_string(&c - cores.data())}};
+        m.add("sipedge_worker_busy_cycles_total", wl, double(c.stats.busy_cycles));
+        m.add("sipedge_worker_idle_cycles_total", wl, double(c.stats.idle_cycles));
+        m.add("sipedge_worker_polls_total", [&] { Labels l = wl; l.emplace_back("kind", "busy"); return l; }(),
+              double(c.stats.busy_polls));
+        m.add("sipedge_worker_polls_total", [&] { Labels l = wl; l.emplace_back("kind", "idle"); return l; }(),
+              double(c.stats.idle_polls));
+        if (c.tsc_hz) m.add("sipedge_worker_tsc_hz", wl, double(c.tsc_hz));
+        m.add("sipedge_worker_udp_csum_partial_total", {{"core", core}}, double(c.stats.rx_udp_csum_partial));
         for (size_t r = 0; r < dp::drop_reason_count; r++)
             m.add("sipedge_worker_drops_total",
                   {{"core", core}, {"reason", dp::drop_reason_name(dp::DropReason(r))}}, double(c.stats.drops[r]));

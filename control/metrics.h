@@ -73,6 +73,7 @@ std::string format_value(double v);
 struct CoreCounters {
     unsigned lcore = 0;
     dp::WorkerStats stats;
+    uint64_t tsc_hz = 0;  // the clock of stats.busy_cycles/idle_cycles (0: not known)
 };
 
 /// Counters the ops runtime keeps from the engine's notices and the traps it sent.

@@ -284,4 +284,18 @@ void Monitor::feed_trace(const TraceSample& s, const failover::Engine& eng) {
         if (srv_->push(id, line)) trace_sent_++;
 }
 
+std::string dataplane_not_ready(const DataplaneStatus& s) {
+    if (!s.attached) return "";
+    if (!s.ports_started) return "ports not started";
+    if (s.workers == 0) return "no worker started";
+    if (s.workers_running < s.workers)
+        return std::to_string(s.workers - s.workers_running) + " of " + std::to_string(s.workers) +
+               " worker(s) not polling yet";
+    if (s.tables_published == 0) return "no routing table published yet";
+    if (s.workers_with_routes < s.workers)
+        return std::to_string(s.workers - s.workers_with_routes) + " of " + std::to_string(s.workers) +
+               " worker(s) without the routing table yet";
+    return "";
+}
+
 }  // namespace sipedge::ctl

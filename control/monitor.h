@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -97,7 +98,37 @@ struct CoreStats {
     unsigned core = 0;
     std::vector<std::pair<std::string, uint64_t>> counters;  // name → value, in print order
     std::vector<std::pair<std::string, uint64_t>> drops;     // drop reason → count
+    uint64_t tsc_hz = 0;  // the cycle counters' clock (busy_cycles...); 0: not given
 };
+
+/// One data-plane port as the running sipedge started it (issue 12: `show
+/// dataplane` "running", `show ready`).
+struct PortStatus {
+    unsigned port = 0;          // configuration index (`set dataplane port <n>`)
+    unsigned dpdk_port = 0;     // the ethdev it runs on
+    std::string driver;         // rte_eth_dev_info::driver_name (net_af_packet, net_tap, net_ice...)
+    std::string rx_udp_csum;    // dp::rx_csum_name(): verify, verify+accept-partial, off
+    bool link_up = false;
+    uint64_t udp_csum_partial = 0;  // datagrams accepted with a partial checksum (all workers)
+};
+
+/// The data plane as its process sees it now.
+struct DataplaneStatus {
+    bool attached = false;          // false: no data plane in this process (sipedge-control, tests)
+    bool ports_started = false;
+    unsigned workers = 0;           // worker lcores started
+    unsigned workers_running = 0;   // ... whose loop has run once (dp::Worker::running())
+    unsigned workers_with_routes = 0;  // ... that have loaded a routing snapshot
+    uint64_t tables_published = 0;  // routing snapshots control published
+    std::vector<PortStatus> ports;
+};
+/// "" when <s> is ready for traffic (or has no data plane), else why not, in
+/// words: ports not started, a worker not running, no snapshot published or
+/// loaded yet. A port whose link is down is said but does not make it unready
+/// (the edge is up; the cable, veth peer or switch is not).
+std::string dataplane_not_ready(const DataplaneStatus& s);
+/// Reads the data plane's status now (sipedge's main sets one; control thread).
+using DataplaneProbe = std::function<DataplaneStatus()>;
 
 class Monitor {
 public:
@@ -139,6 +170,11 @@ public:
     /// miss, nothing more.
     bool trace_wanted() const noexcept { return trace_wanted_.load(std::memory_order_relaxed); }
 
+    /// The data plane's status source (sipedge's main; none: "no data plane").
+    void set_dataplane_probe(DataplaneProbe p) { probe_ = std::move(p); }
+    /// The status now (default-constructed, attached false, without a probe).
+    DataplaneStatus dataplane_status() const { return probe_ ? probe_() : DataplaneStatus{}; }
+
     /// Replaces the per-core readings (data plane wiring, once per second or on demand).
     void set_core_stats(std::vector<CoreStats> s) { stats_ = std::move(s); }
     const std::vector<CoreStats>& core_stats() const noexcept { return stats_; }
@@ -177,6 +213,7 @@ private:
     std::vector<Seen> seen_;
     uint64_t decision_checks_ = 0;
     std::vector<CoreStats> stats_;
+    DataplaneProbe probe_;
     std::map<std::pair<std::string, std::string>, uint64_t> failures_;
     std::atomic<bool> trace_wanted_{false};
     uint64_t trace_fed_ = 0, trace_sent_ = 0;

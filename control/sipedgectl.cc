@@ -17,6 +17,12 @@
 //       a live view of trunks, servers, registrations and rates (from
 //       successive `show stats` reads), redrawn every second with an ANSI
 //       clear; q or Ctrl-C quits, --count stops after N screens.
+//   sipedgectl wait-ready [--timeout S]
+//       polls `show ready` (every 200 ms) until the edge takes traffic: the
+//       socket answers and, in sipedge, the ports are started, every worker
+//       polls and has the routing table. Exit 0 when ready; 1 with the last
+//       reason (socket unreachable, what is not up yet) after S seconds
+//       (default 30); 2 on bad usage.
 
 #include <poll.h>
 #include <signal.h>
@@ -353,11 +359,113 @@ int run_top(const std::string& path, bool json, long count, long interval_ms) {
     return 0;
 }
 
+// ---- wait-ready ------------------------------------------------------------------------------
+
+// One `show ready` on a fresh connection (sipedge may not listen yet, or may
+// have restarted): true with <data> when it answered; else <why> says what
+// failed. The reply is awaited at most <wait_ms>.
+bool ask_ready(const std::string& path, long wait_ms, Json& data, std::string& why) {
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::memcpy(a.sun_path, path.data(), path.size());  // length checked by the caller
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        why = std::string("socket: ") + std::strerror(errno);
+        return false;
+    }
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        why = "cannot connect to " + path + ": " + std::strerror(errno);
+        close(fd);
+        return false;
+    }
+    timeval tv{wait_ms / 1000, (wait_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    const std::string cmd = "show ready\n";
+    std::string buf, reply;
+    if (send(fd, cmd.data(), cmd.size(), MSG_NOSIGNAL) != ssize_t(cmd.size()) || !read_line(fd, buf, reply)) {
+        why = "the control socket " + path + " did not answer";
+        close(fd);
+        return false;
+    }
+    close(fd);
+    auto j = Json::parse(reply);
+    if (!j || !j.value().is_object() || !j.value().get("status")) {
+        why = "malformed reply from " + path;
+        return false;
+    }
+    if (j.value().get("status")->as_int() != 0) {
+        const Json* e = j.value().get("error");
+        why = "`show ready` refused: " + (e ? e->as_string() : std::string("?")) +
+              " (a sipedge without the command?)";
+        data = Json();
+        return true;  // answered: the caller stops
+    }
+    const Json* d = j.value().get("data");
+    data = d ? *d : Json();
+    return true;
+}
+
+int run_wait_ready(const std::string& path, const std::vector<std::string>& words, double timeout_s, bool json) {
+    for (size_t i = 1; i < words.size(); i++) {
+        if (words[i] == "--timeout" && i + 1 < words.size()) {
+            char* end = nullptr;
+            timeout_s = std::strtod(words[++i].c_str(), &end);
+            if (!end || *end || timeout_s < 0 || timeout_s > 86400) {
+                std::fprintf(stderr, "sipedgectl: wait-ready: bad --timeout '%s' (seconds, 0-86400)\n",
+                             words[i].c_str());
+                return 2;
+            }
+        } else {
+            std::fprintf(stderr, "usage: sipedgectl [--socket PATH] wait-ready [--timeout SECONDS]\n");
+            return 2;
+        }
+    }
+    if (path.size() >= sizeof(sockaddr_un{}.sun_path)) {
+        std::fprintf(stderr, "sipedgectl: socket path too long\n");
+        return 2;
+    }
+    catch_sigint();
+    const auto start = std::chrono::steady_clock::now();
+    const auto deadline = start + std::chrono::milliseconds(long(timeout_s * 1000.0));
+    std::string why = "no answer yet";
+    for (;;) {
+        const long left = long(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   deadline - std::chrono::steady_clock::now()).count());
+        Json data;
+        std::string fail;
+        if (ask_ready(path, std::clamp(left, 100L, 2000L), data, fail)) {
+            if (!data.is_object()) {  // answered with an error: waiting will not change it
+                std::fprintf(stderr, "sipedgectl: wait-ready: %s\n", fail.c_str());
+                return 1;
+            }
+            const Json* r = data.get("ready");
+            const Json* w = data.get("why");
+            why = w && w->is_string() ? w->as_string() : "?";
+            if (r && r->is_bool() && r->as_bool()) {
+                const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+                if (json) std::printf("%s\n", data.dump().c_str());
+                else std::printf("ready after %.1f s: %s\n", took, why.c_str());
+                if (const Json* warn = data.get("warning"); warn && warn->is_string())
+                    std::fprintf(stderr, "sipedgectl: warning: %s\n", warn->as_string().c_str());
+                return 0;
+            }
+            why = "not ready: " + why;
+        } else {
+            why = fail;
+        }
+        if (g_stop || left <= 0) break;
+        usleep(useconds_t(std::min(200L, std::max(left, 1L)) * 1000));
+    }
+    std::fprintf(stderr, "sipedgectl: wait-ready: gave up after %.1f s: %s\n", timeout_s, why.c_str());
+    return 1;
+}
+
 int usage() {
     std::fprintf(stderr, "usage: sipedgectl [--socket PATH] [--json] [COMMAND WORDS...]\n"
                          "       sipedgectl help     lists the commands\n"
                          "       sipedgectl [--count N] monitor events | monitor trace [trunk <t>|address <ip>|call-id <id>]\n"
-                         "       sipedgectl [--count N] [--interval MS] top     live view; q or Ctrl-C quits\n");
+                         "       sipedgectl [--count N] [--interval MS] top     live view; q or Ctrl-C quits\n"
+                         "       sipedgectl wait-ready [--timeout SECONDS]     exit 0 once the edge takes traffic\n");
     return 2;
 }
 
@@ -368,6 +476,7 @@ int main(int argc, char** argv) {
     std::string path = env && *env ? env : "/run/sipedge.sock";
     bool json = false;
     long count = 0, interval_ms = 1000;  // monitor/top: 0 = until stopped
+    double timeout_s = 30;               // wait-ready
     std::vector<std::string> words;
     int i = 1;
     for (; i < argc; i++) {
@@ -376,6 +485,7 @@ int main(int argc, char** argv) {
         else if (a == "--json") json = true;
         else if (a == "--count" && i + 1 < argc) count = std::atol(argv[++i]);
         else if (a == "--interval" && i + 1 < argc) interval_ms = std::max(50L, std::atol(argv[++i]));
+        else if (a == "--timeout" && i + 1 < argc) timeout_s = std::max(0.0, std::atof(argv[++i]));
         else if (a == "--") { i++; break; }
         else if (a == "-h" || a == "--help") return usage();
         else if (a.size() > 1 && a[0] == '-' && a[1] == '-') return usage();
@@ -384,6 +494,7 @@ int main(int argc, char** argv) {
     for (; i < argc; i++) words.push_back(argv[i]);
     if (words.size() == 1 && words[0] == "metrics") words = {"show", "metrics"};  // Prometheus text, raw
     if (words.size() == 1 && words[0] == "top") return run_top(path, json, count, interval_ms);
+    if (!words.empty() && words[0] == "wait-ready") return run_wait_ready(path, words, timeout_s, json);
     if (!words.empty() && words[0] == "monitor") {
         std::string line;
         for (const std::string& w : words) line += (line.empty() ? "" : " ") + sipedge::ctl::quote_word(w);

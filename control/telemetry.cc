@@ -40,6 +40,10 @@ const Field fields[] = {
     SIPEDGE_FIELD(handoff_drained), SIPEDGE_FIELD(arp_shared), SIPEDGE_FIELD(cancels_passed), SIPEDGE_FIELD(trace_copied),
     SIPEDGE_FIELD(trace_dropped), SIPEDGE_FIELD(sip_cross_iface),
     SIPEDGE_FIELD(timer_c_fired), SIPEDGE_FIELD(txn_failed_timer_c),
+    SIPEDGE_FIELD(provisional_timeouts), SIPEDGE_FIELD(txn_failed_provisional),
+    // issue 12: loop time (TSC cycles; "tsc_hz" beside them) and partial checksums
+    SIPEDGE_FIELD(busy_cycles), SIPEDGE_FIELD(idle_cycles), SIPEDGE_FIELD(busy_polls), SIPEDGE_FIELD(idle_polls),
+    SIPEDGE_FIELD(rx_udp_csum_partial),
 };
 #undef SIPEDGE_FIELD
 
@@ -86,6 +90,7 @@ int cmd_stats(const char*, const char* params, rte_tel_data* d) {
     uint64_t drops = 0;
     for (const CoreCounters* c : sel) drops += c->stats.drops_total();
     rte_tel_data_add_dict_u64(d, "drops", drops);
+    rte_tel_data_add_dict_u64(d, "tsc_hz", sel.empty() ? 0 : sel.front()->tsc_hz);
     return 0;
 }
 

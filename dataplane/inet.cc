@@ -58,13 +58,13 @@ Ipv4Check ipv4_check(const uint8_t* pkt, size_t len, size_t& hdr_len, size_t& to
 }
 
 UdpCheck udp_check(uint32_t src, uint32_t dst, const uint8_t* udp, size_t len,
-                   size_t& payload_len) noexcept {
+                   size_t& payload_len, bool verify_csum) noexcept {
     if (len < udp_hdr_len) return UdpCheck::malformed;
     UdpHdr h;
     std::memcpy(&h, udp, sizeof(h));
     const size_t ulen = be16(h.len);
     if (ulen < udp_hdr_len || ulen > len) return UdpCheck::malformed;
-    if (h.csum != 0) {
+    if (h.csum != 0 && verify_csum) {
         struct __attribute__((packed)) {
             uint32_t src, dst;
             uint8_t zero, proto;
@@ -76,6 +76,25 @@ UdpCheck udp_check(uint32_t src, uint32_t dst, const uint8_t* udp, size_t len,
     }
     payload_len = ulen - udp_hdr_len;
     return UdpCheck::ok;
+}
+
+uint16_t udp_partial_csum(uint32_t src, uint32_t dst, size_t udp_len) noexcept {
+    struct __attribute__((packed)) {
+        uint32_t src, dst;
+        uint8_t zero, proto;
+        uint16_t len;
+    } ph{be32(src), be32(dst), 0, ipproto_udp, be16(uint16_t(udp_len))};
+    // csum_fold() complements; the sender stored the folded sum itself.
+    return uint16_t(~csum_fold(csum_add(0, &ph, sizeof(ph))));
+}
+
+bool udp_csum_is_partial(uint32_t src, uint32_t dst, const uint8_t* udp, size_t len) noexcept {
+    if (len < udp_hdr_len) return false;
+    UdpHdr h;
+    std::memcpy(&h, udp, sizeof(h));
+    const size_t ulen = be16(h.len);
+    if (ulen < udp_hdr_len || ulen > len || h.csum == 0) return false;
+    return h.csum == udp_partial_csum(src, dst, ulen);
 }
 
 void build_ipv4_udp(uint8_t* out, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,

@@ -89,9 +89,40 @@ Ipv4Check ipv4_check(const uint8_t* pkt, size_t len, size_t& hdr_len,
 enum class UdpCheck : uint8_t { ok, malformed, bad_csum };
 /// Checks the UDP datagram udp[0, len) carried between <src> and <dst> (host
 /// order): length field within <len> and >= 8, checksum when nonzero (a zero
-/// checksum means "none" over IPv4). On ok, <payload_len> is set.
+/// checksum means "none" over IPv4) and <verify_csum> (false: someone else
+/// vouched for the data, e.g. the PMD). On ok, <payload_len> is set.
 UdpCheck udp_check(uint32_t src, uint32_t dst, const uint8_t* udp, size_t len,
-                   size_t& payload_len) noexcept;
+                   size_t& payload_len, bool verify_csum = true) noexcept;
+
+/// What a sender that left its UDP checksum to an offload puts in the field
+/// (Linux CHECKSUM_PARTIAL, udp4_hwcsum(): `~csum_tcpudp_magic(...)`): the
+/// folded pseudo-header sum of <src>/<dst> (host order) and <udp_len>, not
+/// complemented, the UDP header and payload not summed. Wire value (network
+/// order when stored as a uint16_t). On a veth the offload never happens, so
+/// a packet socket (net_af_packet) reads this value, not a checksum.
+uint16_t udp_partial_csum(uint32_t src, uint32_t dst, size_t udp_len) noexcept;
+/// True when the UDP datagram udp[0, len) (length field within <len>) carries
+/// exactly udp_partial_csum() in its checksum field: a checksum left to an
+/// offload, not a corrupt one (a corrupt datagram matches it with odds of
+/// 1 in 65535). False for malformed lengths and a zero field.
+bool udp_csum_is_partial(uint32_t src, uint32_t dst, const uint8_t* udp, size_t len) noexcept;
+
+/// How a port's received UDP checksums are checked (per port: the worker's
+/// PortConfig::rx_csum; `show dataplane` prints rx_csum_name()).
+enum class RxCsum : uint8_t {
+    verify,          // software check (or the PMD's per-packet GOOD/NONE verdict); bad: dropped
+    verify_partial,  // the same, and a field holding the pseudo-header partial sum is accepted
+                     // (counted rx_udp_csum_partial): PMDs on packet sockets (net_af_packet, net_tap)
+    off,             // not checked (sipedge --no-rx-udp-csum)
+};
+inline const char* rx_csum_name(RxCsum m) noexcept {
+    switch (m) {
+    case RxCsum::verify: return "verify";
+    case RxCsum::verify_partial: return "verify+accept-partial";
+    case RxCsum::off: return "off";
+    }
+    return "?";
+}
 
 /// Writes IPv4 (no options, DF set, TTL 64) + UDP headers for a <payload_len>
 /// payload in front of it: out must hold 28 bytes, the payload must follow at

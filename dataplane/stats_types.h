@@ -79,6 +79,9 @@ struct alignas(64) WorkerStats {
     uint64_t handoff_reassembled_rx = 0;  // datagrams another worker reassembled and handed us
     uint64_t timer_c_fired = 0;           // forwarded INVITEs cancelled by Timer C (§16.8)
     uint64_t txn_failed_timer_c = 0;      // ... and answered 408 upstream (no final in time)
+    uint64_t provisional_timeouts = 0;    // branches CANCELled by the trunk's provisional-timeout
+    uint64_t txn_failed_provisional = 0;  // ... and answered 408 upstream (after a 101-199 or
+                                          //   on the last server; else the call rolled over)
     uint64_t sip_cross_iface = 0;         // rollovers to a server behind another interface (Via/RR rewritten)
     uint64_t calls_attempted = 0;         // new INVITE server transactions
     uint64_t calls_answered = 0;          // first 2xx relayed for an INVITE
@@ -117,7 +120,24 @@ struct alignas(64) WorkerStats {
         for (uint64_t d : drops) t += d;
         return t;
     }
+
+    // ---- issue 12 (operations): keep this block last; every field a uint64_t counter
+    // (control/main.cc add_stats() sums worker_stats_counter_bytes of the struct).
+    // UDP checksums left to an offload that never happened (a veth peer's
+    // CHECKSUM_PARTIAL read through net_af_packet/net_tap: the field holds the
+    // pseudo-header partial sum), or datagrams the PMD flagged
+    // RTE_MBUF_F_RX_L4_CKSUM_NONE (data intact, checksum not filled in): accepted.
+    uint64_t rx_udp_csum_partial = 0;
+    uint64_t port_udp_csum_partial[4] = {};  // the same per port (WorkerConfig::ports index)
+    // Worker loop time in TSC cycles (rte_get_tsc_hz() per second): iterations
+    // that received, drained or sent something (busy) and empty ones (idle).
+    uint64_t busy_cycles = 0, idle_cycles = 0;
+    uint64_t busy_polls = 0, idle_polls = 0;  // loop iterations of each kind
 };
 static_assert(std::is_trivially_copyable_v<WorkerStats> && alignof(WorkerStats) == 64);
+/// Bytes of WorkerStats that are uint64_t counters, from the start: one past
+/// the last field (the rest is alignment padding).
+inline constexpr size_t worker_stats_counter_bytes = offsetof(WorkerStats, idle_polls) + sizeof(uint64_t);
+static_assert(worker_stats_counter_bytes % sizeof(uint64_t) == 0);
 
 }  // namespace sipedge::dp

@@ -116,15 +116,32 @@ void Worker::read_clock() noexcept {
     proxy_.set_clock_us(us);
 }
 
+// Busy/idle accounting: one rte_rdtsc() per iteration, at its end; the
+// cycles since the previous one go to busy when the iteration received
+// (queues or handoff ring), sent (TX batches, control's requests) or
+// nothing at all (idle). An iteration's timers that only free state count
+// as idle. The sums are the worker's own counters (plain stores, read by
+// control a little behind, as every counter).
 void Worker::run(const std::atomic<bool>& stop) noexcept {
     rte_mbuf* pkts[burst];
     uint64_t last_tick = now_;
+    bool announced = false, routes_seen = false;
     if (links_.rcu) rte_rcu_qsbr_thread_online(links_.rcu, links_.rcu_id);
+    uint64_t t_prev = rte_rdtsc();
     // relaxed: the flag only asks the loop to end; nothing is published with it.
     while (!stop.load(std::memory_order_relaxed)) {
+        uint32_t work = 0;
         // acquire: pairs with control's release store of a new snapshot; the
         // snapshot is immutable and stays allocated until our next quiescent report.
-        if (links_.routes) proxy_.set_routes(links_.routes->load(std::memory_order_acquire));
+        if (links_.routes) {
+            const Routes* r = links_.routes->load(std::memory_order_acquire);
+            proxy_.set_routes(r);
+            // release: readiness (control) may read it from another thread.
+            if (r && !routes_seen) {
+                routes_seen = true;
+                has_routes_.store(true, std::memory_order_release);
+            }
+        }
         // relaxed: a hint from control (someone runs `monitor trace`); a stale
         // value costs one burst of samples or misses, nothing is published with it.
         proxy_.set_trace(links_.trace && links_.trace_wanted &&
@@ -132,15 +149,18 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
         if (links_.handoff) {  // what other workers handed us: handled here, never pushed on
             read_clock();
             from_ring_ = true;
-            stats_.handoff_drained += links_.handoff->drain(cfg_.core, burst, [this](rte_mbuf* m) {
+            const uint32_t d = links_.handoff->drain(cfg_.core, burst, [this](rte_mbuf* m) {
                 handle(m);
             });
+            stats_.handoff_drained += d;
+            work += d;
             from_ring_ = false;
         }
         for (uint8_t f = 0; f < cfg_.nports; f++) {
             const uint16_t n = rte_eth_rx_burst(cfg_.ports[f].port_id, cfg_.queue, pkts, burst);
             read_clock();
             stats_.port_rx[f] += n;
+            work += n;
             // Not every PMD stamps its port id (net_ring does not): handle()
             // and the handoff rings read it from the mbuf.
             if (cfg_.nports > 1)
@@ -161,29 +181,68 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
                         if (is_train(c)) drop_train(mbuf_of(c), DropReason::arp_unresolved);
                         else drop(mbuf_of(c), DropReason::arp_unresolved);
                     });
-            drain_control();
+            work += drain_control();
             if (cfg_.run_ms && now_ >= cfg_.run_ms) break;
         }
+        for (uint8_t f = 0; f < cfg_.nports; f++) work += ntx_[f];
         flush();
         // No pointer into the snapshot survives this point (transactions keep ids).
         if (links_.rcu) rte_rcu_qsbr_quiescent(links_.rcu, links_.rcu_id);
+        const uint64_t t = rte_rdtsc();
+        if (work) {
+            stats_.busy_cycles += t - t_prev;
+            stats_.busy_polls++;
+        } else {
+            stats_.idle_cycles += t - t_prev;
+            stats_.idle_polls++;
+        }
+        t_prev = t;
+        if (!announced) {  // one full iteration done: polling, routes loaded if given
+            announced = true;
+            running_.store(true, std::memory_order_release);  // pairs with running()
+        }
     }
     flush();
     proxy_.set_routes(nullptr);
+    running_.store(false, std::memory_order_release);
     if (links_.rcu) rte_rcu_qsbr_thread_offline(links_.rcu, links_.rcu_id);
+}
+
+bool Worker::first_partial(uint8_t f, Endpoint& from, bool& flagged) const noexcept {
+    if (f >= Ifaces::max) return false;
+    // relaxed: a report for the log; the value is self-contained.
+    const uint64_t v = first_partial_[f].load(std::memory_order_relaxed);
+    if (!v) return false;
+    from = Endpoint{uint32_t(v >> 16), uint16_t(v)};
+    flagged = (v >> 48 & 1) != 0;
+    return true;
+}
+
+// A datagram accepted with a partial checksum on port <f>: counted; the
+// first one per port is kept for control's one log line.
+void Worker::note_partial(uint8_t f, uint32_t src, uint16_t sport, bool flagged) noexcept {
+    stats_.rx_udp_csum_partial++;
+    stats_.port_udp_csum_partial[f]++;
+    // relaxed: only this worker writes; control reads a self-contained value.
+    if (first_partial_[f].load(std::memory_order_relaxed) == 0)
+        first_partial_[f].store(uint64_t(1) << 63 | uint64_t(flagged) << 48 | uint64_t(src) << 16 | sport,
+                                std::memory_order_relaxed);
 }
 
 // Control's REGISTER/OPTIONS: sent from our SIP address like any request.
 // SC: only this worker dequeues; at most ctl_burst per tick.
-void Worker::drain_control() noexcept {
-    if (!links_.ctl_tx) return;
+uint16_t Worker::drain_control() noexcept {
+    uint16_t sent = 0;
+    if (!links_.ctl_tx) return 0;
     for (uint16_t i = 0; i < ctl_burst; i++) {
-        if (rte_ring_sc_dequeue_elem(links_.ctl_tx, &msg_, sizeof(msg_)) != 0) return;
+        if (rte_ring_sc_dequeue_elem(links_.ctl_tx, &msg_, sizeof(msg_)) != 0) return sent;
         if (msg_.len == 0 || msg_.len > ControlMsg::max_len) continue;
         stats_.control_tx++;
         stats_.sip_requests_tx++;
         send_udp(msg_.peer, msg_.data, msg_.len);
+        sent++;
     }
+    return sent;
 }
 
 void Worker::report(const failover::ServerEvent& ev) noexcept {
@@ -652,6 +711,12 @@ void Worker::handle_chained(rte_mbuf* m) noexcept {
 // UDP in <l3>[0, tot) (IPv4 header of <ihl> bytes, checked): checksum, our
 // SIP port, then the proxy. Returns the drop reason, or count_ when the
 // datagram was consumed. Reads bytes only: the caller owns and frees them.
+// Checksum: the PMD's per-packet verdict when it gives one (in_m_'s
+// RTE_MBUF_F_RX_L4_CKSUM_GOOD, or _NONE: data intact, field not filled in,
+// counted as partial), else port <f>'s RxCsum: verify in software; with
+// verify_partial a field that holds the pseudo-header partial sum (a veth
+// peer's CHECKSUM_PARTIAL read through a packet socket) is accepted and
+// counted; off: lengths only. Reassembled datagrams have no mbuf: the mode.
 DropReason Worker::handle_udp(uint8_t f, const uint8_t* l3, size_t ihl, size_t tot) noexcept {
     Ipv4Hdr ip;
     std::memcpy(&ip, l3, sizeof(ip));
@@ -660,10 +725,17 @@ DropReason Worker::handle_udp(uint8_t f, const uint8_t* l3, size_t ihl, size_t t
     size_t plen = 0;
     UdpHdr u;
     if (tot - ihl >= udp_hdr_len) std::memcpy(&u, udp, sizeof(u));
-    UdpCheck c = udp_check(src, cfg_.ports[f].ip, udp, tot - ihl, plen);
-    if (c == UdpCheck::bad_csum && !cfg_.rx_udp_csum) {
+    const RxCsum mode = cfg_.rx_udp_csum ? cfg_.ports[f].rx_csum : RxCsum::off;
+    const uint64_t l4 = in_m_ ? in_m_->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK : 0;
+    const bool vouched = l4 == RTE_MBUF_F_RX_L4_CKSUM_GOOD || l4 == RTE_MBUF_F_RX_L4_CKSUM_NONE;
+    UdpCheck c = udp_check(src, cfg_.ports[f].ip, udp, tot - ihl, plen, mode != RxCsum::off && !vouched);
+    if (c == UdpCheck::ok && l4 == RTE_MBUF_F_RX_L4_CKSUM_NONE && u.csum != 0 && mode != RxCsum::off)
+        note_partial(f, src, be16(u.sport), true);
+    if (c == UdpCheck::bad_csum && mode == RxCsum::verify_partial &&
+        udp_csum_is_partial(src, cfg_.ports[f].ip, udp, tot - ihl)) {
         c = UdpCheck::ok;
         plen = be16(u.len) - udp_hdr_len;
+        note_partial(f, src, be16(u.sport), false);
     }
     if (c != UdpCheck::ok)
         return c == UdpCheck::malformed ? DropReason::udp_malformed : DropReason::udp_bad_csum;

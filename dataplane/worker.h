@@ -51,6 +51,10 @@
 // hands a copy to every other worker, which only learns from it (releasing
 // what waits for that address) and never answers it, so a worker waiting
 // for a reply that RSS put on another queue still gets it.
+//
+// Operations (issue 12): UDP checksums per port (PortConfig::rx_csum,
+// handle_udp()); busy/idle TSC cycles of the loop (WorkerStats block at its
+// end); running()/has_routes() for `show ready`.
 
 #include <atomic>
 #include <cstdint>
@@ -82,6 +86,11 @@ struct PortConfig {
     uint16_t vlan = 0;         // 802.1Q VLAN id (1-4094) of every frame; 0 = untagged
     MacAddr mac;               // the port's MAC address
     uint16_t mtu = 1500;       // IPv4 bytes per frame; larger datagrams are fragmented
+    // Received UDP checksums (dataplane/inet.h RxCsum; sipedge picks it from
+    // the port's driver). Whatever the mode, a datagram the PMD flagged
+    // RTE_MBUF_F_RX_L4_CKSUM_GOOD or _NONE is not summed again (NONE: counted
+    // as partial); _BAD and _UNKNOWN take the mode's software check.
+    RxCsum rx_csum = RxCsum::verify;
 };
 
 struct WorkerConfig {
@@ -90,7 +99,7 @@ struct WorkerConfig {
     uint16_t queue = 0;        // the RX/TX queue on every port
     uint8_t core = 0;          // worker index (written into branches)
     uint16_t sip_port = 5060;  // our UDP port for SIP (every interface)
-    bool rx_udp_csum = true;   // verify nonzero UDP checksums on receive
+    bool rx_udp_csum = true;   // false: no port verifies UDP checksums (RxCsum::off everywhere)
     uint64_t run_ms = 0;       // stop after this long; 0 = until stopped
 };
 
@@ -126,6 +135,16 @@ public:
     void run(const std::atomic<bool>& stop) noexcept;
 
     const WorkerStats& stats() const noexcept { return stats_; }
+    /// True from the end of the loop's first iteration until run() returns;
+    /// any thread (acquire: pairs with the loop's release store).
+    bool running() const noexcept { return running_.load(std::memory_order_acquire); }
+    /// True once the loop has loaded a non-null routing snapshot; any thread.
+    bool has_routes() const noexcept { return has_routes_.load(std::memory_order_acquire); }
+    /// The first datagram accepted with a partial UDP checksum on port <f>
+    /// (WorkerConfig::ports index): its source, and whether the PMD flagged
+    /// it (RTE_MBUF_F_RX_L4_CKSUM_NONE) rather than the recogniser finding
+    /// it. False while none was. Any thread (relaxed: a report, not a handshake).
+    bool first_partial(uint8_t f, Endpoint& from, bool& flagged) const noexcept;
     uint32_t active_slots() const noexcept { return proxy_.active_slots(); }
     const ReassemblyStats& reassembly_stats() const noexcept { return frag_.stats(); }
 
@@ -158,7 +177,8 @@ private:
     int port_index(uint16_t port_id) const noexcept;
     void drop(rte_mbuf* m, DropReason r) noexcept;
     void flush() noexcept;
-    void drain_control() noexcept;
+    uint16_t drain_control() noexcept;  // requests sent
+    void note_partial(uint8_t f, uint32_t src, uint16_t sport, bool flagged) noexcept;
     void push_control(Endpoint peer, ControlMsg::Kind kind, const char* data, size_t len) noexcept;
 
     WorkerConfig cfg_{};
@@ -187,6 +207,11 @@ private:
     int hops_off_ = -1;                // mbuf dynfield: workers a passed-on CANCEL has visited
     char rx_dgram_[dgram_cap];         // a reassembled frame, contiguous (proxy input)
     uint8_t tx_dgram_[dgram_cap];      // a frame over the MTU, before fragmenting
+    // Written by this worker only, read by control (readiness, the partial-
+    // checksum log line): see running(), has_routes(), first_partial().
+    std::atomic<bool> running_{false};
+    std::atomic<bool> has_routes_{false};
+    std::atomic<uint64_t> first_partial_[Ifaces::max] = {};  // 0: none; else 1<<63 | flagged<<48 | ip<<16 | port
 };
 
 }  // namespace sipedge::dp

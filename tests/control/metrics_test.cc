@@ -137,6 +137,37 @@ TEST_F(Fixture, WorkerStatsPerCore) {
     EXPECT_LT(t.find("sipedge_worker_drops_total{core=\"2\""), t.find("# TYPE sipedge_worker_sip_requests_total"));
 }
 
+// Issue 12: loop time per worker (TSC cycles, labelled with the worker index
+// beside the lcore), the TSC frequency, and partial checksums.
+TEST_F(Fixture, WorkerCyclesAndPartialChecksums) {
+    CoreCounters c[2];
+    c[0].lcore = 3;
+    c[0].tsc_hz = 2000000000;
+    c[0].stats.busy_cycles = 1500;
+    c[0].stats.idle_cycles = 98500;
+    c[0].stats.busy_polls = 2;
+    c[0].stats.idle_polls = 900;
+    c[0].stats.rx_udp_csum_partial = 4;
+    c[1].lcore = 5;
+    c[1].tsc_hz = 2000000000;
+    c[1].stats.idle_cycles = 7;
+    const std::string t = metrics_text(ctl, nullptr, c);
+    for (const char* line : {
+             "# TYPE sipedge_worker_busy_cycles_total counter",
+             "# TYPE sipedge_worker_idle_cycles_total counter",
+             "# TYPE sipedge_worker_tsc_hz gauge",
+             "sipedge_worker_busy_cycles_total{core=\"3\",worker=\"0\"} 1500",
+             "sipedge_worker_idle_cycles_total{core=\"3\",worker=\"0\"} 98500",
+             "sipedge_worker_busy_cycles_total{core=\"5\",worker=\"1\"} 0",
+             "sipedge_worker_idle_cycles_total{core=\"5\",worker=\"1\"} 7",
+             "sipedge_worker_polls_total{core=\"3\",worker=\"0\",kind=\"busy\"} 2",
+             "sipedge_worker_polls_total{core=\"3\",worker=\"0\",kind=\"idle\"} 900",
+             "sipedge_worker_tsc_hz{core=\"3\",worker=\"0\"} 2000000000",
+             "sipedge_worker_udp_csum_partial_total{core=\"3\"} 4",
+         })
+        EXPECT_TRUE(has_line(t, line)) << line << "\n" << t;
+}
+
 TEST_F(Fixture, ShowMetricsCommand) {
     const Json r = ctl.execute_json("show metrics");
     ASSERT_EQ(status_of(r), 0) << error_of(r);

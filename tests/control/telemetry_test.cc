@@ -69,7 +69,12 @@ TEST(Telemetry, StatsAndDropsOverTheSocket) {
         a.stats.rx_packets = 100;
         a.stats.calls_attempted = 7;
         a.stats.drop(dp::DropReason::sip_parse);
+        a.stats.busy_cycles = 40;
+        a.stats.idle_cycles = 60;
+        a.tsc_hz = 1000000;
         b.lcore = 2;
+        b.stats.busy_cycles = 2;
+        b.tsc_hz = 1000000;
         b.stats.rx_packets = 23;
         b.stats.drop(dp::DropReason::sip_parse);
         b.stats.drop(dp::DropReason::udp_port);
@@ -91,11 +96,17 @@ TEST(Telemetry, StatsAndDropsOverTheSocket) {
     EXPECT_EQ(num(all.value(), "/sipedge/stats", "rx_packets"), 123);
     EXPECT_EQ(num(all.value(), "/sipedge/stats", "calls_attempted"), 7);
     EXPECT_EQ(num(all.value(), "/sipedge/stats", "drops"), 3);
+    // Issue 12: the workers' loop time, in cycles of tsc_hz.
+    EXPECT_EQ(num(all.value(), "/sipedge/stats", "busy_cycles"), 42);
+    EXPECT_EQ(num(all.value(), "/sipedge/stats", "idle_cycles"), 60);
+    EXPECT_EQ(num(all.value(), "/sipedge/stats", "tsc_hz"), 1000000);
+    EXPECT_EQ(num(all.value(), "/sipedge/stats", "rx_udp_csum_partial"), 0);
 
     auto one = c.ask("/sipedge/stats,2");
     ASSERT_TRUE(one);
     EXPECT_EQ(num(one.value(), "/sipedge/stats", "rx_packets"), 23);
     EXPECT_EQ(num(one.value(), "/sipedge/stats", "cores"), 1);
+    EXPECT_EQ(num(one.value(), "/sipedge/stats", "busy_cycles"), 2);
 
     auto drops = c.ask("/sipedge/drops");
     ASSERT_TRUE(drops);
