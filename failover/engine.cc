@@ -84,6 +84,9 @@ AddResult Engine::add_trunk(AddTrunk spec, Millis now) {
         s.next_probe_at = now + rng_.uniform(0, uint64_t(t.knobs.probe_interval_s) * 1000 - 1);
     }
     record(t, Decision::initial, now, 0);
+    // A DNS-named trunk registers once its first answer is in, waiting for it
+    // this long before the ordinary back-off (EngineOptions::dns_wait_ms).
+    t.dns_wait_until = now + opt_.dns_wait_ms;
     if (t.knobs.register_enabled) start_walk(t, -1, now);
     res.trunk_id = t.id;
     trunks_.push_back(std::move(t));

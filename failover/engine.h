@@ -58,6 +58,10 @@ struct EngineOptions {
     /// First REGISTERs of newly added trunks are spread over this window.
     Millis startup_spread_ms = 10000;
     std::string user_agent = "sipedge";
+    /// A trunk whose servers are all unresolved host names (DNS-named, before
+    /// the first answer) waits this long for update_servers() before its
+    /// registration backs off.
+    Millis dns_wait_ms = 30000;
 };
 
 struct AddTrunk {

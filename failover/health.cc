@@ -191,6 +191,7 @@ const char* decision_name(Decision d) noexcept {
     case Decision::health_change: return "health-change";
     case Decision::maintenance: return "maintenance";
     case Decision::in_service: return "in-service";
+    case Decision::awaiting_dns: return "awaiting-dns";
     }
     return "?";
 }

@@ -62,9 +62,20 @@ void Engine::start_walk(Trunk& t, int16_t origin, Millis now) {
     t.walk_tried = origin >= 0 ? 1u << origin : 0;
     const int c = next_candidate(t, now);
     if (c < 0) {
+        bool resolved = false;
+        for (const ServerState& s : t.servers) resolved |= s.family != 0;
+        if (!resolved && now < t.dns_wait_until) {
+            // A DNS-named trunk before its first answer: nothing failed, so no
+            // back-off; update_servers() starts the walk when the answer
+            // comes, reg_timers() backs off if none came by dns_wait_until.
+            t.reg_target = -1;
+            if (t.last.what != Decision::awaiting_dns) record(t, Decision::awaiting_dns, now, -1);
+            return;
+        }
         walk_exhausted(t, now);
         return;
     }
+    t.dns_wait_until = 0;
     t.reg_target = int16_t(c);
     for (Registration& r : t.regs)
         if (r.txn_server >= 0 && r.txn_server != t.reg_target) {
@@ -483,6 +494,10 @@ void Engine::count_reg_failure(Trunk& t, Millis now) {
 
 void Engine::reg_timers(Trunk& t, Millis now) {
     if (!t.knobs.register_enabled) return;
+    if (t.reg_target < 0 && t.backoff_until == 0 && t.dns_wait_until != 0 && now >= t.dns_wait_until) {
+        t.dns_wait_until = 0;  // no DNS answer in time: the ordinary back-off from here
+        start_walk(t, -1, now);
+    }
     if (t.reg_target < 0 && t.backoff_until != 0 && now >= t.backoff_until) {
         // Back-off over: forget known failures and REGISTER from the top.
         t.backoff_until = 0;

@@ -135,6 +135,7 @@ enum class Decision : uint8_t {
     health_change,       // a server's health changed the order
     maintenance,         // a server entered maintenance (from = the working server it left)
     in_service,          // a server left maintenance
+    awaiting_dns,        // no server resolved yet: registration waits for the first DNS answer
 };
 const char* decision_name(Decision d) noexcept;
 
@@ -167,6 +168,7 @@ struct Trunk {
     Millis last_failback_at = 0;  // newRequests: at most one attempt per registration-failure-retry
     bool failback_walk = false;   // the current walk is a failback attempt
     Millis backoff_until = 0;
+    Millis dns_wait_until = 0;    // registration waits for the first DNS answer until then (0 = not waiting)
     uint32_t backoff_count = 0;   // consecutive exhausted walks (RFC 5626 failures)
     int16_t auth_hint = -1;       // seed P authOptimizedInFailover
     Millis auth_hint_until = 0;

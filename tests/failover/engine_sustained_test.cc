@@ -203,3 +203,42 @@ TEST(Sustained, Probe503RetryAfterHoldsDownBounded) {
 
 }  // namespace
 }  // namespace sipedge::failover::test
+
+namespace sipedge::failover::test {
+namespace {
+
+// A DNS-named trunk: its first REGISTER waits for the first answer instead
+// of failing on the unresolved name and backing off (31-47 s in round 1).
+TEST(Sustained, RegistrationWaitsForTheFirstDnsAnswer) {
+    Sim s;
+    TrunkKnobs k;
+    ServerSet named = static_servers({udp("carrier.example")});
+    named.from_dns = true;
+    const uint32_t t = s.add(named, k);
+    s.run(3000);
+    EXPECT_TRUE(s.registers().empty());
+    EXPECT_EQ(s.t(t).backoff_until, 0);
+    EXPECT_EQ(s.t(t).last.what, Decision::awaiting_dns);
+    ServerSet answer = static_servers({udp(ip(0)), udp(ip(1))});
+    answer.from_dns = true;
+    ASSERT_EQ(s.e.update_servers(t, answer, s.now), ConfigError::ok);
+    s.tick();
+    auto r = s.registers();
+    ASSERT_EQ(r.size(), 1u);  // at once, to the top of the answer
+    EXPECT_EQ(r[0].server, 0);
+}
+
+TEST(Sustained, NoDnsAnswerBacksOffAfterTheWait) {
+    Sim s;
+    ServerSet named = static_servers({udp("carrier.example")});
+    named.from_dns = true;
+    const uint32_t t = s.add(named, TrunkKnobs{});
+    s.run(29000);
+    EXPECT_EQ(s.t(t).backoff_until, 0);
+    s.run(2000);
+    EXPECT_GT(s.t(t).backoff_until, s.now);  // the ordinary RFC 5626 back-off
+    EXPECT_EQ(s.t(t).last.what, Decision::failover_exhausted);
+}
+
+}  // namespace
+}  // namespace sipedge::failover::test
