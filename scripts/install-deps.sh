@@ -8,6 +8,8 @@ PKGS=(
   build-essential pkg-config meson ninja-build python3
   # libraries (see README "Dependencies")
   libdpdk-dev dpdk libhyperscan-dev libc-ares-dev libjemalloc-dev libpcap-dev
+  # TLS for the stream transport (stream/, issue 14)
+  libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # comparison parsers for bench/ (issue 2)
