@@ -152,6 +152,8 @@ ConfigError Engine::update_servers(uint32_t id, const ServerSet& set, Millis now
     const int16_t old_active = t.active;
     remap(t.active);
     remap(t.anchor);
+    remap(t.sticky_pending);
+    remap(t.tf_current);
     remap(t.reg_target);
     remap(t.walk_origin);
     remap(t.auth_hint);
@@ -195,9 +197,16 @@ ConfigError Engine::update_servers(uint32_t id, const ServerSet& set, Millis now
         }
     } else if (t.active >= 0) {
         // seed P sticky route: the registered, non-failed route ignores the reordering.
+        if (t.anchor != t.active) t.anchor_since = now;
         t.anchor = t.active;
         t.primary_record = t.servers[size_t(t.active)].record;
         record(t, Decision::dns_sticky, now, t.active);
+    } else if (t.reg_target >= 0 && t.knobs.register_enabled && !reg_lost) {
+        // The reorder came while the first REGISTER of a walk is in flight:
+        // the outcome must not depend on which came first, so that server
+        // becomes the sticky route if the registration succeeds
+        // (on_registered), exactly as if the answer had come just after.
+        t.sticky_pending = t.reg_target;
     } else if (reg_lost && t.knobs.register_enabled) {
         // top_first: the registration's server left the answer (FreeSWITCH #142).
         record(t, Decision::dns_removed, now, 0);
@@ -317,6 +326,7 @@ void Engine::tick(Millis now) {
         }
         reg_timers(t, now);
         check_failback(t, now);
+        tf_check_hold(t, now);
         monitor_tick(t, now);
         pump(t, now);
     }

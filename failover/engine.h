@@ -170,6 +170,9 @@ private:
     // failback.cc
     void schedule_failback(Trunk& t, Millis now);
     void check_failback(Trunk& t, Millis now);
+    int16_t tf_serving(const Trunk& t, Millis now) const;
+    void tf_failed_over(Trunk& t, uint16_t s, Millis now);
+    void tf_check_hold(Trunk& t, Millis now);
     bool group_has_calls(const Trunk& t) const noexcept;
     void start_failback(Trunk& t, Millis now);
     void walk_landed(Trunk& t, Millis now);

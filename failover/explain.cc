@@ -35,10 +35,23 @@ std::string Engine::explain(uint32_t id, Millis now) {
             t.knobs.failback_mode == FailbackMode::duration       ? "duration"
             : t.knobs.failback_mode == FailbackMode::new_requests ? "newRequests"
             : t.knobs.failback_mode == FailbackMode::dns_ttl      ? "DNSTTL"
-                                                                  : "registration",
+            : t.knobs.failback_mode == FailbackMode::registration ? "registration"
+            : t.knobs.mode == SelectMode::validated               ? "auto(duration)"
+                                                                  : "auto(newRequests)",
             unsigned(t.gen), unsigned(t.list_epoch), int(t.active), int(primary(t)), int(t.reg_target));
     if (t.backoff_until > now) appendf(out, "  back-off until %.3fs (%u exhausted walks)\n", secs(t.backoff_until), t.backoff_count);
     if (t.failback_at != never_ms) appendf(out, "  failback due at %.3fs\n", secs(t.failback_at));
+    if (t.tf_current >= 0 && t.tf_hold_until > now)
+        appendf(out, "  failback hold: new requests stay on #%d until %s (top-first, failback-mode)\n",
+                int(t.tf_current), t.tf_hold_until == never_ms ? "it fails" : std::to_string(secs(t.tf_hold_until)).c_str());
+    if (t.anchor >= 0)
+        appendf(out, "  sticky route: #%d since %.3fs (registered there when DNS reordered the answer; kept until it "
+                     "fails or leaves the answer)\n", int(t.anchor), secs(t.anchor_since));
+    else if (t.sticky_pending >= 0)
+        appendf(out, "  sticky route pending: #%d (DNS reordered while its REGISTER was in flight)\n",
+                int(t.sticky_pending));
+    else if (t.from_dns)
+        out += "  sticky route: none (follows the DNS order until registered)\n";
     // The candidates, computed as publish() would.
     TrunkRoutes r;
     build_routes(t, now, r);

@@ -19,7 +19,7 @@ void Engine::schedule_failback(Trunk& t, Millis now) {
     t.failback_at = never_ms;
     if (t.knobs.mode != SelectMode::validated || t.active < 0 || t.active == primary(t)) return;
     const ServerState& a = t.servers[size_t(t.active)];
-    switch (t.knobs.failback_mode) {
+    switch (effective_failback(t.knobs.failback_mode, t.knobs.mode)) {
     case FailbackMode::duration:
         // seed P: "0 - The phone will not fail-back until a failover event occurs
         // with the current SBC."
@@ -43,7 +43,79 @@ void Engine::schedule_failback(Trunk& t, Millis now) {
         break;
     case FailbackMode::registration:
         break;  // reg_timers(): the next refresh goes to the primary
+    case FailbackMode::automatic:
+        break;  // resolved by effective_failback()
     }
+}
+
+// Top-first mode: the server new requests go to now: the one held after a
+// failover while the hold lasts, else the first usable server in rank order
+// (a known-failed one only when nothing else is usable).
+int16_t Engine::tf_serving(const Trunk& t, Millis now) const {
+    auto usable = [&](int16_t s) {
+        const ServerState& sv = t.servers[size_t(s)];
+        return sv.recover_at <= now && sv.hold_until <= now && sv.family != 0 && !sv.maintenance;
+    };
+    if (t.tf_current >= 0 && t.tf_hold_until > now && usable(t.tf_current) && !t.servers[size_t(t.tf_current)].failed)
+        return t.tf_current;
+    uint16_t order[max_servers];
+    size_t n = 0;
+    rank_order(t, order, n);
+    int16_t fallback = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!usable(int16_t(order[i]))) continue;
+        if (!t.servers[order[i]].failed) return int16_t(order[i]);
+        if (fallback < 0) fallback = int16_t(order[i]);
+    }
+    return fallback;
+}
+
+// Top-first mode: server <s>, which new requests were going to, failed.
+// failback-mode other than newRequests (seed P/E failBack.mode acting
+// without validated mode) holds new requests on the server they move to:
+// duration — failback-timeout from now (0: until that one fails); DNSTTL —
+// the TTL of its record (a static server: until it fails); registration —
+// until the next registration refresh (which goes to the primary).
+void Engine::tf_failed_over(Trunk& t, uint16_t s, Millis now) {
+    const FailbackMode fm = effective_failback(t.knobs.failback_mode, t.knobs.mode);
+    t.tf_current = -1;
+    t.tf_hold_until = 0;
+    if (fm == FailbackMode::new_requests) return;
+    const int16_t next = tf_serving(t, now);
+    if (next < 0 || next == int16_t(s) || next == primary(t) || t.servers[size_t(next)].failed) return;
+    Millis until = never_ms;
+    switch (fm) {
+    case FailbackMode::duration:
+        if (t.knobs.failback_timeout_s != 0) until = now + Millis(t.knobs.failback_timeout_s) * 1000;
+        break;
+    case FailbackMode::dns_ttl: {
+        const ServerState& a = t.servers[size_t(next)];
+        uint32_t ttl = a.target.ttl_s;
+        if (ttl == 0 && a.record < t.records.size()) ttl = t.records[a.record].ttl_s;
+        if (ttl != 0) until = now + Millis(ttl) * 1000;
+        break;
+    }
+    case FailbackMode::registration:
+        if (!t.knobs.register_enabled) return;
+        until = never_ms;
+        for (const Registration& r : t.regs)
+            if (r.refresh_at > now) until = std::min(until, r.refresh_at);
+        if (until == never_ms) return;
+        break;
+    default: return;
+    }
+    t.tf_current = next;
+    t.tf_hold_until = until;
+    t.dirty = true;
+}
+
+// Top-first hold over: the primary (when healthy) takes new requests again.
+void Engine::tf_check_hold(Trunk& t, Millis now) {
+    if (t.tf_current < 0 || t.tf_hold_until > now) return;
+    record(t, Decision::failed_back, now, primary(t), t.tf_current);
+    t.tf_current = -1;
+    t.tf_hold_until = 0;
+    t.dirty = true;
 }
 
 bool Engine::group_has_calls(const Trunk& t) const noexcept {

@@ -83,7 +83,9 @@ void Engine::cancel_delays_if_isolated(Trunk& t, Millis now) {
 // list unless the recovery delay says so (Kamailio #4911). validated: the
 // working server failed, so the trunk fails over (seed A validated steps 1–4).
 void Engine::server_failed_in_use(Trunk& t, uint16_t s, Trigger why, Millis now) {
+    const bool serving = t.knobs.mode == SelectMode::top_first && tf_serving(t, now) == int16_t(s);
     mark_failed(t, s, why, now);
+    if (serving) tf_failed_over(t, s, now);
     if (t.knobs.mode != SelectMode::validated || t.active != int16_t(s)) return;
     leave_working_server(t, s, now);
     record(t, Decision::failover, now, -1, int16_t(s), why);

@@ -22,13 +22,22 @@ enum class SelectMode : uint8_t {
     validated,
 };
 
-/// seed P/E failBack.mode (validated mode only; top_first always starts at the top).
+/// seed P/E failBack.mode. Validated mode: when the registration returns to
+/// the primary. Top-first mode: how long new requests stay on the server
+/// they failed over to before the primary (healthy again) gets them back.
 enum class FailbackMode : uint8_t {
     duration,      // failBack.timeout after connecting to the working server (P default)
     new_requests,  // try the primary again at once, whenever it is selectable (E default)
     dns_ttl,       // after the TTL of the record of the server registered to
     registration,  // at the working server's next registration refresh (seed A on expiry)
+    automatic,     // validated: duration (seed P); top-first: new_requests (seed A/E)
 };
+
+/// The failback mode <m> means for a trunk in <mode> (automatic resolved).
+constexpr FailbackMode effective_failback(FailbackMode m, SelectMode mode) noexcept {
+    if (m != FailbackMode::automatic) return m;
+    return mode == SelectMode::validated ? FailbackMode::duration : FailbackMode::new_requests;
+}
 
 /// seed A "registrar threshold absolute <s> | percentage <p>".
 enum class ThresholdKind : uint8_t { absolute, percentage };
@@ -36,6 +45,12 @@ enum class ThresholdKind : uint8_t { absolute, percentage };
 /// seed A "sip-server monitor": OPTIONS probing (sipedge extension of the
 /// monitor that carries the recovery delay).
 enum class ProbeMode : uint8_t { off, always, while_failed };
+
+/// The host part of the Request-URI of a request sent to a trunk's server
+/// (carriers often require their domain there): as the caller sent it, the
+/// trunk's domain, or the selected server's address (rewritten on each
+/// rollover).
+enum class RuriHost : uint8_t { keep, domain, server };
 
 struct TrunkKnobs {
     // ---- selection and triggers -----------------------------------------------
@@ -52,7 +67,7 @@ struct TrunkKnobs {
     bool recover_delay_enabled = false;
     uint32_t recover_delay_min_s = 0;
     uint32_t recover_delay_max_s = 0;
-    FailbackMode failback_mode = FailbackMode::duration;  // seed P failBack.mode
+    FailbackMode failback_mode = FailbackMode::automatic;  // seed P failBack.mode (effective_failback())
     uint32_t failback_timeout_s = 3600;   // seed P/E failBack.timeout: 0 | 60–65535 (1–59 → 60)
     bool unregister_on_failback = false;  // seed P unRegisterOnFailBack: Expires: 0 before failing back
     /// seed A: "Once it has reconnected to the primary server, it unregisters
@@ -99,6 +114,7 @@ struct TrunkKnobs {
     /// 408 upstream (data plane, TrunkRoutes::provisional_timeout_s). 0 = off
     /// (Timer C alone), 1–3600 s.
     uint32_t provisional_timeout_s = 0;
+    RuriHost ruri_host = RuriHost::keep;    // Request-URI host toward the trunk
     uint8_t trap_failures = 0;              // seed A "snmp trap registration failures" 1–128, 0 = off
     uint32_t trap_interval_s = 3600;        // seed A "... interval" 30–86400
 

@@ -58,6 +58,7 @@ uint32_t Engine::in_flight(const Trunk& t) const noexcept {
 // Starts a registration walk. <origin> is the failed server (its service
 // record is searched first) or -1 to start from the top.
 void Engine::start_walk(Trunk& t, int16_t origin, Millis now) {
+    t.sticky_pending = -1;  // that registration did not succeed: the new order rules
     t.walk_origin = origin;
     t.walk_tried = origin >= 0 ? 1u << origin : 0;
     const int c = next_candidate(t, now);
@@ -417,6 +418,14 @@ void Engine::on_registered(Trunk& t, uint16_t ident, uint16_t server, uint32_t g
     t.backoff_count = 0;
     const bool was_failback = t.failback_walk;
     t.failback_walk = false;
+    if (t.sticky_pending == int16_t(server) && t.anchor < 0) {
+        // A reorder came while this REGISTER was in flight: sticky, as if registered before it.
+        t.anchor = int16_t(server);
+        t.anchor_since = now;
+        t.primary_record = t.servers[server].record;
+        record(t, Decision::dns_sticky, now, t.anchor);
+    }
+    t.sticky_pending = -1;
     if (t.anchor < 0) {
         // seed P: "if it registers, the phone will now treat SBC 7 as the new primary".
         t.primary_record = t.servers[server].record;
@@ -447,6 +456,7 @@ void Engine::on_registered(Trunk& t, uint16_t ident, uint16_t server, uint32_t g
 
 // A REGISTER to <server> failed in a way that is a failover trigger.
 void Engine::register_failed(Trunk& t, uint16_t ident, uint16_t server, Trigger why, Millis now) {
+    if (t.sticky_pending == int16_t(server)) t.sticky_pending = -1;  // the new order rules
     count_reg_failure(t, now);
     t.regs[ident].failures++;
     server_failed_in_use(t, server, why, now);
@@ -458,6 +468,7 @@ void Engine::register_failed(Trunk& t, uint16_t ident, uint16_t server, Trigger 
 // and waits max(registration-failure-retry, RFC 5626 back-off, Retry-After).
 void Engine::registration_denied(Trunk& t, uint16_t ident, uint32_t retry_after_s, Millis now) {
     Registration& r = t.regs[ident];
+    t.sticky_pending = -1;  // not registered there: the new order rules
     count_reg_failure(t, now);
     const uint32_t n = r.failures++;
     Millis wait = Millis(t.knobs.registration_failure_retry_s) * 1000;
@@ -539,7 +550,7 @@ void Engine::reg_timers(Trunk& t, Millis now) {
     // server based on the expiration value"; seed P/E failBack.mode registration
     // "when the current working server's registration requires renewal".
     const bool refresh_to_primary = t.knobs.mode == SelectMode::top_first ||
-                                    t.knobs.failback_mode == FailbackMode::registration;
+                                    effective_failback(t.knobs.failback_mode, t.knobs.mode) == FailbackMode::registration;
     if (refresh_to_primary && t.active >= 0 && t.reg_target == t.active && t.active != primary(t)) {
         bool due = false;
         for (const Registration& r : t.regs) due |= r.bound == t.active && now >= r.refresh_at;

@@ -4,6 +4,7 @@
 // for new requests in default (top_first) and validated modes. Part of Engine.
 
 #include <algorithm>
+#include <cstring>
 
 #include "failover/backoff.h"
 #include "failover/engine.h"
@@ -84,6 +85,11 @@ void Engine::build_routes(Trunk& t, Millis now, TrunkRoutes& r) {
     r.trunk_id = t.id;
     r.list_epoch = t.list_epoch;
     r.provisional_timeout_s = uint16_t(std::min<uint32_t>(t.knobs.provisional_timeout_s, 3600));
+    r.ruri_host = t.knobs.ruri_host;
+    if (r.ruri_host == RuriHost::domain) {
+        r.ruri_domain_len = uint8_t(std::min(t.domain.size(), sizeof r.ruri_domain));
+        std::memcpy(r.ruri_domain, t.domain.data(), r.ruri_domain_len);
+    }
     r.policy[size_t(RequestKind::invite)] = t.knobs.invite_policy;
     r.policy[size_t(RequestKind::register_)] = t.knobs.register_policy;
     r.policy[size_t(RequestKind::other)] = t.knobs.other_policy;
@@ -109,6 +115,12 @@ void Engine::build_routes(Trunk& t, Millis now, TrunkRoutes& r) {
         if (!validated && t.auth_hint >= 0 && now < t.auth_hint_until &&
             !t.servers[size_t(t.auth_hint)].maintenance)
             pick[m++] = uint16_t(t.auth_hint);
+        // Top-first failback hold: the server new requests failed over to
+        // keeps them until the hold ends (failback.cc).
+        if (!validated && t.tf_current >= 0 && t.tf_hold_until > now) {
+            const int16_t c = tf_serving(t, now);
+            if (c == t.tf_current && std::find(pick, pick + m, uint16_t(c)) == pick + m) pick[m++] = uint16_t(c);
+        }
         // With the monitor on, a failed server waits for its probes: it is
         // listed after every healthy one (still a last resort when all fail).
         const bool probed = t.knobs.probe_mode != ProbeMode::off;

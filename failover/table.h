@@ -6,8 +6,9 @@
 // acquire-load it once per loop and keep only (trunk_id, server_idx,
 // list_epoch) in their transactions.
 //
-// Memory: TrunkRoutes is 624 bytes (max_candidates = 16 × 32-byte
-// candidates + 3 RetryPolicies + header), so 10,000 trunks take 6.2 MB. A
+// Memory: TrunkRoutes is 880 bytes (max_candidates = 16 × 32-byte
+// candidates + 3 RetryPolicies + header with the 254-byte Request-URI
+// domain), so 10,000 trunks take 8.8 MB. A
 // rebuild after one server's state changes allocates one TrunkRoutes and
 // copies 10,000 shared pointers: unchanged trunks are shared between
 // consecutive tables (control side only; workers never touch the counts).
@@ -17,6 +18,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "failover/knobs.h"
 #include "failover/retry_policy.h"
 #include "failover/server_set.h"
 
@@ -63,6 +65,9 @@ struct TrunkRoutes {
     uint8_t count = 0;              // candidates in cand[]
     uint8_t flags = 0;              // RoutesFlag bits
     uint16_t provisional_timeout_s = 0;  // INVITE: trunk's provisional-timeout; 0 = off
+    RuriHost ruri_host = RuriHost::keep; // Request-URI host of requests sent to the trunk
+    uint8_t ruri_domain_len = 0;
+    char ruri_domain[254] = {};          // RuriHost::domain: the trunk's domain (no NUL)
     RetryPolicy policy[3];          // by RequestKind: invite, register_, other
     Candidate cand[max_candidates];
 
@@ -72,7 +77,7 @@ struct TrunkRoutes {
         return server_idx < 32 && (signal_mask >> server_idx) & 1u;
     }
 };
-static_assert(std::is_trivially_copyable_v<TrunkRoutes> && sizeof(TrunkRoutes) == 624);
+static_assert(std::is_trivially_copyable_v<TrunkRoutes> && sizeof(TrunkRoutes) == 880);
 
 /// Immutable after build(). Trunk ids are dense (0 .. trunk_count()-1).
 class Table {

@@ -160,6 +160,11 @@ struct Trunk {
     int16_t active = -1;          // validated / working server (where the trunk is registered)
     uint16_t primary_record = 0;  // seed P: "the first record that registers becomes the new primary record"
     int16_t anchor = -1;          // seed P sticky route: the registered server kept after a DNS reorder
+    int16_t sticky_pending = -1;  // a reorder came while a REGISTER to this server was in flight:
+                                  //   it becomes the sticky route if that registration succeeds
+    Millis anchor_since = 0;      // when `anchor` was set (explain)
+    int16_t tf_current = -1;      // top-first failback hold (failback-mode other than newRequests):
+    Millis tf_hold_until = 0;     //   new requests go to tf_current first until then
     int16_t reg_target = -1;      // where REGISTERs go now
     int16_t walk_origin = -1;     // server whose failure started the walk (-1: from the top)
     uint32_t walk_tried = 0;      // servers tried in this walk (bit = index)

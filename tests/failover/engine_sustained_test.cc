@@ -242,3 +242,142 @@ TEST(Sustained, NoDnsAnswerBacksOffAfterTheWait) {
 
 }  // namespace
 }  // namespace sipedge::failover::test
+
+namespace sipedge::failover::test {
+namespace {
+
+using V = std::vector<int>;
+
+// The sticky route must not depend on whether the reordering DNS answer
+// came before or after the REGISTER's 200: both orders end registered on
+// 10.0.0.1 with calls routed there (round 1: two identical runs differed).
+TEST(Sustained, StickyRouteDoesNotDependOnArrivalOrder) {
+    for (const bool answer_first : {true, false}) {
+        SCOPED_TRACE(answer_first ? "200 then reorder" : "reorder while REGISTER in flight");
+        Sim s;
+        ServerSet set;
+        set.from_dns = true;
+        set.records.resize(1);
+        set.records[0].targets = {udp("10.0.0.1", 10), udp("10.0.0.2", 20)};
+        TrunkKnobs k;  // top-first, registering
+        const uint32_t t = s.add(set, k);
+        auto regs = s.registers();
+        ASSERT_EQ(regs.size(), 1u);
+        ASSERT_EQ(regs[0].server, 0);
+        const std::string sent = s.text(regs[0]);
+        ServerSet re = set;
+        re.records[0].targets = {udp("10.0.0.2", 10), udp("10.0.0.1", 20)};
+        if (answer_first) {
+            s.reply(regs[0], 200);
+            ASSERT_EQ(s.e.update_servers(t, re, s.now), ConfigError::ok);
+        } else {
+            ASSERT_EQ(s.e.update_servers(t, re, s.now), ConfigError::ok);
+            EXPECT_NE(s.e.explain(t, s.now).find("sticky route pending: #1"), std::string::npos);
+            s.reply_to(regs[0], sent, 200);
+        }
+        s.pull();
+        EXPECT_TRUE(s.registers().empty());
+        EXPECT_EQ(s.t(t).anchor, 1);
+        EXPECT_EQ(s.t(t).servers[1].target.address, "10.0.0.1");
+        EXPECT_EQ(s.cands(t), (V{1, 0}));
+        if (answer_first) EXPECT_EQ(s.t(t).last.what, Decision::dns_sticky);
+        EXPECT_NE(s.e.explain(t, s.now).find("sticky route: #1"), std::string::npos);
+    }
+}
+
+// A REGISTER in flight that fails: the pending sticky route is dropped and
+// the new order rules.
+TEST(Sustained, PendingStickyDroppedWhenThatRegistrationFails) {
+    Sim s;
+    ServerSet set;
+    set.from_dns = true;
+    set.records.resize(1);
+    set.records[0].targets = {udp("10.0.0.1", 10), udp("10.0.0.2", 20)};
+    const uint32_t t = s.add(set, TrunkKnobs{});
+    auto regs = s.registers();
+    ASSERT_EQ(regs.size(), 1u);
+    const std::string sent = s.text(regs[0]);
+    set.records[0].targets = {udp("10.0.0.2", 10), udp("10.0.0.1", 20)};
+    ASSERT_EQ(s.e.update_servers(t, set, s.now), ConfigError::ok);
+    EXPECT_EQ(s.t(t).sticky_pending, 1);
+    s.reply_to(regs[0], sent, 403);
+    s.pull();
+    EXPECT_EQ(s.t(t).anchor, -1);
+    EXPECT_EQ(s.t(t).sticky_pending, -1);
+}
+
+// Seed P/E failBack.mode acting in top-first mode: with duration 60, new
+// requests stay on the server they failed over to for 60 s after the
+// failover even though the primary answers probes again; auto (the default)
+// is newRequests in top-first mode: back as soon as the probes say so.
+TEST(Sustained, TopFirstFailbackModes) {
+    auto run = [](FailbackMode m, uint32_t timeout_s) {
+        Sim s;
+        TrunkKnobs k;
+        k.register_enabled = false;
+        k.probe_mode = ProbeMode::always;
+        k.probe_interval_s = 2;
+        k.failback_mode = m;
+        k.failback_timeout_s = timeout_s;
+        const uint32_t t = s.add(servers(3), k, 0);
+        EXPECT_EQ(s.cands(t), (V{0, 1, 2}));
+        s.event(t, 0, EventKind::timeout);
+        EXPECT_EQ(s.cands(t)[0], 1);
+        // The primary answers every probe from now on.
+        std::vector<int> first;  // first candidate each second
+        for (int sec = 0; sec < 70; sec++) {
+            for (int ms = 0; ms < 1000; ms += 100) {
+                s.run(100);
+                for (const Action& a : s.log)
+                    if (a.kind == ActionKind::send_options) s.e.on_probe_response(t, a.server, a.cseq, 200, 0, s.now);
+                s.log.clear();
+            }
+            first.push_back(s.cands(t)[0]);
+        }
+        return std::make_pair(first, s.e.explain(t, s.now));
+    };
+    {
+        auto [first, ex] = run(FailbackMode::automatic, 3600);
+        EXPECT_EQ(first[10], 0) << "auto = newRequests in top-first: back once probes answer";
+    }
+    {
+        auto [first, ex] = run(FailbackMode::duration, 60);
+        EXPECT_EQ(first[10], 1) << "duration 60: still held on the secondary";
+        EXPECT_EQ(first[55], 1);
+        EXPECT_EQ(first[62], 0) << "hold over: the primary again";
+    }
+    {
+        auto [first, ex] = run(FailbackMode::duration, 0);
+        EXPECT_EQ(first[69], 1) << "duration 0: until the secondary fails";
+        EXPECT_NE(ex.find("failback hold: new requests stay on #1 until it fails"), std::string::npos) << ex;
+    }
+}
+
+}  // namespace
+}  // namespace sipedge::failover::test
+
+namespace sipedge::failover::test {
+namespace {
+
+// request-uri-host reaches the workers through the routes: the policy, and
+// for `domain` the trunk's domain (its first server's host when unset).
+TEST(Sustained, RequestUriHostPolicyPublished) {
+    Sim s;
+    TrunkKnobs k;
+    k.register_enabled = false;
+    const uint32_t keep = s.add(servers(2), k, 0);
+    EXPECT_EQ(s.e.routes(keep, s.now).ruri_host, RuriHost::keep);
+    EXPECT_EQ(s.e.routes(keep, s.now).ruri_domain_len, 0u);
+    k.ruri_host = RuriHost::domain;
+    const uint32_t dom = s.add(servers(2), k, 0);
+    const TrunkRoutes r = s.e.routes(dom, s.now);
+    EXPECT_EQ(r.ruri_host, RuriHost::domain);
+    EXPECT_EQ(std::string(r.ruri_domain, r.ruri_domain_len), s.t(dom).domain);
+    EXPECT_FALSE(s.t(dom).domain.empty());
+    k.ruri_host = RuriHost::server;
+    ASSERT_EQ(s.e.set_knobs(dom, k, s.now), ConfigError::ok);
+    EXPECT_EQ(s.e.routes(dom, s.now).ruri_host, RuriHost::server);
+}
+
+}  // namespace
+}  // namespace sipedge::failover::test

@@ -101,7 +101,12 @@ struct Sim {
     }
     /// Answers REGISTER <a> with <status>; <extra> are header lines (each with CRLF).
     void reply(const Action& a, int status, const std::string& extra = "", int contact_expires = -1) {
-        const std::string req = text(a);
+        reply_to(a, text(a), status, extra, contact_expires);
+    }
+    /// As reply(), to the REGISTER text <req> as it was sent (captured with
+    /// text() before the server list changed under it).
+    void reply_to(const Action& a, const std::string& req, int status, const std::string& extra = "",
+                  int contact_expires = -1) {
         ASSERT_FALSE(req.empty()) << "stale REGISTER action";
         std::string r = "SIP/2.0 " + std::to_string(status) + " X\r\n";
         for (const char* h : {"Via", "From", "Call-ID", "CSeq"}) r += std::string(h) + ": " + header(req, h) + "\r\n";
