@@ -13,6 +13,7 @@
 #include <cstdio>
 
 #include "control/commands.h"
+#include "control/number.h"
 #include "control/tokens.h"
 #include "dataplane/inet.h"
 
@@ -35,46 +36,109 @@ bool dataplane_device_is_pci(std::string_view name) noexcept {
     return bus.size() - c1 - 1 == 2 && hex(bus.substr(c1 + 1)) && c1 == 4 && hex(bus.substr(0, 4));
 }
 
-namespace {
+Result<std::vector<unsigned>> dataplane_lcore_list(std::string_view w) {
+    // EAL -l syntax: "<n>" or "<a>-<b>" items joined by ',', every number by
+    // the one grammar (control/number.h), each below dataplane_max_lcores,
+    // ranges ascending, no core twice. Sorted in the result.
+    auto bad = [&](const std::string& why) {
+        return err(EINVAL, "lcores: '" + std::string(w) + "' is not a list of cores like 0-2 or 0,2,4 (cores 0-" +
+                               std::to_string(dataplane_max_lcores - 1) + "): " + why);
+    };
+    if (w.empty()) return bad("empty list");
+    std::vector<bool> seen(dataplane_max_lcores, false);
+    std::vector<unsigned> out;
+    std::string_view rest = w;
+    for (;;) {
+        const size_t comma = rest.find(',');
+        const std::string_view item = rest.substr(0, comma);
+        const size_t dash = item.find('-');
+        const std::string_view lo_w = item.substr(0, dash);
+        const std::string_view hi_w = dash == std::string_view::npos ? lo_w : item.substr(dash + 1);
+        uint64_t lo = 0, hi = 0;
+        for (auto [word, v] : {std::pair{lo_w, &lo}, std::pair{hi_w, &hi}}) {
+            switch (parse_number(word, 0, dataplane_max_lcores - 1, *v)) {
+            case NumStatus::ok: break;
+            case NumStatus::not_a_number: return bad("'" + std::string(item) + "' is not a core number or a range <a>-<b>");
+            case NumStatus::out_of_range:
+                return bad("core " + std::string(word) + " is out of range 0-" + std::to_string(dataplane_max_lcores - 1));
+            }
+        }
+        if (lo > hi) return bad("range " + std::string(item) + " is descending");
+        for (uint64_t k = lo; k <= hi; k++) {
+            if (seen[k]) return bad("core " + std::to_string(k) + " is listed twice");
+            seen[k] = true;
+            out.push_back(unsigned(k));
+        }
+        if (comma == std::string_view::npos) break;
+        rest.remove_prefix(comma + 1);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
 
-// Dotted quad into host order; refuses anything but four 0-255 decimals.
-bool parse_ipv4(const std::string& s, uint32_t& out) {
-    uint32_t v = 0, part = 0;
-    int dots = 0, digits = 0;
-    for (const char c : s) {
-        if (c == '.') {
-            if (digits == 0 || ++dots > 3) return false;
-            v = v << 8 | part;
-            part = 0;
-            digits = 0;
-        } else if (c >= '0' && c <= '9' && digits < 3) {
-            part = part * 10 + uint32_t(c - '0');
-            if (part > 255) return false;
-            digits++;
-        } else {
-            return false;
+Status dataplane_check_host(const DataplaneSettings& d, const std::vector<unsigned>& cpus) {
+    if (!d.lcores.empty()) {
+        auto l = dataplane_lcore_list(d.lcores);
+        if (!l) return l.error();
+        if (l.value().size() < 2)
+            return err(EINVAL, "lcores: " + d.lcores + " names one core; sipedge needs the control core and a worker");
+        for (const unsigned core : l.value())
+            if (std::find(cpus.begin(), cpus.end(), core) == cpus.end()) {
+                std::string have;
+                for (const unsigned x : cpus) have += (have.empty() ? "" : ",") + std::to_string(x);
+                return err(ENODEV, "lcores: core " + std::to_string(core) + " of " + d.lcores +
+                                       " is not available on this machine (this process may run on " + have + ")");
+            }
+    }
+    bool any = false;
+    for (size_t n = 0; n < d.ports.size(); n++) {
+        const PortSettings& p = d.ports[n];
+        const std::string port = "port " + std::to_string(n);
+        if (p.ip) any = true;
+        if (!p.ip && (p.gateway || p.vlan)) return err(EINVAL, port + " has a gateway or VLAN but no address");
+        if (p.device.empty()) continue;
+        // The name the EAL looks up: a PCI address, or net_<driver><index>;
+        // devargs are key or key=value items.
+        const std::string name = p.device.substr(0, p.device.find(','));
+        if (!dataplane_device_is_pci(name)) {
+            size_t k = name.size();
+            while (k > 4 && name[k - 1] >= '0' && name[k - 1] <= '9') k--;
+            uint64_t idx = 0;
+            if (name.rfind("net_", 0) != 0 || k <= 4 || k == name.size() ||
+                name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_", 4) != std::string::npos ||
+                parse_number(std::string_view(name).substr(k), 0, 1023, idx) != NumStatus::ok)
+                return err(EINVAL, port + " device '" + name +
+                                       "': a virtual device is net_<driver><index> (e.g. net_af_packet0)");
+        }
+        std::string_view args = p.device;
+        args.remove_prefix(std::min(args.size(), name.size() + 1));
+        while (!args.empty()) {
+            const std::string_view item = args.substr(0, args.find(','));
+            const std::string_view key = item.substr(0, item.find('='));
+            if (key.empty() ||
+                key.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+                    std::string_view::npos)
+                return err(EINVAL, port + " device '" + p.device + "': devargs item '" + std::string(item) +
+                                       "' is not key or key=value");
+            args.remove_prefix(std::min(args.size(), item.size() + 1));
         }
     }
-    if (dots != 3 || digits == 0) return false;
-    out = v << 8 | part;
-    return true;
+    if (!any) return err(EINVAL, "no 'set dataplane address A.B.C.D/P': sipedge needs port 0's address at least");
+    return Ok{};
 }
+
+namespace {
 
 std::string ipv4_text(uint32_t ip) {
     return std::to_string(ip >> 24) + "." + std::to_string(ip >> 16 & 255) + "." +
            std::to_string(ip >> 8 & 255) + "." + std::to_string(ip & 255);
 }
 
+// One number in [lo, hi] by the control plane's grammar (control/number.h).
 Result<uint32_t> number(const std::string& what, const std::string& w, uint32_t lo, uint32_t hi) {
-    uint64_t v = 0;
-    if (w.empty() || w.size() > 10) return err(EINVAL, what + ": '" + w + "' is not a number");
-    for (const char c : w) {
-        if (c < '0' || c > '9') return err(EINVAL, what + ": '" + w + "' is not a number");
-        v = v * 10 + uint64_t(c - '0');
-    }
-    if (v < lo || v > hi)
-        return err(EINVAL, what + ": " + w + " is out of range " + std::to_string(lo) + "-" + std::to_string(hi));
-    return uint32_t(v);
+    auto v = number_arg(what, w, lo, hi);
+    if (!v) return v.error();
+    return uint32_t(v.value());
 }
 
 // A usable unicast host address: not 0.0.0.0, loopback, multicast or broadcast.
@@ -165,10 +229,10 @@ Status set_port_device(DataplaneSettings& d, size_t n, const std::string& w) {
 
 Result<Json> set_lcores(CmdCtx& c, const Args& a) {
     if (Status s = one_value(a, "set dataplane lcores <list, e.g. 0-2>"); !s) return s.error();
-    const std::string& w = a.rest[0];
-    if (w.empty() || w.size() > 64 || w.find_first_not_of("0123456789,-") != std::string::npos)
-        return err(EINVAL, "lcores: '" + w + "' is not a list of cores like 0-2 or 0,2,4");
-    c.st.dataplane.lcores = w;
+    if (a.rest[0].size() > 256) return err(EINVAL, "lcores: list longer than 256 characters");
+    auto l = dataplane_lcore_list(a.rest[0]);
+    if (!l) return l.error();
+    c.st.dataplane.lcores = a.rest[0];
     return Json();
 }
 

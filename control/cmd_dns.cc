@@ -3,6 +3,7 @@
 // `set global <knob>` by its extra literal word.
 
 #include "control/commands.h"
+#include "control/number.h"
 #include "dns/types.h"
 
 namespace sipedge::ctl {
@@ -28,13 +29,7 @@ Status server_word(const std::string& w) {
     if (w.front() != '[' && w.find(':') != w.rfind(':') && !port.empty())
         return err(EINVAL, "dns-server: write an IPv6 address with a port as [addr]:port");
     if (!port.empty() || (!w.empty() && w.back() == ':')) {
-        uint32_t v = 0;
-        if (port.empty() || port.size() > 5) return err(EINVAL, "dns-server: bad port in '" + w + "'");
-        for (const char c : port) {
-            if (c < '0' || c > '9') return err(EINVAL, "dns-server: bad port in '" + w + "'");
-            v = v * 10 + uint32_t(c - '0');
-        }
-        if (v < 1 || v > 65535) return err(EINVAL, "dns-server: port " + port + " is out of range 1-65535");
+        if (auto v = number_arg("dns-server: port", port, 1, 65535); !v) return v.error();
     }
     return Ok{};
 }

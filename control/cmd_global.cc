@@ -3,21 +3,17 @@
 
 #include "control/commands.h"
 #include "control/knob_table.h"
+#include "control/number.h"
 
 namespace sipedge::ctl {
 
 namespace {
 
+// One number in [lo, hi] by the control plane's grammar (control/number.h).
 Result<uint32_t> number(const std::string& what, const std::string& w, uint32_t lo, uint32_t hi) {
-    uint64_t v = 0;
-    if (w.empty() || w.size() > 10) return err(EINVAL, what + ": '" + w + "' out of range " + std::to_string(lo) + "-" + std::to_string(hi));
-    for (const char c : w) {
-        if (c < '0' || c > '9') return err(EINVAL, what + ": '" + w + "' is not a number");
-        v = v * 10 + uint64_t(c - '0');
-    }
-    if (v < lo || v > hi)
-        return err(EINVAL, what + ": " + w + " is out of range " + std::to_string(lo) + "-" + std::to_string(hi));
-    return uint32_t(v);
+    auto v = number_arg(what, w, lo, hi);
+    if (!v) return v.error();
+    return uint32_t(v.value());
 }
 
 Result<Json> set_global(CmdCtx& c, const Args& a) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "control/number.h"
 #include "control/tokens.h"
 
 namespace sipedge::ctl {
@@ -18,22 +19,18 @@ constexpr size_t max_patterns = 100000;  // of each kind
 
 const char* pattern_word(bool inbound) { return inbound ? "inbound-pattern" : "route-pattern"; }
 
+// One number in [lo, hi] by the control plane's grammar (control/number.h).
 Result<uint32_t> parse_u32(const std::string& what, const std::string& w, uint64_t lo, uint64_t hi) {
-    uint64_t v = 0;
-    if (w.empty() || w.size() > 10) return err(EINVAL, what + " '" + w + "': a number " + std::to_string(lo) + "-" + std::to_string(hi));
-    for (const char c : w) {
-        if (c < '0' || c > '9') return err(EINVAL, what + " '" + w + "': a number " + std::to_string(lo) + "-" + std::to_string(hi));
-        v = v * 10 + uint64_t(c - '0');
-    }
-    if (v < lo || v > hi) return err(EINVAL, what + " " + w + " is out of range " + std::to_string(lo) + "-" + std::to_string(hi));
-    return uint32_t(v);
+    auto v = number_arg(what, w, lo, hi);
+    if (!v) return v.error();
+    return uint32_t(v.value());
 }
 
 // "<ipv4>:<port>", the access target of an inbound pattern.
 Status check_target(const std::string& w) {
     const size_t colon = w.rfind(':');
     uint32_t a = 0;
-    if (colon == std::string::npos || !dp::parse_source_ipv4(std::string_view(w).substr(0, colon), a))
+    if (colon == std::string::npos || !parse_ipv4(std::string_view(w).substr(0, colon), a))
         return err(EINVAL, "target '" + w + "': expected <ipv4>:<port>, e.g. 192.0.2.50:5060");
     auto p = parse_u32("target port", w.substr(colon + 1), 1, 65535);
     if (!p) return p.error();
@@ -132,6 +129,13 @@ Result<Json> set_pattern(CmdCtx& c, const Args& a, bool inbound) {
         } else if (k == "source") {
             uint32_t addr = 0;
             uint8_t len = 0;
+            // The address and length by the one grammar first (no "010.0.0.0", no "/08").
+            const size_t slash = v.find('/');
+            uint64_t l = 0;
+            if (!parse_ipv4(std::string_view(v).substr(0, slash), addr) ||
+                (slash != std::string::npos && parse_number(std::string_view(v).substr(slash + 1), 0, 32, l) != NumStatus::ok))
+                return err(EINVAL, what + " " + a.vars[0] + ": source '" + v +
+                                       "': expected an IPv4 prefix a.b.c.d/len (len 0-32, no leading zeros)");
             if (Status s = dp::parse_ipv4_prefix(v, addr, len); !s)
                 return err(EINVAL, what + " " + a.vars[0] + ": " + s.error().message);
             p.source = ipv4_text(addr) + "/" + std::to_string(len);
@@ -236,7 +240,7 @@ Result<Json> route_lookup(CmdCtx& c, const Args& a) {
         if (a.rest[i] == "inbound") {
             inbound = true;
         } else if (a.rest[i] == "source" && i + 1 < a.rest.size()) {
-            if (!dp::parse_source_ipv4(a.rest[i + 1], src)) return err(EINVAL, "source '" + a.rest[i + 1] + "': expected an IPv4 address");
+            if (!parse_ipv4(a.rest[i + 1], src)) return err(EINVAL, "source '" + a.rest[i + 1] + "': expected an IPv4 address");
             src_text = a.rest[++i];
         } else {
             return err(EINVAL, "unexpected word '" + a.rest[i] + "'; usage: route-lookup <number> [source <ipv4>] [inbound]");

@@ -11,6 +11,7 @@
 #include "control/commands.h"
 #include "control/dns_link.h"
 #include "control/knob_table.h"
+#include "control/number.h"
 #include "control/monitor.h"
 
 namespace sipedge::ctl {
@@ -364,12 +365,9 @@ Result<Json> show_events(CmdCtx& c, const Args& a) {
     size_t n = 20;
     if (a.rest.size() > 1) return err(EINVAL, "unexpected word '" + a.rest[1] + "'");
     if (a.rest.size() == 1) {
-        const std::string& w = a.rest[0];
-        char* end = nullptr;
-        const unsigned long v = w.empty() || w[0] == '-' ? 0 : std::strtoul(w.c_str(), &end, 10);
-        if (!end || *end != '\0' || v == 0 || v > log.capacity())
-            return err(EINVAL, "event count '" + w + "': expected 1-" + std::to_string(log.capacity()));
-        n = v;
+        auto v = number_arg("event count", a.rest[0], 1, log.capacity());  // control/number.h
+        if (!v) return v.error();
+        n = size_t(v.value());
     }
     Json out = Json::array();
     for (const EventRecord& e : log.last(n)) out.push(event_json(e));

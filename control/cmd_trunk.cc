@@ -9,6 +9,7 @@
 
 #include "control/commands.h"
 #include "control/knob_table.h"
+#include "control/number.h"
 
 namespace sipedge::ctl {
 
@@ -41,6 +42,20 @@ bool is_ip(const std::string& h) {
     return failover::parse_ip(h, buf) != 0;
 }
 
+// A host word: an IP address, or a host name that cannot be mistaken for a
+// broken IPv4 literal ("999.1.1.1", "1.2.3", "010.0.0.1" are refused, not
+// resolved as names: control/number.h looks_like_ipv4).
+Status check_host(const std::string& what, const std::string& h, const char* neither) {
+    if (looks_like_ipv4(h)) {
+        uint32_t v4 = 0;
+        if (!parse_ipv4(h, v4))
+            return err(EINVAL, what + ": '" + h + "' is not a valid IPv4 address (four numbers 0-255 without leading zeros) and not a host name");
+        return Ok{};
+    }
+    if (!is_ip(h) && !valid_hostname(h)) return err(EINVAL, what + ": '" + h + "' " + neither);
+    return Ok{};
+}
+
 // "<host>[:port]" or "[v6]:port" into <e>.host / <e>.port.
 Status parse_hostport(const std::string& w, ServerEntry& e) {
     std::string host = w, port;
@@ -64,19 +79,14 @@ Status parse_hostport(const std::string& w, ServerEntry& e) {
             port = w.substr(colon + 1);
             if (port.empty()) return err(EINVAL, "server: '" + w + "': empty port");
         }
-        if (!is_ip(host) && !valid_hostname(host))
-            return err(EINVAL, "server: '" + host + "' is neither an IP address nor a host name");
+        if (Status s = check_host("server", host, "is neither an IP address nor a host name"); !s) return s;
     }
     e.host = host;
     e.port = 0;
     if (!port.empty()) {
-        uint32_t v = 0;
-        for (const char c : port) {
-            if (c < '0' || c > '9' || v > 65535) return err(EINVAL, "server: port '" + port + "': range 0-65535");
-            v = v * 10 + uint32_t(c - '0');
-        }
-        if (v > 65535) return err(EINVAL, "server: port '" + port + "': range 0-65535");
-        e.port = uint16_t(v);
+        auto v = number_arg("server: port", port, 0, 65535);
+        if (!v) return v.error();
+        e.port = uint16_t(v.value());
     }
     return Ok{};
 }
@@ -84,14 +94,13 @@ Status parse_hostport(const std::string& w, ServerEntry& e) {
 Result<size_t> server_slot(const std::string& w) {
     if (w == "primary") return size_t(0);    // seed A sip-server primary
     if (w == "secondary") return size_t(1);  // seed A sip-server secondary
-    uint32_t v = 0;
-    if (w.empty() || w.size() > 2) return err(EINVAL, "server: '" + w + "': number 1-16, primary or secondary");
-    for (const char c : w) {
-        if (c < '0' || c > '9') return err(EINVAL, "server: '" + w + "': number 1-16, primary or secondary");
-        v = v * 10 + uint32_t(c - '0');
+    uint64_t v = 0;
+    switch (parse_number(w, 1, max_server_slots, v)) {  // control/number.h
+    case NumStatus::ok: return size_t(v - 1);
+    case NumStatus::not_a_number: return err(EINVAL, "server: '" + w + "': number 1-16, primary or secondary");
+    case NumStatus::out_of_range: break;
     }
-    if (v < 1 || v > max_server_slots) return err(EINVAL, "server: " + w + " is out of range 1-16");
-    return size_t(v - 1);
+    return err(EINVAL, "server: " + w + " is out of range 1-16");
 }
 
 // ---- handlers --------------------------------------------------------------------------
@@ -297,8 +306,7 @@ Result<Json> set_domain(CmdCtx& c, const Args& a) {
     auto t = find_trunk(c.st, a.vars[0]);
     if (!t) return t.error();
     if (Status s = no_more(a, 0); !s) return s.error();
-    if (!valid_hostname(a.vars[1]) && !is_ip(a.vars[1]))
-        return err(EINVAL, "domain: '" + a.vars[1] + "' is not a host name");
+    if (Status s = check_host("domain", a.vars[1], "is not a host name"); !s) return s.error();
     t.value()->domain = a.vars[1];
     c.touched.insert(a.vars[0]);
     return Json();

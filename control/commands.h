@@ -70,6 +70,20 @@ void dataplane_running_config(const State& st, std::vector<std::string>& out);
 /// Whether an EAL device name (before any ",devargs") is a PCI address:
 /// "0000:03:00.0" or the short "03:00.0" (cmd_dataplane.cc).
 bool dataplane_device_is_pci(std::string_view name) noexcept;
+/// Cores `set dataplane lcores` may name: 0 to this - 1 (DPDK's default
+/// RTE_MAX_LCORE; sipedge --check also holds the list to the build's own).
+constexpr unsigned dataplane_max_lcores = 128;
+/// The cores of an EAL -l list ("0-2", "0,2,4", "0-1,4"; numbers by
+/// control/number.h, each < dataplane_max_lcores, ranges ascending, no core
+/// twice), sorted; cmd_dataplane.cc.
+Result<std::vector<unsigned>> dataplane_lcore_list(std::string_view w);
+/// sipedge --check: what the data plane needs from this machine and its
+/// configuration before the EAL starts. Refuses lcores naming fewer than two
+/// cores or a core not in <cpus> (this process's sched_getaffinity set), a
+/// port with a gateway or VLAN but no address, no address at all, and a
+/// device whose name is neither a PCI address nor net_<driver><index> or
+/// whose devargs are not key[=value] items (cmd_dataplane.cc).
+Status dataplane_check_host(const DataplaneSettings& d, const std::vector<unsigned>& cpus);
 /// running-config lines of the ops settings (metrics-http, snmp-trap-receiver); cmd_ops.cc.
 void ops_running_config(const State& st, std::vector<std::string>& out);
 std::span<const Command> dns_commands() noexcept;  // cmd_dns.cc: set global dns-server

@@ -5,7 +5,7 @@
 // the same control loop as sipedge (control/loop.h), with a 1 s tick.
 //
 //   sipedge-control [--config FILE] [--socket PATH] [--socket-group GROUP]
-//                   [--secrets FILE] [--check] [--verbose]
+//                   [--secrets FILE] [--check] [--verbose] [--socket-idle-timeout S]
 //
 // Exit status: 0 after SIGINT/SIGTERM; 1 when the config or the socket is
 // refused (the message says which file and line); 2 on usage errors.
@@ -21,6 +21,7 @@
 #include "control/config.h"
 #include "control/loop.h"
 #include "control/metrics.h"
+#include "control/number.h"
 #include "control/socket.h"
 
 using namespace sipedge::ctl;
@@ -31,13 +32,15 @@ namespace {
 int usage() {
     std::fprintf(stderr,
                  "usage: sipedge-control [--config FILE] [--socket PATH] [--socket-group GROUP]\n"
-                 "                       [--secrets FILE] [--check] [--verbose]\n"
+                 "                       [--secrets FILE] [--check] [--verbose] [--socket-idle-timeout S]\n"
                  "  --config FILE        startup commands (same as the socket's), applied all or nothing\n"
                  "  --socket PATH        control socket (default /run/sipedge.sock), mode 0660\n"
                  "  --socket-group NAME  group owning the socket (default: the process's group)\n"
                  "  --secrets FILE       identity passwords (mode 0600), read at start, rewritten on change\n"
                  "  --check              load the config, print the running config, exit\n"
-                 "  --verbose            log every command (passwords redacted) to stderr\n");
+                 "  --verbose            log every command (passwords redacted) to stderr\n"
+                 "  --socket-idle-timeout S  close control clients that send nothing for S seconds\n"
+                 "                       (default 60, 0 = never, at most 86400)\n");
     return 2;
 }
 
@@ -46,6 +49,7 @@ int usage() {
 int main(int argc, char** argv) {
     std::string config, sock = "/run/sipedge.sock", group, secrets;
     bool check = false, verbose = false;
+    uint32_t idle_s = 60;
     for (int i = 1; i < argc; i++) {
         const std::string a = argv[i];
         auto next = [&](std::string& v) {
@@ -59,7 +63,12 @@ int main(int argc, char** argv) {
         else if (a == "--secrets") { if (!next(secrets)) return usage(); }
         else if (a == "--check") check = true;
         else if (a == "--verbose") verbose = true;
-        else return usage();
+        else if (a == "--socket-idle-timeout") {
+            std::string v;
+            uint64_t n = 0;
+            if (!next(v) || parse_number(v, 0, 86400, n) != NumStatus::ok) return usage();  // control/number.h
+            idle_s = uint32_t(n);
+        } else return usage();
     }
     try {
         const auto t0 = std::chrono::steady_clock::now();
@@ -95,6 +104,7 @@ int main(int argc, char** argv) {
         lo.socket_group = group;
         lo.verbose = verbose;
         lo.tick_ms = 1000;  // engine timers need a tick at least every second
+        lo.socket_idle_ms = idle_s * 1000;
         return run_control_loop(
             ctl, lo, [&] { ctl.tick(); },
             [&](SocketServer& s) {

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "control/number.h"
 #include "dns/to_failover.h"
 
 namespace sipedge::ctl {
@@ -33,12 +34,9 @@ Result<dns::ServerAddr> server_addr(const std::string& w) {
     dns::ServerAddr a;
     a.addr = *ip;
     if (!port.empty()) {
-        uint32_t v = 0;
-        for (const char ch : port) {
-            if (ch < '0' || ch > '9' || v > 65535) return err(EINVAL, "dns-server: bad port in '" + w + "'");
-            v = v * 10 + uint32_t(ch - '0');
-        }
-        if (v < 1 || v > 65535) return err(EINVAL, "dns-server: bad port in '" + w + "'");
+        uint64_t v = 0;
+        if (parse_number(port, 1, 65535, v) != NumStatus::ok)  // control/number.h
+            return err(EINVAL, "dns-server: bad port in '" + w + "'");
         a.port = uint16_t(v);
     }
     return a;

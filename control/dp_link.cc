@@ -15,6 +15,7 @@
 #include <rte_ring_elem.h>
 
 #include "control/monitor.h"
+#include "control/number.h"
 #include "dataplane/branch.h"
 #include "dataplane/iface.h"
 #include "failover/table.h"
@@ -304,11 +305,15 @@ std::shared_ptr<const DpLink::PatternSet> DpLink::pattern_set(const Controller& 
         uint32_t ip = 0;
         unsigned port = 0;
         if (colon != std::string::npos) {
-            (void)dp::parse_source_ipv4(std::string_view(t).substr(0, colon), ip);
-            port = unsigned(std::strtoul(t.c_str() + colon + 1, nullptr, 10));
+            (void)parse_ipv4(std::string_view(t).substr(0, colon), ip);
+            uint64_t v = 0;
+            if (parse_number(std::string_view(t).substr(colon + 1), 1, 65535, v) == NumStatus::ok) port = unsigned(v);
         }
         ps->targets.push_back(dp::Endpoint{ip, uint16_t(port)});
+        if (ip) ps->target_ips.push_back(ip);
     }
+    std::sort(ps->target_ips.begin(), ps->target_ips.end());
+    ps->target_ips.erase(std::unique(ps->target_ips.begin(), ps->target_ips.end()), ps->target_ips.end());
     ps->version = ++pattern_versions_;
     c_.pattern_sets++;
     return ps;
@@ -447,6 +452,8 @@ void DpLink::sync(Controller& ctl) {
         in.workers = uint32_t(p->scratch_ptr[1].size());
         in.target_count = uint32_t(p->targets.size());
         in.targets = p->targets.data();
+        in.target_ips = p->target_ips.data();
+        in.target_ip_count = uint32_t(p->target_ips.size());
         s->routes.patterns_version = p->version;
     }
     s->routes.version = ++c_.published;

@@ -106,6 +106,8 @@ private:
         std::vector<dp::RouteScratch> scratch[2];     // [outbound, inbound][worker]
         std::vector<dp::RouteScratch*> scratch_ptr[2];
         std::vector<dp::Endpoint> targets;           // inbound targets, parsed
+        std::vector<uint32_t> target_ips;            // their addresses, sorted, unique (issue 16:
+                                                     //   access-side destinations, Proxy::access_dest)
         uint64_t version = 0;
     };
     struct Snapshot {

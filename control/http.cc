@@ -16,6 +16,8 @@
 #include <string_view>
 #include <vector>
 
+#include "control/number.h"
+
 namespace sipedge::ctl {
 
 namespace {
@@ -78,13 +80,9 @@ Result<std::pair<std::string, uint16_t>> parse_ip_port(const std::string& s, uin
     }
     uint32_t p = default_port;
     if (!port.empty()) {
-        if (port.size() > 5) return err(EINVAL, "port '" + port + "' out of range 1-65535");
-        p = 0;
-        for (const char c : port) {
-            if (c < '0' || c > '9') return err(EINVAL, "port '" + port + "' is not a number");
-            p = p * 10 + uint32_t(c - '0');
-        }
-        if (p > 65535 || (p == 0 && !allow_zero)) return err(EINVAL, "port " + port + " out of range 1-65535");
+        auto v = number_arg("port", port, allow_zero ? 0 : 1, 65535);  // control/number.h
+        if (!v) return v.error();
+        p = uint32_t(v.value());
     } else if (default_port == 0) {
         return err(EINVAL, "'" + s + "': a port is required (<ip>:<port>)");
     }

@@ -27,10 +27,62 @@ const Json* Json::get(std::string_view key) const noexcept {
     return nullptr;
 }
 
+size_t utf8_sequence(std::string_view s, size_t i, size_t& bad) noexcept {
+    // Unicode §3.9 Table 3-7: the second byte's range depends on the lead
+    // byte (no overlongs, no surrogates D800-DFFF, nothing past U+10FFFF).
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) return 1;
+    size_t need = 0;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) need = 1;
+    else if (c == 0xe0) need = 2, lo = 0xa0;
+    else if ((c >= 0xe1 && c <= 0xec) || c == 0xee || c == 0xef) need = 2;
+    else if (c == 0xed) need = 2, hi = 0x9f;
+    else if (c == 0xf0) need = 3, lo = 0x90;
+    else if (c >= 0xf1 && c <= 0xf3) need = 3;
+    else if (c == 0xf4) need = 3, hi = 0x8f;
+    else {
+        bad = 1;  // 80-C1, F5-FF never start a sequence
+        return 0;
+    }
+    size_t k = 1;
+    for (; k <= need && i + k < s.size(); k++) {
+        const auto d = static_cast<unsigned char>(s[i + k]);
+        if (d < lo || d > hi) break;
+        lo = 0x80;
+        hi = 0xbf;
+    }
+    if (k > need) return need + 1;
+    bad = k;  // the lead byte and the continuation bytes that fit
+    return 0;
+}
+
+bool utf8_valid(std::string_view s, size_t* at) noexcept {
+    for (size_t i = 0; i < s.size();) {
+        size_t bad = 0;
+        const size_t n = utf8_sequence(s, i, bad);
+        if (n == 0) {
+            if (at) *at = i;
+            return false;
+        }
+        i += n;
+    }
+    return true;
+}
+
 void json_quote(std::string& out, std::string_view s) {
     out += '"';
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
+    for (size_t i = 0; i < s.size();) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x80) {
+            size_t bad = 0;
+            const size_t n = utf8_sequence(s, i, bad);
+            if (n) out.append(s.data() + i, n);
+            else out += "\\ufffd";
+            i += n ? n : bad;
+            continue;
+        }
+        i++;
         switch (c) {
         case '"': out += "\\\""; break;
         case '\\': out += "\\\\"; break;
@@ -43,7 +95,7 @@ void json_quote(std::string& out, std::string_view s) {
                 std::snprintf(b, sizeof b, "\\u%04x", unsigned(c));
                 out += b;
             } else {
-                out += ch;
+                out += char(c);
             }
         }
     }
@@ -136,6 +188,17 @@ struct Parser {
             const char c = t[i++];
             if (c == '"') return s;
             if (static_cast<unsigned char>(c) < 0x20) return fail("control character in string");
+            if (static_cast<unsigned char>(c) >= 0x80) {
+                size_t bad = 0;
+                const size_t n = utf8_sequence(t, i - 1, bad);
+                if (n == 0) {
+                    i--;
+                    return fail("ill-formed UTF-8 in string");
+                }
+                s.append(t.data() + i - 1, n);
+                i += n - 1;
+                continue;
+            }
             if (c != '\\') {
                 s += c;
                 continue;
@@ -154,7 +217,9 @@ struct Parser {
             case 'u': {
                 uint32_t cp;
                 if (!hex4(cp)) return fail("bad \\u escape");
-                if (cp >= 0xd800 && cp < 0xdc00 && i + 1 < t.size() && t[i] == '\\' && t[i + 1] == 'u') {
+                if (cp >= 0xdc00 && cp <= 0xdfff) return fail("unpaired surrogate escape");
+                if (cp >= 0xd800 && cp < 0xdc00) {
+                    if (i + 1 >= t.size() || t[i] != '\\' || t[i + 1] != 'u') return fail("unpaired surrogate escape");
                     i += 2;
                     uint32_t lo;
                     if (!hex4(lo) || lo < 0xdc00 || lo > 0xdfff) return fail("bad surrogate pair");
@@ -235,6 +300,8 @@ struct Parser {
             bool neg = c == '-';
             if (neg) i++;
             if (i >= t.size() || t[i] < '0' || t[i] > '9') return fail("bad number");
+            if (t[i] == '0' && i + 1 < t.size() && t[i + 1] >= '0' && t[i + 1] <= '9')
+                return fail("leading zero in number");
             uint64_t v = 0;
             while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
                 if (v > (UINT64_MAX - 9) / 10) return fail("number too large");

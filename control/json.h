@@ -53,12 +53,16 @@ public:
     const std::vector<std::pair<std::string, Json>>& members() const noexcept { return members_; }
     size_t size() const noexcept { return type_ == Type::object ? members_.size() : items_.size(); }
 
-    /// One line, no spaces; strings escaped per RFC 8259 (control characters as \uXXXX).
+    /// One line, no spaces, always valid UTF-8: strings escaped per RFC 8259
+    /// (", \\, control characters and DEL as \uXXXX or \n \r \t), and each
+    /// ill-formed UTF-8 subpart of a string written as one \ufffd (json_quote).
     std::string dump() const;
     void dump_to(std::string& out) const;
 
     /// Parses one JSON text (integers only for numbers; fractions and exponents
-    /// are refused, the socket never sends them). Rejects trailing garbage.
+    /// are refused, the socket never sends them). Strict RFC 8259 otherwise:
+    /// rejects trailing garbage, raw control characters and ill-formed UTF-8
+    /// in strings, unpaired surrogate escapes and numbers with leading zeros.
     static Result<Json> parse(std::string_view text);
 
     bool operator==(const Json& o) const = default;
@@ -72,7 +76,18 @@ private:
     std::vector<std::pair<std::string, Json>> members_;
 };
 
-/// Appends <s> as a JSON string literal to <out>.
+/// Appends <s> as a JSON string literal to <out>. Well-formed UTF-8 is kept
+/// as is; each maximal ill-formed subpart (Unicode §3.9, Table 3-7: stray
+/// continuation bytes, overlongs, surrogates, past U+10FFFF, truncated
+/// sequences) becomes one U+FFFD written as \ufffd, so the literal is valid
+/// UTF-8 whatever bytes <s> holds.
 void json_quote(std::string& out, std::string_view s);
+
+/// Length (1-4) of the well-formed UTF-8 sequence at <s>[<i>], or 0 with
+/// <bad> = the length of its maximal ill-formed subpart (1-3). <i> < size.
+size_t utf8_sequence(std::string_view s, size_t i, size_t& bad) noexcept;
+/// Whether <s> is all well-formed UTF-8; <at> (optional) gets the offset of
+/// the first ill-formed byte.
+bool utf8_valid(std::string_view s, size_t* at = nullptr) noexcept;
 
 }  // namespace sipedge::ctl

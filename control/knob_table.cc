@@ -2,6 +2,7 @@
 
 #include <type_traits>
 
+#include "control/number.h"
 #include "control/tokens.h"
 
 namespace sipedge::ctl {
@@ -18,8 +19,9 @@ using K = KnobKind;
 
 constexpr const char* retry_models[] = {"adtran", "poly", "cisco", "audiocodes", nullptr};
 constexpr const char* validation_modes[] = {"off", "register", nullptr};
-constexpr const char* failback_modes[] = {"duration", "newRequests", "DNSTTL", "registration", nullptr};
+constexpr const char* failback_modes[] = {"duration", "newRequests", "DNSTTL", "registration", "auto", nullptr};
 constexpr const char* monitor_modes[] = {"off", "always", "while-failed", nullptr};
+constexpr const char* ruri_hosts[] = {"keep", "domain", "server", nullptr};
 
 // Order: the sections and rows of shared/seed-knobs.md (docs/knobs.md follows it).
 const TrunkKnob trunk_table[] = {
@@ -115,7 +117,7 @@ const TrunkKnob trunk_table[] = {
      .meaning = "a failed server is not selected again for a random time in [min, max]",
      .u = &T::recover_delay_min_s, .u2 = &T::recover_delay_max_s, .b = &T::recover_delay_enabled},
     {.key = "failback-mode", .kind = K::choice, .choices = failback_modes, .seed = "failBack.mode",
-     .src = "P, E", .meaning = "when to try the primary again (E default newRequests)", .c = &T::failback_mode},
+     .src = "P, E", .meaning = "when to try the primary again; auto = duration in validated mode (P), newRequests in top-first (A, E)", .c = &T::failback_mode},
     {.key = "failback-timeout", .kind = K::uint, .min = 0, .max = 65535, .unit = "s", .seed = "failBack.timeout",
      .src = "P, E", .meaning = "duration-mode wait; 0 = never; 1-59 become 60", .u = &T::failback_timeout_s},
     {.key = "unregister-on-failback", .kind = K::boolean, .seed = "unRegisterOnFailBack", .src = "P",
@@ -177,6 +179,11 @@ const TrunkKnob trunk_table[] = {
      .meaning = "after a provisional, no final response within this: CANCEL the branch; roll over when "
                 "only 100 Trying came, else 408 upstream",
      .u = &T::provisional_timeout_s},
+    {.key = "request-uri-host", .kind = K::choice, .choices = ruri_hosts,
+     .seed = "(Request-URI host toward the carrier)", .src = "sipedge",
+     .meaning = "host[:port] of the Request-URI sent to the trunk: keep the caller's, the trunk's domain, "
+                "or the selected server's address (rewritten on each rollover)",
+     .c = &T::request_uri_host},
 };
 
 const GlobalKnob global_table[] = {
@@ -201,21 +208,6 @@ Error range_error(const KnobDef<S>& k, const std::string& why) {
                            knob_default(k) + " (" + seed_ref(k) + ")");
 }
 
-// Decimal digits only, ≤ 4294967295. Out of range and garbage are told apart
-// so the reply says which.
-enum class Num { ok, garbage, too_big };
-Num parse_u32(const std::string& w, uint32_t& out) {
-    if (w.empty() || w.size() > 20) return w.empty() ? Num::garbage : Num::too_big;
-    uint64_t v = 0;
-    for (const char c : w) {
-        if (c < '0' || c > '9') return Num::garbage;
-        v = v * 10 + uint64_t(c - '0');
-        if (v > 0xffffffffull) return Num::too_big;
-    }
-    out = uint32_t(v);
-    return Num::ok;
-}
-
 std::string range_text(uint32_t lo, uint32_t hi, const char* unit) {
     std::string r = std::to_string(lo) + "-" + std::to_string(hi);
     if (unit && *unit) r += std::string(" ") + unit;
@@ -225,11 +217,14 @@ std::string range_text(uint32_t lo, uint32_t hi, const char* unit) {
 // One number in [lo, hi]; errors name the knob.
 template <class S>
 Result<uint32_t> number_in(const KnobDef<S>& k, const std::string& w, uint32_t lo, uint32_t hi) {
-    uint32_t v = 0;
-    const Num n = parse_u32(w, v);
-    if (n == Num::garbage) return range_error(k, "'" + w + "' is not a number");
-    if (n == Num::too_big || v < lo || v > hi) return range_error(k, w + " is out of range");
-    return v;
+    uint64_t v = 0;
+    switch (parse_number(w, lo, hi, v)) {  // control/number.h: the one grammar
+    case NumStatus::ok: return uint32_t(v);
+    case NumStatus::not_a_number:
+        return range_error(k, "'" + w + "' is not a number (decimal digits only: no sign, blank or leading zero)");
+    case NumStatus::out_of_range: break;
+    }
+    return range_error(k, w + " is out of range");
 }
 
 }  // namespace

@@ -44,6 +44,7 @@ int run_control_loop(Controller& ctl, const LoopOptions& opt, const std::functio
     SocketOptions so;
     so.path = opt.socket_path;
     so.group = opt.socket_group;
+    so.idle_ms = opt.socket_idle_ms;
     auto srv = SocketServer::open(so, [&](std::string_view line) {
         std::string reply = ctl.execute(line);
         if (opt.verbose) std::fprintf(stderr, "ctl: %s -> %.60s\n", redact(line).c_str(), reply.c_str());

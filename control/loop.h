@@ -21,6 +21,7 @@ struct LoopOptions {
     bool verbose = false;          // log every command (passwords redacted)
     uint32_t tick_ms = 1000;       // period of <on_tick> (1-1000)
     uint64_t run_ms = 0;           // stop after this long; 0 = until SIGINT/SIGTERM
+    uint32_t socket_idle_ms = 60000;  // SocketOptions::idle_ms (--socket-idle-timeout); 0 = never
 };
 
 /// Serves <ctl> on the socket and calls <on_tick> every tick_ms until a

@@ -11,8 +11,9 @@
 //
 //   sipedge --config FILE [--socket PATH] [--socket-group G] [--secrets F]
 //           [--duration S] [--verbose] [--check] [--max-txns N] [--mbufs N (default: sized
-//           from ports and workers)]
-//           [--no-rx-udp-csum]
+//           from ports and workers)] [--overload-percent P (default 90; 0: off)]
+//           [--overload-retry-after S (default 5)]
+//           [--no-rx-udp-csum] [--socket-idle-timeout S (default 60; 0: never)]
 //           -- <EAL arguments: at least two lcores (main = control, the rest = workers),
 //               e.g. -l 0-1 (one worker) or -l 0-2 (two) --no-huge -m 512
 //               --no-pci --vdev=net_af_packet0,iface=veth0>
@@ -30,15 +31,19 @@
 // port / socket, 2 usage.
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -55,8 +60,10 @@
 #include "control/loop.h"
 #include "control/metrics.h"
 #include "control/monitor.h"
+#include "control/number.h"
 #include "control/socket.h"
 #include "control/telemetry.h"
+#include "dataplane/af_packet.h"
 #include "dataplane/handoff.h"
 #include "dataplane/inet.h"
 #include "dataplane/msg_pool.h"
@@ -76,7 +83,10 @@ struct Args {
     bool verbose = false, check = false;
     uint32_t max_txns = 16384;
     uint32_t mbufs = 0;  // 0: sized from ports and workers at start-up
+    uint32_t overload_percent = 90;      // issue 16: new out-of-dialog requests get 503 at this load; 0: off
+    uint32_t overload_retry_after_s = 5; //   ... with this Retry-After (0: none)
     bool rx_udp_csum = true;
+    uint32_t socket_idle_s = 60;  // control clients that send nothing are closed after this; 0 = never
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -84,19 +94,17 @@ struct Args {
                  "sipedge: %s\n"
                  "usage: sipedge --config FILE [--socket PATH] [--socket-group GROUP] [--secrets FILE]\n"
                  "               [--duration SECONDS] [--verbose] [--check] [--max-txns N] [--mbufs N]\n"
-                 "               [--no-rx-udp-csum] -- EAL-ARGS (lcores: main + workers, -l 0-N)\n",
+                 "               [--overload-percent P] [--overload-retry-after SECONDS]\n"
+                 "               [--no-rx-udp-csum] [--socket-idle-timeout SECONDS]\n"
+                 "               -- EAL-ARGS (lcores: main + workers, -l 0-N)\n",
                  why);
     std::exit(2);
 }
 
+// An integer option by the control plane's one grammar (control/number.h).
 bool parse_u32(std::string_view s, uint32_t lo, uint32_t hi, uint32_t& out) {
-    if (s.empty() || s.size() > 10) return false;
     uint64_t v = 0;
-    for (char c : s) {
-        if (c < '0' || c > '9') return false;
-        v = v * 10 + uint64_t(c - '0');
-    }
-    if (v < lo || v > hi) return false;
+    if (ctl::parse_number(s, lo, hi, v) != ctl::NumStatus::ok) return false;
     out = uint32_t(v);
     return true;
 }
@@ -124,8 +132,14 @@ int parse_args(int argc, char** argv, Args& a) {
             if (!end || *end || a.duration_s < 0 || a.duration_s > 1e7) usage("bad --duration");
         } else if (arg == "--max-txns") {
             if (!parse_u32(val(), 16, 1u << 24, a.max_txns)) usage("bad --max-txns");
+        } else if (arg == "--overload-percent") {
+            if (!parse_u32(val(), 0, 100, a.overload_percent)) usage("bad --overload-percent (0-100; 0: off)");
+        } else if (arg == "--overload-retry-after") {
+            if (!parse_u32(val(), 0, 3600, a.overload_retry_after_s)) usage("bad --overload-retry-after (seconds 0-3600)");
         } else if (arg == "--mbufs") {
             if (!parse_u32(val(), 1023, 1u << 24, a.mbufs)) usage("bad --mbufs");
+        } else if (arg == "--socket-idle-timeout") {
+            if (!parse_u32(val(), 0, 86400, a.socket_idle_s)) usage("bad --socket-idle-timeout (seconds 0-86400)");
         } else if (arg == "--no-rx-udp-csum") {
             a.rx_udp_csum = false;
         } else if (arg == "-h" || arg == "--help") {
@@ -223,6 +237,16 @@ void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
                 s.arp_shared);
     std::printf("\"trace\":{\"copied\":%lu,\"dropped\":%lu,\"drained\":%lu},", s.trace_copied,
                 s.trace_dropped, l.trace_samples);
+    // Issue 16, capacity: overload 503s, completed transactions as tombstones.
+    std::printf("\"capacity\":{\"overload_503\":%lu,\"tombs_created\":%lu,\"tomb_hits\":%lu,"
+                "\"tombs_evicted\":%lu},",
+                s.overload_503, s.tombs_created, s.tomb_hits, s.tombs_evicted);
+    // Issue 16: the access policy (refusals by reason), ACKs of our stateless
+    // rejections absorbed, 400s to requests the parser refused.
+    std::printf("\"policy\":{\"route_denied\":%lu,\"dialog_denied\":%lu,\"token_bad\":%lu,\"loop\":%lu,"
+                "\"acks_absorbed\":%lu,\"reject_records_overwritten\":%lu,\"malformed_answered\":%lu},",
+                s.policy_route_denied, s.policy_dialog_denied, s.policy_token_bad, s.policy_loop,
+                s.acks_absorbed, s.reject_records_overwritten, s.malformed_answered);
     std::printf("\"drops\":{\"total\":%lu", s.drops_total());
     for (size_t r = 0; r < dp::drop_reason_count; r++)
         std::printf(",\"%s\":%lu", dp::drop_reason_name(dp::DropReason(r)), s.drops[r]);
@@ -233,6 +257,35 @@ void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
     }
     std::printf("]}\n");
     std::fflush(stdout);
+}
+
+// Issue 16: every net_af_packet vdev among the EAL words <eal> (--vdev=X or
+// --vdev X) without its own framesz/blocksz gets frames sized from its
+// interface's MTU (dataplane/af_packet.h); rewritten words live in <keep>.
+// Returns the largest mbuf data room those ports' RX queues need (0: none).
+uint32_t af_packet_frames_for(std::vector<char*>& eal, std::deque<std::string>& keep) {
+    uint32_t room = 0;
+    for (size_t i = 1; i < eal.size(); i++) {
+        std::string_view w = eal[i];
+        size_t at = i;
+        if (w == "--vdev" && i + 1 < eal.size()) w = eal[at = ++i];
+        else if (w.rfind("--vdev=", 0) == 0) w.remove_prefix(7);
+        else continue;
+        uint32_t r = 0;
+        std::string dev = dp::af_packet_vdev(w, r);
+        if (r == 0) continue;
+        room = r > room ? r : room;
+        if (dev.size() == w.size()) continue;  // the operator's own geometry
+        std::fprintf(stderr, "sipedge: %s: frames of %s bytes (interface MTU %u; whole datagrams "
+                             "up to %u bytes)\n",
+                     std::string(w.substr(0, w.find(','))).c_str(),
+                     std::string(dp::devarg(dev, "framesz")).c_str(),
+                     unsigned(dp::kernel_mtu(dp::devarg(dev, "iface"))),
+                     unsigned(r - 80 - 4 + 32));
+        keep.push_back(eal[at] == w.data() ? dev : "--vdev=" + dev);
+        eal[at] = keep.back().data();
+    }
+    return room;
 }
 
 // EAL words the configuration adds to the command line's <n> EAL arguments
@@ -292,7 +345,18 @@ ctl::CoreStats core_stats(unsigned lcore, const dp::WorkerStats& s) {
                   // issue 12: loop time (TSC cycles) and checksums left to an offload
                   {"busy_cycles", s.busy_cycles},         {"idle_cycles", s.idle_cycles},
                   {"busy_polls", s.busy_polls},           {"idle_polls", s.idle_polls},
-                  {"rx_udp_csum_partial", s.rx_udp_csum_partial}};
+                  {"rx_udp_csum_partial", s.rx_udp_csum_partial},
+                  // issue 16, capacity: overload control and tombstones
+                  {"overload_503", s.overload_503},       {"tombs_created", s.tombs_created},
+                  {"tomb_hits", s.tomb_hits},             {"tombs_evicted", s.tombs_evicted},
+                  // issue 16: access policy, absorbed ACKs, 400s to malformed requests
+                  {"policy_route_denied", s.policy_route_denied},
+                  {"policy_dialog_denied", s.policy_dialog_denied},
+                  {"policy_token_bad", s.policy_token_bad},
+                  {"policy_loop", s.policy_loop},
+                  {"acks_absorbed", s.acks_absorbed},
+                  {"reject_records_overwritten", s.reject_records_overwritten},
+                  {"malformed_answered", s.malformed_answered}};
     c.tsc_hz = rte_get_tsc_hz();
     for (size_t r = 0; r < dp::drop_reason_count; r++)
         c.drops.emplace_back(dp::drop_reason_name(dp::DropReason(r)), s.drops[r]);
@@ -310,6 +374,33 @@ dp::RxCsum rx_csum_for(std::string_view driver, bool verify) {
     if (!verify) return dp::RxCsum::off;
     if (driver == "net_af_packet" || driver == "net_tap") return dp::RxCsum::verify_partial;
     return dp::RxCsum::verify;
+}
+
+// Issue 16: drops worth a word to the operator, each said once (the first
+// time a worker counts one). Control thread; <said> remembers what was said.
+void say_drops_once(const std::vector<dp::Worker*>& ws, bool (&said)[2]) {
+    static constexpr struct {
+        dp::DropReason r;
+        const char* text;
+    } what[2] = {
+        {dp::DropReason::ipv4_frag_too_many,
+         "too many fragments: an IPv4 datagram for us arrived in more than 8 fragments (over "
+         "~11.8 KB at MTU 1500) and was dropped whole (ipv4_frag_too_many, counted); the sender "
+         "must send smaller SIP messages (or use TCP)"},
+        {dp::DropReason::ipv4_truncated,
+         "a received frame held less than its IPv4 datagram (cut by the port, e.g. a net_af_packet "
+         "framesz below the datagram) and was dropped (ipv4_truncated, counted); leave framesz to "
+         "sipedge or raise it"},
+    };
+    for (size_t k = 0; k < 2; k++) {
+        if (said[k]) continue;
+        for (const dp::Worker* w : ws)
+            if (w->stats().drops[size_t(what[k].r)]) {
+                said[k] = true;
+                std::fprintf(stderr, "sipedge: %s\n", what[k].text);
+                break;
+            }
+    }
 }
 
 // The first datagram accepted with a partial checksum on port <k> (index in
@@ -343,6 +434,31 @@ void say_partial_once(const std::vector<dp::Worker*>& ws, const std::vector<dp::
             break;
         }
     }
+}
+
+// --check: ctl::dataplane_check_host against the cores this process may
+// run on (sched_getaffinity: a systemd CPUAffinity= or taskset narrows them)
+// and this DPDK build's RTE_MAX_LCORE.
+Status check_host(const ctl::DataplaneSettings& d) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    std::vector<unsigned> cpus;
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        for (unsigned c = 0; c < CPU_SETSIZE; c++)
+            if (CPU_ISSET(c, &set)) cpus.push_back(c);
+    } else {
+        const long n = sysconf(_SC_NPROCESSORS_ONLN);
+        for (long c = 0; c < n; c++) cpus.push_back(unsigned(c));
+    }
+    if (!d.lcores.empty()) {
+        auto l = ctl::dataplane_lcore_list(d.lcores);
+        if (l)
+            for (const unsigned c : l.value())
+                if (c >= RTE_MAX_LCORE)
+                    return err(EINVAL, "lcores: core " + std::to_string(c) + " is not below this DPDK's RTE_MAX_LCORE " +
+                                           std::to_string(RTE_MAX_LCORE));
+    }
+    return ctl::dataplane_check_host(d, cpus);
 }
 
 struct WorkerRun {
@@ -395,6 +511,12 @@ int main(int argc, char** argv) {
         return 1;
     }
     if (a.check) {
+        // Beyond the commands' own checks: what this machine must offer the
+        // data plane (lcores it may run on, device names the EAL parses).
+        if (Status s = check_host(ctl.state().dataplane); !s) {
+            std::fprintf(stderr, "sipedge: %s: %s\n", a.config.c_str(), s.error().message.c_str());
+            return 1;
+        }
         for (const std::string& l : ctl.running_config()) std::printf("%s\n", l.c_str());
         return 0;
     }
@@ -427,6 +549,8 @@ int main(int argc, char** argv) {
     eal.push_back(argv[0]);
     for (int i = sep + 1; i < argc; i++) eal.push_back(argv[i]);
     for (std::string& w : eal_words) eal.push_back(w.data());
+    std::deque<std::string> af_words;
+    const uint32_t af_room = af_packet_frames_for(eal, af_words);
     if (!dp::eal_start(int(eal.size()), eal.data())) return 1;
     std::vector<unsigned> lcores;
     for (unsigned l = rte_get_next_lcore(rte_get_main_lcore(), 1, 0); l < RTE_MAX_LCORE;
@@ -456,6 +580,20 @@ int main(int argc, char** argv) {
                      mbufs, port_ids.size(), unsigned(nw), (unsigned long)want);
     }
     rte_mempool* pool = dp::make_pktmbuf_pool("sipedge_mbufs", mbufs);
+    // net_af_packet RX queues with frames over 2 KiB (issue 16): their own
+    // pool of mbufs that hold a whole frame: per worker a burst's worth and
+    // its handoff ring, the lcore caches, some in flight.
+    rte_mempool* af_pool = nullptr;
+    if (af_room > RTE_MBUF_DEFAULT_DATAROOM) {
+        const uint64_t n = uint64_t(nw) * 1024 + (nw > 1 ? uint64_t(nw) * 1023 : 0) + 256ull * (nw + 1u) + 511;
+        uint32_t m = 2047;
+        while (m < n && m < (1u << 20) - 1) m = m * 2 + 1;
+        af_pool = dp::make_pktmbuf_pool("sipedge_af_rx", m, af_room);
+        if (!af_pool) {
+            dp::eal_stop();
+            return 1;
+        }
+    }
     std::vector<dp::PortConfig> pcs;
     std::vector<std::string> drivers;  // per pcs entry: rte_eth_dev_info::driver_name
     auto stop_ports = [&] {
@@ -499,7 +637,10 @@ int main(int argc, char** argv) {
         dp::PortSetup ps;
         ps.port_id = p;
         ps.queues = nw;
-        if (!dp::port_start(ps, pool, pc.mac)) {
+        rte_eth_dev_info info0{};
+        const bool af = af_pool && rte_eth_dev_info_get(p, &info0) == 0 && info0.driver_name &&
+                        std::string_view(info0.driver_name) == "net_af_packet";
+        if (!dp::port_start(ps, af ? af_pool : pool, pc.mac)) {
             stop_ports();
             return 1;
         }
@@ -535,11 +676,20 @@ int main(int argc, char** argv) {
     dp::ProxyConfig pc;
     pc.self = {pcs[0].ip, dps.sip_port};  // the worker fills in every interface
     pc.max_txns = a.max_txns;
+    pc.overload_percent = a.overload_percent;
+    pc.overload_retry_after_s = a.overload_retry_after_s;
     pc.timer_c_ms = uint32_t(dps.timer_c_s) * 1000;
     pc.retry_after_s = dps.retry_after_s;
     // The worker reassembles and fragments: a message is bounded by what the
     // proxy retains (its big MsgPool slots), not by the MTU.
     pc.max_udp_payload = uint16_t(dp::MsgPool::max_size);
+    // Issue 16: the key of the token in our Record-Route (dataplane/access_policy.h),
+    // drawn from the kernel at every start and given to every worker.
+    if (getrandom(pc.rr_key, sizeof pc.rr_key, 0) != ssize_t(sizeof pc.rr_key)) {
+        std::fprintf(stderr, "sipedge: getrandom: %s\n", std::strerror(errno));
+        stop_ports();
+        return 1;
+    }
     std::vector<dp::Worker*> ws;
     for (uint16_t i = 0; i < nw; i++) {
         auto* w = new dp::Worker();
@@ -602,6 +752,7 @@ int main(int argc, char** argv) {
     lo.socket_group = a.group;
     lo.verbose = a.verbose;
     lo.tick_ms = 10;  // rings drained and engine timers run every 10 ms
+    lo.socket_idle_ms = a.socket_idle_s * 1000;
     lo.run_ms = uint64_t(a.duration_s * 1000.0);
     // Worker counters for metrics and `show stats`: read from the control
     // thread while the workers run (plain loads; a counter may lag a little).
@@ -639,6 +790,7 @@ int main(int argc, char** argv) {
         return d;
     });
     std::vector<bool> partial_said(pcs.size(), false);
+    bool drops_said[2] = {false, false};
     uint32_t ticks = 0;
     const auto started = std::chrono::steady_clock::now();
     const int rc = ctl::run_control_loop(
@@ -646,6 +798,7 @@ int main(int argc, char** argv) {
         [&] {
             link->tick(ctl);
             say_partial_once(ws, pcs, port_ids, drivers, partial_said);
+            say_drops_once(ws, drops_said);
             if (++ticks % 100 == 0) {
                 std::vector<ctl::CoreStats> cs;
                 for (uint16_t i = 0; i < nw; i++) cs.push_back(core_stats(lcores[i], ws[i]->stats()));

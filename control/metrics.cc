@@ -251,6 +251,20 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
         {"sipedge_worker_trace_samples_total", "result", "copied", &dp::WorkerStats::trace_copied},
         {"sipedge_worker_trace_samples_total", "result", "dropped", &dp::WorkerStats::trace_dropped},
         {"sipedge_worker_cross_interface_requests_total", nullptr, nullptr, &dp::WorkerStats::sip_cross_iface},
+        // issue 16, capacity: overload 503s, tombstones
+        {"sipedge_worker_overload_rejected_total", nullptr, nullptr, &dp::WorkerStats::overload_503},
+        {"sipedge_worker_tombstones_total", "op", "created", &dp::WorkerStats::tombs_created},
+        {"sipedge_worker_tombstones_total", "op", "hit", &dp::WorkerStats::tomb_hits},
+        {"sipedge_worker_tombstones_total", "op", "evicted", &dp::WorkerStats::tombs_evicted},
+        // issue 16: the access policy's refusals by reason, absorbed ACKs, 400s to malformed requests
+        {"sipedge_worker_policy_refusals_total", "reason", "route", &dp::WorkerStats::policy_route_denied},
+        {"sipedge_worker_policy_refusals_total", "reason", "dialog", &dp::WorkerStats::policy_dialog_denied},
+        {"sipedge_worker_policy_refusals_total", "reason", "token", &dp::WorkerStats::policy_token_bad},
+        {"sipedge_worker_policy_refusals_total", "reason", "loop", &dp::WorkerStats::policy_loop},
+        {"sipedge_worker_acks_absorbed_total", nullptr, nullptr, &dp::WorkerStats::acks_absorbed},
+        {"sipedge_worker_reject_records_overwritten_total", nullptr, nullptr,
+         &dp::WorkerStats::reject_records_overwritten},
+        {"sipedge_worker_malformed_answered_total", nullptr, nullptr, &dp::WorkerStats::malformed_answered},
     };
     static const Field gauges[] = {
         {"sipedge_worker_transactions_active", "kind", "server", &dp::WorkerStats::txn_server_active},
@@ -282,6 +296,22 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
              "Forwarded INVITEs cancelled by Timer C (no final response in time after a provisional).");
     m.family("sipedge_worker_cross_interface_requests_total", C::counter,
              "Rollovers to a server behind another interface (our Via and Record-Route rewritten for it).");
+    m.family("sipedge_worker_overload_rejected_total", C::counter,
+             "New out-of-dialog requests answered 503 + Retry-After because the worker's transaction "
+             "slots, timers or retained-message slots were past the overload watermark.");
+    m.family("sipedge_worker_tombstones_total", C::counter,
+             "Completed transactions kept as tombstones (created), late copies they answered or "
+             "absorbed (hit), and tombstones dropped before their expiry for room (evicted).");
+    m.family("sipedge_worker_policy_refusals_total", C::counter,
+             "Requests the access policy refused (403; 482 for loop; ACKs dropped), by reason: route (a Route "
+             "we did not write), dialog (in dialog without our Record-Route), token (our Record-Route without "
+             "the dialog's token), loop.");
+    m.family("sipedge_worker_acks_absorbed_total", C::counter,
+             "ACKs of our stateless rejections (To tag we minted), consumed instead of forwarded.");
+    m.family("sipedge_worker_reject_records_overwritten_total", C::counter,
+             "Stateless-rejection records reused before their 32 s (more rejections than the ring holds).");
+    m.family("sipedge_worker_malformed_answered_total", C::counter,
+             "Requests the parser refused that were answered 400/505 (a Via was readable).");
     m.family("sipedge_worker_interface_packets_total", C::counter,
              "Packets received/sent per interface (index of the configured ports, in port order).");
     m.family("sipedge_worker_busy_cycles_total", C::counter,

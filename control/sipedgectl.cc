@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "control/json.h"
+#include "control/number.h"
 #include "control/tokens.h"
 
 using sipedge::ctl::Json;
@@ -483,9 +484,23 @@ int main(int argc, char** argv) {
         const std::string a = argv[i];
         if (a == "--socket" && i + 1 < argc) path = argv[++i];
         else if (a == "--json") json = true;
-        else if (a == "--count" && i + 1 < argc) count = std::atol(argv[++i]);
-        else if (a == "--interval" && i + 1 < argc) interval_ms = std::max(50L, std::atol(argv[++i]));
-        else if (a == "--timeout" && i + 1 < argc) timeout_s = std::max(0.0, std::atof(argv[++i]));
+        else if ((a == "--count" || a == "--interval") && i + 1 < argc) {
+            // The control plane's number grammar (control/number.h); --interval below 50 ms is 50.
+            uint64_t v = 0;
+            if (sipedge::ctl::parse_number(argv[++i], 0, 1000000000, v) != sipedge::ctl::NumStatus::ok) {
+                std::fprintf(stderr, "sipedgectl: %s: '%s' is not a number 0-1000000000\n", a.c_str(), argv[i]);
+                return 2;
+            }
+            if (a == "--count") count = long(v);
+            else interval_ms = std::max(50L, long(v));
+        } else if (a == "--timeout" && i + 1 < argc) {
+            char* end = nullptr;  // seconds, fractions allowed (wait-ready)
+            timeout_s = std::strtod(argv[++i], &end);
+            if (!end || *end || end == argv[i] || !(timeout_s >= 0 && timeout_s <= 86400)) {
+                std::fprintf(stderr, "sipedgectl: bad --timeout '%s' (seconds, 0-86400)\n", argv[i]);
+                return 2;
+            }
+        }
         else if (a == "--") { i++; break; }
         else if (a == "-h" || a == "--help") return usage();
         else if (a.size() > 1 && a[0] == '-' && a[1] == '-') return usage();

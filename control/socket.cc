@@ -5,12 +5,16 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+
+#include "control/number.h"
 
 namespace sipedge::ctl {
 
@@ -38,6 +42,19 @@ bool socket_is_live(const std::string& path) {
     return live;
 }
 
+int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// One error line for a connection we will not serve; never waits (the
+// socket is new, its buffer empty).
+void refuse(int fd, const std::string& why) {
+    const std::string line = "{\"status\":16,\"error\":\"" + why + "\"}\n";  // ASCII, no quotes in <why>
+    (void)!send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    close(fd);
+}
+
 Result<gid_t> lookup_group(const std::string& name) {
     if (name.empty()) return getegid();
     std::vector<char> buf(16384);
@@ -46,9 +63,8 @@ Result<gid_t> lookup_group(const std::string& name) {
     const int rc = getgrnam_r(name.c_str(), &g, buf.data(), buf.size(), &res);
     if (rc != 0 || !res) {
         // A numeric group id is accepted too.
-        char* end = nullptr;
-        const unsigned long v = std::strtoul(name.c_str(), &end, 10);
-        if (end && *end == '\0' && !name.empty()) return gid_t(v);
+        uint64_t v = 0;
+        if (parse_number(name, 0, UINT32_MAX - 1, v) == NumStatus::ok) return gid_t(v);  // control/number.h
         return err(ENOENT, "socket group '" + name + "' does not exist");
     }
     return res->gr_gid;
@@ -102,6 +118,20 @@ Result<std::unique_ptr<SocketServer>> SocketServer::open(const SocketOptions& op
     ev.events = EPOLLIN;
     ev.data.fd = s->lfd_;
     if (epoll_ctl(s->epfd_, EPOLL_CTL_ADD, s->lfd_, &ev) != 0) return sys_error("epoll_ctl");
+    if (opt.idle_ms > 0) {
+        // The idle sweep runs every quarter of idle_ms (20 ms to 1 s): a client
+        // is closed between idle_ms and 1.25 * idle_ms after its last byte.
+        s->tfd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (s->tfd_ < 0) return sys_error("timerfd_create");
+        const uint32_t step = std::clamp<uint32_t>(opt.idle_ms / 4, 20, 1000);
+        itimerspec its{};
+        its.it_interval.tv_sec = step / 1000;
+        its.it_interval.tv_nsec = long(step % 1000) * 1000000L;
+        its.it_value = its.it_interval;
+        if (timerfd_settime(s->tfd_, 0, &its, nullptr) != 0) return sys_error("timerfd_settime");
+        ev.data.fd = s->tfd_;
+        if (epoll_ctl(s->epfd_, EPOLL_CTL_ADD, s->tfd_, &ev) != 0) return sys_error("epoll_ctl");
+    }
     return s;
 }
 
@@ -116,6 +146,7 @@ SocketServer::~SocketServer() {
         struct stat st{};
         if (stat(opt_.path.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) unlink(opt_.path.c_str());
     }
+    if (tfd_ >= 0) close(tfd_);
     if (epfd_ >= 0) close(epfd_);
 }
 
@@ -132,15 +163,28 @@ void SocketServer::accept_all() {
     for (;;) {
         const int fd = accept4(lfd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return;  // EAGAIN, or a transient error: try at the next wake-up
+        ucred cred{};
+        socklen_t len = sizeof cred;
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) cred.uid = uid_t(-1);
+        size_t same_uid = 0;
+        for (const auto& c : clients_) same_uid += c->uid == cred.uid;
+        // Per uid first: one user's idle connections must not take every slot.
+        if (same_uid >= opt_.max_clients_per_uid) {
+            refused_.fetch_add(1, std::memory_order_relaxed);
+            refuse(fd, "too many control connections for uid " + std::to_string(cred.uid) + " (" +
+                           std::to_string(opt_.max_clients_per_uid) + "); close idle ones");
+            continue;
+        }
         if (clients_.size() >= opt_.max_clients) {
-            static const char busy[] = "{\"status\":16,\"error\":\"too many control clients\"}\n";
-            (void)!send(fd, busy, sizeof busy - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
-            close(fd);
+            refused_.fetch_add(1, std::memory_order_relaxed);
+            refuse(fd, "too many control clients (" + std::to_string(opt_.max_clients) + ")");
             continue;
         }
         auto c = std::make_unique<Client>();
         c->fd = fd;
         c->id = next_id_++;
+        c->uid = cred.uid;
+        c->last_ms = now_ms();
         epoll_event ev{};
         ev.events = c->mask;
         ev.data.fd = fd;
@@ -161,41 +205,61 @@ void SocketServer::close_client(int fd) {
                    clients_.end());
 }
 
+void SocketServer::reply_line(Client& c, std::string_view line) {
+    if (line.size() > opt_.max_line) {
+        c.out += "{\"status\":7,\"error\":\"line longer than " + std::to_string(opt_.max_line) + " bytes\"}\n";
+        return;
+    }
+    // A client that keeps sending while earlier replies pile up unread is
+    // dropped: its memory stays bounded by max_pending plus one reply.
+    if (c.out.size() > opt_.max_pending) {
+        const bool had_eof = c.eof;
+        flush(c);
+        if (c.eof && !had_eof) return;  // peer gone: <line> pointed into the cleared input
+    }
+    if (c.out.size() > opt_.max_pending) {
+        clients_dropped_.fetch_add(1, std::memory_order_relaxed);
+        c.out.clear();
+        c.in.clear();
+        c.eof = true;  // closed by on_client
+        return;
+    }
+    // Every line is the handler's, empty ones included: one reply per line.
+    current_ = c.id;
+    c.out += handler_(line);
+    current_ = 0;
+    c.out += '\n';
+}
+
 void SocketServer::serve_lines(Client& c) {
-    // One reply line per command line, in order; stop while replies pile up.
-    // A subscriber's input is not served: read and dropped, only EOF matters.
-    while (c.out.size() < opt_.max_pending) {
-        if (c.subscriber) {
-            c.in.clear();
-            return;
-        }
-        const size_t nl = c.in.find('\n');
+    // One reply line per command line, in order. A subscriber's input is not
+    // served: read and dropped, only its EOF matters.
+    size_t pos = 0;
+    while (!c.subscriber && !(c.eof && c.in.empty())) {
+        const size_t nl = c.in.find('\n', pos);
         if (nl == std::string::npos) {
-            if (c.in.size() > opt_.max_line) {
+            const size_t left = c.in.size() - pos;
+            if (left > opt_.max_line) {
                 c.out += "{\"status\":7,\"error\":\"line longer than " + std::to_string(opt_.max_line) + " bytes\"}\n";
                 c.in.clear();
                 c.eof = true;  // close after the reply
-            } else if (c.eof && !c.in.empty()) {
-                std::string line = std::move(c.in);  // last line without a newline
-                c.in.clear();
-                current_ = c.id;
-                c.out += handler_(line);
-                current_ = 0;
-                c.out += '\n';
+                return;
             }
-            return;
+            if (c.eof && left > 0) {  // the last line, without a newline
+                const std::string line = c.in.substr(pos);
+                c.in.clear();
+                reply_line(c, line);
+                return;
+            }
+            break;
         }
-        std::string_view line(c.in.data(), nl);
-        if (nl > opt_.max_line) {
-            c.out += "{\"status\":7,\"error\":\"line longer than " + std::to_string(opt_.max_line) + " bytes\"}\n";
-        } else if (!line.empty() && !(line.size() == 1 && line[0] == '\r')) {
-            current_ = c.id;
-            c.out += handler_(line);
-            current_ = 0;
-            c.out += '\n';
-        }
-        c.in.erase(0, nl + 1);
+        const std::string_view line(c.in.data() + pos, nl - pos);
+        pos = nl + 1;
+        reply_line(c, line);  // may drop <c>: then in is empty and eof set
+        if (c.in.empty()) return;
     }
+    if (c.subscriber) c.in.clear();
+    else c.in.erase(0, pos);
 }
 
 void SocketServer::flush(Client& c) {
@@ -203,6 +267,7 @@ void SocketServer::flush(Client& c) {
         const ssize_t n = send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n > 0) {
             c.out.erase(0, size_t(n));
+            c.last_ms = now_ms();  // reading replies is activity too
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
@@ -215,11 +280,9 @@ void SocketServer::flush(Client& c) {
 }
 
 void SocketServer::update_events(Client& c) {
-    // Level-triggered: ask for input only while we will read it (not after
-    // EOF, not while max_pending reply bytes wait), for output only while
+    // Level-triggered: ask for input until EOF, for output only while
     // replies wait.
-    const bool read = !c.eof && c.out.size() < opt_.max_pending;
-    const uint32_t mask = (read ? uint32_t(EPOLLIN | EPOLLRDHUP) : 0u) | (c.out.empty() ? 0u : uint32_t(EPOLLOUT));
+    const uint32_t mask = (c.eof ? 0u : uint32_t(EPOLLIN | EPOLLRDHUP)) | (c.out.empty() ? 0u : uint32_t(EPOLLOUT));
     if (mask == c.mask) return;
     c.mask = mask;
     epoll_event ev{};
@@ -231,11 +294,13 @@ void SocketServer::update_events(Client& c) {
 void SocketServer::on_client(Client& c, uint32_t events) {
     if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
         char buf[16384];
-        // Read only while replies drain; a client that never reads is not served further.
-        while (!c.eof && c.out.size() < opt_.max_pending) {
+        // At most 4 reads (64 KiB) per wake-up: a client that writes without
+        // pause does not hold the loop; level-triggered epoll comes back to it.
+        for (int k = 0; k < 4 && !c.eof; k++) {
             const ssize_t n = recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
             if (n > 0) {
                 c.in.append(buf, size_t(n));
+                c.last_ms = now_ms();
                 serve_lines(c);
                 continue;
             }
@@ -244,15 +309,31 @@ void SocketServer::on_client(Client& c, uint32_t events) {
             c.eof = true;  // 0 = orderly shutdown; error = gone
         }
     }
-    serve_lines(c);
+    serve_lines(c);  // at EOF: the last line without a newline
     flush(c);
-    serve_lines(c);  // replies drained: serve lines held back
-    flush(c);
-    if (c.eof && c.out.empty() && c.in.find('\n') == std::string::npos) {
+    if (c.eof && c.out.empty()) {
         close_client(c.fd);
         return;
     }
     update_events(c);
+}
+
+void SocketServer::expire_idle() {
+    const int64_t now = now_ms();
+    std::vector<int> idle;
+    for (auto& c : clients_) {
+        // Subscribers wait for pushes by design; a slow one is dropped by push().
+        if (c->subscriber || now - c->last_ms < int64_t(opt_.idle_ms)) continue;
+        // One line saying why, if the socket takes it now; then closed.
+        const std::string why = "{\"status\":110,\"error\":\"idle for " + std::to_string(opt_.idle_ms) +
+                                " ms (nothing sent or read): connection closed\"}\n";
+        if (c->out.empty()) (void)!send(c->fd, why.data(), why.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        idle.push_back(c->fd);
+    }
+    for (const int fd : idle) {
+        idle_closed_.fetch_add(1, std::memory_order_relaxed);
+        close_client(fd);
+    }
 }
 
 Status SocketServer::poll_once(int timeout_ms) {
@@ -266,6 +347,12 @@ Status SocketServer::poll_once(int timeout_ms) {
         const int fd = evs[i].data.fd;
         if (fd == lfd_) {
             accept_all();
+            continue;
+        }
+        if (fd == tfd_) {
+            uint64_t ticks;
+            while (read(tfd_, &ticks, sizeof ticks) == ssize_t(sizeof ticks)) {}
+            expire_idle();
             continue;
         }
         bool handled = false;

@@ -6,12 +6,24 @@
 // 0660 and the configured group, then renamed into place); an existing file
 // is replaced only when it is a stale socket nobody listens on.
 //
-// Capacity: at most max_clients connections; a line longer than max_line
-// bytes gets an error reply and the connection is closed; a client that does
-// not read its replies stops being read once max_pending reply bytes wait.
+// Every line gets exactly one reply line, an empty line included (the
+// handler's error). Replies are written without blocking: a client that is
+// slow to read never holds up another's replies.
+//
+// Capacity and bounds (docs/control.md "Socket"): at most max_clients
+// connections and max_clients_per_uid per peer uid (SO_PEERCRED), so one
+// user's idle connections cannot lock others out; a connection refused for
+// either gets one error line (status 16 EBUSY) and is closed. A client that
+// sends nothing and reads nothing for idle_ms is closed (one status 110
+// ETIMEDOUT line first; subscribers are exempt). A line longer than max_line
+// bytes gets an error reply (without a newline in sight: and the connection
+// is closed). A client that keeps sending commands while more than
+// max_pending bytes of its earlier replies are still unread is dropped
+// (counted in clients_dropped()); one reply of any size is always delivered.
 
 #include <sys/types.h>
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -28,8 +40,10 @@ struct SocketOptions {
     std::string group;           // --socket-group; "" = the process's group
     mode_t mode = 0660;
     size_t max_clients = 256;
+    size_t max_clients_per_uid = 64;  // connections from one peer uid (root included)
+    uint32_t idle_ms = 60000;         // nothing received or sent for this long: closed; 0 = never
     size_t max_line = 64 * 1024;
-    size_t max_pending = 4u << 20;
+    size_t max_pending = 4u << 20;    // unread reply bytes before a new command drops the client
     // A subscriber (`monitor ...`) with more than this many bytes unsent is
     // dropped: a slow reader never holds the control loop back.
     size_t max_subscriber_pending = 256u << 10;
@@ -72,6 +86,12 @@ public:
     /// Runs with the id of every connection that closes.
     void set_close_hook(std::function<void(ConnId)> h) { close_hook_ = std::move(h); }
     uint64_t subscribers_dropped() const noexcept { return subs_dropped_; }
+    /// Clients dropped for more than max_pending unread reply bytes. Any thread (relaxed).
+    uint64_t clients_dropped() const noexcept { return clients_dropped_.load(std::memory_order_relaxed); }
+    /// Clients closed after idle_ms without traffic. Any thread (relaxed).
+    uint64_t idle_closed() const noexcept { return idle_closed_.load(std::memory_order_relaxed); }
+    /// Connections refused by max_clients or max_clients_per_uid. Any thread (relaxed).
+    uint64_t refused() const noexcept { return refused_.load(std::memory_order_relaxed); }
     const std::string& path() const noexcept { return opt_.path; }
 
 private:
@@ -83,6 +103,8 @@ private:
         uint32_t mask = 0x2001;  // EPOLLIN | EPOLLRDHUP, as registered
         uint64_t id = 0;
         bool subscriber = false;
+        uid_t uid = 0;        // SO_PEERCRED at accept
+        int64_t last_ms = 0;  // monotonic ms of the last byte received or sent
     };
     struct Watch {
         int fd;
@@ -98,11 +120,14 @@ private:
     void close_client(int fd);
     Client* find_conn(ConnId id);
     void close_doomed();
+    void reply_line(Client& c, std::string_view line);
+    void expire_idle();
 
     SocketOptions opt_;
     Handler handler_;
     int epfd_ = -1;
     int lfd_ = -1;
+    int tfd_ = -1;  // idle sweep timer (idle_ms > 0)
     dev_t dev_ = 0;
     ino_t ino_ = 0;
     bool stop_ = false;
@@ -113,6 +138,10 @@ private:
     std::vector<ConnId> doomed_;  // dropped subscribers, closed after the poll
     std::function<void(ConnId)> close_hook_;
     uint64_t subs_dropped_ = 0;
+    // Written by the loop's thread, read by any (tests, metrics): relaxed counters.
+    std::atomic<uint64_t> clients_dropped_{0};
+    std::atomic<uint64_t> idle_closed_{0};
+    std::atomic<uint64_t> refused_{0};
 };
 
 }  // namespace sipedge::ctl

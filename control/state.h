@@ -84,7 +84,7 @@ struct TrunkSettings {
     bool recover_delay_enabled = false;
     uint32_t recover_delay_min_s = 0;
     uint32_t recover_delay_max_s = 0;
-    uint8_t failback_mode = 0;             // failover::FailbackMode
+    uint8_t failback_mode = 4;             // failover::FailbackMode (4 = automatic)
     uint32_t failback_timeout_s = 3600;
     bool unregister_on_failback = false;
     bool unregister_after_failback = true;
@@ -107,6 +107,7 @@ struct TrunkSettings {
     // sustained faults (issue 12)
     uint32_t retry_after_max_s = 300;
     uint32_t provisional_timeout_s = 0;    // 0 = off
+    uint8_t request_uri_host = 0;          // failover::RuriHost
 
     bool operator==(const TrunkSettings&) const = default;
 };

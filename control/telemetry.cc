@@ -8,6 +8,8 @@
 #include <mutex>
 #include <vector>
 
+#include "control/number.h"
+
 namespace sipedge::ctl {
 
 namespace {
@@ -41,6 +43,13 @@ const Field fields[] = {
     SIPEDGE_FIELD(trace_dropped), SIPEDGE_FIELD(sip_cross_iface),
     SIPEDGE_FIELD(timer_c_fired), SIPEDGE_FIELD(txn_failed_timer_c),
     SIPEDGE_FIELD(provisional_timeouts), SIPEDGE_FIELD(txn_failed_provisional),
+    // issue 16: overload control and tombstones
+    SIPEDGE_FIELD(overload_503), SIPEDGE_FIELD(tombs_created), SIPEDGE_FIELD(tomb_hits),
+    SIPEDGE_FIELD(tombs_evicted),
+    // issue 16: access policy
+    SIPEDGE_FIELD(policy_route_denied), SIPEDGE_FIELD(policy_dialog_denied), SIPEDGE_FIELD(policy_token_bad),
+    SIPEDGE_FIELD(policy_loop), SIPEDGE_FIELD(acks_absorbed), SIPEDGE_FIELD(reject_records_overwritten),
+    SIPEDGE_FIELD(malformed_answered),
     // issue 12: loop time (TSC cycles; "tsc_hz" beside them) and partial checksums
     SIPEDGE_FIELD(busy_cycles), SIPEDGE_FIELD(idle_cycles), SIPEDGE_FIELD(busy_polls), SIPEDGE_FIELD(idle_polls),
     SIPEDGE_FIELD(rx_udp_csum_partial),
@@ -61,10 +70,8 @@ bool select(const char* params, const std::vector<CoreCounters>& all, std::vecto
         for (const CoreCounters& c : all) out.push_back(&c);
         return true;
     }
-    char* end = nullptr;
-    errno = 0;
-    const unsigned long want = std::strtoul(params, &end, 10);
-    if (errno || end == params || *end) return false;
+    uint64_t want = 0;
+    if (parse_number(params, 0, UINT32_MAX, want) != NumStatus::ok) return false;  // control/number.h
     for (const CoreCounters& c : all)
         if (c.lcore == want) out.push_back(&c);
     return !out.empty();

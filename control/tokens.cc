@@ -1,8 +1,21 @@
 #include "control/tokens.h"
 
+#include "control/json.h"  // utf8_valid
+
 namespace sipedge::ctl {
 
+namespace {
+
+// C0 controls and DEL: never in a word (a tab only inside quotes).
+bool is_control(char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; }
+
+}  // namespace
+
 Result<std::vector<std::string>> tokenize(std::string_view line) {
+    // Checked first and not echoed: what is stored and shown is UTF-8, so
+    // replies and running-config carry the words back unchanged.
+    if (size_t at = 0; !utf8_valid(line, &at))
+        return err(EINVAL, "ill-formed UTF-8 in command at byte " + std::to_string(at + 1));
     std::vector<std::string> out;
     size_t i = 0;
     while (i < line.size()) {
@@ -34,8 +47,7 @@ Result<std::vector<std::string>> tokenize(std::string_view line) {
                     }
                     continue;
                 }
-                if (static_cast<unsigned char>(d) < 0x20 && d != '\t')
-                    return err(EINVAL, "control character in command");
+                if (is_control(d) && d != '\t') return err(EINVAL, "control character in command");
                 w += d;
             }
             if (!closed) return err(EINVAL, "unterminated quoted word");
@@ -44,7 +56,7 @@ Result<std::vector<std::string>> tokenize(std::string_view line) {
         } else {
             while (i < line.size() && line[i] != ' ' && line[i] != '\t' && line[i] != '\r' && line[i] != '\n') {
                 const char d = line[i++];
-                if (static_cast<unsigned char>(d) < 0x20 || d == '"' )
+                if (is_control(d) || d == '"')
                     return err(EINVAL, d == '"' ? "quote inside a word" : "control character in command");
                 w += d;
             }

@@ -12,8 +12,10 @@
 
 namespace sipedge::ctl {
 
-/// Words of <line>. Rejects an unterminated quote, an unknown escape and
-/// control characters other than tab (so a reply never carries raw bytes).
+/// Words of <line>. Rejects ill-formed UTF-8 anywhere in the line (the
+/// error gives the byte offset, not the bytes), an unterminated quote, an
+/// unknown escape, and control characters (C0, DEL) other than a tab inside
+/// quotes, so a stored word never needs replacing in a reply.
 Result<std::vector<std::string>> tokenize(std::string_view line);
 /// <w> as one word: bare when it needs no quoting, else quoted and escaped.
 std::string quote_word(std::string_view w);

@@ -168,5 +168,28 @@ TEST(Knobs, EveryKeyDocumented) {
         EXPECT_NE(doc.find(std::string("`") + k.key + "`"), std::string::npos) << k.key;
 }
 
+// Issue 12: request-uri-host and failback-mode auto reach the engine.
+TEST(Knobs, RequestUriHostAndFailbackAuto) {
+    failover::Millis now = 0;
+    Controller c(test::manual_clock(&now));
+    ASSERT_EQ(status_of(c.execute_json("add trunk t")), 0);
+    ASSERT_EQ(status_of(c.execute_json("set trunk t server 1 192.0.2.1")), 0);
+    ASSERT_EQ(status_of(c.execute_json("set trunk t register off")), 0);
+    const auto knobs = [&] { return c.engine().trunk(*c.engine_id("t"))->knobs; };
+    EXPECT_EQ(knobs().ruri_host, failover::RuriHost::keep);
+    EXPECT_EQ(knobs().failback_mode, failover::FailbackMode::automatic);
+    ASSERT_EQ(status_of(c.execute_json("set trunk t request-uri-host domain")), 0);
+    EXPECT_EQ(knobs().ruri_host, failover::RuriHost::domain);
+    ASSERT_EQ(status_of(c.execute_json("set trunk t request-uri-host server")), 0);
+    EXPECT_EQ(knobs().ruri_host, failover::RuriHost::server);
+    EXPECT_NE(status_of(c.execute_json("set trunk t request-uri-host carrier")), 0);
+    EXPECT_EQ(knobs().ruri_host, failover::RuriHost::server);  // the running value stays
+    ASSERT_EQ(status_of(c.execute_json("set trunk t failback-mode duration")), 0);
+    EXPECT_EQ(knobs().failback_mode, failover::FailbackMode::duration);
+    ASSERT_EQ(status_of(c.execute_json("set trunk t failback-mode auto")), 0);
+    EXPECT_EQ(failover::effective_failback(knobs().failback_mode, failover::SelectMode::top_first),
+              failover::FailbackMode::new_requests);
+}
+
 }  // namespace
 }  // namespace sipedge::ctl

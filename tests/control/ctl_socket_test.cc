@@ -1,6 +1,8 @@
 // The control socket: mode 0660 and group, atomic creation, a live socket is
-// not stolen, several commands on one connection get one JSON line each,
-// concurrent clients, partial lines and over-long lines. Unix sockets only.
+// not stolen, several commands on one connection get one JSON line each
+// (empty lines included), concurrent clients, partial lines and over-long
+// lines. Unix sockets only. Caps, idle timeout and the output bound:
+// ctl_boundary_test.cc.
 
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -110,16 +112,19 @@ TEST(Socket, SeveralCommandsOneJsonLineEach) {
     ASSERT_GE(fd, 0);
     // Sent in one write, with a line split across two writes and a CRLF.
     ASSERT_TRUE(send_all(fd, "add trunk a\nset trunk a t1 20\nshow trunks\nset trunk a se"));
+    // The empty line gets its own reply too ("empty command").
     ASSERT_TRUE(send_all(fd, "rver 1 192.0.2.1\r\n\nbogus\n"));
-    const auto lines = read_lines_n(fd, 5);
-    ASSERT_EQ(lines.size(), 5u);
-    const int want[] = {0, EINVAL, 0, 0, EINVAL};
+    const auto lines = read_lines_n(fd, 6);
+    ASSERT_EQ(lines.size(), 6u);
+    const int want[] = {0, EINVAL, 0, 0, EINVAL, EINVAL};
     for (size_t i = 0; i < lines.size(); i++) {
         auto j = Json::parse(lines[i]);
         ASSERT_TRUE(j.ok()) << lines[i];
         EXPECT_EQ(test::status_of(j.value()), want[i]) << lines[i];
     }
     EXPECT_NE(lines[1].find("seed A: ip sip timer T1"), std::string::npos);
+    EXPECT_NE(lines[4].find("empty command"), std::string::npos) << lines[4];
+    EXPECT_NE(lines[5].find("unknown command 'bogus'"), std::string::npos) << lines[5];
     // A last line without a newline is served at EOF.
     ASSERT_TRUE(send_all(fd, "show trunk a"));
     shutdown(fd, SHUT_WR);
