@@ -49,8 +49,9 @@ Ipv4Check ipv4_check(const uint8_t* pkt, size_t len, size_t& hdr_len, size_t& to
     const size_t ihl = size_t(h.ver_ihl & 0xf) * 4;
     const size_t tot = be16(h.total_len);
     // Frames may carry Ethernet padding past total_len; never less than it.
-    if (ihl < ipv4_hdr_len || tot < ihl || tot > len) return Ipv4Check::malformed;
+    if (ihl < ipv4_hdr_len || tot < ihl || ihl > len) return Ipv4Check::malformed;
     if (csum_fold(csum_add(0, pkt, ihl)) != 0) return Ipv4Check::bad_csum;
+    if (tot > len) return Ipv4Check::truncated;
     if (be16(h.frag) & 0x3fff) return Ipv4Check::fragment;  // MF or offset
     hdr_len = ihl;
     total_len = tot;

@@ -79,10 +79,12 @@ uint16_t csum_fold(uint32_t sum) noexcept;
 /// computed 0 is sent as 0xffff (RFC 768).
 uint16_t udp_checksum(uint32_t src, uint32_t dst, const void* udp, size_t udp_len) noexcept;
 
-enum class Ipv4Check : uint8_t { ok, malformed, bad_csum, fragment };
+enum class Ipv4Check : uint8_t { ok, malformed, bad_csum, fragment, truncated };
 /// Checks the IPv4 header at pkt[0, len) (len = bytes after the Ethernet
 /// header): version 4, IHL >= 5, total length within <len>, header checksum,
 /// no fragment (MF or offset set). On ok, <hdr_len> and <total_len> are set.
+/// truncated: a good header whose total length runs past <len> (the frame
+/// was cut short, e.g. by a packet socket's frame size).
 Ipv4Check ipv4_check(const uint8_t* pkt, size_t len, size_t& hdr_len,
                      size_t& total_len) noexcept;
 

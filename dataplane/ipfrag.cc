@@ -134,7 +134,7 @@ void Reassembler::expire(uint64_t now) noexcept {
 // row (entries [from, cnt)). <in> is the fragment just offered and <fin> its
 // header as it arrived (the library may have stripped it since, when it
 // linked <in> behind another fragment before finding a hole).
-void Reassembler::account(uint32_t from, const rte_mbuf* in, const FragInfo& fin) noexcept {
+void Reassembler::account(uint32_t from, const rte_mbuf* in, const FragInfo& fin, uint64_t now) noexcept {
     const uint32_t n = dr_->cnt - from;
     if (n == 0) return;
     rte_mbuf** row = dr_->row + from;
@@ -152,7 +152,10 @@ void Reassembler::account(uint32_t from, const rte_mbuf* in, const FragInfo& fin
             const FragInfo f = frag_info(row[i]);
             middles += f.mf && f.ofs != 0;
         }
-        if (middles == frag_max_per_datagram - 2) r = DropReason::ipv4_frag_too_many;
+        if (middles == frag_max_per_datagram - 2) {
+            r = DropReason::ipv4_frag_too_many;
+            refused_slot(fin.src_dst, fin.id) = Refused{fin.src_dst, now ? now : 1, fin.id};
+        }
     }
     if (r == DropReason::ipv4_frag_overlap) {
         for (uint32_t i = 0; i < n && r == DropReason::ipv4_frag_overlap; i++) {
@@ -219,6 +222,16 @@ rte_mbuf* Reassembler::reassemble(rte_mbuf* m, uint16_t l2_len, uint64_t now) no
     expire(now);
 
     const FragInfo f = frag_info(m);
+    // A later fragment of a datagram already refused for too many fragments.
+    if (Refused& x = refused_slot(f.src_dst, f.id);
+        x.tsc && x.src_dst == f.src_dst && x.id == f.id) {
+        if (now - x.tsc <= timeout_tsc_) {
+            stats_->drop(DropReason::ipv4_frag_too_many);
+            rte_pktmbuf_free(m);
+            return nullptr;
+        }
+        x.tsc = 0;
+    }
     DupSlot& d = dup_slot(f.src_dst, f.id, f.ofs);
     if (d.tsc && now - d.tsc <= timeout_tsc_ && d.src_dst == f.src_dst && d.id == f.id &&
         d.ofs == f.ofs && d.len == f.len && d.mf == f.mf) {
@@ -231,7 +244,7 @@ rte_mbuf* Reassembler::reassemble(rte_mbuf* m, uint16_t l2_len, uint64_t now) no
     const uint32_t from = dr_->cnt;
     auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, l2_len);
     rte_mbuf* out = rte_ipv4_frag_reassemble_packet(tbl_, dr_, m, now, ip);
-    account(from, m, f);
+    account(from, m, f, now);
     if (dr_->cnt - from == 1 && dr_->row[from] == m) d.tsc = 0;  // not held: no copy to filter
     flush_death_row();
     if (!out) return nullptr;

@@ -15,7 +15,11 @@
 //                        the datagram survives, unlike plain rte_ip_frag 22.11)
 //   ipv4_frag_overlap    fragments that overlap or leave a hole once all bytes are
 //                        counted: the whole datagram is dropped (RFC 5722 policy)
-//   ipv4_frag_too_many   more than the table's fragments-per-datagram limit
+//   ipv4_frag_too_many   more than the table's fragments-per-datagram limit: the
+//                        fragments held, the one refused and every later fragment
+//                        of that datagram (remembered for the timeout), so none of
+//                        it lingers to time out under another name; control/main.cc
+//                        says it once ("too many fragments")
 //   ipv4_frag_no_room    the table is full of live datagrams
 //   ipv4_frag_timeout    the datagram did not complete within the timeout
 
@@ -87,8 +91,20 @@ private:
         uint16_t id = 0, ofs = 0, len = 0, mf = 0;
     };
     static constexpr uint32_t dup_slots = 1024;
+    // Datagrams refused for too many fragments: their later fragments are
+    // dropped as such at once (direct-mapped by source/destination and id).
+    struct Refused {
+        uint64_t src_dst = 0;
+        uint64_t tsc = 0;  // 0 = empty
+        uint16_t id = 0;
+    };
+    static constexpr uint32_t refused_slots = 64;
+    Refused refused_[refused_slots];
+    Refused& refused_slot(uint64_t src_dst, uint16_t id) noexcept {
+        return refused_[((src_dst ^ id) * 0x9e3779b97f4a7c15ull) >> 58];
+    }
 
-    void account(uint32_t from, const rte_mbuf* in, const FragInfo& fin) noexcept;
+    void account(uint32_t from, const rte_mbuf* in, const FragInfo& fin, uint64_t now) noexcept;
     void flush_death_row() noexcept;
     DupSlot& dup_slot(uint64_t src_dst, uint16_t id, uint16_t ofs) noexcept;
     void forget_datagram(rte_mbuf* whole, uint16_t l2_len) noexcept;

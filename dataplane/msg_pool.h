@@ -1,16 +1,26 @@
 #pragma once
 // Per-core pool of retained SIP messages: the request a client transaction
-// retransmits, the last response a server transaction repeats. Two size
-// classes carved once at init(): small slots for the usual message and a
-// smaller number of big slots for messages with large bodies (a 4 KB SDP
-// INVITE that arrived in IPv4 fragments, a 200 OK with a big SDP answer).
+// retransmits, the last response a server transaction repeats, while the
+// transaction is active (a completed one keeps what it still needs in its
+// tombstone, dataplane/tomb_store.h, and gives its slot back at once).
+//
+// Size classes, each carved once at init() with its own count, so that no
+// class starves another (issue 16):
+//   small  2 KiB  `count`       the usual request or response
+//   medium 4 KiB  `count / 8`   1.5-3.5 KB messages (an INVITE with a long SDP)
+//   big    8 KiB  `count / 32`  up to max_size (a 4-8 KB INVITE from fragments)
+// (medium and big: at least 16 each). A message takes the smallest class it
+// fits; when that class is empty it may borrow a slot of a larger class only
+// while that class keeps more than a quarter of its slots free, so a flood of
+// small messages never takes the slots that only large messages can use. A
+// message that fits no free slot is refused by the caller (503), one bigger
+// than max_size too (513).
 // alloc/free are O(1) free-list operations; nothing is allocated after init().
 //
-// Capacity and memory: `count` small slots of 2 KiB plus `big_count` big slots
-// of 8 KiB. The proxy's default (16 Ki small, 1 Ki big) is 32 + 8 = 40 MiB per
-// core. A message bigger than max_size is refused by the caller (513).
+// Memory: 2 KiB × count + 4 KiB × count/8 + 8 KiB × count/32; the proxy's
+// default (count 16 Ki) is 32 + 8 + 4 = 44 MiB per core.
 // Handles are 1-based so 0 means "none" (the transactions' default `buf`):
-// 1..count are small slots, count+1..count+big_count big ones.
+// small 1..count, then the medium ones, then the big ones.
 
 #include <cstddef>
 #include <cstdint>
@@ -21,8 +31,10 @@ namespace sipedge::dp {
 
 class MsgPool {
 public:
-    static constexpr size_t small_slot = 2048;
-    static constexpr size_t big_slot = 8192;
+    static constexpr size_t classes = 3;
+    static constexpr size_t slot_bytes[classes] = {2048, 4096, 8192};
+    static constexpr size_t small_slot = slot_bytes[0];
+    static constexpr size_t big_slot = slot_bytes[classes - 1];
     /// Bytes a small slot holds (the default for alloc()).
     static constexpr size_t slot_size = small_slot - sizeof(uint32_t);
     /// Bytes a big slot holds: the largest message the pool retains.
@@ -30,37 +42,53 @@ public:
 
     MsgPool() noexcept = default;
     ~MsgPool() {
-        std::free(small_.mem);
-        std::free(big_.mem);
+        for (Class& c : cls_) std::free(c.mem);
     }
     MsgPool(const MsgPool&) = delete;
     MsgPool& operator=(const MsgPool&) = delete;
 
-    /// Start-up only: carves <count> small slots and <big_count> big ones
-    /// (default: one big slot per 16 small, at least 16). False when memory is short.
-    bool init(uint32_t count, uint32_t big_count = ~0u) noexcept {
-        if (big_count == ~0u) big_count = count / 16 < 16 ? 16 : count / 16;
-        return small_.init(count, small_slot, 0) && big_.init(big_count, big_slot, count);
+    /// Start-up only: carves <count> small slots, <medium> 4 KiB and <big>
+    /// 8 KiB ones (~0u: count/8 and count/32, at least 16 each). False when
+    /// memory is short.
+    bool init(uint32_t count, uint32_t big = ~0u, uint32_t medium = ~0u) noexcept {
+        auto dflt = [](uint32_t n) { return n < 16 ? 16u : n; };
+        if (medium == ~0u) medium = dflt(count / 8);
+        if (big == ~0u) big = dflt(count / 32);
+        const uint32_t n[classes] = {count, medium, big};
+        uint32_t base = 0;
+        for (size_t k = 0; k < classes; k++) {
+            if (!cls_[k].init(n[k], slot_bytes[k], base)) return false;
+            base += n[k];
+        }
+        total_ = base;
+        return true;
     }
-    /// A free slot holding at least <need> bytes (a small one when it fits and
-    /// one is free, else a big one), or 0 when none is free or <need> > max_size.
+    /// A free slot holding at least <need> bytes (the smallest class that fits,
+    /// else a larger one within the borrowing rule), or 0 when none is free or
+    /// <need> > max_size.
     uint32_t alloc(size_t need = 0) noexcept {
-        if (need <= slot_size)
-            if (const uint32_t h = small_.alloc()) return h;
-        return need <= max_size ? big_.alloc() : 0;
+        const size_t k0 = class_for(need);
+        if (k0 == classes) return 0;
+        if (const uint32_t h = cls_[k0].alloc()) return h;
+        for (size_t k = k0 + 1; k < classes; k++)
+            if (cls_[k].count - cls_[k].used > cls_[k].count / 4)
+                if (const uint32_t h = cls_[k].alloc()) {
+                    borrowed_++;
+                    return h;
+                }
+        return 0;
     }
     /// Returns <h> to the pool; 0 is ignored.
     void release(uint32_t h) noexcept {
         if (h == 0) return;
-        if (h <= small_.count) small_.release(h);
-        else if (h <= small_.count + big_.count) big_.release(h);
+        if (h <= total_) cls_[class_of(h)].release(h);
     }
     /// Makes <h> hold at least <need> bytes: unchanged when it already does,
-    /// else moved to a big slot (the first len(h) bytes copied, the old slot
-    /// released). False (h unchanged) when no big slot is free or <need> > max_size.
+    /// else moved to a larger slot (the first len(h) bytes copied, the old slot
+    /// released). False (h unchanged) when no slot is free or <need> > max_size.
     bool fit(uint32_t& h, size_t need) noexcept {
         if (need <= capacity(h)) return true;
-        const uint32_t n = need <= max_size ? big_.alloc() : 0;
+        const uint32_t n = alloc(need);
         if (!n) return false;
         const uint32_t l = len(h);
         std::memcpy(data(n), data(h), l);
@@ -69,11 +97,36 @@ public:
         h = n;
         return true;
     }
-    size_t capacity(uint32_t h) const noexcept { return h <= small_.count ? slot_size : max_size; }
-    char* data(uint32_t h) noexcept { return cls(h).slot(h) + sizeof(uint32_t); }
-    uint32_t& len(uint32_t h) noexcept { return *reinterpret_cast<uint32_t*>(cls(h).slot(h)); }
-    uint32_t used() const noexcept { return small_.used + big_.used; }
-    uint32_t big_used() const noexcept { return big_.used; }
+    size_t capacity(uint32_t h) const noexcept {
+        const size_t k = class_of(h);
+        return slot_bytes[k] - sizeof(uint32_t);
+    }
+    char* data(uint32_t h) noexcept { return cls_[class_of(h)].slot(h) + sizeof(uint32_t); }
+    uint32_t& len(uint32_t h) noexcept {
+        return *reinterpret_cast<uint32_t*>(cls_[class_of(h)].slot(h));
+    }
+    uint32_t used() const noexcept {
+        uint32_t u = 0;
+        for (const Class& c : cls_) u += c.used;
+        return u;
+    }
+    /// Slots in use in the classes above small.
+    uint32_t big_used() const noexcept {
+        uint32_t u = 0;
+        for (size_t k = 1; k < classes; k++) u += cls_[k].used;
+        return u;
+    }
+    /// Class <k>'s slots in use and in all (k < classes).
+    uint32_t class_used(size_t k) const noexcept { return cls_[k].used; }
+    uint32_t class_count(size_t k) const noexcept { return cls_[k].count; }
+    /// The class a message of <need> bytes takes (classes: too big).
+    static size_t class_for(size_t need) noexcept {
+        for (size_t k = 0; k < classes; k++)
+            if (need <= slot_bytes[k] - sizeof(uint32_t)) return k;
+        return classes;
+    }
+    /// Slots handed out from a larger class than asked for, since init().
+    uint64_t borrowed() const noexcept { return borrowed_; }
 
 private:
     // One size class: <count> slots of <stride> bytes, each [u32 len][data];
@@ -114,10 +167,16 @@ private:
             used--;
         }
     };
-    Class& cls(uint32_t h) noexcept { return h <= small_.count ? small_ : big_; }
+    // Class of handle <h> (1 ..total_; 0 reads as small, as it always did).
+    size_t class_of(uint32_t h) const noexcept {
+        for (size_t k = classes - 1; k > 0; k--)
+            if (h > cls_[k].base) return k;
+        return 0;
+    }
 
-    Class small_;
-    Class big_;
+    Class cls_[classes];
+    uint32_t total_ = 0;  // handles 1 ..total_
+    uint64_t borrowed_ = 0;
 };
 
 }  // namespace sipedge::dp

@@ -26,8 +26,13 @@ bool eal_start(int argc, char** argv) noexcept {
 
 void eal_stop() noexcept { rte_eal_cleanup(); }
 
-rte_mempool* make_pktmbuf_pool(const char* name, uint32_t mbufs) noexcept {
-    rte_mempool* p = rte_pktmbuf_pool_create(name, mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+rte_mempool* make_pktmbuf_pool(const char* name, uint32_t mbufs, uint32_t data_room) noexcept {
+    const uint32_t room = data_room ? data_room + RTE_PKTMBUF_HEADROOM : RTE_MBUF_DEFAULT_BUF_SIZE;
+    if (room > UINT16_MAX) {
+        std::fprintf(stderr, "sipedge: mempool %s: data room %u over 65535\n", name, room);
+        return nullptr;
+    }
+    rte_mempool* p = rte_pktmbuf_pool_create(name, mbufs, 256, 0, uint16_t(room),
                                              int(rte_socket_id()));
     if (!p)
         std::fprintf(stderr, "sipedge: mempool %s (%u mbufs): %s\n", name, mbufs,

@@ -16,9 +16,10 @@ bool eal_start(int argc, char** argv) noexcept;
 /// rte_eal_cleanup().
 void eal_stop() noexcept;
 
-/// The packet mempool: <mbufs> buffers (2 KiB data room) with a per-lcore
-/// cache, on the calling core's socket. nullptr on failure.
-rte_mempool* make_pktmbuf_pool(const char* name, uint32_t mbufs) noexcept;
+/// The packet mempool: <mbufs> buffers (2 KiB data room, or <data_room>
+/// bytes after the headroom when nonzero: net_af_packet frames, af_packet.h)
+/// with a per-lcore cache, on the calling core's socket. nullptr on failure.
+rte_mempool* make_pktmbuf_pool(const char* name, uint32_t mbufs, uint32_t data_room = 0) noexcept;
 
 struct PortSetup {
     uint16_t port_id = 0;

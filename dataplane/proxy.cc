@@ -4,6 +4,7 @@
 #include "dataplane/proxy.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <new>
 #include <string_view>
@@ -38,7 +39,8 @@ bool Proxy::init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now
     for (uint32_t i = 0; i < nslots_; i++) free_[i] = nslots_ - 1 - i;
     nfree_ = nslots_;
     // Each slot arms at most one timer; the index holds server slots only.
-    if (!table_.init(nslots_, seed) || !wheel_.init(nslots_ + 16, now) || !bufs_.init(nslots_))
+    if (!table_.init(nslots_, seed) || !wheel_.init(nslots_ + 16, now) || !bufs_.init(nslots_) ||
+        !init_tombs())
         return false;
     ifs_ = cfg.ifaces;
     if (ifs_.n == 0) ifs_.add(cfg.self.ip, 0, 0);  // one interface, everything on it
@@ -56,12 +58,16 @@ bool Proxy::init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now
         size_t n = 0;
         for (std::string_view part : {std::string_view("<sip:"),
                                       std::string_view(h, self_host_len_[f]),
-                                      std::string_view(";lr>")}) {
+                                      std::string_view(";lr;sx=")}) {
             std::memcpy(rr_[f] + n, part.data(), part.size());
             n += part.size();
         }
         rr_len_[f] = uint8_t(n);
     }
+    // Stateless rejections awaiting their ACK (issue 16): tags from a per-core
+    // random start, so two cores (or two runs) rarely mint the same one.
+    if (!rejects_.init(RejectRing::default_size, uint32_t(seed >> 20) ^ uint32_t(core) << 28))
+        return false;
     return true;
 }
 
@@ -125,9 +131,13 @@ void Proxy::on_datagram(Endpoint from, const char* d, size_t n, Millis now,
     if (n <= 4 && (d[0] == '\r' || d[0] == '\n')) return;
     if (sip::parse(d, n, msg_) != sip::ParseStatus::ok) {
         st_->drop(DropReason::sip_parse);
-        if (n > 4 && std::memcmp(d, "SIP/", 4) != 0)  // a request: answer 400 if we can
+        // A request: answered 400 (505 for another version) with the reason
+        // whenever a Via can be read, even with From/To/Call-ID/CSeq missing
+        // or broken; else only counted (issue 16).
+        if (n > 4 && std::memcmp(d, "SIP/", 4) != 0 &&
             reply_stateless(from, d, n, sip::error_status(msg_.error),
-                            sip::error_reason(msg_.error));
+                            sip::error_reason(msg_.error), true))
+            st_->malformed_answered++;
         return;
     }
     if (trace_on_) [[unlikely]] trace(false, from, d, n, msg_.call_id);
@@ -140,16 +150,18 @@ void Proxy::on_datagram(Endpoint from, const char* d, size_t n, Millis now,
     }
 }
 
-// The first three Route values (across Route headers) as URIs; returns how many.
-static int route_uris(const sip::Message& m, const char* d, sip::Uri* out) noexcept {
+// The first <max> Route values (across Route headers) as URIs; returns how
+// many, or -1 when one of them cannot be parsed (it cannot be followed or
+// checked: refused).
+static int route_uris(const sip::Message& m, const char* d, sip::Uri* out, int max) noexcept {
     int got = 0;
-    for (const sip::Header* h = m.find(sip::HeaderId::route); h && got < 3; h = m.next(h)) {
+    for (const sip::Header* h = m.find(sip::HeaderId::route); h && got < max; h = m.next(h)) {
         sip::CommaList list(d, h->value);
         sip::Span el;
-        while (got < 3 && list.next(el)) {
+        while (got < max && list.next(el)) {
             sip::NameAddr na;
             if (!sip::parse_name_addr(d, el, na) || !sip::parse_uri(d, na.uri, out[got]))
-                return got;
+                return -1;
             got++;
         }
     }
@@ -179,12 +191,23 @@ uint8_t Proxy::out_iface(uint32_t dst) const noexcept {
 // one entry when they are the same interface, else two (RFC 5658 double
 // Record-Route): the outgoing one on top, which the downstream side routes
 // to, then the incoming one, which the upstream side routes to.
-std::string_view Proxy::record_route(uint8_t in, uint8_t out) noexcept {
-    if (in == out) return {rr_[out], rr_len_[out]};
-    std::memcpy(rr2_, rr_[out], rr_len_[out]);
-    rr2_[rr_len_[out]] = ',';
-    std::memcpy(rr2_ + rr_len_[out] + 1, rr_[in], rr_len_[in]);
-    return {rr2_, size_t(rr_len_[out] + 1 + rr_len_[in])};
+// Each value carries the dialog's token (issue 16; access_policy.h):
+// "<sip:a.b.c.d:port;lr;sx=<token>>".
+std::string_view Proxy::record_route(uint8_t in, uint8_t out, const char* token) noexcept {
+    size_t n = 0;
+    auto one = [&](uint8_t f) {
+        std::memcpy(rr2_ + n, rr_[f], rr_len_[f]);
+        n += rr_len_[f];
+        std::memcpy(rr2_ + n, token, rr_token_len);
+        n += rr_token_len;
+        rr2_[n++] = '>';
+    };
+    one(out);
+    if (in != out) {
+        rr2_[n++] = ',';
+        one(in);
+    }
+    return {rr2_, n};
 }
 
 // Whether <ip> is one of the configured carrier servers (any trunk).
@@ -220,55 +243,129 @@ bool Proxy::match_pattern(const PatternRoutes& p, uint32_t src, const char* d,
     return false;
 }
 
-// §16.4/§16.6: decides where the request in msg_ goes. Our own top Route is
-// removed; a Route after it (or a pre-loaded one) wins; an in-dialog request
-// whose Request-URI names another IPv4 host goes there. An out-of-dialog
-// request (no To tag; not ACK) is looked up in the route patterns: from a
-// carrier server in the inbound table (its access target), from the access
-// side in the outbound table (its trunk). Everything else goes to the default
-// trunk (from the access side) or to the access target (from a carrier
-// server); with neither: false (404). No snapshot at all: the trunk path,
-// which answers 503 (not ready). Names (not literals) in Route/Request-URI
-// are refused: resolution belongs to dns/ on the control side (TODO(lead):
-// issue 7+).
-bool Proxy::route(Endpoint from, const char* d, Target& t) noexcept {
+// §16.4/§16.6 under the access policy (issue 16, docs/security.md): decides
+// where the request in msg_ goes, or why it goes nowhere.
+//
+// Our own Route values on top are removed (one, or two after a double
+// Record-Route, RFC 5658); a next Route naming one of our addresses after
+// them is a loop (482). The request is "verified" when the first of ours carries the
+// dialog's token (token_ok()): the Route set begins with a Record-Route we
+// wrote for this dialog. Then:
+// - a next Route: followed when verified or when it names an access-side
+//   destination (access target, inbound pattern targets); else 403;
+// - in dialog (To tag, or ACK), a Request-URI naming another host: the same
+//   (a Request-URI naming one of our addresses on another port, or
+//   loopback, is a loop); one naming us or a name: no next hop, see below;
+// - in dialog with no next hop: verified, or from a carrier server: the
+//   fallback below; from the access side unverified: 403 (a stray BYE/ACK
+//   must not reach the trunk);
+// - out of dialog (no To tag, not ACK): the route patterns (from a carrier
+//   server the inbound table, its access target; from the access side the
+//   outbound table, its trunk), then the default trunk / the access target;
+//   with neither: 404.
+// No snapshot at all: the trunk path, which answers 503 (not ready). Names
+// (not literals) in Route are refused (404): resolution belongs to dns/ on
+// the control side. Each refusal is counted by reason (policy_*).
+Proxy::Verdict Proxy::route(Endpoint from, const char* d, Target& t) noexcept {
     const sip::Message& m = msg_;
-    sip::Uri r[3];
-    const int nr = route_uris(m, d, r);
+    constexpr int max_routes = 8;
+    sip::Uri r[max_routes];
+    const int nr = route_uris(m, d, r, max_routes);
+    if (nr < 0) {
+        st_->policy_route_denied++;
+        return Verdict::forbidden;
+    }
     Endpoint e;
     auto self = [&](const sip::Uri& u) { return uri_endpoint(u, d, e) && is_self(e); };
     // Ours on top: one, or two after a double Record-Route (RFC 5658).
     int next = 0;
     while (next < nr && next < 2 && self(r[next])) next++;
     t.strip_routes = uint8_t(next);
+    // The next hop after ours naming us again (a third <sip:edge;lr>, our
+    // address on another port, loopback): we would send to ourselves. Ours
+    // further down, behind another hop, is a spiral and fine.
+    if (nr > next && uri_endpoint(r[next], d, e) && own_ip(e.ip)) {
+        st_->policy_loop++;
+        return Verdict::loop;
+    }
+    const bool verified = next > 0 && (token_ok(r[0], d) || (next > 1 && token_ok(r[1], d)));
+    const bool in_dialog = m.to.has_tag || m.method == sip::Method::ack;
+    auto deny = [&](bool foreign_route) {
+        if (next > 0 && in_dialog) st_->policy_token_bad++;     // ours on top, token wrong or absent
+        else if (foreign_route) st_->policy_route_denied++;     // a Route we did not write
+        else st_->policy_dialog_denied++;                       // in dialog with no Route of ours
+        return Verdict::forbidden;
+    };
     if (nr > next) {
-        if (!uri_endpoint(r[next], d, t.addr)) return false;
-        return true;
+        const bool literal = uri_endpoint(r[next], d, t.addr);
+        if (!verified && !(literal && access_dest(t.addr.ip))) return deny(true);
+        return literal ? Verdict::ok : Verdict::not_found;
     }
-    const bool in_dialog = m.to.has_tag;
-    if (in_dialog && uri_endpoint(m.ruri, d, e) && !is_self(e)) {
-        t.addr = e;
-        return true;
+    const bool carrier = from_carrier(from.ip);
+    if (in_dialog) {
+        if (uri_endpoint(m.ruri, d, e) && !is_self(e)) {
+            if (own_ip(e.ip)) {
+                st_->policy_loop++;
+                return Verdict::loop;
+            }
+            if (!verified && !access_dest(e.ip)) return deny(false);
+            t.addr = e;
+            return Verdict::ok;
+        }
+        if (!verified && !carrier) return deny(false);
     }
-    const bool patterns = !in_dialog && m.method != sip::Method::ack;
+    const bool patterns = !in_dialog;
     uint32_t target = 0;
-    if (from_carrier(from.ip)) {  // from a carrier: towards the access side
+    if (carrier) {  // from a carrier: towards the access side
         if (patterns && match_pattern(routes_->inbound, from.ip, d, target)) {
             t.addr = routes_->inbound.targets[target];
-            return true;
+            return Verdict::ok;
         }
-        if (routes_->access.ip == 0) return false;
+        if (routes_->access.ip == 0) return Verdict::not_found;
         t.addr = routes_->access;
-        return true;
+        return Verdict::ok;
     }
     t.trunk = true;
-    if (!routes_) return true;  // not ready: 503
+    if (!routes_) return Verdict::ok;  // not ready: 503
     if (patterns && match_pattern(routes_->outbound, from.ip, d, target)) {
         t.trunk_id = routes_->outbound.trunk_ids[target];  // ~0u: not running (503)
-        return true;
+        return Verdict::ok;
     }
     t.trunk_id = routes_->default_trunk;
-    return t.trunk_id != ~0u;  // no default trunk: 404
+    return t.trunk_id != ~0u ? Verdict::ok : Verdict::not_found;  // no default trunk: 404
+}
+
+
+// msg_'s Request-URI with its host[:port] replaced as trunk <tr> asks
+// (request-uri-host domain: the trunk's domain; server: <server>'s address,
+// ":port" unless 5060), written to scratch2_. Its length (0: does not fit),
+// and where the new host[:port] sits inside it.
+size_t Proxy::ruri_with_host(const failover::TrunkRoutes& tr, Endpoint server, const char* d,
+                             size_t& host_at, size_t& host_len) noexcept {
+    const sip::Uri& u = msg_.ruri;
+    size_t h1 = u.host.host.end();  // past the port too, when there is one
+    if (u.host.has_port && h1 < u.all.end() && d[h1] == ':') {
+        h1++;
+        while (h1 < u.all.end() && d[h1] >= '0' && d[h1] <= '9') h1++;
+    }
+    char host[280];
+    size_t hl = 0;
+    if (tr.ruri_host == failover::RuriHost::domain) {
+        if (tr.ruri_domain_len == 0) return 0;
+        std::memcpy(host, tr.ruri_domain, tr.ruri_domain_len);
+        hl = tr.ruri_domain_len;
+    } else {
+        hl = format_ipv4(server.ip, host);
+        if (server.port != 5060) hl += size_t(std::snprintf(host + hl, sizeof host - hl, ":%u", server.port));
+    }
+    const size_t pre = u.host.host.off - u.all.off, post = u.all.end() - h1;
+    if (pre + hl + post > sizeof scratch2_ || u.host.host.off < u.all.off || h1 > u.all.end()) return 0;
+    std::memcpy(scratch2_, d + u.all.off, pre);
+    std::memcpy(scratch2_ + pre, host, hl);
+    std::memcpy(scratch2_ + pre + hl, d + h1, post);
+    host_at = pre;
+    host_len = hl;
+    return pre + hl + post;
 }
 
 void Proxy::on_request(Endpoint from, const char* d, size_t n) noexcept {
@@ -310,7 +407,11 @@ void Proxy::on_request(Endpoint from, const char* d, size_t n) noexcept {
         run_server(s, out, nullptr, 0, d, n, from);
         return;
     }
-    if (meth == sip::Method::ack) {  // ACK for a 2xx after Timer L, or a stray: end to end
+    if (meth == sip::Method::ack) {
+        // The ACK of one of our stateless rejections: ours, consumed here.
+        if (absorb_ack(d)) return;
+        // ACK for a 2xx after Timer L, or a stray: end to end when the
+        // access policy lets it (route()), else dropped (counted).
         forward_stateless(from, d, n);
         return;
     }
@@ -319,6 +420,7 @@ void Proxy::on_request(Endpoint from, const char* d, size_t n) noexcept {
 }
 
 void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
+    if (!admit_new(up, d, n)) return;  // tombstone copy / overload 503 (proxy_tomb.cc)
     const sip::Message& m = msg_;
     // §16.3 step 3 / §16.6 step 3: Max-Forwards 0 ends here.
     if (m.has_max_forwards && m.max_forwards == 0) {
@@ -326,9 +428,8 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
         return;
     }
     Target t;
-    if (!route(Endpoint{up.ip, 0}, d, t)) {
-        st_->drop(DropReason::sip_no_route);
-        reply_stateless(up, d, n, 404, "Not Found");
+    if (const Verdict v = route(Endpoint{up.ip, 0}, d, t); v != Verdict::ok) {
+        refuse(v, up, d, n);
         return;
     }
     // The default trunk's candidates in the current snapshot (IPv4 UDP only on
@@ -401,10 +502,22 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     sip::Rewriter rw(d, m);
     bool ok = rw.prepend_via({via_, vl}) && rw.decrement_max_forwards();
     if (ok && t.strip_routes) ok = rw.remove_top_routes(t.strip_routes);
+    // The trunk's request-uri-host: its domain, or the first server (moved
+    // on by each rollover, retarget_ruri()).
+    size_t ruri_at = 0, ruri_host_len = 0;
+    const bool sip_uri = m.ruri.kind == sip::UriScheme::sip || m.ruri.kind == sip::UriScheme::sips;
+    if (ok && tr && tr->ruri_host != failover::RuriHost::keep && sip_uri) {
+        const failover::Candidate& c0 = tr->cand[first_cand];
+        const size_t ul = ruri_with_host(*tr, Endpoint{candidate_ip(c0), c0.port}, d, ruri_at, ruri_host_len);
+        ok = ul != 0 && rw.set_request_uri({scratch2_, ul});
+    }
     const bool invite = m.method == sip::Method::invite;
     std::string_view rr;
     if (ok && (invite || m.method == sip::Method::subscribe)) {  // dialog-creating
-        rr = record_route(in_if_, oif);
+        // The dialog's token (issue 16): Call-ID and the initiator's (From) tag.
+        char token[rr_token_len];
+        rr_token_hex(rr_token(cfg_.rr_key, m.call_id.str(d), m.from.tag.str(d)), token);
+        rr = record_route(in_if_, oif, token);
         ok = rw.add_record_route(rr);
     }
     const size_t len = ok ? rw.finish(bufs_.data(cbuf), bufs_.capacity(cbuf)) : 0;
@@ -420,6 +533,14 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     const char* br = static_cast<const char*>(
         memmem(bufs_.data(cbuf), len, via_ + (vl - branch_len), branch_len));
     C.branch_off = uint16_t(br ? br - bufs_.data(cbuf) : 0);
+    if (ruri_host_len && tr->ruri_host == failover::RuriHost::server) {
+        const char* sp = static_cast<const char*>(std::memchr(bufs_.data(cbuf), ' ', len));
+        const size_t at = sp ? size_t(sp - bufs_.data(cbuf)) + 1 + ruri_at : 0;
+        if (sp && at + ruri_host_len <= len && ruri_host_len <= 255) {
+            C.ruri_off = uint16_t(at);
+            C.ruri_len = uint8_t(ruri_host_len);
+        }
+    }
     if (!rr.empty()) {
         const char* at = static_cast<const char*>(memmem(bufs_.data(cbuf), len, rr.data(), rr.size()));
         C.rr_off = uint16_t(at ? at - bufs_.data(cbuf) : 0);
@@ -480,12 +601,14 @@ void Proxy::on_cancel(Endpoint up, const char* d, size_t n) noexcept {
     const uint32_t s = table_.find(k, k.hash, [&](uint32_t i, const TxnKey& key) {
         return slots_[i].kind == SlotKind::server && slots_[i].key == key;
     });
-    if (s == TxnTable::npos) {
+    const bool completed = s == TxnTable::npos && tomb_cancel(k);  // 200, no effect (§16.10)
+    if (s == TxnTable::npos && !completed) {
         if (sink_->pass_on_cancel()) return;  // another worker may hold the INVITE
         reply_stateless(up, d, n, 481, "Call/Transaction Does Not Exist");
         return;
     }
     reply_stateless(up, d, n, 200, "OK");
+    if (completed) return;
     TxnSlot& S = slots_[s];
     if (!S.t.s.cancellable() || S.cancel_requested || S.peer == npos) return;
     S.cancel_requested = true;
@@ -504,8 +627,10 @@ void Proxy::forward_stateless(Endpoint from, const char* d, size_t n) noexcept {
         return;
     }
     Target t;
-    if (!route(from, d, t)) {
-        st_->drop(DropReason::sip_no_route);
+    if (const Verdict v = route(from, d, t); v != Verdict::ok) {  // never answered: an ACK
+        st_->drop(v == Verdict::forbidden ? DropReason::sip_forbidden
+                  : v == Verdict::loop    ? DropReason::sip_loop
+                                          : DropReason::sip_no_route);
         return;
     }
     Endpoint to = t.addr;

@@ -11,6 +11,11 @@
 // attempt, owning core: no table lookup) and relayed upstream through the
 // server transaction with our Via removed. Record-Route keeps in-dialog
 // requests on this path; loose routing (§16.4, §16.12) removes our own Route.
+// No open relay (issue 16, docs/security.md): our Record-Route carries a
+// keyed token of the dialog (access_policy.h); a Route or in-dialog
+// Request-URI is followed only behind it or towards an access-side
+// destination (else 403; a loop 482); the ACKs of our stateless rejections
+// are absorbed (RejectRing); malformed requests with a Via get 400.
 // CANCEL follows its INVITE's branch (§9.1, §16.10); ACK for a 2xx is
 // forwarded end to end (§16.11-style stateless forwarding).
 //
@@ -31,18 +36,23 @@
 // flight keeps the trunk id it was routed to whatever is published later.
 //
 // Memory: per transaction slot ~232 bytes + one 2 KiB retained message
-// (MsgPool; plus one 8 KiB big slot per 16 slots for large messages) + ~11
-// bytes of index; 16 Ki slots ≈ 44 MiB per core.
+// (MsgPool; plus a 4 KiB slot per 8 slots and an 8 KiB one per 32 for large
+// messages) + ~11 bytes of index, and 8 tombstones per slot (~140 bytes each
+// with index and message ring: proxy_tomb.cc); 16 Ki slots ≈ 66 MiB per core.
+// A slot and its buffer are held only while the transaction is active: once
+// it only absorbs late copies it is a tombstone (issue 16).
 
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "dataplane/access_policy.h"
 #include "dataplane/branch.h"
 #include "dataplane/msg_pool.h"
 #include "dataplane/proxy_types.h"
 #include "dataplane/stats_types.h"
 #include "dataplane/timer_wheel.h"
+#include "dataplane/tomb_store.h"
 #include "dataplane/transaction.h"
 #include "dataplane/txn_key.h"
 #include "dataplane/txn_table.h"
@@ -101,6 +111,14 @@ public:
 
     uint32_t active_slots() const noexcept { return used_; }
     uint32_t retained_messages() const noexcept { return bufs_.used(); }
+    /// Completed transactions kept as tombstones (issue 16, proxy_tomb.cc).
+    const TombStore& tombstones() const noexcept { return tombs_; }
+    const MsgPool& retained_pool() const noexcept { return bufs_; }
+    /// The fullest of the pools a new request needs (transaction slots, index,
+    /// timers, small retained-message slots, and the class of a <need>-byte
+    /// request), in percent; a new out-of-dialog request is answered 503 at
+    /// ProxyConfig::overload_percent.
+    uint32_t load_percent(size_t need = 0) const noexcept;
 
 private:
     static constexpr uint32_t npos = ~uint32_t(0);
@@ -130,6 +148,8 @@ private:
         uint8_t in_if = 0;       // client: the interface the request came in on
         uint8_t rr_len = 0;      // client: our Record-Route value in the retained request
         uint16_t rr_off = 0;     //   (0 length: none)
+        uint16_t ruri_off = 0;   // client (request-uri-host server): host[:port] of the
+        uint8_t ruri_len = 0;    //   retained Request-URI, rewritten per server (0: keep)
         uint16_t retry_after_s = 0;  // client: smallest Retry-After of this walk's 503s (0: none)
         uint32_t rtt_us = 0;     // client: the current attempt's RTT sample (0: none)
         uint64_t sent_us = 0;    // client: first send of the current attempt
@@ -139,6 +159,14 @@ private:
         bool cancel_requested = false;  // server INVITE: a CANCEL was acted on
         bool answered = false;   // server INVITE: a 2xx was relayed (call counted)
         bool failed = false;     // server INVITE: a final >= 300 was sent (call counted)
+    };
+
+    // What route() decided (issue 16: no open relay).
+    enum class Verdict : uint8_t {
+        ok,         // Target filled in
+        not_found,  // 404: no target (no default trunk / access target; a name, not a literal)
+        forbidden,  // 403: a target this request may not go to (counted by reason)
+        loop,       // 482: a Route naming us after ours, or a next hop that is us
     };
 
     // Where a request goes (route()).
@@ -151,11 +179,20 @@ private:
     };
 
     void on_request(Endpoint from, const char* d, size_t n) noexcept;
+    size_t ruri_with_host(const failover::TrunkRoutes& tr, Endpoint server, const char* d, size_t& host_at,
+                          size_t& host_len) noexcept;
+    bool retarget_ruri(TxnSlot& c, Endpoint to) noexcept;
     void on_response(Endpoint from, const char* d, size_t n) noexcept;
     void on_cancel(Endpoint up, const char* d, size_t n) noexcept;
     void new_transaction(Endpoint up, const char* d, size_t n) noexcept;
     void forward_stateless(Endpoint from, const char* d, size_t n) noexcept;
-    bool route(Endpoint from, const char* d, Target& t) noexcept;
+    Verdict route(Endpoint from, const char* d, Target& t) noexcept;
+    void refuse(Verdict v, Endpoint up, const char* d, size_t n) noexcept;
+    bool token_ok(const sip::Uri& u, const char* d) const noexcept;
+    bool access_dest(uint32_t ip) const noexcept;
+    bool own_ip(uint32_t ip) const noexcept;
+    bool absorb_ack(const char* d) noexcept;
+    const char* reject_tag(const char* req, size_t n) noexcept;
     bool match_pattern(const PatternRoutes& p, uint32_t src, const char* d,
                        uint32_t& target) noexcept;
 
@@ -180,15 +217,18 @@ private:
                 uint32_t retry_after_s) noexcept;
     bool from_carrier(uint32_t ip) const noexcept;
 
-    void reply_stateless(Endpoint to, const char* req, size_t n, uint16_t status,
-                         const char* reason) noexcept;
+    /// <partial>: answer even without From/To/Call-ID/CSeq (a Via is enough:
+    /// requests parse() refused). True when a response was sent.
+    bool reply_stateless(Endpoint to, const char* req, size_t n, uint16_t status,
+                         const char* reason, bool partial = false) noexcept;
     std::string_view retry_after_line(uint32_t seconds) noexcept;
     void send(Endpoint to, const char* d, size_t n, bool request) noexcept;
     void trace(bool sent, Endpoint peer, const char* d, size_t n, sip::Span call_id) noexcept;
     size_t our_via(const BranchId& b, uint8_t iface, char* out) const noexcept;
     uint8_t out_iface(uint32_t dst) const noexcept;
     bool is_self(Endpoint e) const noexcept;
-    std::string_view record_route(uint8_t in, uint8_t out) noexcept;
+    /// <token>: rr_token_len hex digits (access_policy.h) put into each value.
+    std::string_view record_route(uint8_t in, uint8_t out, const char* token) noexcept;
     const char* next_to_tag() noexcept;
 
     uint32_t alloc_slot(SlotKind k) noexcept;
@@ -222,16 +262,62 @@ private:
     uint8_t in_if_ = 0;         // the interface the datagram in hand came in on
     char self_host_[Ifaces::max][24] = {};  // per interface: "a.b.c.d:port"
     uint8_t self_host_len_[Ifaces::max] = {};
-    char rr_[Ifaces::max][40] = {};         // per interface: "<sip:a.b.c.d:port;lr>"
-    uint8_t rr_len_[Ifaces::max] = {};
-    char rr2_[96] = {};         // "<sip:out;lr>,<sip:in;lr>" being inserted (double RR)
+    char rr_[Ifaces::max][40] = {};         // per interface: "<sip:a.b.c.d:port;lr;sx=" (the
+    uint8_t rr_len_[Ifaces::max] = {};      //   token and '>' follow: record_route())
+    char rr2_[128] = {};        // "<sip:out;lr;sx=T>,<sip:in;lr;sx=T>" being inserted (double RR)
     char retry_after_[32] = {}; // "Retry-After: N\r\n" being added to a 503 we generate
     char via_[96] = {};         // Via value being inserted (outlives the Rewriter)
     char to_tag_[16] = {};
+    RejectRing rejects_;        // stateless rejections of INVITEs awaiting their ACK (issue 16)
     sip::Message msg_{};        // the datagram being handled
     sip::Message aux_{};        // a retained message re-parsed (ACK/CANCEL/408 building)
     char scratch_[MsgPool::max_size];
     char scratch2_[MsgPool::max_size];
+
+    // ---- overload control and tombstones (proxy_tomb.cc, issue 16) ----
+    // A completed transaction that only absorbs late copies gives its slot and
+    // buffer back and becomes a record in tombs_. run_client()/run_server()
+    // note the slot they drive (RunScope); when the outermost of them returns,
+    // flush_retire() turns the noted slots that reached such a state into
+    // tombstones (clients first: an INVITE's 2xx tombstone takes its upstream
+    // address from the server slot). Nothing else keeps a slot across that point.
+    struct RunScope {
+        Proxy& p;
+        RunScope(Proxy& px, uint32_t slot, const char* rsp = nullptr) noexcept : p(px) {
+            p.run_depth_++;
+            p.note_run(slot);
+            if (rsp) p.cur_rsp_ = rsp;
+        }
+        ~RunScope() {
+            if (--p.run_depth_ == 0) p.flush_retire();
+        }
+        RunScope(const RunScope&) = delete;
+        RunScope& operator=(const RunScope&) = delete;
+    };
+    bool init_tombs() noexcept;
+    /// new_transaction()'s first step: a late copy of a completed request is
+    /// answered from its tombstone; above the watermark a new out-of-dialog
+    /// request gets 503 + Retry-After. False: handled, nothing more to do.
+    bool admit_new(Endpoint up, const char* d, size_t n) noexcept;
+    bool tomb_request(const char* d) noexcept;
+    /// A response for no live client transaction: true when a tombstone
+    /// answered or absorbed it (else the caller counts sip_stale_branch).
+    bool tomb_response(const char* d, size_t n) noexcept;
+    /// A CANCEL whose INVITE completed (its tombstone): §16.10 200.
+    bool tomb_cancel(const TxnKey& invite_key) noexcept;
+    void retire_branch(uint32_t cs, const TxnAction& a) noexcept;
+    void note_run(uint32_t slot) noexcept;
+    void flush_retire() noexcept;
+    void retire_client(uint32_t cs) noexcept;
+    void retire_server(uint32_t ss) noexcept;
+    size_t build_ack(uint32_t cs, char* out, size_t cap) noexcept;
+
+    TombStore tombs_;
+    uint32_t retire_q_[8] = {};
+    uint8_t retire_n_ = 0;
+    uint8_t run_depth_ = 0;
+    const char* cur_rsp_ = nullptr;  // the response (msg_'s bytes) run_client() drives, until the flush
+    uint64_t evicted_seen_ = 0;  // tombs_.evicted() already counted in st_
 };
 
 }  // namespace sipedge::dp

@@ -115,17 +115,20 @@ void Proxy::trace(bool sent, Endpoint peer, const char* d, size_t n, sip::Span c
     sink_->trace(t);
 }
 
-void Proxy::reply_stateless(Endpoint to, const char* req, size_t n, uint16_t status,
-                            const char* reason) noexcept {
+bool Proxy::reply_stateless(Endpoint to, const char* req, size_t n, uint16_t status,
+                            const char* reason, bool partial) noexcept {
     sip::ResponseSpec spec;
     spec.status = status;
     spec.reason = reason;
-    if (status > 100) spec.to_tag = next_to_tag();
+    spec.partial = partial;
+    // A rejection of an INVITE: a tag whose ACK is absorbed (proxy_policy.cc).
+    if (status > 100) spec.to_tag = status >= 300 ? reject_tag(req, n) : next_to_tag();
     if (status == 503) spec.extra = retry_after_line(cfg_.retry_after_s);
     const size_t len = sip::make_response(req, n, spec, scratch2_, sizeof(scratch2_));
-    if (len == 0) return;  // not answerable (the drop is already counted)
+    if (len == 0) return false;  // not answerable (the drop is already counted)
     st_->responses_generated++;
     send(to, scratch2_, len, false);
+    return true;
 }
 
 // "Retry-After: <seconds>\r\n" for a 503 of ours (RFC 3261 §20.33); empty

@@ -1,9 +1,11 @@
 // Proxy core, transaction side: executing the state machines' actions,
 // matching responses (§16.7) and ICMP errors to client transactions, timers.
 
+#include <cstdio>
 #include <cstring>
 #include <utility>
 
+#include "dataplane/inet.h"
 #include "dataplane/proxy.h"
 #include "failover/table.h"
 #include "sipparse/headers.h"
@@ -62,6 +64,7 @@ void Proxy::timer_action(uint32_t slot, const TxnAction& a) noexcept {
 }
 
 void Proxy::run_client(uint32_t cs, const TxnOut& out, const char* rsp, size_t rsp_n) noexcept {
+    RunScope scope(*this, cs, rsp);  // completed: a tombstone once the outermost run returns
     for (const TxnAction& a : out) {
         if (slots_[cs].kind != SlotKind::client) return;  // freed by an earlier action
         switch (a.kind) {
@@ -88,8 +91,9 @@ void Proxy::run_client(uint32_t cs, const TxnOut& out, const char* rsp, size_t r
             }
             break;
         case TxnActKind::retire_branch:
-            // TODO(lead): keep a Tombstone so the old branch's retransmitted
-            // finals are re-ACKed; today they count as sip_stale_branch.
+            // The old branch's retransmitted finals are re-ACKed (or absorbed)
+            // by a tombstone (proxy_tomb.cc).
+            retire_branch(cs, a);
             break;
         case TxnActKind::cancel_ready:
             if (a.reason == TxnReason::timer_c) st_->timer_c_fired++;
@@ -120,6 +124,7 @@ void Proxy::run_client(uint32_t cs, const TxnOut& out, const char* rsp, size_t r
 
 void Proxy::run_server(uint32_t ss, const TxnOut& out, const char* up, size_t up_n,
                        const char* req, size_t req_n, Endpoint req_from) noexcept {
+    RunScope scope(*this, ss);
     for (const TxnAction& a : out) {
         TxnSlot& S = slots_[ss];
         if (S.kind != SlotKind::server) return;
@@ -204,6 +209,11 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
             }
             st_->sip_cross_iface++;
         }
+        // request-uri-host server: the Request-URI names this server.
+        if (C.ruri_len && !retarget_ruri(C, to)) {
+            st_->drop(DropReason::sip_rewrite);
+            return;
+        }
         // A first send to a server may follow a rollover: the branch carries
         // the attempt, so patch it in place (fixed width, see branch.h).
         if (C.branch_off) encode_branch(C.t.c.branch(), bufs_.data(buf) + C.branch_off);
@@ -240,7 +250,15 @@ bool Proxy::rehome(TxnSlot& c, uint8_t iface) noexcept {
         std::string_view with;
     } e[2] = {{host_off, old_host, {self_host_[iface], self_host_len_[iface]}}, {0, 0, {}}};
     int ne = 1;
-    if (c.rr_len) e[ne++] = {c.rr_off, c.rr_len, record_route(c.in_if, iface)};
+    // Our Record-Route keeps the dialog's token (issue 16): taken from the value we wrote.
+    char token[rr_token_len];
+    if (c.rr_len) {
+        static constexpr std::string_view sx = ";sx=";
+        const char* at = static_cast<const char*>(memmem(d + c.rr_off, c.rr_len, sx.data(), sx.size()));
+        if (!at || size_t(at + sx.size() + rr_token_len - (d + c.rr_off)) > c.rr_len) return false;
+        std::memcpy(token, at + sx.size(), rr_token_len);
+        e[ne++] = {c.rr_off, c.rr_len, record_route(c.in_if, iface, token)};
+    }
     if (ne == 2 && e[1].off < e[0].off) std::swap(e[0], e[1]);
     if (ne == 2 && e[0].off + e[0].len > e[1].off) return false;  // overlapping: not ours
     size_t out = 0, pos = 0;
@@ -266,9 +284,34 @@ bool Proxy::rehome(TxnSlot& c, uint8_t iface) noexcept {
     c.branch_off = uint16_t(moved(c.branch_off));
     if (c.rr_len) {
         c.rr_off = uint16_t(moved(c.rr_off));
-        c.rr_len = uint8_t(record_route(c.in_if, iface).size());
+        c.rr_len = uint8_t(record_route(c.in_if, iface, token).size());
     }
     c.via_if = iface;
+    return true;
+}
+
+// request-uri-host server: the host[:port] of client <c>'s retained
+// Request-URI becomes <to>'s address; the offsets after it move. False when
+// the result does not fit.
+bool Proxy::retarget_ruri(TxnSlot& c, Endpoint to) noexcept {
+    char host[32];
+    size_t hl = format_ipv4(to.ip, host);
+    if (to.port != 5060) hl += size_t(std::snprintf(host + hl, sizeof host - hl, ":%u", to.port));
+    const uint32_t buf = c.t.c.buf;
+    char* d = bufs_.data(buf);
+    const size_t n = bufs_.len(buf);
+    if (hl == c.ruri_len && std::memcmp(d + c.ruri_off, host, hl) == 0) return true;
+    const size_t tail = c.ruri_off + c.ruri_len;
+    if (tail > n) return false;
+    const size_t out = n - c.ruri_len + hl;
+    if (out > bufs_.capacity(buf) || out > cfg_.max_udp_payload) return false;
+    std::memmove(d + c.ruri_off + hl, d + tail, n - tail);
+    std::memcpy(d + c.ruri_off, host, hl);
+    bufs_.len(buf) = uint32_t(out);
+    const ptrdiff_t delta = ptrdiff_t(hl) - ptrdiff_t(c.ruri_len);
+    if (c.branch_off > c.ruri_off) c.branch_off = uint16_t(ptrdiff_t(c.branch_off) + delta);
+    if (c.rr_len && c.rr_off > c.ruri_off) c.rr_off = uint16_t(ptrdiff_t(c.rr_off) + delta);
+    c.ruri_len = uint8_t(hl);
     return true;
 }
 
@@ -353,7 +396,7 @@ void Proxy::on_response(Endpoint from, const char* d, size_t n) noexcept {
         return;
     }
     if (!slot_ok(b.slot, b)) {
-        st_->drop(DropReason::sip_stale_branch);
+        if (!tomb_response(d, n)) st_->drop(DropReason::sip_stale_branch);
         return;
     }
     uint32_t cs = b.slot;
@@ -362,7 +405,7 @@ void Proxy::on_response(Endpoint from, const char* d, size_t n) noexcept {
     if (cs == npos || slots_[cs].kind != SlotKind::client ||
         slots_[cs].t.c.method() != m.cseq.method ||
         slots_[cs].t.c.branch().attempt != b.attempt) {
-        st_->drop(DropReason::sip_stale_branch);
+        if (!tomb_response(d, n)) st_->drop(DropReason::sip_stale_branch);
         return;
     }
     TxnSlot& C = slots_[cs];
@@ -442,6 +485,7 @@ void Proxy::on_timer(uint64_t cookie) noexcept {
 void Proxy::advance(Millis now) noexcept {
     now_ = now;
     wheel_.advance(now, [this](uint64_t cookie) { on_timer(cookie); });
+    tombs_.sweep(now);
 }
 
 }  // namespace sipedge::dp

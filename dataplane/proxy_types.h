@@ -43,6 +43,18 @@ struct ProxyConfig {
     uint32_t max_txns = 16384;           // server + client transactions (slots) per core
     uint16_t max_udp_payload = 1472;     // MTU 1500 - 28; the worker fragments, so sipedge
                                          // raises it to MsgPool::max_size (control/main.cc)
+    // Overload control and tombstones (issue 16, dataplane/proxy_tomb.cc).
+    uint32_t overload_percent = 90;      // a new out-of-dialog request is answered 503 once
+                                         // transaction slots, index, timers or retained-message
+                                         // slots are this full (Proxy::load_percent); 0: off
+    uint32_t overload_retry_after_s = 5; // Retry-After on those 503s (0: none)
+    uint32_t max_tombs = 0;              // completed transactions kept as tombstones; 0: 8 per
+                                         // slot (max_txns × 8); the oldest go first when full
+    uint32_t tomb_bytes = 0;             // bytes of messages they keep (final responses of
+                                         // non-INVITEs, ACKs); 0: 64 per tombstone
+    uint64_t rr_key[2] = {};             // issue 16: SipHash key of the token in our
+                                         // Record-Route (dataplane/access_policy.h); one for
+                                         // every worker, drawn at start by control/main.cc
 };
 
 /// One direction's route patterns as a snapshot carries them (issue 6): the
@@ -58,6 +70,8 @@ struct PatternRoutes {
     uint32_t target_count = 0;               // entries in trunk_ids[] or targets[]
     const uint32_t* trunk_ids = nullptr;     // outbound: target -> engine trunk id (~0u: not in the engine)
     const Endpoint* targets = nullptr;       // inbound: target -> access endpoint
+    const uint32_t* target_ips = nullptr;    // inbound: the targets' addresses, sorted, unique
+    uint32_t target_ip_count = 0;            //   (nullptr: the proxy scans targets[])
 };
 static_assert(std::is_trivially_copyable_v<PatternRoutes>);
 
@@ -66,7 +80,9 @@ static_assert(std::is_trivially_copyable_v<PatternRoutes>);
 /// Immutable once published; control frees it after an RCU grace period.
 ///
 /// Where a new request goes (dataplane/proxy.cc route()): an in-dialog one
-/// (To tag) or one with a Route follows Route / Request-URI; an
+/// (To tag) or one with a Route follows Route / Request-URI, as far as the
+/// access policy allows (issue 16, docs/security.md: behind our verified
+/// Record-Route, or to `access` / an inbound target; else 403); an
 /// out-of-dialog one is looked up by its Request-URI user part and source
 /// address in `outbound` (from the access side: the matched pattern's trunk)
 /// or `inbound` (from a carrier server: the matched pattern's access

@@ -43,6 +43,9 @@ const char* drop_reason_name(DropReason r) noexcept {
     case DropReason::handoff_full: return "handoff_full";
     case DropReason::vlan_mismatch: return "vlan_mismatch";
     case DropReason::ipv4_no_route: return "ipv4_no_route";
+    case DropReason::ipv4_truncated: return "ipv4_truncated";
+    case DropReason::sip_forbidden: return "sip_forbidden";
+    case DropReason::sip_loop: return "sip_loop";
     case DropReason::count_: break;
     }
     return "?";

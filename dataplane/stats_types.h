@@ -50,6 +50,11 @@ enum class DropReason : uint8_t {
     handoff_full,         // owner core's handoff ring full (dataplane/handoff.h)
     vlan_mismatch,        // RX: a frame untagged on a VLAN port, or tagged with another VLAN id
     ipv4_no_route,        // TX: no interface's subnet holds the destination and none has a gateway
+    ipv4_truncated,       // RX: a frame holding less than its IPv4 total length (cut by the port:
+                          //   net_af_packet framesz, dataplane/af_packet.h; issue 16)
+    sip_forbidden,        // issue 16 access policy: a request refused 403 (an ACK: dropped);
+                          //   the reason in WorkerStats::policy_*
+    sip_loop,             // issue 16: a Route naming us after ours / a next hop that is us (482)
     count_
 };
 inline constexpr size_t drop_reason_count = size_t(DropReason::count_);
@@ -112,6 +117,27 @@ struct alignas(64) WorkerStats {
     // live SIP trace (issue 7; only while `monitor trace` has a subscriber)
     uint64_t trace_copied = 0;             // messages copied into a TraceSample
     uint64_t trace_dropped = 0;            // trace ring full (control behind): sample lost
+    // overload control and tombstones (issue 16, dataplane/proxy_tomb.cc)
+    uint64_t overload_503 = 0;             // new out-of-dialog requests answered 503 + Retry-After
+                                           //   above the load watermark (in-dialog ones go on)
+    uint64_t tombs_created = 0;            // completed transactions that gave their slot and
+                                           //   buffer back and became tombstones
+    uint64_t tomb_hits = 0;                // late copies a tombstone answered (final response
+                                           //   resent, ACK resent, 2xx relayed) or absorbed
+    uint64_t tombs_evicted = 0;            // tombstones dropped before their expiry for room
+                                           //   (the absorption window grew short)
+    // access policy (issue 16, dataplane/proxy.cc route(); docs/security.md): why requests were
+    // refused 403 (ACKs: dropped), by reason
+    uint64_t policy_route_denied = 0;      // a Route we did not write, to no access-side destination
+    uint64_t policy_dialog_denied = 0;     // in dialog, no Route of ours, Request-URI to no
+                                           //   access-side destination (or none, from the access side)
+    uint64_t policy_token_bad = 0;         // in dialog, our address on top of Route without the
+                                           //   dialog's token (missing, forged, another dialog's)
+    uint64_t policy_loop = 0;              // 482: a Route naming us after ours, a next hop that is us
+    uint64_t acks_absorbed = 0;            // ACKs of our stateless rejections (To tag we minted), consumed
+    uint64_t reject_records_overwritten = 0;  // rejection records reused before their 32 s (ring full)
+    uint64_t malformed_answered = 0;       // requests parse() refused, answered 400/505 (a Via was
+                                           //   readable); the others are only counted (drops.sip_parse)
     uint64_t drops[drop_reason_count] = {};
 
     void drop(DropReason r) noexcept { drops[size_t(r)]++; }

@@ -599,6 +599,7 @@ void Worker::handle_ipv4(rte_mbuf* m, uint8_t f, uint8_t* l3, size_t len) noexce
     switch (ipv4_check(l3, len, ihl, tot)) {
     case Ipv4Check::ok: break;
     case Ipv4Check::malformed: drop(m, DropReason::ipv4_malformed); return;
+    case Ipv4Check::truncated: drop(m, DropReason::ipv4_truncated); return;  // said once (control/main.cc)
     case Ipv4Check::bad_csum: drop(m, DropReason::ipv4_bad_csum); return;
     case Ipv4Check::fragment: handle_fragment(m, f, l3); return;
     }

@@ -91,7 +91,8 @@ size_t make_response(const char* in, size_t len, const ResponseSpec& spec, char*
         }
         pos = e_lf + 1;
     }
-    if (!nvia || !from.end || !to.end || !call_id.end || !cseq.end) return 0;
+    if (!nvia || (!spec.partial && (!from.end || !to.end || !call_id.end || !cseq.end))) return 0;
+    if (spec.partial && lex::skip_lws(in, vias[0].value, vias[0].end) >= vias[0].end) return 0;  // "Via:" alone
 
     Writer w(out, cap);
     w.put("SIP/2.0 ");
@@ -103,24 +104,29 @@ size_t make_response(const char* in, size_t len, const ResponseSpec& spec, char*
         w.put(in + vias[i].start, vias[i].end - vias[i].start);
         w.put("\r\n");
     }
-    w.put(in + from.start, from.end - from.start);
-    w.put("\r\n");
-    w.put(in + to.start, to.end - to.start);
-    if (!spec.to_tag.empty()) {
-        // RFC 3261 §8.2.6.2: add a tag unless the request's To has one.
-        const uint32_t v0 = lex::skip_lws(in, to.value, to.end);
-        NameAddr na;
-        const bool parsed = parse_name_addr(in, make_span(v0, lex::trim_end(in, v0, to.end)), na);
-        if (!(parsed && na.has_tag)) {
-            w.put(";tag=");
-            w.put(spec.to_tag);
-        }
+    if (from.end) {
+        w.put(in + from.start, from.end - from.start);
+        w.put("\r\n");
     }
-    w.put("\r\n");
-    w.put(in + call_id.start, call_id.end - call_id.start);
-    w.put("\r\n");
-    w.put(in + cseq.start, cseq.end - cseq.start);
-    w.put("\r\n");
+    if (to.end) {
+        w.put(in + to.start, to.end - to.start);
+        if (!spec.to_tag.empty()) {
+            // RFC 3261 §8.2.6.2: add a tag unless the request's To has one.
+            const uint32_t v0 = lex::skip_lws(in, to.value, to.end);
+            NameAddr na;
+            const bool parsed = parse_name_addr(in, make_span(v0, lex::trim_end(in, v0, to.end)), na);
+            if (!(parsed && na.has_tag)) {
+                w.put(";tag=");
+                w.put(spec.to_tag);
+            }
+        }
+        w.put("\r\n");
+    }
+    for (const Line* l : {&call_id, &cseq}) {
+        if (!l->end) continue;
+        w.put(in + l->start, l->end - l->start);
+        w.put("\r\n");
+    }
     w.put(spec.extra);
     w.put("Content-Length: 0\r\n\r\n");
     return w.done();

@@ -18,6 +18,9 @@ struct ResponseSpec {
     std::string_view reason;   // e.g. error_reason(msg.error)
     std::string_view to_tag;   // added when the request's To has no tag; empty: add none
     std::string_view extra;    // extra header lines, each ending in CRLF (e.g. "Retry-After: 30\r\n")
+    bool partial = false;      // answer a request that lacks From, To, Call-ID or CSeq too (a
+                               // Via is enough; those it has are copied): for 400s to requests
+                               // parse() refused, so a sender learns why
 };
 
 /// Writes the response to request in[0, len) into out[0, cap). Returns its

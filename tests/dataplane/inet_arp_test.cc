@@ -42,7 +42,8 @@ TEST(Inet, Ipv4ChecksTable) {
     const Ipv4Case cases[] = {
         {"version 6", 0, 0x65, true, Ipv4Check::malformed},
         {"ihl 4", 0, 0x44, true, Ipv4Check::malformed},
-        {"total length beyond the frame", 3, 0xff, true, Ipv4Check::malformed},
+        {"total length beyond the frame (cut short)", 3, 0xff, true, Ipv4Check::truncated},
+        {"total length below the header", 3, 0x10, true, Ipv4Check::malformed},
         {"bad header checksum", 8, 1, false, Ipv4Check::bad_csum},
         {"more fragments", 6, 0x20, true, Ipv4Check::fragment},
         {"fragment offset", 7, 0x01, true, Ipv4Check::fragment},

@@ -267,9 +267,23 @@ TEST_F(IpFrag, EightFragmentsPassNineAreTooMany) {
     ASSERT_EQ(frags.size(), 9u);
     out = feed(frags, {0, 1, 2, 3, 4, 5, 6, 7, 8});
     EXPECT_TRUE(out.empty());
-    // The 8th fragment (7th middle) is refused with the 7 held; the last then waits alone.
-    EXPECT_EQ(drops(DropReason::ipv4_frag_too_many), 8u);
-    EXPECT_EQ(st.drops_total(), 8u);
+    // The 8th fragment (7th middle) is refused with the 7 held; the last, arriving
+    // after, is dropped at once for the same reason (it does not wait to time out).
+    EXPECT_EQ(drops(DropReason::ipv4_frag_too_many), 9u);
+    EXPECT_EQ(st.drops_total(), 9u);
+    r->expire(10 * hz);
+    EXPECT_EQ(drops(DropReason::ipv4_frag_timeout), 0u);
+}
+
+TEST_F(IpFrag, TooManyFragmentsInAnyOrderAreCountedAsSuch) {
+    const Bytes ten = frame(std::string(80 - 8, 'z'), 0x3003);
+    const auto frags = cut(ten, 8);
+    ASSERT_EQ(frags.size(), 10u);
+    EXPECT_TRUE(feed(frags, {9, 0, 5, 3, 1, 8, 2, 7, 6, 4}).empty());
+    EXPECT_EQ(drops(DropReason::ipv4_frag_too_many), 10u);
+    EXPECT_EQ(st.drops_total(), 10u);
+    r->expire(10 * hz);
+    EXPECT_EQ(st.drops_total(), 10u);
 }
 
 TEST_F(IpFrag, TableFullDropsTheNewDatagramOnly) {

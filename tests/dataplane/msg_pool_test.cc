@@ -1,53 +1,100 @@
-// MsgPool (dataplane/msg_pool.h): the two size classes, fit() and exhaustion.
+// MsgPool (dataplane/msg_pool.h): the size classes, borrowing without
+// starving a class, fit() and exhaustion.
 
 #include "dataplane/msg_pool.h"
 
 #include <cstring>
 #include <set>
+#include <vector>
 
 #include <gtest/gtest.h>
 
 namespace sipedge::dp {
 namespace {
 
-TEST(MsgPool, SmallFirstThenBigForLargeMessages) {
+constexpr size_t small_cap = MsgPool::slot_size;                // 2044
+constexpr size_t medium_cap = MsgPool::slot_bytes[1] - 4;       // 4092
+constexpr size_t big_cap = MsgPool::max_size;                   // 8188
+
+TEST(MsgPool, EachMessageTakesTheSmallestClassItFits) {
     MsgPool p;
-    ASSERT_TRUE(p.init(4, 2));
+    ASSERT_TRUE(p.init(4, 2, 2));
     const uint32_t s = p.alloc();
     ASSERT_NE(s, 0u);
-    EXPECT_EQ(p.capacity(s), MsgPool::slot_size);
-    const uint32_t b = p.alloc(4000);  // a 4 KB INVITE does not fit a small slot
+    EXPECT_EQ(p.capacity(s), small_cap);
+    const uint32_t m = p.alloc(2100);  // a 1.6 KB INVITE + Via/Record-Route room
+    ASSERT_NE(m, 0u);
+    EXPECT_EQ(p.capacity(m), medium_cap);
+    const uint32_t b = p.alloc(5000);  // a 5 KB INVITE from fragments
     ASSERT_NE(b, 0u);
-    EXPECT_EQ(p.capacity(b), MsgPool::max_size);
-    EXPECT_EQ(p.big_used(), 1u);
+    EXPECT_EQ(p.capacity(b), big_cap);
+    EXPECT_EQ(p.class_used(0), 1u);
+    EXPECT_EQ(p.class_used(1), 1u);
+    EXPECT_EQ(p.class_used(2), 1u);
+    EXPECT_EQ(p.big_used(), 2u);
     EXPECT_EQ(p.alloc(MsgPool::max_size + 1), 0u);  // over the largest slot: refused
-    std::memset(p.data(b), 'x', MsgPool::max_size);  // the whole slot is usable
-    p.len(b) = uint32_t(MsgPool::max_size);
+    std::memset(p.data(b), 'x', big_cap);            // the whole slot is usable
+    p.len(b) = uint32_t(big_cap);
+    std::memset(p.data(m), 'y', medium_cap);
+    p.len(m) = uint32_t(medium_cap);
     EXPECT_EQ(p.len(s), 0u);  // neighbours untouched
-    p.release(b);
-    p.release(s);
+    EXPECT_EQ(p.data(b)[0], 'x');
+    for (uint32_t h : {s, m, b}) p.release(h);
     EXPECT_EQ(p.used(), 0u);
+    EXPECT_EQ(p.borrowed(), 0u);
 }
 
 TEST(MsgPool, ExhaustionAndDistinctHandles) {
     MsgPool p;
-    ASSERT_TRUE(p.init(3, 1));
+    ASSERT_TRUE(p.init(3, 1, 1));
     std::set<uint32_t> h;
-    for (int i = 0; i < 4; i++) h.insert(p.alloc());  // 3 small, then the big one
-    EXPECT_EQ(h.size(), 4u);
+    for (int i = 0; i < 5; i++) h.insert(p.alloc());  // 3 small, then the medium and big ones
+    EXPECT_EQ(h.size(), 5u);
     EXPECT_EQ(h.count(0), 0u);
     EXPECT_EQ(p.alloc(), 0u);
     EXPECT_EQ(p.alloc(5000), 0u);
-    EXPECT_EQ(p.used(), 4u);
+    EXPECT_EQ(p.used(), 5u);
+    EXPECT_EQ(p.borrowed(), 2u);
     for (uint32_t x : h) p.release(x);
     EXPECT_EQ(p.used(), 0u);
     p.release(0);  // ignored
     EXPECT_EQ(p.used(), 0u);
 }
 
-TEST(MsgPool, FitMovesToABigSlotKeepingTheBytes) {
+// Issue 16: a flood of small messages may borrow larger slots, but a quarter
+// of each larger class stays for the messages that need it; a flood of large
+// ones takes only its own class.
+TEST(MsgPool, NoClassStarvesAnother) {
     MsgPool p;
-    ASSERT_TRUE(p.init(2, 1));
+    ASSERT_TRUE(p.init(64, 16, 16));
+    std::vector<uint32_t> small;
+    while (const uint32_t h = p.alloc(100)) small.push_back(h);
+    EXPECT_EQ(small.size(), 64u + 12u + 12u);  // 4 medium and 4 big kept back
+    EXPECT_EQ(p.borrowed(), 24u);
+    std::vector<uint32_t> medium;
+    while (const uint32_t h = p.alloc(3000)) medium.push_back(h);
+    EXPECT_EQ(medium.size(), 4u + 0u);  // its reserve; big keeps its own (4 > 16/4 is false)
+    uint32_t big = p.alloc(6000);
+    EXPECT_NE(big, 0u);  // the big reserve is still there
+    for (uint32_t h : small) p.release(h);
+    for (uint32_t h : medium) p.release(h);
+    p.release(big);
+    EXPECT_EQ(p.used(), 0u);
+
+    // Large messages alone: they never take small slots.
+    std::vector<uint32_t> large;
+    while (const uint32_t h = p.alloc(3000)) large.push_back(h);
+    EXPECT_EQ(large.size(), 16u + 12u);  // medium, then big down to its quarter
+    EXPECT_EQ(p.class_used(0), 0u);
+    uint32_t s = p.alloc();
+    EXPECT_NE(s, 0u);
+    p.release(s);
+    for (uint32_t h : large) p.release(h);
+}
+
+TEST(MsgPool, FitMovesToALargerSlotKeepingTheBytes) {
+    MsgPool p;
+    ASSERT_TRUE(p.init(2, 1, 1));
     uint32_t h = p.alloc();
     std::memcpy(p.data(h), "SIP/2.0 100 Trying", 18);
     p.len(h) = 18;
@@ -56,30 +103,35 @@ TEST(MsgPool, FitMovesToABigSlotKeepingTheBytes) {
     EXPECT_EQ(h, before);
     EXPECT_TRUE(p.fit(h, 4500));
     EXPECT_NE(h, before);
-    EXPECT_EQ(p.capacity(h), MsgPool::max_size);
+    EXPECT_EQ(p.capacity(h), big_cap);
     EXPECT_EQ(p.len(h), 18u);
     EXPECT_EQ(std::memcmp(p.data(h), "SIP/2.0 100 Trying", 18), 0);
     EXPECT_EQ(p.used(), 1u);  // the small slot went back
     uint32_t other = p.alloc();
     EXPECT_FALSE(p.fit(other, 4500));  // no big slot left: unchanged
-    EXPECT_EQ(p.capacity(other), MsgPool::slot_size);
+    EXPECT_EQ(p.capacity(other), small_cap);
+    EXPECT_TRUE(p.fit(other, 3000));  // the medium one
+    EXPECT_EQ(p.capacity(other), medium_cap);
     EXPECT_FALSE(p.fit(h, MsgPool::max_size + 1));
     p.release(other);
     p.release(h);
     EXPECT_EQ(p.used(), 0u);
 }
 
-TEST(MsgPool, DefaultBigCountIsOnePerSixteen) {
+TEST(MsgPool, DefaultCountsPerClass) {
     MsgPool p;
     ASSERT_TRUE(p.init(64));
-    int big = 0;
-    while (p.alloc(3000)) big++;
-    EXPECT_EQ(big, 16);  // at least 16
+    EXPECT_EQ(p.class_count(0), 64u);
+    EXPECT_EQ(p.class_count(1), 16u);  // at least 16
+    EXPECT_EQ(p.class_count(2), 16u);
     MsgPool q;
-    ASSERT_TRUE(q.init(1024));
-    big = 0;
-    while (q.alloc(3000)) big++;
-    EXPECT_EQ(big, 64);
+    ASSERT_TRUE(q.init(16384));
+    EXPECT_EQ(q.class_count(1), 2048u);  // 1/8
+    EXPECT_EQ(q.class_count(2), 512u);   // 1/32
+    EXPECT_EQ(MsgPool::class_for(0), 0u);
+    EXPECT_EQ(MsgPool::class_for(small_cap + 1), 1u);
+    EXPECT_EQ(MsgPool::class_for(big_cap), 2u);
+    EXPECT_EQ(MsgPool::class_for(big_cap + 1), MsgPool::classes);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <rte_launch.h>
 
+#include "dataplane/access_policy.h"
 #include "dataplane/inet.h"
 #include "dataplane/proxy_types.h"
 #include "dataplane/worker.h"
@@ -218,7 +219,13 @@ TEST_F(WorkerPorts, ACarrierInviteCrossesFromTheVlanPortToTheAccessPort) {
     EXPECT_EQ(fwd.src, access_edge);
     EXPECT_EQ(fwd.dst, access_peer);
     EXPECT_NE(fwd.payload.find("Via: SIP/2.0/UDP 10.0.0.1:5060;branch="), std::string::npos) << fwd.payload;
-    EXPECT_NE(fwd.payload.find("Record-Route: <sip:10.0.0.1:5060;lr>,<sip:10.1.0.1:5060;lr>\r\n"),
+    // Both values carry the dialog's token (issue 16; the zero key of a default ProxyConfig).
+    const uint64_t key[2] = {0, 0};
+    char t[rr_token_len];
+    rr_token_hex(rr_token(key, "ports-1", "77"), t);
+    const std::string tok(t, rr_token_len);
+    EXPECT_NE(fwd.payload.find("Record-Route: <sip:10.0.0.1:5060;lr;sx=" + tok + ">,<sip:10.1.0.1:5060;lr;sx=" +
+                               tok + ">\r\n"),
               std::string::npos)
         << fwd.payload;
     EXPECT_EQ(trying.src, carrier_edge);

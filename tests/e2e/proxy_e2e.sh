@@ -342,7 +342,10 @@ run_steady() {
         trace_pid=$!
         sleep 0.3
     fi
-    uac 50 10 -sn uac
+    # uac_rr.xml: the route set kept, ACK and BYE through our Record-Route
+    # (issue 16: an in-dialog request from the access side without it is
+    # refused, so sipp's built-in uac, which sends them to us bare, no longer fits).
+    uac 50 10 -sf "$HERE/uac_rr.xml"
     if [ -n "$trace_pid" ]; then
         wait "$trace_pid" && grep -q "^INVITE sip:" "$out/trace.log" \
             && echo "  ok   monitor trace printed INVITE lines" \
@@ -477,7 +480,7 @@ run_multicore() {
     carrier $NS_C1 192.0.2.21 c1 200 200; carrier $NS_C2 192.0.2.22 c2 200 200
     write_config "set trunk carrier register off"
     EDGE_LCORES="'--lcores=(0-2)@(0-1)'" EDGE_VDEV=net_af_packet0,iface=eth0,qpairs=2 start_edge
-    uac 20 10 -sn uac
+    uac 20 10 -sf "$HERE/uac_rr.xml"
     stop_run
     check multicore "uac.successful == 20" "uac.failed == 0" "edge.calls.attempted == 20" \
         "edge.calls.answered == 20" "c1.invites == 20" "c2.invites == 0" \

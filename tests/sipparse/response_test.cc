@@ -110,5 +110,28 @@ TEST(Response, RefusesResponsesGarbageAndSmallBuffers) {
     EXPECT_EQ(respond(read("rfc4475/esc01.dat"), {99, "x", "e", {}}), "");
 }
 
+// Issue 16: a request parse() refused is answered whenever a Via can be
+// read (partial): the headers it has are copied, those it lacks left out.
+TEST(Response, PartialAnswersAnyRequestWithAVia) {
+    ResponseSpec spec{400, "Missing Mandatory Header", "e1", {}};
+    spec.partial = true;
+    const std::string out = respond(read("rfc4475/insuf.dat"), spec);
+    EXPECT_EQ(out,
+              "SIP/2.0 400 Missing Mandatory Header\r\n"
+              "Via: SIP/2.0/UDP 192.0.2.95;branch=z9hG4bKkdj.insuf\r\n"
+              "CSeq: 193942 INVITE\r\nContent-Length: 0\r\n\r\n");
+    // With a To (no tag): ours is added, as for any response.
+    const std::string req =
+        "MESSAGE sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\nTo: <sip:a@b>\r\n\r\n";
+    EXPECT_EQ(respond(req, spec),
+              "SIP/2.0 400 Missing Mandatory Header\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
+              "To: <sip:a@b>;tag=e1\r\nContent-Length: 0\r\n\r\n");
+    // No Via, or a Via with nothing in it: nothing to answer.
+    EXPECT_EQ(respond("MESSAGE sip:a@b SIP/2.0\r\nTo: <sip:a@b>\r\nCall-ID: x\r\n\r\n", spec), "");
+    EXPECT_EQ(respond("MESSAGE sip:a@b SIP/2.0\r\nVia:  \r\nCall-ID: x\r\n\r\n", spec), "");
+    // Still never a response to a response.
+    EXPECT_EQ(respond(read("rfc4475/unreason.dat"), spec), "");
+}
+
 }  // namespace
 }  // namespace sipedge::sip

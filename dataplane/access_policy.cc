@@ -1,0 +1,166 @@
+// Record-Route token (SipHash-2-4) and the ring of stateless rejections
+// awaiting their ACK (issue 16; see access_policy.h).
+
+#include "dataplane/access_policy.h"
+
+#include <cstring>
+#include <new>
+
+namespace sipedge::dp {
+
+namespace {
+
+constexpr uint64_t rotl(uint64_t x, int b) noexcept { return (x << b) | (x >> (64 - b)); }
+
+struct SipState {
+    uint64_t v0, v1, v2, v3;
+    SipState(const uint64_t k[2]) noexcept
+        : v0(k[0] ^ 0x736f6d6570736575ull), v1(k[1] ^ 0x646f72616e646f6dull),
+          v2(k[0] ^ 0x6c7967656e657261ull), v3(k[1] ^ 0x7465646279746573ull) {}
+    void round() noexcept {
+        v0 += v1; v1 = rotl(v1, 13); v1 ^= v0; v0 = rotl(v0, 32);
+        v2 += v3; v3 = rotl(v3, 16); v3 ^= v2;
+        v0 += v3; v3 = rotl(v3, 21); v3 ^= v0;
+        v2 += v1; v1 = rotl(v1, 17); v1 ^= v2; v2 = rotl(v2, 32);
+    }
+    void word(uint64_t m) noexcept {
+        v3 ^= m;
+        round();
+        round();
+        v0 ^= m;
+    }
+    uint64_t finish(uint64_t last) noexcept {
+        word(last);
+        v2 ^= 0xff;
+        round();
+        round();
+        round();
+        round();
+        return v0 ^ v1 ^ v2 ^ v3;
+    }
+};
+
+uint64_t load_le(const unsigned char* p, size_t n) noexcept {
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; i++) w |= uint64_t(p[i]) << (8 * i);
+    return w;
+}
+
+// SipHash over the concatenation of several pieces, without copying them.
+class SipStream {
+public:
+    explicit SipStream(const uint64_t k[2]) noexcept : s_(k) {}
+    void put(const void* data, size_t n) noexcept {
+        const auto* p = static_cast<const unsigned char*>(data);
+        total_ += n;
+        while (n) {
+            const size_t take = n < 8 - fill_ ? n : 8 - fill_;
+            std::memcpy(buf_ + fill_, p, take);
+            fill_ += take, p += take, n -= take;
+            if (fill_ == 8) {
+                s_.word(load_le(buf_, 8));
+                fill_ = 0;
+            }
+        }
+    }
+    uint64_t done() noexcept { return s_.finish(load_le(buf_, fill_) | uint64_t(total_ & 0xff) << 56); }
+
+private:
+    SipState s_;
+    unsigned char buf_[8] = {};
+    size_t fill_ = 0;
+    uint64_t total_ = 0;
+};
+
+int hexval(char c) noexcept {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+constexpr char hexd[] = "0123456789abcdef";
+
+}  // namespace
+
+uint64_t siphash24(const uint64_t key[2], const void* data, size_t n) noexcept {
+    SipStream s(key);
+    s.put(data, n);
+    return s.done();
+}
+
+uint64_t rr_token(const uint64_t key[2], std::string_view call_id, std::string_view tag) noexcept {
+    // Length-prefixed Call-ID, then the tag: ("ab","c") and ("a","bc") differ.
+    SipStream s(key);
+    const unsigned char len[4] = {uint8_t(call_id.size()), uint8_t(call_id.size() >> 8),
+                                  uint8_t(call_id.size() >> 16), uint8_t(call_id.size() >> 24)};
+    s.put(len, 4);
+    s.put(call_id.data(), call_id.size());
+    s.put(tag.data(), tag.size());
+    return s.done();
+}
+
+void rr_token_hex(uint64_t t, char out[rr_token_len]) noexcept {
+    for (size_t i = 0; i < rr_token_len; i++) out[i] = hexd[(t >> (60 - 4 * i)) & 0xf];
+}
+
+bool rr_token_parse(std::string_view s, uint64_t& t) noexcept {
+    if (s.size() != rr_token_len) return false;
+    uint64_t v = 0;
+    for (char c : s) {
+        const int h = hexval(c);
+        if (h < 0) return false;
+        v = v << 4 | uint64_t(h);
+    }
+    t = v;
+    return true;
+}
+
+RejectRing::~RejectRing() { delete[] e_; }
+
+bool RejectRing::init(uint32_t size, uint32_t first) noexcept {
+    uint32_t n = 1;
+    while (n < size && n < (1u << 24)) n <<= 1;
+    delete[] e_;
+    e_ = new (std::nothrow) Entry[n];
+    if (!e_) return false;
+    mask_ = n - 1;
+    next_ = first;
+    return true;
+}
+
+uint32_t RejectRing::add(failover::Millis now, uint32_t life_ms, bool& overwrote) noexcept {
+    const uint32_t tag = next_++;
+    Entry& e = e_[tag & mask_];
+    overwrote = e.used && e.expires > now;
+    e.tag = tag;
+    e.used = true;
+    e.expires = now + life_ms;
+    return tag;
+}
+
+bool RejectRing::has(uint32_t tag, failover::Millis now) const noexcept {
+    if (!e_) return false;
+    const Entry& e = e_[tag & mask_];
+    return e.used && e.tag == tag && e.expires > now;
+}
+
+void RejectRing::format(uint32_t tag, char out[tag_len]) noexcept {
+    out[0] = 's';
+    out[1] = 'r';
+    for (int i = 0; i < 8; i++) out[2 + i] = hexd[(tag >> (28 - 4 * i)) & 0xf];
+}
+
+bool RejectRing::parse(std::string_view s, uint32_t& tag) noexcept {
+    if (s.size() != tag_len || s[0] != 's' || s[1] != 'r') return false;
+    uint32_t v = 0;
+    for (size_t i = 2; i < tag_len; i++) {
+        const int h = hexval(s[i]);
+        if (h < 0 || (s[i] >= 'A' && s[i] <= 'F')) return false;
+        v = v << 4 | uint32_t(h);
+    }
+    tag = v;
+    return true;
+}
+
+}  // namespace sipedge::dp

@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""relay_e2e.sh's UDP peers (issue 16, no open relay).
+
+  listen <log> <seconds> <addr:port>...   every datagram to these sockets, one
+                                          JSON line each in <log> (bounded life)
+  abuse <results.json> <edge addr:port> <local addr:port> <third addr:port>
+                                          the abuse cases, one request after the
+                                          other, each answer checked; exit 1 when
+                                          one got another answer than expected
+
+Only the addresses given are used: the test's namespaces, no default route.
+"""
+import json
+import select
+import socket
+import sys
+import time
+
+
+def hostport(s):
+    h, p = s.rsplit(":", 1)
+    return h, int(p)
+
+
+def listen(log, secs, addrs):
+    socks = []
+    for a in addrs:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(hostport(a))
+        socks.append((a, s))
+    end = time.time() + secs
+    with open(log, "w") as f:
+        while time.time() < end:
+            r, _, _ = select.select([s for _, s in socks], [], [], 0.5)
+            for a, s in socks:
+                if s in r:
+                    data, src = s.recvfrom(65535)
+                    first = data.split(b"\r\n", 1)[0].decode("latin-1")
+                    f.write(json.dumps({"t": time.time(), "to": a, "from": "%s:%d" % src,
+                                        "first": first, "len": len(data)}) + "\n")
+                    f.flush()
+
+
+class Client:
+    def __init__(self, edge, local):
+        self.edge = hostport(edge)
+        self.local = hostport(local)
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.s.bind(self.local)
+        self.n = 0
+
+    def send(self, msg):
+        self.s.sendto(msg.encode("latin-1"), self.edge)
+
+    def finals(self, call_id, wait):
+        """Responses for <call_id> until a final one or <wait> s: (status, text)."""
+        end = time.time() + wait
+        got = []
+        while time.time() < end:
+            r, _, _ = select.select([self.s], [], [], max(0.0, end - time.time()))
+            if not r:
+                break
+            data, _ = self.s.recvfrom(65535)
+            text = data.decode("latin-1")
+            if not text.startswith("SIP/2.0 ") or ("Call-ID: %s\r\n" % call_id) not in text:
+                continue
+            status = int(text[8:11])
+            got.append((status, text))
+            if status >= 200:
+                break
+        return got
+
+    def request(self, method, ruri, call_id, to_tag="", routes=(), branch=None, mf=70, cseq=None,
+                raw=None):
+        self.n += 1
+        branch = branch or "z9hG4bK-abuse-%d" % self.n
+        lh, lp = self.local
+        if raw is not None:
+            return raw.replace("@VIA@", "SIP/2.0/UDP %s:%d;branch=%s" % (lh, lp, branch)), branch
+        lines = ["%s %s SIP/2.0" % (method, ruri),
+                 "Via: SIP/2.0/UDP %s:%d;branch=%s" % (lh, lp, branch)]
+        lines += ["Route: %s" % r for r in routes]
+        lines += ["From: <sip:abuser@%s>;tag=ab%d" % (lh, self.n),
+                  "To: <sip:victim@192.0.2.23>" + (";tag=%s" % to_tag if to_tag else ""),
+                  "Call-ID: %s" % call_id,
+                  "CSeq: %d %s" % (cseq or 1, method),
+                  "Contact: <sip:abuser@%s:%d>" % (lh, lp),
+                  "Max-Forwards: %d" % mf,
+                  "Content-Length: 0", "", ""]
+        return "\r\n".join(lines), branch
+
+
+def to_tag_of(text):
+    for line in text.split("\r\n"):
+        if line.lower().startswith("to:") and ";tag=" in line:
+            return line.split(";tag=", 1)[1].split(";")[0].strip()
+    return ""
+
+
+def abuse(results, edge, local, third):
+    c = Client(edge, local)
+    th, tp = hostport(third)
+    third_uri = "sip:x@%s:%d" % (th, tp)
+    third_route = "<sip:%s:%d;lr>" % (th, tp)
+    eh, ep = hostport(edge)
+    self_route = "<sip:%s:%d;lr>" % (eh, ep)
+    ok = True
+    out = []
+
+    def case(what, want, method, ruri, ack=False, **kw):
+        nonlocal ok
+        call_id = "abuse-%d-%d@%s" % (int(time.time()), c.n + 1, local)
+        msg, branch = c.request(method, ruri, call_id, **kw)
+        c.send(msg)
+        got = c.finals(call_id, 0.5 if want == 0 else 2.0)
+        final = next((s for s, _ in got if s >= 200), 0)
+        good = final == want
+        line = "%s: %s %d (expected %d)" % (what, method, final, want)
+        if ack and final >= 300:
+            # The hop-by-hop ACK for the final (RFC 3261 §17.1.1.3): same
+            # branch, the response's To tag. Nothing may answer it or carry it on.
+            tag = to_tag_of(next(t for s, t in got if s >= 200))
+            amsg, _ = c.request("ACK", ruri, call_id, to_tag=tag, branch=branch,
+                                routes=kw.get("routes", ()), mf=70)
+            c.send(amsg)
+            echo = c.finals(call_id, 0.5)
+            line += "; its ACK (tag %s) answered by nothing: %s" % (tag, "yes" if not echo else "no")
+            good = good and not echo
+        print(("  ok   " if good else "  FAIL ") + line, flush=True)
+        ok = ok and good
+        out.append({"what": what, "method": method, "final": final, "want": want, "ok": good})
+
+    case("INVITE with a Route to the third host: 403", 403, "INVITE", "sip:1000@%s" % eh,
+         routes=(third_route,), ack=True)
+    case("OPTIONS via us then the third host: 403", 403, "OPTIONS", "sip:1000@%s" % eh,
+         routes=(self_route, third_route))
+    case("in-dialog BYE, Request-URI the third host: 403", 403, "BYE", third_uri, to_tag="t1")
+    case("in-dialog MESSAGE, Request-URI the third host: 403", 403, "MESSAGE", third_uri, to_tag="t2")
+    case("in-dialog INVITE (re-INVITE), Request-URI the third host: 403", 403, "INVITE", third_uri,
+         to_tag="t3")
+    case("in-dialog BYE, our address with a forged token, then the third host: 403", 403, "BYE",
+         third_uri, to_tag="t4", routes=("<sip:%s:%d;lr;sx=0123456789abcdef>" % (eh, ep),))
+    case("in-dialog BYE, our address without token, then the third host: 403", 403, "BYE",
+         third_uri, to_tag="t5", routes=(self_route,))
+    case("three Routes naming us: 482", 482, "INVITE", "sip:1000@%s" % eh,
+         routes=(self_route, self_route, self_route), ack=True)
+    case("a stray BYE (no Route, Request-URI us): 403, not the trunk", 403, "BYE",
+         "sip:1000@%s:%d" % (eh, ep), to_tag="t6")
+    case("a stray ACK (no Route): no answer, not the trunk", 0, "ACK",
+         "sip:1000@%s:%d" % (eh, ep), to_tag="t7")
+    case("INVITE to a trunk with no server (9000): 503", 503, "INVITE", "sip:9000@%s" % eh, ack=True)
+    case("INVITE with Max-Forwards 0: 483", 483, "INVITE", "sip:1000@%s" % eh, mf=0, ack=True)
+    bad = ("INVITE sip:1000@%s SIP/2.0\r\nVia: @VIA@\r\nFrom: <sip:a@x>;tag=m1\r\nTo: <sip:b@y>\r\n"
+           "Call-ID: @CID@\r\nCSeq: abc INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n" % eh)
+    call_id = "abuse-bad-%d@%s" % (int(time.time()), local)
+    msg, branch = c.request("INVITE", "", call_id, raw=bad.replace("@CID@", call_id))
+    c.send(msg)
+    got = c.finals(call_id, 2.0)
+    final = next((s for s, _ in got if s >= 200), 0)
+    text = next((t for s, t in got if s >= 200), "")
+    good = final == 400 and text.startswith("SIP/2.0 400 Malformed CSeq\r\n")
+    if final >= 300:
+        amsg, _ = c.request("ACK", "sip:1000@%s" % eh, call_id, to_tag=to_tag_of(text), branch=branch)
+        c.send(amsg)
+        good = good and not c.finals(call_id, 0.5)
+    print(("  ok   " if good else "  FAIL ") + "a malformed INVITE (bad CSeq) with a Via: %r, its ACK absorbed"
+          % text.split("\r\n", 1)[0], flush=True)
+    ok = ok and good
+    out.append({"what": "malformed", "final": final, "want": 400, "ok": good})
+    with open(results, "w") as f:
+        json.dump(out, f)
+    return 0 if ok else 1
+
+
+def main():
+    if len(sys.argv) >= 4 and sys.argv[1] == "listen":
+        listen(sys.argv[2], float(sys.argv[3]), sys.argv[4:])
+        return 0
+    if len(sys.argv) == 6 and sys.argv[1] == "abuse":
+        return abuse(*sys.argv[2:6])
+    print(__doc__, file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
