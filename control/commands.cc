@@ -9,6 +9,7 @@
 #include <new>
 #include <sstream>
 
+#include "control/cmd_access.h"  // access_commands
 #include "control/cmd_route.h"  // route_commands, validate_routes
 #include "control/tokens.h"
 
@@ -32,7 +33,7 @@ const std::vector<Entry>& entries() {
     static const std::vector<Entry> all = [] {
         std::vector<Entry> v;
         for (auto span : {trunk_commands(), global_commands(), show_commands(), ops_commands(),
-                          dataplane_commands(), route_commands(), dns_commands()})
+                          dataplane_commands(), route_commands(), dns_commands(), access_commands()})
             for (const Command& c : span) v.push_back(Entry{&c, split_words(c.words)});
         return v;
     }();

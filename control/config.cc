@@ -2,6 +2,7 @@
 
 #include <fstream>
 
+#include "control/cmd_access.h"
 #include "control/cmd_route.h"
 #include "control/knob_table.h"
 #include "control/tokens.h"
@@ -76,6 +77,7 @@ std::vector<std::string> Controller::running_config() const {
     }
     dataplane_running_config(committed_, out);  // cmd_dataplane.cc
     route_running_config(committed_, out);      // cmd_route.cc
+    access_running_config(committed_, out);     // cmd_access.cc
     return out;
 }
 

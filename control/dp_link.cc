@@ -405,6 +405,10 @@ void DpLink::sync(Controller& ctl) {
     if (settings_ctl_ != &ctl || settings_commit_ != ctl.commit_count() || c_.settings_builds == 0) {
         settings_ = dp::Routes{};
         settings_routes(ctl, settings_);
+        // A new set only when the workers would decide differently: their
+        // buckets restart full whenever the pointer changes.
+        auto peers = build_access_peers(ctl.state());
+        if (!same_access_peers(peers.get(), access_.get())) access_ = std::move(peers);
         settings_ctl_ = &ctl;
         settings_commit_ = ctl.commit_count();
         c_.settings_builds++;
@@ -421,7 +425,7 @@ void DpLink::sync(Controller& ctl) {
             trunk_ids.push_back(id ? *id : ~0u);
         }
     bool changed = !same_engine || ps != cur_->patterns || trunk_ids != cur_->trunk_ids ||
-                   carriers != cur_->carriers;
+                   carriers != cur_->carriers || access_ != cur_->access;
     if (!changed) {
         const dp::Routes& o = cur_->routes;
         changed = o.default_trunk != r.default_trunk || !(o.access == r.access) ||
@@ -438,6 +442,8 @@ void DpLink::sync(Controller& ctl) {
     s->routes.table = s->table.get();
     s->routes.carrier_count = uint32_t(s->carriers->size());
     s->routes.carriers = s->carriers->data();
+    s->access = access_;
+    s->routes.access_peers = access_ ? &access_->view : nullptr;
     if (const PatternSet* p = s->patterns.get()) {
         const CompiledRoutes& cr = *p->compiled;
         dp::PatternRoutes& out = s->routes.outbound;

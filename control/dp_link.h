@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "control/cmd_access.h"
 #include "control/cmd_route.h"
 #include "control/commands.h"
 #include "dataplane/proxy_types.h"
@@ -115,6 +116,7 @@ private:
         std::shared_ptr<const PatternSet> patterns;
         std::vector<uint32_t> trunk_ids;  // outbound target -> engine trunk id (~0u: none)
         std::shared_ptr<const std::vector<uint32_t>> carriers;  // routes.carriers points here
+        std::shared_ptr<const AccessPeerSet> access;            // routes.access_peers points here
         dp::Routes routes;
     };
     DpLink() = default;
@@ -141,6 +143,7 @@ private:
     // settings_commit_ (of <settings_ctl_>): it walks every trunk's servers,
     // so it runs again only after a commit, not every tick.
     dp::Routes settings_;
+    std::shared_ptr<const AccessPeerSet> access_;  // built with settings_ (cmd_access.cc)
     const Controller* settings_ctl_ = nullptr;
     uint64_t settings_commit_ = 0;
     // carrier_set(): every trunk server's IPv4 address, configured or

@@ -247,6 +247,9 @@ void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
                 "\"acks_absorbed\":%lu,\"reject_records_overwritten\":%lu,\"malformed_answered\":%lu},",
                 s.policy_route_denied, s.policy_dialog_denied, s.policy_token_bad, s.policy_loop,
                 s.acks_absorbed, s.reject_records_overwritten, s.malformed_answered);
+    // Issue 16: access peers and the per-source flood guard.
+    std::printf("\"guard\":{\"not_peer\":%lu,\"source_flood\":%lu,\"peer_rate\":%lu,\"dropped\":%lu},",
+                s.guard_not_peer, s.guard_source_flood, s.guard_peer_rate, s.guard_dropped);
     std::printf("\"drops\":{\"total\":%lu", s.drops_total());
     for (size_t r = 0; r < dp::drop_reason_count; r++)
         std::printf(",\"%s\":%lu", dp::drop_reason_name(dp::DropReason(r)), s.drops[r]);
@@ -356,7 +359,10 @@ ctl::CoreStats core_stats(unsigned lcore, const dp::WorkerStats& s) {
                   {"policy_loop", s.policy_loop},
                   {"acks_absorbed", s.acks_absorbed},
                   {"reject_records_overwritten", s.reject_records_overwritten},
-                  {"malformed_answered", s.malformed_answered}};
+                  {"malformed_answered", s.malformed_answered},
+                  // issue 16: access peers and flood guard
+                  {"guard_not_peer", s.guard_not_peer},   {"guard_source_flood", s.guard_source_flood},
+                  {"guard_peer_rate", s.guard_peer_rate}, {"guard_dropped", s.guard_dropped}};
     c.tsc_hz = rte_get_tsc_hz();
     for (size_t r = 0; r < dp::drop_reason_count; r++)
         c.drops.emplace_back(dp::drop_reason_name(dp::DropReason(r)), s.drops[r]);

@@ -265,6 +265,11 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
         {"sipedge_worker_reject_records_overwritten_total", nullptr, nullptr,
          &dp::WorkerStats::reject_records_overwritten},
         {"sipedge_worker_malformed_answered_total", nullptr, nullptr, &dp::WorkerStats::malformed_answered},
+        // issue 16: access peers and flood guard
+        {"sipedge_worker_guard_refusals_total", "reason", "not_peer", &dp::WorkerStats::guard_not_peer},
+        {"sipedge_worker_guard_refusals_total", "reason", "source_flood", &dp::WorkerStats::guard_source_flood},
+        {"sipedge_worker_guard_refusals_total", "reason", "peer_rate", &dp::WorkerStats::guard_peer_rate},
+        {"sipedge_worker_guard_dropped_total", nullptr, nullptr, &dp::WorkerStats::guard_dropped},
     };
     static const Field gauges[] = {
         {"sipedge_worker_transactions_active", "kind", "server", &dp::WorkerStats::txn_server_active},
@@ -310,6 +315,13 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
              "ACKs of our stateless rejections (To tag we minted), consumed instead of forwarded.");
     m.family("sipedge_worker_reject_records_overwritten_total", C::counter,
              "Stateless-rejection records reused before their 32 s (more rejections than the ring holds).");
+    m.family("sipedge_worker_guard_refusals_total", C::counter,
+             "Out-of-dialog requests from the access side refused by the access guard, by reason: not_peer "
+             "(403: restrict-sources on and the source is in no access peer's networks), source_flood (the "
+             "source passed source-rps and is blocked), peer_rate (its peer's bucket for the kind was empty).");
+    m.family("sipedge_worker_guard_dropped_total", C::counter,
+             "Of the source_flood and peer_rate refusals, those dropped silently (access-guard action drop) "
+             "instead of answered 503 + Retry-After.");
     m.family("sipedge_worker_malformed_answered_total", C::counter,
              "Requests the parser refused that were answered 400/505 (a Via was readable).");
     m.family("sipedge_worker_interface_packets_total", C::counter,

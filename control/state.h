@@ -196,6 +196,28 @@ struct RoutePatternConfig {
     uint32_t priority = 100;  // lower wins (dp::default_route_priority)
     bool operator==(const RoutePatternConfig&) const = default;
 };
+/// An access peer (issue 16; control/cmd_access.cc, docs/security.md "Access
+/// peers"): the access-side networks it sends from and its request rates per
+/// kind (requests/s; 0 = unlimited), each bucket holding <burst> (0: one
+/// second's worth).
+struct AccessPeerConfig {
+    std::vector<std::string> networks;  // "a.b.c.d/len", as given
+    uint32_t invite_rps = 0;
+    uint32_t register_rps = 0;
+    uint32_t other_rps = 0;
+    uint32_t burst = 0;
+    bool operator==(const AccessPeerConfig&) const = default;
+};
+/// The access side's guard (control/cmd_access.cc): whether a source in no
+/// peer's networks is refused (403), the per-source flood guard (requests/s
+/// per address; 0 = off) and what an over-rate or flooding source gets.
+struct AccessGuardSettings {
+    bool restrict_sources = false;
+    uint32_t source_rps = 0;
+    uint32_t block_s = 10;     // how long a flooding source stays blocked
+    bool drop = false;         // false: 503 + Retry-After; true: dropped silently
+    bool operator==(const AccessGuardSettings&) const = default;
+};
 struct CompiledRoutes;  // control/cmd_route.h
 /// The Hyperscan tables built from the patterns: derived data that travels
 /// with the State it was built from and takes no part in ==.
@@ -213,6 +235,8 @@ struct State {
     std::map<uint32_t, RoutePatternConfig> route_patterns;
     std::map<uint32_t, RoutePatternConfig> inbound_patterns;
     mutable RouteCache route_cache;  // filled when the patterns are validated
+    std::map<std::string, AccessPeerConfig> access_peers;  // by name (control/cmd_access.cc)
+    AccessGuardSettings access_guard;
     bool operator==(const State&) const = default;
 };
 

@@ -50,6 +50,9 @@ const Field fields[] = {
     SIPEDGE_FIELD(policy_route_denied), SIPEDGE_FIELD(policy_dialog_denied), SIPEDGE_FIELD(policy_token_bad),
     SIPEDGE_FIELD(policy_loop), SIPEDGE_FIELD(acks_absorbed), SIPEDGE_FIELD(reject_records_overwritten),
     SIPEDGE_FIELD(malformed_answered),
+    // issue 16: access peers and flood guard
+    SIPEDGE_FIELD(guard_not_peer), SIPEDGE_FIELD(guard_source_flood), SIPEDGE_FIELD(guard_peer_rate),
+    SIPEDGE_FIELD(guard_dropped),
     // issue 12: loop time (TSC cycles; "tsc_hz" beside them) and partial checksums
     SIPEDGE_FIELD(busy_cycles), SIPEDGE_FIELD(idle_cycles), SIPEDGE_FIELD(busy_polls), SIPEDGE_FIELD(idle_polls),
     SIPEDGE_FIELD(rx_udp_csum_partial),

@@ -109,6 +109,10 @@ FloodVerdict FloodGuard::check(const AccessPeers& p, uint32_t ip, RateKind kind,
     return FloodVerdict::pass;
 }
 
+void FloodGuard::reset_buckets() noexcept {
+    for (uint32_t i = 0; buckets_ && i < max_peers_ * uint32_t(RateKind::count_); i++) buckets_[i] = Bucket{};
+}
+
 uint32_t FloodGuard::blocked_for_s(uint32_t ip, Millis now) const noexcept {
     const Source* s = find(ip);
     if (!s || s->blocked_until <= now) return 1;

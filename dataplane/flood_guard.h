@@ -25,6 +25,12 @@ namespace sipedge::dp {
 
 using Millis = uint64_t;
 
+/// Access peers a configuration may hold (control refuses more): the bucket
+/// sets every worker's FloodGuard allocates.
+inline constexpr uint32_t max_access_peers = 256;
+/// Networks over all peers (peer_of() scans them in order).
+inline constexpr uint32_t max_access_networks = 1024;
+
 /// Request kinds a peer's rates are given for.
 enum class RateKind : uint8_t { invite, register_, other, count_ };
 
@@ -88,6 +94,9 @@ public:
 
     /// Seconds a blocked <ip> still waits (Retry-After), at least 1.
     uint32_t blocked_for_s(uint32_t ip, Millis now) const noexcept;
+
+    /// Every peer bucket back to full (a new peer set: indices mean other peers).
+    void reset_buckets() noexcept;
 
     /// Sources currently blocked (for show stats / tests).
     uint32_t blocked_sources(Millis now) const noexcept;

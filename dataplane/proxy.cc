@@ -68,6 +68,8 @@ bool Proxy::init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now
     // random start, so two cores (or two runs) rarely mint the same one.
     if (!rejects_.init(RejectRing::default_size, uint32_t(seed >> 20) ^ uint32_t(core) << 28))
         return false;
+    // Access peers' buckets (control's max_access_peers) and 65,536 sources (~1.5 MiB).
+    if (!guard_.init(max_access_peers)) return false;
     return true;
 }
 

@@ -15,7 +15,9 @@
 // keyed token of the dialog (access_policy.h); a Route or in-dialog
 // Request-URI is followed only behind it or towards an access-side
 // destination (else 403; a loop 482); the ACKs of our stateless rejections
-// are absorbed (RejectRing); malformed requests with a Via get 400.
+// are absorbed (RejectRing); malformed requests with a Via get 400. Access
+// peers and the per-source flood guard (flood_guard.h) decide before a new
+// out-of-dialog request from the access side takes a slot (guard_ok()).
 // CANCEL follows its INVITE's branch (§9.1, §16.10); ACK for a 2xx is
 // forwarded end to end (§16.11-style stateless forwarding).
 //
@@ -48,6 +50,7 @@
 
 #include "dataplane/access_policy.h"
 #include "dataplane/branch.h"
+#include "dataplane/flood_guard.h"
 #include "dataplane/msg_pool.h"
 #include "dataplane/proxy_types.h"
 #include "dataplane/stats_types.h"
@@ -269,6 +272,8 @@ private:
     char via_[96] = {};         // Via value being inserted (outlives the Rewriter)
     char to_tag_[16] = {};
     RejectRing rejects_;        // stateless rejections of INVITEs awaiting their ACK (issue 16)
+    FloodGuard guard_;          // access peers' rate buckets and the per-source flood guard
+    const AccessPeers* guard_peers_ = nullptr;  // the peer set guard_'s buckets belong to
     sip::Message msg_{};        // the datagram being handled
     sip::Message aux_{};        // a retained message re-parsed (ACK/CANCEL/408 building)
     char scratch_[MsgPool::max_size];
@@ -299,6 +304,11 @@ private:
     /// answered from its tombstone; above the watermark a new out-of-dialog
     /// request gets 503 + Retry-After. False: handled, nothing more to do.
     bool admit_new(Endpoint up, const char* d, size_t n) noexcept;
+    /// The access guard (issue 16, Routes::access_peers): an out-of-dialog
+    /// request from the access side from no peer's networks (403), over its
+    /// peer's rate or from a flooding source (503 + Retry-After, or dropped).
+    /// False: refused.
+    bool guard_ok(Endpoint up, const char* d, size_t n) noexcept;
     bool tomb_request(const char* d) noexcept;
     /// A response for no live client transaction: true when a tombstone
     /// answered or absorbed it (else the caller counts sip_stale_branch).

@@ -87,6 +87,7 @@ uint32_t Proxy::load_percent(size_t need) const noexcept {
 
 bool Proxy::admit_new(Endpoint up, const char* d, size_t n) noexcept {
     if (tomb_request(d)) return false;
+    if (!guard_ok(up, d, n)) return false;
     const uint32_t w = cfg_.overload_percent;
     // In-dialog requests (To tag) belong to calls already admitted: never shed.
     if (w == 0 || w > 100 || msg_.to.has_tag) return true;
@@ -96,6 +97,44 @@ bool Proxy::admit_new(Endpoint up, const char* d, size_t n) noexcept {
     // stateless path (it remembers the To tag it mints, for the ACK).
     const uint32_t keep = cfg_.retry_after_s;
     cfg_.retry_after_s = cfg_.overload_retry_after_s;
+    reply_stateless(up, d, n, 503, "Service Unavailable");
+    cfg_.retry_after_s = keep;
+    return false;
+}
+
+bool Proxy::guard_ok(Endpoint up, const char* d, size_t n) noexcept {
+    const AccessPeers* p = routes_ ? routes_->access_peers : nullptr;
+    // In-dialog requests are held to the Record-Route token (route()), not to rates.
+    if (!p || msg_.to.has_tag || from_carrier(up.ip)) return true;
+    if (p != guard_peers_) {  // another peer set: its buckets start full
+        guard_.reset_buckets();
+        guard_peers_ = p;
+    }
+    const RateKind kind = msg_.method == sip::Method::invite     ? RateKind::invite
+                          : msg_.method == sip::Method::register_ ? RateKind::register_
+                                                                   : RateKind::other;
+    int peer = -1;
+    uint32_t retry = 1;
+    switch (guard_.check(*p, up.ip, kind, now_, peer)) {
+    case FloodVerdict::pass: return true;
+    case FloodVerdict::not_a_peer:
+        st_->guard_not_peer++;
+        reply_stateless(up, d, n, 403, "Forbidden");
+        return false;
+    case FloodVerdict::source_flood:
+        st_->guard_source_flood++;
+        retry = guard_.blocked_for_s(up.ip, now_);
+        break;
+    case FloodVerdict::peer_rate:
+        st_->guard_peer_rate++;
+        break;  // a bucket refills within a second
+    }
+    if (p->action == FloodAction::drop) {
+        st_->guard_dropped++;
+        return false;
+    }
+    const uint32_t keep = cfg_.retry_after_s;
+    cfg_.retry_after_s = retry;
     reply_stateless(up, d, n, 503, "Service Unavailable");
     cfg_.retry_after_s = keep;
     return false;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "dataplane/flood_guard.h"
 #include "dataplane/iface.h"
 #include "dataplane/trace_types.h"
 #include "failover/events_types.h"
@@ -98,6 +99,8 @@ struct Routes {
     const uint32_t* carriers = nullptr;      // every trunk server's IPv4 address (host order;
                                              // configured or resolved), sorted, unique: a new
                                              // request from one of them is carrier-side
+    const AccessPeers* access_peers = nullptr;  // access peers and flood guard (issue 16,
+                                             // flood_guard.h); nullptr = none configured
     uint64_t version = 0;                    // control's publication counter (logs, tests)
     uint64_t patterns_version = 0;           // control's pattern publication counter (0: none)
 };

@@ -136,6 +136,11 @@ struct alignas(64) WorkerStats {
     uint64_t policy_loop = 0;              // 482: a Route naming us after ours, a next hop that is us
     uint64_t acks_absorbed = 0;            // ACKs of our stateless rejections (To tag we minted), consumed
     uint64_t reject_records_overwritten = 0;  // rejection records reused before their 32 s (ring full)
+    // access peers and flood guard (issue 16, flood_guard.h; out-of-dialog requests from the access side)
+    uint64_t guard_not_peer = 0;           // 403: source in no access peer's networks (restrict-sources on)
+    uint64_t guard_source_flood = 0;       // refused: the source passed source-rps and is blocked
+    uint64_t guard_peer_rate = 0;          // refused: its peer's bucket for this kind was empty
+    uint64_t guard_dropped = 0;            // of the last two, dropped silently (action drop) instead of 503
     uint64_t malformed_answered = 0;       // requests parse() refused, answered 400/505 (a Via was
                                            //   readable); the others are only counted (drops.sip_parse)
     uint64_t drops[drop_reason_count] = {};

@@ -392,6 +392,32 @@ TEST_F(Fixture, SnapshotsCarryTheRoutePatterns) {
     EXPECT_EQ(routed_trunk(*worker_view(), "2345", 0xc0000205u), *other);
 }
 
+// Issue 16: access peers travel with the snapshot; the same peer set after
+// an unrelated commit is the same pointer (the workers' buckets stay).
+TEST_F(Fixture, SnapshotsCarryTheAccessPeers) {
+    load("set trunk carrier register off\n");
+    link->sync(ctl);
+    EXPECT_EQ(worker_view()->access_peers, nullptr);  // nothing configured: nothing checked
+    ASSERT_EQ(test::status_of(ctl.execute_json("access-peer pbx networks 192.0.2.0/28 invite-rps 10")), 0);
+    now += 10;
+    link->tick(ctl);
+    const dp::AccessPeers* a = worker_view()->access_peers;
+    ASSERT_NE(a, nullptr);
+    ASSERT_EQ(a->peer_count, 1u);
+    EXPECT_EQ(dp::peer_of(*a, 0xc0000201u), 0);
+    EXPECT_EQ(a->limits[0].rps[size_t(dp::RateKind::invite)], 10u);
+    ASSERT_EQ(test::status_of(ctl.execute_json("set dataplane access 192.0.2.2:5070")), 0);
+    now += 10;
+    link->tick(ctl);
+    EXPECT_EQ(worker_view()->access_peers, a);
+    ASSERT_EQ(test::status_of(ctl.execute_json("no access-peer pbx")), 0);
+    const uint64_t published = link->counters().published;
+    now += 10;
+    link->tick(ctl);
+    EXPECT_EQ(link->counters().published, published + 1);
+    EXPECT_EQ(worker_view()->access_peers, nullptr);
+}
+
 TEST_F(Fixture, AReplacedPatternTableIsFreedOnlyAfterTheQuiescentReport) {
     load(pattern_config);
     link->sync(ctl);

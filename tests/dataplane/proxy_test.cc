@@ -1404,5 +1404,112 @@ TEST_F(AccessPolicyTest, MalformedRequestsWithAViaGet400) {
     EXPECT_EQ(st.acks_absorbed, 1u);
 }
 
+// Issue 16: access peers and the per-source flood guard (flood_guard.h) in
+// the proxy: a source in no peer's networks gets 403 (restrict-sources), a
+// peer over its INVITE rate and a flooding source get 503 + Retry-After (or
+// nothing, action drop); in-dialog requests, retransmissions and carriers are
+// not held to rates.
+class AccessGuardTest : public ProxyTest {
+protected:
+    void guard(uint32_t invite_rps, uint32_t burst, uint32_t source_rps, bool restrict_sources,
+               FloodAction action = FloodAction::reject_503) {
+        nets[0] = PeerNet{ip_of(0), 0xfffffff0u, 0, 28, 0};  // 192.0.2.0/28: the caller
+        limits[0] = PeerLimit{};
+        limits[0].rps[size_t(RateKind::invite)] = invite_rps;
+        limits[0].burst[size_t(RateKind::invite)] = burst;
+        ap = AccessPeers{};
+        ap.nets = nets;
+        ap.net_count = 1;
+        ap.limits = limits;
+        ap.peer_count = 1;
+        ap.restrict_sources = restrict_sources;
+        ap.action = action;
+        ap.source_rps = source_rps;
+        ap.block_s = 10;
+        routes.access_peers = &ap;
+        p.set_routes(&routes);
+    }
+    // A new INVITE (its own branch) from <from> at <now>: the first message sent.
+    std::string try_invite(Endpoint from, int n, Millis now) {
+        const std::string b = "z9hG4bK-g" + std::to_string(n);
+        in(from, invite(b.c_str()), now);
+        return sink.out.empty() ? std::string() : sink.out[0].msg;
+    }
+    static std::string retry_after(const std::string& m) {
+        const size_t a = m.find("Retry-After: ");
+        return a == std::string::npos ? "" : m.substr(a + 13, m.find("\r\n", a) - a - 13);
+    }
+    PeerNet nets[1];
+    PeerLimit limits[1];
+    AccessPeers ap;
+};
+
+TEST_F(AccessGuardTest, ASourceInNoPeersNetworksGets403) {
+    guard(0, 0, 0, true);
+    const Endpoint stranger{ip_of(99), 5060};  // outside 192.0.2.0/28
+    EXPECT_EQ(status_of(try_invite(stranger, 1, 0)), 403);
+    EXPECT_EQ(sink.out.size(), 1u);  // nothing towards the trunk
+    EXPECT_EQ(st.guard_not_peer, 1u);
+    EXPECT_EQ(status_of(try_invite(caller, 2, 0)), 100);  // the peer's caller goes on
+    EXPECT_EQ(sink.out.size(), 2u);
+    // A carrier server's new request is not an access-side one.
+    in(primary, invite("z9hG4bK-from-car"), 0);
+    ASSERT_FALSE(sink.out.empty());
+    EXPECT_EQ(sink.out.back().to, caller);
+    EXPECT_EQ(st.guard_not_peer, 1u);
+    // Off again: the stranger passes.
+    guard(0, 0, 0, false);
+    EXPECT_EQ(status_of(try_invite(stranger, 3, 0)), 100);
+}
+
+TEST_F(AccessGuardTest, APeerOverItsInviteRateGets503WithRetryAfter) {
+    guard(2, 2, 0, false);
+    EXPECT_EQ(status_of(try_invite(caller, 1, 0)), 100);
+    EXPECT_EQ(status_of(try_invite(caller, 2, 0)), 100);
+    const std::string r = try_invite(caller, 3, 0);
+    EXPECT_EQ(status_of(r), 503);
+    EXPECT_EQ(retry_after(r), "1");
+    EXPECT_EQ(st.guard_peer_rate, 1u);
+    // A retransmission of an admitted INVITE is absorbed, not charged.
+    in(caller, invite("z9hG4bK-g1"), 10);
+    EXPECT_EQ(st.guard_peer_rate, 1u);
+    // Other kinds have no limit here; in-dialog requests are never rated.
+    in(caller, invite("z9hG4bK-o1", 70, "OPTIONS"), 20);
+    ASSERT_FALSE(sink.out.empty());
+    EXPECT_NE(status_of(sink.out[0].msg), 503);
+    // Half a second refills one token (2/s).
+    EXPECT_EQ(status_of(try_invite(caller, 4, 500)), 100);
+    EXPECT_EQ(status_of(try_invite(caller, 5, 500)), 503);
+    EXPECT_EQ(st.guard_peer_rate, 2u);
+}
+
+TEST_F(AccessGuardTest, AFloodingSourceIsBlockedForTheBlockTime) {
+    guard(0, 0, 3, false);
+    for (int i = 1; i <= 3; i++) EXPECT_EQ(status_of(try_invite(caller, i, 100)), 100) << i;
+    const std::string r = try_invite(caller, 4, 100);
+    EXPECT_EQ(status_of(r), 503);
+    EXPECT_EQ(retry_after(r), "10");
+    // Still blocked 5 s later, whatever its rate: Retry-After says how long.
+    const std::string r2 = try_invite(caller, 5, 5100);
+    EXPECT_EQ(status_of(r2), 503);
+    EXPECT_EQ(retry_after(r2), "5");
+    // Another source is not affected.
+    EXPECT_EQ(status_of(try_invite(Endpoint{ip_of(2), 5060}, 6, 5100)), 100);
+    EXPECT_EQ(st.guard_source_flood, 2u);
+    // After the block: served again.
+    EXPECT_EQ(status_of(try_invite(caller, 7, 10200)), 100);
+    // The ACK of a guard 503 is absorbed like any stateless rejection's.
+    EXPECT_EQ(st.guard_dropped, 0u);
+}
+
+TEST_F(AccessGuardTest, ActionDropAnswersNothing) {
+    guard(1, 1, 0, false, FloodAction::drop);
+    EXPECT_EQ(status_of(try_invite(caller, 1, 0)), 100);
+    in(caller, invite("z9hG4bK-g2"), 0);
+    EXPECT_TRUE(sink.out.empty());
+    EXPECT_EQ(st.guard_peer_rate, 1u);
+    EXPECT_EQ(st.guard_dropped, 1u);
+}
+
 }  // namespace
 }  // namespace sipedge::dp
