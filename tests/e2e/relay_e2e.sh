@@ -20,6 +20,7 @@
 #           carrier side and BYE, every in-dialog request through sipedge's
 #           Record-Route (with its token), all on the secondary. Every call
 #           must complete; the third host still counts 0.
+#   guard   access peers and the per-source flood guard (below; RELAY_GUARD=0 skips it).
 # The access target is 192.0.2.5 (nobody), so that the carrier's INFO to the
 # caller is allowed only by the token, not by rule (c) (docs/security.md).
 # The exit JSON's policy counters are checked last.
@@ -137,6 +138,67 @@ if e:
           "drops.sip_forbidden %d, drops.sip_loop %d" % (d.get("sip_forbidden", 0), d.get("sip_loop", 0)))
 done()
 ' "$calls" "$UAC_RC"
+
+# The access guard (issue 16, docs/security.md "Access peers and flood
+# guard"): the caller's namespace gets two more addresses, 192.0.2.2 (the
+# flooder, inside access-peer office's 192.0.2.0/28) and 192.0.2.40 (in no
+# peer's networks). restrict-sources on, source-rps 20, block 5 s: of 200
+# INVITEs from the flooder 20 pass and 180 get 503 + Retry-After (their ACKs
+# absorbed); the honest caller 192.0.2.1 is served meanwhile; 192.0.2.40 gets
+# 403; the flooder is served again after the block. The carriers (listeners)
+# must see exactly the INVITEs that passed and no ACK.
+if [ "${RELAY_GUARD:-1}" = 1 ]; then
+begin guard "access peers and the per-source flood guard over af_packet"
+relay_config
+cat >>"$out/edge.conf" <<'EOF'
+access-peer office networks 192.0.2.0/28 invite-rps 1000
+set access-guard source-rps 20
+set access-guard block 5
+set access-guard restrict-sources on
+EOF
+ip -n $NS_UAC addr add 192.0.2.2/24 dev eth0
+ip -n $NS_UAC addr add 192.0.2.40/24 dev eth0
+EDGE_DURATION=40 start_edge || { stop_run; echo "FAILED"; exit 1; }
+listener $NS_C1 car1_guard 25 192.0.2.21:5060
+G1=$LAST_LISTENER
+listener $NS_C2 car2_guard 25 192.0.2.22:5060
+G2=$LAST_LISTENER
+sleep 0.5
+in_ns $NS_UAC timeout 40 python3 "$HERE/relay_tools.py" flood "$out/flood.json" 192.0.2.10:5060 \
+    192.0.2.2:5090 192.0.2.1:5071 192.0.2.40:5072 200 20 5 || fail "flood: some check failed"
+sleep 1
+kill -TERM "$G1" "$G2" 2>/dev/null
+wait "$G1" "$G2" 2>/dev/null
+ip -n $NS_UAC addr del 192.0.2.2/24 dev eth0
+ip -n $NS_UAC addr del 192.0.2.40/24 dev eth0
+stop_run
+check_py '
+import json, os, sys
+from sustained_lib import *
+out = sys.argv[1]
+invites, acks = set(), 0
+for name in ("car1_guard", "car2_guard"):
+    path = os.path.join(out, name + ".jsonl")
+    for line in open(path) if os.path.exists(path) else []:
+        r = json.loads(line)
+        if r["first"].startswith("INVITE "): invites.add(r["call_id"])
+        if r["first"].startswith("ACK "): acks += 1
+flooder = sum(1 for c in invites if c.startswith("flood-f-"))
+check(flooder == 20, "the carriers received %d distinct flood INVITEs == source-rps 20" % flooder)
+check(len(invites) == 26, "the carriers received %d distinct INVITEs == 20 + 5 honest + 1 after the block" % len(invites))
+check(acks == 0, "the carriers received %d ACKs (the 503s and the 403 ACKs were absorbed)" % acks)
+e = edge_stats(out)
+if e:
+    g = e.get("guard", {})
+    info("edge guard counters: %s" % json.dumps(g))
+    check(g.get("source_flood") == 180 and g.get("not_peer") == 1 and g.get("peer_rate") == 0 and g.get("dropped") == 0,
+          "guard.source_flood %s == 180, not_peer %s == 1, peer_rate %s == 0, dropped %s == 0"
+          % (g.get("source_flood"), g.get("not_peer"), g.get("peer_rate"), g.get("dropped")))
+    check(e.get("policy", {}).get("acks_absorbed") == 181,
+          "policy.acks_absorbed %s == 181 (180 503s, one 403)" % e.get("policy", {}).get("acks_absorbed"))
+done()
+'
+fi
 
 [ "$FAILED" = 0 ] && echo "PASS" || echo "FAILED"
 exit "$FAILED"

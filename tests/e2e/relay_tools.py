@@ -7,6 +7,13 @@
                                           the abuse cases, one request after the
                                           other, each answer checked; exit 1 when
                                           one got another answer than expected
+  flood <results.json> <edge> <flooder addr:port> <honest addr:port>
+        <stranger addr:port> <count> <source-rps> <block-s>
+                                          the access guard: <count> INVITEs from the
+                                          flooder as fast as it can, each 503 ACKed;
+                                          INVITEs from an honest source meanwhile;
+                                          one from a source in no peer's networks;
+                                          the flooder again after the block
 
 Only the addresses given are used: the test's namespaces, no default route.
 """
@@ -35,9 +42,12 @@ def listen(log, secs, addrs):
             for a, s in socks:
                 if s in r:
                     data, src = s.recvfrom(65535)
-                    first = data.split(b"\r\n", 1)[0].decode("latin-1")
+                    text = data.decode("latin-1")
+                    first = text.split("\r\n", 1)[0]
+                    cid = next((l.split(":", 1)[1].strip() for l in text.split("\r\n")
+                                if l.lower().startswith("call-id:")), "")
                     f.write(json.dumps({"t": time.time(), "to": a, "from": "%s:%d" % src,
-                                        "first": first, "len": len(data)}) + "\n")
+                                        "first": first, "call_id": cid, "len": len(data)}) + "\n")
                     f.flush()
 
 
@@ -172,7 +182,112 @@ def abuse(results, edge, local, third):
     return 0 if ok else 1
 
 
+def flood(results, edge, flooder, honest, stranger, count, rps, block):
+    """The access guard (issue 16) from three sources: see the module doc."""
+    count, rps, block = int(count), int(rps), int(block)
+    f = Client(edge, flooder)
+    ok = True
+    out = {}
+
+    def say(good, line):
+        nonlocal ok
+        print(("  ok   " if good else "  FAIL ") + line, flush=True)
+        ok = ok and good
+
+    def first_answers(c, ids, wait):
+        """The first response (status, text) per Call-ID in <ids>, within <wait> s."""
+        got = {}
+        end = time.time() + wait
+        while len(got) < len(ids) and time.time() < end:
+            r, _, _ = select.select([c.s], [], [], max(0.0, end - time.time()))
+            if not r:
+                break
+            data, _ = c.s.recvfrom(65535)
+            text = data.decode("latin-1")
+            cid = next((l.split(":", 1)[1].strip() for l in text.split("\r\n")
+                        if l.lower().startswith("call-id:")), "")
+            if text.startswith("SIP/2.0 ") and cid in ids and cid not in got:
+                got[cid] = (int(text[8:11]), text)
+        return got
+
+    def invites(c, tag, n):
+        sent = {}
+        for i in range(n):
+            cid = "flood-%s-%d-%d@%s" % (tag, int(time.time()), i, c.local[0])
+            msg, branch = c.request("INVITE", "sip:1000@%s" % c.edge[0], cid)
+            c.send(msg)
+            sent[cid] = branch
+        return sent
+
+    def warm_up(c):
+        """A stray in-dialog BYE (403 from the access policy; in-dialog requests
+        are not the guard's): sipedge learns this address's MAC (its ARP cache
+        parks one packet per unresolved host) before the measured requests."""
+        cid = "warm-%d@%s" % (int(time.time() * 1000), c.local[0])
+        msg, _ = c.request("BYE", "sip:1000@%s" % c.edge[0], cid, to_tag="w1")
+        c.send(msg)
+        return [st for st, _ in c.finals(cid, 2.0)]
+
+    h = Client(edge, honest)
+    s = Client(edge, stranger)
+    for c in (f, h, s):
+        w = warm_up(c)
+        say(w == [403], "warm-up from %s:%d: a stray BYE got %s (expected [403])" % (c.local[0], c.local[1], w))
+    # 1. The flood: <count> INVITEs back to back (the first <rps> within the first second).
+    t0 = time.time()
+    sent = invites(f, "f", count)
+    got = first_answers(f, set(sent), 3.0)
+    status = [got.get(cid, (0, ""))[0] for cid in sent]
+    n100, n503, none = status.count(100), status.count(503), status.count(0)
+    ra = []
+    for cid, (st, text) in got.items():
+        if st == 503:
+            v = next((l.split(":", 1)[1].strip() for l in text.split("\r\n")
+                      if l.lower().startswith("retry-after:")), "")
+            ra.append(int(v) if v.isdigit() else -1)
+            # The ACK of the 503 (same branch, its To tag): absorbed by sipedge.
+            amsg, _ = f.request("ACK", "sip:1000@%s" % f.edge[0], cid, to_tag=to_tag_of(text),
+                                branch=sent[cid])
+            f.send(amsg)
+    out.update(flood_sent=count, flood_100=n100, flood_503=n503, flood_unanswered=none,
+               flood_seconds=round(time.time() - t0, 3), retry_after=[min(ra or [0]), max(ra or [0])])
+    say(n100 == rps and n503 == count - rps and none == 0,
+        "flood of %d INVITEs from %s: %d got 100 Trying (source-rps %d), %d got 503, %d nothing"
+        % (count, flooder, n100, rps, n503, none))
+    say(bool(ra) and 1 <= min(ra) and max(ra) <= block,
+        "every 503 carries Retry-After within [1, %d]: %s" % (block, out["retry_after"]))
+    # 2. Another source of the same peer meanwhile: served.
+    hs = invites(h, "h", 5)
+    hg = first_answers(h, set(hs), 2.0)
+    h100 = sum(1 for st, _ in hg.values() if st == 100)
+    out["honest_100"] = h100
+    say(h100 == 5, "while the flooder is blocked, %d of 5 INVITEs from %s got 100 Trying" % (h100, honest))
+    # 3. A source in no peer's networks (restrict-sources on): 403, its ACK absorbed.
+    ss = invites(s, "s", 1)
+    sg = first_answers(s, set(ss), 2.0)
+    st = [v[0] for v in sg.values()]
+    out["stranger"] = st
+    for cid, (code, text) in sg.items():
+        if code >= 300:
+            amsg, _ = s.request("ACK", "sip:1000@%s" % s.edge[0], cid, to_tag=to_tag_of(text), branch=ss[cid])
+            s.send(amsg)
+    say(st == [403], "an INVITE from %s (no peer's network) got %s (expected [403])" % (stranger, st))
+    # 4. After the block: the flooder is served again.
+    time.sleep(max(0.0, t0 + block + 1.0 - time.time()))
+    again = invites(f, "a", 1)
+    ag = first_answers(f, set(again), 2.0)
+    a = [v[0] for v in ag.values()]
+    out["after_block"] = a
+    say(a == [100], "%d s after the flood, an INVITE from the flooder got %s (expected [100])" % (block + 1, a))
+    out["ok"] = ok
+    with open(results, "w") as fh:
+        json.dump(out, fh)
+    return 0 if ok else 1
+
+
 def main():
+    if len(sys.argv) == 10 and sys.argv[1] == "flood":
+        return flood(*sys.argv[2:10])
     if len(sys.argv) >= 4 and sys.argv[1] == "listen":
         listen(sys.argv[2], float(sys.argv[3]), sys.argv[4:])
         return 0
