@@ -1,10 +1,12 @@
 #include "control/commands.h"
 
 #include <fcntl.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <new>
 #include <sstream>
@@ -255,6 +257,7 @@ void Controller::commit(State next, const std::set<std::string>& touched) {
         for (const IdentityConfig& i : t.identities) s[{name, i.user}] = i.password;
     if (!committed_.global.snmp_trap_community.empty())  // cmd_ops.cc stored-community
         s[{"@snmp", "community"}] = committed_.global.snmp_trap_community;
+    if (!rr_key_.empty()) s[{"@rr", "key"}] = rr_key_;  // record_route_key()
     if (s != secrets_) {
         secrets_ = std::move(s);
         Status saved = save_secrets();
@@ -380,6 +383,35 @@ Status Controller::load_secrets() {
     }
     secrets_ = std::move(s);
     return Ok{};
+}
+
+Status Controller::record_route_key(uint64_t key[2]) {
+    auto hex = [](std::string_view h, uint64_t& v) {
+        if (h.size() != 16) return false;
+        v = 0;
+        for (char c : h) {
+            const int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+            if (d < 0) return false;
+            v = v << 4 | uint64_t(d);
+        }
+        return true;
+    };
+    if (auto it = secrets_.find({"@rr", "key"}); it != secrets_.end()) {
+        const std::string& h = it->second;
+        if (h.size() != 32 || !hex(std::string_view(h).substr(0, 16), key[0]) || !hex(std::string_view(h).substr(16), key[1]))
+            return err(EINVAL, opt_.secrets_path + ": @rr key: expected 32 hex digits (delete the line to draw a new key)");
+        rr_key_ = h;
+        return Ok{};
+    }
+    if (getrandom(key, 2 * sizeof(uint64_t), 0) != ssize_t(2 * sizeof(uint64_t)))
+        return err(errno, std::string("getrandom: ") + std::strerror(errno));
+    char h[33];
+    std::snprintf(h, sizeof h, "%016llx%016llx", static_cast<unsigned long long>(key[0]),
+                  static_cast<unsigned long long>(key[1]));
+    if (opt_.secrets_path.empty()) return Ok{};  // in memory only: a restart draws another
+    rr_key_ = h;
+    secrets_[{"@rr", "key"}] = rr_key_;
+    return save_secrets();
 }
 
 Status Controller::save_secrets() const {

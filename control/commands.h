@@ -139,6 +139,13 @@ public:
     const std::string* stored_password(const std::string& trunk, const std::string& user) const;
     /// Loads the secrets file (when configured). Missing file = no secrets.
     Status load_secrets();
+    /// The 128-bit key of the token in our Record-Route (issue 16,
+    /// dataplane/access_policy.h): the one the secrets file holds (entry
+    /// `@rr key <32 hex digits>`), so that in-dialog requests of calls set up
+    /// before a restart still pass; else drawn from the kernel (getrandom)
+    /// and written there. Without a secrets file: drawn, in memory only.
+    /// An entry that is not 32 hex digits is refused (the line's reason).
+    Status record_route_key(uint64_t key[2]);
     /// Drains engine actions (no data plane attached: sipedge-control).
     void tick();
     /// Hands every queued notify action to the notice sink (metrics, SNMP
@@ -182,6 +189,7 @@ private:
     std::map<std::string, std::string> engine_errors_;  // trunk → why not running
     std::map<std::string, TrunkConfig> engine_view_;      // what each engine trunk was built from
     std::map<std::pair<std::string, std::string>, std::string> secrets_;
+    std::string rr_key_;  // the Record-Route key as 32 hex digits, once record_route_key() ran
     uint64_t rebuilds_ = 0;
     uint64_t commits_ = 0;
     std::function<void(const failover::Notification&)> notice_sink_;

@@ -690,9 +690,10 @@ int main(int argc, char** argv) {
     // proxy retains (its big MsgPool slots), not by the MTU.
     pc.max_udp_payload = uint16_t(dp::MsgPool::max_size);
     // Issue 16: the key of the token in our Record-Route (dataplane/access_policy.h),
-    // drawn from the kernel at every start and given to every worker.
-    if (getrandom(pc.rr_key, sizeof pc.rr_key, 0) != ssize_t(sizeof pc.rr_key)) {
-        std::fprintf(stderr, "sipedge: getrandom: %s\n", std::strerror(errno));
+    // kept in the secrets file so that dialogs outlive a restart (else drawn
+    // at every start), given to every worker.
+    if (Status k = ctl.record_route_key(pc.rr_key); !k) {
+        std::fprintf(stderr, "sipedge: record-route key: %s\n", k.error().message.c_str());
         stop_ports();
         return 1;
     }

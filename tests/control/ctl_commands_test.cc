@@ -287,5 +287,56 @@ TEST(Commands, SecretsNeverPrinted) {
     EXPECT_EQ(c.engine().trunk(*c.engine_id("t"))->regs[0].id.password, pw);
 }
 
+
+// Issue 16: the Record-Route key lives in the secrets file, so that a restart
+// keeps in-dialog requests of earlier calls passing; commits keep it there.
+TEST(Commands, RecordRouteKeyOutlivesARestart) {
+    failover::Millis now = 0;
+    test::TempDir dir;
+    ControllerOptions o;
+    o.secrets_path = dir.file("secrets");
+    uint64_t k1[2] = {}, k2[2] = {}, k3[2] = {};
+    {
+        Controller c(test::manual_clock(&now), o);
+        ASSERT_TRUE(c.load_secrets().ok());
+        ASSERT_TRUE(c.record_route_key(k1).ok());
+        EXPECT_FALSE(k1[0] == 0 && k1[1] == 0);
+        // A later commit rewrites the secrets file: the key stays in it.
+        EXPECT_EQ(test::status_of(c.execute_json("add trunk t")), 0);
+        EXPECT_EQ(test::status_of(c.execute_json("set trunk t identity 7 password pw contact sip:7@192.0.2.9")), 0);
+        const std::string r = c.execute("show running-config");
+        char hex[17];
+        std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(k1[0]));
+        EXPECT_EQ(r.find(hex), std::string::npos) << "the key is a secret";
+    }
+    {
+        Controller c(test::manual_clock(&now), o);
+        ASSERT_TRUE(c.load_secrets().ok());
+        ASSERT_TRUE(c.record_route_key(k2).ok());
+    }
+    EXPECT_EQ(k1[0], k2[0]);
+    EXPECT_EQ(k1[1], k2[1]);
+    // Without a secrets file: a new key at every start.
+    Controller m(test::manual_clock(&now));
+    ASSERT_TRUE(m.record_route_key(k3).ok());
+    EXPECT_FALSE(k3[0] == k1[0] && k3[1] == k1[1]);
+    // A damaged entry is refused with a reason, not replaced silently.
+    std::ifstream in(o.secrets_path);
+    std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t at = file.find("@rr key ");
+    ASSERT_NE(at, std::string::npos) << file;
+    file.replace(at + 8, 4, "zzzz");
+    test::TempDir d2;
+    d2.write("secrets", file);
+    chmod(d2.file("secrets").c_str(), 0600);
+    ControllerOptions o2;
+    o2.secrets_path = d2.file("secrets");
+    Controller bad(test::manual_clock(&now), o2);
+    ASSERT_TRUE(bad.load_secrets().ok());
+    const Status s = bad.record_route_key(k3);
+    ASSERT_FALSE(s.ok());
+    EXPECT_NE(s.error().message.find("32 hex digits"), std::string::npos) << s.error().message;
+}
+
 }  // namespace
 }  // namespace sipedge::ctl
