@@ -70,6 +70,7 @@
 #include "dataplane/port.h"
 #include "dataplane/proxy_types.h"
 #include "dataplane/stats_types.h"
+#include "dataplane/stats_table.h"
 #include "dataplane/worker.h"
 #include "failover/events_types.h"
 
@@ -181,75 +182,52 @@ void print_worker(const dp::WorkerStats& s, unsigned idx, unsigned lcore, uint32
 void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
                  const ctl::DpLinkCounters& l, const std::vector<dp::Worker*>& ws,
                  const std::vector<unsigned>& lcores, const std::vector<dp::PortConfig>& ports) {
-    std::printf("{\"duration_s\":%.3f,\"rx\":{\"packets\":%lu,\"bytes\":%lu,\"udp\":%lu,"
-                "\"udp_csum_partial\":%lu},\"tx\":{\"packets\":%lu,\"bytes\":%lu,\"udp\":%lu},",
-                secs, s.rx_packets, s.rx_bytes, s.udp_rx, s.rx_udp_csum_partial, s.tx_packets, s.tx_bytes,
-                s.udp_tx);
-    // Worker loop time (issue 12): TSC cycles, busy = iterations that did work.
-    std::printf("\"cycles\":{\"tsc_hz\":%lu,\"busy\":%lu,\"idle\":%lu,\"busy_polls\":%lu,"
-                "\"idle_polls\":%lu},",
-                (unsigned long)rte_get_tsc_hz(), s.busy_cycles, s.idle_cycles, s.busy_polls, s.idle_polls);
-    std::printf("\"arp\":{\"requests_rx\":%lu,\"replies_tx\":%lu,\"requests_tx\":%lu,"
-                "\"replies_rx\":%lu},\"icmp\":{\"echo_rx\":%lu,\"unreach_rx\":%lu,"
-                "\"unreach_matched\":%lu},",
-                s.arp_requests_rx, s.arp_replies_tx, s.arp_requests_tx, s.arp_replies_rx,
-                s.icmp_echo_rx, s.icmp_unreach_rx, s.icmp_unreach_matched);
-    std::printf("\"sip\":{\"requests_rx\":%lu,\"responses_rx\":%lu,\"requests_tx\":%lu,"
-                "\"responses_tx\":%lu,\"retransmissions_rx\":%lu,\"retransmissions_tx\":%lu,"
-                "\"responses_generated\":%lu,\"stateless_forwarded\":%lu,\"acks_rx\":%lu,"
-                "\"byes_rx\":%lu,\"cancels_rx\":%lu,\"cancels_passed\":%lu,\"cross_iface\":%lu},",
-                s.sip_requests_rx, s.sip_responses_rx, s.sip_requests_tx, s.sip_responses_tx,
-                s.sip_retransmissions_rx, s.sip_retransmissions_tx, s.responses_generated,
-                s.stateless_forwarded, s.acks_rx, s.byes_rx, s.cancels_rx, s.cancels_passed,
-                s.sip_cross_iface);
-    std::printf("\"ports\":[");
+    std::printf("{\"duration_s\":%.3f", secs);
+    // What a section holds besides its worker counters: the TSC rate, slots
+    // in use now, the control thread's side of the rings, a drop reason.
+    auto extras = [&](std::string_view sec) {
+        if (sec == "cycles") {
+            std::printf(",\"tsc_hz\":%lu", (unsigned long)rte_get_tsc_hz());
+        } else if (sec == "transactions") {
+            std::printf(",\"slots_in_use\":%u", active_slots);
+        } else if (sec == "control") {
+            std::printf(",\"events_in\":%lu,\"published\":%lu,\"reclaimed\":%lu,\"sent\":%lu,"
+                        "\"send_dropped\":%lu,\"responses_in\":%lu,\"responses_bad\":%lu,\"unreachable\":%lu,"
+                        "\"notices\":%lu",
+                        l.events, l.published, l.reclaimed, l.sent, l.send_dropped, l.responses, l.responses_bad,
+                        l.unreachable, l.notices);
+        } else if (sec == "handoff") {
+            std::printf(",\"full\":%lu", s.drops[size_t(dp::DropReason::handoff_full)]);
+        } else if (sec == "trace") {
+            std::printf(",\"drained\":%lu", l.trace_samples);
+        }
+    };
+    // Every worker counter by the one table (dataplane/stats_table.h; a
+    // section's rows are consecutive there).
+    std::string_view open;
+    for (const dp::CounterInfo& c : dp::worker_counters()) {
+        if (open != c.section) {
+            if (!open.empty()) {
+                extras(open);
+                std::printf("}");
+            }
+            open = c.section;
+            std::printf(",\"%s\":{\"%s\":%lu", c.section, c.key, s.*c.field);
+            continue;
+        }
+        std::printf(",\"%s\":%lu", c.key, s.*c.field);
+    }
+    if (!open.empty()) {
+        extras(open);
+        std::printf("}");
+    }
+    std::printf(",\"ports\":[");
     for (size_t i = 0; i < ports.size(); i++)
         std::printf("%s{\"port\":%u,\"vlan\":%u,\"rx_packets\":%lu,\"tx_packets\":%lu,"
                     "\"rx_udp_csum\":\"%s\",\"udp_csum_partial\":%lu}",
                     i ? "," : "", unsigned(ports[i].port_id), unsigned(ports[i].vlan), s.port_rx[i],
                     s.port_tx[i], dp::rx_csum_name(ports[i].rx_csum), s.port_udp_csum_partial[i]);
     std::printf("],");
-    std::printf("\"transactions\":{\"server_created\":%lu,\"client_created\":%lu,"
-                "\"server_active\":%lu,\"client_active\":%lu,\"slots_in_use\":%u,"
-                "\"failed_timeout\":%lu,\"failed_503\":%lu,\"failed_icmp\":%lu,"
-                "\"failed_cancelled\":%lu,\"rollover_timeout\":%lu,\"rollover_503\":%lu,"
-                "\"rollover_icmp\":%lu,\"timer_c_fired\":%lu,\"failed_timer_c\":%lu,"
-                "\"provisional_timeouts\":%lu,\"failed_provisional\":%lu},",
-                s.txn_server_created, s.txn_client_created, s.txn_server_active,
-                s.txn_client_active, active_slots, s.txn_failed_timeout, s.txn_failed_503,
-                s.txn_failed_icmp, s.txn_failed_cancelled, s.rollover_timeout, s.rollover_503,
-                s.rollover_icmp, s.timer_c_fired, s.txn_failed_timer_c, s.provisional_timeouts,
-                s.txn_failed_provisional);
-    std::printf("\"calls\":{\"attempted\":%lu,\"answered\":%lu,\"failed\":%lu},",
-                s.calls_attempted, s.calls_answered, s.calls_failed);
-    std::printf("\"control\":{\"events_reported\":%lu,\"events_dropped\":%lu,\"events_in\":%lu,"
-                "\"published\":%lu,\"reclaimed\":%lu,\"sent\":%lu,\"send_dropped\":%lu,"
-                "\"worker_sent\":%lu,\"responses_steered\":%lu,\"responses_in\":%lu,"
-                "\"responses_bad\":%lu,\"unreachable\":%lu,\"steer_dropped\":%lu,\"notices\":%lu},",
-                s.events_reported, s.events_dropped, l.events, l.published, l.reclaimed, l.sent,
-                l.send_dropped, s.control_tx, s.control_rx, l.responses, l.responses_bad,
-                l.unreachable, s.control_rx_dropped, l.notices);
-    std::printf("\"ipv4\":{\"fragments_rx\":%lu,\"reassembled\":%lu,\"fragmented_tx\":%lu,"
-                "\"fragments_tx\":%lu},",
-                s.ipv4_fragments_rx, s.ipv4_reassembled, s.ipv4_fragmented_tx, s.ipv4_fragments_tx);
-    std::printf("\"handoff\":{\"pushed\":%lu,\"drained\":%lu,\"full\":%lu,\"arp_shared\":%lu},",
-                s.handoff_pushed, s.handoff_drained, s.drops[size_t(dp::DropReason::handoff_full)],
-                s.arp_shared);
-    std::printf("\"trace\":{\"copied\":%lu,\"dropped\":%lu,\"drained\":%lu},", s.trace_copied,
-                s.trace_dropped, l.trace_samples);
-    // Issue 16, capacity: overload 503s, completed transactions as tombstones.
-    std::printf("\"capacity\":{\"overload_503\":%lu,\"tombs_created\":%lu,\"tomb_hits\":%lu,"
-                "\"tombs_evicted\":%lu},",
-                s.overload_503, s.tombs_created, s.tomb_hits, s.tombs_evicted);
-    // Issue 16: the access policy (refusals by reason), ACKs of our stateless
-    // rejections absorbed, 400s to requests the parser refused.
-    std::printf("\"policy\":{\"route_denied\":%lu,\"dialog_denied\":%lu,\"token_bad\":%lu,\"loop\":%lu,"
-                "\"acks_absorbed\":%lu,\"reject_records_overwritten\":%lu,\"malformed_answered\":%lu},",
-                s.policy_route_denied, s.policy_dialog_denied, s.policy_token_bad, s.policy_loop,
-                s.acks_absorbed, s.reject_records_overwritten, s.malformed_answered);
-    // Issue 16: access peers and the per-source flood guard.
-    std::printf("\"guard\":{\"not_peer\":%lu,\"source_flood\":%lu,\"peer_rate\":%lu,\"dropped\":%lu},",
-                s.guard_not_peer, s.guard_source_flood, s.guard_peer_rate, s.guard_dropped);
     std::printf("\"drops\":{\"total\":%lu", s.drops_total());
     for (size_t r = 0; r < dp::drop_reason_count; r++)
         std::printf(",\"%s\":%lu", dp::drop_reason_name(dp::DropReason(r)), s.drops[r]);
@@ -335,34 +313,8 @@ std::vector<std::string> eal_from_config(const ctl::DataplaneSettings& d, int n,
 ctl::CoreStats core_stats(unsigned lcore, const dp::WorkerStats& s) {
     ctl::CoreStats c;
     c.core = lcore;
-    c.counters = {{"rx_packets", s.rx_packets},           {"tx_packets", s.tx_packets},
-                  {"sip_requests_rx", s.sip_requests_rx}, {"sip_responses_rx", s.sip_responses_rx},
-                  {"calls_attempted", s.calls_attempted}, {"calls_answered", s.calls_answered},
-                  {"calls_failed", s.calls_failed},       {"rollover_timeout", s.rollover_timeout},
-                  {"rollover_503", s.rollover_503},       {"rollover_icmp", s.rollover_icmp},
-                  {"events_reported", s.events_reported}, {"events_dropped", s.events_dropped},
-                  {"control_tx", s.control_tx},           {"control_rx", s.control_rx},
-                  {"handoff_pushed", s.handoff_pushed},   {"handoff_drained", s.handoff_drained},
-                  {"arp_shared", s.arp_shared},
-                  {"trace_copied", s.trace_copied},       {"trace_dropped", s.trace_dropped},
-                  // issue 12: loop time (TSC cycles) and checksums left to an offload
-                  {"busy_cycles", s.busy_cycles},         {"idle_cycles", s.idle_cycles},
-                  {"busy_polls", s.busy_polls},           {"idle_polls", s.idle_polls},
-                  {"rx_udp_csum_partial", s.rx_udp_csum_partial},
-                  // issue 16, capacity: overload control and tombstones
-                  {"overload_503", s.overload_503},       {"tombs_created", s.tombs_created},
-                  {"tomb_hits", s.tomb_hits},             {"tombs_evicted", s.tombs_evicted},
-                  // issue 16: access policy, absorbed ACKs, 400s to malformed requests
-                  {"policy_route_denied", s.policy_route_denied},
-                  {"policy_dialog_denied", s.policy_dialog_denied},
-                  {"policy_token_bad", s.policy_token_bad},
-                  {"policy_loop", s.policy_loop},
-                  {"acks_absorbed", s.acks_absorbed},
-                  {"reject_records_overwritten", s.reject_records_overwritten},
-                  {"malformed_answered", s.malformed_answered},
-                  // issue 16: access peers and flood guard
-                  {"guard_not_peer", s.guard_not_peer},   {"guard_source_flood", s.guard_source_flood},
-                  {"guard_peer_rate", s.guard_peer_rate}, {"guard_dropped", s.guard_dropped}};
+    // Every worker counter, by the one table (dataplane/stats_table.h).
+    for (const dp::CounterInfo& f : dp::worker_counters()) c.counters.emplace_back(f.name, s.*f.field);
     c.tsc_hz = rte_get_tsc_hz();
     for (size_t r = 0; r < dp::drop_reason_count; r++)
         c.drops.emplace_back(dp::drop_reason_name(dp::DropReason(r)), s.drops[r]);

@@ -1,5 +1,7 @@
 #include "control/metrics.h"
 
+#include "dataplane/stats_table.h"
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -203,78 +205,6 @@ void gather_control(MetricsText& m, Controller& ctl, const OpsCounters* oc) {
 
 void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
     if (cores.empty()) return;
-    struct Field {
-        const char* family;
-        const char* label;  // extra label name, or nullptr
-        const char* value;
-        uint64_t dp::WorkerStats::*f;
-    };
-    static const Field counters[] = {
-        {"sipedge_worker_packets_total", "direction", "rx", &dp::WorkerStats::rx_packets},
-        {"sipedge_worker_packets_total", "direction", "tx", &dp::WorkerStats::tx_packets},
-        {"sipedge_worker_bytes_total", "direction", "rx", &dp::WorkerStats::rx_bytes},
-        {"sipedge_worker_bytes_total", "direction", "tx", &dp::WorkerStats::tx_bytes},
-        {"sipedge_worker_sip_requests_total", "direction", "rx", &dp::WorkerStats::sip_requests_rx},
-        {"sipedge_worker_sip_requests_total", "direction", "tx", &dp::WorkerStats::sip_requests_tx},
-        {"sipedge_worker_sip_responses_total", "direction", "rx", &dp::WorkerStats::sip_responses_rx},
-        {"sipedge_worker_sip_responses_total", "direction", "tx", &dp::WorkerStats::sip_responses_tx},
-        {"sipedge_worker_retransmissions_total", "direction", "rx", &dp::WorkerStats::sip_retransmissions_rx},
-        {"sipedge_worker_retransmissions_total", "direction", "tx", &dp::WorkerStats::sip_retransmissions_tx},
-        {"sipedge_worker_transactions_total", "kind", "server", &dp::WorkerStats::txn_server_created},
-        {"sipedge_worker_transactions_total", "kind", "client", &dp::WorkerStats::txn_client_created},
-        {"sipedge_worker_transaction_failures_total", "trigger", "timeout", &dp::WorkerStats::txn_failed_timeout},
-        {"sipedge_worker_transaction_failures_total", "trigger", "rejected_503", &dp::WorkerStats::txn_failed_503},
-        {"sipedge_worker_transaction_failures_total", "trigger", "icmp_unreachable", &dp::WorkerStats::txn_failed_icmp},
-        {"sipedge_worker_transaction_failures_total", "trigger", "cancelled", &dp::WorkerStats::txn_failed_cancelled},
-        {"sipedge_worker_transaction_failures_total", "trigger", "timer_c", &dp::WorkerStats::txn_failed_timer_c},
-        {"sipedge_worker_transaction_failures_total", "trigger", "provisional_timeout", &dp::WorkerStats::txn_failed_provisional},
-        {"sipedge_worker_timer_c_fired_total", nullptr, nullptr, &dp::WorkerStats::timer_c_fired},
-        {"sipedge_worker_provisional_timeouts_total", nullptr, nullptr, &dp::WorkerStats::provisional_timeouts},
-        {"sipedge_worker_rollovers_total", "trigger", "timeout", &dp::WorkerStats::rollover_timeout},
-        {"sipedge_worker_rollovers_total", "trigger", "rejected_503", &dp::WorkerStats::rollover_503},
-        {"sipedge_worker_rollovers_total", "trigger", "icmp_unreachable", &dp::WorkerStats::rollover_icmp},
-        {"sipedge_worker_calls_total", "result", "attempted", &dp::WorkerStats::calls_attempted},
-        {"sipedge_worker_calls_total", "result", "answered", &dp::WorkerStats::calls_answered},
-        {"sipedge_worker_calls_total", "result", "failed", &dp::WorkerStats::calls_failed},
-        {"sipedge_worker_route_lookups_total", "result", "matched", &dp::WorkerStats::route_matched},
-        {"sipedge_worker_route_lookups_total", "result", "no_match", &dp::WorkerStats::route_no_match},
-        {"sipedge_worker_route_lookups_total", "result", "bad_input", &dp::WorkerStats::route_bad_input},
-        {"sipedge_worker_route_lookups_total", "result", "scan_error", &dp::WorkerStats::route_scan_error},
-        {"sipedge_worker_ipv4_fragments_total", "direction", "rx", &dp::WorkerStats::ipv4_fragments_rx},
-        {"sipedge_worker_ipv4_fragments_total", "direction", "tx", &dp::WorkerStats::ipv4_fragments_tx},
-        {"sipedge_worker_ipv4_datagrams_fragmented_total", "op", "reassembled", &dp::WorkerStats::ipv4_reassembled},
-        {"sipedge_worker_ipv4_datagrams_fragmented_total", "op", "fragmented", &dp::WorkerStats::ipv4_fragmented_tx},
-        {"sipedge_worker_handoff_total", "op", "pushed", &dp::WorkerStats::handoff_pushed},
-        {"sipedge_worker_handoff_total", "op", "drained", &dp::WorkerStats::handoff_drained},
-        {"sipedge_worker_handoff_total", "op", "arp_shared", &dp::WorkerStats::arp_shared},
-        {"sipedge_worker_handoff_total", "op", "cancel_passed", &dp::WorkerStats::cancels_passed},
-        {"sipedge_worker_trace_samples_total", "result", "copied", &dp::WorkerStats::trace_copied},
-        {"sipedge_worker_trace_samples_total", "result", "dropped", &dp::WorkerStats::trace_dropped},
-        {"sipedge_worker_cross_interface_requests_total", nullptr, nullptr, &dp::WorkerStats::sip_cross_iface},
-        // issue 16, capacity: overload 503s, tombstones
-        {"sipedge_worker_overload_rejected_total", nullptr, nullptr, &dp::WorkerStats::overload_503},
-        {"sipedge_worker_tombstones_total", "op", "created", &dp::WorkerStats::tombs_created},
-        {"sipedge_worker_tombstones_total", "op", "hit", &dp::WorkerStats::tomb_hits},
-        {"sipedge_worker_tombstones_total", "op", "evicted", &dp::WorkerStats::tombs_evicted},
-        // issue 16: the access policy's refusals by reason, absorbed ACKs, 400s to malformed requests
-        {"sipedge_worker_policy_refusals_total", "reason", "route", &dp::WorkerStats::policy_route_denied},
-        {"sipedge_worker_policy_refusals_total", "reason", "dialog", &dp::WorkerStats::policy_dialog_denied},
-        {"sipedge_worker_policy_refusals_total", "reason", "token", &dp::WorkerStats::policy_token_bad},
-        {"sipedge_worker_policy_refusals_total", "reason", "loop", &dp::WorkerStats::policy_loop},
-        {"sipedge_worker_acks_absorbed_total", nullptr, nullptr, &dp::WorkerStats::acks_absorbed},
-        {"sipedge_worker_reject_records_overwritten_total", nullptr, nullptr,
-         &dp::WorkerStats::reject_records_overwritten},
-        {"sipedge_worker_malformed_answered_total", nullptr, nullptr, &dp::WorkerStats::malformed_answered},
-        // issue 16: access peers and flood guard
-        {"sipedge_worker_guard_refusals_total", "reason", "not_peer", &dp::WorkerStats::guard_not_peer},
-        {"sipedge_worker_guard_refusals_total", "reason", "source_flood", &dp::WorkerStats::guard_source_flood},
-        {"sipedge_worker_guard_refusals_total", "reason", "peer_rate", &dp::WorkerStats::guard_peer_rate},
-        {"sipedge_worker_guard_dropped_total", nullptr, nullptr, &dp::WorkerStats::guard_dropped},
-    };
-    static const Field gauges[] = {
-        {"sipedge_worker_transactions_active", "kind", "server", &dp::WorkerStats::txn_server_active},
-        {"sipedge_worker_transactions_active", "kind", "client", &dp::WorkerStats::txn_client_active},
-    };
     m.family("sipedge_worker_packets_total", C::counter, "Packets received/sent by the worker core.");
     m.family("sipedge_worker_bytes_total", C::counter, "Bytes received/sent by the worker core.");
     m.family("sipedge_worker_drops_total", C::counter, "Packets dropped by the worker core, by reason.");
@@ -324,6 +254,14 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
              "instead of answered 503 + Retry-After.");
     m.family("sipedge_worker_malformed_answered_total", C::counter,
              "Requests the parser refused that were answered 400/505 (a Via was readable).");
+    m.family("sipedge_worker_responses_generated_total", C::counter,
+             "Responses sipedge generated itself (100/400/403/404/408/481/482/483/487/503).");
+    m.family("sipedge_worker_stateless_forwarded_total", C::counter,
+             "Requests forwarded end to end without a transaction (ACK for a 2xx, strays the policy allows).");
+    m.family("sipedge_worker_sip_methods_rx_total", C::counter, "ACK, BYE and CANCEL requests received.");
+    m.family("sipedge_worker_control_ring_total", C::counter,
+             "The rings between a worker and the control thread: failover events reported and dropped (ring "
+             "full), control's REGISTER/OPTIONS sent, responses steered to control and dropped (ring full).");
     m.family("sipedge_worker_interface_packets_total", C::counter,
              "Packets received/sent per interface (index of the configured ports, in port order).");
     m.family("sipedge_worker_busy_cycles_total", C::counter,
@@ -338,9 +276,11 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
              "on net_af_packet/net_tap ports, or flagged by the PMD).");
     for (const CoreCounters& c : cores) {
         const std::string core = std::to_string(c.lcore);
-        for (const Field& f : counters) {
-            if (f.label) m.add(f.family, {{"core", core}, {f.label, f.value}}, double(c.stats.*f.f));
-            else m.add(f.family, {{"core", core}}, double(c.stats.*f.f));
+        // Every counter of the one table (dataplane/stats_table.h) that has a family.
+        for (const dp::CounterInfo& f : dp::worker_counters()) {
+            if (!f.metric) continue;
+            if (f.label) m.add(f.metric, {{"core", core}, {f.label, f.value}}, double(c.stats.*f.field));
+            else m.add(f.metric, {{"core", core}}, double(c.stats.*f.field));
         }
         for (size_t i = 0; i < std::size(c.stats.port_rx); i++) {
             if (!c.stats.port_rx[i] && !c.stats.port_tx[i]) continue;  // unused interface
@@ -350,7 +290,6 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
             m.add("sipedge_worker_interface_packets_total", {{"core", core}, {"iface", f}, {"direction", "tx"}},
                   double(c.stats.port_tx[i]));
         }
-        for (const Field& f : gauges) m.add(f.family, {{"core", core}, {f.label, f.value}}, double(c.stats.*f.f));
         // Issue 12: loop time and checksums left to an offload. The worker
         // index (its position, = branch core and queue) beside the lcore.
         const Labels wl{{"core", core}, {"worker", std::to_string(&c - cores.data())}};

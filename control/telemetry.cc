@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "control/number.h"
+#include "dataplane/stats_table.h"
 
 namespace sipedge::ctl {
 
@@ -18,46 +19,6 @@ std::mutex source_mu;  // the telemetry thread reads, the control thread sets
 StatsSource source;
 bool registered = false;
 
-struct Field {
-    const char* name;
-    uint64_t dp::WorkerStats::*f;
-};
-#define SIPEDGE_FIELD(x) {#x, &dp::WorkerStats::x}
-const Field fields[] = {
-    SIPEDGE_FIELD(rx_packets), SIPEDGE_FIELD(rx_bytes), SIPEDGE_FIELD(tx_packets), SIPEDGE_FIELD(tx_bytes),
-    SIPEDGE_FIELD(arp_requests_rx), SIPEDGE_FIELD(arp_replies_tx), SIPEDGE_FIELD(arp_requests_tx),
-    SIPEDGE_FIELD(arp_replies_rx), SIPEDGE_FIELD(icmp_echo_rx), SIPEDGE_FIELD(icmp_unreach_rx),
-    SIPEDGE_FIELD(icmp_unreach_matched), SIPEDGE_FIELD(udp_rx), SIPEDGE_FIELD(udp_tx),
-    SIPEDGE_FIELD(sip_requests_rx), SIPEDGE_FIELD(sip_responses_rx), SIPEDGE_FIELD(sip_requests_tx),
-    SIPEDGE_FIELD(sip_responses_tx), SIPEDGE_FIELD(sip_retransmissions_rx), SIPEDGE_FIELD(sip_retransmissions_tx),
-    SIPEDGE_FIELD(responses_generated), SIPEDGE_FIELD(txn_server_created), SIPEDGE_FIELD(txn_client_created),
-    SIPEDGE_FIELD(txn_server_active), SIPEDGE_FIELD(txn_client_active), SIPEDGE_FIELD(txn_failed_timeout),
-    SIPEDGE_FIELD(txn_failed_503), SIPEDGE_FIELD(txn_failed_icmp), SIPEDGE_FIELD(txn_failed_cancelled),
-    SIPEDGE_FIELD(rollover_timeout), SIPEDGE_FIELD(rollover_503), SIPEDGE_FIELD(rollover_icmp),
-    SIPEDGE_FIELD(stateless_forwarded), SIPEDGE_FIELD(calls_attempted), SIPEDGE_FIELD(calls_answered),
-    SIPEDGE_FIELD(calls_failed), SIPEDGE_FIELD(cancels_rx), SIPEDGE_FIELD(byes_rx), SIPEDGE_FIELD(acks_rx),
-    SIPEDGE_FIELD(route_matched), SIPEDGE_FIELD(route_no_match), SIPEDGE_FIELD(route_bad_input),
-    SIPEDGE_FIELD(route_scan_error), SIPEDGE_FIELD(ipv4_fragments_rx), SIPEDGE_FIELD(ipv4_reassembled),
-    SIPEDGE_FIELD(ipv4_fragmented_tx), SIPEDGE_FIELD(ipv4_fragments_tx), SIPEDGE_FIELD(handoff_pushed),
-    SIPEDGE_FIELD(handoff_drained), SIPEDGE_FIELD(arp_shared), SIPEDGE_FIELD(cancels_passed), SIPEDGE_FIELD(trace_copied),
-    SIPEDGE_FIELD(trace_dropped), SIPEDGE_FIELD(sip_cross_iface),
-    SIPEDGE_FIELD(timer_c_fired), SIPEDGE_FIELD(txn_failed_timer_c),
-    SIPEDGE_FIELD(provisional_timeouts), SIPEDGE_FIELD(txn_failed_provisional),
-    // issue 16: overload control and tombstones
-    SIPEDGE_FIELD(overload_503), SIPEDGE_FIELD(tombs_created), SIPEDGE_FIELD(tomb_hits),
-    SIPEDGE_FIELD(tombs_evicted),
-    // issue 16: access policy
-    SIPEDGE_FIELD(policy_route_denied), SIPEDGE_FIELD(policy_dialog_denied), SIPEDGE_FIELD(policy_token_bad),
-    SIPEDGE_FIELD(policy_loop), SIPEDGE_FIELD(acks_absorbed), SIPEDGE_FIELD(reject_records_overwritten),
-    SIPEDGE_FIELD(malformed_answered),
-    // issue 16: access peers and flood guard
-    SIPEDGE_FIELD(guard_not_peer), SIPEDGE_FIELD(guard_source_flood), SIPEDGE_FIELD(guard_peer_rate),
-    SIPEDGE_FIELD(guard_dropped),
-    // issue 12: loop time (TSC cycles; "tsc_hz" beside them) and partial checksums
-    SIPEDGE_FIELD(busy_cycles), SIPEDGE_FIELD(idle_cycles), SIPEDGE_FIELD(busy_polls), SIPEDGE_FIELD(idle_polls),
-    SIPEDGE_FIELD(rx_udp_csum_partial),
-};
-#undef SIPEDGE_FIELD
 
 std::vector<CoreCounters> read_cores() {
     std::vector<CoreCounters> v;
@@ -92,9 +53,9 @@ int cmd_stats(const char*, const char* params, rte_tel_data* d) {
     if (!select(params, all, sel)) return -EINVAL;
     rte_tel_data_start_dict(d);
     rte_tel_data_add_dict_u64(d, "cores", sel.size());
-    for (const Field& f : fields) {
+    for (const dp::CounterInfo& f : dp::worker_counters()) {  // the one table: dataplane/stats_table.h
         uint64_t sum = 0;
-        for (const CoreCounters* c : sel) sum += c->stats.*f.f;
+        for (const CoreCounters* c : sel) sum += c->stats.*f.field;
         rte_tel_data_add_dict_u64(d, f.name, sum);
     }
     uint64_t drops = 0;
