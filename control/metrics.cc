@@ -254,6 +254,9 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
              "instead of answered 503 + Retry-After.");
     m.family("sipedge_worker_malformed_answered_total", C::counter,
              "Requests the parser refused that were answered 400/505 (a Via was readable).");
+    m.family("sipedge_worker_transactions_revived_total", C::counter,
+             "Requests resent at once because a server that had left them unanswered answered again "
+             "(a probe's answer or any response), instead of at the next retransmission timer.");
     m.family("sipedge_worker_responses_generated_total", C::counter,
              "Responses sipedge generated itself (100/400/403/404/408/481/482/483/487/503).");
     m.family("sipedge_worker_stateless_forwarded_total", C::counter,

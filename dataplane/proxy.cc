@@ -149,6 +149,9 @@ void Proxy::on_datagram(Endpoint from, const char* d, size_t n, Millis now,
     } else {
         st_->sip_responses_rx++;
         on_response(from, d, n);
+        // Rare: only while some server left transactions unanswered. After
+        // the response: the transaction it answered resends nothing.
+        if (silent_n_) revive(from);
     }
 }
 

@@ -162,6 +162,8 @@ private:
         bool cancel_requested = false;  // server INVITE: a CANCEL was acted on
         bool answered = false;   // server INVITE: a 2xx was relayed (call counted)
         bool failed = false;     // server INVITE: a final >= 300 was sent (call counted)
+        bool revived = false;    // client: resent by revive() in this attempt (once: a server
+                                 //   that answers some requests and ignores others is not flooded)
     };
 
     // What route() decided (issue 16: no open relay).
@@ -310,6 +312,23 @@ private:
     /// False: refused.
     bool guard_ok(Endpoint up, const char* d, size_t n) noexcept;
     bool tomb_request(const char* d) noexcept;
+    // A server gone silent on transactions in flight (a retransmission sent,
+    // still no answer): the first sign of life from it (any response to us,
+    // an OPTIONS probe's answer on its way to control) resends at once what
+    // still waits on it, instead of at the next Timer A/E tick up to T2 (4 s)
+    // later — a BYE sent into a 30 s outage is answered as soon as the carrier
+    // is back, not after the caller's 32 s gave up. An extra retransmission;
+    // the timers keep their schedule.
+    struct Silent {
+        uint32_t ip = 0;
+        uint16_t port = 0;
+    };
+    static constexpr uint8_t max_silent = 8;
+    Silent silent_[max_silent] = {};
+    uint8_t silent_n_ = 0;
+    uint8_t silent_next_ = 0;  // the entry a full set replaces
+    void note_silent(Endpoint to) noexcept;
+    void revive(Endpoint from) noexcept;
     /// A response for no live client transaction: true when a tombstone
     /// answered or absorbed it (else the caller counts sip_stale_branch).
     bool tomb_response(const char* d, size_t n) noexcept;

@@ -221,10 +221,12 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
     if (a.retransmit) {
         st_->sip_retransmissions_tx++;
         C.rtt_open = false;  // Karn: an answer now may be to either send
+        note_silent(to);
     } else {
         C.sent_us = now_us();
         C.rtt_open = true;
         C.rtt_us = 0;
+        C.revived = false;
     }
     trace_trunk_ = C.direct ? ~0u : C.trunk_id;  // the trace names the trunk it goes to
     send(to, bufs_.data(buf), bufs_.len(buf), true);
@@ -378,6 +380,49 @@ void Proxy::fail_upstream(uint32_t cs, TxnReason why) noexcept {
     TxnOut out;
     slots_[ss].t.s.respond(status, now_, out);
     run_server(ss, out, scratch_, n, nullptr, 0, {});
+}
+
+void Proxy::note_silent(Endpoint to) noexcept {
+    for (uint8_t i = 0; i < silent_n_; i++)
+        if (silent_[i].ip == to.ip && silent_[i].port == to.port) return;
+    if (silent_n_ < max_silent) {
+        silent_[silent_n_++] = {to.ip, to.port};
+        return;
+    }
+    silent_[silent_next_] = {to.ip, to.port};
+    silent_next_ = uint8_t((silent_next_ + 1) % max_silent);
+}
+
+// <from> answered something: if transactions were retransmitting to it
+// unanswered, each still waiting for its first answer there sends again now
+// (one scan of the slots, once per server that went silent and answered).
+void Proxy::revive(Endpoint from) noexcept {
+    auto forget = [&] {  // <from> out of the set (the resends below put it back)
+        uint8_t i = 0;
+        while (i < silent_n_ && !(silent_[i].ip == from.ip && silent_[i].port == from.port)) i++;
+        if (i == silent_n_) return false;
+        silent_[i] = silent_[--silent_n_];
+        if (silent_next_ >= silent_n_) silent_next_ = 0;
+        return true;
+    };
+    if (!forget()) return;
+    for (uint32_t s = 0; s < nslots_; s++) {
+        TxnSlot& C = slots_[s];
+        if (C.kind != SlotKind::client || !(C.addr == from)) continue;
+        // Only requests that were themselves retransmitted unanswered (no
+        // first answer yet: calling/trying; rtt_open cleared by the resend):
+        // one sent a moment ago is not waiting on a silence.
+        const ClientState cs = C.t.c.state();
+        if ((cs != ClientState::calling && cs != ClientState::trying) || C.rtt_open || C.revived) continue;
+        C.revived = true;
+        TxnAction a;
+        a.kind = TxnActKind::send_request;
+        a.retransmit = true;
+        a.server = C.t.c.server();
+        send_client_request(s, a);
+        st_->txn_revived++;
+    }
+    forget();
 }
 
 void Proxy::on_response(Endpoint from, const char* d, size_t n) noexcept {

@@ -75,6 +75,7 @@ inline constexpr CounterInfo worker_counter_table[] = {
     SIPEDGE_C(rollover_icmp, "transactions", "rollover_icmp", "sipedge_worker_rollovers_total", "trigger", "icmp_unreachable"),
     SIPEDGE_C(timer_c_fired, "transactions", "timer_c_fired", "sipedge_worker_timer_c_fired_total"),
     SIPEDGE_C(provisional_timeouts, "transactions", "provisional_timeouts", "sipedge_worker_provisional_timeouts_total"),
+    SIPEDGE_C(txn_revived, "transactions", "revived", "sipedge_worker_transactions_revived_total"),
     SIPEDGE_C(calls_attempted, "calls", "attempted", "sipedge_worker_calls_total", "result", "attempted"),
     SIPEDGE_C(calls_answered, "calls", "answered", "sipedge_worker_calls_total", "result", "answered"),
     SIPEDGE_C(calls_failed, "calls", "failed", "sipedge_worker_calls_total", "result", "failed"),

@@ -87,6 +87,8 @@ struct alignas(64) WorkerStats {
     uint64_t provisional_timeouts = 0;    // branches CANCELled by the trunk's provisional-timeout
     uint64_t txn_failed_provisional = 0;  // ... and answered 408 upstream (after a 101-199 or
                                           //   on the last server; else the call rolled over)
+    uint64_t txn_revived = 0;             // requests resent at once when a silent server answered
+                                          //   again (Proxy::revive(): a probe's answer, any response)
     uint64_t sip_cross_iface = 0;         // rollovers to a server behind another interface (Via/RR rewritten)
     uint64_t calls_attempted = 0;         // new INVITE server transactions
     uint64_t calls_answered = 0;          // first 2xx relayed for an INVITE

@@ -815,6 +815,42 @@ TEST_F(RoutePatternTest, RepublishKeepsInFlightTransactionsOnTheirTrunk) {
 // Live trace (issue 7): off (the default), nothing is copied; on, the INVITE
 // received and the 100 Trying and the forwarded INVITE sent are copied with
 // direction, both ends, the trunk of the forwarded request and the Call-ID.
+// A server that left a request unanswered (retransmitted) and then answers
+// something else: what still waits on it is resent at once (Proxy::revive),
+// once; nothing is resent to a server that never went silent.
+TEST_F(ProxyTest, ASilentServerThatAnswersAgainGetsWhatWaitsResentAtOnce) {
+    in(caller, invite("z9hG4bK-o1", 70, "OPTIONS"), 0);
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(sink.out[0].to, primary);
+    const std::string options = sink.out[0].msg;
+    sink.out.clear();
+    p.advance(500);  // Timer E: the first retransmission, unanswered
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(st.sip_retransmissions_tx, 1u);
+    // Another request to the same server, answered: the server is back.
+    std::string inv = invite("z9hG4bK-i2");
+    inv.replace(inv.find("Call-ID: c1@"), 12, "Call-ID: c2@");
+    in(caller, inv, 600);
+    ASSERT_EQ(sink.out.size(), 2u);
+    const std::string fwd = sink.out[1].msg;
+    // A third request, sent a moment ago and not retransmitted: not resent.
+    std::string inv3 = invite("z9hG4bK-i3");
+    inv3.replace(inv3.find("Call-ID: c1@"), 12, "Call-ID: c3@");
+    in(caller, inv3, 690);
+    ASSERT_EQ(sink.out.size(), 2u);
+    in(primary, response_to(fwd, 100, "Trying"), 700);
+    ASSERT_EQ(sink.out.size(), 1u) << "the OPTIONS resent, nothing relayed for a 100, not the fresh INVITE";
+    EXPECT_EQ(sink.out[0].to, primary);
+    EXPECT_EQ(sink.out[0].msg, options);
+    EXPECT_EQ(st.txn_revived, 1u);
+    EXPECT_EQ(st.sip_retransmissions_tx, 2u);
+    // Once: the next answer from it resends nothing.
+    in(primary, response_to(fwd, 180, "Ringing"), 750);
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(status_of(sink.out[0].msg), 180);
+    EXPECT_EQ(st.txn_revived, 1u);
+}
+
 TEST_F(ProxyTest, TraceOffCopiesNothing) {
     forward_invite();
     EXPECT_TRUE(sink.traces.empty());

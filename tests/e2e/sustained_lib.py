@@ -144,7 +144,7 @@ def edge_summary(e):
     if not e:
         return
     t = e.get("transactions", {})
-    keep = {k: v for k, v in t.items() if v and ("rollover" in k or "failed" in k or "timeout" in k
+    keep = {k: v for k, v in t.items() if v and ("rollover" in k or "failed" in k or "timeout" in k or "revived" in k
                                                  or "provisional" in k or "cancel" in k)}
     info("sipedge calls " + json.dumps(e.get("calls", {})))
     info("sipedge transactions (rollovers/failures) " + json.dumps(keep))
