@@ -8,7 +8,7 @@
 // (never pushing them on again, so a wrong hint cannot make a loop). One
 // exception, bounded: a CANCEL that matches no transaction goes round the
 // workers (each asks its own table), counting its hops in an mbuf field,
-// until one holds its INVITE or all were asked (Worker::pass_on_cancel).
+// until one holds its INVITE or all were asked (dataplane/stage_sip.cc).
 //
 // Threading: push() from any worker lcore; drain(core) only on <core>'s lcore;
 // init()/destroy() at start-up/shut-down with no worker running.

@@ -121,16 +121,16 @@ bool Proxy::slot_ok(uint32_t slot, const BranchId& b) const noexcept {
            slots_[slot].gen == b.generation && slots_[slot].nonce == b.nonce;
 }
 
-void Proxy::on_datagram(Endpoint from, const char* d, size_t n, Millis now,
-                        uint8_t iface) noexcept {
+Proxy::RxAction Proxy::on_datagram(Endpoint from, const char* d, size_t n, Millis now, uint8_t iface,
+                                   bool may_pass_cancel) noexcept {
     now_ = now;
     in_if_ = iface < ifs_.n ? iface : 0;
     if (n == 0 || n > sip::max_message_size) {
         st_->drop(DropReason::sip_parse);
-        return;
+        return RxAction::done;
     }
     // RFC 5626 keep-alives (CRLF) are not messages: absorb them silently.
-    if (n <= 4 && (d[0] == '\r' || d[0] == '\n')) return;
+    if (n <= 4 && (d[0] == '\r' || d[0] == '\n')) return RxAction::done;
     if (sip::parse(d, n, msg_) != sip::ParseStatus::ok) {
         st_->drop(DropReason::sip_parse);
         // A request: answered 400 (505 for another version) with the reason
@@ -140,9 +140,11 @@ void Proxy::on_datagram(Endpoint from, const char* d, size_t n, Millis now,
             reply_stateless(from, d, n, sip::error_status(msg_.error),
                             sip::error_reason(msg_.error), true))
             st_->malformed_answered++;
-        return;
+        return RxAction::done;
     }
     if (trace_on_) [[unlikely]] trace(false, from, d, n, msg_.call_id);
+    may_pass_cancel_ = may_pass_cancel;
+    cancel_passed_ = false;
     if (msg_.is_request) {
         st_->sip_requests_rx++;
         on_request(from, d, n);
@@ -153,6 +155,7 @@ void Proxy::on_datagram(Endpoint from, const char* d, size_t n, Millis now,
         // the response: the transaction it answered resends nothing.
         if (silent_n_) revive(from);
     }
+    return cancel_passed_ ? RxAction::pass_cancel : RxAction::done;
 }
 
 // The first <max> Route values (across Route headers) as URIs; returns how
@@ -608,7 +611,11 @@ void Proxy::on_cancel(Endpoint up, const char* d, size_t n) noexcept {
     });
     const bool completed = s == TxnTable::npos && tomb_cancel(k);  // 200, no effect (§16.10)
     if (s == TxnTable::npos && !completed) {
-        if (sink_->pass_on_cancel()) return;  // another worker may hold the INVITE
+        if (may_pass_cancel_) {  // another worker may hold the INVITE: the caller passes it on
+            cancel_passed_ = true;
+            st_->cancels_rx--;  // counted where it is answered, once
+            return;
+        }
         reply_stateless(up, d, n, 481, "Call/Transaction Does Not Exist");
         return;
     }

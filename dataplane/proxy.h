@@ -82,12 +82,21 @@ public:
     bool init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now, PacketSink& sink,
               WorkerStats& stats) noexcept;
 
+    /// What the caller does with the datagram after on_datagram().
+    enum class RxAction : uint8_t {
+        done,         // handled (the proxy copied what it keeps)
+        pass_cancel,  // a CANCEL matching nothing here, not answered: the caller
+                      // passes it to the next worker, which may hold its INVITE
+    };
     /// A UDP payload for our SIP port from <from>, received on interface
     /// <iface> (ProxyConfig::ifaces index). Accepts requests and responses;
     /// anything unparseable is counted (and answered 400 when it is a
-    /// request with enough headers to answer).
-    void on_datagram(Endpoint from, const char* data, size_t len, Millis now,
-                     uint8_t iface = 0) noexcept;
+    /// request with enough headers to answer). <may_pass_cancel>: another
+    /// worker may still hold the INVITE of a CANCEL that matches nothing
+    /// here (RSS put a caller's CANCEL from another source port elsewhere):
+    /// return pass_cancel instead of answering 481.
+    RxAction on_datagram(Endpoint from, const char* data, size_t len, Millis now, uint8_t iface = 0,
+                         bool may_pass_cancel = false) noexcept;
 
     /// ICMP destination unreachable about a datagram we sent to <to>; <quoted>
     /// is what the ICMP message quotes of its UDP payload (often truncated).
@@ -274,6 +283,8 @@ private:
     char via_[96] = {};         // Via value being inserted (outlives the Rewriter)
     char to_tag_[16] = {};
     RejectRing rejects_;        // stateless rejections of INVITEs awaiting their ACK (issue 16)
+    bool may_pass_cancel_ = false;  // on_datagram()'s argument, for on_cancel()
+    bool cancel_passed_ = false;    // on_cancel() left the CANCEL to the next worker
     FloodGuard guard_;          // access peers' rate buckets and the per-source flood guard
     const AccessPeers* guard_peers_ = nullptr;  // the peer set guard_'s buckets belong to
     sip::Message msg_{};        // the datagram being handled

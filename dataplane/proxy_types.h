@@ -149,11 +149,6 @@ public:
     virtual void control_unreachable(Endpoint to, const char* branch, size_t len) noexcept {
         (void)to, (void)branch, (void)len;
     }
-    /// The CANCEL being handled matches no transaction here: true when the
-    /// sink handed it to another worker that may hold its INVITE (a caller
-    /// whose CANCEL comes from another source port: RSS put it elsewhere);
-    /// false: answer 481 here (one worker, or every worker asked). Default: false.
-    virtual bool pass_on_cancel() noexcept { return false; }
 
 protected:
     ~PacketSink() = default;

@@ -1,6 +1,7 @@
 #pragma once
 // One worker lcore: its RX/TX queue pair, L2/L3 (ARP, IPv4 checks, ICMP echo
 // and destination-unreachable, UDP), the proxy core, timers and counters.
+// The receive path is a chain of stages, one file each (dataplane/stage.h).
 // Shared nothing: everything here is touched by the worker's core only
 // (stats are read by the main thread after the worker has stopped).
 //
@@ -53,7 +54,7 @@
 // for a reply that RSS put on another queue still gets it.
 //
 // Operations (issue 12): UDP checksums per port (PortConfig::rx_csum,
-// handle_udp()); busy/idle TSC cycles of the loop (WorkerStats block at its
+// stage_sip.cc); busy/idle TSC cycles of the loop (WorkerStats block at its
 // end); running()/has_routes() for `show ready`.
 
 #include <atomic>
@@ -66,6 +67,7 @@
 #include "dataplane/ipfrag.h"
 #include "dataplane/proxy.h"
 #include "dataplane/proxy_types.h"
+#include "dataplane/stage.h"
 #include "dataplane/stats_types.h"
 #include "dataplane/tsc.h"
 
@@ -153,19 +155,21 @@ public:
     void to_control(Endpoint from, const char* data, size_t len) noexcept override;
     void control_unreachable(Endpoint to, const char* branch, size_t len) noexcept override;
     void trace(const TraceSample& s) noexcept override;
-    bool pass_on_cancel() noexcept override;
 
 private:
     void read_clock() noexcept;  // now_ and the proxy's µs clock
-    void handle(rte_mbuf* m) noexcept;
-    void share_arp(rte_mbuf* m) noexcept;
-    void handle_arp(rte_mbuf* m, uint8_t f, uint8_t* l3, size_t len) noexcept;
-    void handle_ipv4(rte_mbuf* m, uint8_t f, uint8_t* l3, size_t len) noexcept;
-    void handle_fragment(rte_mbuf* m, uint8_t f, const uint8_t* l3) noexcept;
-    void handle_dgram(uint8_t f, size_t n, bool reassembled_here) noexcept;
-    void handle_chained(rte_mbuf* m) noexcept;
-    DropReason handle_udp(uint8_t f, const uint8_t* l3, size_t ihl, size_t tot) noexcept;
-    void handle_icmp(rte_mbuf* m, uint8_t f, uint8_t* l3, size_t ihl, size_t tot) noexcept;
+    // Receive: one frame through the stages (dataplane/stage.h; a file each).
+    void handle(rte_mbuf* m, bool from_ring) noexcept;  // worker.cc: acts on the verdict
+    StageOut eth_in(Pkt& p) noexcept;                    // stage_eth.cc
+    StageOut arp_in(Pkt& p) noexcept;                    // stage_arp.cc
+    void share_arp(rte_mbuf* m) noexcept;                // stage_arp.cc
+    StageOut ipv4_in(Pkt& p) noexcept;                   // stage_ipv4.cc
+    StageOut frag_in(Pkt& p) noexcept;                   // stage_frag.cc
+    StageOut chained_in(Pkt& p) noexcept;                // stage_frag.cc
+    StageOut dgram_in(Pkt& p, size_t n, bool reassembled_here) noexcept;  // stage_frag.cc
+    StageOut icmp_in(Pkt& p) noexcept;                   // stage_icmp.cc
+    StageOut sip_in(Pkt& p) noexcept;                    // stage_sip.cc: UDP, the proxy
+    // Send (worker_tx.cc; send_arp_request: stage_arp.cc).
     void send_fragmented(uint8_t f, uint32_t nh, Endpoint to, const char* data,
                          size_t len) noexcept;
     void enqueue_train(rte_mbuf* m, const MacAddr& dst, uint8_t f) noexcept;
@@ -194,10 +198,6 @@ private:
     uint64_t now_ = 0;
     uint16_t ip_id_ = 0;
     uint16_t ntx_[Ifaces::max] = {};
-    rte_mbuf* rx_m_ = nullptr;   // the mbuf handle_udp() reads (nullptr: none or from a ring)
-    rte_mbuf* in_m_ = nullptr;   // the mbuf handle_udp() reads, from a ring too (pass_on_cancel)
-    bool from_ring_ = false;     // the packet in hand came from our handoff ring
-    bool handed_ = false;        // handle_udp() gave rx_m_ away (pushed, or freed on a full ring)
     rte_mbuf* tx_[Ifaces::max][burst * 4];
     ControlMsg msg_;  // staging for the control rings (too big for the stack of a hot call)
     Reassembler frag_;
