@@ -338,6 +338,7 @@ private:
     Silent silent_[max_silent] = {};
     uint8_t silent_n_ = 0;
     uint8_t silent_next_ = 0;  // the entry a full set replaces
+    Millis next_revive_ = 0;   // no scan before (at most one a second)
     void note_silent(Endpoint to) noexcept;
     void revive(Endpoint from) noexcept;
     /// A response for no live client transaction: true when a tombstone

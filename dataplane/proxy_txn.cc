@@ -221,7 +221,10 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
     if (a.retransmit) {
         st_->sip_retransmissions_tx++;
         C.rtt_open = false;  // Karn: an answer now may be to either send
-        note_silent(to);
+        // A second retransmission still unanswered (1.5 s at T1 500 ms): the
+        // server may be gone. One lost datagram does not count, so random
+        // loss does not make every response scan the slots.
+        if (a.attempt >= 3) note_silent(to);
     } else {
         C.sent_us = now_us();
         C.rtt_open = true;
@@ -405,7 +408,11 @@ void Proxy::revive(Endpoint from) noexcept {
         if (silent_next_ >= silent_n_) silent_next_ = 0;
         return true;
     };
+    // At most one scan a second (a scan reads every slot: ~0.5 ms at the
+    // default 16,384); a server not revived now is on its next response.
+    if (silent_n_ == 0 || now_ < next_revive_) return;
     if (!forget()) return;
+    next_revive_ = now_ + 1000;
     for (uint32_t s = 0; s < nslots_; s++) {
         TxnSlot& C = slots_[s];
         if (C.kind != SlotKind::client || !(C.addr == from)) continue;

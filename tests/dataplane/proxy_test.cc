@@ -63,12 +63,12 @@ failover::Candidate cand(Endpoint e, uint16_t server_idx) {
 // (server_idx = position in <idx>), seed A timing: rollover 1 s, on 503.
 std::unique_ptr<const failover::Table> make_table(std::vector<Endpoint> servers,
                                                   std::vector<uint16_t> idx, uint8_t gen = 1,
-                                                  bool on_503 = true) {
+                                                  bool on_503 = true, uint32_t rollover_s = 1) {
     auto r = std::make_shared<failover::TrunkRoutes>();
     r->trunk_id = 0;
     r->list_epoch = gen;
     failover::AdtranTimers at;
-    at.rollover_s = 1;
+    at.rollover_s = rollover_s;
     at.rollover_on_503 = on_503;
     for (auto k : {failover::RequestKind::invite, failover::RequestKind::register_,
                    failover::RequestKind::other})
@@ -819,6 +819,7 @@ TEST_F(RoutePatternTest, RepublishKeepsInFlightTransactionsOnTheirTrunk) {
 // something else: what still waits on it is resent at once (Proxy::revive),
 // once; nothing is resent to a server that never went silent.
 TEST_F(ProxyTest, ASilentServerThatAnswersAgainGetsWhatWaitsResentAtOnce) {
+    publish(make_table({primary, secondary}, {0, 1}, 1, true, 8));  // no rollover within the test
     in(caller, invite("z9hG4bK-o1", 70, "OPTIONS"), 0);
     ASSERT_EQ(sink.out.size(), 1u);
     EXPECT_EQ(sink.out[0].to, primary);
@@ -827,25 +828,37 @@ TEST_F(ProxyTest, ASilentServerThatAnswersAgainGetsWhatWaitsResentAtOnce) {
     p.advance(500);  // Timer E: the first retransmission, unanswered
     ASSERT_EQ(sink.out.size(), 1u);
     EXPECT_EQ(st.sip_retransmissions_tx, 1u);
+    // One lost datagram is not a silent server: an answer now resends nothing.
+    std::string inv0 = invite("z9hG4bK-i0");
+    inv0.replace(inv0.find("Call-ID: c1@"), 12, "Call-ID: c0@");
+    in(caller, inv0, 510);
+    ASSERT_EQ(sink.out.size(), 2u);
+    in(primary, response_to(sink.out[1].msg, 100, "Trying"), 520);
+    EXPECT_TRUE(sink.out.empty());
+    EXPECT_EQ(st.txn_revived, 0u);
+    sink.out.clear();
+    p.advance(1500);  // the second retransmission, unanswered: the server may be gone
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(st.sip_retransmissions_tx, 2u);
     // Another request to the same server, answered: the server is back.
     std::string inv = invite("z9hG4bK-i2");
     inv.replace(inv.find("Call-ID: c1@"), 12, "Call-ID: c2@");
-    in(caller, inv, 600);
+    in(caller, inv, 1600);
     ASSERT_EQ(sink.out.size(), 2u);
     const std::string fwd = sink.out[1].msg;
     // A third request, sent a moment ago and not retransmitted: not resent.
     std::string inv3 = invite("z9hG4bK-i3");
     inv3.replace(inv3.find("Call-ID: c1@"), 12, "Call-ID: c3@");
-    in(caller, inv3, 690);
+    in(caller, inv3, 1690);
     ASSERT_EQ(sink.out.size(), 2u);
-    in(primary, response_to(fwd, 100, "Trying"), 700);
+    in(primary, response_to(fwd, 100, "Trying"), 1700);
     ASSERT_EQ(sink.out.size(), 1u) << "the OPTIONS resent, nothing relayed for a 100, not the fresh INVITE";
     EXPECT_EQ(sink.out[0].to, primary);
     EXPECT_EQ(sink.out[0].msg, options);
     EXPECT_EQ(st.txn_revived, 1u);
-    EXPECT_EQ(st.sip_retransmissions_tx, 2u);
+    EXPECT_EQ(st.sip_retransmissions_tx, 3u);
     // Once: the next answer from it resends nothing.
-    in(primary, response_to(fwd, 180, "Ringing"), 750);
+    in(primary, response_to(fwd, 180, "Ringing"), 1750);
     ASSERT_EQ(sink.out.size(), 1u);
     EXPECT_EQ(status_of(sink.out[0].msg), 180);
     EXPECT_EQ(st.txn_revived, 1u);
