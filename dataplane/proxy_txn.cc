@@ -408,8 +408,8 @@ void Proxy::revive(Endpoint from) noexcept {
         if (silent_next_ >= silent_n_) silent_next_ = 0;
         return true;
     };
-    // At most one scan a second (a scan reads every slot: ~0.5 ms at the
-    // default 16,384); a server not revived now is on its next response.
+    // At most one scan a second (a scan reads every slot of the table); a
+    // server not revived now is on its next response.
     if (silent_n_ == 0 || now_ < next_revive_) return;
     if (!forget()) return;
     next_revive_ = now_ + 1000;
