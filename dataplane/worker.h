@@ -157,6 +157,7 @@ public:
     void trace(const TraceSample& s) noexcept override;
 
 private:
+    friend class WorkerStageTest;  // tests/dataplane/worker_stage_test.cc: the stages as a table
     void read_clock() noexcept;  // now_ and the proxy's µs clock
     // Receive: one frame through the stages (dataplane/stage.h; a file each).
     void handle(rte_mbuf* m, bool from_ring) noexcept;  // worker.cc: acts on the verdict
