@@ -33,7 +33,7 @@ if [ ! -f build/build.ninja ]; then
     meson setup build --buildtype=release
   fi
 fi
-ninja -C build control/sipedge control/sipedgectl control/sipedge-inspect  # no-op when up to date
+ninja -C build control/sipedge control/sipedgectl tools/inspect/sipedge-inspect  # no-op when up to date
 
 echo "== lab: caller -> sipedge (DPDK) -> carriers"
 lab_rc=0
@@ -53,7 +53,7 @@ esac
 
 echo "== sipedge-inspect on the bundled capture"
 capture=tests/data/captures/sample.pcapng
-tool=build/control/sipedge-inspect
+tool=build/tools/inspect/sipedge-inspect
 rc=0
 out=$("$tool" --summary "$capture") || rc=$?
 if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then

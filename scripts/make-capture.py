@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates the sample captures that tests/control/inspect_test.py checks.
+"""Generates the sample captures that tests/inspect/inspect_test.py checks.
 
 Writes, deterministically (fixed addresses, ports, IP ids and timestamps):
   tests/data/captures/sample.pcap    pcap, Ethernet, microsecond timestamps

@@ -1,4 +1,4 @@
-#include "control/capture.h"
+#include "tools/inspect/capture.h"
 
 #include <cstdio>
 #include <cstring>

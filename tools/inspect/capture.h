@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <string>
 
-#include "control/ipv4_reasm.h"
+#include "tools/inspect/ipv4_reasm.h"
 
 struct pcap;  // libpcap's pcap_t; kept out of this header
 

@@ -1,4 +1,4 @@
-#include "control/ipv4_reasm.h"
+#include "tools/inspect/ipv4_reasm.h"
 
 #include <algorithm>
 #include <cstdint>

@@ -1,8 +1,8 @@
-// Frame decoding for sipedge-inspect (control/capture.h): link layers, IPv4,
+// Frame decoding for sipedge-inspect (tools/inspect/capture.h): link layers, IPv4,
 // IPv6 extension headers, UDP, and the hand-off to IPv4 reassembly. Frames
 // are built byte by byte here so every length field can be made wrong.
 
-#include "control/capture.h"
+#include "tools/inspect/capture.h"
 
 #include <algorithm>
 #include <cstdint>

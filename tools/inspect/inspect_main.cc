@@ -14,8 +14,8 @@
 #include <utility>
 #include <vector>
 
-#include "control/capture.h"
-#include "control/ipv4_reasm.h"
+#include "tools/inspect/capture.h"
+#include "tools/inspect/ipv4_reasm.h"
 #include "sipparse/message.h"
 
 namespace sipedge::ctl {

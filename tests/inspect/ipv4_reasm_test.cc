@@ -1,6 +1,6 @@
-// Ipv4Reassembler: order, overlap, limits and timeout (control/ipv4_reasm.h).
+// Ipv4Reassembler: order, overlap, limits and timeout (tools/inspect/ipv4_reasm.h).
 
-#include "control/ipv4_reasm.h"
+#include "tools/inspect/ipv4_reasm.h"
 
 #include <cstdint>
 #include <vector>
