@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds, and runs every
-# suite — release build (all suites), the unit/spec/fuzz-regress suites again
-# under ASan+UBSan, and each libFuzzer target for a bounded time.
+# suite — release build (all suites), the unit/spec/fuzz-regress/integration
+# suites again under ASan+UBSan, and each libFuzzer target for a bounded time.
 # Ends with one line "N passed, N failed" and exits non-zero on any failure.
 #
 #   FUZZ_SECONDS  time cap per libFuzzer target (default 60; 0 skips fuzzing)
@@ -73,12 +73,12 @@ else
   failed=$((failed + 1)); failures+=("release build")
 fi
 
-step "ASan+UBSan build: unit, spec, fuzz-regress"
+step "ASan+UBSan build: unit, spec, fuzz-regress, integration"
 if setup build-asan --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
      -Dbench=disabled && ninja -C build-asan; then
   # Sanitized debug code runs several times slower: give the same tests more time.
   meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 6 \
-    --suite unit --suite spec --suite fuzz-regress
+    --suite unit --suite spec --suite fuzz-regress --suite integration
   count_meson build-asan
 else
   failed=$((failed + 1)); failures+=("asan build")
