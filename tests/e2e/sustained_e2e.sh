@@ -42,13 +42,15 @@ ALL="silent-static silent-static-norecover silent-dns trying-then-dead probe-cap
 SCENARIOS=${*:-$ALL}
 
 . "$HERE/lib.sh"
-for f in "$HERE"/scenarios/*.sh; do . "$f"; done
+for f in "$HERE"/scenarios/*.sh; do . "$f" || { echo "FAIL: $f does not load"; exit 1; }; done
 
 e2e_init
 setup_topology || { echo "FAIL: topology"; exit 1; }
 for sc in $SCENARIOS; do
     case " $ALL " in
-    *" $sc "*) "run_${sc//-/_}" ;;
+    *" $sc "*)
+        if declare -F "run_${sc//-/_}" >/dev/null; then "run_${sc//-/_}"
+        else fail "scenario $sc: no function run_${sc//-/_} (a file in scenarios/ did not load)"; fi ;;
     *) fail "unknown scenario $sc" ;;
     esac
 done

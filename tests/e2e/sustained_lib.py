@@ -52,6 +52,24 @@ def uac_stats(out):
             "failed": num("FailedCall(C)"), "failed_by": failed}
 
 
+def aborted_calls(out, carrier="c1"):
+    """Calls the caller aborted on its own retransmission timeout (sipp's
+    error file): {Call-ID: True when its dialog was with <carrier>} (the To
+    tag sipp's UAS writes starts with that carrier's pid)."""
+    pids = [os.path.basename(p).split("_")[1] for p in glob.glob(os.path.join(out, "%s_*_counts.csv" % carrier))]
+    try:
+        text = open(os.path.join(out, "uac.err"), errors="replace").read()
+    except OSError:
+        return {}
+    calls = {}
+    for m in re.finditer(r"Aborting call on UDP retransmission timeout for Call-ID '([^']+)'", text):
+        calls[m.group(1)] = False
+    for m in re.finditer(r"Dead call (\S+) .*?\nTo: [^\n]*;tag=([0-9]+)SIPpTag", text, re.S):
+        if m.group(1) in calls and m.group(2) in pids:
+            calls[m.group(1)] = True
+    return calls
+
+
 def setup_times(out):
     """Setup time (ms) of every answered call, in answer order, with its time
     since the caller started (ms): [(t_ms, setup_ms)]."""

