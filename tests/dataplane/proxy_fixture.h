@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -124,6 +125,20 @@ std::string rr_value(const std::string& host, const std::string& call_id, const 
 int status_of(const std::string& m) { return m.rfind("SIP/2.0 ", 0) == 0 ? std::stoi(m.substr(8, 3)) : 0; }
 bool starts(const std::string& m, const char* p) { return m.rfind(p, 0) == 0; }
 
+// What control publishes for one trunk (id 0) over carriers <a> and <b>:
+// <t> as the table, the default trunk, <access> as the access target, the
+// carrier set sorted as control sorts it (into <cars>).
+inline void fill_routes(Routes& routes, const failover::Table* t, Endpoint access, Endpoint a, Endpoint b,
+                        uint32_t (&cars)[2]) {
+    routes.table = t;
+    routes.default_trunk = 0;
+    routes.access = access;
+    cars[0] = std::min(a.ip, b.ip);
+    cars[1] = std::max(a.ip, b.ip);
+    routes.carrier_count = 2;
+    routes.carriers = cars;
+}
+
 class ProxyTest : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -136,13 +151,7 @@ protected:
     // What control does: a new snapshot (table, default trunk 0, carriers).
     void publish(std::unique_ptr<const failover::Table> t) {
         table = std::move(t);
-        routes.table = table.get();
-        routes.default_trunk = 0;
-        routes.access = caller;
-        cars[0] = std::min(primary.ip, secondary.ip);  // sorted, as control publishes them
-        cars[1] = std::max(primary.ip, secondary.ip);
-        routes.carrier_count = 2;
-        routes.carriers = cars;
+        fill_routes(routes, table.get(), caller, primary, secondary, cars);
         p.set_routes(&routes);
     }
     void in(Endpoint from, const std::string& m, Millis now = 0) {

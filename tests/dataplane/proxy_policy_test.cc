@@ -96,13 +96,7 @@ protected:
     }
     void publish(std::unique_ptr<const failover::Table> t) {
         table = std::move(t);
-        routes.table = table.get();
-        routes.default_trunk = 0;
-        routes.access = caller;
-        cars[0] = std::min(primary.ip, secondary.ip);
-        cars[1] = std::max(primary.ip, secondary.ip);
-        routes.carrier_count = 2;
-        routes.carriers = cars;
+        fill_routes(routes, table.get(), caller, primary, secondary, cars);
         p.set_routes(&routes);
     }
     void in(Endpoint from, const std::string& m, Millis now = 0) {

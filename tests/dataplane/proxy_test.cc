@@ -798,13 +798,7 @@ protected:
     }
     void publish(std::unique_ptr<const failover::Table> t) {
         table = std::move(t);
-        routes.table = table.get();
-        routes.default_trunk = 0;
-        routes.access = caller;
-        cars[0] = std::min(car_a.ip, car_b.ip);
-        cars[1] = std::max(car_a.ip, car_b.ip);
-        routes.carrier_count = 2;
-        routes.carriers = cars;
+        fill_routes(routes, table.get(), caller, car_a, car_b, cars);
         p.set_routes(&routes);
     }
     void in(Endpoint from, const std::string& m, uint8_t iface, Millis now = 0) {
