@@ -372,7 +372,7 @@ void DpLink::settings_routes(const Controller& ctl, dp::Routes& r) const {
 // commit, a rebuilt engine or a changed server list (Engine::servers_seq)
 // could change it; the same set keeps its pointer, so a snapshot is not
 // republished for nothing.
-std::shared_ptr<const std::vector<uint32_t>> DpLink::carrier_set(Controller& ctl) {
+std::shared_ptr<const DpLink::CarrierSet> DpLink::carrier_set(Controller& ctl) {
     const failover::Engine& e = ctl.engine();
     if (carriers_ && carriers_commit_ == ctl.commit_count() && carriers_engine_ == e.instance() &&
         carriers_seq_ == e.servers_seq())
@@ -381,21 +381,29 @@ std::shared_ptr<const std::vector<uint32_t>> DpLink::carrier_set(Controller& ctl
     carriers_engine_ = e.instance();
     carriers_seq_ = e.servers_seq();
     c_.carrier_builds++;
-    std::vector<uint32_t> v;
+    CarrierSet cs;
     for (const auto& [name, t] : ctl.state().trunks)
         for (const auto& s : t.servers) {
             uint32_t ip = 0;
-            if (s && ipv4_of(s->host, ip)) v.push_back(ip);
+            if (!s || !ipv4_of(s->host, ip)) continue;
+            cs.all.push_back(ip);
+            if (t.knobs.topology_hiding) cs.hidden.push_back(ip);
         }
-    for (uint32_t id = 0; id < e.trunk_count(); id++)
-        for (const failover::ServerState& s : e.trunk(id)->servers) {
+    for (uint32_t id = 0; id < e.trunk_count(); id++) {
+        const failover::Trunk* t = e.trunk(id);
+        for (const failover::ServerState& s : t->servers) {
             uint8_t a[16];
-            if (failover::parse_ip(s.target.address, a) == 4)
-                v.push_back(uint32_t(a[0]) << 24 | uint32_t(a[1]) << 16 | uint32_t(a[2]) << 8 | a[3]);
+            if (failover::parse_ip(s.target.address, a) != 4) continue;
+            const uint32_t ip = uint32_t(a[0]) << 24 | uint32_t(a[1]) << 16 | uint32_t(a[2]) << 8 | a[3];
+            cs.all.push_back(ip);
+            if (t->knobs.hide_topology) cs.hidden.push_back(ip);
         }
-    std::sort(v.begin(), v.end());
-    v.erase(std::unique(v.begin(), v.end()), v.end());
-    if (!carriers_ || *carriers_ != v) carriers_ = std::make_shared<const std::vector<uint32_t>>(std::move(v));
+    }
+    for (std::vector<uint32_t>* v : {&cs.all, &cs.hidden}) {
+        std::sort(v->begin(), v->end());
+        v->erase(std::unique(v->begin(), v->end()), v->end());
+    }
+    if (!carriers_ || !(*carriers_ == cs)) carriers_ = std::make_shared<const CarrierSet>(std::move(cs));
     return carriers_;
 }
 
@@ -414,7 +422,7 @@ void DpLink::sync(Controller& ctl) {
         c_.settings_builds++;
     }
     dp::Routes r = settings_;
-    std::shared_ptr<const std::vector<uint32_t>> carriers = carrier_set(ctl);
+    std::shared_ptr<const CarrierSet> carriers = carrier_set(ctl);
     std::shared_ptr<const PatternSet> ps = pattern_set(ctl);
     // Outbound targets by engine id, looked up again for every snapshot (a
     // rebuilt engine renumbers its trunks; a trunk may not run yet).
@@ -440,8 +448,10 @@ void DpLink::sync(Controller& ctl) {
     s->carriers = std::move(carriers);
     s->routes = r;
     s->routes.table = s->table.get();
-    s->routes.carrier_count = uint32_t(s->carriers->size());
-    s->routes.carriers = s->carriers->data();
+    s->routes.carrier_count = uint32_t(s->carriers->all.size());
+    s->routes.carriers = s->carriers->all.data();
+    s->routes.hidden_count = uint32_t(s->carriers->hidden.size());
+    s->routes.hidden = s->carriers->hidden.data();
     s->access = access_;
     s->routes.access_peers = access_ ? &access_->view : nullptr;
     if (const PatternSet* p = s->patterns.get()) {

@@ -111,11 +111,17 @@ private:
                                                      //   access-side destinations, Proxy::access_dest)
         uint64_t version = 0;
     };
+    /// Every trunk server's IPv4 address (sorted, unique), and those of trunks
+    /// with topology-hiding on (issue 16).
+    struct CarrierSet {
+        std::vector<uint32_t> all, hidden;
+        bool operator==(const CarrierSet&) const = default;
+    };
     struct Snapshot {
         std::unique_ptr<const failover::Table> table;
         std::shared_ptr<const PatternSet> patterns;
         std::vector<uint32_t> trunk_ids;  // outbound target -> engine trunk id (~0u: none)
-        std::shared_ptr<const std::vector<uint32_t>> carriers;  // routes.carriers points here
+        std::shared_ptr<const CarrierSet> carriers;  // routes.carriers/hidden point here
         std::shared_ptr<const AccessPeerSet> access;            // routes.access_peers points here
         dp::Routes routes;
     };
@@ -126,7 +132,7 @@ private:
     void run_actions(Controller& ctl);
     void reclaim();
     void settings_routes(const Controller& ctl, dp::Routes& r) const;
-    std::shared_ptr<const std::vector<uint32_t>> carrier_set(Controller& ctl);
+    std::shared_ptr<const CarrierSet> carrier_set(Controller& ctl);
     std::shared_ptr<const PatternSet> pattern_set(const Controller& ctl);
 
     rte_ring* events_ = nullptr;
@@ -148,7 +154,7 @@ private:
     uint64_t settings_commit_ = 0;
     // carrier_set(): every trunk server's IPv4 address, configured or
     // resolved, for the commit, engine and engine server list it was made of.
-    std::shared_ptr<const std::vector<uint32_t>> carriers_;
+    std::shared_ptr<const CarrierSet> carriers_;
     uint64_t carriers_commit_ = 0, carriers_engine_ = 0, carriers_seq_ = 0;
     uint32_t nonce_ = 0;
     uint64_t pattern_versions_ = 0;

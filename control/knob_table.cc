@@ -184,6 +184,11 @@ const TrunkKnob trunk_table[] = {
      .meaning = "host[:port] of the Request-URI sent to the trunk: keep the caller's, the trunk's domain, "
                 "or the selected server's address (rewritten on each rollover)",
      .c = &T::request_uri_host},
+    {.key = "topology-hiding", .kind = K::boolean, .seed = "(topology hiding toward the carrier)",
+     .src = "sipedge",
+     .meaning = "the carrier sees only sipedge: access-side Vias and Record-Routes stripped and restored "
+                "on the way back, Contacts replaced by sipedge's address with an encrypted ;sxh= parameter",
+     .b = &T::topology_hiding},
 };
 
 const GlobalKnob global_table[] = {

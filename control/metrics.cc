@@ -252,6 +252,11 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
     m.family("sipedge_worker_guard_dropped_total", C::counter,
              "Of the source_flood and peer_rate refusals, those dropped silently (access-guard action drop) "
              "instead of answered 503 + Retry-After.");
+    m.family("sipedge_worker_topology_hiding_total", C::counter,
+             "Topology hiding toward carriers (trunk topology-hiding on), by op: request_hidden, "
+             "response_hidden (Contact encoded, access Record-Routes cut), vias_restored, uri_decoded "
+             "(a ;sxh= Request-URI sent to its Contact), uri_refused (404: a ;sxh= not ours), contact_kept "
+             "(a Contact that is not an IPv4 sip/sips URI, left as it was).");
     m.family("sipedge_worker_malformed_answered_total", C::counter,
              "Requests the parser refused that were answered 400/505 (a Via was readable).");
     m.family("sipedge_worker_transactions_revived_total", C::counter,

@@ -175,6 +175,7 @@ fo::TrunkKnobs to_trunk_knobs(const TrunkSettings& s) {
     k.retry_after_max_s = s.retry_after_max_s;
     k.provisional_timeout_s = s.provisional_timeout_s;
     k.ruri_host = fo::RuriHost(s.request_uri_host);
+    k.hide_topology = s.topology_hiding;
     k.probe_down_threshold = uint8_t(s.monitor_down_threshold > 255 ? 255 : s.monitor_down_threshold);
     k.probe_up_threshold = uint8_t(s.monitor_up_threshold > 255 ? 255 : s.monitor_up_threshold);
     k.trap_failures = uint8_t(s.trap_registration_failures > 255 ? 255 : s.trap_registration_failures);

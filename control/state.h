@@ -108,6 +108,7 @@ struct TrunkSettings {
     uint32_t retry_after_max_s = 300;
     uint32_t provisional_timeout_s = 0;    // 0 = off
     uint8_t request_uri_host = 0;          // failover::RuriHost
+    bool topology_hiding = false;          // issue 16: hide access-side Via/Record-Route/Contact
 
     bool operator==(const TrunkSettings&) const = default;
 };

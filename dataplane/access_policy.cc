@@ -116,6 +116,66 @@ bool rr_token_parse(std::string_view s, uint64_t& t) noexcept {
     return true;
 }
 
+namespace {
+
+// Keys for the tag and the keystream, apart from the Record-Route token's.
+void hide_keys(const uint64_t key[2], uint64_t tag_key[2], uint64_t ks_key[2]) noexcept {
+    tag_key[0] = key[0] ^ 0x746f706f2d746167ull, tag_key[1] = key[1] ^ 0x6869646520746167ull;
+    ks_key[0] = key[0] ^ 0x746f706f2d6b6579ull, ks_key[1] = key[1] ^ 0x6869646520737472ull;
+}
+
+void hide_plain(uint32_t ip, uint16_t port, unsigned char p[6]) noexcept {
+    p[0] = uint8_t(ip >> 24), p[1] = uint8_t(ip >> 16), p[2] = uint8_t(ip >> 8), p[3] = uint8_t(ip);
+    p[4] = uint8_t(port >> 8), p[5] = uint8_t(port);
+}
+
+uint32_t hide_tag(const uint64_t tag_key[2], const unsigned char p[6]) noexcept {
+    return uint32_t(siphash24(tag_key, p, 6));
+}
+
+uint64_t hide_stream(const uint64_t ks_key[2], uint32_t tag) noexcept {
+    const unsigned char t[4] = {uint8_t(tag >> 24), uint8_t(tag >> 16), uint8_t(tag >> 8), uint8_t(tag)};
+    return siphash24(ks_key, t, 4);
+}
+
+}  // namespace
+
+void hide_encode(const uint64_t key[2], uint32_t ip, uint16_t port, char out[hide_len]) noexcept {
+    uint64_t tk[2], kk[2];
+    hide_keys(key, tk, kk);
+    unsigned char p[6];
+    hide_plain(ip, port, p);
+    const uint32_t tag = hide_tag(tk, p);
+    const uint64_t ks = hide_stream(kk, tag);
+    unsigned char c[10];
+    for (int i = 0; i < 6; i++) c[i] = uint8_t(p[i] ^ uint8_t(ks >> (8 * i)));
+    c[6] = uint8_t(tag >> 24), c[7] = uint8_t(tag >> 16), c[8] = uint8_t(tag >> 8), c[9] = uint8_t(tag);
+    for (int i = 0; i < 10; i++) {
+        out[2 * i] = hexd[c[i] >> 4];
+        out[2 * i + 1] = hexd[c[i] & 0xf];
+    }
+}
+
+bool hide_decode(const uint64_t key[2], std::string_view s, uint32_t& ip, uint16_t& port) noexcept {
+    if (s.size() != hide_len) return false;
+    unsigned char c[10];
+    for (int i = 0; i < 10; i++) {
+        const int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+        if (hi < 0 || lo < 0) return false;
+        c[i] = uint8_t(hi << 4 | lo);
+    }
+    uint64_t tk[2], kk[2];
+    hide_keys(key, tk, kk);
+    const uint32_t tag = uint32_t(c[6]) << 24 | uint32_t(c[7]) << 16 | uint32_t(c[8]) << 8 | c[9];
+    const uint64_t ks = hide_stream(kk, tag);
+    unsigned char p[6];
+    for (int i = 0; i < 6; i++) p[i] = uint8_t(c[i] ^ uint8_t(ks >> (8 * i)));
+    if (hide_tag(tk, p) != tag) return false;
+    ip = uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
+    port = uint16_t(p[4] << 8 | p[5]);
+    return ip != 0 && port != 0;
+}
+
 RejectRing::~RejectRing() { delete[] e_; }
 
 bool RejectRing::init(uint32_t size, uint32_t first) noexcept {

@@ -44,6 +44,18 @@ void rr_token_hex(uint64_t t, char out[rr_token_len]) noexcept;
 /// Parses 16 hex digits (either case); false for anything else.
 bool rr_token_parse(std::string_view s, uint64_t& t) noexcept;
 
+/// Topology hiding (issue 16, docs/security.md): an access-side Contact's
+/// IPv4 address and port, shown to a carrier as `;sxh=<20 hex>` on a URI that
+/// names us. The 6 bytes are XORed with a keystream drawn (SipHash) from a
+/// 32-bit tag, the tag being SipHash of the 6 bytes, both under keys derived
+/// from the Record-Route key: deterministic (one PBX, one value), unreadable
+/// without the key, and a value we did not mint is refused (2^-32 forgery).
+inline constexpr size_t hide_len = 20;
+inline constexpr std::string_view hide_param = "sxh";
+void hide_encode(const uint64_t key[2], uint32_t ip, uint16_t port, char out[hide_len]) noexcept;
+/// The address <s> (hide_len hex digits) encodes; false when it is not one we minted.
+bool hide_decode(const uint64_t key[2], std::string_view s, uint32_t& ip, uint16_t& port) noexcept;
+
 /// Stateless rejections awaiting their ACK: slot = tag & mask, a slot holds
 /// the latest tag minted into it and when it expires.
 class RejectRing {

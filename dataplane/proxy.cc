@@ -58,7 +58,7 @@ bool Proxy::init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now
         size_t n = 0;
         for (std::string_view part : {std::string_view("<sip:"),
                                       std::string_view(h, self_host_len_[f]),
-                                      std::string_view(";lr;sx=")}) {
+                                      std::string_view(";lr")}) {
             std::memcpy(rr_[f] + n, part.data(), part.size());
             n += part.size();
         }
@@ -176,7 +176,7 @@ static int route_uris(const sip::Message& m, const char* d, sip::Uri* out, int m
     return got;
 }
 
-static bool uri_endpoint(const sip::Uri& u, const char* d, Endpoint& e) noexcept {
+bool uri_endpoint(const sip::Uri& u, const char* d, Endpoint& e) noexcept {
     if (u.host.kind != sip::HostKind::ipv4) return false;  // no DNS on the data plane
     if (!parse_ipv4(u.host.host.str(d), e.ip)) return false;
     e.port = u.host.has_port ? u.host.port : 5060;
@@ -201,11 +201,14 @@ uint8_t Proxy::out_iface(uint32_t dst) const noexcept {
 // to, then the incoming one, which the upstream side routes to.
 // Each value carries the dialog's token (issue 16; access_policy.h):
 // "<sip:a.b.c.d:port;lr;sx=<token>>".
-std::string_view Proxy::record_route(uint8_t in, uint8_t out, const char* token) noexcept {
+std::string_view Proxy::record_route(uint8_t in, uint8_t out, const char* token, bool th) noexcept {
     size_t n = 0;
     auto one = [&](uint8_t f) {
         std::memcpy(rr2_ + n, rr_[f], rr_len_[f]);
         n += rr_len_[f];
+        const std::string_view mid = th ? ";th;sx=" : ";sx=";
+        std::memcpy(rr2_ + n, mid.data(), mid.size());
+        n += mid.size();
         std::memcpy(rr2_ + n, token, rr_token_len);
         n += rr_token_len;
         rr2_[n++] = '>';
@@ -297,6 +300,16 @@ Proxy::Verdict Proxy::route(Endpoint from, const char* d, Target& t) noexcept {
         return Verdict::loop;
     }
     const bool verified = next > 0 && (token_ok(r[0], d) || (next > 1 && token_ok(r[1], d)));
+    if (verified) {  // a hidden dialog (issue 16): ;th on our Record-Route
+        auto th = [&](const sip::Uri& u) {
+            sip::ParamList pl(d, u.params);
+            sip::Span nm, val;
+            while (pl.next(nm, val))
+                if (nm.len == 2 && (d[nm.off] | 0x20) == 't' && (d[nm.off + 1] | 0x20) == 'h') return true;
+            return false;
+        };
+        t.th = th(r[0]) || (next > 1 && th(r[1]));
+    }
     const bool in_dialog = m.to.has_tag || m.method == sip::Method::ack;
     auto deny = [&](bool foreign_route) {
         if (next > 0 && in_dialog) st_->policy_token_bad++;     // ours on top, token wrong or absent
@@ -308,6 +321,18 @@ Proxy::Verdict Proxy::route(Endpoint from, const char* d, Target& t) noexcept {
         const bool literal = uri_endpoint(r[next], d, t.addr);
         if (!verified && !(literal && access_dest(t.addr.ip))) return deny(true);
         return literal ? Verdict::ok : Verdict::not_found;
+    }
+    // A Request-URI naming us with a ;sxh= we minted (topology hiding): the
+    // Contact it stands for, whoever sends it; one we did not mint: 404.
+    if (const size_t ul = unhide_uri(m.ruri, d, t.addr, ruri_, sizeof ruri_)) {
+        if (ul == ~size_t(0)) {
+            st_->hide_bad++;
+            return Verdict::not_found;
+        }
+        ruri_len_ = uint16_t(ul);
+        t.unhide = true;
+        st_->hide_decoded++;
+        return Verdict::ok;
     }
     const bool carrier = from_carrier(from.ip);
     if (in_dialog) {
@@ -507,9 +532,19 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     C.via_if = oif;
     C.in_if = in_if_;
     const size_t vl = our_via(b, oif, via_);
+    const bool invite = m.method == sip::Method::invite;
+    const bool dialog = invite || m.method == sip::Method::subscribe;  // dialog-creating
+    // Topology hiding (proxy_hide.cc): toward a trunk with it on, or in a
+    // dialog that has it, towards a carrier; answers going to one.
+    const bool from_car = from_carrier(up.ip);
+    const bool hide_up = tr ? (tr->flags & failover::routes_hide_topology) != 0
+                            : !from_car && (t.th || hidden_carrier(t.addr.ip));
+    const bool hide_down = from_car && (t.th || hidden_carrier(up.ip));
     sip::Rewriter rw(d, m);
-    bool ok = rw.prepend_via({via_, vl}) && rw.decrement_max_forwards();
+    bool ok = (hide_up ? hide_request(rw, d, {via_, vl}, oif, dialog) : rw.prepend_via({via_, vl})) &&
+              rw.decrement_max_forwards();
     if (ok && t.strip_routes) ok = rw.remove_top_routes(t.strip_routes);
+    if (ok && t.unhide) ok = rw.set_request_uri({ruri_, ruri_len_});
     // The trunk's request-uri-host: its domain, or the first server (moved
     // on by each rollover, retarget_ruri()).
     size_t ruri_at = 0, ruri_host_len = 0;
@@ -519,16 +554,25 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
         const size_t ul = ruri_with_host(*tr, Endpoint{candidate_ip(c0), c0.port}, d, ruri_at, ruri_host_len);
         ok = ul != 0 && rw.set_request_uri({scratch2_, ul});
     }
-    const bool invite = m.method == sip::Method::invite;
     std::string_view rr;
-    if (ok && (invite || m.method == sip::Method::subscribe)) {  // dialog-creating
+    if (ok && dialog) {
         // The dialog's token (issue 16): Call-ID and the initiator's (From) tag.
         char token[rr_token_len];
         rr_token_hex(rr_token(cfg_.rr_key, m.call_id.str(d), m.from.tag.str(d)), token);
-        rr = record_route(in_if_, oif, token);
-        ok = rw.add_record_route(rr);
+        rr = record_route(in_if_, oif, token, hide_up || hide_down);
+        ok = rw.add_record_route(rr) && (!hide_up || hide_record_routes(rw));
     }
-    const size_t len = ok ? rw.finish(bufs_.data(cbuf), bufs_.capacity(cbuf)) : 0;
+    // Hidden lines are kept at the buffer's end (keep_hidden()).
+    const size_t keep = hide_up ? hidden_size(d, dialog) : 0;
+    const size_t cap = bufs_.capacity(cbuf);
+    size_t len = ok && keep < cap ? rw.finish(bufs_.data(cbuf), cap - keep) : 0;
+    if (len && hide_up) {
+        bufs_.len(cbuf) = uint32_t(len);
+        if (!keep_hidden(C, d, dialog)) len = 0;
+        else st_->hide_requests++;
+    }
+    C.hide_down = hide_down;
+    C.th = hide_up || hide_down;
     if (len == 0 || len > cfg_.max_udp_payload) {
         st_->drop(len == 0 ? DropReason::sip_rewrite : DropReason::sip_too_big);
         free_slot(cs);
@@ -656,10 +700,17 @@ void Proxy::forward_stateless(Endpoint from, const char* d, size_t n) noexcept {
         to = Endpoint{candidate_ip(tr->cand[0]), tr->cand[0].port};
     }
     BranchId b{npos, ++nonce_, 0, core_, 0};
-    const size_t vl = our_via(b, out_iface(to.ip), via_);
+    const uint8_t oif = out_iface(to.ip);
+    const size_t vl = our_via(b, oif, via_);
+    const failover::TrunkRoutes* htr = t.trunk && routes_ && routes_->table ? routes_->table->find(t.trunk_id) : nullptr;
+    const bool hide = htr ? (htr->flags & failover::routes_hide_topology) != 0
+                          : !from_carrier(from.ip) && (t.th || hidden_carrier(to.ip));
     sip::Rewriter rw(d, m);
-    bool ok = rw.prepend_via({via_, vl}) && rw.decrement_max_forwards();
+    bool ok = (hide ? hide_request(rw, d, {via_, vl}, oif, false) : rw.prepend_via({via_, vl})) &&
+              rw.decrement_max_forwards();
     if (ok && t.strip_routes) ok = rw.remove_top_routes(t.strip_routes);
+    if (ok && t.unhide) ok = rw.set_request_uri({ruri_, ruri_len_});
+    if (ok && hide) st_->hide_requests++;
     const size_t len = ok ? rw.finish(scratch_, sizeof(scratch_)) : 0;
     if (len == 0 || len > cfg_.max_udp_payload) {
         st_->drop(len == 0 ? DropReason::sip_rewrite : DropReason::sip_too_big);

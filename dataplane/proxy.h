@@ -61,6 +61,7 @@
 #include "dataplane/txn_table.h"
 #include "failover/table.h"
 #include "sipparse/message.h"
+#include "sipparse/rewrite.h"
 
 namespace sipedge::dp {
 
@@ -69,6 +70,9 @@ inline uint32_t candidate_ip(const failover::Candidate& c) noexcept {
     return uint32_t(c.addr[0]) << 24 | uint32_t(c.addr[1]) << 16 | uint32_t(c.addr[2]) << 8 |
            c.addr[3];
 }
+
+/// <u>'s host and port when the host is an IPv4 literal (port 5060 when absent).
+bool uri_endpoint(const sip::Uri& u, const char* d, Endpoint& e) noexcept;
 
 class Proxy {
 public:
@@ -173,6 +177,13 @@ private:
         bool failed = false;     // server INVITE: a final >= 300 was sent (call counted)
         bool revived = false;    // client: resent by revive() in this attempt (once: a server
                                  //   that answers some requests and ignores others is not flooded)
+        // Topology hiding (proxy_hide.cc, issue 16).
+        bool hide_up = false;    // client: sent hidden; the access Via lines (hv_len bytes) and, for
+        uint16_t hv_len = 0;     //   a dialog-creating request, Record-Route lines (hr_len) are kept
+        uint16_t hr_len = 0;     //   at the end of the buffer and given back to the responses
+        bool hide_down = false;  // client: its responses go up to a hidden carrier (Contact
+                                 //   encoded, access-side Record-Routes cut)
+        bool th = false;         // client: our Record-Route carries ;th (a hidden dialog)
     };
 
     // What route() decided (issue 16: no open relay).
@@ -190,6 +201,9 @@ private:
         bool trunk = false;      // the trunk's server list (addr unused)
         uint8_t strip_routes = 0;// our own Route values on top (§16.4; two after a
                                  // double Record-Route, RFC 5658)
+        bool th = false;         // our verified Route carries ;th: a hidden dialog (issue 16)
+        bool unhide = false;     // the Request-URI named us with our ;sxh=: ruri_ holds the
+                                 // Contact it stands for (ruri_len_ bytes), addr its address
     };
 
     void on_request(Endpoint from, const char* d, size_t n) noexcept;
@@ -241,8 +255,44 @@ private:
     size_t our_via(const BranchId& b, uint8_t iface, char* out) const noexcept;
     uint8_t out_iface(uint32_t dst) const noexcept;
     bool is_self(Endpoint e) const noexcept;
-    /// <token>: rr_token_len hex digits (access_policy.h) put into each value.
-    std::string_view record_route(uint8_t in, uint8_t out, const char* token) noexcept;
+    /// <token>: rr_token_len hex digits (access_policy.h) put into each value;
+    /// <th>: a hidden dialog (;th before the token).
+    std::string_view record_route(uint8_t in, uint8_t out, const char* token, bool th = false) noexcept;
+
+    // ---- topology hiding (proxy_hide.cc, issue 16) ----
+    bool hidden_carrier(uint32_t ip) const noexcept;
+    /// Edits that hide msg_ (from <d>) from a carrier reached by <oif>: every
+    /// access Via line goes (<ours> is prepended in its place), and for a
+    /// dialog-creating request every Record-Route line (hide_record_routes());
+    /// the first Contact names us with ;sxh=. What goes
+    /// is kept by keep_hidden() after the rewrite.
+    bool hide_request(sip::Rewriter& rw, const char* d, std::string_view ours, uint8_t oif,
+                      bool dialog) noexcept;
+    /// A hidden dialog-creating request's access Record-Route lines off (after
+    /// add_record_route(), which inserts at the same place).
+    bool hide_record_routes(sip::Rewriter& rw) noexcept;
+    /// Bytes hide_request() takes off msg_ (from <d>) that keep_hidden() keeps.
+    size_t hidden_size(const char* d, bool dialog) const noexcept;
+    /// Copies msg_'s Via lines (and Record-Route lines) from <d> to the end
+    /// of client <c>'s buffer; false when they do not fit.
+    bool keep_hidden(TxnSlot& c, const char* d, bool dialog) noexcept;
+    /// Bytes of <c>'s buffer the message may use (the rest keeps hidden lines).
+    size_t room(const TxnSlot& c) const noexcept;
+    /// The first Contact of msg_ rewritten to name us at <iface> with ;sxh=.
+    bool hide_contact(sip::Rewriter& rw, const char* d, uint8_t iface) noexcept;
+    /// A URI naming us with our ;sxh=: the address it encodes and the URI
+    /// restored into out[0, cap) (its length). 0: none; ~0: a ;sxh= not ours.
+    size_t unhide_uri(const sip::Uri& u, const char* d, Endpoint& to, char* out, size_t cap) noexcept;
+    /// Response edits for client <c>: its saved Vias in place of ours (instead
+    /// of remove_top_via()), its saved Record-Routes after ours, the Contact
+    /// restored when it is one we encoded (a REGISTER's 200).
+    bool unhide_response(sip::Rewriter& rw, const TxnSlot& c, const char* rsp, uint16_t status) noexcept;
+    /// Response edits toward a hidden carrier: Contact encoded, Record-Route
+    /// values above ours cut.
+    bool hide_response(sip::Rewriter& rw, const TxnSlot& c, const char* rsp) noexcept;
+    char contact_[320] = {};    // a Contact URI being written (outlives the Rewriter)
+    char ruri_[320] = {};       // a Request-URI restored by unhide_uri() (route())
+    uint16_t ruri_len_ = 0;
     const char* next_to_tag() noexcept;
 
     uint32_t alloc_slot(SlotKind k) noexcept;

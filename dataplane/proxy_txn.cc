@@ -262,7 +262,7 @@ bool Proxy::rehome(TxnSlot& c, uint8_t iface) noexcept {
         const char* at = static_cast<const char*>(memmem(d + c.rr_off, c.rr_len, sx.data(), sx.size()));
         if (!at || size_t(at + sx.size() + rr_token_len - (d + c.rr_off)) > c.rr_len) return false;
         std::memcpy(token, at + sx.size(), rr_token_len);
-        e[ne++] = {c.rr_off, c.rr_len, record_route(c.in_if, iface, token)};
+        e[ne++] = {c.rr_off, c.rr_len, record_route(c.in_if, iface, token, c.th)};
     }
     if (ne == 2 && e[1].off < e[0].off) std::swap(e[0], e[1]);
     if (ne == 2 && e[0].off + e[0].len > e[1].off) return false;  // overlapping: not ours
@@ -274,7 +274,7 @@ bool Proxy::rehome(TxnSlot& c, uint8_t iface) noexcept {
         out += e[i].with.size();
         pos = e[i].off + e[i].len;
     }
-    if (out + (n - pos) > bufs_.capacity(buf) || out + (n - pos) > cfg_.max_udp_payload) return false;
+    if (out + (n - pos) > room(c) || out + (n - pos) > cfg_.max_udp_payload) return false;
     std::memcpy(scratch2_ + out, d + pos, n - pos);
     out += n - pos;
     std::memcpy(d, scratch2_, out);
@@ -289,7 +289,7 @@ bool Proxy::rehome(TxnSlot& c, uint8_t iface) noexcept {
     c.branch_off = uint16_t(moved(c.branch_off));
     if (c.rr_len) {
         c.rr_off = uint16_t(moved(c.rr_off));
-        c.rr_len = uint8_t(record_route(c.in_if, iface, token).size());
+        c.rr_len = uint8_t(record_route(c.in_if, iface, token, c.th).size());
     }
     c.via_if = iface;
     return true;
@@ -309,7 +309,7 @@ bool Proxy::retarget_ruri(TxnSlot& c, Endpoint to) noexcept {
     const size_t tail = c.ruri_off + c.ruri_len;
     if (tail > n) return false;
     const size_t out = n - c.ruri_len + hl;
-    if (out > bufs_.capacity(buf) || out > cfg_.max_udp_payload) return false;
+    if (out > room(c) || out > cfg_.max_udp_payload) return false;
     std::memmove(d + c.ruri_off + hl, d + tail, n - tail);
     std::memcpy(d + c.ruri_off, host, hl);
     bufs_.len(buf) = uint32_t(out);
@@ -324,8 +324,11 @@ void Proxy::relay_response(uint32_t cs, uint16_t status, const char* rsp, size_t
     (void)rsp_n;
     const uint32_t ss = slots_[cs].peer;
     if (ss == npos) return;  // CANCEL's own responses, or the server side is gone
+    const TxnSlot& C = slots_[cs];
     sip::Rewriter rw(rsp, msg_);  // §16.7 step 3: our Via off the top
-    const size_t n = rw.remove_top_via() ? rw.finish(scratch_, sizeof(scratch_)) : 0;
+    bool ok = C.hide_up ? unhide_response(rw, C, rsp, status) : rw.remove_top_via();
+    if (ok && C.hide_down) ok = hide_response(rw, C, rsp);
+    const size_t n = ok ? rw.finish(scratch_, sizeof(scratch_)) : 0;
     if (n == 0) {
         st_->drop(DropReason::sip_rewrite);
         return;
@@ -374,7 +377,13 @@ void Proxy::fail_upstream(uint32_t cs, TxnReason why) noexcept {
         return;
     }
     sip::Rewriter rw(scratch2_, aux_);
-    const size_t n = rw.remove_top_via() ? rw.finish(scratch_, sizeof(scratch_)) : 0;
+    bool ok = true;
+    if (C.hide_up) {  // the access Vias the forwarded request did not carry (before the removal)
+        const char* kept = bufs_.data(buf) + bufs_.capacity(buf) - C.hv_len - C.hr_len;
+        ok = rw.insert_before_first(sip::HeaderId::via, {kept, C.hv_len});
+    }
+    ok = ok && rw.remove_top_via();
+    const size_t n = ok ? rw.finish(scratch_, sizeof(scratch_)) : 0;
     if (n == 0) {
         st_->drop(DropReason::sip_rewrite);
         return;

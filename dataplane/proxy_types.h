@@ -99,6 +99,9 @@ struct Routes {
     const uint32_t* carriers = nullptr;      // every trunk server's IPv4 address (host order;
                                              // configured or resolved), sorted, unique: a new
                                              // request from one of them is carrier-side
+    uint32_t hidden_count = 0;
+    const uint32_t* hidden = nullptr;        // the servers of trunks with topology-hiding on
+                                             // (sorted, unique; a subset of carriers)
     const AccessPeers* access_peers = nullptr;  // access peers and flood guard (issue 16,
                                              // flood_guard.h); nullptr = none configured
     uint64_t version = 0;                    // control's publication counter (logs, tests)

@@ -111,6 +111,13 @@ inline constexpr CounterInfo worker_counter_table[] = {
     SIPEDGE_C(acks_absorbed, "policy", "acks_absorbed", "sipedge_worker_acks_absorbed_total"),
     SIPEDGE_C(reject_records_overwritten, "policy", "reject_records_overwritten", "sipedge_worker_reject_records_overwritten_total"),
     SIPEDGE_C(malformed_answered, "policy", "malformed_answered", "sipedge_worker_malformed_answered_total"),
+    // issue 16: topology hiding
+    SIPEDGE_C(hide_requests, "hide", "requests", "sipedge_worker_topology_hiding_total", "op", "request_hidden"),
+    SIPEDGE_C(hide_responses, "hide", "responses", "sipedge_worker_topology_hiding_total", "op", "response_hidden"),
+    SIPEDGE_C(hide_restored, "hide", "restored", "sipedge_worker_topology_hiding_total", "op", "vias_restored"),
+    SIPEDGE_C(hide_decoded, "hide", "decoded", "sipedge_worker_topology_hiding_total", "op", "uri_decoded"),
+    SIPEDGE_C(hide_bad, "hide", "bad", "sipedge_worker_topology_hiding_total", "op", "uri_refused"),
+    SIPEDGE_C(hide_contact_kept, "hide", "contact_kept", "sipedge_worker_topology_hiding_total", "op", "contact_kept"),
     // issue 16: access peers and the flood guard
     SIPEDGE_C(guard_not_peer, "guard", "not_peer", "sipedge_worker_guard_refusals_total", "reason", "not_peer"),
     SIPEDGE_C(guard_source_flood, "guard", "source_flood", "sipedge_worker_guard_refusals_total", "reason", "source_flood"),

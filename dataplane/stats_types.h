@@ -143,6 +143,15 @@ struct alignas(64) WorkerStats {
     uint64_t guard_source_flood = 0;       // refused: the source passed source-rps and is blocked
     uint64_t guard_peer_rate = 0;          // refused: its peer's bucket for this kind was empty
     uint64_t guard_dropped = 0;            // of the last two, dropped silently (action drop) instead of 503
+    // topology hiding (issue 16, dataplane/proxy_hide.cc; docs/security.md)
+    uint64_t hide_requests = 0;            // requests sent to a carrier hidden (access Vias and
+                                           //   Record-Routes saved, Contact encoded)
+    uint64_t hide_responses = 0;           // responses sent to a carrier hidden (Contact encoded,
+                                           //   access-side Record-Routes cut)
+    uint64_t hide_restored = 0;            // responses that got their saved Vias back
+    uint64_t hide_decoded = 0;             // Request-URIs naming us with ;sxh= sent to the Contact it encodes
+    uint64_t hide_bad = 0;                 // 404: a Request-URI naming us with a ;sxh= we did not mint
+    uint64_t hide_contact_kept = 0;        // a Contact left as it was (not an IPv4 sip/sips URI)
     uint64_t malformed_answered = 0;       // requests parse() refused, answered 400/505 (a Via was
                                            //   readable); the others are only counted (drops.sip_parse)
     uint64_t drops[drop_reason_count] = {};

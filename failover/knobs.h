@@ -115,6 +115,7 @@ struct TrunkKnobs {
     /// (Timer C alone), 1–3600 s.
     uint32_t provisional_timeout_s = 0;
     RuriHost ruri_host = RuriHost::keep;    // Request-URI host toward the trunk
+    bool hide_topology = false;             // access-side Via/Record-Route/Contact hidden from the trunk
     uint8_t trap_failures = 0;              // seed A "snmp trap registration failures" 1–128, 0 = off
     uint32_t trap_interval_s = 3600;        // seed A "... interval" 30–86400
 

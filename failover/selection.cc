@@ -94,6 +94,7 @@ void Engine::build_routes(Trunk& t, Millis now, TrunkRoutes& r) {
     r.policy[size_t(RequestKind::register_)] = t.knobs.register_policy;
     r.policy[size_t(RequestKind::other)] = t.knobs.other_policy;
     if (t.backoff_until > now) r.flags |= routes_backoff;
+    if (t.knobs.hide_topology) r.flags |= routes_hide_topology;
     cancel_delays_if_isolated(t, now);
 
     uint16_t order[max_servers];

@@ -51,6 +51,7 @@ static_assert(std::is_trivially_copyable_v<Candidate> && sizeof(Candidate) == 32
 enum RoutesFlag : uint8_t {
     routes_no_registration = 1 << 0,  // seed P onlySignalWithRegistered: no binding → no route
     routes_backoff = 1 << 1,          // all servers failed; registration is backing off
+    routes_hide_topology = 1 << 2,    // topology hiding toward this trunk (issue 16)
 };
 
 /// One trunk's routes at one generation.

@@ -83,6 +83,43 @@ bool Rewriter::remove_top_routes(unsigned k) noexcept {
     return k == 0;
 }
 
+bool Rewriter::remove_all(HeaderId id) noexcept {
+    const Header* h = msg_.find(id);
+    if (!h) return false;
+    int16_t mine = -1;  // the edit this call recorded last
+    for (; h; h = msg_.next(h)) {
+        const uint32_t at = h->name.off, end = line_end(*h);
+        if (mine >= 0 && edits_[mine].off + edits_[mine].del == at) {
+            edits_[mine].del = end - edits_[mine].off;
+            continue;
+        }
+        if (!add(at, end - at, {})) return false;
+        mine = int16_t(n_ - 1);
+    }
+    return true;
+}
+
+bool Rewriter::insert_before_first(HeaderId id, std::string_view lines) noexcept {
+    const Header* h = msg_.find(id);
+    return add(h ? h->name.off : headers_end(), 0, lines);
+}
+
+bool Rewriter::insert_after_last(HeaderId id, std::string_view lines) noexcept {
+    const Header* last = nullptr;
+    for (const Header* h = msg_.find(id); h; h = msg_.next(h)) last = h;
+    return last && add(line_end(*last), 0, lines);
+}
+
+bool Rewriter::replace(Span s, std::string_view with) noexcept {
+    if (s.end() > msg_.body.off) return false;
+    return add(s.off, s.len, with);
+}
+
+bool Rewriter::cut(uint32_t off, uint32_t end) noexcept {
+    if (end < off || end > msg_.body.off) return false;
+    return add(off, end - off, {});
+}
+
 bool Rewriter::set_request_uri(std::string_view uri) noexcept {
     if (!msg_.is_request || uri.empty()) return false;
     return add(msg_.request_uri.off, msg_.request_uri.len, uri);

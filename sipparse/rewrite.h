@@ -16,7 +16,7 @@ namespace sipedge::sip {
 class Rewriter {
   public:
     /// Most edits one rewrite can hold; more make finish() fail.
-    static constexpr size_t max_edits = 12;
+    static constexpr size_t max_edits = 16;
 
     /// <in> is the buffer <msg> was parsed from. Both must outlive finish().
     Rewriter(const char* in, const Message& msg) noexcept : in_(in), msg_(msg) {}
@@ -46,6 +46,22 @@ class Rewriter {
     bool fix_content_length() noexcept;
     /// Inserts a whole header line "<name>: <value>\r\n" before the blank line.
     bool add_header(std::string_view name, std::string_view value) noexcept;
+
+    /// Removes every header line with <id> (adjacent lines as one edit).
+    /// False when there is none.
+    bool remove_all(HeaderId id) noexcept;
+    /// Inserts <lines> (whole header lines, each ending in CRLF) where the
+    /// first header with <id> starts (or before the blank line when there is
+    /// none). Record it before a removal at the same place.
+    bool insert_before_first(HeaderId id, std::string_view lines) noexcept;
+    /// Inserts <lines> after the last header line with <id>. False when
+    /// there is none.
+    bool insert_after_last(HeaderId id, std::string_view lines) noexcept;
+    /// Replaces input bytes [s.off, s.end()) with <with>.
+    bool replace(Span s, std::string_view with) noexcept;
+    /// Removes input bytes [off, end) of the header section (edits the
+    /// caller computed: a value cut out of a list).
+    bool cut(uint32_t off, uint32_t end) noexcept;
 
     /// Writes the new message into out[0, cap). Returns the length written,
     /// or 0 when it does not fit or an edit failed earlier.

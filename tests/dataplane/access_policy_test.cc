@@ -43,6 +43,36 @@ TEST(RrToken, DependsOnKeyCallIdAndTagAndRoundTrips) {
     EXPECT_FALSE(rr_token_parse("0123456789abcdeg", back));   // not hex
 }
 
+// Topology hiding (issue 16): the ;sxh= value round-trips under its key only,
+// hides the address, and any change is refused.
+TEST(HideCode, RoundTripsUnderItsKeyAndRefusesAnythingElse) {
+    const uint64_t k1[2] = {1, 2}, k2[2] = {1, 3};
+    char c[hide_len];
+    hide_encode(k1, 0xc0000201u, 5062, c);
+    const std::string code(c, hide_len);
+    EXPECT_EQ(code.find_first_not_of("0123456789abcdef"), std::string::npos) << code;
+    EXPECT_EQ(code.find("c0000201"), std::string::npos) << code;  // not the address in clear
+    uint32_t ip = 0;
+    uint16_t port = 0;
+    ASSERT_TRUE(hide_decode(k1, code, ip, port));
+    EXPECT_EQ(ip, 0xc0000201u);
+    EXPECT_EQ(port, 5062);
+    EXPECT_FALSE(hide_decode(k2, code, ip, port));  // another key
+    char d[hide_len];
+    hide_encode(k1, 0xc0000202u, 5062, d);
+    EXPECT_NE(std::string(d, hide_len), code);  // another address, another value
+    hide_encode(k1, 0xc0000201u, 5062, d);
+    EXPECT_EQ(std::string(d, hide_len), code);  // deterministic
+    for (size_t i = 0; i < hide_len; i++) {      // every digit flipped: refused
+        std::string bad = code;
+        bad[i] = bad[i] == '0' ? '1' : '0';
+        EXPECT_FALSE(hide_decode(k1, bad, ip, port)) << i;
+    }
+    EXPECT_FALSE(hide_decode(k1, code.substr(1), ip, port));
+    EXPECT_FALSE(hide_decode(k1, code + "0", ip, port));
+    EXPECT_FALSE(hide_decode(k1, std::string(hide_len, 'g'), ip, port));
+}
+
 TEST(RejectRing, RemembersEachTagForItsLifetimeAndCountsEarlyReuse) {
     RejectRing r;
     ASSERT_TRUE(r.init(4, 0xfffffffe));  // wraps the 32-bit tag space too

@@ -164,5 +164,44 @@ TEST(Rewrite, AddHeaderGoesBeforeTheBlankLine) {
     EXPECT_NE(out.find("Content-Length: 4\r\nP-Sipedge-Trunk: carrier-a\r\n\r\nv=0\n"), std::string::npos) << out;
 }
 
+// Topology hiding's edits (issue 16): every Via line off with ours in their
+// place, lines inserted after the last Record-Route, a span replaced, a cut.
+TEST(Rewrite, RemoveAllInsertBeforeAndAfterReplaceCut) {
+    const std::string in =
+        "INVITE sip:a@x SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 10.0.0.5;branch=z9hG4bK1\r\n"
+        "v: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK2, SIP/2.0/UDP 10.0.0.2;branch=z9hG4bK3\r\n"
+        "Record-Route: <sip:p1;lr>, <sip:p2;lr>\r\n"
+        "Contact: <sip:a@10.0.0.1>\r\n"
+        "Via: SIP/2.0/UDP 10.0.0.9;branch=z9hG4bK4\r\n"
+        "From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n"
+        "Content-Length: 0\r\n\r\n";
+    Rw t(in);
+    ASSERT_TRUE(t.ok);
+    Rewriter r(t.in.data(), t.m);
+    EXPECT_TRUE(r.prepend_via("SIP/2.0/UDP edge;branch=z9hG4bKe"));
+    EXPECT_TRUE(r.remove_all(HeaderId::via));  // two adjacent lines as one edit, then the last
+    EXPECT_TRUE(r.insert_after_last(HeaderId::record_route, "Record-Route: <sip:p3;lr>\r\n"));
+    const Header* c = t.m.find(HeaderId::contact);
+    ASSERT_NE(c, nullptr);
+    EXPECT_TRUE(r.replace(c->value, "<sip:a@edge;sxh=1>"));
+    const Header* rr = t.m.find(HeaderId::record_route);
+    const uint32_t second = uint32_t(t.in.find("<sip:p2"));
+    EXPECT_TRUE(r.cut(rr->value.off, second));  // the first value and its comma
+    EXPECT_EQ(t.run(r),
+              "INVITE sip:a@x SIP/2.0\r\n"
+              "Via: SIP/2.0/UDP edge;branch=z9hG4bKe\r\n"
+              "Record-Route: <sip:p2;lr>\r\n"
+              "Record-Route: <sip:p3;lr>\r\n"
+              "Contact: <sip:a@edge;sxh=1>\r\n"
+              "From: <sip:a@x>;tag=1\r\nTo: <sip:b@x>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\n"
+              "Content-Length: 0\r\n\r\n");
+    Rewriter none(t.in.data(), t.m);
+    EXPECT_FALSE(none.remove_all(HeaderId::route));             // absent
+    EXPECT_FALSE(none.insert_after_last(HeaderId::route, "x"));  // absent
+    EXPECT_TRUE(none.insert_before_first(HeaderId::route, "Route: <sip:r;lr>\r\n"));  // before the blank line
+    EXPECT_NE(t.run(none).find("Content-Length: 0\r\nRoute: <sip:r;lr>\r\n\r\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace sipedge::sip
