@@ -23,6 +23,10 @@ constexpr const char* failback_modes[] = {"duration", "newRequests", "DNSTTL", "
 constexpr const char* monitor_modes[] = {"off", "always", "while-failed", nullptr};
 constexpr const char* ruri_hosts[] = {"keep", "domain", "server", nullptr};
 
+// The two ranges of a threshold knob (seed A registrar threshold).
+constexpr uint32_t threshold_absolute_min = 5, threshold_absolute_max = 604800;
+constexpr uint32_t threshold_percentage_min = 1, threshold_percentage_max = 90;
+
 // Order: the sections and rows of shared/seed-knobs.md (docs/knobs.md follows it).
 const TrunkKnob trunk_table[] = {
     // ---- timers and retransmission -------------------------------------------------------
@@ -244,6 +248,18 @@ const GlobalKnob* find_global_knob(std::string_view key) noexcept {
     return nullptr;
 }
 
+const char* trunk_knob_key(uint32_t TrunkSettings::*field) noexcept {
+    for (const TrunkKnob& k : trunk_table)
+        if (k.u == field || k.u2 == field) return k.key;
+    return nullptr;
+}
+
+const char* trunk_knob_key(uint8_t TrunkSettings::*field) noexcept {
+    for (const TrunkKnob& k : trunk_table)
+        if (k.c == field) return k.key;
+    return nullptr;
+}
+
 template <class S>
 std::string knob_range(const KnobDef<S>& k) {
     switch (k.kind) {
@@ -257,7 +273,9 @@ std::string knob_range(const KnobDef<S>& k) {
         return r;
     }
     case K::text: return "text of 0-" + std::to_string(k.max) + " bytes";
-    case K::threshold: return "absolute 5-604800 s | percentage 1-90";
+    case K::threshold:
+        return "absolute " + range_text(threshold_absolute_min, threshold_absolute_max, k.unit) + " | percentage " +
+               range_text(threshold_percentage_min, threshold_percentage_max, "");
     case K::recover_delay: return "off | <min> [<max>], " + range_text(k.min, k.max, k.unit);
     }
     return "?";
@@ -355,10 +373,10 @@ Status knob_set(const KnobDef<S>& k, S& s, std::span<const std::string> v) {
         Result<uint32_t> n = uint32_t(0);
         if (v[0] == "absolute") {
             kind = uint8_t(failover::ThresholdKind::absolute);
-            n = number_in(k, v[1], 5, 604800);
+            n = number_in(k, v[1], threshold_absolute_min, threshold_absolute_max);
         } else if (v[0] == "percentage") {
             kind = uint8_t(failover::ThresholdKind::percentage);
-            n = number_in(k, v[1], 1, 90);
+            n = number_in(k, v[1], threshold_percentage_min, threshold_percentage_max);
         } else {
             return range_error(k, "unknown word '" + v[0] + "'");
         }

@@ -50,6 +50,11 @@ std::span<const TrunkKnob> trunk_knobs() noexcept;
 std::span<const GlobalKnob> global_knobs() noexcept;
 const TrunkKnob* find_trunk_knob(std::string_view key) noexcept;
 const GlobalKnob* find_global_knob(std::string_view key) noexcept;
+/// The key of the trunk knob that stores <field> (its value, or a bound of
+/// recover-delay), so that a message about a settings field names the knob
+/// as the table spells it; nullptr when no knob does.
+const char* trunk_knob_key(uint32_t TrunkSettings::*field) noexcept;
+const char* trunk_knob_key(uint8_t TrunkSettings::*field) noexcept;
 
 /// Parses <values> (the words after the key) into <s>. Rejects a value out of
 /// range or an unknown word with "<key>: <why>; range <range>, default
