@@ -16,6 +16,7 @@ constexpr bool has_text = std::is_same_v<S, TrunkSettings>;
 using T = TrunkSettings;
 using G = GlobalSettings;
 using K = KnobKind;
+using Sec = KnobSection;
 
 constexpr const char* retry_models[] = {"adtran", "poly", "cisco", "audiocodes", nullptr};
 constexpr const char* validation_modes[] = {"off", "register", nullptr};
@@ -23,166 +24,205 @@ constexpr const char* failback_modes[] = {"duration", "newRequests", "DNSTTL", "
 constexpr const char* monitor_modes[] = {"off", "always", "while-failed", nullptr};
 constexpr const char* ruri_hosts[] = {"keep", "domain", "server", nullptr};
 
-// Order: the sections and rows of shared/seed-knobs.md (docs/knobs.md follows it).
+// The two ranges of a threshold knob (seed A registrar threshold).
+constexpr uint32_t threshold_absolute_min = 5, threshold_absolute_max = 604800;
+constexpr uint32_t threshold_percentage_min = 1, threshold_percentage_max = 90;
+
+// Order: the sections and rows of shared/seed-knobs.md; docs/knobs.md's tables are generated
+// from these rows (control/knob_doc.h), the meaning column included.
 const TrunkKnob trunk_table[] = {
     // ---- timers and retransmission -------------------------------------------------------
-    {.key = "retry-model", .kind = K::choice, .choices = retry_models,
+    {.key = "retry-model", .kind = K::choice, .section = Sec::timers, .choices = retry_models,
      .seed = "(which seed's timer rows build the retry policy)", .src = "sipedge",
-     .meaning = "adtran: t1/t2/rollover; poly: retry-timeout/retry-max-count/tcp-fast-failover; "
-                "cisco: trying-timer/invite-retry-count; audiocodes: no-response-timeout",
+     .meaning = "which seed's timer knobs build the trunk's retry policy (above); the other models' knobs are "
+                "kept and printed but do not act",
      .c = &T::retry_model},
-    {.key = "t1", .kind = K::uint, .min = 50, .max = 1000, .unit = "ms", .seed = "ip sip timer T1",
-     .src = "A", .meaning = "RTT estimate, initial retransmit interval; B/F = 64*T1 (all models)",
-     .u = &T::t1_ms},
-    {.key = "t2", .kind = K::uint, .min = 1000, .max = 32000, .unit = "ms", .seed = "ip sip timer T2",
-     .src = "A", .meaning = "max retransmit interval for non-INVITE requests and INVITE responses (all models)",
+    {.key = "t1", .kind = K::uint, .section = Sec::timers, .min = 50, .max = 1000, .unit = "ms",
+     .seed = "ip sip timer T1", .src = "A",
+     .meaning = "RTT estimate, first retransmit interval; B/F = 64·T1 (every model)", .u = &T::t1_ms},
+    {.key = "t2", .kind = K::uint, .section = Sec::timers, .min = 1000, .max = 32000, .unit = "ms",
+     .seed = "ip sip timer T2", .src = "A",
+     .meaning = "max retransmit interval (non-INVITE requests, INVITE responses); at least `t1` (every model)",
      .u = &T::t2_ms},
-    {.key = "rollover", .kind = K::uint, .min = 1, .max = 32, .unit = "s", .seed = "ip sip timer rollover",
-     .src = "A", .meaning = "no response to INVITE/REGISTER within this: roll over to the next server (model adtran)",
-     .u = &T::rollover_s},
-    {.key = "rollover-register", .kind = K::uint, .min = 1, .max = 32, .unit = "s",
+    {.key = "rollover", .kind = K::uint, .section = Sec::timers, .min = 1, .max = 32, .unit = "s",
+     .seed = "ip sip timer rollover", .src = "A",
+     .meaning = "no response to INVITE/REGISTER within this → next server (model adtran)", .u = &T::rollover_s},
+    {.key = "rollover-register", .kind = K::uint, .section = Sec::timers, .min = 1, .max = 32, .unit = "s",
      .zero_word = "follow-primary", .seed = "ip sip timer rollover register", .src = "A",
-     .meaning = "the same for REGISTER only; follow-primary uses rollover (model adtran)",
+     .meaning = "the same, REGISTER only; follow-primary uses `rollover` (model adtran)",
      .u = &T::rollover_register_s},
-    {.key = "retry-timeout", .kind = K::uint, .min = 0, .max = 65535, .unit = "ms", .seed = "retryTimeOut",
-     .src = "P", .meaning = "fixed wait between attempts to one server; 0 = RFC 3261 back-off (model poly)",
+    {.key = "retry-timeout", .kind = K::uint, .section = Sec::timers, .min = 0, .max = 65535, .unit = "ms",
+     .seed = "retryTimeOut", .src = "P",
+     .meaning = "fixed wait between attempts to one server; 0 = RFC 3261 back-off (model poly)",
      .u = &T::retry_timeout_ms},
-    {.key = "retry-max-count", .kind = K::uint, .min = 0, .max = 65535, .seed = "retryMaxCount", .src = "P",
-     .meaning = "attempts per server before moving on, 0 = 3 (model poly)", .u = &T::retry_max_count},
-    {.key = "tcp-fast-failover", .kind = K::boolean, .seed = "tcpFastFailover", .src = "P",
-     .meaning = "over TCP/TLS fail a route after tcp-fast-failover-timeout instead of Timer B; only with retry-timeout 0 (model poly)",
+    {.key = "retry-max-count", .kind = K::uint, .section = Sec::timers, .min = 0, .max = 65535,
+     .seed = "retryMaxCount", .src = "P",
+     .meaning = "attempts per server before moving on; 0 reads as 3, as Poly does (model poly)",
+     .u = &T::retry_max_count},
+    {.key = "tcp-fast-failover", .kind = K::boolean, .section = Sec::timers, .seed = "tcpFastFailover", .src = "P",
+     .meaning = "over TCP/TLS fail a route after `tcp-fast-failover-timeout` instead of Timer B; only with "
+                "`retry-timeout` 0 (model poly)",
      .b = &T::tcp_fast_failover},
-    {.key = "tcp-fast-failover-timeout", .kind = K::uint, .min = 2000, .max = 5000, .unit = "ms",
-     .seed = "tcpFastFailover.timeout", .src = "P", .meaning = "the tcp-fast-failover wait (model poly)",
-     .u = &T::tcp_fast_failover_timeout_ms},
-    {.key = "trying-timer", .kind = K::uint, .min = 100, .max = 1000, .unit = "ms", .seed = "SIP Trying Timer",
-     .src = "C", .meaning = "initial INVITE retry delay, doubles each retry (model cisco)", .u = &T::trying_timer_ms},
-    {.key = "invite-retry-count", .kind = K::uint, .min = 1, .max = 10, .seed = "Retry Count for SIP Invite",
-     .src = "C", .meaning = "INVITE retries before the next route: a*(2^n - 1) (model cisco)",
+    {.key = "tcp-fast-failover-timeout", .kind = K::uint, .section = Sec::timers, .min = 2000, .max = 5000,
+     .unit = "ms", .seed = "tcpFastFailover.timeout", .src = "P",
+     .meaning = "the `tcp-fast-failover` wait (model poly)", .u = &T::tcp_fast_failover_timeout_ms},
+    {.key = "trying-timer", .kind = K::uint, .section = Sec::timers, .min = 100, .max = 1000, .unit = "ms",
+     .seed = "SIP Trying Timer", .src = "C",
+     .meaning = "first INVITE retry delay, doubling each retry (model cisco)", .u = &T::trying_timer_ms},
+    {.key = "invite-retry-count", .kind = K::uint, .section = Sec::timers, .min = 1, .max = 10,
+     .seed = "Retry Count for SIP Invite", .src = "C",
+     .meaning = "INVITE retries before the next route: a·(2ⁿ−1) = 63.5 s by default (model cisco)",
      .u = &T::invite_retry_count},
-    {.key = "no-response-timeout", .kind = K::uint, .min = 1000, .max = 600000, .unit = "ms",
-     .seed = "outgoing_request_no_response_timeout_ms", .src = "AC",
-     .meaning = "no response within this: next server (model audiocodes)", .u = &T::no_response_timeout_ms},
+    {.key = "no-response-timeout", .kind = K::uint, .section = Sec::timers, .min = 1000, .max = 600000,
+     .unit = "ms", .seed = "outgoing_request_no_response_timeout_ms", .src = "AC",
+     .meaning = "no response within this → next server (model audiocodes)", .u = &T::no_response_timeout_ms},
     // ---- failover triggers -------------------------------------------------------------------
-    {.key = "failover-on-503", .kind = K::boolean,
+    {.key = "failover-on-503", .kind = K::boolean, .section = Sec::triggers,
      .seed = "sip-server rollover service-unavailable-or-timeout | failoverOn503Response", .src = "A, P",
-     .meaning = "a 503 rolls the request over to the next server (off = ADTRAN timeout-only; Poly default is on)",
+     .meaning = "a 503 rolls the request over to the next server; off = ADTRAN timeout-only (Poly's default is "
+                "on: set `on`)",
      .b = &T::failover_on_503},
-    {.key = "failover-on-icmp", .kind = K::boolean, .seed = "(behaviour: ICMP errors trigger failover)",
-     .src = "P", .meaning = "ICMP port/host unreachable triggers immediate failover", .b = &T::failover_on_icmp},
+    {.key = "failover-on-icmp", .kind = K::boolean, .section = Sec::triggers,
+     .seed = "(behaviour: ICMP errors trigger failover)", .src = "P",
+     .meaning = "ICMP port/host unreachable triggers immediate failover: the seed's behaviour, switchable",
+     .b = &T::failover_on_icmp},
     // ---- registration and validated failover -------------------------------------------------------
-    {.key = "register", .kind = K::boolean, .seed = "(registration on the trunk)", .src = "sipedge",
-     .meaning = "register the trunk's identities", .b = &T::register_enabled},
-    {.key = "threshold", .kind = K::threshold, .unit = "s", .seed = "registrar threshold", .src = "A",
-     .meaning = "refresh when this much of the granted expiry remains", .u = &T::threshold,
-     .c = &T::threshold_kind},
-    {.key = "expire-time", .kind = K::uint, .min = 0, .max = 4294967295u, .unit = "s",
+    {.key = "register", .kind = K::boolean, .section = Sec::registration, .seed = "(registration on the trunk)",
+     .src = "sipedge", .meaning = "register the trunk's identities (`set trunk <t> identity`)",
+     .b = &T::register_enabled},
+    {.key = "threshold", .kind = K::threshold, .section = Sec::registration, .unit = "s",
+     .seed = "registrar threshold", .src = "A", .meaning = "refresh when this much of the granted expiry remains",
+     .u = &T::threshold, .c = &T::threshold_kind},
+    {.key = "expire-time", .kind = K::uint, .section = Sec::registration, .min = 0, .max = 4294967295u, .unit = "s",
      .seed = "registrar expire-time", .src = "A",
-     .meaning = "Expires requested in REGISTER; with an absolute threshold at least threshold + 6",
+     .meaning = "Expires requested in REGISTER; with an absolute `threshold` at least threshold + 6",
      .u = &T::expire_time_s},
-    {.key = "max-concurrent-reg", .kind = K::uint, .min = 1, .max = 32, .seed = "registrar max-concurrent-reg",
-     .src = "A", .meaning = "concurrent REGISTER transactions per trunk", .u = &T::max_concurrent_reg},
-    {.key = "registration-failure-retry", .kind = K::uint, .min = 10, .max = 604800, .unit = "s",
-     .seed = "ip sip timer registration-failure-retry", .src = "A",
+    {.key = "max-concurrent-reg", .kind = K::uint, .section = Sec::registration, .min = 1, .max = 32,
+     .seed = "registrar max-concurrent-reg", .src = "A", .meaning = "concurrent REGISTER transactions per trunk",
+     .u = &T::max_concurrent_reg},
+    {.key = "registration-failure-retry", .kind = K::uint, .section = Sec::registration, .min = 10, .max = 604800,
+     .unit = "s", .seed = "ip sip timer registration-failure-retry", .src = "A",
      .meaning = "wait before retrying a failed registration", .u = &T::registration_failure_retry_s},
-    {.key = "validation", .kind = K::choice, .choices = validation_modes,
+    {.key = "validation", .kind = K::choice, .section = Sec::registration, .choices = validation_modes,
      .seed = "sip-server validation register | reRegisterOn", .src = "A, P, E",
-     .meaning = "register: validated failover (REGISTER to a candidate first, use it only once registered)",
+     .meaning = "`register`: validated failover, a REGISTER to a candidate first and the candidate used only once "
+                "registered (reRegisterOn=1 ↔ `register`)",
      .c = &T::validation},
-    {.key = "fail-registration-on", .kind = K::boolean, .seed = "failRegistrationOn", .src = "P, E",
-     .meaning = "silently invalidate the existing registration when failover begins (E default off)",
+    {.key = "fail-registration-on", .kind = K::boolean, .section = Sec::registration,
+     .seed = "failRegistrationOn", .src = "P, E",
+     .meaning = "silently invalidate the existing registration when failover begins (E's default is off)",
      .b = &T::fail_registration_on},
-    {.key = "only-signal-with-registered", .kind = K::boolean, .seed = "onlySignalWithRegistered",
-     .src = "P, E", .meaning = "no signalling to or from a server that does not hold the registration",
+    {.key = "only-signal-with-registered", .kind = K::boolean, .section = Sec::registration,
+     .seed = "onlySignalWithRegistered", .src = "P, E",
+     .meaning = "no signalling to or from a server that does not hold the registration",
      .b = &T::only_signal_with_registered},
-    {.key = "auth-optimized-in-failover", .kind = K::boolean, .seed = "authOptimizedInFailover", .src = "P",
+    {.key = "auth-optimized-in-failover", .kind = K::boolean, .section = Sec::registration,
+     .seed = "authOptimizedInFailover", .src = "P",
      .meaning = "send the first new request to the server that sent the 401/407",
      .b = &T::auth_optimized_in_failover},
-    {.key = "new-call-on-unregister", .kind = K::boolean, .seed = "newCallOnUnRegister", .src = "P",
+    {.key = "new-call-on-unregister", .kind = K::boolean, .section = Sec::registration,
+     .seed = "newCallOnUnRegister", .src = "P",
      .meaning = "after all routes failed and registration was lost, REGISTER with a new Call-ID",
      .b = &T::new_call_on_unregister},
-    {.key = "unregister-on-failover", .kind = K::boolean,
+    {.key = "unregister-on-failover", .kind = K::boolean, .section = Sec::registration,
      .seed = "sip-server validation register (step: OSID unregistered from the failed server)", .src = "A",
      .meaning = "unregister the identity from the failed server before registering to the candidate",
      .b = &T::unregister_on_failover},
-    {.key = "register-retry-base", .kind = K::uint, .min = 10, .max = 120, .unit = "s",
-     .seed = "registerRetry.baseTimeOut", .src = "P",
-     .meaning = "back-off after all servers failed: W = min(max, base*2^failures), wait in [W/2, W]",
+    {.key = "register-retry-base", .kind = K::uint, .section = Sec::registration, .min = 10, .max = 120,
+     .unit = "s", .seed = "registerRetry.baseTimeOut", .src = "P",
+     .meaning = "RFC 5626 back-off after all servers failed: W = min(max, base·2^failures), wait in [W/2, W]",
      .u = &T::register_retry_base_s},
-    {.key = "register-retry-max", .kind = K::uint, .min = 60, .max = 1800, .unit = "s",
-     .seed = "registerRetry.maxTimeOut", .src = "P", .meaning = "the back-off cap", .u = &T::register_retry_max_s},
+    {.key = "register-retry-max", .kind = K::uint, .section = Sec::registration, .min = 60, .max = 1800,
+     .unit = "s", .seed = "registerRetry.maxTimeOut", .src = "P", .meaning = "the back-off cap",
+     .u = &T::register_retry_max_s},
     // ---- recovery and failback -------------------------------------------------------------
-    {.key = "recover-delay", .kind = K::recover_delay, .min = 0, .max = 86400, .unit = "s",
-     .zero_word = "off", .seed = "recover delay <min> [<max>] (sip-server monitor)", .src = "A",
-     .meaning = "a failed server is not selected again for a random time in [min, max]",
+    {.key = "recover-delay", .kind = K::recover_delay, .section = Sec::recovery, .min = 0, .max = 86400,
+     .unit = "s", .zero_word = "off", .seed = "recover delay <min> [<max>] (sip-server monitor)", .src = "A",
+     .meaning = "a failed server is not selected again for a random time in [min, max], max ≥ min; a lone min is "
+                "a fixed delay",
      .u = &T::recover_delay_min_s, .u2 = &T::recover_delay_max_s, .b = &T::recover_delay_enabled},
-    {.key = "failback-mode", .kind = K::choice, .choices = failback_modes, .seed = "failBack.mode",
-     .src = "P, E", .meaning = "when to try the primary again; auto = duration in validated mode (P), newRequests in top-first (A, E)", .c = &T::failback_mode},
-    {.key = "failback-timeout", .kind = K::uint, .min = 0, .max = 65535, .unit = "s", .seed = "failBack.timeout",
-     .src = "P, E", .meaning = "duration-mode wait; 0 = never; 1-59 become 60", .u = &T::failback_timeout_s},
-    {.key = "unregister-on-failback", .kind = K::boolean, .seed = "unRegisterOnFailBack", .src = "P",
+    {.key = "failback-mode", .kind = K::choice, .section = Sec::recovery, .choices = failback_modes,
+     .seed = "failBack.mode", .src = "P, E",
+     .meaning = "when to try the primary again, in either mode (below); `auto` = duration in validated mode (P), "
+                "newRequests in top-first mode (A, E)",
+     .c = &T::failback_mode},
+    {.key = "failback-timeout", .kind = K::uint, .section = Sec::recovery, .min = 0, .max = 65535, .unit = "s",
+     .seed = "failBack.timeout", .src = "P, E",
+     .meaning = "duration-mode wait; 0 = never; 1-59 act as 60", .u = &T::failback_timeout_s},
+    {.key = "unregister-on-failback", .kind = K::boolean, .section = Sec::recovery,
+     .seed = "unRegisterOnFailBack", .src = "P",
      .meaning = "REGISTER Expires: 0 to the current server before failing back", .b = &T::unregister_on_failback},
-    {.key = "unregister-after-failback", .kind = K::boolean,
+    {.key = "unregister-after-failback", .kind = K::boolean, .section = Sec::recovery,
      .seed = "(behaviour: once back on the primary, unregister from the secondary)", .src = "A",
-     .meaning = "unregister from the secondary after failing back", .b = &T::unregister_after_failback},
-    {.key = "enhanced", .kind = K::boolean, .seed = "outboundProxy.failOver.enhanced.enable", .src = "P",
-     .meaning = "trunks of one group fail back together, never during a call; every route tried before Timer B",
+     .meaning = "unregister from the secondary after failing back: the seed's behaviour, switchable",
+     .b = &T::unregister_after_failback},
+    {.key = "enhanced", .kind = K::boolean, .section = Sec::recovery,
+     .seed = "outboundProxy.failOver.enhanced.enable", .src = "P",
+     .meaning = "trunks of one `group` fail back together, never during a call; every route tried before Timer B",
      .b = &T::enhanced},
-    {.key = "group", .kind = K::uint, .min = 0, .max = 4294967295u, .seed = "(enhanced: all lines of a device)",
-     .src = "sipedge", .meaning = "enhanced failback group; 0 = the trunk alone", .u = &T::group_id},
+    {.key = "group", .kind = K::uint, .section = Sec::recovery, .min = 0, .max = 4294967295u,
+     .seed = "(enhanced: all lines of a device)", .src = "sipedge",
+     .meaning = "`enhanced` failback group; 0 = the trunk alone", .u = &T::group_id},
     // ---- keep-alives and monitoring ----------------------------------------------------------------
-    {.key = "keepalive-interval", .kind = K::uint, .min = 0, .max = 3600, .unit = "s",
+    {.key = "keepalive-interval", .kind = K::uint, .section = Sec::keepalive, .min = 0, .max = 3600, .unit = "s",
      .seed = "nat.keepalive.interval", .src = "P", .meaning = "keep-alive period; 0 = off",
      .u = &T::keepalive_interval_s},
-    {.key = "keepalive-udp-payload", .kind = K::text, .max = 64, .seed = "nat.keepalive.udp.payload", .src = "P",
-     .meaning = "keep-alive datagram bytes", .s = &T::keepalive_udp_payload},
-    {.key = "keepalive-tcp-payload", .kind = K::text, .max = 64, .seed = "nat.keepalive.tcp.payload", .src = "P",
-     .meaning = "keep-alive stream bytes", .s = &T::keepalive_tcp_payload},
-    {.key = "tcp-keepalive-idle", .kind = K::uint, .min = 10, .max = 7200, .unit = "s",
+    {.key = "keepalive-udp-payload", .kind = K::text, .section = Sec::keepalive, .max = 64,
+     .seed = "nat.keepalive.udp.payload", .src = "P", .meaning = "keep-alive datagram bytes",
+     .s = &T::keepalive_udp_payload},
+    {.key = "keepalive-tcp-payload", .kind = K::text, .section = Sec::keepalive, .max = 64,
+     .seed = "nat.keepalive.tcp.payload", .src = "P", .meaning = "keep-alive stream bytes",
+     .s = &T::keepalive_tcp_payload},
+    {.key = "tcp-keepalive-idle", .kind = K::uint, .section = Sec::keepalive, .min = 10, .max = 7200, .unit = "s",
      .seed = "tcpIpApp.keepalive.tcp.idleTransmitInterval", .src = "P",
      .meaning = "TCP/TLS idle time before the first keep-alive", .u = &T::tcp_keepalive_idle_s},
-    {.key = "tcp-keepalive-no-response", .kind = K::uint, .min = 5, .max = 120, .unit = "s",
-     .seed = "tcpIpApp.keepalive.tcp.noResponseTransmitInterval", .src = "P",
+    {.key = "tcp-keepalive-no-response", .kind = K::uint, .section = Sec::keepalive, .min = 5, .max = 120,
+     .unit = "s", .seed = "tcpIpApp.keepalive.tcp.noResponseTransmitInterval", .src = "P",
      .meaning = "wait between unanswered keep-alives", .u = &T::tcp_keepalive_no_response_s},
-    {.key = "tcp-keepalive-attempts", .kind = K::uint, .min = 1, .max = 10,
+    {.key = "tcp-keepalive-attempts", .kind = K::uint, .section = Sec::keepalive, .min = 1, .max = 10,
      .seed = "tcpIpApp.keepalive.tcp (4 attempts)", .src = "P",
      .meaning = "unanswered keep-alives before the connection counts as lost (not failover)",
      .u = &T::tcp_keepalive_attempts},
-    {.key = "monitor", .kind = K::choice, .choices = monitor_modes, .seed = "sip-server monitor (OPTIONS probes)",
-     .src = "A, sipedge", .meaning = "probe servers with OPTIONS: never, always, or only failed ones",
-     .c = &T::monitor},
-    {.key = "monitor-interval", .kind = K::uint, .min = 1, .max = 3600, .unit = "s", .seed = "(probe interval)",
-     .src = "sipedge", .meaning = "OPTIONS probe period", .u = &T::monitor_interval_s},
-    {.key = "monitor-timeout", .kind = K::uint, .min = 1, .max = 300, .unit = "s", .seed = "(probe timeout, 64*T1)",
-     .src = "sipedge",
-     .meaning = "one probe's wait for a final answer, Timer E retransmissions included; a probe to a failed "
-                "server waits one interval at most",
+    {.key = "monitor", .kind = K::choice, .section = Sec::keepalive, .choices = monitor_modes,
+     .seed = "sip-server monitor (OPTIONS probes)", .src = "A, sipedge",
+     .meaning = "probe servers with OPTIONS: never, always, or only failed ones (below)", .c = &T::monitor},
+    {.key = "monitor-interval", .kind = K::uint, .section = Sec::keepalive, .min = 1, .max = 3600, .unit = "s",
+     .seed = "(probe interval)", .src = "sipedge", .meaning = "OPTIONS probe period", .u = &T::monitor_interval_s},
+    {.key = "monitor-timeout", .kind = K::uint, .section = Sec::keepalive, .min = 1, .max = 300, .unit = "s",
+     .seed = "(probe timeout, 64*T1)", .src = "sipedge",
+     .meaning = "one probe's wait for a final answer, Timer E retransmissions included (32 = 64·T1); a probe to "
+                "a failed server waits one interval at most",
      .u = &T::monitor_timeout_s},
-    {.key = "monitor-down-threshold", .kind = K::uint, .min = 1, .max = 10, .seed = "(probe down threshold)",
-     .src = "sipedge", .meaning = "unanswered probes before a server is down", .u = &T::monitor_down_threshold},
-    {.key = "monitor-up-threshold", .kind = K::uint, .min = 1, .max = 10, .seed = "(probe up threshold)",
-     .src = "sipedge", .meaning = "answered probes before a server is up", .u = &T::monitor_up_threshold},
-    {.key = "trap-registration-failures", .kind = K::uint, .min = 1, .max = 128, .zero_word = "off",
-     .seed = "snmp trap registration failures <N>", .src = "A",
+    {.key = "monitor-down-threshold", .kind = K::uint, .section = Sec::keepalive, .min = 1, .max = 10,
+     .seed = "(probe down threshold)", .src = "sipedge", .meaning = "unanswered probes before a server is down",
+     .u = &T::monitor_down_threshold},
+    {.key = "monitor-up-threshold", .kind = K::uint, .section = Sec::keepalive, .min = 1, .max = 10,
+     .seed = "(probe up threshold)", .src = "sipedge", .meaning = "answered probes before a server is up",
+     .u = &T::monitor_up_threshold},
+    {.key = "trap-registration-failures", .kind = K::uint, .section = Sec::keepalive, .min = 1, .max = 128,
+     .zero_word = "off", .seed = "snmp trap registration failures <N>", .src = "A",
      .meaning = "notify after N registration failures; off = never", .u = &T::trap_registration_failures},
-    {.key = "trap-registration-interval", .kind = K::uint, .min = 30, .max = 86400, .unit = "s",
-     .seed = "snmp trap registration failures <N> interval <S>", .src = "A",
+    {.key = "trap-registration-interval", .kind = K::uint, .section = Sec::keepalive, .min = 30, .max = 86400,
+     .unit = "s", .seed = "snmp trap registration failures <N> interval <S>", .src = "A",
      .meaning = "at most one notification per this interval", .u = &T::trap_registration_interval_s},
     // ---- sustained faults (sipedge) -----------------------------------------------------------------
-    {.key = "retry-after-max", .kind = K::uint, .min = 0, .max = 86400, .unit = "s",
+    {.key = "retry-after-max", .kind = K::uint, .section = Sec::sustained, .min = 0, .max = 86400, .unit = "s",
      .seed = "(RFC 3261 21.5.4 Retry-After on 503)", .src = "sipedge",
-     .meaning = "a 503's Retry-After keeps new requests (and a probe's up) off that server for "
-                "min(Retry-After, this); 0 = only the failover-on-503 rule of seed P",
+     .meaning = "RFC 3261 §21.5.4: a 503's Retry-After keeps new requests (INVITE and others) and a probe's "
+                "\"up\" off that server for min(Retry-After, this); 0 = only seed P's failoverOn503Response rule "
+                "(held on the last route, or when 503 does not fail over)",
      .u = &T::retry_after_max_s},
-    {.key = "provisional-timeout", .kind = K::uint, .min = 1, .max = 3600, .unit = "s", .zero_word = "off",
-     .seed = "(INVITE: no final response after a provisional)", .src = "sipedge",
-     .meaning = "after a provisional, no final response within this: CANCEL the branch; roll over when "
-                "only 100 Trying came, else 408 upstream",
+    {.key = "provisional-timeout", .kind = K::uint, .section = Sec::sustained, .min = 1, .max = 3600,
+     .unit = "s", .zero_word = "off", .seed = "(INVITE: no final response after a provisional)", .src = "sipedge",
+     .meaning = "INVITE: no final response within this after a provisional: the branch is CANCELled; with only "
+                "100 Trying received the call rolls over to the next server, after a 101-199 the caller gets 408",
      .u = &T::provisional_timeout_s},
-    {.key = "request-uri-host", .kind = K::choice, .choices = ruri_hosts,
+    {.key = "request-uri-host", .kind = K::choice, .section = Sec::sustained, .choices = ruri_hosts,
      .seed = "(Request-URI host toward the carrier)", .src = "sipedge",
-     .meaning = "host[:port] of the Request-URI sent to the trunk: keep the caller's, the trunk's domain, "
-                "or the selected server's address (rewritten on each rollover)",
+     .meaning = "host[:port] of the Request-URI sent to the trunk: as the caller sent it; the trunk's `domain` "
+                "(its first server's host when unset), for carriers that require their domain; or the selected "
+                "server's address, rewritten on each rollover (a CANCEL names the same Request-URI as its "
+                "INVITE). User part and parameters are kept; tel: URIs are never rewritten",
      .c = &T::request_uri_host},
     {.key = "topology-hiding", .kind = K::boolean, .seed = "(topology hiding toward the carrier)",
      .src = "sipedge",
@@ -192,14 +232,16 @@ const TrunkKnob trunk_table[] = {
 };
 
 const GlobalKnob global_table[] = {
-    {.key = "dns-restore", .kind = K::boolean, .seed = "dns.cache.dynamicRestore.enable", .src = "P",
+    {.key = "dns-restore", .kind = K::boolean, .section = Sec::dns, .seed = "dns.cache.dynamicRestore.enable",
+     .src = "P",
      .meaning = "serve the last good record past its TTL when DNS gives no answer (never on NXDOMAIN)",
      .b = &G::dns_restore},
-    {.key = "dns-restore-ttl", .kind = K::uint, .min = 90, .max = 600, .unit = "s",
+    {.key = "dns-restore-ttl", .kind = K::uint, .section = Sec::dns, .min = 90, .max = 600, .unit = "s",
      .seed = "dns.cache.dynamicRestore.ttl", .src = "P", .meaning = "lifetime of a restored record",
      .u = &G::dns_restore_ttl_s},
-    {.key = "dns-a-network-override", .kind = K::boolean, .seed = "dns.cache.A.networkOverride", .src = "P",
-     .meaning = "consult static A records (dns-cache a) before the network", .b = &G::dns_a_network_override},
+    {.key = "dns-a-network-override", .kind = K::boolean, .section = Sec::dns, .seed = "dns.cache.A.networkOverride",
+     .src = "P", .meaning = "consult static A records (`set dns-cache a`) before the network",
+     .b = &G::dns_a_network_override},
 };
 
 template <class S>
@@ -249,6 +291,18 @@ const GlobalKnob* find_global_knob(std::string_view key) noexcept {
     return nullptr;
 }
 
+const char* trunk_knob_key(uint32_t TrunkSettings::*field) noexcept {
+    for (const TrunkKnob& k : trunk_table)
+        if (k.u == field || k.u2 == field) return k.key;
+    return nullptr;
+}
+
+const char* trunk_knob_key(uint8_t TrunkSettings::*field) noexcept {
+    for (const TrunkKnob& k : trunk_table)
+        if (k.c == field) return k.key;
+    return nullptr;
+}
+
 template <class S>
 std::string knob_range(const KnobDef<S>& k) {
     switch (k.kind) {
@@ -262,7 +316,9 @@ std::string knob_range(const KnobDef<S>& k) {
         return r;
     }
     case K::text: return "text of 0-" + std::to_string(k.max) + " bytes";
-    case K::threshold: return "absolute 5-604800 s | percentage 1-90";
+    case K::threshold:
+        return "absolute " + range_text(threshold_absolute_min, threshold_absolute_max, k.unit) + " | percentage " +
+               range_text(threshold_percentage_min, threshold_percentage_max, "");
     case K::recover_delay: return "off | <min> [<max>], " + range_text(k.min, k.max, k.unit);
     }
     return "?";
@@ -360,10 +416,10 @@ Status knob_set(const KnobDef<S>& k, S& s, std::span<const std::string> v) {
         Result<uint32_t> n = uint32_t(0);
         if (v[0] == "absolute") {
             kind = uint8_t(failover::ThresholdKind::absolute);
-            n = number_in(k, v[1], 5, 604800);
+            n = number_in(k, v[1], threshold_absolute_min, threshold_absolute_max);
         } else if (v[0] == "percentage") {
             kind = uint8_t(failover::ThresholdKind::percentage);
-            n = number_in(k, v[1], 1, 90);
+            n = number_in(k, v[1], threshold_percentage_min, threshold_percentage_max);
         } else {
             return range_error(k, "unknown word '" + v[0] + "'");
         }

@@ -24,10 +24,23 @@ enum class KnobKind : uint8_t {
     recover_delay,  // off | <min> [<max>], 0-86400 s (seed A recover delay)
 };
 
+/// The section of docs/knobs.md (the seed's sections) whose generated table
+/// lists the knob (control/knob_doc.h).
+enum class KnobSection : uint8_t {
+    timers,        // timers and retransmission
+    dns,           // server list, DNS and selection (the global resolver knobs)
+    triggers,      // failover triggers
+    registration,  // registration and validated failover
+    recovery,      // recovery and failback
+    keepalive,     // keep-alives and monitoring
+    sustained,     // sustained faults (sipedge)
+};
+
 template <class S>
 struct KnobDef {
     const char* key;       // command word
     KnobKind kind;
+    KnobSection section;
     uint32_t min = 0;
     uint32_t max = 0;
     const char* unit = "";             // "ms", "s" or ""
@@ -35,7 +48,7 @@ struct KnobDef {
     const char* const* choices = nullptr;  // choice: nullptr-terminated; stored as the index
     const char* seed = "";             // seed name(s) as the seed documents spell them
     const char* src = "";              // seed source letters: A, P, C, AC, E; "sipedge" for ours
-    const char* meaning = "";
+    const char* meaning = "";          // docs/knobs.md's meaning column (markdown)
     uint32_t S::*u = nullptr;          // uint/threshold value, recover_delay min
     uint32_t S::*u2 = nullptr;         // recover_delay max
     bool S::*b = nullptr;              // boolean, recover_delay enabled
@@ -50,6 +63,11 @@ std::span<const TrunkKnob> trunk_knobs() noexcept;
 std::span<const GlobalKnob> global_knobs() noexcept;
 const TrunkKnob* find_trunk_knob(std::string_view key) noexcept;
 const GlobalKnob* find_global_knob(std::string_view key) noexcept;
+/// The key of the trunk knob that stores <field> (its value, or a bound of
+/// recover-delay), so that a message about a settings field names the knob
+/// as the table spells it; nullptr when no knob does.
+const char* trunk_knob_key(uint32_t TrunkSettings::*field) noexcept;
+const char* trunk_knob_key(uint8_t TrunkSettings::*field) noexcept;
 
 /// Parses <values> (the words after the key) into <s>. Rejects a value out of
 /// range or an unknown word with "<key>: <why>; range <range>, default

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "control/knob_table.h"
+
 namespace sipedge::ctl {
 
 namespace fo = failover;
@@ -100,44 +102,62 @@ fo::RetryPolicy model_policy(const TrunkSettings& s, fo::RequestKind k) {
     return policy(adtran(s), k);
 }
 
-// Names the knob a KnobError is about, for the reply.
-const char* knob_of(fo::KnobError e) {
+// The settings field a KnobError is about; nullptr: the retry model as a whole.
+uint32_t TrunkSettings::*field_of(fo::KnobError e) {
+    using T = TrunkSettings;
     switch (e) {
-    case fo::KnobError::t1_range: return "t1";
-    case fo::KnobError::t2_range: return "t2";
-    case fo::KnobError::t2_below_t1: return "t2";
-    case fo::KnobError::rollover_range: return "rollover";
-    case fo::KnobError::rollover_register_range: return "rollover-register";
-    case fo::KnobError::retry_timeout_range: return "retry-timeout";
-    case fo::KnobError::retry_max_count_range: return "retry-max-count";
-    case fo::KnobError::tcp_fast_failover_timeout_range: return "tcp-fast-failover-timeout";
-    case fo::KnobError::trying_timer_range: return "trying-timer";
-    case fo::KnobError::retry_count_range: return "invite-retry-count";
-    case fo::KnobError::no_response_timeout_range: return "no-response-timeout";
-    default: return "retry-model";
+    case fo::KnobError::t1_range: return &T::t1_ms;
+    case fo::KnobError::t2_range: return &T::t2_ms;
+    case fo::KnobError::t2_below_t1: return &T::t2_ms;
+    case fo::KnobError::rollover_range: return &T::rollover_s;
+    case fo::KnobError::rollover_register_range: return &T::rollover_register_s;
+    case fo::KnobError::retry_timeout_range: return &T::retry_timeout_ms;
+    case fo::KnobError::retry_max_count_range: return &T::retry_max_count;
+    case fo::KnobError::tcp_fast_failover_timeout_range: return &T::tcp_fast_failover_timeout_ms;
+    case fo::KnobError::trying_timer_range: return &T::trying_timer_ms;
+    case fo::KnobError::retry_count_range: return &T::invite_retry_count;
+    case fo::KnobError::no_response_timeout_range: return &T::no_response_timeout_ms;
+    default: return nullptr;
     }
 }
 
-const char* knob_of(fo::ConfigError e) {
+// The same for a ConfigError (probe_threshold_range is about two fields: knob_of).
+uint32_t TrunkSettings::*field_of(fo::ConfigError e) {
+    using T = TrunkSettings;
     switch (e) {
-    case fo::ConfigError::recover_delay_range: return "recover-delay";
-    case fo::ConfigError::failback_timeout_range: return "failback-timeout";
-    case fo::ConfigError::expire_time_range: return "expire-time";
-    case fo::ConfigError::max_concurrent_reg_range: return "max-concurrent-reg";
+    case fo::ConfigError::recover_delay_range: return &T::recover_delay_min_s;
+    case fo::ConfigError::failback_timeout_range: return &T::failback_timeout_s;
+    case fo::ConfigError::expire_time_range: return &T::expire_time_s;
+    case fo::ConfigError::max_concurrent_reg_range: return &T::max_concurrent_reg;
     case fo::ConfigError::threshold_absolute_range:
-    case fo::ConfigError::threshold_percentage_range: return "threshold";
-    case fo::ConfigError::registration_failure_retry_range: return "registration-failure-retry";
-    case fo::ConfigError::register_retry_base_range: return "register-retry-base";
-    case fo::ConfigError::register_retry_max_range: return "register-retry-max";
-    case fo::ConfigError::probe_interval_range: return "monitor-interval";
-    case fo::ConfigError::probe_timeout_range: return "monitor-timeout";
-    case fo::ConfigError::retry_after_max_range: return "retry-after-max";
-    case fo::ConfigError::provisional_timeout_range: return "provisional-timeout";
-    case fo::ConfigError::probe_threshold_range: return "monitor-down-threshold/monitor-up-threshold";
-    case fo::ConfigError::trap_failures_range: return "trap-registration-failures";
-    case fo::ConfigError::trap_interval_range: return "trap-registration-interval";
-    default: return "retry-model";
+    case fo::ConfigError::threshold_percentage_range: return &T::threshold;
+    case fo::ConfigError::registration_failure_retry_range: return &T::registration_failure_retry_s;
+    case fo::ConfigError::register_retry_base_range: return &T::register_retry_base_s;
+    case fo::ConfigError::register_retry_max_range: return &T::register_retry_max_s;
+    case fo::ConfigError::probe_interval_range: return &T::monitor_interval_s;
+    case fo::ConfigError::probe_timeout_range: return &T::monitor_timeout_s;
+    case fo::ConfigError::retry_after_max_range: return &T::retry_after_max_s;
+    case fo::ConfigError::provisional_timeout_range: return &T::provisional_timeout_s;
+    case fo::ConfigError::trap_failures_range: return &T::trap_registration_failures;
+    case fo::ConfigError::trap_interval_range: return &T::trap_registration_interval_s;
+    default: return nullptr;
     }
+}
+
+// The key of the knob holding <f>, as the knob table spells it (retry-model
+// when the error is about no one field).
+std::string knob_of(uint32_t TrunkSettings::*f) {
+    const char* key = f ? trunk_knob_key(f) : nullptr;
+    return key ? key : trunk_knob_key(&TrunkSettings::retry_model);
+}
+
+// Names the knob a KnobError or ConfigError is about, for the reply.
+std::string knob_of(fo::KnobError e) { return knob_of(field_of(e)); }
+
+std::string knob_of(fo::ConfigError e) {
+    if (e == fo::ConfigError::probe_threshold_range)
+        return knob_of(&TrunkSettings::monitor_down_threshold) + "/" + knob_of(&TrunkSettings::monitor_up_threshold);
+    return knob_of(field_of(e));
 }
 
 }  // namespace
@@ -199,16 +219,16 @@ Status validate_settings(const TrunkSettings& s) {
     // T2 below T1 is refused whatever the model (RFC 3261 §17.1.2.2).
     if (ke == fo::KnobError::ok && s.t2_ms < s.t1_ms) ke = fo::KnobError::t2_below_t1;
     if (ke != fo::KnobError::ok)
-        return err(EINVAL, std::string(knob_of(ke)) + ": " + fo::knob_error_text(ke));
+        return err(EINVAL, knob_of(ke) + ": " + fo::knob_error_text(ke));
     const fo::TrunkKnobs k = to_trunk_knobs(s);
     for (const fo::RetryPolicy* p : {&k.invite_policy, &k.register_policy, &k.other_policy}) {
         const fo::KnobError pe = fo::validate(*p);
         if (pe != fo::KnobError::ok)
-            return err(EINVAL, std::string("retry-model: policy refused: ") + fo::knob_error_text(pe));
+            return err(EINVAL, knob_of(nullptr) + ": policy refused: " + fo::knob_error_text(pe));
     }
     const fo::ConfigError ce = fo::validate(k);
     if (ce != fo::ConfigError::ok)
-        return err(EINVAL, std::string(knob_of(ce)) + ": " + fo::config_error_text(ce));
+        return err(EINVAL, knob_of(ce) + ": " + fo::config_error_text(ce));
     return Ok{};
 }
 
