@@ -224,10 +224,12 @@ const TrunkKnob trunk_table[] = {
                 "server's address, rewritten on each rollover (a CANCEL names the same Request-URI as its "
                 "INVITE). User part and parameters are kept; tel: URIs are never rewritten",
      .c = &T::request_uri_host},
-    {.key = "topology-hiding", .kind = K::boolean, .seed = "(topology hiding toward the carrier)",
+    {.key = "topology-hiding", .kind = K::boolean, .section = Sec::sustained,
+     .seed = "(topology hiding toward the carrier, issue 16)",
      .src = "sipedge",
-     .meaning = "the carrier sees only sipedge: access-side Vias and Record-Routes stripped and restored "
-                "on the way back, Contacts replaced by sipedge's address with an encrypted ;sxh= parameter",
+     .meaning = "the trunk's carriers see only sipedge: access-side Vias and Record-Routes are kept back and "
+                "restored in the responses, the Contact names sipedge with the access address encrypted in "
+                "`;sxh=` (docs/security.md \"Topology hiding\")",
      .b = &T::topology_hiding},
 };
 

@@ -541,8 +541,7 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
                             : !from_car && (t.th || hidden_carrier(t.addr.ip));
     const bool hide_down = from_car && (t.th || hidden_carrier(up.ip));
     sip::Rewriter rw(d, m);
-    bool ok = (hide_up ? hide_request(rw, d, {via_, vl}, oif, dialog) : rw.prepend_via({via_, vl})) &&
-              rw.decrement_max_forwards();
+    bool ok = rw.prepend_via({via_, vl}) && rw.decrement_max_forwards();
     if (ok && t.strip_routes) ok = rw.remove_top_routes(t.strip_routes);
     if (ok && t.unhide) ok = rw.set_request_uri({ruri_, ruri_len_});
     // The trunk's request-uri-host: its domain, or the first server (moved
@@ -560,8 +559,10 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
         char token[rr_token_len];
         rr_token_hex(rr_token(cfg_.rr_key, m.call_id.str(d), m.from.tag.str(d)), token);
         rr = record_route(in_if_, oif, token, hide_up || hide_down);
-        ok = rw.add_record_route(rr) && (!hide_up || hide_record_routes(rw));
+        ok = rw.add_record_route(rr);
     }
+    // Removals last: our Via and Record-Route may be inserted where they were.
+    if (ok && hide_up) ok = hide_request(rw, d, oif) && (!dialog || hide_record_routes(rw));
     // Hidden lines are kept at the buffer's end (keep_hidden()).
     const size_t keep = hide_up ? hidden_size(d, dialog) : 0;
     const size_t cap = bufs_.capacity(cbuf);
@@ -706,8 +707,7 @@ void Proxy::forward_stateless(Endpoint from, const char* d, size_t n) noexcept {
     const bool hide = htr ? (htr->flags & failover::routes_hide_topology) != 0
                           : !from_carrier(from.ip) && (t.th || hidden_carrier(to.ip));
     sip::Rewriter rw(d, m);
-    bool ok = (hide ? hide_request(rw, d, {via_, vl}, oif, false) : rw.prepend_via({via_, vl})) &&
-              rw.decrement_max_forwards();
+    bool ok = rw.prepend_via({via_, vl}) && rw.decrement_max_forwards() && (!hide || hide_request(rw, d, oif));
     if (ok && t.strip_routes) ok = rw.remove_top_routes(t.strip_routes);
     if (ok && t.unhide) ok = rw.set_request_uri({ruri_, ruri_len_});
     if (ok && hide) st_->hide_requests++;

@@ -262,12 +262,12 @@ private:
     // ---- topology hiding (proxy_hide.cc, issue 16) ----
     bool hidden_carrier(uint32_t ip) const noexcept;
     /// Edits that hide msg_ (from <d>) from a carrier reached by <oif>: every
-    /// access Via line goes (<ours> is prepended in its place), and for a
-    /// dialog-creating request every Record-Route line (hide_record_routes());
-    /// the first Contact names us with ;sxh=. What goes
-    /// is kept by keep_hidden() after the rewrite.
-    bool hide_request(sip::Rewriter& rw, const char* d, std::string_view ours, uint8_t oif,
-                      bool dialog) noexcept;
+    /// access Via line goes, the first Contact names us with ;sxh=. Called
+    /// after every insertion (our Via, our Record-Route): an insertion at a
+    /// removed line's place must be recorded first. A dialog-creating
+    /// request's Record-Route lines go by hide_record_routes(). What goes is
+    /// kept by keep_hidden() after the rewrite.
+    bool hide_request(sip::Rewriter& rw, const char* d, uint8_t oif) noexcept;
     /// A hidden dialog-creating request's access Record-Route lines off (after
     /// add_record_route(), which inserts at the same place).
     bool hide_record_routes(sip::Rewriter& rw) noexcept;

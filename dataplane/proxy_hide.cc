@@ -115,11 +115,8 @@ size_t Proxy::hidden_size(const char* d, bool dialog) const noexcept {
            (dialog ? lines_size(msg_, d, sip::HeaderId::record_route) : 0);
 }
 
-bool Proxy::hide_request(sip::Rewriter& rw, const char* d, std::string_view ours, uint8_t oif,
-                         bool dialog) noexcept {
-    // Ours first at the first Via's place (recorded before that line's removal).
-    (void)dialog;  // its Record-Route lines go after ours is added: hide_record_routes()
-    return rw.prepend_via(ours) && rw.remove_all(sip::HeaderId::via) && hide_contact(rw, d, oif);
+bool Proxy::hide_request(sip::Rewriter& rw, const char* d, uint8_t oif) noexcept {
+    return rw.remove_all(sip::HeaderId::via) && hide_contact(rw, d, oif);
 }
 
 bool Proxy::hide_record_routes(sip::Rewriter& rw) noexcept {

@@ -192,6 +192,25 @@ TEST_F(HideTest, ACarriersCallGetsTheAnswerHidden) {
     EXPECT_EQ(st.hide_responses, 1u);
 }
 
+// What sipp sends: a Contact without < >, no Record-Route (ours goes where
+// the Via lines were removed), a body.
+TEST_F(HideTest, AContactWithoutAnglesAndNoRecordRoute) {
+    const std::string inv = "INVITE sip:service@192.0.2.10:5060 SIP/2.0\r\n"
+                            "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-s1\r\n"
+                            "From: sipp <sip:sipp@192.0.2.1:5060>;tag=s1\r\nTo: <sip:service@192.0.2.10:5060>\r\n"
+                            "Call-ID: 1-1@192.0.2.1\r\nCSeq: 1 INVITE\r\nContact: sip:sipp@192.0.2.1:5060\r\n"
+                            "Max-Forwards: 70\r\nContent-Type: application/sdp\r\nContent-Length:   5\r\n\r\nv=0\r\n";
+    in(caller, inv);
+    ASSERT_EQ(sink.out.size(), 2u) << sink.out[0].msg;
+    const std::string fwd = sink.out[1].msg;
+    ASSERT_EQ(lines(fwd, "Via").size(), 1u) << fwd;
+    ASSERT_EQ(lines(fwd, "Record-Route").size(), 1u) << fwd;
+    EXPECT_EQ(lines(fwd, "Contact")[0].find("Contact: <sip:sipp@192.0.2.10:5060;sxh="), 0u) << fwd;
+    EXPECT_EQ(fwd.substr(fwd.size() - 5), "v=0\r\n");
+    sip::Message m;
+    EXPECT_EQ(sip::parse(fwd.data(), fwd.size(), m), sip::ParseStatus::ok) << fwd;
+}
+
 TEST_F(HideTest, ATrunkWithoutItIsUntouched) {
     routes.hidden_count = 0;
     publish(make_table({primary, secondary}, {0, 1}));

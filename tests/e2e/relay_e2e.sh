@@ -20,6 +20,8 @@
 #           carrier side and BYE, every in-dialog request through sipedge's
 #           Record-Route (with its token), all on the secondary. Every call
 #           must complete; the third host still counts 0.
+#   hide    the calls again with topology-hiding on: no line of the carriers' routing
+#           headers names the caller (RELAY_HIDE=0 skips it).
 #   guard   access peers and the per-source flood guard (below; RELAY_GUARD=0 skips it).
 # The access target is 192.0.2.5 (nobody), so that the carrier's INFO to the
 # caller is allowed only by the token, not by rule (c) (docs/security.md).
@@ -138,6 +140,60 @@ if e:
           "drops.sip_forbidden %d, drops.sip_loop %d" % (d.get("sip_forbidden", 0), d.get("sip_loop", 0)))
 done()
 ' "$calls" "$UAC_RC"
+
+# Topology hiding (issue 16, docs/security.md "Topology hiding"): the calls
+# of phase 2 again with `topology-hiding on` on the trunk, both carriers
+# tracing every message (-trace_msg). Every call must complete (the carrier's
+# INFO reaches the caller through the Contact sipedge encoded), and no Via,
+# Contact, Record-Route or Route line a carrier received may name the
+# caller's address 192.0.2.1.
+if [ "${RELAY_HIDE:-1}" = 1 ]; then
+begin hide "topology hiding: the calls again with topology-hiding on"
+relay_config
+echo "set trunk carrier topology-hiding on" >>"$out/edge.conf"
+EDGE_DURATION=60 start_edge || { stop_run; echo "FAILED"; exit 1; }
+CARRIER_LIFE=40 CARRIER_TRACE=1 carrier 1 h1 reject 503
+cp "$HERE/relay_carrier.xml" "$out/h2.xml"
+start_bg $NS_C2 "$out/h2.log" sh -c "cd '$out' && exec timeout 50 sipp -sf '$out/h2.xml' \
+    -i 192.0.2.22 -p 5060 -nostdin -timeout 40s -trace_counts -fd 1 -trace_err -trace_msg"
+wait_bound $NS_C2
+cp "$HERE/relay_uac.xml" "$out/uac.xml"
+in_ns $NS_UAC sh -c "cd '$out' && exec timeout 40 sipp 192.0.2.10:5060 -i 192.0.2.1 -p 5060 \
+    -sf '$out/uac.xml' -m $calls -r 1 -nostdin -timeout 30s -timeout_error -trace_stat \
+    -stf '$out/uac.csv' -trace_err -error_file '$out/uac.err' -trace_msg" >"$out/uac.log" 2>&1
+UAC_RC=$?
+stop_run
+check_py '
+import glob, re, sys
+from sustained_lib import *
+out, calls, rc = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+u = uac_stats(out)
+check(rc == 0 and u["successful"] == calls and u["failed"] == 0,
+      "calls through a hidden trunk (ACK, INFO, UPDATE, re-INVITE, the carrier INFO, BYE): %d successful of %d, "
+      "%d failed, sipp exit %d" % (u["successful"], calls, u["failed"], rc))
+caller = re.compile(r"192\.0\.2\.1(?![0-9])")
+seen, leaks, contacts = 0, [], 0
+for path in glob.glob(out + "/h1_*_messages.log") + glob.glob(out + "/h2_*_messages.log"):
+    for line in open(path, errors="replace"):
+        name = line.split(":", 1)[0].strip().lower()
+        if name in ("via", "v", "contact", "m", "record-route", "route"):
+            seen += 1
+            if name in ("contact", "m") and ";sxh=" in line: contacts += 1
+            if caller.search(line): leaks.append(line.strip())
+check(seen > 0, "the carriers traced %d Via/Contact/Record-Route/Route lines" % seen)
+check(not leaks, "none of them names the caller 192.0.2.1 (%d do: %s)" % (len(leaks), leaks[:3]))
+check(contacts > 0, "the carriers saw %d Contacts encoded by sipedge (;sxh=)" % contacts)
+e = edge_stats(out)
+if e:
+    h = e.get("hide", {})
+    info("edge hide counters: %s" % h)
+    check(h.get("requests", 0) >= 2 * calls and h.get("restored", 0) >= calls and h.get("decoded", 0) >= calls
+          and h.get("bad", 0) == 0,
+          "hide.requests %s >= %d, restored %s >= %d, decoded %s >= %d (the carrier INFOs), bad %s == 0"
+          % (h.get("requests"), 2 * calls, h.get("restored"), calls, h.get("decoded"), calls, h.get("bad")))
+done()
+' "$calls" "$UAC_RC"
+fi
 
 # The access guard (issue 16, docs/security.md "Access peers and flood
 # guard"): the caller's namespace gets two more addresses, 192.0.2.2 (the
