@@ -43,7 +43,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -57,13 +56,12 @@
 #include "control/commands.h"
 #include "control/config.h"
 #include "control/dp_link.h"
+#include "control/edge_args.h"
 #include "control/loop.h"
 #include "control/metrics.h"
 #include "control/monitor.h"
-#include "control/number.h"
 #include "control/socket.h"
 #include "control/telemetry.h"
-#include "dataplane/af_packet.h"
 #include "dataplane/handoff.h"
 #include "dataplane/inet.h"
 #include "dataplane/msg_pool.h"
@@ -77,80 +75,6 @@
 namespace {
 
 using namespace sipedge;
-
-struct Args {
-    std::string config, socket = "/run/sipedge.sock", group, secrets;
-    double duration_s = 0;
-    bool verbose = false, check = false;
-    uint32_t max_txns = 16384;
-    uint32_t mbufs = 0;  // 0: sized from ports and workers at start-up
-    uint32_t overload_percent = 90;      // issue 16: new out-of-dialog requests get 503 at this load; 0: off
-    uint32_t overload_retry_after_s = 5; //   ... with this Retry-After (0: none)
-    bool rx_udp_csum = true;
-    uint32_t socket_idle_s = 60;  // control clients that send nothing are closed after this; 0 = never
-};
-
-[[noreturn]] void usage(const char* why) {
-    std::fprintf(stderr,
-                 "sipedge: %s\n"
-                 "usage: sipedge --config FILE [--socket PATH] [--socket-group GROUP] [--secrets FILE]\n"
-                 "               [--duration SECONDS] [--verbose] [--check] [--max-txns N] [--mbufs N]\n"
-                 "               [--overload-percent P] [--overload-retry-after SECONDS]\n"
-                 "               [--no-rx-udp-csum] [--socket-idle-timeout SECONDS]\n"
-                 "               -- EAL-ARGS (lcores: main + workers, -l 0-N)\n",
-                 why);
-    std::exit(2);
-}
-
-// An integer option by the control plane's one grammar (control/number.h).
-bool parse_u32(std::string_view s, uint32_t lo, uint32_t hi, uint32_t& out) {
-    uint64_t v = 0;
-    if (ctl::parse_number(s, lo, hi, v) != ctl::NumStatus::ok) return false;
-    out = uint32_t(v);
-    return true;
-}
-
-// Everything before "--" is ours; the rest goes to the EAL.
-int parse_args(int argc, char** argv, Args& a) {
-    int i = 1;
-    for (; i < argc; i++) {
-        const std::string_view arg = argv[i];
-        if (arg == "--") return i;
-        auto val = [&]() -> std::string {
-            if (i + 1 >= argc) usage("missing value");
-            return argv[++i];
-        };
-        if (arg == "--config") a.config = val();
-        else if (arg == "--socket") a.socket = val();
-        else if (arg == "--socket-group") a.group = val();
-        else if (arg == "--secrets") a.secrets = val();
-        else if (arg == "--verbose") a.verbose = true;
-        else if (arg == "--check") a.check = true;
-        else if (arg == "--duration") {
-            char* end = nullptr;
-            const std::string v = val();
-            a.duration_s = std::strtod(v.c_str(), &end);
-            if (!end || *end || a.duration_s < 0 || a.duration_s > 1e7) usage("bad --duration");
-        } else if (arg == "--max-txns") {
-            if (!parse_u32(val(), 16, 1u << 24, a.max_txns)) usage("bad --max-txns");
-        } else if (arg == "--overload-percent") {
-            if (!parse_u32(val(), 0, 100, a.overload_percent)) usage("bad --overload-percent (0-100; 0: off)");
-        } else if (arg == "--overload-retry-after") {
-            if (!parse_u32(val(), 0, 3600, a.overload_retry_after_s)) usage("bad --overload-retry-after (seconds 0-3600)");
-        } else if (arg == "--mbufs") {
-            if (!parse_u32(val(), 1023, 1u << 24, a.mbufs)) usage("bad --mbufs");
-        } else if (arg == "--socket-idle-timeout") {
-            if (!parse_u32(val(), 0, 86400, a.socket_idle_s)) usage("bad --socket-idle-timeout (seconds 0-86400)");
-        } else if (arg == "--no-rx-udp-csum") {
-            a.rx_udp_csum = false;
-        } else if (arg == "-h" || arg == "--help") {
-            usage("help");
-        } else {
-            usage("unknown option (EAL options go after --)");
-        }
-    }
-    return i;
-}
 
 // Every counter of <s> added into <t> (all fields are uint64_t counters, up
 // to the last one of the block at the struct's end).
@@ -238,76 +162,6 @@ void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
     }
     std::printf("]}\n");
     std::fflush(stdout);
-}
-
-// Issue 16: every net_af_packet vdev among the EAL words <eal> (--vdev=X or
-// --vdev X) without its own framesz/blocksz gets frames sized from its
-// interface's MTU (dataplane/af_packet.h); rewritten words live in <keep>.
-// Returns the largest mbuf data room those ports' RX queues need (0: none).
-uint32_t af_packet_frames_for(std::vector<char*>& eal, std::deque<std::string>& keep) {
-    uint32_t room = 0;
-    for (size_t i = 1; i < eal.size(); i++) {
-        std::string_view w = eal[i];
-        size_t at = i;
-        if (w == "--vdev" && i + 1 < eal.size()) w = eal[at = ++i];
-        else if (w.rfind("--vdev=", 0) == 0) w.remove_prefix(7);
-        else continue;
-        uint32_t r = 0;
-        std::string dev = dp::af_packet_vdev(w, r);
-        if (r == 0) continue;
-        room = r > room ? r : room;
-        if (dev.size() == w.size()) continue;  // the operator's own geometry
-        std::fprintf(stderr, "sipedge: %s: frames of %s bytes (interface MTU %u; whole datagrams "
-                             "up to %u bytes)\n",
-                     std::string(w.substr(0, w.find(','))).c_str(),
-                     std::string(dp::devarg(dev, "framesz")).c_str(),
-                     unsigned(dp::kernel_mtu(dp::devarg(dev, "iface"))),
-                     unsigned(r - 80 - 4 + 32));
-        keep.push_back(eal[at] == w.data() ? dev : "--vdev=" + dev);
-        eal[at] = keep.back().data();
-    }
-    return room;
-}
-
-// EAL words the configuration adds to the command line's <n> EAL arguments
-// <args>: each port's device (-a for a PCI address, --vdev otherwise;
-// --no-pci when every configured device is virtual and the command line
-// names no PCI device), -l, --no-huge and -m unless the command line has
-// its own.
-std::vector<std::string> eal_from_config(const ctl::DataplaneSettings& d, int n, char** args) {
-    auto has = [&](std::initializer_list<std::string_view> opts) {
-        for (int i = 0; i < n; i++) {
-            const std::string_view w = args[i];
-            for (std::string_view o : opts)
-                if (w == o || (w.size() > o.size() && w.substr(0, o.size()) == o && w[o.size()] == '='))
-                    return true;
-        }
-        return false;
-    };
-    std::vector<std::string> out;
-    bool any = false, pci = false;
-    for (const ctl::PortSettings& p : d.ports) {
-        if (p.device.empty() || !p.ip) continue;
-        any = true;
-        if (ctl::dataplane_device_is_pci(p.device.substr(0, p.device.find(',')))) {
-            pci = true;
-            out.push_back("-a");
-            out.push_back(p.device);
-        } else {
-            out.push_back("--vdev=" + p.device);
-        }
-    }
-    if (any && !pci && !has({"-a", "--allow", "-b", "--block", "--no-pci"})) out.push_back("--no-pci");
-    if (!d.lcores.empty() && !has({"-l", "--lcores", "-c"})) {
-        out.push_back("-l");
-        out.push_back(d.lcores);
-    }
-    if (!d.hugepages && !has({"--no-huge"})) out.push_back("--no-huge");
-    if (d.memory_mb && !has({"-m", "--socket-mem"})) {
-        out.push_back("-m");
-        out.push_back(std::to_string(d.memory_mb));
-    }
-    return out;
 }
 
 ctl::CoreStats core_stats(unsigned lcore, const dp::WorkerStats& s) {
@@ -433,9 +287,8 @@ int worker_main(void* arg) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    Args a;
-    const int sep = parse_args(argc, argv, a);
-    if (a.config.empty()) usage("--config is required");
+    ctl::EdgeArgs a;
+    const int sep = ctl::parse_edge_args(argc, argv, a);  // usage errors exit 2
 
     // SIGINT/SIGTERM are taken from the control loop's signalfd: block them
     // before the EAL starts its threads, so that every thread inherits the mask.
@@ -501,15 +354,9 @@ int main(int argc, char** argv) {
     // 2. EAL, port, links, workers: every lcore but the main one runs a worker.
     // The command line's EAL arguments first, then what the configuration
     // adds (devices, lcores, memory) where the command line does not say it.
-    const int n_eal = sep < argc ? argc - sep - 1 : 0;
-    std::vector<std::string> eal_words = eal_from_config(dps, n_eal, n_eal ? argv + sep + 1 : argv);
-    std::vector<char*> eal;
-    eal.push_back(argv[0]);
-    for (int i = sep + 1; i < argc; i++) eal.push_back(argv[i]);
-    for (std::string& w : eal_words) eal.push_back(w.data());
-    std::deque<std::string> af_words;
-    const uint32_t af_room = af_packet_frames_for(eal, af_words);
-    if (!dp::eal_start(int(eal.size()), eal.data())) return 1;
+    ctl::EalArgv eal(dps, argc, argv, sep);
+    const uint32_t af_room = eal.af_room();
+    if (!dp::eal_start(eal.argc(), eal.argv())) return 1;
     std::vector<unsigned> lcores;
     for (unsigned l = rte_get_next_lcore(rte_get_main_lcore(), 1, 0); l < RTE_MAX_LCORE;
          l = rte_get_next_lcore(l, 1, 0))
