@@ -70,7 +70,7 @@ void EalScope::stop() noexcept {
 
 void MempoolFree::operator()(rte_mempool* p) const noexcept { rte_mempool_free(p); }
 
-bool PortSet::start(const dp::PortSetup& s, rte_mempool* pool, dp::MacAddr& mac) noexcept {
+bool PortSet::start(const dp::PortSetup& s, rte_mempool* pool, dp::MacAddr& mac) {
     taken_.push_back(Taken{s.port_id, false});
     taken_.back().started = dp::port_start(s, pool, mac);
     return taken_.back().started;
@@ -96,7 +96,7 @@ int LcoreRuns::lcore_main(void* arg) {
     return 0;
 }
 
-bool LcoreRuns::launch(dp::Worker& w, unsigned lcore) noexcept {
+bool LcoreRuns::launch(dp::Worker& w, unsigned lcore) {
     runs_.push_back(Run{&w, &stop_});
     if (rte_eal_remote_launch(lcore_main, &runs_.back(), lcore) != 0) {
         runs_.pop_back();

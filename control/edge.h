@@ -72,7 +72,7 @@ public:
 
     /// dp::port_start(<s>, <pool>, <mac>); the port is this set's to close
     /// whatever the outcome. False (with a message) when it did not start.
-    bool start(const dp::PortSetup& s, rte_mempool* pool, dp::MacAddr& mac) noexcept;
+    bool start(const dp::PortSetup& s, rte_mempool* pool, dp::MacAddr& mac);
     /// Whether DPDK port <port_id> is in the set.
     bool holds(uint16_t port_id) const noexcept;
     /// Stops and closes every port, last taken first; idempotent.
@@ -98,7 +98,7 @@ public:
 
     /// Runs <w>.run() on <lcore> (rte_eal_remote_launch); false when the
     /// lcore cannot take it. <w> must outlive this.
-    bool launch(dp::Worker& w, unsigned lcore) noexcept;
+    bool launch(dp::Worker& w, unsigned lcore);
     /// Asks the workers to end and waits for each; idempotent.
     void stop() noexcept;
 

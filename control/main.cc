@@ -36,7 +36,6 @@
 // an early return. control/edge_args.h holds the command line,
 // control/edge_report.h the exit JSON.
 
-
 #include <signal.h>
 #include <unistd.h>
 
@@ -61,34 +60,40 @@ bool say(const Status& s, const std::string& prefix = "") {
     return bool(s);
 }
 
+// SIGINT/SIGTERM are taken from the control loop's signalfd: blocked here,
+// before the EAL starts its threads, so that every thread inherits the mask.
+// One that comes during start-up waits there: the loop then ends at once and
+// the edge stops in order.
+void block_stop_signals() {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+}
+
+// The engine's clock: milliseconds since start-up (steady).
+ctl::Clock uptime_clock() {
+    const auto t0 = std::chrono::steady_clock::now();
+    return [t0] {
+        return failover::Millis(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+    };
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     ctl::EdgeArgs a;
     const int sep = ctl::parse_edge_args(argc, argv, a);  // usage errors exit 2
 
-    // SIGINT/SIGTERM are taken from the control loop's signalfd: block them
-    // before the EAL starts its threads, so that every thread inherits the
-    // mask. One that comes during start-up waits there: the loop then ends at
-    // once and the edge stops in order.
-    sigset_t mask;
-    sigemptyset(&mask);
-    sigaddset(&mask, SIGINT);
-    sigaddset(&mask, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+    block_stop_signals();
 
     // 1. Configuration, before anything starts: a refused file starts nothing.
-    const auto t0 = std::chrono::steady_clock::now();
     ctl::ControllerOptions copt;
     copt.secrets_path = a.secrets;
     copt.seed = uint64_t(std::chrono::system_clock::now().time_since_epoch().count()) ^ uint64_t(getpid());
-    ctl::Controller ctl(
-        [t0] {
-            return failover::Millis(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::steady_clock::now() - t0)
-                                        .count());
-        },
-        copt);
+    ctl::Controller ctl(uptime_clock(), copt);
     // Metrics over HTTP and SNMP traps (control/metrics.h): before the config,
     // whose ops commands bind them; not for --check.
     std::unique_ptr<ctl::Ops> ops = a.check ? nullptr : std::make_unique<ctl::Ops>(ctl);
