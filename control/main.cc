@@ -29,764 +29,94 @@
 // counters on stdout: the top-level fields are the totals over all workers,
 // "workers" is an array with each worker's own counters. Exit status: 0 normal stop, 1 refused config / EAL /
 // port / socket, 2 usage.
+//
+// main() is the order of things; control/edge.h owns the data plane (EAL,
+// mempools, ports, links, workers) and tears down whatever had started, in
+// reverse order, on every way out: a refused start-up step, the loop's end,
+// an early return. control/edge_args.h holds the command line,
+// control/edge_report.h the exit JSON.
 
-#include <pthread.h>
-#include <sched.h>
 #include <signal.h>
-#include <sys/random.h>
 #include <unistd.h>
 
-#include <atomic>
-#include <cerrno>
 #include <chrono>
-#include <cstddef>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
-#include <deque>
+#include <memory>
 #include <string>
-#include <string_view>
-#include <type_traits>
-#include <vector>
-
-#include <rte_cycles.h>
-#include <rte_ethdev.h>
-#include <rte_launch.h>
-#include <rte_lcore.h>
 
 #include "control/commands.h"
 #include "control/config.h"
-#include "control/dp_link.h"
-#include "control/loop.h"
+#include "control/edge.h"
+#include "control/edge_args.h"
 #include "control/metrics.h"
-#include "control/monitor.h"
-#include "control/number.h"
-#include "control/socket.h"
-#include "control/telemetry.h"
-#include "dataplane/af_packet.h"
-#include "dataplane/handoff.h"
-#include "dataplane/inet.h"
-#include "dataplane/msg_pool.h"
-#include "dataplane/port.h"
-#include "dataplane/proxy_types.h"
-#include "dataplane/stats_types.h"
-#include "dataplane/stats_table.h"
-#include "dataplane/worker.h"
-#include "failover/events_types.h"
 
 namespace {
 
 using namespace sipedge;
 
-struct Args {
-    std::string config, socket = "/run/sipedge.sock", group, secrets;
-    double duration_s = 0;
-    bool verbose = false, check = false;
-    uint32_t max_txns = 16384;
-    uint32_t mbufs = 0;  // 0: sized from ports and workers at start-up
-    uint32_t overload_percent = 90;      // issue 16: new out-of-dialog requests get 503 at this load; 0: off
-    uint32_t overload_retry_after_s = 5; //   ... with this Retry-After (0: none)
-    bool rx_udp_csum = true;
-    uint32_t socket_idle_s = 60;  // control clients that send nothing are closed after this; 0 = never
-};
-
-[[noreturn]] void usage(const char* why) {
-    std::fprintf(stderr,
-                 "sipedge: %s\n"
-                 "usage: sipedge --config FILE [--socket PATH] [--socket-group GROUP] [--secrets FILE]\n"
-                 "               [--duration SECONDS] [--verbose] [--check] [--max-txns N] [--mbufs N]\n"
-                 "               [--overload-percent P] [--overload-retry-after SECONDS]\n"
-                 "               [--no-rx-udp-csum] [--socket-idle-timeout SECONDS]\n"
-                 "               -- EAL-ARGS (lcores: main + workers, -l 0-N)\n",
-                 why);
-    std::exit(2);
+// Says a refused step's message ("sipedge: <prefix><message>"); false then.
+bool say(const Status& s, const std::string& prefix = "") {
+    if (!s) std::fprintf(stderr, "sipedge: %s%s\n", prefix.c_str(), s.error().message.c_str());
+    return bool(s);
 }
 
-// An integer option by the control plane's one grammar (control/number.h).
-bool parse_u32(std::string_view s, uint32_t lo, uint32_t hi, uint32_t& out) {
-    uint64_t v = 0;
-    if (ctl::parse_number(s, lo, hi, v) != ctl::NumStatus::ok) return false;
-    out = uint32_t(v);
-    return true;
-}
-
-// Everything before "--" is ours; the rest goes to the EAL.
-int parse_args(int argc, char** argv, Args& a) {
-    int i = 1;
-    for (; i < argc; i++) {
-        const std::string_view arg = argv[i];
-        if (arg == "--") return i;
-        auto val = [&]() -> std::string {
-            if (i + 1 >= argc) usage("missing value");
-            return argv[++i];
-        };
-        if (arg == "--config") a.config = val();
-        else if (arg == "--socket") a.socket = val();
-        else if (arg == "--socket-group") a.group = val();
-        else if (arg == "--secrets") a.secrets = val();
-        else if (arg == "--verbose") a.verbose = true;
-        else if (arg == "--check") a.check = true;
-        else if (arg == "--duration") {
-            char* end = nullptr;
-            const std::string v = val();
-            a.duration_s = std::strtod(v.c_str(), &end);
-            if (!end || *end || a.duration_s < 0 || a.duration_s > 1e7) usage("bad --duration");
-        } else if (arg == "--max-txns") {
-            if (!parse_u32(val(), 16, 1u << 24, a.max_txns)) usage("bad --max-txns");
-        } else if (arg == "--overload-percent") {
-            if (!parse_u32(val(), 0, 100, a.overload_percent)) usage("bad --overload-percent (0-100; 0: off)");
-        } else if (arg == "--overload-retry-after") {
-            if (!parse_u32(val(), 0, 3600, a.overload_retry_after_s)) usage("bad --overload-retry-after (seconds 0-3600)");
-        } else if (arg == "--mbufs") {
-            if (!parse_u32(val(), 1023, 1u << 24, a.mbufs)) usage("bad --mbufs");
-        } else if (arg == "--socket-idle-timeout") {
-            if (!parse_u32(val(), 0, 86400, a.socket_idle_s)) usage("bad --socket-idle-timeout (seconds 0-86400)");
-        } else if (arg == "--no-rx-udp-csum") {
-            a.rx_udp_csum = false;
-        } else if (arg == "-h" || arg == "--help") {
-            usage("help");
-        } else {
-            usage("unknown option (EAL options go after --)");
-        }
-    }
-    return i;
-}
-
-// Every counter of <s> added into <t> (all fields are uint64_t counters, up
-// to the last one of the block at the struct's end).
-void add_stats(dp::WorkerStats& t, const dp::WorkerStats& s) {
-    static_assert(std::is_standard_layout_v<dp::WorkerStats>);
-    constexpr size_t words = dp::worker_stats_counter_bytes / sizeof(uint64_t);
-    static_assert(words * sizeof(uint64_t) >= offsetof(dp::WorkerStats, drops) + sizeof(s.drops));
-    auto* d = reinterpret_cast<uint64_t*>(&t);
-    const auto* a = reinterpret_cast<const uint64_t*>(&s);
-    for (size_t i = 0; i < words; i++) d[i] += a[i];
-}
-
-void print_worker(const dp::WorkerStats& s, unsigned idx, unsigned lcore, uint32_t active_slots) {
-    std::printf("{\"worker\":%u,\"lcore\":%u,\"rx_packets\":%lu,\"tx_packets\":%lu,\"udp_rx\":%lu,"
-                "\"udp_tx\":%lu,\"sip_requests_rx\":%lu,\"sip_responses_rx\":%lu,"
-                "\"calls_attempted\":%lu,\"calls_answered\":%lu,\"slots_in_use\":%u,"
-                "\"control_tx\":%lu,\"control_rx\":%lu,\"handoff_pushed\":%lu,"
-                "\"handoff_drained\":%lu,\"handoff_full\":%lu,\"arp_shared\":%lu,"
-                "\"arp_replies_rx\":%lu,\"drops_total\":%lu,\"busy_cycles\":%lu,\"idle_cycles\":%lu,"
-                "\"busy_polls\":%lu,\"idle_polls\":%lu,\"udp_csum_partial\":%lu}",
-                idx, lcore, s.rx_packets, s.tx_packets, s.udp_rx, s.udp_tx, s.sip_requests_rx,
-                s.sip_responses_rx, s.calls_attempted, s.calls_answered, active_slots, s.control_tx,
-                s.control_rx, s.handoff_pushed, s.handoff_drained,
-                s.drops[size_t(dp::DropReason::handoff_full)], s.arp_shared, s.arp_replies_rx,
-                s.drops_total(), s.busy_cycles, s.idle_cycles, s.busy_polls, s.idle_polls,
-                s.rx_udp_csum_partial);
-}
-
-void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
-                 const ctl::DpLinkCounters& l, const std::vector<dp::Worker*>& ws,
-                 const std::vector<unsigned>& lcores, const std::vector<dp::PortConfig>& ports) {
-    std::printf("{\"duration_s\":%.3f", secs);
-    // What a section holds besides its worker counters: the TSC rate, slots
-    // in use now, the control thread's side of the rings, a drop reason.
-    auto extras = [&](std::string_view sec) {
-        if (sec == "cycles") {
-            std::printf(",\"tsc_hz\":%lu", (unsigned long)rte_get_tsc_hz());
-        } else if (sec == "transactions") {
-            std::printf(",\"slots_in_use\":%u", active_slots);
-        } else if (sec == "control") {
-            std::printf(",\"events_in\":%lu,\"published\":%lu,\"reclaimed\":%lu,\"sent\":%lu,"
-                        "\"send_dropped\":%lu,\"responses_in\":%lu,\"responses_bad\":%lu,\"unreachable\":%lu,"
-                        "\"notices\":%lu",
-                        l.events, l.published, l.reclaimed, l.sent, l.send_dropped, l.responses, l.responses_bad,
-                        l.unreachable, l.notices);
-        } else if (sec == "handoff") {
-            std::printf(",\"full\":%lu", s.drops[size_t(dp::DropReason::handoff_full)]);
-        } else if (sec == "trace") {
-            std::printf(",\"drained\":%lu", l.trace_samples);
-        }
-    };
-    // Every worker counter by the one table (dataplane/stats_table.h; a
-    // section's rows are consecutive there).
-    std::string_view open;
-    for (const dp::CounterInfo& c : dp::worker_counters()) {
-        if (open != c.section) {
-            if (!open.empty()) {
-                extras(open);
-                std::printf("}");
-            }
-            open = c.section;
-            std::printf(",\"%s\":{\"%s\":%lu", c.section, c.key, s.*c.field);
-            continue;
-        }
-        std::printf(",\"%s\":%lu", c.key, s.*c.field);
-    }
-    if (!open.empty()) {
-        extras(open);
-        std::printf("}");
-    }
-    std::printf(",\"ports\":[");
-    for (size_t i = 0; i < ports.size(); i++)
-        std::printf("%s{\"port\":%u,\"vlan\":%u,\"rx_packets\":%lu,\"tx_packets\":%lu,"
-                    "\"rx_udp_csum\":\"%s\",\"udp_csum_partial\":%lu}",
-                    i ? "," : "", unsigned(ports[i].port_id), unsigned(ports[i].vlan), s.port_rx[i],
-                    s.port_tx[i], dp::rx_csum_name(ports[i].rx_csum), s.port_udp_csum_partial[i]);
-    std::printf("],");
-    std::printf("\"drops\":{\"total\":%lu", s.drops_total());
-    for (size_t r = 0; r < dp::drop_reason_count; r++)
-        std::printf(",\"%s\":%lu", dp::drop_reason_name(dp::DropReason(r)), s.drops[r]);
-    std::printf("},\"workers\":[");
-    for (size_t i = 0; i < ws.size(); i++) {
-        if (i) std::printf(",");
-        print_worker(ws[i]->stats(), unsigned(i), lcores[i], ws[i]->active_slots());
-    }
-    std::printf("]}\n");
-    std::fflush(stdout);
-}
-
-// Issue 16: every net_af_packet vdev among the EAL words <eal> (--vdev=X or
-// --vdev X) without its own framesz/blocksz gets frames sized from its
-// interface's MTU (dataplane/af_packet.h); rewritten words live in <keep>.
-// Returns the largest mbuf data room those ports' RX queues need (0: none).
-uint32_t af_packet_frames_for(std::vector<char*>& eal, std::deque<std::string>& keep) {
-    uint32_t room = 0;
-    for (size_t i = 1; i < eal.size(); i++) {
-        std::string_view w = eal[i];
-        size_t at = i;
-        if (w == "--vdev" && i + 1 < eal.size()) w = eal[at = ++i];
-        else if (w.rfind("--vdev=", 0) == 0) w.remove_prefix(7);
-        else continue;
-        uint32_t r = 0;
-        std::string dev = dp::af_packet_vdev(w, r);
-        if (r == 0) continue;
-        room = r > room ? r : room;
-        if (dev.size() == w.size()) continue;  // the operator's own geometry
-        std::fprintf(stderr, "sipedge: %s: frames of %s bytes (interface MTU %u; whole datagrams "
-                             "up to %u bytes)\n",
-                     std::string(w.substr(0, w.find(','))).c_str(),
-                     std::string(dp::devarg(dev, "framesz")).c_str(),
-                     unsigned(dp::kernel_mtu(dp::devarg(dev, "iface"))),
-                     unsigned(r - 80 - 4 + 32));
-        keep.push_back(eal[at] == w.data() ? dev : "--vdev=" + dev);
-        eal[at] = keep.back().data();
-    }
-    return room;
-}
-
-// EAL words the configuration adds to the command line's <n> EAL arguments
-// <args>: each port's device (-a for a PCI address, --vdev otherwise;
-// --no-pci when every configured device is virtual and the command line
-// names no PCI device), -l, --no-huge and -m unless the command line has
-// its own.
-std::vector<std::string> eal_from_config(const ctl::DataplaneSettings& d, int n, char** args) {
-    auto has = [&](std::initializer_list<std::string_view> opts) {
-        for (int i = 0; i < n; i++) {
-            const std::string_view w = args[i];
-            for (std::string_view o : opts)
-                if (w == o || (w.size() > o.size() && w.substr(0, o.size()) == o && w[o.size()] == '='))
-                    return true;
-        }
-        return false;
-    };
-    std::vector<std::string> out;
-    bool any = false, pci = false;
-    for (const ctl::PortSettings& p : d.ports) {
-        if (p.device.empty() || !p.ip) continue;
-        any = true;
-        if (ctl::dataplane_device_is_pci(p.device.substr(0, p.device.find(',')))) {
-            pci = true;
-            out.push_back("-a");
-            out.push_back(p.device);
-        } else {
-            out.push_back("--vdev=" + p.device);
-        }
-    }
-    if (any && !pci && !has({"-a", "--allow", "-b", "--block", "--no-pci"})) out.push_back("--no-pci");
-    if (!d.lcores.empty() && !has({"-l", "--lcores", "-c"})) {
-        out.push_back("-l");
-        out.push_back(d.lcores);
-    }
-    if (!d.hugepages && !has({"--no-huge"})) out.push_back("--no-huge");
-    if (d.memory_mb && !has({"-m", "--socket-mem"})) {
-        out.push_back("-m");
-        out.push_back(std::to_string(d.memory_mb));
-    }
-    return out;
-}
-
-ctl::CoreStats core_stats(unsigned lcore, const dp::WorkerStats& s) {
-    ctl::CoreStats c;
-    c.core = lcore;
-    // Every worker counter, by the one table (dataplane/stats_table.h).
-    for (const dp::CounterInfo& f : dp::worker_counters()) c.counters.emplace_back(f.name, s.*f.field);
-    c.tsc_hz = rte_get_tsc_hz();
-    for (size_t r = 0; r < dp::drop_reason_count; r++)
-        c.drops.emplace_back(dp::drop_reason_name(dp::DropReason(r)), s.drops[r]);
-    return c;
-}
-
-// How a port's received UDP checksums are checked (dataplane/inet.h RxCsum;
-// docs/existing-network.md "Checksums"). PMDs on Linux packet sockets hand
-// us what the kernel had: a veth peer's datagram with CHECKSUM_PARTIAL
-// carries the pseudo-header partial sum, and these PMDs give no per-packet
-// hint (DPDK 22.11 net_af_packet sets no RTE_MBUF_F_RX_L4_CKSUM_* flag and
-// does not read TP_STATUS_CSUMNOTREADY), so the recogniser runs there.
-// --no-rx-udp-csum: off everywhere.
-dp::RxCsum rx_csum_for(std::string_view driver, bool verify) {
-    if (!verify) return dp::RxCsum::off;
-    if (driver == "net_af_packet" || driver == "net_tap") return dp::RxCsum::verify_partial;
-    return dp::RxCsum::verify;
-}
-
-// Issue 16: drops worth a word to the operator, each said once (the first
-// time a worker counts one). Control thread; <said> remembers what was said.
-void say_drops_once(const std::vector<dp::Worker*>& ws, bool (&said)[2]) {
-    static constexpr struct {
-        dp::DropReason r;
-        const char* text;
-    } what[2] = {
-        {dp::DropReason::ipv4_frag_too_many,
-         "too many fragments: an IPv4 datagram for us arrived in more than 8 fragments (over "
-         "~11.8 KB at MTU 1500) and was dropped whole (ipv4_frag_too_many, counted); the sender "
-         "must send smaller SIP messages (or use TCP)"},
-        {dp::DropReason::ipv4_truncated,
-         "a received frame held less than its IPv4 datagram (cut by the port, e.g. a net_af_packet "
-         "framesz below the datagram) and was dropped (ipv4_truncated, counted); leave framesz to "
-         "sipedge or raise it"},
-    };
-    for (size_t k = 0; k < 2; k++) {
-        if (said[k]) continue;
-        for (const dp::Worker* w : ws)
-            if (w->stats().drops[size_t(what[k].r)]) {
-                said[k] = true;
-                std::fprintf(stderr, "sipedge: %s\n", what[k].text);
-                break;
-            }
-    }
-}
-
-// The first datagram accepted with a partial checksum on port <k> (index in
-// <pcs>), said once: which port, what was accepted, how to make peers send
-// full checksums. Control thread; <said> remembers the ports already said.
-void say_partial_once(const std::vector<dp::Worker*>& ws, const std::vector<dp::PortConfig>& pcs,
-                      const std::vector<uint16_t>& cfg_index, const std::vector<std::string>& drivers,
-                      std::vector<bool>& said) {
-    for (size_t k = 0; k < pcs.size(); k++) {
-        if (said[k]) continue;
-        for (const dp::Worker* w : ws) {
-            dp::Endpoint from;
-            bool flagged = false;
-            if (!w->first_partial(uint8_t(k), from, flagged)) continue;
-            said[k] = true;
-            char ip[16];
-            ip[dp::format_ipv4(from.ip, ip)] = 0;
-            std::fprintf(stderr,
-                         "sipedge: port %u (DPDK port %u, %s): accepted a UDP datagram from %s:%u %s; "
-                         "accepting such datagrams from now on and counting them (rx_udp_csum_partial; "
-                         "checksums that are wrong otherwise are still dropped as udp_bad_csum). Its "
-                         "sender left the checksum to an offload that never ran (Linux CHECKSUM_PARTIAL "
-                         "across a veth or tap). To have peers send full checksums, turn TX checksum "
-                         "offload off on the sending interface (ethtool -K <peer-interface> tx off, in "
-                         "the peer's namespace). Said once per port.\n",
-                         unsigned(cfg_index[k]), unsigned(pcs[k].port_id), drivers[k].c_str(), ip,
-                         unsigned(from.port),
-                         flagged ? "that the driver flagged as carrying no complete checksum "
-                                   "(RTE_MBUF_F_RX_L4_CKSUM_NONE: data intact)"
-                                 : "whose checksum field holds the pseudo-header partial sum");
-            break;
-        }
-    }
-}
-
-// --check: ctl::dataplane_check_host against the cores this process may
-// run on (sched_getaffinity: a systemd CPUAffinity= or taskset narrows them)
-// and this DPDK build's RTE_MAX_LCORE.
-Status check_host(const ctl::DataplaneSettings& d) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    std::vector<unsigned> cpus;
-    if (sched_getaffinity(0, sizeof set, &set) == 0) {
-        for (unsigned c = 0; c < CPU_SETSIZE; c++)
-            if (CPU_ISSET(c, &set)) cpus.push_back(c);
-    } else {
-        const long n = sysconf(_SC_NPROCESSORS_ONLN);
-        for (long c = 0; c < n; c++) cpus.push_back(unsigned(c));
-    }
-    if (!d.lcores.empty()) {
-        auto l = ctl::dataplane_lcore_list(d.lcores);
-        if (l)
-            for (const unsigned c : l.value())
-                if (c >= RTE_MAX_LCORE)
-                    return err(EINVAL, "lcores: core " + std::to_string(c) + " is not below this DPDK's RTE_MAX_LCORE " +
-                                           std::to_string(RTE_MAX_LCORE));
-    }
-    return ctl::dataplane_check_host(d, cpus);
-}
-
-struct WorkerRun {
-    dp::Worker* w;
-    const std::atomic<bool>* stop;
-};
-
-int worker_main(void* arg) {
-    auto* r = static_cast<WorkerRun*>(arg);
-    r->w->run(*r->stop);
-    return 0;
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
-    Args a;
-    const int sep = parse_args(argc, argv, a);
-    if (a.config.empty()) usage("--config is required");
-
-    // SIGINT/SIGTERM are taken from the control loop's signalfd: block them
-    // before the EAL starts its threads, so that every thread inherits the mask.
+// SIGINT/SIGTERM are taken from the control loop's signalfd: blocked here,
+// before the EAL starts its threads, so that every thread inherits the mask.
+// One that comes during start-up waits there: the loop then ends at once and
+// the edge stops in order.
+void block_stop_signals() {
     sigset_t mask;
     sigemptyset(&mask);
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+}
+
+// The engine's clock: milliseconds since start-up (steady).
+ctl::Clock uptime_clock() {
+    const auto t0 = std::chrono::steady_clock::now();
+    return [t0] {
+        return failover::Millis(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count());
+    };
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    ctl::EdgeArgs a;
+    const int sep = ctl::parse_edge_args(argc, argv, a);  // usage errors exit 2
+
+    block_stop_signals();
 
     // 1. Configuration, before anything starts: a refused file starts nothing.
-    const auto t0 = std::chrono::steady_clock::now();
     ctl::ControllerOptions copt;
     copt.secrets_path = a.secrets;
     copt.seed = uint64_t(std::chrono::system_clock::now().time_since_epoch().count()) ^ uint64_t(getpid());
-    ctl::Controller ctl(
-        [t0] {
-            return failover::Millis(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                        std::chrono::steady_clock::now() - t0)
-                                        .count());
-        },
-        copt);
+    ctl::Controller ctl(uptime_clock(), copt);
     // Metrics over HTTP and SNMP traps (control/metrics.h): before the config,
     // whose ops commands bind them; not for --check.
     std::unique_ptr<ctl::Ops> ops = a.check ? nullptr : std::make_unique<ctl::Ops>(ctl);
-    if (Status s = ctl.load_secrets(); !s) {
-        std::fprintf(stderr, "sipedge: %s\n", s.error().message.c_str());
-        return 1;
-    }
-    if (Status s = ctl::load_config_file(ctl, a.config); !s) {
-        std::fprintf(stderr, "sipedge: %s\n", s.error().message.c_str());
-        return 1;
-    }
+    if (!say(ctl.load_secrets()) || !say(ctl::load_config_file(ctl, a.config))) return 1;
     if (a.check) {
         // Beyond the commands' own checks: what this machine must offer the
         // data plane (lcores it may run on, device names the EAL parses).
-        if (Status s = check_host(ctl.state().dataplane); !s) {
-            std::fprintf(stderr, "sipedge: %s: %s\n", a.config.c_str(), s.error().message.c_str());
-            return 1;
-        }
+        if (!say(ctl::check_host(ctl.state().dataplane), a.config + ": ")) return 1;
         for (const std::string& l : ctl.running_config()) std::printf("%s\n", l.c_str());
         return 0;
     }
     // From now on (socket commands) route tables compile off the control
     // thread; the startup file's were compiled before anything runs.
     ctl.set_defer_route_compile(true);
-    const ctl::DataplaneSettings dps = ctl.state().dataplane;  // read once: the ports' identity
-    // Ports with an address, in DPDK port id order (= interface index order:
-    // dataplane/iface.h picks the first matching one).
-    std::vector<uint16_t> port_ids;
-    for (uint16_t p = 0; p < dps.ports.size(); p++) {
-        if (dps.ports[p].ip) port_ids.push_back(p);
-        else if (dps.ports[p].gateway || dps.ports[p].vlan) {
-            std::fprintf(stderr, "sipedge: %s: port %u has a gateway or VLAN but no address\n",
-                         a.config.c_str(), unsigned(p));
-            return 1;
-        }
-    }
-    if (port_ids.empty()) {
-        std::fprintf(stderr, "sipedge: %s: no 'set dataplane address A.B.C.D/P'\n", a.config.c_str());
-        return 1;
-    }
 
-    // 2. EAL, port, links, workers: every lcore but the main one runs a worker.
-    // The command line's EAL arguments first, then what the configuration
-    // adds (devices, lcores, memory) where the command line does not say it.
-    const int n_eal = sep < argc ? argc - sep - 1 : 0;
-    std::vector<std::string> eal_words = eal_from_config(dps, n_eal, n_eal ? argv + sep + 1 : argv);
-    std::vector<char*> eal;
-    eal.push_back(argv[0]);
-    for (int i = sep + 1; i < argc; i++) eal.push_back(argv[i]);
-    for (std::string& w : eal_words) eal.push_back(w.data());
-    std::deque<std::string> af_words;
-    const uint32_t af_room = af_packet_frames_for(eal, af_words);
-    if (!dp::eal_start(int(eal.size()), eal.data())) return 1;
-    std::vector<unsigned> lcores;
-    for (unsigned l = rte_get_next_lcore(rte_get_main_lcore(), 1, 0); l < RTE_MAX_LCORE;
-         l = rte_get_next_lcore(l, 1, 0))
-        lcores.push_back(l);
-    if (lcores.empty() || lcores.size() > dp::Handoff::max_workers || lcores.size() > 250) {
-        std::fprintf(stderr, "sipedge: needs two lcores or more (main = control, the others = "
-                             "workers, at most 128): give the EAL e.g. -l 0-1\n");
-        dp::eal_stop();
-        return 1;
-    }
-    const uint16_t nw = uint16_t(lcores.size());
-    // Mempool sized at start-up: every port's queue pair per worker can hold
-    // its descriptors' worth of mbufs (1024 RX + 1024 TX), each handoff ring
-    // 1023, each lcore a 256-mbuf cache, plus 4095 in flight (ARP-parked
-    // packets, fragment trains, reassembly). --mbufs overrides; say so when
-    // it is smaller.
-    const uint64_t want = uint64_t(port_ids.size()) * nw * (2 * 1024) + uint64_t(nw) * 1023 +
-                          256ull * (nw + 1u) + 4095;
-    uint32_t mbufs = a.mbufs;
-    if (mbufs == 0) {
-        mbufs = 8191;
-        while (mbufs < want && mbufs < (1u << 24) - 1) mbufs = mbufs * 2 + 1;  // 2^k - 1
-    } else if (mbufs < want) {
-        std::fprintf(stderr, "sipedge: warning: --mbufs %u may run short with %zu port(s) and %u "
-                             "worker(s) (about %lu can sit in queues, rings and caches)\n",
-                     mbufs, port_ids.size(), unsigned(nw), (unsigned long)want);
-    }
-    rte_mempool* pool = dp::make_pktmbuf_pool("sipedge_mbufs", mbufs);
-    // net_af_packet RX queues with frames over 2 KiB (issue 16): their own
-    // pool of mbufs that hold a whole frame: per worker a burst's worth and
-    // its handoff ring, the lcore caches, some in flight.
-    rte_mempool* af_pool = nullptr;
-    if (af_room > RTE_MBUF_DEFAULT_DATAROOM) {
-        const uint64_t n = uint64_t(nw) * 1024 + (nw > 1 ? uint64_t(nw) * 1023 : 0) + 256ull * (nw + 1u) + 511;
-        uint32_t m = 2047;
-        while (m < n && m < (1u << 20) - 1) m = m * 2 + 1;
-        af_pool = dp::make_pktmbuf_pool("sipedge_af_rx", m, af_room);
-        if (!af_pool) {
-            dp::eal_stop();
-            return 1;
-        }
-    }
-    std::vector<dp::PortConfig> pcs;
-    std::vector<std::string> drivers;  // per pcs entry: rte_eth_dev_info::driver_name
-    auto stop_ports = [&] {
-        for (const dp::PortConfig& p : pcs) dp::port_stop(p.port_id);
-        dp::eal_stop();
-    };
-    if (!pool) {
-        dp::eal_stop();
-        return 1;
-    }
-    for (uint16_t n : port_ids) {
-        // Port n: its configured device by name, else DPDK port id n.
-        uint16_t p = n;
-        const std::string& dev = dps.ports[n].device;
-        if (!dev.empty()) {
-            std::string name = dev.substr(0, dev.find(','));
-            if (ctl::dataplane_device_is_pci(name) && name.size() == 7) name = "0000:" + name;
-            if (rte_eth_dev_get_port_by_name(name.c_str(), &p) != 0) {
-                std::fprintf(stderr, "sipedge: port %u: the EAL has no device %s\n", unsigned(n),
-                             name.c_str());
-                stop_ports();
-                return 1;
-            }
-        } else if (!rte_eth_dev_is_valid_port(p)) {
-            std::fprintf(stderr, "sipedge: %s configures port %u but the EAL has %u port(s) "
-                                 "(one --vdev or PCI device per port, in order, or 'set dataplane "
-                                 "port %u device ...')\n",
-                         a.config.c_str(), unsigned(n), unsigned(rte_eth_dev_count_avail()),
-                         unsigned(n));
-            stop_ports();
-            return 1;
-        }
-        for (const dp::PortConfig& q : pcs)
-            if (q.port_id == p) {
-                std::fprintf(stderr, "sipedge: port %u is DPDK port %u, already used\n", unsigned(n),
-                             unsigned(p));
-                stop_ports();
-                return 1;
-            }
-        dp::PortConfig pc;
-        dp::PortSetup ps;
-        ps.port_id = p;
-        ps.queues = nw;
-        rte_eth_dev_info info0{};
-        const bool af = af_pool && rte_eth_dev_info_get(p, &info0) == 0 && info0.driver_name &&
-                        std::string_view(info0.driver_name) == "net_af_packet";
-        if (!dp::port_start(ps, af ? af_pool : pool, pc.mac)) {
-            stop_ports();
-            return 1;
-        }
-        const ctl::PortSettings& s = dps.ports[n];
-        pc.port_id = p;
-        pc.ip = s.ip;
-        pc.prefix = s.prefix;
-        pc.gateway = s.gateway;
-        pc.vlan = s.vlan;
-        uint16_t mtu = 0;
-        if (rte_eth_dev_get_mtu(p, &mtu) == 0 && mtu >= 576) pc.mtu = mtu;
-        rte_eth_dev_info info{};
-        const std::string driver = rte_eth_dev_info_get(p, &info) == 0 && info.driver_name ? info.driver_name : "";
-        pc.rx_csum = rx_csum_for(driver, a.rx_udp_csum);
-        drivers.push_back(driver);
-        pcs.push_back(pc);
-    }
-    std::string why;
-    std::unique_ptr<ctl::DpLink> link = ctl::DpLink::create(nw, why);
-    if (!link) {
-        std::fprintf(stderr, "sipedge: %s\n", why.c_str());
-        stop_ports();
-        return 1;
-    }
-    // Cross-core handoff (several workers only): 1024 packets per worker.
-    auto handoff = std::make_unique<dp::Handoff>();
-    if (nw > 1 && !handoff->init(nw, 1024, "sipedge_ho", int(rte_socket_id()))) {
-        stop_ports();
-        return 1;
-    }
-    link->sync(ctl);  // the first snapshot is there before the workers run
+    // 2. EAL, ports, links, workers (control/edge.h): torn down in reverse
+    // order when `edge` goes, whichever way main() ends.
+    std::unique_ptr<ctl::Edge> edge = ctl::Edge::start(ctl, a, argc, argv, sep);
+    if (!edge) return 1;
 
-    dp::ProxyConfig pc;
-    pc.self = {pcs[0].ip, dps.sip_port};  // the worker fills in every interface
-    pc.max_txns = a.max_txns;
-    pc.overload_percent = a.overload_percent;
-    pc.overload_retry_after_s = a.overload_retry_after_s;
-    pc.timer_c_ms = uint32_t(dps.timer_c_s) * 1000;
-    pc.retry_after_s = dps.retry_after_s;
-    // The worker reassembles and fragments: a message is bounded by what the
-    // proxy retains (its big MsgPool slots), not by the MTU.
-    pc.max_udp_payload = uint16_t(dp::MsgPool::max_size);
-    // Issue 16: the key of the token in our Record-Route (dataplane/access_policy.h),
-    // kept in the secrets file so that dialogs outlive a restart (else drawn
-    // at every start), given to every worker.
-    if (Status k = ctl.record_route_key(pc.rr_key); !k) {
-        std::fprintf(stderr, "sipedge: record-route key: %s\n", k.error().message.c_str());
-        stop_ports();
-        return 1;
-    }
-    std::vector<dp::Worker*> ws;
-    for (uint16_t i = 0; i < nw; i++) {
-        auto* w = new dp::Worker();
-        ws.push_back(w);
-        dp::WorkerConfig wc;
-        for (size_t k = 0; k < pcs.size(); k++) wc.ports[k] = pcs[k];
-        wc.nports = uint8_t(pcs.size());
-        wc.queue = i;
-        wc.core = uint8_t(i);  // = its RCU id and route-scratch index (dp_link)
-        wc.sip_port = dps.sip_port;
-        wc.rx_udp_csum = a.rx_udp_csum;
-        dp::WorkerLinks wl = link->worker_links(i);
-        if (nw > 1) wl.handoff = handoff.get();
-        if (!w->init(wc, pc, pool, wl)) {
-            std::fprintf(stderr, "sipedge: worker %u init failed (memory)\n", unsigned(i));
-            return 1;
-        }
-    }
-    std::string ports_text;
-    for (const dp::PortConfig& p : pcs) {
-        char ipb[16];
-        ipb[dp::format_ipv4(p.ip, ipb)] = 0;
-        char b[128];
-        std::snprintf(b, sizeof b, "%s%s/%u on port %u (%02x:%02x:%02x:%02x:%02x:%02x", 
-                      ports_text.empty() ? "" : ", ", ipb, unsigned(p.prefix), unsigned(p.port_id),
-                      p.mac.b[0], p.mac.b[1], p.mac.b[2], p.mac.b[3], p.mac.b[4], p.mac.b[5]);
-        ports_text += b;
-        if (p.vlan) ports_text += ", vlan " + std::to_string(p.vlan);
-        ports_text += std::string(", UDP checksums ") + dp::rx_csum_name(p.rx_csum) + ")";
-    }
-    std::string wl_text;
-    for (unsigned l : lcores) {
-        if (!wl_text.empty()) wl_text += ',';
-        wl_text += std::to_string(l);
-    }
-    std::fprintf(stderr,
-                 "sipedge: SIP port %u, %s, control on lcore %u, %u worker(s) on lcore %s, %zu "
-                 "trunk(s), running%s\n",
-                 unsigned(dps.sip_port), ports_text.c_str(), rte_get_main_lcore(), unsigned(nw),
-                 wl_text.c_str(), ctl.state().trunks.size(), a.duration_s > 0 ? " for a while" : "");
-
-    std::atomic<bool> stop{false};
-    std::vector<WorkerRun> runs;
-    runs.reserve(nw);
-    for (uint16_t i = 0; i < nw; i++) runs.push_back(WorkerRun{ws[i], &stop});
-    for (uint16_t i = 0; i < nw; i++) {
-        if (rte_eal_remote_launch(worker_main, &runs[i], lcores[i]) != 0) {
-            std::fprintf(stderr, "sipedge: cannot launch worker %u on lcore %u\n", unsigned(i),
-                         lcores[i]);
-            stop.store(true, std::memory_order_relaxed);
-            rte_eal_mp_wait_lcore();
-            return 1;
-        }
-    }
-
-    // 3. The control loop on this (main) lcore until a signal or --duration.
-    ctl::LoopOptions lo;
-    lo.prog = "sipedge";
-    lo.socket_path = a.socket;
-    lo.socket_group = a.group;
-    lo.verbose = a.verbose;
-    lo.tick_ms = 10;  // rings drained and engine timers run every 10 ms
-    lo.socket_idle_ms = a.socket_idle_s * 1000;
-    lo.run_ms = uint64_t(a.duration_s * 1000.0);
-    // Worker counters for metrics and `show stats`: read from the control
-    // thread while the workers run (plain loads; a counter may lag a little).
-    const uint64_t tsc_hz = rte_get_tsc_hz();
-    auto stats_source = [&ws, &lcores, nw, tsc_hz](std::vector<ctl::CoreCounters>& v) {
-        for (uint16_t i = 0; i < nw; i++) v.push_back(ctl::CoreCounters{lcores[i], ws[i]->stats(), tsc_hz});
-    };
-    ops->set_stats_source(stats_source);
-    // The same counters under DPDK telemetry (/sipedge/stats...), read on the
-    // telemetry thread (plain loads, as above); cleared before the workers go.
-    if (Status s = ctl::register_telemetry(stats_source); !s)
-        std::fprintf(stderr, "sipedge: warning: %s\n", s.error().message.c_str());
-    // `show ready` / `show dataplane` (issue 12): the data plane as it runs.
-    ctl.monitor().set_dataplane_probe([&] {
-        ctl::DataplaneStatus d;
-        d.attached = true;
-        d.ports_started = true;  // port_start() succeeded for each, or we exited
-        d.workers = nw;
-        for (const dp::Worker* w : ws) {
-            d.workers_running += w->running();
-            d.workers_with_routes += w->has_routes();
-        }
-        d.tables_published = link->counters().published;
-        for (size_t k = 0; k < pcs.size(); k++) {
-            ctl::PortStatus p;
-            p.port = port_ids[k];
-            p.dpdk_port = pcs[k].port_id;
-            p.driver = drivers[k];
-            p.rx_udp_csum = dp::rx_csum_name(pcs[k].rx_csum);
-            rte_eth_link l{};
-            p.link_up = rte_eth_link_get_nowait(pcs[k].port_id, &l) == 0 && l.link_status == RTE_ETH_LINK_UP;
-            for (const dp::Worker* w : ws) p.udp_csum_partial += w->stats().port_udp_csum_partial[k];
-            d.ports.push_back(std::move(p));
-        }
-        return d;
-    });
-    std::vector<bool> partial_said(pcs.size(), false);
-    bool drops_said[2] = {false, false};
-    uint32_t ticks = 0;
-    const auto started = std::chrono::steady_clock::now();
-    const int rc = ctl::run_control_loop(
-        ctl, lo,
-        [&] {
-            link->tick(ctl);
-            say_partial_once(ws, pcs, port_ids, drivers, partial_said);
-            say_drops_once(ws, drops_said);
-            if (++ticks % 100 == 0) {
-                std::vector<ctl::CoreStats> cs;
-                for (uint16_t i = 0; i < nw; i++) cs.push_back(core_stats(lcores[i], ws[i]->stats()));
-                ctl.monitor().set_core_stats(std::move(cs));
-            }
-        },
-        [&](ctl::SocketServer& s) {
-            ctl.monitor().bind(&s);  // `monitor events|trace` subscribers
-            if (ops->fd() >= 0) s.watch(ops->fd(), [&] { ops->on_ready(); });
-        });
-    ctl.monitor().bind(nullptr);  // the socket is closed
-    ctl.monitor().set_dataplane_probe(nullptr);
-    ctl::clear_telemetry_source();  // the telemetry thread no longer reads the workers
-
-    // relaxed: the flag only asks the worker loops to end; wait_lcore joins them.
-    stop.store(true, std::memory_order_relaxed);
-    for (unsigned l : lcores) rte_eal_wait_lcore(l);
-    const std::chrono::duration<double> ran = std::chrono::steady_clock::now() - started;
-    dp::WorkerStats total;
-    uint32_t slots = 0;
-    for (dp::Worker* w : ws) {
-        add_stats(total, w->stats());
-        slots += w->active_slots();
-    }
-    print_stats(total, ran.count(), slots, link->counters(), ws, lcores, pcs);
-    link.reset();
-    handoff.reset();  // frees what is still in the rings
-    for (const dp::PortConfig& p : pcs) dp::port_stop(p.port_id);
-    for (dp::Worker* w : ws) delete w;
-    dp::eal_stop();
+    // 3. The control loop on this (main) lcore until a signal or --duration,
+    // then the workers' counters as JSON on stdout.
+    const int rc = edge->run(ctl, ops.get(), a);
+    edge->stop_and_report();
     return rc;
 }

@@ -10,7 +10,7 @@
 // fragments of a 1500-byte MTU, ~11.8 KB), and the RX mbufs of such a port
 // get a data room that holds a frame (the PMD refuses smaller ones).
 //
-// Start-up only (control/main.cc before rte_eal_init): strings, one ioctl.
+// Start-up only (control/edge_args.cc before rte_eal_init): strings, one ioctl.
 
 #include <net/if.h>
 #include <sys/ioctl.h>

@@ -18,7 +18,7 @@
 //   ipv4_frag_too_many   more than the table's fragments-per-datagram limit: the
 //                        fragments held, the one refused and every later fragment
 //                        of that datagram (remembered for the timeout), so none of
-//                        it lingers to time out under another name; control/main.cc
+//                        it lingers to time out under another name; control/edge_report.cc
 //                        says it once ("too many fragments")
 //   ipv4_frag_no_room    the table is full of live datagrams
 //   ipv4_frag_timeout    the datagram did not complete within the timeout

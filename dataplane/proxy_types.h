@@ -43,7 +43,7 @@ struct ProxyConfig {
                                          // whose servers sent 503 with one uses their smallest
     uint32_t max_txns = 16384;           // server + client transactions (slots) per core
     uint16_t max_udp_payload = 1472;     // MTU 1500 - 28; the worker fragments, so sipedge
-                                         // raises it to MsgPool::max_size (control/main.cc)
+                                         // raises it to MsgPool::max_size (control/edge.cc)
     // Overload control and tombstones (issue 16, dataplane/proxy_tomb.cc).
     uint32_t overload_percent = 90;      // a new out-of-dialog request is answered 503 once
                                          // transaction slots, index, timers or retained-message
@@ -55,7 +55,7 @@ struct ProxyConfig {
                                          // non-INVITEs, ACKs); 0: 64 per tombstone
     uint64_t rr_key[2] = {};             // issue 16: SipHash key of the token in our
                                          // Record-Route (dataplane/access_policy.h); one for
-                                         // every worker, drawn at start by control/main.cc
+                                         // every worker, drawn at start by control/edge.cc
 };
 
 /// One direction's route patterns as a snapshot carries them (issue 6): the

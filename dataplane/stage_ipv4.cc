@@ -10,7 +10,7 @@ StageOut Worker::ipv4_in(Pkt& p) noexcept {
     switch (ipv4_check(p.l3, p.len, p.ihl, p.tot)) {
     case Ipv4Check::ok: break;
     case Ipv4Check::malformed: return dropped(DropReason::ipv4_malformed);
-    case Ipv4Check::truncated: return dropped(DropReason::ipv4_truncated);  // said once (control/main.cc)
+    case Ipv4Check::truncated: return dropped(DropReason::ipv4_truncated);  // said once (control/edge_report.cc)
     case Ipv4Check::bad_csum: return dropped(DropReason::ipv4_bad_csum);
     case Ipv4Check::fragment: return frag_in(p);
     }

@@ -2,7 +2,7 @@
 // One table of the worker's scalar counters (issue 13): each WorkerStats
 // counter once, with the names every view uses — `show stats` and DPDK
 // telemetry (`name`), the exit JSON (`section`.`key`) and Prometheus
-// (`metric`{`label`=`value`}). control/main.cc, control/telemetry.cc and
+// (`metric`{`label`=`value`}). control/edge_report.cc, control/telemetry.cc and
 // control/metrics.cc iterate it; tests/dataplane/stats_table_test.cc fails
 // when a WorkerStats counter has no row (or two). The arrays (port_rx,
 // port_tx, port_udp_csum_partial, drops) have views of their own.

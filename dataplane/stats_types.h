@@ -164,7 +164,7 @@ struct alignas(64) WorkerStats {
     }
 
     // ---- issue 12 (operations): keep this block last; every field a uint64_t counter
-    // (control/main.cc add_stats() sums worker_stats_counter_bytes of the struct).
+    // (control/edge_report.cc add_stats() sums worker_stats_counter_bytes of the struct).
     // UDP checksums left to an offload that never happened (a veth peer's
     // CHECKSUM_PARTIAL read through net_af_packet/net_tap: the field holds the
     // pseudo-header partial sum), or datagrams the PMD flagged

@@ -1,5 +1,5 @@
 // bench/control: what one control tick (control/dp_link.cc DpLink::tick, run
-// every 10 ms on the main lcore by control/main.cc) costs when the Controller
+// every 10 ms on the main lcore by control/edge.cc) costs when the Controller
 // holds N = 100 / 1,000 / 10,000 trunks. Real EAL (--no-huge, no port), real
 // rings and RCU, virtual time; the bench plays worker 0: it takes control's
 // REGISTER/OPTIONS off ctl_tx, answers each with a 200 OK on ctl_rx (one tick
