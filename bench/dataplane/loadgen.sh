@@ -61,10 +61,32 @@ WORK=$(mktemp -d "/tmp/sipedge-loadgen.XXXXXX")
 EDGE_PID=
 LG_PID=
 
+# EDGE_CPU_QUOTA=<percent of one CPU> (1-100): sipedge runs in a CPU cgroup of
+# its own (cgroup v1 `cpu` controller or v2 `cpu.max`, CFS period 10 ms), so
+# that on a small machine the generator can offer a multiple of what sipedge
+# can carry (issue 16: goodput under a flood at 2x capacity). Recorded in the JSON.
+EDGE_CPU_QUOTA=${EDGE_CPU_QUOTA:-0}
+case $EDGE_CPU_QUOTA in ''|*[!0-9]*) echo "loadgen.sh: EDGE_CPU_QUOTA must be a percentage" >&2; exit 2 ;; esac
+CGROUP=
+edge_cgroup() {  # <pid>: into a new cgroup limited to EDGE_CPU_QUOTA % of one CPU
+    local pid=$1 q=$((EDGE_CPU_QUOTA * 100))
+    if [ -d /sys/fs/cgroup/cpu ] && [ -f /sys/fs/cgroup/cpu/cpu.cfs_period_us ]; then
+        CGROUP=/sys/fs/cgroup/cpu/$TAG
+        mkdir "$CGROUP" && echo 10000 >"$CGROUP/cpu.cfs_period_us" && echo "$q" >"$CGROUP/cpu.cfs_quota_us" \
+            && echo "$pid" >"$CGROUP/cgroup.procs"
+    elif grep -qw cpu /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+        CGROUP=/sys/fs/cgroup/$TAG
+        mkdir "$CGROUP" && echo "$q 10000" >"$CGROUP/cpu.max" && echo "$pid" >"$CGROUP/cgroup.procs"
+    else
+        echo "loadgen.sh: EDGE_CPU_QUOTA needs a cgroup cpu controller" >&2; return 1
+    fi
+}
+
 cleanup() {
     for pid in $LG_PID $EDGE_PID; do kill -TERM "$pid" 2>/dev/null; done
     sleep 0.2
     for pid in $LG_PID $EDGE_PID; do kill -KILL "$pid" 2>/dev/null; done
+    [ -n "$CGROUP" ] && { sleep 0.2; rmdir "$CGROUP" 2>/dev/null; }
     rm -rf "/var/run/dpdk/${TAG}e" "/var/run/dpdk/${TAG}g"  # EAL runtime dirs (ours)
     if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs kept in $WORK" >&2; else rm -rf "$WORK"; fi
 }
@@ -96,6 +118,7 @@ nice -n "$NICE" "$SIPEDGE" "${EDGE_ARGS[@]}" --max-txns "$MAX_TXNS" --duration $
     "--vdev=net_memif0,role=server,socket=$SOCK,mac=02:00:00:5e:00:01" \
     >"$WORK/edge.json" 2>"$WORK/edge.err" &
 EDGE_PID=$!
+if [ "$EDGE_CPU_QUOTA" != 0 ]; then edge_cgroup "$EDGE_PID" || { echo "FAIL: cgroup"; exit 1; }; fi
 
 for _ in $(seq 1 600); do  # bounded: 60 s for EAL, port and transaction pools
     grep -q "running" "$WORK/edge.err" 2>/dev/null && break
@@ -161,7 +184,7 @@ fi
 
 python3 - "$WORK/lg.json" "$WORK/edge.json" "$LG_RC" "$CALLS" "$EDGE_CPU_TICKS" \
     "$(getconf CLK_TCK)" "$LOAD_START" "$LOAD_END" "$JSON" "$NICE" <<'PY'
-import json, sys
+import json, os, sys
 lgf, edgef, rc, calls, ticks, hz, l0, l1, out, nice = sys.argv[1:11]
 rc, calls = int(rc), int(calls)
 problems = []
@@ -193,7 +216,7 @@ if lg and edge:
     res["edge_msgs_per_cpu_s"] = relayed / edge_cpu if edge_cpu else 0.0
     res["cpu"] = {"edge_s": edge_cpu, "loadgen_s": lg.get("cpu_s"),
                   "loadavg_1m_start": float(l0), "loadavg_1m_end": float(l1),
-                  "nice": int(nice)}
+                  "nice": int(nice), "edge_cpu_quota_percent": int(os.environ.get("EDGE_CPU_QUOTA", "0"))}
     c, d = lg["calls"], edge["drops"]
     if rc != 0: problems.append(f"loadgen exit status {rc}")
     if c["completed"] != calls: problems.append(f"completed {c['completed']} of {calls} calls")
