@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "failover/result.h"
+#include "base/result.h"
 
 namespace sipedge::ctl {
 

@@ -46,7 +46,7 @@
 #include <string_view>
 #include <vector>
 
-#include "failover/result.h"
+#include "base/result.h"
 
 struct hs_database;
 struct hs_scratch;
