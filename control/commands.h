@@ -25,9 +25,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "control/json.h"
 #include "control/monitor.h"
-#include "failover/result.h"
 #include "control/state.h"
 #include "failover/engine.h"
 

@@ -18,10 +18,10 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "control/state.h"
 #include "dataplane/port.h"
 #include "dataplane/worker.h"
-#include "failover/result.h"
 
 struct rte_mempool;
 

@@ -24,7 +24,7 @@
 #include <string>
 #include <utility>
 
-#include "failover/result.h"
+#include "base/result.h"
 
 namespace sipedge::ctl {
 

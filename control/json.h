@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "failover/result.h"
+#include "base/result.h"
 
 namespace sipedge::ctl {
 

@@ -11,8 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/result.h"
 #include "control/knob_table.h"
-#include "failover/result.h"
 
 namespace sipedge::ctl {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "failover/result.h"
+#include "base/result.h"
 #include "control/state.h"
 
 namespace sipedge::ctl {

@@ -20,9 +20,9 @@
 #include <utility>
 #include <vector>
 
+#include "base/result.h"
 #include "dataplane/stats_types.h"
 #include "failover/events_types.h"
-#include "failover/result.h"
 
 namespace sipedge::ctl {
 

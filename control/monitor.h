@@ -28,10 +28,10 @@
 #include <utility>
 #include <vector>
 
+#include "base/result.h"
 #include "control/json.h"
 #include "dataplane/trace_types.h"
 #include "failover/engine.h"
-#include "failover/result.h"
 
 namespace sipedge::ctl {
 

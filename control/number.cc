@@ -3,18 +3,14 @@
 namespace sipedge::ctl {
 
 NumStatus parse_number(std::string_view w, uint64_t lo, uint64_t hi, uint64_t& out) noexcept {
-    if (w.empty()) return NumStatus::not_a_number;
-    if (w[0] == '0' && w.size() > 1) return NumStatus::not_a_number;  // leading zero
+    // base/decimal.h is this grammar (leading zeros refused by default); only <lo> is added here.
     uint64_t v = 0;
-    bool overflow = false;
-    for (const char c : w) {
-        if (c < '0' || c > '9') return NumStatus::not_a_number;
-        const uint64_t d = uint64_t(c - '0');
-        // Past 2^64 - 1: keep scanning, a later non-digit still makes it "not a number".
-        if (overflow || v > (UINT64_MAX - d) / 10) overflow = true;
-        else v = v * 10 + d;
+    switch (decimal_status(w, hi, v)) {
+    case DecimalStatus::ok: break;
+    case DecimalStatus::invalid: return NumStatus::not_a_number;
+    case DecimalStatus::out_of_range: return NumStatus::out_of_range;
     }
-    if (overflow || v < lo || v > hi) return NumStatus::out_of_range;
+    if (v < lo) return NumStatus::out_of_range;
     out = v;
     return NumStatus::ok;
 }

@@ -1,9 +1,10 @@
 #pragma once
-// The one number grammar of the control plane. Every knob value, every
-// numeric command argument (slots, ports, ids, counts, VLANs, prefix
-// lengths, TTLs, lcores), the decimal parts of addresses written as text
-// (IPv4 octets, ":port") and the programs' integer options go through
-// parse_number():
+// The one number grammar of the control plane: a thin layer over
+// base/decimal.h (same grammar, leading zeros refused) that adds the lower
+// bound and the reply texts. Every knob value, every numeric command argument
+// (slots, ports, ids, counts, VLANs, prefix lengths, TTLs, lcores), the
+// decimal parts of addresses written as text (IPv4 octets, ":port") and the
+// programs' integer options go through parse_number():
 //
 //   number = "0" / %x31-39 *DIGIT   ; decimal digits only: no sign, no blank,
 //                                   ; no leading zero
@@ -16,7 +17,8 @@
 #include <string>
 #include <string_view>
 
-#include "failover/result.h"
+#include "base/decimal.h"
+#include "base/result.h"
 
 namespace sipedge::ctl {
 

@@ -25,7 +25,7 @@
 #include <memory>
 #include <string>
 
-#include "failover/result.h"
+#include "base/result.h"
 
 namespace sipedge::ctl {
 

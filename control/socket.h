@@ -31,7 +31,7 @@
 #include <string_view>
 #include <vector>
 
-#include "failover/result.h"
+#include "base/result.h"
 
 namespace sipedge::ctl {
 

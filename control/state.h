@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "failover/result.h"
+#include "base/result.h"
 #include "failover/engine.h"
 
 namespace sipedge::ctl {

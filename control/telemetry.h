@@ -11,8 +11,8 @@
 // (reading the workers' own stats blocks is: plain loads of counters that
 // may be a few increments behind, STYLE.md §3.4).
 
+#include "base/result.h"
 #include "control/metrics.h"
-#include "failover/result.h"
 
 namespace sipedge::ctl {
 

@@ -21,9 +21,12 @@
 #include <memory>
 #include <type_traits>
 
+#include "base/millis.h"
+
 namespace sipedge::dp {
 
-using Millis = uint64_t;
+/// Milliseconds of the worker's monotonic clock (base/millis.h).
+using Millis = sipedge::Millis;
 
 /// Access peers a configuration may hold (control refuses more): the bucket
 /// sets every worker's FloodGuard allocates.

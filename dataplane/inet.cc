@@ -4,6 +4,8 @@
 
 #include <cstring>
 
+#include "base/decimal.h"
+
 namespace sipedge::dp {
 
 uint32_t csum_add(uint32_t sum, const void* data, size_t len) noexcept {
@@ -118,24 +120,18 @@ void build_ipv4_udp(uint8_t* out, uint32_t src, uint16_t sport, uint32_t dst, ui
 }
 
 bool parse_ipv4(std::string_view s, uint32_t& out) noexcept {
+    // Four base/decimal.h octets of one to three digits, 0-255; leading zeros are
+    // taken ("010" = 10), as this parser always did.
     uint32_t v = 0;
-    size_t i = 0;
     for (int octet = 0; octet < 4; octet++) {
-        if (octet) {
-            if (i >= s.size() || s[i] != '.') return false;
-            i++;
-        }
-        size_t digits = 0;
-        uint32_t o = 0;
-        while (i < s.size() && s[i] >= '0' && s[i] <= '9' && digits < 3) {
-            o = o * 10 + uint32_t(s[i] - '0');
-            i++;
-            digits++;
-        }
-        if (digits == 0 || o > 255) return false;
-        v = (v << 8) | o;
+        const size_t dot = s.find('.');
+        if ((dot == std::string_view::npos) != (octet == 3)) return false;  // exactly three dots
+        const std::string_view d = s.substr(0, dot);
+        uint64_t o = 0;
+        if (d.size() > 3 || !parse_decimal(d, 255, o, LeadingZeros::accept)) return false;
+        v = (v << 8) | uint32_t(o);
+        if (octet < 3) s.remove_prefix(dot + 1);
     }
-    if (i != s.size()) return false;
     out = v;
     return true;
 }

@@ -132,7 +132,8 @@ inline const char* rx_csum_name(RxCsum m) noexcept {
 void build_ipv4_udp(uint8_t* out, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
                     size_t payload_len, uint16_t ip_id) noexcept;
 
-/// Parses a dotted-quad IPv4 literal (exactly four decimal octets); host order.
+/// Parses a dotted-quad IPv4 literal (exactly four decimal octets of one to three
+/// digits, 0-255; a leading zero is decimal: "010" = 10); host order.
 bool parse_ipv4(std::string_view s, uint32_t& out) noexcept;
 /// Writes <ip> (host order) as a dotted quad into out (16 bytes); returns the length.
 size_t format_ipv4(uint32_t ip, char* out) noexcept;

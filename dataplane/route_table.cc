@@ -6,6 +6,8 @@
 
 #include <hs.h>
 
+#include "base/decimal.h"
+
 namespace sipedge::dp {
 
 namespace {
@@ -218,24 +220,16 @@ std::string count_text(unsigned __int128 v) {
 // ---- addresses ----------------------------------------------------------------------
 
 bool parse_source_ipv4(std::string_view t, uint32_t& addr) noexcept {
+    // Four base/decimal.h octets 0-255, leading zeros refused ("010" is octal to inet_aton).
     uint32_t a = 0;
-    size_t i = 0;
     for (int part = 0; part < 4; part++) {
-        if (part) {
-            if (i >= t.size() || t[i] != '.') return false;
-            i++;
-        }
-        uint32_t v = 0;
-        size_t digits = 0;
-        while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
-            v = v * 10 + uint32_t(t[i] - '0');
-            if (++digits > 3 || v > 255) return false;
-            i++;
-        }
-        if (digits == 0 || (digits > 1 && t[i - digits] == '0')) return false;
-        a = a << 8 | v;
+        const size_t dot = t.find('.');
+        if ((dot == std::string_view::npos) != (part == 3)) return false;  // exactly three dots
+        uint64_t v = 0;
+        if (!parse_decimal(t.substr(0, dot), 255, v)) return false;
+        a = a << 8 | uint32_t(v);
+        if (part < 3) t.remove_prefix(dot + 1);
     }
-    if (i != t.size()) return false;
     addr = a;
     return true;
 }
@@ -247,14 +241,12 @@ Status parse_ipv4_prefix(std::string_view t, uint32_t& addr, uint8_t& len) {
         return err(EINVAL, "source '" + std::string(t) + "': expected an IPv4 prefix a.b.c.d/len");
     uint32_t l = 32;
     if (slash != std::string_view::npos) {
+        // One or two digits 0-32; a leading zero is taken ("/08" = /8), as it always was.
         const std::string_view n = t.substr(slash + 1);
-        if (n.empty() || n.size() > 2) return err(EINVAL, "source '" + std::string(t) + "': prefix length 0-32");
-        l = 0;
-        for (const char c : n) {
-            if (c < '0' || c > '9') return err(EINVAL, "source '" + std::string(t) + "': prefix length 0-32");
-            l = l * 10 + uint32_t(c - '0');
-        }
-        if (l > 32) return err(EINVAL, "source '" + std::string(t) + "': prefix length 0-32");
+        uint64_t v = 0;
+        if (n.size() > 2 || !parse_decimal(n, 32, v, LeadingZeros::accept))
+            return err(EINVAL, "source '" + std::string(t) + "': prefix length 0-32");
+        l = uint32_t(v);
     }
     if (a & ~prefix_mask(uint8_t(l)))
         return err(EINVAL, "source '" + std::string(t) + "': host bits set; the prefix is " +

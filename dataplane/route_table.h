@@ -46,7 +46,7 @@
 #include <string_view>
 #include <vector>
 
-#include "failover/result.h"
+#include "base/result.h"
 
 struct hs_database;
 struct hs_scratch;
@@ -189,7 +189,7 @@ private:
 /// "a.b.c.d/len" (or "a.b.c.d" = /32) into host-order address and length.
 /// Refuses host bits set beyond the prefix.
 Status parse_ipv4_prefix(std::string_view text, uint32_t& addr, uint8_t& len);
-/// "a.b.c.d" into a host-order address.
+/// "a.b.c.d" into a host-order address; octets 0-255, leading zeros refused.
 bool parse_source_ipv4(std::string_view text, uint32_t& addr) noexcept;
 
 }  // namespace sipedge::dp

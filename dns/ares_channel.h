@@ -18,8 +18,8 @@
 #include <optional>
 #include <vector>
 
+#include "base/result.h"
 #include "dns/records.h"
-#include "failover/result.h"
 #include "dns/types.h"
 
 typedef struct ares_channeldata* ares_channel;

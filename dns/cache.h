@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "base/result.h"
 #include "dns/records.h"
-#include "failover/result.h"
 #include "dns/types.h"
 
 namespace sipedge::dns {

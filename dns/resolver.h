@@ -21,11 +21,11 @@
 #include <memory>
 #include <vector>
 
+#include "base/result.h"
 #include "dns/ares_channel.h"
 #include "dns/cache.h"
 #include "dns/locator.h"
 #include "dns/records.h"
-#include "failover/result.h"
 #include "dns/srv_order.h"
 #include "dns/types.h"
 

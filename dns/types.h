@@ -15,13 +15,13 @@
 #include <string_view>
 #include <vector>
 
-#include "failover/retry_policy.h"
+#include "base/millis.h"
 
 namespace sipedge::dns {
 
-/// Milliseconds on the control thread's monotonic clock (same unit as failover).
-using Millis = failover::Millis;
-inline constexpr Millis never_ms = failover::never_ms;
+/// Milliseconds on the control thread's monotonic clock (base/millis.h, as failover's).
+using Millis = sipedge::Millis;
+using sipedge::never_ms;
 
 /// SIP transport of a service record (RFC 3263 §4.1 NAPTR services).
 enum class Transport : uint8_t {

@@ -11,12 +11,14 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "base/millis.h"
+
 namespace sipedge::failover {
 
-/// Milliseconds on the caller's monotonic clock (the data plane converts TSC).
-using Millis = uint64_t;
+/// Milliseconds on the caller's monotonic clock (base/millis.h; the data plane converts TSC).
+using Millis = sipedge::Millis;
 /// "No deadline": larger than any reachable time.
-inline constexpr Millis never_ms = ~Millis(0);
+using sipedge::never_ms;
 
 /// What kind of request walks the list; the seeds time INVITE (Timer A/B) and
 /// REGISTER (ADTRAN "rollover register") apart from other non-INVITEs.

@@ -20,7 +20,7 @@
 #include <memory>
 #include <string>
 
-#include "failover/result.h"
+#include "base/result.h"
 #include "stream/stream_types.h"
 
 typedef struct ssl_ctx_st SSL_CTX;

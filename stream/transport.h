@@ -27,7 +27,7 @@
 #include <memory>
 #include <vector>
 
-#include "failover/result.h"
+#include "base/result.h"
 #include "stream/channel.h"
 #include "stream/knobs.h"
 #include "stream/stream_types.h"

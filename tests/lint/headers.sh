@@ -12,8 +12,8 @@ flags="-std=c++20 -fsyntax-only -march=x86-64-v2 -Wall -Wno-volatile -I$root"
 for p in libdpdk libhs libcares openssl; do
     pkg-config --exists "$p" 2>/dev/null && flags="$flags $(pkg-config --cflags "$p")"
 done
-list=$(git ls-files 'sipparse/*.h' 'failover/*.h' 'dns/*.h' 'dataplane/*.h' 'control/*.h' 'stream/*.h' 'tools/*.h' 2>/dev/null ||
-       find sipparse failover dns dataplane control stream tools -name '*.h')
+list=$(git ls-files 'base/*.h' 'sipparse/*.h' 'failover/*.h' 'dns/*.h' 'dataplane/*.h' 'control/*.h' 'stream/*.h' 'tools/*.h' 2>/dev/null ||
+       find base sipparse failover dns dataplane control stream tools -name '*.h')
 [ -n "$list" ] || { echo "no headers found"; exit 1; }
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT

@@ -1,10 +1,11 @@
 #pragma once
-// Result type of every control-side API — dns/, control/, and failover's
-// control-thread parts (STYLE.md §4: the control plane returns Result<T>;
-// sipedge code throws nothing). The toolchain is C++20, so this is a small
-// in-tree stand-in for std::expected<T, Error>. The error code is errno-like
-// so that a socket reply carries it as its "status". It lives in failover/,
-// the lowest module the control side shares, so dns/ and control/ use one type.
+// Result type of every control-side API — dns/, control/, stream/, the route
+// table compiler and failover's control-thread parts (STYLE.md §4: the control
+// plane returns Result<T>; sipedge code throws nothing). The toolchain is
+// C++20, so this is a small in-tree stand-in for std::expected<T, Error>. The
+// error code is errno-like so that a socket reply carries it as its "status".
+// It lives in base/ (issue 13), below every module, so that no module depends
+// on another one only for its error type.
 
 #include <cerrno>
 #include <string>
