@@ -37,12 +37,13 @@ ninja -C build control/sipedge control/sipedgectl tools/inspect/sipedge-inspect 
 
 echo "== lab: caller -> sipedge (DPDK) -> carriers"
 lab_rc=0
-# The live demo first (tests/e2e/proxy_e2e.sh run_lab, ~75 s): DNS-named
+# The live demo first (scripts/lab-demo.sh, ~75 s): DNS-named
 # carriers from knotd, a live line per second, the primary going silent,
 # rollover, failback, then a summary (calls attempted/completed/failed,
-# failover time). Then the scenario runs, and `dns` (the trunk's server as
+# failover time). Then the scenario runs (tests/e2e/proxy_e2e.sh, one file
+# per scenario in tests/e2e/proxy/), and `dns` (the trunk's server as
 # a domain resolved through knotd, rollover in the SRV order).
-bash tests/e2e/proxy_e2e.sh build/control/sipedge tests/e2e lab || lab_rc=$?
+bash scripts/lab-demo.sh build/control/sipedge tests/e2e || lab_rc=$?
 [ "$lab_rc" = 77 ] || \
 bash tests/e2e/proxy_e2e.sh build/control/sipedge tests/e2e steady silent icmp 503 validated fragment runtime dns || lab_rc=$?
 case $lab_rc in

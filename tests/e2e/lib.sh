@@ -1,5 +1,6 @@
 # tests/e2e/lib.sh: the e2e topology and helpers, sourced by sustained_e2e.sh
-# (the patterns of proxy_e2e.sh, which keeps its own copy).
+# and relay_e2e.sh; proxy_e2e.sh and scripts/lab-demo.sh source it too, under
+# proxy/common.sh, which redefines what differs in that suite (listed there).
 #
 #   caller 192.0.2.1 (sipp uac)      edge 192.0.2.10 (sipedge on DPDK net_af_packet;
 #   car1   192.0.2.21                  the edge's eth0 holds no address: DPDK
