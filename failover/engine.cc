@@ -37,7 +37,8 @@ ConfigError flatten(const ServerSet& set, std::vector<ServiceRecord>& records,
 
 }  // namespace
 
-Engine::Engine(uint64_t seed, EngineOptions opt) : rng_(seed), opt_(std::move(opt)) {
+Engine::Engine(uint64_t seed, EngineOptions opt)
+    : rng_(seed), opt_(std::move(opt)), reg_(rng_, actions_, *this, opt_.user_agent) {
     // relaxed: only uniqueness matters; engines are made on the control thread.
     static std::atomic<uint64_t> instances{0};
     instance_ = instances.fetch_add(1, std::memory_order_relaxed) + 1;
@@ -71,14 +72,7 @@ AddResult Engine::add_trunk(AddTrunk spec, Millis now) {
     // Start-up spreading: the whole trunk's first REGISTERs go out at one
     // random offset inside the window.
     const Millis start = now + (t.knobs.register_enabled ? startup_offset_ms(opt_.startup_spread_ms, rng_) : 0);
-    for (Identity& i : spec.identities) {
-        Registration r;
-        r.id = std::move(i);
-        if (r.id.auth_user.empty()) r.id.auth_user = r.id.user;
-        r.next_attempt_at = start;
-        new_call_id(t, r);
-        t.regs.push_back(std::move(r));
-    }
+    reg_.add_identities(t, spec.identities, start);
     for (ServerState& s : t.servers) {
         // sip-server monitor: spread first probes over one interval.
         s.next_probe_at = now + rng_.uniform(0, uint64_t(t.knobs.probe_interval_s) * 1000 - 1);
@@ -87,11 +81,11 @@ AddResult Engine::add_trunk(AddTrunk spec, Millis now) {
     // A DNS-named trunk registers once its first answer is in, waiting for it
     // this long before the ordinary back-off (EngineOptions::dns_wait_ms).
     t.dns_wait_until = now + opt_.dns_wait_ms;
-    if (t.knobs.register_enabled) start_walk(t, -1, now);
+    if (t.knobs.register_enabled) reg_.start_walk(t, -1, now);
     res.trunk_id = t.id;
     trunks_.push_back(std::move(t));
     servers_seq_++;
-    pump(trunks_.back(), now);
+    reg_.pump(trunks_.back(), now);
     return res;
 }
 
@@ -193,7 +187,7 @@ ConfigError Engine::update_servers(uint32_t id, const ServerSet& set, Millis now
         if (t.knobs.register_enabled) {
             t.backoff_until = 0;
             for (Registration& r : t.regs) r.next_attempt_at = now;
-            start_walk(t, -1, now);
+            reg_.start_walk(t, -1, now);
         }
     } else if (t.active >= 0) {
         // seed P sticky route: the registered, non-failed route ignores the reordering.
@@ -211,12 +205,12 @@ ConfigError Engine::update_servers(uint32_t id, const ServerSet& set, Millis now
         // top_first: the registration's server left the answer (FreeSWITCH #142).
         record(t, Decision::dns_removed, now, 0);
         for (Registration& r : t.regs) r.next_attempt_at = now;
-        start_walk(t, -1, now);
+        reg_.start_walk(t, -1, now);
     } else if (t.reg_target < 0 && t.knobs.register_enabled && now >= t.backoff_until) {
-        start_walk(t, -1, now);
+        reg_.start_walk(t, -1, now);
     }
     schedule_failback(t, now);
-    pump(t, now);
+    reg_.pump(t, now);
     return ConfigError::ok;
 }
 
@@ -288,7 +282,7 @@ void Engine::on_event(const ServerEvent& ev) {
         // connection loses the registration held over it; the agent backs off.
         if (ev.kind == EventKind::connection_closed)
             for (uint16_t i = 0; i < t.regs.size(); i++)
-                if (t.regs[i].bound == int16_t(s)) registration_denied(t, i, 0, now);
+                if (t.regs[i].bound == int16_t(s)) reg_.deny(t, i, 0, now);
         break;
     case EventKind::dialog_start:
         sv.active_dialogs++;
@@ -302,7 +296,7 @@ void Engine::on_event(const ServerEvent& ev) {
     case EventKind::count_:
         break;
     }
-    pump(t, now);
+    reg_.pump(t, now);
 }
 
 void Engine::tick(Millis now) {
@@ -324,11 +318,12 @@ void Engine::tick(Millis now) {
             t.auth_hint = -1;
             t.dirty = true;
         }
-        reg_timers(t, now);
+        reg_.on_tick(t, now);
+        refresh_failback(t, now);
         check_failback(t, now);
         tf_check_hold(t, now);
         monitor_tick(t, now);
-        pump(t, now);
+        reg_.pump(t, now);
     }
 }
 
@@ -349,6 +344,18 @@ TrunkRoutes Engine::routes(uint32_t id, Millis now) {
     TrunkRoutes r;
     if (id < trunks_.size()) build_routes(trunks_[id], now, r);
     return r;
+}
+
+void Engine::on_register_response(uint32_t trunk, uint16_t ident, const char* msg, size_t len, Millis now) {
+    if (trunk < trunks_.size()) reg_.on_response(trunks_[trunk], ident, msg, len, now);
+}
+
+void Engine::on_register_transport_error(uint32_t trunk, uint16_t ident, Millis now) {
+    if (trunk < trunks_.size()) reg_.on_transport_error(trunks_[trunk], ident, now);
+}
+
+size_t Engine::write_register(const Action& a, const SendContext& ctx, char* buf, size_t cap) const {
+    return a.trunk < trunks_.size() ? reg_.write_register(trunks_[a.trunk], a, ctx, buf, cap) : 0;
 }
 
 Health Engine::health(uint32_t trunk, uint16_t server, Millis now) const noexcept {

@@ -89,7 +89,7 @@ void Engine::server_failed_in_use(Trunk& t, uint16_t s, Trigger why, Millis now)
     if (t.knobs.mode != SelectMode::validated || t.active != int16_t(s)) return;
     leave_working_server(t, s, now);
     record(t, Decision::failover, now, -1, int16_t(s), why);
-    start_walk(t, int16_t(s), now);
+    reg_.start_walk(t, int16_t(s), now);
 }
 
 // The working server <s> of a validated trunk is left (failure, or
@@ -102,7 +102,7 @@ void Engine::leave_working_server(Trunk& t, uint16_t s, Millis now) {
         if (r.bound != int16_t(s)) continue;
         if (t.knobs.unregister_on_failover) {
             // seed A step 3: "The originating SIP identity (OSID) is unregistered."
-            send_unregister(t, i, s, now);
+            reg_.unregister(t, i, s, now);
         } else if (t.knobs.fail_registration_on) {
             // seed P failRegistrationOn=1: "silently invalidate an existing registration".
             r.bound = -1;
