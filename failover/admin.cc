@@ -29,7 +29,7 @@ ConfigError Engine::set_admin(uint32_t id, uint16_t s, bool maintenance, Millis 
     if (!maintenance) {
         sv.maintenance = false;
         sv.draining = false;
-        sv.next_probe_at = now;  // sip-server monitor: its health known again soon
+        monitor_.probe_soon(t, s, now);  // sip-server monitor: its health known again soon
         record(t, Decision::in_service, now, int16_t(s));
         if (t.knobs.register_enabled && t.reg_target < 0 && now >= t.backoff_until) reg_.start_walk(t, -1, now);
         schedule_failback(t, now);

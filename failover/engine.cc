@@ -38,13 +38,15 @@ ConfigError flatten(const ServerSet& set, std::vector<ServiceRecord>& records,
 }  // namespace
 
 Engine::Engine(uint64_t seed, EngineOptions opt)
-    : rng_(seed), opt_(std::move(opt)), reg_(rng_, actions_, *this, opt_.user_agent) {
+    : rng_(seed),
+      opt_(std::move(opt)),
+      reg_(rng_, actions_, *this, opt_.user_agent),
+      // Probe ids start from the seed (no draw: the rng's sequence stays the
+      // tests'), so Call-IDs of one run differ from the previous run's.
+      monitor_(rng_, actions_, *this, opt_.user_agent, uint32_t((seed * 0x9e3779b97f4a7c15ull) >> 32)) {
     // relaxed: only uniqueness matters; engines are made on the control thread.
     static std::atomic<uint64_t> instances{0};
     instance_ = instances.fetch_add(1, std::memory_order_relaxed) + 1;
-    // Probe ids start from the seed (no draw: the rng's sequence stays the
-    // tests'), so Call-IDs of one run differ from the previous run's.
-    probe_seq_ = uint32_t((seed * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
 AddResult Engine::add_trunk(AddTrunk spec, Millis now) {
@@ -73,10 +75,7 @@ AddResult Engine::add_trunk(AddTrunk spec, Millis now) {
     // random offset inside the window.
     const Millis start = now + (t.knobs.register_enabled ? startup_offset_ms(opt_.startup_spread_ms, rng_) : 0);
     reg_.add_identities(t, spec.identities, start);
-    for (ServerState& s : t.servers) {
-        // sip-server monitor: spread first probes over one interval.
-        s.next_probe_at = now + rng_.uniform(0, uint64_t(t.knobs.probe_interval_s) * 1000 - 1);
-    }
+    monitor_.spread(t, now);
     record(t, Decision::initial, now, 0);
     // A DNS-named trunk registers once its first answer is in, waiting for it
     // this long before the ordinary back-off (EngineOptions::dns_wait_ms).
@@ -254,7 +253,7 @@ void Engine::on_event(const ServerEvent& ev) {
             // RFC 6298 §2.3 smoothing, α = 1/8.
             sv.srtt_us = sv.srtt_us == 0 ? ev.rtt_us : uint32_t((7ull * sv.srtt_us + ev.rtt_us) / 8);
         }
-        // With the monitor on, probes alone bring a failed server back (monitor.cc).
+        // With the monitor on, probes alone bring a failed server back (probe_monitor.cc).
         if (t.knobs.probe_mode == ProbeMode::off) mark_alive(t, s, Trigger::success, now);
         if (t.auth_hint == int16_t(s)) {
             t.auth_hint = -1;  // the authenticated request went through: back to the normal order
@@ -322,7 +321,7 @@ void Engine::tick(Millis now) {
         refresh_failback(t, now);
         check_failback(t, now);
         tf_check_hold(t, now);
-        monitor_tick(t, now);
+        monitor_.on_tick(t, now);
         reg_.pump(t, now);
     }
 }
@@ -356,6 +355,15 @@ void Engine::on_register_transport_error(uint32_t trunk, uint16_t ident, Millis 
 
 size_t Engine::write_register(const Action& a, const SendContext& ctx, char* buf, size_t cap) const {
     return a.trunk < trunks_.size() ? reg_.write_register(trunks_[a.trunk], a, ctx, buf, cap) : 0;
+}
+
+void Engine::on_probe_response(uint32_t trunk, uint16_t server, uint32_t cseq, uint16_t status,
+                               uint32_t retry_after_s, Millis now) {
+    if (trunk < trunks_.size()) monitor_.on_response(trunks_[trunk], server, cseq, status, retry_after_s, now);
+}
+
+size_t Engine::write_options(const Action& a, const SendContext& ctx, char* buf, size_t cap) const {
+    return a.trunk < trunks_.size() ? monitor_.write_options(trunks_[a.trunk], a, ctx, buf, cap) : 0;
 }
 
 Health Engine::health(uint32_t trunk, uint16_t server, Millis now) const noexcept {

@@ -23,6 +23,7 @@
 #include "failover/action.h"
 #include "failover/events_types.h"
 #include "failover/knobs.h"
+#include "failover/probe_monitor.h"
 #include "failover/random.h"
 #include "failover/registration_agent.h"
 #include "failover/server_set.h"
@@ -54,7 +55,7 @@ struct AddResult {
     ConfigError error = ConfigError::ok;
 };
 
-class Engine final : private RegistrationHost {
+class Engine final : private RegistrationHost, private ProbeHost {
 public:
     explicit Engine(uint64_t seed, EngineOptions opt = {});
     // The registration agent holds references to members: not copied or moved.
@@ -132,7 +133,8 @@ public:
     uint64_t stale_events() const noexcept { return stale_events_; }
 
 private:
-    // RegistrationHost (registration_agent.h): marked override below.
+    // RegistrationHost (registration_agent.h) and ProbeHost (probe_monitor.h):
+    // marked override below.
     // selection.cc
     void build_routes(Trunk& t, Millis now, TrunkRoutes& r);
     void rank_order(const Trunk& t, uint16_t* out, size_t& n) const;
@@ -158,23 +160,16 @@ private:
     void start_failback(Trunk& t, Millis now);
     void refresh_failback(Trunk& t, Millis now);
     void walk_landed(Trunk& t, Millis now) override;
-    // monitor.cc
-    void monitor_tick(Trunk& t, Millis now);
-    void probe_result(Trunk& t, uint16_t s, bool up, uint32_t retry_after_s, Millis now);
-    void send_probe(const Trunk& t, uint16_t s, bool retransmit = false);
-    /// RFC 3261 §21.5.4 hold of <s> after a 503 with Retry-After <ra_s>,
-    /// bounded by retry-after-max; false when the knob is 0 (not held).
-    bool hold_for_retry_after(Trunk& t, uint16_t s, uint32_t ra_s, Millis now);
 
     std::vector<Trunk> trunks_;
     std::vector<Action> actions_;
     Random rng_;
     EngineOptions opt_;
     RegistrationAgent reg_;      // REGISTERs and registration walks (registration_agent.h)
+    ProbeMonitor monitor_;       // OPTIONS probes (probe_monitor.h)
     uint64_t decision_seq_ = 0;  // bumped by record()
     uint64_t servers_seq_ = 0;   // bumped by add_trunk() and update_servers()
     uint64_t stale_events_ = 0;  // worker events for an earlier server list (ignored)
-    uint32_t probe_seq_ = 0;     // OPTIONS probe ids (ServerState::probe_id)
     uint64_t instance_ = 0;      // set in the constructor
 };
 

@@ -17,16 +17,11 @@ void Engine::mark_failed(Trunk& t, uint16_t s, Trigger why, Millis now) {
     ServerState& sv = t.servers[s];
     sv.last_trigger = why;
     sv.last_trigger_at = now;
-    sv.probe_oks = 0;
+    monitor_.on_failed(t, s, !sv.failed, now);  // up-threshold counting restarts; probe wait shortened
     if (!sv.failed) {
         sv.failed = true;
         sv.failed_at = now;
         notify(t, NoticeKind::server_failed, now, s);
-        // A probe sent while it was up waits monitor-timeout (32 s): now that
-        // it is failed, one interval is enough (monitor.cc), so that its return
-        // is seen within interval × up-threshold.
-        if (t.knobs.probe_mode != ProbeMode::off && sv.probe_deadline != never_ms)
-            sv.probe_deadline = std::min(sv.probe_deadline, now + Millis(t.knobs.probe_interval_s) * 1000);
     }
     // A failure after an earlier delay ran out starts a new one (the server was
     // selectable again, so this is a new transition to failed).

@@ -32,9 +32,7 @@ struct FakeHost final : RegistrationHost {
         return -1;
     }
     int16_t primary(const Trunk&) const noexcept override { return 0; }
-    void mark_alive(Trunk&, uint16_t s, Trigger why, Millis) override {
-        calls.push_back({"mark_alive", s, why});
-    }
+    void mark_alive(Trunk&, uint16_t s, Trigger why, Millis) override { calls.push_back({"mark_alive", s, why}); }
     void server_failed_in_use(Trunk&, uint16_t s, Trigger why, Millis) override {
         calls.push_back({"server_failed", s, why});
     }
