@@ -3,9 +3,16 @@
 // health, registrations and routing decisions. Pure logic: time is the <now>
 // given to each call, randomness is the seeded Random, and output is a list
 // of Actions (send this REGISTER/OPTIONS, notify this) the caller drains and
-// executes. Workers' ServerEvents come in through on_event(); the
-// RegistrationAgent's (reg_) REGISTER responses through on_register_response(); publish() builds the
-// next immutable Table, rebuilding only trunks whose state changed.
+// executes. Workers' ServerEvents come in through on_event(); responses to
+// its REGISTERs through on_register_response() and to its OPTIONS probes
+// through on_probe_response(); publish() builds the next immutable Table,
+// rebuilding only trunks whose state changed.
+//
+// Parts: the engine keeps server health (health.cc), selection
+// (selection.cc), failback (failback.cc) and administrative state
+// (admin.cc); it owns a RegistrationAgent (REGISTER transactions and walks,
+// registration_agent.h) and a ProbeMonitor (OPTIONS probes,
+// probe_monitor.h), and serves each as its RegistrationHost / ProbeHost.
 //
 // Capacity: trunks are dense ids 0..n-1 (thousands); each trunk has at most
 // max_servers servers and any number of identities. tick() walks every trunk
