@@ -29,11 +29,11 @@ ConfigError Engine::set_admin(uint32_t id, uint16_t s, bool maintenance, Millis 
     if (!maintenance) {
         sv.maintenance = false;
         sv.draining = false;
-        sv.next_probe_at = now;  // sip-server monitor: its health known again soon
+        monitor_.probe_soon(t, s, now);  // sip-server monitor: its health known again soon
         record(t, Decision::in_service, now, int16_t(s));
-        if (t.knobs.register_enabled && t.reg_target < 0 && now >= t.backoff_until) start_walk(t, -1, now);
+        if (t.knobs.register_enabled && t.reg_target < 0 && now >= t.backoff_until) reg_.start_walk(t, -1, now);
         schedule_failback(t, now);
-        pump(t, now);
+        reg_.pump(t, now);
         return ConfigError::ok;
     }
     bool bound_here = false;
@@ -49,7 +49,7 @@ ConfigError Engine::set_admin(uint32_t id, uint16_t s, bool maintenance, Millis 
     if (other && validated && t.active == int16_t(s)) {
         leave_working_server(t, s, now);
         record(t, Decision::maintenance, now, int16_t(s), int16_t(s));
-        start_walk(t, int16_t(s), now);
+        reg_.start_walk(t, int16_t(s), now);
     } else if (other && t.knobs.register_enabled && t.reg_target == int16_t(s)) {
         // top_first (or a walk on its way to <s>): REGISTERs go elsewhere;
         // pump() re-registers every identity bound here on the new target.
@@ -57,12 +57,12 @@ ConfigError Engine::set_admin(uint32_t id, uint16_t s, bool maintenance, Millis 
         record(t, Decision::maintenance, now, int16_t(s), int16_t(s));
         if (t.active == int16_t(s)) t.active = -1;
         if (t.anchor == int16_t(s)) t.anchor = -1;
-        start_walk(t, int16_t(s), now);
+        reg_.start_walk(t, int16_t(s), now);
     } else {
         record(t, Decision::maintenance, now, int16_t(s));
     }
     if (t.failback_at != never_ms) schedule_failback(t, now);
-    pump(t, now);
+    reg_.pump(t, now);
     return ConfigError::ok;
 }
 

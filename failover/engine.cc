@@ -37,13 +37,16 @@ ConfigError flatten(const ServerSet& set, std::vector<ServiceRecord>& records,
 
 }  // namespace
 
-Engine::Engine(uint64_t seed, EngineOptions opt) : rng_(seed), opt_(std::move(opt)) {
+Engine::Engine(uint64_t seed, EngineOptions opt)
+    : rng_(seed),
+      opt_(std::move(opt)),
+      reg_(rng_, actions_, *this, opt_.user_agent),
+      // Probe ids start from the seed (no draw: the rng's sequence stays the
+      // tests'), so Call-IDs of one run differ from the previous run's.
+      monitor_(rng_, actions_, *this, opt_.user_agent, uint32_t((seed * 0x9e3779b97f4a7c15ull) >> 32)) {
     // relaxed: only uniqueness matters; engines are made on the control thread.
     static std::atomic<uint64_t> instances{0};
     instance_ = instances.fetch_add(1, std::memory_order_relaxed) + 1;
-    // Probe ids start from the seed (no draw: the rng's sequence stays the
-    // tests'), so Call-IDs of one run differ from the previous run's.
-    probe_seq_ = uint32_t((seed * 0x9e3779b97f4a7c15ull) >> 32);
 }
 
 AddResult Engine::add_trunk(AddTrunk spec, Millis now) {
@@ -71,27 +74,17 @@ AddResult Engine::add_trunk(AddTrunk spec, Millis now) {
     // Start-up spreading: the whole trunk's first REGISTERs go out at one
     // random offset inside the window.
     const Millis start = now + (t.knobs.register_enabled ? startup_offset_ms(opt_.startup_spread_ms, rng_) : 0);
-    for (Identity& i : spec.identities) {
-        Registration r;
-        r.id = std::move(i);
-        if (r.id.auth_user.empty()) r.id.auth_user = r.id.user;
-        r.next_attempt_at = start;
-        new_call_id(t, r);
-        t.regs.push_back(std::move(r));
-    }
-    for (ServerState& s : t.servers) {
-        // sip-server monitor: spread first probes over one interval.
-        s.next_probe_at = now + rng_.uniform(0, uint64_t(t.knobs.probe_interval_s) * 1000 - 1);
-    }
+    reg_.add_identities(t, spec.identities, start);
+    monitor_.spread(t, now);
     record(t, Decision::initial, now, 0);
     // A DNS-named trunk registers once its first answer is in, waiting for it
     // this long before the ordinary back-off (EngineOptions::dns_wait_ms).
     t.dns_wait_until = now + opt_.dns_wait_ms;
-    if (t.knobs.register_enabled) start_walk(t, -1, now);
+    if (t.knobs.register_enabled) reg_.start_walk(t, -1, now);
     res.trunk_id = t.id;
     trunks_.push_back(std::move(t));
     servers_seq_++;
-    pump(trunks_.back(), now);
+    reg_.pump(trunks_.back(), now);
     return res;
 }
 
@@ -193,7 +186,7 @@ ConfigError Engine::update_servers(uint32_t id, const ServerSet& set, Millis now
         if (t.knobs.register_enabled) {
             t.backoff_until = 0;
             for (Registration& r : t.regs) r.next_attempt_at = now;
-            start_walk(t, -1, now);
+            reg_.start_walk(t, -1, now);
         }
     } else if (t.active >= 0) {
         // seed P sticky route: the registered, non-failed route ignores the reordering.
@@ -211,12 +204,12 @@ ConfigError Engine::update_servers(uint32_t id, const ServerSet& set, Millis now
         // top_first: the registration's server left the answer (FreeSWITCH #142).
         record(t, Decision::dns_removed, now, 0);
         for (Registration& r : t.regs) r.next_attempt_at = now;
-        start_walk(t, -1, now);
+        reg_.start_walk(t, -1, now);
     } else if (t.reg_target < 0 && t.knobs.register_enabled && now >= t.backoff_until) {
-        start_walk(t, -1, now);
+        reg_.start_walk(t, -1, now);
     }
     schedule_failback(t, now);
-    pump(t, now);
+    reg_.pump(t, now);
     return ConfigError::ok;
 }
 
@@ -260,7 +253,7 @@ void Engine::on_event(const ServerEvent& ev) {
             // RFC 6298 §2.3 smoothing, α = 1/8.
             sv.srtt_us = sv.srtt_us == 0 ? ev.rtt_us : uint32_t((7ull * sv.srtt_us + ev.rtt_us) / 8);
         }
-        // With the monitor on, probes alone bring a failed server back (monitor.cc).
+        // With the monitor on, probes alone bring a failed server back (probe_monitor.cc).
         if (t.knobs.probe_mode == ProbeMode::off) mark_alive(t, s, Trigger::success, now);
         if (t.auth_hint == int16_t(s)) {
             t.auth_hint = -1;  // the authenticated request went through: back to the normal order
@@ -288,7 +281,7 @@ void Engine::on_event(const ServerEvent& ev) {
         // connection loses the registration held over it; the agent backs off.
         if (ev.kind == EventKind::connection_closed)
             for (uint16_t i = 0; i < t.regs.size(); i++)
-                if (t.regs[i].bound == int16_t(s)) registration_denied(t, i, 0, now);
+                if (t.regs[i].bound == int16_t(s)) reg_.deny(t, i, 0, now);
         break;
     case EventKind::dialog_start:
         sv.active_dialogs++;
@@ -302,7 +295,7 @@ void Engine::on_event(const ServerEvent& ev) {
     case EventKind::count_:
         break;
     }
-    pump(t, now);
+    reg_.pump(t, now);
 }
 
 void Engine::tick(Millis now) {
@@ -324,11 +317,12 @@ void Engine::tick(Millis now) {
             t.auth_hint = -1;
             t.dirty = true;
         }
-        reg_timers(t, now);
+        reg_.on_tick(t, now);
+        refresh_failback(t, now);
         check_failback(t, now);
         tf_check_hold(t, now);
-        monitor_tick(t, now);
-        pump(t, now);
+        monitor_.on_tick(t, now);
+        reg_.pump(t, now);
     }
 }
 
@@ -349,6 +343,27 @@ TrunkRoutes Engine::routes(uint32_t id, Millis now) {
     TrunkRoutes r;
     if (id < trunks_.size()) build_routes(trunks_[id], now, r);
     return r;
+}
+
+void Engine::on_register_response(uint32_t trunk, uint16_t ident, const char* msg, size_t len, Millis now) {
+    if (trunk < trunks_.size()) reg_.on_response(trunks_[trunk], ident, msg, len, now);
+}
+
+void Engine::on_register_transport_error(uint32_t trunk, uint16_t ident, Millis now) {
+    if (trunk < trunks_.size()) reg_.on_transport_error(trunks_[trunk], ident, now);
+}
+
+size_t Engine::write_register(const Action& a, const SendContext& ctx, char* buf, size_t cap) const {
+    return a.trunk < trunks_.size() ? reg_.write_register(trunks_[a.trunk], a, ctx, buf, cap) : 0;
+}
+
+void Engine::on_probe_response(uint32_t trunk, uint16_t server, uint32_t cseq, uint16_t status,
+                               uint32_t retry_after_s, Millis now) {
+    if (trunk < trunks_.size()) monitor_.on_response(trunks_[trunk], server, cseq, status, retry_after_s, now);
+}
+
+size_t Engine::write_options(const Action& a, const SendContext& ctx, char* buf, size_t cap) const {
+    return a.trunk < trunks_.size() ? monitor_.write_options(trunks_[a.trunk], a, ctx, buf, cap) : 0;
 }
 
 Health Engine::health(uint32_t trunk, uint16_t server, Millis now) const noexcept {

@@ -3,9 +3,16 @@
 // health, registrations and routing decisions. Pure logic: time is the <now>
 // given to each call, randomness is the seeded Random, and output is a list
 // of Actions (send this REGISTER/OPTIONS, notify this) the caller drains and
-// executes. Workers' ServerEvents come in through on_event(); the registration
-// agent's responses through on_register_response(); publish() builds the
-// next immutable Table, rebuilding only trunks whose state changed.
+// executes. Workers' ServerEvents come in through on_event(); responses to
+// its REGISTERs through on_register_response() and to its OPTIONS probes
+// through on_probe_response(); publish() builds the next immutable Table,
+// rebuilding only trunks whose state changed.
+//
+// Parts: the engine keeps server health (health.cc), selection
+// (selection.cc), failback (failback.cc) and administrative state
+// (admin.cc); it owns a RegistrationAgent (REGISTER transactions and walks,
+// registration_agent.h) and a ProbeMonitor (OPTIONS probes,
+// probe_monitor.h), and serves each as its RegistrationHost / ProbeHost.
 //
 // Capacity: trunks are dense ids 0..n-1 (thousands); each trunk has at most
 // max_servers servers and any number of identities. tick() walks every trunk
@@ -20,39 +27,17 @@
 #include <string>
 #include <vector>
 
+#include "failover/action.h"
 #include "failover/events_types.h"
 #include "failover/knobs.h"
+#include "failover/probe_monitor.h"
 #include "failover/random.h"
+#include "failover/registration_agent.h"
 #include "failover/server_set.h"
 #include "failover/table.h"
 #include "failover/trunk.h"
 
 namespace sipedge::failover {
-
-enum class ActionKind : uint8_t {
-    send_register,  // write_register() then send to `server` of `trunk`; expires 0 = unregister
-    send_options,   // write_options() then send to `server` (sip-server monitor probe)
-    notify,         // `notice` for operators (trap, log)
-};
-
-struct Action {
-    ActionKind kind = ActionKind::notify;
-    uint32_t trunk = 0;
-    uint16_t server = 0;
-    uint16_t identity = 0;
-    uint32_t expires = 0;   // send_register: the Expires value
-    uint32_t cseq = 0;      // send_register/send_options: the CSeq written
-    uint32_t nonce = 0;     // send_options: the probe's id (Call-ID, tag, branch nonce);
-                            //   a retransmission repeats it (same branch, RFC 3261 §17.1.2)
-    bool retransmit = false;  // send_options: a Timer E retransmission of probe `nonce`
-    Notification notice;    // notify
-};
-
-/// What the sending side puts in the Via of a REGISTER/OPTIONS it sends.
-struct SendContext {
-    std::string_view sent_by;  // local host:port
-    std::string_view branch;   // RFC 3261 branch with the control-core tag (dp::encode_branch)
-};
 
 struct EngineOptions {
     /// First REGISTERs of newly added trunks are spread over this window.
@@ -77,9 +62,12 @@ struct AddResult {
     ConfigError error = ConfigError::ok;
 };
 
-class Engine {
+class Engine final : private RegistrationHost, private ProbeHost {
 public:
     explicit Engine(uint64_t seed, EngineOptions opt = {});
+    // The registration agent holds references to members: not copied or moved.
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
 
     // ---- configuration (control socket commands) ---------------------------------
     /// Adds a trunk; validates knobs, servers and identities. Its first
@@ -152,61 +140,43 @@ public:
     uint64_t stale_events() const noexcept { return stale_events_; }
 
 private:
+    // RegistrationHost (registration_agent.h) and ProbeHost (probe_monitor.h):
+    // marked override below.
     // selection.cc
     void build_routes(Trunk& t, Millis now, TrunkRoutes& r);
     void rank_order(const Trunk& t, uint16_t* out, size_t& n) const;
-    int next_candidate(Trunk& t, Millis now);
-    int16_t primary(const Trunk& t) const noexcept;
+    int next_candidate(Trunk& t, Millis now) override;
+    int16_t primary(const Trunk& t) const noexcept override;
     // health.cc
     void mark_failed(Trunk& t, uint16_t s, Trigger why, Millis now);
-    void mark_alive(Trunk& t, uint16_t s, Trigger why, Millis now);
+    void mark_alive(Trunk& t, uint16_t s, Trigger why, Millis now) override;
     void cancel_delays_if_isolated(Trunk& t, Millis now);
-    void server_failed_in_use(Trunk& t, uint16_t s, Trigger why, Millis now);
+    void server_failed_in_use(Trunk& t, uint16_t s, Trigger why, Millis now) override;
     void leave_working_server(Trunk& t, uint16_t s, Millis now);
     void record(Trunk& t, Decision d, Millis now, int16_t server, int16_t from = -1,
-                Trigger why = Trigger::none);
+                Trigger why = Trigger::none) override;
     void notify(const Trunk& t, NoticeKind k, Millis now, uint16_t server = 0xffff,
-                uint16_t identity = 0xffff, uint32_t count = 0);
+                uint16_t identity = 0xffff, uint32_t count = 0) override;
     // failback.cc
-    void schedule_failback(Trunk& t, Millis now);
+    void schedule_failback(Trunk& t, Millis now) override;
     void check_failback(Trunk& t, Millis now);
     int16_t tf_serving(const Trunk& t, Millis now) const;
     void tf_failed_over(Trunk& t, uint16_t s, Millis now);
     void tf_check_hold(Trunk& t, Millis now);
     bool group_has_calls(const Trunk& t) const noexcept;
     void start_failback(Trunk& t, Millis now);
-    void walk_landed(Trunk& t, Millis now);
-    // registration_agent.cc
-    void start_walk(Trunk& t, int16_t origin, Millis now);
-    void advance_walk(Trunk& t, uint16_t failed, Trigger why, Millis now);
-    void walk_exhausted(Trunk& t, Millis now);
-    void pump(Trunk& t, Millis now);
-    void send_register(Trunk& t, uint16_t ident, uint16_t server, uint32_t expires, Millis now);
-    void send_unregister(Trunk& t, uint16_t ident, uint16_t server, Millis now);
-    void on_registered(Trunk& t, uint16_t ident, uint16_t server, uint32_t granted, Millis now);
-    void register_failed(Trunk& t, uint16_t ident, uint16_t server, Trigger why, Millis now);
-    void registration_denied(Trunk& t, uint16_t ident, uint32_t retry_after_s, Millis now);
-    void count_reg_failure(Trunk& t, Millis now);
-    void reg_timers(Trunk& t, Millis now);
-    uint32_t in_flight(const Trunk& t) const noexcept;
-    void new_call_id(Trunk& t, Registration& r);
-    // monitor.cc
-    void monitor_tick(Trunk& t, Millis now);
-    void probe_result(Trunk& t, uint16_t s, bool up, uint32_t retry_after_s, Millis now);
-    void send_probe(const Trunk& t, uint16_t s, bool retransmit = false);
-    /// RFC 3261 §21.5.4 hold of <s> after a 503 with Retry-After <ra_s>,
-    /// bounded by retry-after-max; false when the knob is 0 (not held).
-    bool hold_for_retry_after(Trunk& t, uint16_t s, uint32_t ra_s, Millis now);
+    void refresh_failback(Trunk& t, Millis now);
+    void walk_landed(Trunk& t, Millis now) override;
 
     std::vector<Trunk> trunks_;
     std::vector<Action> actions_;
     Random rng_;
     EngineOptions opt_;
-    uint64_t call_seq_ = 0;
+    RegistrationAgent reg_;      // REGISTERs and registration walks (registration_agent.h)
+    ProbeMonitor monitor_;       // OPTIONS probes (probe_monitor.h)
     uint64_t decision_seq_ = 0;  // bumped by record()
     uint64_t servers_seq_ = 0;   // bumped by add_trunk() and update_servers()
     uint64_t stale_events_ = 0;  // worker events for an earlier server list (ignored)
-    uint32_t probe_seq_ = 0;     // OPTIONS probe ids (ServerState::probe_id)
     uint64_t instance_ = 0;      // set in the constructor
 };
 

@@ -182,7 +182,7 @@ void Engine::start_failback(Trunk& t, Millis now) {
             r.expires_at = r.kept_expires_at;
             r.refresh_at = r.expires_at - Millis(refresh_lead_s(t.knobs, std::max(left_s, r.granted_s))) * 1000;
             if (r.refresh_at < now) r.refresh_at = now;
-            if (old >= 0 && old != p && t.knobs.unregister_after_failback) send_unregister(t, i, uint16_t(old), now);
+            if (old >= 0 && old != p && t.knobs.unregister_after_failback) reg_.unregister(t, i, uint16_t(old), now);
         }
         t.active = p;
         t.reg_target = p;
@@ -195,7 +195,7 @@ void Engine::start_failback(Trunk& t, Millis now) {
         // seed P unRegisterOnFailBack=1: "send a REGISTER with expires:0 to
         // unregister from the current SBC" before failing back.
         for (uint16_t i = 0; i < t.regs.size(); i++)
-            if (t.regs[i].bound == int16_t(from)) send_unregister(t, i, from, now);
+            if (t.regs[i].bound == int16_t(from)) reg_.unregister(t, i, from, now);
     }
     record(t, Decision::failback, now, p, int16_t(from));
     t.failback_walk = true;
@@ -204,6 +204,26 @@ void Engine::start_failback(Trunk& t, Millis now) {
     t.reg_target = p;  // even when known failed: failback is the probe of the primary
     for (Registration& r : t.regs) r.next_attempt_at = std::min(r.next_attempt_at, now);
     t.dirty = true;
+}
+
+// Refresh due off the primary (after the agent's timers, every tick): the
+// refresh is a failback attempt to the primary when the mode says so.
+void Engine::refresh_failback(Trunk& t, Millis now) {
+    if (!t.knobs.register_enabled) return;
+    // Refresh due off the primary: seed A default re-registers "to the primary
+    // server based on the expiration value"; seed P/E failBack.mode registration
+    // "when the current working server's registration requires renewal".
+    const bool refresh_to_primary = t.knobs.mode == SelectMode::top_first ||
+                                    effective_failback(t.knobs.failback_mode, t.knobs.mode) == FailbackMode::registration;
+    if (refresh_to_primary && t.active >= 0 && t.reg_target == t.active && t.active != primary(t)) {
+        bool due = false;
+        for (const Registration& r : t.regs) due |= r.bound == t.active && now >= r.refresh_at;
+        const int16_t p = primary(t);
+        if (due && p >= 0 && t.servers[size_t(p)].recover_at <= now && !t.servers[size_t(p)].maintenance) {
+            if (t.knobs.mode == SelectMode::validated && group_has_calls(t)) return;  // refresh in place
+            start_failback(t, now);
+        }
+    }
 }
 
 // The walk settled on <t.reg_target> without a new binding being needed (the

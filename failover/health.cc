@@ -17,16 +17,11 @@ void Engine::mark_failed(Trunk& t, uint16_t s, Trigger why, Millis now) {
     ServerState& sv = t.servers[s];
     sv.last_trigger = why;
     sv.last_trigger_at = now;
-    sv.probe_oks = 0;
+    monitor_.on_failed(t, s, !sv.failed, now);  // up-threshold counting restarts; probe wait shortened
     if (!sv.failed) {
         sv.failed = true;
         sv.failed_at = now;
         notify(t, NoticeKind::server_failed, now, s);
-        // A probe sent while it was up waits monitor-timeout (32 s): now that
-        // it is failed, one interval is enough (monitor.cc), so that its return
-        // is seen within interval × up-threshold.
-        if (t.knobs.probe_mode != ProbeMode::off && sv.probe_deadline != never_ms)
-            sv.probe_deadline = std::min(sv.probe_deadline, now + Millis(t.knobs.probe_interval_s) * 1000);
     }
     // A failure after an earlier delay ran out starts a new one (the server was
     // selectable again, so this is a new transition to failed).
@@ -89,7 +84,7 @@ void Engine::server_failed_in_use(Trunk& t, uint16_t s, Trigger why, Millis now)
     if (t.knobs.mode != SelectMode::validated || t.active != int16_t(s)) return;
     leave_working_server(t, s, now);
     record(t, Decision::failover, now, -1, int16_t(s), why);
-    start_walk(t, int16_t(s), now);
+    reg_.start_walk(t, int16_t(s), now);
 }
 
 // The working server <s> of a validated trunk is left (failure, or
@@ -102,7 +97,7 @@ void Engine::leave_working_server(Trunk& t, uint16_t s, Millis now) {
         if (r.bound != int16_t(s)) continue;
         if (t.knobs.unregister_on_failover) {
             // seed A step 3: "The originating SIP identity (OSID) is unregistered."
-            send_unregister(t, i, s, now);
+            reg_.unregister(t, i, s, now);
         } else if (t.knobs.fail_registration_on) {
             // seed P failRegistrationOn=1: "silently invalidate an existing registration".
             r.bound = -1;

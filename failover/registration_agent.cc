@@ -1,14 +1,16 @@
 // Registration agent: REGISTER walks over the server list, refreshes at the
 // granted expiry's threshold, max-concurrent-reg, digest authentication (401
 // and 407, MD5 and SHA-256, qop=auth), 423 Min-Expires, denials and RFC 5626
-// back-off, Call-ID rules, unregistering, failure notifications. Part of Engine.
+// back-off, Call-ID rules, unregistering, failure notifications
+// (registration_agent.h).
+
+#include "failover/registration_agent.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
 
 #include "failover/backoff.h"
-#include "failover/engine.h"
 #include "sipparse/headers.h"
 #include "sipparse/message.h"
 
@@ -41,34 +43,50 @@ bool put(char* buf, size_t cap, size_t& len, const char* fmt, A... a) {
     return true;
 }
 
-}  // namespace
-
-void Engine::new_call_id(Trunk& t, Registration& r) {
-    r.call_id = hex(rng_.next(), 16) + "-" + std::to_string(++call_seq_) + "@" + t.name;
-    if (t.name.empty()) r.call_id.pop_back();
-    r.from_tag = hex(rng_.next(), 12);
-}
-
-uint32_t Engine::in_flight(const Trunk& t) const noexcept {
+// REGISTERs of <t> in flight (binding and unbinding).
+uint32_t in_flight(const Trunk& t) noexcept {
     uint32_t n = 0;
     for (const Registration& r : t.regs) n += (r.txn_server >= 0) + (r.unreg_server >= 0);
     return n;
 }
 
+}  // namespace
+
+RegistrationAgent::RegistrationAgent(Random& rng, std::vector<Action>& out, RegistrationHost& host,
+                                     std::string user_agent)
+    : rng_(rng), out_(out), host_(host), user_agent_(std::move(user_agent)) {}
+
+void RegistrationAgent::add_identities(Trunk& t, std::vector<Identity>& ids, Millis first_at) {
+    for (Identity& i : ids) {
+        Registration r;
+        r.id = std::move(i);
+        if (r.id.auth_user.empty()) r.id.auth_user = r.id.user;
+        r.next_attempt_at = first_at;
+        new_call_id(t, r);
+        t.regs.push_back(std::move(r));
+    }
+}
+
+void RegistrationAgent::new_call_id(const Trunk& t, Registration& r) {
+    r.call_id = hex(rng_.next(), 16) + "-" + std::to_string(++call_seq_) + "@" + t.name;
+    if (t.name.empty()) r.call_id.pop_back();
+    r.from_tag = hex(rng_.next(), 12);
+}
+
 // Starts a registration walk. <origin> is the failed server (its service
 // record is searched first) or -1 to start from the top.
-void Engine::start_walk(Trunk& t, int16_t origin, Millis now) {
+void RegistrationAgent::start_walk(Trunk& t, int16_t origin, Millis now) {
     t.sticky_pending = -1;  // that registration did not succeed: the new order rules
     t.walk_origin = origin;
     t.walk_tried = origin >= 0 ? 1u << origin : 0;
-    const int c = next_candidate(t, now);
+    const int c = host_.next_candidate(t, now);
     if (c < 0) {
         bool resolved = false;
         for (const ServerState& s : t.servers) resolved |= s.family != 0;
         if (!resolved && now < t.dns_wait_until) {
             // A DNS-named trunk before its first answer: nothing failed, so no
             // back-off; update_servers() starts the walk when the answer
-            // comes, reg_timers() backs off if none came by dns_wait_until.
+            // comes, on_tick() backs off if none came by dns_wait_until.
             t.reg_target = -1;
             if (t.last.what != Decision::awaiting_dns) record(t, Decision::awaiting_dns, now, -1);
             return;
@@ -89,10 +107,10 @@ void Engine::start_walk(Trunk& t, int16_t origin, Millis now) {
 // <failed> did not accept a REGISTER (timeout, 503 with rollover, ICMP): the
 // next candidate, or back-off when none is left (seed A step 4: "If this
 // request fails, the validation process begins again at Step 2").
-void Engine::advance_walk(Trunk& t, uint16_t failed, Trigger why, Millis now) {
+void RegistrationAgent::advance_walk(Trunk& t, uint16_t failed, Trigger why, Millis now) {
     t.walk_tried |= 1u << failed;
     if (t.walk_origin < 0 && t.failback_walk) t.walk_origin = int16_t(failed);
-    const int c = next_candidate(t, now);
+    const int c = host_.next_candidate(t, now);
     if (c < 0) {
         walk_exhausted(t, now);
         return;
@@ -106,7 +124,7 @@ void Engine::advance_walk(Trunk& t, uint16_t failed, Trigger why, Millis now) {
             r.txn_deadline = never_ms;
         }
     }
-    if (t.reg_target == t.active) walk_landed(t, now);
+    if (t.reg_target == t.active) host_.walk_landed(t, now);
 }
 
 // seed P "When All Failover Routes Fail": registration lost, RFC 5626 back-off
@@ -114,7 +132,7 @@ void Engine::advance_walk(Trunk& t, uint16_t failed, Trigger why, Millis now) {
 // newCallOnUnRegister = 0, and REGISTER from the top again. No other address
 // is invented: after the last SRV target there is no A-record/5060 fall-back
 // (FreeSWITCH #2144).
-void Engine::walk_exhausted(Trunk& t, Millis now) {
+void RegistrationAgent::walk_exhausted(Trunk& t, Millis now) {
     const Millis wait = backoff_wait_ms(t.knobs.register_retry_base_s, t.knobs.register_retry_max_s,
                                         t.backoff_count, rng_);
     t.backoff_count++;
@@ -138,7 +156,7 @@ void Engine::walk_exhausted(Trunk& t, Millis now) {
 }
 
 // Starts every REGISTER that is due, within max-concurrent-reg (seed A).
-void Engine::pump(Trunk& t, Millis now) {
+void RegistrationAgent::pump(Trunk& t, Millis now) {
     if (!t.knobs.register_enabled || t.reg_target < 0 || t.backoff_until > now) return;
     uint32_t busy = in_flight(t);
     const uint16_t target = uint16_t(t.reg_target);
@@ -203,7 +221,7 @@ static std::string auth_line(Registration& r, const std::string& domain, Random&
     return h;
 }
 
-void Engine::send_register(Trunk& t, uint16_t ident, uint16_t server, uint32_t expires, Millis now) {
+void RegistrationAgent::send_register(Trunk& t, uint16_t ident, uint16_t server, uint32_t expires, Millis now) {
     Registration& r = t.regs[ident];
     r.cseq++;
     r.txn_server = int16_t(server);
@@ -218,12 +236,12 @@ void Engine::send_register(Trunk& t, uint16_t ident, uint16_t server, uint32_t e
     a.identity = ident;
     a.expires = expires;
     a.cseq = r.cseq;
-    actions_.push_back(a);
+    out_.push_back(a);
 }
 
 // REGISTER Expires: 0 to <server> (RFC 3261 §10.2.2). Fire and forget: the
 // binding is gone for us at once; the response only ends the transaction.
-void Engine::send_unregister(Trunk& t, uint16_t ident, uint16_t server, Millis now) {
+void RegistrationAgent::unregister(Trunk& t, uint16_t ident, uint16_t server, Millis now) {
     Registration& r = t.regs[ident];
     r.cseq++;
     r.unreg_server = int16_t(server);
@@ -242,12 +260,11 @@ void Engine::send_unregister(Trunk& t, uint16_t ident, uint16_t server, Millis n
     a.identity = ident;
     a.expires = 0;
     a.cseq = r.cseq;
-    actions_.push_back(a);
+    out_.push_back(a);
 }
 
-size_t Engine::write_register(const Action& a, const SendContext& ctx, char* buf, size_t cap) const {
-    if (a.trunk >= trunks_.size()) return 0;
-    const Trunk& t = trunks_[a.trunk];
+size_t RegistrationAgent::write_register(const Trunk& t, const Action& a, const SendContext& ctx, char* buf,
+                                         size_t cap) const {
     if (a.identity >= t.regs.size() || a.server >= t.servers.size()) return 0;
     const Registration& r = t.regs[a.identity];
     const bool unreg = a.expires == 0 && r.unreg_server == int16_t(a.server) && r.unreg_cseq == a.cseq;
@@ -268,13 +285,12 @@ size_t Engine::write_register(const Action& a, const SendContext& ctx, char* buf
               put(buf, cap, len, "Contact: <%s>\r\n", r.id.contact.c_str()) &&
               put(buf, cap, len, "Expires: %u\r\n", a.expires);
     if (ok && !auth.empty()) ok = put(buf, cap, len, "%s\r\n", auth.c_str());
-    ok = ok && put(buf, cap, len, "User-Agent: %s\r\nContent-Length: 0\r\n\r\n", opt_.user_agent.c_str());
+    ok = ok && put(buf, cap, len, "User-Agent: %s\r\nContent-Length: 0\r\n\r\n", user_agent_.c_str());
     return ok ? len : 0;
 }
 
-void Engine::on_register_transport_error(uint32_t trunk, uint16_t ident, Millis now) {
-    if (trunk >= trunks_.size() || ident >= trunks_[trunk].regs.size()) return;
-    Trunk& t = trunks_[trunk];
+void RegistrationAgent::on_transport_error(Trunk& t, uint16_t ident, Millis now) {
+    if (ident >= t.regs.size()) return;
     Registration& r = t.regs[ident];
     if (r.txn_server < 0) return;
     const uint16_t s = uint16_t(r.txn_server);
@@ -284,9 +300,8 @@ void Engine::on_register_transport_error(uint32_t trunk, uint16_t ident, Millis 
     pump(t, now);
 }
 
-void Engine::on_register_response(uint32_t trunk, uint16_t ident, const char* msg, size_t len, Millis now) {
-    if (trunk >= trunks_.size() || ident >= trunks_[trunk].regs.size()) return;
-    Trunk& t = trunks_[trunk];
+void RegistrationAgent::on_response(Trunk& t, uint16_t ident, const char* msg, size_t len, Millis now) {
+    if (ident >= t.regs.size()) return;
     Registration& r = t.regs[ident];
     sip::Message m;
     if (sip::parse(msg, len, m) != sip::ParseStatus::ok || m.is_request || m.status < 200) return;
@@ -325,12 +340,12 @@ void Engine::on_register_response(uint32_t trunk, uint16_t ident, const char* ms
             }
         }
         if (granted == 0 && r.txn_expires != 0) {  // the registrar refused to keep us
-            registration_denied(t, ident, 0, now);
+            deny(t, ident, 0, now);
         } else {
             on_registered(t, ident, s, granted, now);
         }
     } else if (st == 401 || st == 407) {
-        mark_alive(t, s, Trigger::success, now);
+        host_.mark_alive(t, s, Trigger::success, now);
         const sip::Header* h = m.find(st == 401 ? sip::HeaderId::www_authenticate : sip::HeaderId::proxy_authenticate);
         sip::Digest d;
         std::string_view qop;
@@ -358,7 +373,7 @@ void Engine::on_register_response(uint32_t trunk, uint16_t ident, const char* ms
         }
         if (!ok) {
             c.answered = 0;
-            registration_denied(t, ident, 0, now);
+            deny(t, ident, 0, now);
         }
     } else if (st == 423) {
         // RFC 3261 §10.2.8: retry with at least Min-Expires.
@@ -368,7 +383,7 @@ void Engine::on_register_response(uint32_t trunk, uint16_t ident, const char* ms
             r.min_expires = v;
             send_register(t, ident, s, v, now);
         } else {
-            registration_denied(t, ident, 0, now);
+            deny(t, ident, 0, now);
         }
     } else if (st == 503) {
         uint32_t ra = 0;
@@ -382,18 +397,18 @@ void Engine::on_register_response(uint32_t trunk, uint16_t ident, const char* ms
         } else {
             // timeout-only / failoverOn503Response=0: the 503 is final; Retry-After
             // is honoured before the next attempt.
-            mark_alive(t, s, Trigger::success, now);
-            registration_denied(t, ident, ra, now);
+            host_.mark_alive(t, s, Trigger::success, now);
+            deny(t, ident, ra, now);
         }
     } else {
         // seed P: "403 or any other denial ... other than a 503" is not failover.
-        mark_alive(t, s, Trigger::success, now);
-        registration_denied(t, ident, 0, now);
+        host_.mark_alive(t, s, Trigger::success, now);
+        deny(t, ident, 0, now);
     }
     pump(t, now);
 }
 
-void Engine::on_registered(Trunk& t, uint16_t ident, uint16_t server, uint32_t granted, Millis now) {
+void RegistrationAgent::on_registered(Trunk& t, uint16_t ident, uint16_t server, uint32_t granted, Millis now) {
     Registration& r = t.regs[ident];
     const int16_t prev = r.bound;
     r.bound = int16_t(server);
@@ -405,10 +420,10 @@ void Engine::on_registered(Trunk& t, uint16_t ident, uint16_t server, uint32_t g
     r.lost = false;
     r.chal.answered = 0;
     r.ever_registered = true;
-    mark_alive(t, server, Trigger::success, now);
+    host_.mark_alive(t, server, Trigger::success, now);
     if (prev != int16_t(server)) notify(t, NoticeKind::registered, now, server, ident);
     if (prev >= 0 && prev != int16_t(server) && t.knobs.unregister_after_failback)
-        send_unregister(t, ident, uint16_t(prev), now);  // seed A: "it unregisters from the secondary server"
+        unregister(t, ident, uint16_t(prev), now);  // seed A: "it unregisters from the secondary server"
     if (t.reg_target != int16_t(server)) return;
 
     const int16_t before = t.active;
@@ -432,7 +447,7 @@ void Engine::on_registered(Trunk& t, uint16_t ident, uint16_t server, uint32_t g
     }
     if (before != int16_t(server)) {
         t.connected_at = now;
-        if (t.active == primary(t)) {
+        if (t.active == host_.primary(t)) {
             if (before >= 0 || was_failback) {
                 record(t, Decision::failed_back, now, t.active, before);
                 notify(t, NoticeKind::failed_back, now, server);
@@ -450,26 +465,26 @@ void Engine::on_registered(Trunk& t, uint16_t ident, uint16_t server, uint32_t g
     } else if (was_failback) {
         t.connected_at = now;  // the failback attempt ended on the working server again
     }
-    schedule_failback(t, now);
+    host_.schedule_failback(t, now);
     t.dirty = true;
 }
 
 // A REGISTER to <server> failed in a way that is a failover trigger.
-void Engine::register_failed(Trunk& t, uint16_t ident, uint16_t server, Trigger why, Millis now) {
+void RegistrationAgent::register_failed(Trunk& t, uint16_t ident, uint16_t server, Trigger why, Millis now) {
     if (t.sticky_pending == int16_t(server)) t.sticky_pending = -1;  // the new order rules
-    count_reg_failure(t, now);
+    count_failure(t, now);
     t.regs[ident].failures++;
-    server_failed_in_use(t, server, why, now);
+    host_.server_failed_in_use(t, server, why, now);
     if (t.reg_target == int16_t(server)) advance_walk(t, server, why, now);
 }
 
 // A final refusal that is not a failover trigger (seed P: 403 or any other
 // denial; seed A registration-failure-retry): the identity loses its binding
 // and waits max(registration-failure-retry, RFC 5626 back-off, Retry-After).
-void Engine::registration_denied(Trunk& t, uint16_t ident, uint32_t retry_after_s, Millis now) {
+void RegistrationAgent::deny(Trunk& t, uint16_t ident, uint32_t retry_after_s, Millis now) {
     Registration& r = t.regs[ident];
     t.sticky_pending = -1;  // not registered there: the new order rules
-    count_reg_failure(t, now);
+    count_failure(t, now);
     const uint32_t n = r.failures++;
     Millis wait = Millis(t.knobs.registration_failure_retry_s) * 1000;
     wait = std::max(wait, backoff_wait_ms(t.knobs.register_retry_base_s, t.knobs.register_retry_max_s, n, rng_));
@@ -493,7 +508,7 @@ void Engine::registration_denied(Trunk& t, uint16_t ident, uint32_t retry_after_
 
 // seed A "snmp trap registration failures N interval S": a notice after N
 // failures, at most one per S seconds.
-void Engine::count_reg_failure(Trunk& t, Millis now) {
+void RegistrationAgent::count_failure(Trunk& t, Millis now) {
     if (t.knobs.trap_failures == 0) return;
     t.trap_count++;
     if (t.trap_count < t.knobs.trap_failures) return;
@@ -503,7 +518,7 @@ void Engine::count_reg_failure(Trunk& t, Millis now) {
     t.last_trap_at = now;
 }
 
-void Engine::reg_timers(Trunk& t, Millis now) {
+void RegistrationAgent::on_tick(Trunk& t, Millis now) {
     if (!t.knobs.register_enabled) return;
     if (t.reg_target < 0 && t.backoff_until == 0 && t.dns_wait_until != 0 && now >= t.dns_wait_until) {
         t.dns_wait_until = 0;  // no DNS answer in time: the ordinary back-off from here
@@ -544,20 +559,6 @@ void Engine::reg_timers(Trunk& t, Millis now) {
                 t.anchor = -1;
                 start_walk(t, -1, now);
             }
-        }
-    }
-    // Refresh due off the primary: seed A default re-registers "to the primary
-    // server based on the expiration value"; seed P/E failBack.mode registration
-    // "when the current working server's registration requires renewal".
-    const bool refresh_to_primary = t.knobs.mode == SelectMode::top_first ||
-                                    effective_failback(t.knobs.failback_mode, t.knobs.mode) == FailbackMode::registration;
-    if (refresh_to_primary && t.active >= 0 && t.reg_target == t.active && t.active != primary(t)) {
-        bool due = false;
-        for (const Registration& r : t.regs) due |= r.bound == t.active && now >= r.refresh_at;
-        const int16_t p = primary(t);
-        if (due && p >= 0 && t.servers[size_t(p)].recover_at <= now && !t.servers[size_t(p)].maintenance) {
-            if (t.knobs.mode == SelectMode::validated && group_has_calls(t)) return;  // refresh in place
-            start_failback(t, now);
         }
     }
 }

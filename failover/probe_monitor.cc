@@ -11,7 +11,8 @@
 // do not count. First probes are spread over one interval. A server in
 // maintenance is not probed (its planned outage raises no failure, counter or
 // trap) and an answer that arrives after maintenance began is ignored;
-// leaving maintenance probes it at once (Engine::set_admin). Part of Engine.
+// leaving maintenance probes it at once (Engine::set_admin → probe_soon()).
+// The ProbeMonitor type: probe_monitor.h.
 //
 // Health, with the monitor on, is one state machine per server: up → failed
 // on the trunk's rule (rollover timeouts, ICMP, 503 from live traffic; probe
@@ -22,15 +23,37 @@
 // nothing about now. build_routes() lists failed servers after every healthy
 // one.
 
+#include "failover/probe_monitor.h"
+
 #include <algorithm>
 #include <cstdio>
 
 #include "failover/backoff.h"
-#include "failover/engine.h"
 
 namespace sipedge::failover {
 
-void Engine::send_probe(const Trunk& t, uint16_t s, bool retransmit) {
+ProbeMonitor::ProbeMonitor(Random& rng, std::vector<Action>& out, ProbeHost& host, std::string user_agent,
+                           uint32_t first_id)
+    : rng_(rng), out_(out), host_(host), user_agent_(std::move(user_agent)), probe_seq_(first_id) {}
+
+void ProbeMonitor::spread(Trunk& t, Millis now) {
+    const uint64_t interval_ms = uint64_t(t.knobs.probe_interval_s) * 1000;
+    for (ServerState& s : t.servers) s.next_probe_at = now + rng_.uniform(0, interval_ms - 1);
+}
+
+void ProbeMonitor::probe_soon(Trunk& t, uint16_t s, Millis now) { t.servers[s].next_probe_at = now; }
+
+void ProbeMonitor::on_failed(Trunk& t, uint16_t s, bool newly, Millis now) {
+    ServerState& sv = t.servers[s];
+    sv.probe_oks = 0;
+    // A probe sent while it was up waits monitor-timeout (32 s): now that it
+    // is failed, one interval is enough, so that its return is seen within
+    // interval × up-threshold.
+    if (newly && t.knobs.probe_mode != ProbeMode::off && sv.probe_deadline != never_ms)
+        sv.probe_deadline = std::min(sv.probe_deadline, now + Millis(t.knobs.probe_interval_s) * 1000);
+}
+
+void ProbeMonitor::send(const Trunk& t, uint16_t s, bool retransmit) {
     const ServerState& sv = t.servers[s];
     Action a;
     a.kind = ActionKind::send_options;
@@ -39,10 +62,10 @@ void Engine::send_probe(const Trunk& t, uint16_t s, bool retransmit) {
     a.cseq = sv.probe_cseq;
     a.nonce = sv.probe_id;
     a.retransmit = retransmit;
-    actions_.push_back(a);
+    out_.push_back(a);
 }
 
-bool Engine::hold_for_retry_after(Trunk& t, uint16_t s, uint32_t ra_s, Millis now) {
+bool hold_for_retry_after(Trunk& t, uint16_t s, uint32_t ra_s, Millis now) {
     if (ra_s == 0 || t.knobs.retry_after_max_s == 0) return false;
     ServerState& sv = t.servers[s];
     const Millis until = now + Millis(std::min(ra_s, t.knobs.retry_after_max_s)) * 1000;
@@ -51,7 +74,7 @@ bool Engine::hold_for_retry_after(Trunk& t, uint16_t s, uint32_t ra_s, Millis no
     return true;
 }
 
-void Engine::monitor_tick(Trunk& t, Millis now) {
+void ProbeMonitor::on_tick(Trunk& t, Millis now) {
     if (t.knobs.probe_mode == ProbeMode::off) return;
     const RetryPolicy& p = t.knobs.other_policy;
     for (uint16_t s = 0; s < t.servers.size(); s++) {
@@ -59,11 +82,11 @@ void Engine::monitor_tick(Trunk& t, Millis now) {
         if (sv.probe_deadline != never_ms && now >= sv.probe_deadline) {
             sv.probe_deadline = never_ms;
             sv.probe_retx_at = never_ms;
-            if (!sv.maintenance) probe_result(t, s, false, 0, now);
+            if (!sv.maintenance) result(t, s, false, 0, now);
         }
         if (sv.probe_deadline != never_ms && now >= sv.probe_retx_at) {
             // Timer E: the same request again (same Call-ID, CSeq, branch).
-            send_probe(t, s, true);
+            send(t, s, true);
             sv.probe_retx_at = now + sv.probe_retx_ms;
             sv.probe_retx_ms = std::min(sv.probe_retx_ms * 2, p.t2_ms);
         }
@@ -84,24 +107,23 @@ void Engine::monitor_tick(Trunk& t, Millis now) {
         sv.probe_deadline = now + wait;
         sv.probe_retx_at = now + p.t1_ms;
         sv.probe_retx_ms = std::min(p.t1_ms * 2, p.t2_ms);
-        send_probe(t, s);
+        send(t, s);
     }
 }
 
-void Engine::on_probe_response(uint32_t trunk, uint16_t server, uint32_t cseq, uint16_t status,
-                               uint32_t retry_after_s, Millis now) {
-    if (trunk >= trunks_.size() || server >= trunks_[trunk].servers.size()) return;
-    Trunk& t = trunks_[trunk];
+void ProbeMonitor::on_response(Trunk& t, uint16_t server, uint32_t cseq, uint16_t status, uint32_t retry_after_s,
+                               Millis now) {
+    if (server >= t.servers.size()) return;
     ServerState& sv = t.servers[server];
     if (sv.probe_deadline == never_ms || cseq != sv.probe_cseq || status < 200) return;
     sv.probe_deadline = never_ms;
     sv.probe_retx_at = never_ms;
     if (sv.maintenance) return;  // sent before maintenance began: says nothing now
     // Any final answer shows the server alive (405/404 included), except 503.
-    probe_result(t, server, status != 503, status == 503 ? retry_after_s : 0, now);
+    result(t, server, status != 503, status == 503 ? retry_after_s : 0, now);
 }
 
-void Engine::probe_result(Trunk& t, uint16_t s, bool up, uint32_t retry_after_s, Millis now) {
+void ProbeMonitor::result(Trunk& t, uint16_t s, bool up, uint32_t retry_after_s, Millis now) {
     ServerState& sv = t.servers[s];
     if (!up) {
         sv.probe_oks = 0;
@@ -109,7 +131,7 @@ void Engine::probe_result(Trunk& t, uint16_t s, bool up, uint32_t retry_after_s,
         // A 503 with Retry-After: down at once, and for that long (bounded).
         const bool held = hold_for_retry_after(t, s, retry_after_s, now);
         if (held || sv.probe_fails >= t.knobs.probe_down_threshold) {
-            if (!sv.failed) server_failed_in_use(t, s, Trigger::probe_down, now);
+            if (!sv.failed) host_.server_failed_in_use(t, s, Trigger::probe_down, now);
             else t.dirty = true;
         }
         return;
@@ -117,12 +139,12 @@ void Engine::probe_result(Trunk& t, uint16_t s, bool up, uint32_t retry_after_s,
     sv.probe_fails = 0;
     if (sv.hold_until > now) return;  // still inside a Retry-After: answers do not count
     if (sv.probe_oks < 255) sv.probe_oks++;
-    if (sv.failed && sv.probe_oks >= t.knobs.probe_up_threshold) mark_alive(t, s, Trigger::probe_up, now);
+    if (sv.failed && sv.probe_oks >= t.knobs.probe_up_threshold) host_.mark_alive(t, s, Trigger::probe_up, now);
 }
 
-size_t Engine::write_options(const Action& a, const SendContext& ctx, char* buf, size_t cap) const {
-    if (a.trunk >= trunks_.size() || a.server >= trunks_[a.trunk].servers.size()) return 0;
-    const Trunk& t = trunks_[a.trunk];
+size_t ProbeMonitor::write_options(const Trunk& t, const Action& a, const SendContext& ctx, char* buf,
+                                   size_t cap) const {
+    if (a.server >= t.servers.size()) return 0;
     const ServerState& sv = t.servers[a.server];
     const bool v6 = sv.family == 6;
     const char* tr = sv.target.transport == sip::Transport::tcp   ? "TCP"
@@ -144,7 +166,7 @@ size_t Engine::write_options(const Action& a, const SendContext& ctx, char* buf,
         unsigned(t.id), unsigned(a.server), unsigned(a.nonce), v6 ? "[" : "", sv.target.address.c_str(),
         v6 ? "]" : "", unsigned(sv.target.port), unsigned(t.id), unsigned(a.server), unsigned(a.nonce),
         t.domain.c_str(), unsigned(a.cseq),
-        opt_.user_agent.c_str());
+        user_agent_.c_str());
     return n > 0 && size_t(n) < cap ? size_t(n) : 0;
 }
 
