@@ -272,6 +272,8 @@ bool Edge::start_workers(Controller& ctl, const EdgeArgs& a) {
         wc.core = uint8_t(i);  // = its RCU id and route-scratch index (dp_link)
         wc.sip_port = dps_.sip_port;
         wc.rx_udp_csum = a.rx_udp_csum;
+        wc.overload_shed = a.overload_shed;
+        wc.bench_spin_ns = a.bench_spin_ns;
         dp::WorkerLinks wl = link_->worker_links(i);
         if (nw > 1) wl.handoff = handoff_.get();
         if (!w->init(wc, pc, pool_.get(), wl)) {

@@ -30,7 +30,7 @@ void edge_usage(const char* why) {
                  "usage: sipedge --config FILE [--socket PATH] [--socket-group GROUP] [--secrets FILE]\n"
                  "               [--duration SECONDS] [--verbose] [--check] [--max-txns N] [--mbufs N]\n"
                  "               [--overload-percent P] [--overload-retry-after SECONDS]\n"
-                 "               [--no-rx-udp-csum] [--socket-idle-timeout SECONDS]\n"
+                 "               [--no-rx-udp-csum] [--no-overload-shed] [--socket-idle-timeout SECONDS]\n"
                  "               -- EAL-ARGS (lcores: main + workers, -l 0-N)\n",
                  why);
     std::exit(2);
@@ -69,6 +69,12 @@ int parse_edge_args(int argc, char** argv, EdgeArgs& a) {
             if (!parse_u32(val(), 0, 86400, a.socket_idle_s)) edge_usage("bad --socket-idle-timeout (seconds 0-86400)");
         } else if (arg == "--no-rx-udp-csum") {
             a.rx_udp_csum = false;
+        } else if (arg == "--no-overload-shed") {
+            a.overload_shed = false;
+        } else if (arg == "--bench-spin-ns") {
+            uint32_t v = 0;
+            if (!parse_u32(val(), 0, 1000000, v)) edge_usage("--bench-spin-ns: 0-1000000");
+            a.bench_spin_ns = v;
         } else if (arg == "-h" || arg == "--help") {
             edge_usage("help");
         } else {

@@ -22,6 +22,8 @@ struct EdgeArgs {
     uint32_t overload_percent = 90;      // issue 16: new out-of-dialog requests get 503 at this load; 0: off
     uint32_t overload_retry_after_s = 5; //   ... with this Retry-After (0: none)
     bool rx_udp_csum = true;
+    bool overload_shed = true;
+    uint32_t bench_spin_ns = 0;  // --bench-spin-ns: benchmarks only, a slower core (dataplane/worker.h)  // --no-overload-shed: never drop INVITEs for being behind
     uint32_t socket_idle_s = 60;  // control clients that send nothing are closed after this; 0 = never
 };
 

@@ -252,6 +252,9 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
     m.family("sipedge_worker_guard_dropped_total", C::counter,
              "Of the source_flood and peer_rate refusals, those dropped silently (access-guard action drop) "
              "instead of answered 503 + Retry-After.");
+    m.family("sipedge_worker_overload_shed_milliseconds_total", C::counter,
+             "Milliseconds the worker shed load: behind for 5 ms in a row (3 of 4 RX polls of each returned a "
+             "full burst), it dropped new INVITEs unparsed (sipedge_worker_drops_total{reason=\"sip_shed\"}).");
     m.family("sipedge_worker_topology_hiding_total", C::counter,
              "Topology hiding toward carriers (trunk topology-hiding on), by op: request_hidden, "
              "response_hidden (Contact encoded, access Record-Routes cut), vias_restored, uri_decoded "

@@ -2,8 +2,10 @@
 
 #include <cstring>
 
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_pause.h>
 
 #include "dataplane/worker.h"
 
@@ -50,7 +52,13 @@ StageOut Worker::sip_in(Pkt& p) noexcept {
             return handed_off();
         }
     }
+    // Behind (worker.cc): a new call is the work to refuse first, and cheaply.
+    if (shed_ && plen > 7 && std::memcmp(payload, "INVITE ", 7) == 0) return dropped(DropReason::sip_shed);
     stats_.udp_rx++;
+    if (cfg_.bench_spin_ns) [[unlikely]] {  // benchmarks only: a slower core's SIP processing
+        const uint64_t until = rte_rdtsc() + uint64_t(rte_get_tsc_hz() / 1e9 * cfg_.bench_spin_ns);
+        while (rte_rdtsc() < until) rte_pause();
+    }
     // RSS hashes the 5-tuple: a CANCEL from another source port than its
     // INVITE (a caller that changed sockets, a NAT that remapped) lands on a
     // worker that does not hold the INVITE. Before answering 481, the CANCEL

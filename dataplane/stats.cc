@@ -46,6 +46,7 @@ const char* drop_reason_name(DropReason r) noexcept {
     case DropReason::ipv4_truncated: return "ipv4_truncated";
     case DropReason::sip_forbidden: return "sip_forbidden";
     case DropReason::sip_loop: return "sip_loop";
+    case DropReason::sip_shed: return "sip_shed";
     case DropReason::count_: break;
     }
     return "?";

@@ -55,6 +55,8 @@ enum class DropReason : uint8_t {
     sip_forbidden,        // issue 16 access policy: a request refused 403 (an ACK: dropped);
                           //   the reason in WorkerStats::policy_*
     sip_loop,             // issue 16: a Route naming us after ours / a next hop that is us (482)
+    sip_shed,             // issue 16 overload: an INVITE dropped unparsed while the worker is behind
+                          //   (its RX polls kept returning full bursts; docs/capacity.md)
     count_
 };
 inline constexpr size_t drop_reason_count = size_t(DropReason::count_);
@@ -126,6 +128,8 @@ struct alignas(64) WorkerStats {
                                            //   buffer back and became tombstones
     uint64_t tomb_hits = 0;                // late copies a tombstone answered (final response
                                            //   resent, ACK resent, 2xx relayed) or absorbed
+    uint64_t shed_ms = 0;                  // milliseconds the worker shed new INVITEs (behind 5 ms in
+                                           //   a row: 3 of 4 RX polls of each full; drops.sip_shed)
     uint64_t tombs_evicted = 0;            // tombstones dropped before their expiry for room
                                            //   (the absorption window grew short)
     // access policy (issue 16, dataplane/proxy.cc route(); docs/security.md): why requests were

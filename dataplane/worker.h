@@ -102,6 +102,9 @@ struct WorkerConfig {
     uint8_t core = 0;          // worker index (written into branches)
     uint16_t sip_port = 5060;  // our UDP port for SIP (every interface)
     bool rx_udp_csum = true;   // false: no port verifies UDP checksums (RxCsum::off everywhere)
+    bool overload_shed = true; // drop INVITEs unparsed while behind (issue 16, docs/capacity.md)
+    uint32_t bench_spin_ns = 0;// benchmarks only: spin this long per SIP datagram handed to the
+                               //   proxy, a slower core on a small machine (loadgen.sh EDGE_SPIN_NS)
     uint64_t run_ms = 0;       // stop after this long; 0 = until stopped
 };
 
@@ -197,6 +200,11 @@ private:
     TscToUs to_us_{1000000};           // tsc_hz_ once init() ran
     uint64_t tsc0_ = 0;
     uint64_t now_ = 0;
+    // Overload shedding (issue 16): RX polls and full ones in the current
+    // millisecond; shed_: the previous one was mostly full (we are behind).
+    static constexpr uint32_t shed_after_ms = 5;
+    uint32_t polls_ = 0, polls_full_ = 0, behind_ms_ = 0;
+    bool shed_ = false;
     uint16_t ip_id_ = 0;
     uint16_t ntx_[Ifaces::max] = {};
     rte_mbuf* tx_[Ifaces::max][burst * 4];

@@ -107,6 +107,11 @@ set dataplane default-trunk lg-carrier
 set dataplane access 198.18.0.10:5060
 EOF
     EDGE_ARGS=(--config "$WORK/edge.conf" --socket "$WORK/ctl.sock")
+    # EDGE_SHED=0: sipedge --no-overload-shed (never drops INVITEs for being behind).
+    [ "${EDGE_SHED:-1}" = 0 ] && EDGE_ARGS+=(--no-overload-shed)
+    # EDGE_SPIN_NS=N: sipedge --bench-spin-ns N, a slower worker core, so that the
+    # generator can offer a multiple of its capacity on a small machine.
+    [ "${EDGE_SPIN_NS:-0}" != 0 ] && EDGE_ARGS+=(--bench-spin-ns "$EDGE_SPIN_NS")
     EDGE_LCORES="--lcores=0@$LG_CPU,1@$WORKER_CPU"
 else
     EDGE_ARGS=(--ip 198.18.0.1/24 --server 198.18.0.200:5060 --access 198.18.0.10:5060

@@ -118,6 +118,7 @@ protected:
         return r;
     }
     const WorkerStats& stats() const { return w_->stats(); }
+    void set_shed(bool on) { w_->shed_ = on; }  // what the loop decides when behind (worker.cc)
     Worker* w_ = nullptr;
 };
 
@@ -183,6 +184,24 @@ TEST_F(WorkerStageTest, VerdictTable) {
     EXPECT_EQ(stats().arp_replies_tx, 1u);
     EXPECT_EQ(stats().icmp_echo_rx, 1u);
     EXPECT_EQ(stats().udp_rx, 1u);
+}
+
+// Issue 16: a worker behind (shed_, set by the loop after 5 ms of full RX
+// polls) drops INVITEs unparsed; everything else still reaches the proxy.
+TEST_F(WorkerStageTest, BehindDropsInvitesOnly) {
+    std::string invite = options;
+    invite.replace(0, 7, "INVITE ");
+    invite.replace(invite.find("CSeq: 1 OPTIONS"), 15, "CSeq: 1 INVITE ");
+    set_shed(true);
+    StageOut out = run(udp(invite));
+    EXPECT_EQ(int(out.v), int(Verdict::drop));
+    EXPECT_EQ(int(out.why), int(DropReason::sip_shed));
+    out = run(udp(options));
+    EXPECT_EQ(int(out.v), int(Verdict::done));  // the proxy had it
+    set_shed(false);
+    out = run(udp(invite));
+    EXPECT_EQ(int(out.v), int(Verdict::done));
+    EXPECT_EQ(stats().udp_rx, 2u);
 }
 
 }  // namespace sipedge::dp
