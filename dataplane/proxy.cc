@@ -323,8 +323,11 @@ Proxy::Verdict Proxy::route(Endpoint from, const char* d, Target& t) noexcept {
         return literal ? Verdict::ok : Verdict::not_found;
     }
     // A Request-URI naming us with a ;sxh= we minted (topology hiding): the
-    // Contact it stands for, whoever sends it; one we did not mint: 404.
-    if (const size_t ul = unhide_uri(m.ruri, d, t.addr, ruri_, sizeof ruri_)) {
+    // Contact it stands for, for a carrier or behind our verified Route (an
+    // encoded Contact may name a carrier's host shown to a PBX: from the
+    // access side outside our dialogs it steers nothing); not minted: 404.
+    const size_t ul = verified || from_carrier(from.ip) ? unhide_uri(m.ruri, d, t.addr, ruri_, sizeof ruri_) : 0;
+    if (ul) {
         if (ul == ~size_t(0)) {
             st_->hide_bad++;
             return Verdict::not_found;

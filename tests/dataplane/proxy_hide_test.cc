@@ -120,6 +120,22 @@ TEST_F(HideTest, AnSxhWeDidNotMintGets404) {
     EXPECT_EQ(st.hide_decoded, 0u);
 }
 
+// No open relay (issue 16): from the access side, outside a dialog of ours, a
+// ;sxh= we minted steers nothing: the request goes to the trunk as any other.
+TEST_F(HideTest, AnSxhFromTheAccessSideOutsideOurDialogsSteersNothing) {
+    char code[hide_len];
+    hide_encode(zero_key, ip_of(23), 5070, code);  // a host that is no trunk server
+    const std::string inv = "INVITE sip:x@192.0.2.10:5060;sxh=" + std::string(code, hide_len) + " SIP/2.0\r\n"
+                            "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK-x1\r\n"
+                            "From: <sip:a@example.com>;tag=x1\r\nTo: <sip:x@example.com>\r\n"
+                            "Call-ID: x1\r\nCSeq: 1 INVITE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    in(caller, inv);
+    ASSERT_EQ(sink.out.size(), 2u);
+    EXPECT_EQ(sink.out[1].to, primary);
+    for (const Sent& x : sink.out) EXPECT_NE(x.to.ip, ip_of(23));
+    EXPECT_EQ(st.hide_decoded, 0u);
+}
+
 TEST_F(HideTest, AResponseWeGenerateCarriesTheCallersVias) {
     in(access_proxy, access_invite());
     ASSERT_EQ(sink.out.size(), 2u);
