@@ -7,6 +7,7 @@
 #include <type_traits>
 
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 
 #include "control/dp_link.h"
 #include "dataplane/inet.h"
@@ -89,11 +90,23 @@ void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
         std::printf("}");
     }
     std::printf(",\"ports\":[");
-    for (size_t i = 0; i < ports.size(); i++)
+    for (size_t i = 0; i < ports.size(); i++) {
         std::printf("%s{\"port\":%u,\"vlan\":%u,\"rx_packets\":%lu,\"tx_packets\":%lu,"
-                    "\"rx_udp_csum\":\"%s\",\"udp_csum_partial\":%lu}",
+                    "\"rx_udp_csum\":\"%s\",\"udp_csum_partial\":%lu",
                     i ? "," : "", unsigned(ports[i].port_id), unsigned(ports[i].vlan), s.port_rx[i],
                     s.port_tx[i], dp::rx_csum_name(ports[i].rx_csum), s.port_udp_csum_partial[i]);
+        // What the device itself counted (the whole DPDK port, every VLAN
+        // on it): frames it lost before a worker polled them (imissed: RX
+        // ring full; rx_nombuf: no mbuf) are invisible to the workers'
+        // counters above.
+        rte_eth_stats d{};
+        if (rte_eth_stats_get(ports[i].port_id, &d) == 0)
+            std::printf(",\"device\":{\"ipackets\":%lu,\"opackets\":%lu,\"imissed\":%lu,"
+                        "\"ierrors\":%lu,\"oerrors\":%lu,\"rx_nombuf\":%lu}",
+                        (unsigned long)d.ipackets, (unsigned long)d.opackets, (unsigned long)d.imissed,
+                        (unsigned long)d.ierrors, (unsigned long)d.oerrors, (unsigned long)d.rx_nombuf);
+        std::printf("}");
+    }
     std::printf("],");
     std::printf("\"drops\":{\"total\":%lu", s.drops_total());
     for (size_t r = 0; r < dp::drop_reason_count; r++)

@@ -117,8 +117,7 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
         for (uint8_t f = 0; f < cfg_.nports; f++) {
             const uint16_t n = rte_eth_rx_burst(cfg_.ports[f].port_id, cfg_.queue, pkts, burst);
             read_clock();
-            polls_++;
-            polls_full_ += n == burst;
+            behind_.poll(n, burst);
             stats_.port_rx[f] += n;
             work += n;
             // Not every PMD stamps its port id (net_ring does not): handle()
@@ -132,18 +131,12 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
         }
         if (now_ != last_tick) {  // once per millisecond: timers, ARP retries
             last_tick = now_;
-            // Behind: 3 of 4 polls of a millisecond found a full burst waiting
-            // (a slow poll may be the only one in it). A worker that keeps up
-            // sees mostly empty polls; one behind only full ones. Behind for
-            // shed_after_ms in a row (a burst clears sooner), new INVITEs are
-            // dropped before parsing until a millisecond is not behind: their
-            // callers retransmit, the calls already admitted complete
+            // Behind (dataplane/overload.h): new INVITEs are dropped before
+            // parsing until a millisecond is not behind; their callers
+            // retransmit, the calls already admitted complete
             // (docs/capacity.md "Shedding when the worker is behind").
-            const bool behind = polls_full_ > 0 && polls_full_ * 4 >= polls_ * 3;
-            behind_ms_ = behind ? behind_ms_ + 1 : 0;
-            shed_ = cfg_.overload_shed && behind_ms_ >= shed_after_ms;
+            shed_ = behind_.tick() && cfg_.overload_shed;
             stats_.shed_ms += shed_;
-            polls_ = polls_full_ = 0;
             proxy_.advance(now_);
             frag_.expire(now_);
             for (uint8_t f = 0; f < cfg_.nports; f++)

@@ -65,6 +65,7 @@
 #include "dataplane/iface.h"
 #include "dataplane/inet.h"
 #include "dataplane/ipfrag.h"
+#include "dataplane/overload.h"
 #include "dataplane/proxy.h"
 #include "dataplane/proxy_types.h"
 #include "dataplane/stage.h"
@@ -200,10 +201,9 @@ private:
     TscToUs to_us_{1000000};           // tsc_hz_ once init() ran
     uint64_t tsc0_ = 0;
     uint64_t now_ = 0;
-    // Overload shedding (issue 16): RX polls and full ones in the current
-    // millisecond; shed_: the previous one was mostly full (we are behind).
-    static constexpr uint32_t shed_after_ms = 5;
-    uint32_t polls_ = 0, polls_full_ = 0, behind_ms_ = 0;
+    // Overload shedding (issue 16): shed_ is behind_'s verdict at the last
+    // millisecond tick (dataplane/overload.h).
+    BehindDetector behind_;
     bool shed_ = false;
     uint16_t ip_id_ = 0;
     uint16_t ntx_[Ifaces::max] = {};
