@@ -18,6 +18,7 @@
 #include "control/dp_link.h"
 #include "control/edge_args.h"
 #include "control/edge_report.h"
+#include "control/exception_tap.h"
 #include "control/loop.h"
 #include "control/metrics.h"
 #include "control/monitor.h"
@@ -160,7 +161,9 @@ bool Edge::start_ports(const EdgeArgs& a, uint32_t af_room) {
     // 1023, each lcore a 256-mbuf cache, plus 4095 in flight (ARP-parked
     // packets, fragment trains, reassembly). --mbufs overrides; say so when
     // it is smaller.
-    const uint64_t want = uint64_t(port_ids_.size()) * nw * (2 * 1024) + uint64_t(nw) * 1023 +
+    // An exception tap per port (--exception-tap) has its own queue pairs.
+    const uint64_t dpdk_ports = port_ids_.size() * (a.exception_tap ? 2 : 1);
+    const uint64_t want = dpdk_ports * nw * (2 * 1024) + uint64_t(nw) * 1023 +
                           256ull * (nw + 1u) + 4095;
     uint32_t mbufs = a.mbufs;
     if (mbufs == 0) {
@@ -224,6 +227,25 @@ bool Edge::start_ports(const EdgeArgs& a, uint32_t af_room) {
         if (rte_eth_dev_get_mtu(p, &mtu) == 0 && mtu >= 576) pc.mtu = mtu;
         const std::string driver = driver_of(p);
         pc.rx_csum = rx_csum_for(driver, a.rx_udp_csum);
+        if (a.exception_tap) {
+            // Issue 14: the kernel's side of this port (control/exception_tap.h).
+            Result<uint16_t> t = create_exception_tap(n, pc.mac, s.ip, s.prefix);
+            if (!t) {
+                std::fprintf(stderr, "sipedge: port %u: %s\n", unsigned(n), t.error().message.c_str());
+                return false;
+            }
+            dp::PortSetup ts;
+            ts.port_id = t.value();
+            ts.queues = nw;
+            dp::MacAddr tmac;
+            if (!ports_.start(ts, pool_.get(), tmac)) return false;
+            pc.exception_port = t.value();
+            char ipb[16];
+            ipb[dp::format_ipv4(s.ip, ipb)] = 0;
+            std::fprintf(stderr, "sipedge: port %u: exception path to the kernel's %s (%s/%u): TCP for "
+                                 "this address goes there, what the kernel sends there leaves here\n",
+                         unsigned(n), exception_ifname(n).c_str(), ipb, unsigned(s.prefix));
+        }
         drivers_.push_back(driver);
         pcs_.push_back(pc);
     }

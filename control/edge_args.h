@@ -23,7 +23,11 @@ struct EdgeArgs {
     uint32_t overload_retry_after_s = 5; //   ... with this Retry-After (0: none)
     bool rx_udp_csum = true;
     bool overload_shed = true;
-    uint32_t bench_spin_ns = 0;  // --bench-spin-ns: benchmarks only, a slower core (dataplane/worker.h)  // --no-overload-shed: never drop INVITEs for being behind
+    uint32_t bench_spin_ns = 0;  // --bench-spin-ns: benchmarks only, a slower core (dataplane/worker.h)
+    // --exception-tap: a net_tap port per data port, the kernel's side of it
+    // (issue 14, docs/stream.md "Exception path"): TCP for our address goes
+    // to the kernel, which holds the same address on that tap.
+    bool exception_tap = false;
     uint32_t socket_idle_s = 60;  // control clients that send nothing are closed after this; 0 = never
 };
 

@@ -254,7 +254,12 @@ void gather_workers(MetricsText& m, std::span<const CoreCounters> cores) {
              "instead of answered 503 + Retry-After.");
     m.family("sipedge_worker_overload_shed_milliseconds_total", C::counter,
              "Milliseconds the worker shed load: behind for 5 ms in a row (3 of 4 RX polls of each returned a "
-             "full burst), it dropped new INVITEs unparsed (sipedge_worker_drops_total{reason=\"sip_shed\"}).");
+             "full burst) with 512 packets drained since, it dropped new INVITEs unparsed "
+             "(sipedge_worker_drops_total{reason=\"sip_shed\"}; dataplane/overload.h).");
+    m.family("sipedge_worker_exception_packets_total", C::counter,
+             "The kernel exception path (--exception-tap; TCP/TLS behind the data port), by direction: "
+             "to_kernel (TCP segments for our address and ARP replies, written to the tap), from_kernel "
+             "(the kernel's frames sent out of the data port).");
     m.family("sipedge_worker_topology_hiding_total", C::counter,
              "Topology hiding toward carriers (trunk topology-hiding on), by op: request_hidden, "
              "response_hidden (Contact encoded, access Record-Routes cut), vias_restored, uri_decoded "

@@ -100,6 +100,24 @@ bool udp_csum_is_partial(uint32_t src, uint32_t dst, const uint8_t* udp, size_t 
     return h.csum == udp_partial_csum(src, dst, ulen);
 }
 
+bool tcp_complete_partial_csum(uint32_t src, uint32_t dst, uint8_t* tcp, size_t len) noexcept {
+    if (len < 20 || len > 0xffff) return false;
+    struct __attribute__((packed)) {
+        uint32_t src, dst;
+        uint8_t zero, proto;
+        uint16_t len;
+    } ph{be32(src), be32(dst), 0, ipproto_tcp, be16(uint16_t(len))};
+    const uint32_t pseudo = csum_add(0, &ph, sizeof(ph));
+    uint16_t field;
+    std::memcpy(&field, tcp + 16, 2);
+    if (field == 0 || field != uint16_t(~csum_fold(pseudo))) return false;
+    field = 0;
+    std::memcpy(tcp + 16, &field, 2);
+    field = csum_fold(csum_add(pseudo, tcp, len));
+    std::memcpy(tcp + 16, &field, 2);
+    return true;
+}
+
 void build_ipv4_udp(uint8_t* out, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
                     size_t payload_len, uint16_t ip_id) noexcept {
     Ipv4Hdr ip{};

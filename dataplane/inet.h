@@ -24,6 +24,7 @@ inline constexpr uint16_t ethertype_ipv4 = 0x0800;
 inline constexpr uint16_t ethertype_arp = 0x0806;
 inline constexpr uint8_t ipproto_icmp = 1;
 inline constexpr uint8_t ipproto_udp = 17;
+inline constexpr uint8_t ipproto_tcp = 6;
 inline constexpr size_t eth_hdr_len = 14;
 inline constexpr size_t ipv4_hdr_len = 20;  // without options (what we send)
 inline constexpr size_t udp_hdr_len = 8;
@@ -108,6 +109,13 @@ uint16_t udp_partial_csum(uint32_t src, uint32_t dst, size_t udp_len) noexcept;
 /// offload, not a corrupt one (a corrupt datagram matches it with odds of
 /// 1 in 65535). False for malformed lengths and a zero field.
 bool udp_csum_is_partial(uint32_t src, uint32_t dst, const uint8_t* udp, size_t len) noexcept;
+
+/// Issue 14 (the kernel exception path): the TCP segment tcp[0, len) from
+/// <src> to <dst> (host order) whose checksum field holds the pseudo-header
+/// partial sum (a veth peer's CHECKSUM_PARTIAL read through a packet socket)
+/// gets its full checksum; true when it did. Any other field is left as it
+/// is (a good checksum, or a corrupt one the receiving kernel drops).
+bool tcp_complete_partial_csum(uint32_t src, uint32_t dst, uint8_t* tcp, size_t len) noexcept;
 
 /// How a port's received UDP checksums are checked (per port: the worker's
 /// PortConfig::rx_csum; `show dataplane` prints rx_csum_name()).

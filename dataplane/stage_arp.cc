@@ -29,7 +29,10 @@ StageOut Worker::arp_in(Pkt& p) noexcept {
     if (op == 2) stats_.arp_replies_rx++;
     if (op == 1 && for_us) stats_.arp_requests_rx++;
     if (spa != 0) release_parked(arp_[f].learn(spa, a.sha, now_, for_us), a.sha, f);
-    if (op == 2) return done();  // a reply: learned above, consumed
+    if (op == 2) {  // a reply: learned above, consumed (the kernel may have asked: its copy)
+        if (for_us && cfg_.ports[f].exception_port != PortConfig::none) copy_to_kernel(p);
+        return done();
+    }
     if (op != 1) return dropped(DropReason::arp_malformed);
     if (!for_us) return dropped(DropReason::arp_not_for_us);
     ArpPkt r = a;

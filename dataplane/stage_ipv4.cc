@@ -18,6 +18,7 @@ StageOut Worker::ipv4_in(Pkt& p) noexcept {
     std::memcpy(&ip, p.l3, sizeof(ip));
     if (be32(ip.dst) != cfg_.ports[p.f].ip) return dropped(DropReason::ipv4_not_for_us);
     if (ip.proto == ipproto_icmp) return icmp_in(p);
+    if (ip.proto == ipproto_tcp && cfg_.ports[p.f].exception_port != PortConfig::none) return to_kernel(p);
     if (ip.proto != ipproto_udp) return dropped(DropReason::ipv4_proto);
     return sip_in(p);
 }

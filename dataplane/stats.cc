@@ -47,6 +47,8 @@ const char* drop_reason_name(DropReason r) noexcept {
     case DropReason::sip_forbidden: return "sip_forbidden";
     case DropReason::sip_loop: return "sip_loop";
     case DropReason::sip_shed: return "sip_shed";
+    case DropReason::exception_full: return "exception_full";
+    case DropReason::exception_other: return "exception_other";
     case DropReason::count_: break;
     }
     return "?";

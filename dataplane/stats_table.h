@@ -124,6 +124,9 @@ inline constexpr CounterInfo worker_counter_table[] = {
     SIPEDGE_C(guard_source_flood, "guard", "source_flood", "sipedge_worker_guard_refusals_total", "reason", "source_flood"),
     SIPEDGE_C(guard_peer_rate, "guard", "peer_rate", "sipedge_worker_guard_refusals_total", "reason", "peer_rate"),
     SIPEDGE_C(guard_dropped, "guard", "dropped", "sipedge_worker_guard_dropped_total"),
+    // issue 14: the kernel exception path
+    SIPEDGE_C(exception_to_kernel, "exception", "to_kernel", "sipedge_worker_exception_packets_total", "direction", "to_kernel"),
+    SIPEDGE_C(exception_from_kernel, "exception", "from_kernel", "sipedge_worker_exception_packets_total", "direction", "from_kernel"),
 };
 #undef SIPEDGE_C
 

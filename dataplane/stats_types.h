@@ -23,7 +23,7 @@ enum class DropReason : uint8_t {
     ipv4_bad_csum,
     ipv4_not_for_us,
     ipv4_fragment,      // a reassembled datagram over the worker's 64 KiB buffer
-    ipv4_proto,         // neither UDP nor ICMP
+    ipv4_proto,         // neither UDP nor ICMP (nor TCP with an exception path)
     icmp_malformed,
     icmp_bad_csum,
     icmp_other,         // ICMP types we do not handle
@@ -57,6 +57,9 @@ enum class DropReason : uint8_t {
     sip_loop,             // issue 16: a Route naming us after ours / a next hop that is us (482)
     sip_shed,             // issue 16 overload: an INVITE dropped unparsed while the worker is behind
                           //   (its RX polls kept returning full bursts; docs/capacity.md)
+    exception_full,       // issue 14: the tap (kernel exception path) did not take a frame
+    exception_other,      // issue 14: a frame from the kernel that is neither IPv4 from our address
+                          //   nor ARP (IPv6 neighbour discovery, ...): not sent
     count_
 };
 inline constexpr size_t drop_reason_count = size_t(DropReason::count_);
@@ -129,7 +132,8 @@ struct alignas(64) WorkerStats {
     uint64_t tomb_hits = 0;                // late copies a tombstone answered (final response
                                            //   resent, ACK resent, 2xx relayed) or absorbed
     uint64_t shed_ms = 0;                  // milliseconds the worker shed new INVITEs (behind 5 ms in
-                                           //   a row: 3 of 4 RX polls of each full; drops.sip_shed)
+                                           //   a row with 512 packets drained: dataplane/overload.h;
+                                           //   drops.sip_shed)
     uint64_t tombs_evicted = 0;            // tombstones dropped before their expiry for room
                                            //   (the absorption window grew short)
     // access policy (issue 16, dataplane/proxy.cc route(); docs/security.md): why requests were
@@ -179,11 +183,16 @@ struct alignas(64) WorkerStats {
     // that received, drained or sent something (busy) and empty ones (idle).
     uint64_t busy_cycles = 0, idle_cycles = 0;
     uint64_t busy_polls = 0, idle_polls = 0;  // loop iterations of each kind
+    // ---- issue 14: the kernel exception path (a net_tap port per data port,
+    // docs/stream.md "Exception path"); counters, as the block above.
+    uint64_t exception_to_kernel = 0;      // frames written to the tap: TCP for our address, ARP replies
+    uint64_t exception_from_kernel = 0;    // the kernel's frames (IPv4, ARP) sent out of the data port
 };
 static_assert(std::is_trivially_copyable_v<WorkerStats> && alignof(WorkerStats) == 64);
 /// Bytes of WorkerStats that are uint64_t counters, from the start: one past
 /// the last field (the rest is alignment padding).
-inline constexpr size_t worker_stats_counter_bytes = offsetof(WorkerStats, idle_polls) + sizeof(uint64_t);
+inline constexpr size_t worker_stats_counter_bytes =
+    offsetof(WorkerStats, exception_from_kernel) + sizeof(uint64_t);
 static_assert(worker_stats_counter_bytes % sizeof(uint64_t) == 0);
 
 }  // namespace sipedge::dp

@@ -128,6 +128,12 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
                 if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
                 handle(pkts[i], false);
             }
+            // The kernel's side of this port (stage_exception.cc): what it sent.
+            if (cfg_.ports[f].exception_port != PortConfig::none) {
+                const uint16_t k = rte_eth_rx_burst(cfg_.ports[f].exception_port, cfg_.queue, pkts, burst);
+                for (uint16_t i = 0; i < k; i++) from_kernel(f, pkts[i]);
+                work += k;
+            }
         }
         if (now_ != last_tick) {  // once per millisecond: timers, ARP retries
             last_tick = now_;

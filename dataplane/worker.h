@@ -94,6 +94,14 @@ struct PortConfig {
     // RTE_MBUF_F_RX_L4_CKSUM_GOOD or _NONE is not summed again (NONE: counted
     // as partial); _BAD and _UNKNOWN take the mode's software check.
     RxCsum rx_csum = RxCsum::verify;
+    // Issue 14: the kernel's side of this interface (a net_tap port holding
+    // our address, its MAC ours; docs/stream.md "Exception path"): TCP for
+    // our address and ARP replies to us are written there, and what the
+    // kernel sends there (IPv4 from our address, ARP) leaves by this port.
+    // The worker uses queue WorkerConfig::queue on it too. none: no such path
+    // (TCP is dropped, ipv4_proto).
+    static constexpr uint16_t none = 0xffff;
+    uint16_t exception_port = none;
 };
 
 struct WorkerConfig {
@@ -174,6 +182,9 @@ private:
     StageOut dgram_in(Pkt& p, size_t n, bool reassembled_here) noexcept;  // stage_frag.cc
     StageOut icmp_in(Pkt& p) noexcept;                   // stage_icmp.cc
     StageOut sip_in(Pkt& p) noexcept;                    // stage_sip.cc: UDP, the proxy
+    StageOut to_kernel(Pkt& p) noexcept;                 // stage_exception.cc: TCP to the tap
+    void copy_to_kernel(const Pkt& p) noexcept;          // stage_exception.cc: an ARP reply's copy
+    void from_kernel(uint8_t f, rte_mbuf* m) noexcept;   // stage_exception.cc: the kernel's frame out
     // Send (worker_tx.cc; send_arp_request: stage_arp.cc).
     void send_fragmented(uint8_t f, uint32_t nh, Endpoint to, const char* data,
                          size_t len) noexcept;
@@ -182,6 +193,7 @@ private:
     void send_arp_request(uint8_t f, uint32_t ip) noexcept;
     void route_out(rte_mbuf* m, uint8_t f, uint32_t nh, bool train = false) noexcept;
     void enqueue(rte_mbuf* m, const MacAddr& dst, uint8_t f) noexcept;
+    void enqueue_frame(rte_mbuf* m, uint8_t f) noexcept;  // MACs already in place
     void release_parked(uint64_t parked, const MacAddr& mac, uint8_t f) noexcept;
     int port_index(uint16_t port_id) const noexcept;
     void drop(rte_mbuf* m, DropReason r) noexcept;

@@ -34,6 +34,13 @@ void Worker::enqueue(rte_mbuf* m, const MacAddr& dst, uint8_t f) noexcept {
     auto* eth = rte_pktmbuf_mtod(m, EthHdr*);
     eth->dst = dst;
     eth->src = pc.mac;
+    enqueue_frame(m, f);
+}
+
+// The untagged frame in <m>, its MACs in place, out of port <f> (tagged there
+// when the port has a VLAN).
+void Worker::enqueue_frame(rte_mbuf* m, uint8_t f) noexcept {
+    const PortConfig& pc = cfg_.ports[f];
     if (pc.vlan && !vlan_tag(m, pc.vlan)) {
         drop(m, DropReason::mbuf_exhausted);  // no headroom: never with our pools
         return;

@@ -115,6 +115,32 @@ TEST(Inet, PartialChecksumIsThePseudoHeaderSum) {
     EXPECT_TRUE(udp_csum_is_partial(0xc0000201, 0xc000020a, udp, 13));
 }
 
+// Issue 14: a TCP segment whose field holds the pseudo-header partial sum
+// (CHECKSUM_PARTIAL on a veth) gets its full checksum; a good or a corrupt
+// field is left alone.
+TEST(Inet, TcpPartialChecksumIsCompleted) {
+    const uint32_t src = 0xc0000201, dst = 0xc000020a;
+    uint8_t seg[27] = {0x13, 0xc4, 0x13, 0xc5, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18, 0x20, 0};
+    std::memcpy(seg + 20, "hello\r\n", 7);
+    struct __attribute__((packed)) {
+        uint32_t s, d;
+        uint8_t z, p;
+        uint16_t l;
+    } ph{be32(src), be32(dst), 0, ipproto_tcp, be16(sizeof(seg))};
+    const uint32_t pseudo = csum_add(0, &ph, sizeof(ph));
+    const uint16_t partial = uint16_t(~csum_fold(pseudo));
+    std::memcpy(seg + 16, &partial, 2);
+    ASSERT_TRUE(tcp_complete_partial_csum(src, dst, seg, sizeof(seg)));
+    EXPECT_EQ(csum_fold(csum_add(pseudo, seg, sizeof(seg))), 0) << "a full checksum verifies to 0";
+    uint8_t good[sizeof(seg)];
+    std::memcpy(good, seg, sizeof(seg));
+    EXPECT_FALSE(tcp_complete_partial_csum(src, dst, seg, sizeof(seg)));  // good: left alone
+    EXPECT_EQ(0, std::memcmp(good, seg, sizeof(seg)));
+    seg[17] ^= 0x40;  // corrupt: left alone for the kernel to drop
+    EXPECT_FALSE(tcp_complete_partial_csum(src, dst, seg, sizeof(seg)));
+    EXPECT_FALSE(tcp_complete_partial_csum(src, dst, seg, 19));  // shorter than a TCP header
+}
+
 TEST(Inet, UdpCheckWithoutVerifyingTheChecksum) {
     std::vector<uint8_t> pkt(28 + 4, 0);
     build_ipv4_udp(pkt.data(), 1, 2, 3, 4, 4, 0);

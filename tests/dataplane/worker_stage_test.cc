@@ -25,6 +25,7 @@ using test::mac_of;
 constexpr uint32_t edge = 0x0a000001, peer = 0x0a000003, other = 0x0a000009;  // 10.0.0.x
 rte_mempool* g_pool = nullptr;
 test::RingPort g_p0;
+test::RingPort g_exc;  // issue 14: the kernel's side of port 0 (a tap in sipedge)
 
 Bytes eth(const MacAddr& to, uint16_t type, size_t l3_len) {
     Bytes f(eth_hdr_len + l3_len);
@@ -85,16 +86,40 @@ class WorkerStageTest : public ::testing::Test {
 protected:
     void SetUp() override {
         if (!g_pool) GTEST_SKIP() << "no EAL";
+        start(false, 0);
+    }
+    // A worker on port 0, with the exception ring port beside it when <exception>.
+    void start(bool exception, uint16_t vlan) {
+        if (w_) {
+            w_->flush();
+            test::collect(g_p0, 0);
+            delete w_;
+        }
         WorkerConfig wc;
         wc.ports[0].port_id = g_p0.port_id;
         wc.ports[0].ip = edge;
         wc.ports[0].prefix = 24;
         wc.ports[0].mac = g_p0.mac;
+        wc.ports[0].vlan = vlan;
+        if (exception) wc.ports[0].exception_port = g_exc.port_id;
         wc.nports = 1;
         ProxyConfig pc;
         pc.max_txns = 64;
         w_ = new Worker();
         ASSERT_TRUE(w_->init(wc, pc, g_pool));
+    }
+    // What the worker queued for port 0, sent and discarded.
+    void drain_wire() {
+        w_->flush();
+        test::collect(g_p0, 1);
+    }
+    // The kernel's frame <f> on port 0's exception port, through from_kernel().
+    void from_kernel(const Bytes& f) {
+        rte_mbuf* m = rte_pktmbuf_alloc(g_pool);
+        ASSERT_NE(m, nullptr);
+        std::memcpy(rte_pktmbuf_append(m, uint16_t(f.size())), f.data(), f.size());
+        w_->from_kernel(0, m);
+        w_->flush();
     }
     void TearDown() override {
         if (!w_) return;
@@ -204,6 +229,80 @@ TEST_F(WorkerStageTest, BehindDropsInvitesOnly) {
     EXPECT_EQ(stats().udp_rx, 2u);
 }
 
+// Issue 14: the kernel exception path (stage_exception.cc). TCP for our
+// address goes to the exception port as it came (untagged), ARP replies to us
+// are copied there; what the kernel sends leaves by the data port when it is
+// ARP or IPv4 from our address. Without the path TCP is dropped (ipv4_proto).
+TEST_F(WorkerStageTest, ExceptionPathTakesTcpAndSendsTheKernelsFrames) {
+    const Bytes syn = ipv4(ipproto_tcp, Bytes(20, 0x11));
+    StageOut out = run(syn);
+    EXPECT_EQ(int(out.v), int(Verdict::drop));
+    EXPECT_EQ(int(out.why), int(DropReason::ipv4_proto));
+    EXPECT_TRUE(test::collect(g_exc, 1).empty());
+
+    start(true, 0);
+    out = run(syn);
+    EXPECT_EQ(int(out.v), int(Verdict::kept));
+    std::vector<Bytes> k = test::collect(g_exc, 1);
+    ASSERT_EQ(k.size(), 1u);
+    EXPECT_EQ(k[0], syn);
+    // UDP still goes to SIP, not to the kernel.
+    out = run(udp(options));
+    EXPECT_EQ(int(out.v), int(Verdict::done));
+    EXPECT_TRUE(test::collect(g_exc, 1).empty());
+    // TCP for another address is not ours to pass on.
+    out = run(ipv4(ipproto_tcp, Bytes(20, 0x11), other));
+    EXPECT_EQ(int(out.why), int(DropReason::ipv4_not_for_us));
+    // An ARP reply to us: learned here, a copy for the kernel.
+    const Bytes reply = test::arp_frame(2, peer, mac_of(8), edge, g_p0.mac);
+    out = run(reply);
+    EXPECT_EQ(int(out.v), int(Verdict::done));
+    k = test::collect(g_exc, 1);
+    ASSERT_EQ(k.size(), 1u);
+    EXPECT_EQ(k[0], reply);
+    EXPECT_EQ(stats().exception_to_kernel, 2u);
+
+    // The kernel's frames: its SYN-ACK (IPv4 from our address) and its ARP
+    // request leave by port 0 unchanged; IPv6 and IPv4 from another address do not.
+    Bytes synack = ipv4(ipproto_tcp, Bytes(20, 0x22), peer);
+    uint32_t src = be32(edge);
+    std::memcpy(synack.data() + eth_hdr_len + 12, &src, 4);
+    const Bytes kernel_arp = test::arp_frame(1, edge, g_p0.mac, peer, g_p0.mac);
+    drain_wire();  // what the OPTIONS above made the worker send (its answer, ARP)
+    from_kernel(synack);
+    from_kernel(kernel_arp);
+    from_kernel(eth(mac_of(8), 0x86dd, 40));
+    from_kernel(ipv4(ipproto_tcp, Bytes(20, 0x33), edge));  // source peer: not ours
+    std::vector<Bytes> wire = test::collect(g_p0, 1);
+    ASSERT_EQ(wire.size(), 2u);
+    EXPECT_EQ(wire[0], synack);
+    EXPECT_EQ(wire[1], kernel_arp);
+    EXPECT_EQ(stats().exception_from_kernel, 2u);
+    EXPECT_EQ(stats().drops[size_t(DropReason::exception_other)], 2u);
+}
+
+// On a VLAN port the kernel sees untagged frames, and its frames leave tagged.
+TEST_F(WorkerStageTest, ExceptionPathOnAVlanPortUntagsAndTags) {
+    start(true, 7);
+    const Bytes syn = ipv4(ipproto_tcp, Bytes(20, 0x11));
+    Bytes tagged = syn;
+    tagged.insert(tagged.begin() + 12, {0x81, 0x00, 0x00, 0x07});
+    StageOut out = run(tagged);
+    EXPECT_EQ(int(out.v), int(Verdict::kept));
+    std::vector<Bytes> k = test::collect(g_exc, 1);
+    ASSERT_EQ(k.size(), 1u);
+    EXPECT_EQ(k[0], syn);
+    Bytes synack = ipv4(ipproto_tcp, Bytes(20, 0x22), peer);
+    uint32_t src = be32(edge);
+    std::memcpy(synack.data() + eth_hdr_len + 12, &src, 4);
+    from_kernel(synack);
+    std::vector<Bytes> wire = test::collect(g_p0, 1);
+    ASSERT_EQ(wire.size(), 1u);
+    Bytes want = synack;
+    want.insert(want.begin() + 12, {0x81, 0x00, 0x00, 0x07});
+    EXPECT_EQ(wire[0], want);
+}
+
 }  // namespace sipedge::dp
 
 int main(int argc, char** argv) {
@@ -211,12 +310,13 @@ int main(int argc, char** argv) {
     using namespace sipedge::dp;
     if (!test::eal_up("wstage", "0")) return 77;
     g_pool = make_pktmbuf_pool("wstage_mbufs", 2047);
-    if (!g_pool || !test::ring_port("wstage0", g_pool, g_p0)) {
+    if (!g_pool || !test::ring_port("wstage0", g_pool, g_p0) || !test::ring_port("wstage_exc", g_pool, g_exc)) {
         std::fprintf(stderr, "SKIP: no pool / ring port\n");
         test::eal_down();
         return 77;
     }
     const int rc = RUN_ALL_TESTS();
+    port_stop(g_exc.port_id);
     port_stop(g_p0.port_id);
     test::eal_down();
     return rc;
