@@ -25,6 +25,12 @@ PKGS=(
   curl systemd
 )
 
+# --peers: also the programs benchmarks compare sipedge with (issue 15,
+# bench/peers/): Kamailio 5.6. Not needed to build or test; its service is
+# kept from starting (policy-rc.d) — the benchmark starts its own instance.
+PEERS=0
+[ "${1:-}" = --peers ] && { PEERS=1; PKGS+=(kamailio); }
+
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -42,4 +48,8 @@ export DEBIAN_FRONTEND=noninteractive
 # tshark asks whether non-root users may capture; answer no without a prompt.
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq
+if [ "$PEERS" = 1 ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
