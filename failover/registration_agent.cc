@@ -7,6 +7,7 @@
 #include "failover/registration_agent.h"
 
 #include <algorithm>
+#include <cstdarg>
 #include <cstdio>
 #include <cstring>
 
@@ -33,11 +34,15 @@ const char* transport_token(sip::Transport t) noexcept {
     }
 }
 
-// Appends printf output to buf[len, cap); false when it does not fit.
-template <typename... A>
-bool put(char* buf, size_t cap, size_t& len, const char* fmt, A... a) {
+// Appends printf output to buf[len, cap); false when it does not fit. A C
+// variadic so that the compiler checks every <fmt> against its arguments
+// (and builds with -Werror=format-security, Debian's default, pass).
+[[gnu::format(printf, 4, 5)]] bool put(char* buf, size_t cap, size_t& len, const char* fmt, ...) {
     if (len >= cap) return false;
-    const int n = std::snprintf(buf + len, cap - len, fmt, a...);
+    va_list ap;
+    va_start(ap, fmt);
+    const int n = std::vsnprintf(buf + len, cap - len, fmt, ap);
+    va_end(ap);
     if (n < 0 || size_t(n) >= cap - len) return false;
     len += size_t(n);
     return true;
