@@ -111,7 +111,7 @@ CTL="$(dirname "$SIPEDGE")/sipedgectl"
 busy_snapshot() {
     [ "$1" = sipedge ] || return 0
     timeout 5 "$CTL" --socket "$WORK/ctl.sock" --json show stats 2>/dev/null \
-        | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["total"]["busy_cycles"])' >"$2" 2>/dev/null
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["total"]["busy_cycles"])' >"$2" 2>"$2.err"
 }
 
 # One run: <peer> <rate>. Writes $WORK/<peer>-<rate>.{lg.json,lg.err,proxy.*,meta}.
@@ -150,6 +150,15 @@ CONF
     fi
     PIDS+=("$ppid")
     kill -0 "$ppid" 2>/dev/null || { echo "FAIL: $peer did not start:" >&2; tail -5 "$out.proxy.err" >&2; return 1; }
+    if [ "$peer" = sipedge ]; then
+        # The first per-core counters (refreshed once a second), taken while
+        # the worker is idle, before the generator starts: the busy cycles
+        # the calls cost are busy1 - busy0.
+        for _ in $(seq 1 30); do
+            busy_snapshot sipedge "$out.busy0" && [ -s "$out.busy0" ] && break
+            sleep 0.2
+        done
+    fi
     ip netns exec "$NSG" timeout -k 5 $((SECONDS_ + 60)) "$LOADGEN" --edge 198.18.0.1 \
         --uas 198.18.0.200 --caller 198.18.0.10 --callers 4 --calls "$calls" --rate "$rate" \
         --window 65536 --duration $((SECONDS_ + 30)) \
@@ -159,14 +168,15 @@ CONF
     PIDS+=("$lg")
     t0=$(ticks_of "$ppid")
     while kill -0 "$lg" 2>/dev/null; do  # bounded by the generator's timeout
-        if grep -q "starting calls" "$out.lg.err" 2>/dev/null; then
-            t0=$(ticks_of "$ppid"); busy_snapshot "$peer" "$out.busy0"; break
-        fi
+        if grep -q "starting calls" "$out.lg.err" 2>/dev/null; then t0=$(ticks_of "$ppid"); break; fi
         sleep 0.02
     done
     wait "$lg"
     local lgrc=$?
-    t1=$(ticks_of "$ppid"); busy_snapshot "$peer" "$out.busy1"
+    t1=$(ticks_of "$ppid")
+    # show stats is refreshed once a second: read it once the calls are over
+    # and the worker idle, so the value holds all their busy cycles.
+    [ "$peer" = sipedge ] && { sleep 1.2; busy_snapshot "$peer" "$out.busy1"; }
     kill -TERM "$ppid" 2>/dev/null
     for _ in $(seq 1 100); do kill -0 "$ppid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$ppid" 2>/dev/null
