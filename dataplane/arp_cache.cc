@@ -48,18 +48,23 @@ ArpCache::Result ArpCache::resolve(uint32_t ip, uint64_t now, MacAddr& mac,
         e->next_try = now + cfg_.retry_ms;
         r.send_request = true;
     }
-    r.replaced = e->parked;  // one slot: the newest packet wins
-    e->parked = cookie;
+    if (e->nparked == park_max) {  // full: the oldest goes, the newest is kept
+        r.replaced = e->parked[0];
+        for (size_t i = 1; i < park_max; i++) e->parked[i - 1] = e->parked[i];
+        e->nparked--;
+    }
+    e->parked[e->nparked++] = cookie;
     r.status = Status::parked;
     return r;
 }
 
-uint64_t ArpCache::learn(uint32_t ip, const MacAddr& mac, uint64_t now, bool create) noexcept {
+ArpCache::Parked ArpCache::learn(uint32_t ip, const MacAddr& mac, uint64_t now, bool create) noexcept {
+    Parked p;
     Entry* e = find(ip);
     if (!e) {
-        if (!create) return 0;
+        if (!create) return p;
         e = alloc(now);
-        if (!e) return 0;
+        if (!e) return p;
         e->ip = ip;
     }
     e->mac = mac;
@@ -67,8 +72,9 @@ uint64_t ArpCache::learn(uint32_t ip, const MacAddr& mac, uint64_t now, bool cre
     e->tries = 0;
     e->confirmed = now;
     e->next_try = 0;
-    const uint64_t p = e->parked;
-    e->parked = 0;
+    for (uint8_t i = 0; i < e->nparked; i++) p.c[i] = e->parked[i];
+    p.n = e->nparked;
+    e->nparked = 0;
     return p;
 }
 

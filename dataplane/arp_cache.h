@@ -1,18 +1,22 @@
 #pragma once
-// Per-core ARP cache (RFC 826) with expiry and one pending packet per
-// unresolved next hop. No DPDK, no allocation: a fixed array searched
+// Per-core ARP cache (RFC 826) with expiry and up to park_max pending
+// packets per unresolved next hop. No DPDK, no allocation: a fixed array searched
 // linearly, which is right for what an edge talks to on one link (a gateway
 // and a handful of peers). Time is injected (ms).
 //
-// States: free → incomplete (request sent, one packet parked) → reachable
+// States: free → incomplete (request sent, packets parked) → reachable
 // (until reachable_ms after the last confirmation). A reachable entry past
 // its time is still used while it is re-confirmed (a request is sent at most
 // every retry_ms; Linux's STALE/PROBE); with no answer after max_tries it is
 // freed. An incomplete entry with no answer after max_tries drops its parked
-// packet. Parked packets are opaque cookies (the worker's mbuf pointers);
-// 0 means none.
+// packets. Parked packets are opaque cookies (the worker's mbuf pointers);
+// 0 means none. A burst to a next hop not yet resolved (the first INVITEs to
+// a carrier after start) keeps its first park_max packets in order; beyond
+// that the oldest is given back to be dropped (Linux keeps a queue too:
+// unres_qlen_bytes). One slot used to lose every packet of such a burst
+// but the last (e2e_relay: 35 arp_unresolved at start, each a Timer A wait).
 //
-// Capacity and memory: `capacity` entries of 40 bytes (2.5 KiB per core).
+// Capacity and memory: `capacity` entries of 64 bytes (4 KiB per core).
 
 #include <cstddef>
 #include <cstdint>
@@ -24,6 +28,7 @@ namespace sipedge::dp {
 class ArpCache {
 public:
     static constexpr size_t capacity = 64;
+    static constexpr size_t park_max = 4;  // packets held per unresolved next hop
     struct Config {
         uint64_t reachable_ms = 60000;
         uint64_t retry_ms = 1000;
@@ -40,6 +45,11 @@ public:
         bool send_request = false;  // send an ARP request for the address now
         uint64_t replaced = 0;      // an older parked packet the caller must drop
     };
+    /// Packets released by learn(), oldest first.
+    struct Parked {
+        uint64_t c[park_max] = {};
+        uint8_t n = 0;
+    };
 
     ArpCache() noexcept : cfg_() {}
     explicit ArpCache(Config c) noexcept : cfg_(c) {}
@@ -48,11 +58,11 @@ public:
     Result resolve(uint32_t ip, uint64_t now, MacAddr& mac, uint64_t cookie) noexcept;
     /// <ip> is at <mac> (an ARP reply, or a request from <ip>). Updates an
     /// existing entry; creates one only when <create> (RFC 826: a request
-    /// aimed at us). Returns the packet parked for <ip> (0 if none), which the
-    /// caller sends now to <mac>.
-    uint64_t learn(uint32_t ip, const MacAddr& mac, uint64_t now, bool create) noexcept;
+    /// aimed at us). Returns the packets parked for <ip>, which the caller
+    /// sends now to <mac>, in that order.
+    Parked learn(uint32_t ip, const MacAddr& mac, uint64_t now, bool create) noexcept;
     /// Housekeeping at <now>: calls request(ip) for every entry whose retry is
-    /// due, drop(cookie) for every parked packet whose address never answered.
+    /// due, drop(cookie) for each packet parked for an address that never answered.
     template <class Req, class Drop>
     void tick(uint64_t now, Req&& request, Drop&& drop) noexcept;
 
@@ -66,10 +76,12 @@ private:
         MacAddr mac{};
         State state = State::free;
         uint8_t tries = 0;        // requests sent without an answer
+        uint8_t nparked = 0;      // cookies in parked[], oldest first
         uint64_t confirmed = 0;   // last answer (reachable)
         uint64_t next_try = 0;    // next request due (incomplete, or stale reachable)
-        uint64_t parked = 0;      // cookie of the pending packet
+        uint64_t parked[park_max] = {};
     };
+    static_assert(sizeof(Entry) == 64, "one cache line per next hop");
     Entry* find(uint32_t ip) noexcept;
     Entry* alloc(uint64_t now) noexcept;
 
@@ -83,7 +95,7 @@ void ArpCache::tick(uint64_t now, Req&& request, Drop&& drop) noexcept {
         if (e.state == State::free || now < e.next_try) continue;
         if (e.state == State::reachable && now < e.confirmed + cfg_.reachable_ms) continue;
         if (e.tries >= cfg_.max_tries) {
-            if (e.parked) drop(e.parked);
+            for (uint8_t i = 0; i < e.nparked; i++) drop(e.parked[i]);
             e = Entry{};
             continue;
         }

@@ -194,7 +194,7 @@ private:
     void route_out(rte_mbuf* m, uint8_t f, uint32_t nh, bool train = false) noexcept;
     void enqueue(rte_mbuf* m, const MacAddr& dst, uint8_t f) noexcept;
     void enqueue_frame(rte_mbuf* m, uint8_t f) noexcept;  // MACs already in place
-    void release_parked(uint64_t parked, const MacAddr& mac, uint8_t f) noexcept;
+    void release_parked(const ArpCache::Parked& parked, const MacAddr& mac, uint8_t f) noexcept;
     int port_index(uint16_t port_id) const noexcept;
     void drop(rte_mbuf* m, DropReason r) noexcept;
     void flush() noexcept;

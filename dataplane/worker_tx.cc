@@ -61,10 +61,11 @@ void Worker::enqueue_train(rte_mbuf* m, const MacAddr& dst, uint8_t f) noexcept 
 }
 
 // What an ARP cache of port <f> held for an address now known at <mac>.
-void Worker::release_parked(uint64_t parked, const MacAddr& mac, uint8_t f) noexcept {
-    if (!parked) return;
-    if (is_train(parked)) enqueue_train(mbuf_of(parked), mac, f);
-    else enqueue(mbuf_of(parked), mac, f);
+void Worker::release_parked(const ArpCache::Parked& parked, const MacAddr& mac, uint8_t f) noexcept {
+    for (uint8_t i = 0; i < parked.n; i++) {
+        if (is_train(parked.c[i])) enqueue_train(mbuf_of(parked.c[i]), mac, f);
+        else enqueue(mbuf_of(parked.c[i]), mac, f);
+    }
 }
 
 // The WorkerConfig::ports index of DPDK port <port_id>; -1 when not ours.

@@ -186,27 +186,51 @@ TEST(ArpCache, MissParksThenLearnReleases) {
     auto r = c.resolve(5, 0, m, 111);
     EXPECT_EQ(r.status, ArpCache::Status::parked);
     EXPECT_TRUE(r.send_request);
-    r = c.resolve(5, 10, m, 222);  // a second packet replaces the first
+    r = c.resolve(5, 10, m, 222);  // a second packet waits too, no second request
     EXPECT_EQ(r.status, ArpCache::Status::parked);
     EXPECT_FALSE(r.send_request);
-    EXPECT_EQ(r.replaced, 111u);
-    EXPECT_EQ(c.learn(5, mac(7), 20, false), 222u);
+    EXPECT_EQ(r.replaced, 0u);
+    const ArpCache::Parked p = c.learn(5, mac(7), 20, false);
+    ASSERT_EQ(p.n, 2u);
+    EXPECT_EQ(p.c[0], 111u);  // in the order they came
+    EXPECT_EQ(p.c[1], 222u);
     r = c.resolve(5, 30, m, 333);
     EXPECT_EQ(r.status, ArpCache::Status::hit);
     EXPECT_EQ(m, mac(7));
+    EXPECT_EQ(c.learn(5, mac(7), 40, false).n, 0u);  // nothing parked any more
+}
+
+// A burst beyond park_max: for each packet past park_max the oldest is given
+// back (to be dropped), so the newest park_max are released, in order.
+TEST(ArpCache, BurstKeepsTheNewestParkMax) {
+    ArpCache c;
+    MacAddr m;
+    std::vector<uint64_t> replaced;
+    for (uint64_t k = 1; k <= ArpCache::park_max + 2; k++) {
+        const auto r = c.resolve(5, k, m, k);
+        EXPECT_EQ(r.status, ArpCache::Status::parked);
+        EXPECT_EQ(r.send_request, k == 1);
+        if (r.replaced) replaced.push_back(r.replaced);
+    }
+    EXPECT_EQ(replaced, (std::vector<uint64_t>{1, 2}));
+    const ArpCache::Parked p = c.learn(5, mac(7), 20, false);
+    ASSERT_EQ(p.n, ArpCache::park_max);
+    for (size_t i = 0; i < ArpCache::park_max; i++) EXPECT_EQ(p.c[i], i + 3);
 }
 
 TEST(ArpCache, UnansweredRequestsDropTheParkedPacket) {
     ArpCache c(ArpCache::Config{60000, 1000, 3});
     MacAddr m;
     c.resolve(9, 0, m, 42);
+    c.resolve(9, 1, m, 43);
     std::vector<uint32_t> reqs;
     std::vector<uint64_t> drops;
     for (uint64_t t = 0; t <= 5000; t += 100)
         c.tick(t, [&](uint32_t ip) { reqs.push_back(ip); }, [&](uint64_t k) { drops.push_back(k); });
     EXPECT_EQ(reqs.size(), 2u);  // tries 2 and 3 (the first went with resolve())
-    ASSERT_EQ(drops.size(), 1u);
+    ASSERT_EQ(drops.size(), 2u);  // every parked packet
     EXPECT_EQ(drops[0], 42u);
+    EXPECT_EQ(drops[1], 43u);
     EXPECT_EQ(c.size(), 0u);
 }
 
@@ -222,7 +246,7 @@ TEST(ArpCache, ExpiredEntryIsUsedWhileReconfirmed) {
     c.tick(1700, [&](uint32_t) { reqs++; }, [](uint64_t) {});
     EXPECT_EQ(reqs, 1);
     EXPECT_EQ(c.size(), 0u);  // no answer after max_tries: forgotten
-    EXPECT_EQ(c.learn(3, mac(2), 1800, false), 0u);  // unsolicited: not created
+    EXPECT_EQ(c.learn(3, mac(2), 1800, false).n, 0u);  // unsolicited: not created
     EXPECT_EQ(c.size(), 0u);
 }
 

@@ -222,7 +222,7 @@ def flood(results, edge, flooder, honest, stranger, count, rps, block):
     def warm_up(c):
         """A stray in-dialog BYE (403 from the access policy; in-dialog requests
         are not the guard's): sipedge learns this address's MAC (its ARP cache
-        parks one packet per unresolved host) before the measured requests."""
+        parks only a few packets per unresolved host) before the measured requests."""
         cid = "warm-%d@%s" % (int(time.time() * 1000), c.local[0])
         msg, _ = c.request("BYE", "sip:1000@%s" % c.edge[0], cid, to_tag="w1")
         c.send(msg)
