@@ -272,14 +272,35 @@ uac_wait() {  # the caller's exit status in UAC_RC
     UAC_RC=$?
 }
 
+# reap <pid>...: TERM each, wait up to 5 s for them all to go, then KILL what
+# is left, then reap them. Bounded: a peer that blocks SIGTERM (sipp was
+# seen stuck in a futex with SIGTERM blocked at exit, and an unbounded
+# `wait` hung e2e_proxy_sipp until meson's timeout) cannot stall the run.
+reap() {
+    local k i left
+    for k in "$@"; do kill -TERM "$k" 2>/dev/null; done
+    for i in $(seq 1 50); do
+        left=0
+        for k in "$@"; do kill -0 "$k" 2>/dev/null && left=1; done
+        [ "$left" = 0 ] && break
+        sleep 0.1
+    done
+    for k in "$@"; do
+        if kill -0 "$k" 2>/dev/null; then
+            echo "  info pid $k ($(tr '\0' ' ' </proc/$k/cmdline 2>/dev/null | cut -c1-60)) ignored SIGTERM for 5 s: killed"
+            kill -KILL "$k" 2>/dev/null
+        fi
+    done
+    for k in "$@"; do wait "$k" 2>/dev/null; done
+}
+
 # stop_run: sipedge and this run's peers (our PIDs only).
 stop_run() {
     sleep 1.2  # one more -fd period: the carriers' counts are complete
     kill -TERM "$EDGE_PID" 2>/dev/null
     local i k
     for i in $(seq 1 50); do kill -0 "$EDGE_PID" 2>/dev/null || break; sleep 0.1; done
-    for k in "${PIDS[@]:$RUN_FIRST}"; do kill -TERM "$k" 2>/dev/null; done
-    wait 2>/dev/null
+    reap "$EDGE_PID" "${PIDS[@]:$RUN_FIRST}"
     [ -n "${NS_DNS:-}" ] && { ip netns del "$NS_DNS" 2>/dev/null; ip -n $NS_EDGE link del eth1 2>/dev/null; NS_DNS=; }
     local n ns
     for n in 1 2 3; do ns=$(carrier_ns $n); ip -n $NS_BR link set "p_${ns#$P}" up 2>/dev/null; done

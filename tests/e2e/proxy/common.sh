@@ -158,8 +158,7 @@ stop_run() {
     kill -TERM "$EDGE_PID" 2>/dev/null
     local i k
     for i in $(seq 1 50); do kill -0 "$EDGE_PID" 2>/dev/null || break; sleep 0.1; done
-    for k in "${PIDS[@]:$RUN_FIRST}"; do kill -TERM "$k" 2>/dev/null; done
-    wait 2>/dev/null
+    reap "$EDGE_PID" "${PIDS[@]:$RUN_FIRST}"  # lib.sh: bounded
 }
 
 # check <run> <assertion>...: "path op value" over uac.*, edge.* (the stats
