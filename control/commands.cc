@@ -282,28 +282,12 @@ const std::string* Controller::stored_password(const std::string& trunk, const s
     return it == secrets_.end() ? nullptr : &it->second;
 }
 
-void Controller::rebuild_engine() {
-    // The engine has no trunk removal and no identity update: start a new one
-    // from the committed state (health and registrations start over).
-    engine_ = std::make_unique<failover::Engine>(opt_.seed + ++rebuilds_);
-    engine_ids_.clear();
-    engine_errors_.clear();
-    engine_view_.clear();
-    const failover::Millis now = clock_();
-    for (const auto& [name, t] : committed_.trunks) {
-        if (auto why = incomplete_reason(t)) {
-            engine_errors_[name] = *why;
-            continue;
-        }
-        const failover::AddResult r = engine_->add_trunk(to_add_trunk(t), now);
-        if (r.error != failover::ConfigError::ok) {
-            engine_errors_[name] = failover::config_error_text(r.error);
-            continue;
-        }
-        engine_ids_[name] = r.trunk_id;
-        engine_view_[name] = t;
-        apply_maintenance(*engine_, r.trunk_id, t, now);  // issue 7 (state.cc)
-    }
+void Controller::remove_from_engine(const std::string& name, failover::Millis now) {
+    auto it = engine_ids_.find(name);
+    if (it == engine_ids_.end()) return;
+    engine_->remove_trunk(it->second, now);
+    engine_ids_.erase(it);
+    engine_view_.erase(name);
 }
 
 void Controller::sync_engine(const std::set<std::string>& touched) {
@@ -311,14 +295,14 @@ void Controller::sync_engine(const std::set<std::string>& touched) {
     for (const std::string& name : touched) {
         auto it = committed_.trunks.find(name);
         const bool running = engine_ids_.count(name) != 0;
-        if (it == committed_.trunks.end()) {
+        if (it == committed_.trunks.end()) {  // deleted: that trunk alone leaves the engine
             engine_errors_.erase(name);
-            if (running) return rebuild_engine();
+            if (running) remove_from_engine(name, now);
             continue;
         }
         const TrunkConfig& t = it->second;
         if (auto why = incomplete_reason(t)) {
-            if (running) return rebuild_engine();
+            if (running) remove_from_engine(name, now);
             engine_errors_[name] = *why;
             continue;
         }
@@ -335,7 +319,20 @@ void Controller::sync_engine(const std::set<std::string>& touched) {
             continue;
         }
         TrunkConfig& seen = engine_view_[name];
-        if (seen.identities != t.identities || seen.domain != t.domain) return rebuild_engine();
+        if (seen.identities != t.identities || seen.domain != t.domain) {
+            // The engine has no identity update: this trunk starts over under
+            // a new id (its registrations anew); the others are untouched.
+            remove_from_engine(name, now);
+            const failover::AddResult r = engine_->add_trunk(to_add_trunk(t), now);
+            if (r.error != failover::ConfigError::ok) {
+                engine_errors_[name] = failover::config_error_text(r.error);
+                continue;
+            }
+            engine_ids_[name] = r.trunk_id;
+            engine_view_[name] = t;
+            apply_maintenance(*engine_, r.trunk_id, t, now);
+            continue;
+        }
         const uint32_t id = engine_ids_[name];
         if (!(seen.knobs == t.knobs)) engine_->set_knobs(id, to_trunk_knobs(t.knobs), now);
         if (seen.servers != t.servers) engine_->update_servers(id, to_server_set(t), now);

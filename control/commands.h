@@ -178,7 +178,7 @@ private:
     Status validate_touched(const State& work, const std::set<std::string>& touched) const;
     void commit(State next, const std::set<std::string>& touched);
     void sync_engine(const std::set<std::string>& touched);
-    void rebuild_engine();
+    void remove_from_engine(const std::string& name, failover::Millis now);
     Status save_secrets() const;
 
     Clock clock_;

@@ -2,6 +2,8 @@
 
 #include "dataplane/iface.h"
 
+#include <algorithm>
+#include <iterator>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -377,32 +379,35 @@ std::shared_ptr<const DpLink::CarrierSet> DpLink::carrier_set(Controller& ctl) {
     if (carriers_ && carriers_commit_ == ctl.commit_count() && carriers_engine_ == e.instance() &&
         carriers_seq_ == e.servers_seq())
         return carriers_;
+    // The configured literals change only with a commit: kept apart, so a
+    // DNS answer does not walk the configuration again.
+    if (!carriers_ || carriers_commit_ != ctl.commit_count()) {
+        cfg_all_.clear();
+        cfg_hidden_.clear();
+        for (const auto& [name, t] : ctl.state().trunks)
+            for (const auto& s : t.servers) {
+                uint32_t ip = 0;
+                if (!s || !ipv4_of(s->host, ip)) continue;
+                cfg_all_.push_back(ip);
+                if (t.knobs.topology_hiding) cfg_hidden_.push_back(ip);
+            }
+        for (std::vector<uint32_t>* v : {&cfg_all_, &cfg_hidden_}) {
+            std::sort(v->begin(), v->end());
+            v->erase(std::unique(v->begin(), v->end()), v->end());
+        }
+    }
     carriers_commit_ = ctl.commit_count();
     carriers_engine_ = e.instance();
     carriers_seq_ = e.servers_seq();
     c_.carrier_builds++;
+    // The engine's servers (resolved ones too), re-counted per changed trunk.
+    carrier_index_.update(e);
     CarrierSet cs;
-    for (const auto& [name, t] : ctl.state().trunks)
-        for (const auto& s : t.servers) {
-            uint32_t ip = 0;
-            if (!s || !ipv4_of(s->host, ip)) continue;
-            cs.all.push_back(ip);
-            if (t.knobs.topology_hiding) cs.hidden.push_back(ip);
-        }
-    for (uint32_t id = 0; id < e.trunk_count(); id++) {
-        const failover::Trunk* t = e.trunk(id);
-        for (const failover::ServerState& s : t->servers) {
-            uint8_t a[16];
-            if (failover::parse_ip(s.target.address, a) != 4) continue;
-            const uint32_t ip = uint32_t(a[0]) << 24 | uint32_t(a[1]) << 16 | uint32_t(a[2]) << 8 | a[3];
-            cs.all.push_back(ip);
-            if (t->knobs.hide_topology) cs.hidden.push_back(ip);
-        }
-    }
-    for (std::vector<uint32_t>* v : {&cs.all, &cs.hidden}) {
-        std::sort(v->begin(), v->end());
-        v->erase(std::unique(v->begin(), v->end()), v->end());
-    }
+    cs.all.reserve(cfg_all_.size() + carrier_index_.all().size());
+    std::set_union(cfg_all_.begin(), cfg_all_.end(), carrier_index_.all().begin(), carrier_index_.all().end(),
+                   std::back_inserter(cs.all));
+    std::set_union(cfg_hidden_.begin(), cfg_hidden_.end(), carrier_index_.hidden().begin(),
+                   carrier_index_.hidden().end(), std::back_inserter(cs.hidden));
     if (!carriers_ || !(*carriers_ == cs)) carriers_ = std::make_shared<const CarrierSet>(std::move(cs));
     return carriers_;
 }
@@ -439,7 +444,7 @@ void DpLink::sync(Controller& ctl) {
         changed = o.default_trunk != r.default_trunk || !(o.access == r.access) ||
                   cur_->table->trunk_count() != e.trunk_count();
     }
-    for (uint32_t i = 0; !changed && i < e.trunk_count(); i++) changed = e.trunk(i)->dirty;
+    changed = changed || e.any_dirty();
     if (!changed) return;
     auto s = std::make_unique<Snapshot>();
     s->table = e.publish(same_engine ? cur_->table.get() : nullptr, ctl.now());

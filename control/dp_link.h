@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "control/carrier_index.h"
 #include "control/cmd_access.h"
 #include "control/cmd_route.h"
 #include "control/commands.h"
@@ -156,6 +157,8 @@ private:
     // resolved, for the commit, engine and engine server list it was made of.
     std::shared_ptr<const CarrierSet> carriers_;
     uint64_t carriers_commit_ = 0, carriers_engine_ = 0, carriers_seq_ = 0;
+    std::vector<uint32_t> cfg_all_, cfg_hidden_;  // the configured literals (per commit)
+    CarrierIndex carrier_index_;                  // the engine's servers, kept incrementally
     uint32_t nonce_ = 0;
     uint64_t pattern_versions_ = 0;
     using PatternMaps = std::pair<std::map<uint32_t, RoutePatternConfig>, std::map<uint32_t, RoutePatternConfig>>;

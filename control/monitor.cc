@@ -239,6 +239,10 @@ void Monitor::collect(const failover::Engine& eng, failover::Millis now) {
     seen_seq_ = eng.decision_seq();
     for (uint32_t id = 0; id < eng.trunk_count(); id++) {
         const failover::Trunk* t = eng.trunk(id);
+        if (!t) {  // removed (ids are not reused): nothing more to report
+            if (id == seen_.size()) seen_.push_back(Seen{});
+            continue;
+        }
         if (id == seen_.size()) {  // first walk over this trunk of this engine
             Seen s;
             auto it = last_decision_.find(t->name);

@@ -20,7 +20,7 @@
 namespace sipedge::failover {
 
 ConfigError Engine::set_admin(uint32_t id, uint16_t s, bool maintenance, Millis now) {
-    if (id >= trunks_.size()) return ConfigError::unknown_trunk;
+    if (id >= trunks_.size() || trunks_[id].removed) return ConfigError::unknown_trunk;
     Trunk& t = trunks_[id];
     if (s >= t.servers.size()) return ConfigError::bad_server;
     ServerState& sv = t.servers[s];

@@ -89,7 +89,7 @@ AddResult Engine::add_trunk(AddTrunk spec, Millis now) {
 }
 
 ConfigError Engine::set_knobs(uint32_t id, TrunkKnobs k, Millis now) {
-    if (id >= trunks_.size()) return ConfigError::unknown_trunk;
+    if (id >= trunks_.size() || trunks_[id].removed) return ConfigError::unknown_trunk;
     normalize(k);
     const ConfigError e = validate(k);
     if (e != ConfigError::ok) return e;
@@ -106,7 +106,7 @@ ConfigError Engine::set_knobs(uint32_t id, TrunkKnobs k, Millis now) {
 }
 
 ConfigError Engine::update_servers(uint32_t id, const ServerSet& set, Millis now) {
-    if (id >= trunks_.size()) return ConfigError::unknown_trunk;
+    if (id >= trunks_.size() || trunks_[id].removed) return ConfigError::unknown_trunk;
     Trunk& t = trunks_[id];
     std::vector<ServiceRecord> records;
     std::vector<ServerState> servers;
@@ -214,7 +214,7 @@ ConfigError Engine::update_servers(uint32_t id, const ServerSet& set, Millis now
 }
 
 void Engine::on_event(const ServerEvent& ev) {
-    if (ev.trunk_id >= trunks_.size()) return;
+    if (ev.trunk_id >= trunks_.size() || trunks_[ev.trunk_id].removed) return;
     Trunk& t = trunks_[ev.trunk_id];
     // A request routed with an earlier server list used other indices. Equality,
     // not a window: any number of republishes leaves the epoch alone (round 1
@@ -300,6 +300,7 @@ void Engine::on_event(const ServerEvent& ev) {
 
 void Engine::tick(Millis now) {
     for (Trunk& t : trunks_) {
+        if (t.removed) continue;
         for (uint16_t s = 0; s < t.servers.size(); s++) {
             ServerState& sv = t.servers[s];
             if (sv.recover_at != 0 && sv.recover_at <= now) {
@@ -329,6 +330,11 @@ void Engine::tick(Millis now) {
 std::unique_ptr<const Table> Engine::publish(const Table* prev, Millis now) {
     TableBuilder b(prev);
     for (Trunk& t : trunks_) {
+        if (t.removed) {
+            if (t.dirty) b.remove(t.id);
+            t.dirty = false;
+            continue;
+        }
         if (!t.dirty && prev != nullptr && prev->find(t.id) != nullptr) continue;
         auto r = std::make_shared<TrunkRoutes>();
         t.gen++;
@@ -339,35 +345,64 @@ std::unique_ptr<const Table> Engine::publish(const Table* prev, Millis now) {
     return b.build();
 }
 
+bool Engine::any_dirty() const noexcept {
+    for (const Trunk& t : trunks_)
+        if (t.dirty) return true;
+    return false;
+}
+
+ConfigError Engine::remove_trunk(uint32_t id, Millis now) {
+    if (id >= trunks_.size() || trunks_[id].removed) return ConfigError::unknown_trunk;
+    Trunk& t = trunks_[id];
+    // What stays: the id, the epoch and generation counters (a late worker
+    // event for it names an epoch that no longer matches anything), and the
+    // name for logs of in-flight notices. Everything else is released.
+    Trunk gone;
+    gone.id = t.id;
+    gone.name = std::move(t.name);
+    gone.gen = t.gen;
+    gone.list_epoch = t.list_epoch + 1;
+    gone.last = DecisionRecord{};
+    gone.removed = true;
+    gone.dirty = true;
+    (void)now;
+    t = std::move(gone);
+    removed_++;
+    servers_seq_++;  // its addresses leave the carrier set (control/dp_link.cc)
+    decision_seq_++;
+    return ConfigError::ok;
+}
+
 TrunkRoutes Engine::routes(uint32_t id, Millis now) {
     TrunkRoutes r;
-    if (id < trunks_.size()) build_routes(trunks_[id], now, r);
+    if (id < trunks_.size() && !trunks_[id].removed) build_routes(trunks_[id], now, r);
     return r;
 }
 
 void Engine::on_register_response(uint32_t trunk, uint16_t ident, const char* msg, size_t len, Millis now) {
-    if (trunk < trunks_.size()) reg_.on_response(trunks_[trunk], ident, msg, len, now);
+    if (trunk < trunks_.size() && !trunks_[trunk].removed) reg_.on_response(trunks_[trunk], ident, msg, len, now);
 }
 
 void Engine::on_register_transport_error(uint32_t trunk, uint16_t ident, Millis now) {
-    if (trunk < trunks_.size()) reg_.on_transport_error(trunks_[trunk], ident, now);
+    if (trunk < trunks_.size() && !trunks_[trunk].removed) reg_.on_transport_error(trunks_[trunk], ident, now);
 }
 
 size_t Engine::write_register(const Action& a, const SendContext& ctx, char* buf, size_t cap) const {
-    return a.trunk < trunks_.size() ? reg_.write_register(trunks_[a.trunk], a, ctx, buf, cap) : 0;
+    return a.trunk < trunks_.size() && !trunks_[a.trunk].removed ? reg_.write_register(trunks_[a.trunk], a, ctx, buf, cap) : 0;
 }
 
 void Engine::on_probe_response(uint32_t trunk, uint16_t server, uint32_t cseq, uint16_t status,
                                uint32_t retry_after_s, Millis now) {
-    if (trunk < trunks_.size()) monitor_.on_response(trunks_[trunk], server, cseq, status, retry_after_s, now);
+    if (trunk < trunks_.size() && !trunks_[trunk].removed) monitor_.on_response(trunks_[trunk], server, cseq, status, retry_after_s, now);
 }
 
 size_t Engine::write_options(const Action& a, const SendContext& ctx, char* buf, size_t cap) const {
-    return a.trunk < trunks_.size() ? monitor_.write_options(trunks_[a.trunk], a, ctx, buf, cap) : 0;
+    return a.trunk < trunks_.size() && !trunks_[a.trunk].removed ? monitor_.write_options(trunks_[a.trunk], a, ctx, buf, cap) : 0;
 }
 
 Health Engine::health(uint32_t trunk, uint16_t server, Millis now) const noexcept {
-    if (trunk >= trunks_.size() || server >= trunks_[trunk].servers.size()) return Health::failed;
+    if (trunk >= trunks_.size() || trunks_[trunk].removed || server >= trunks_[trunk].servers.size())
+        return Health::failed;
     const ServerState& s = trunks_[trunk].servers[server];
     if (s.maintenance) return Health::maintenance;
     if (s.recover_at > now) return Health::recovering;

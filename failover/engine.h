@@ -89,6 +89,15 @@ public:
     /// service at once (it did not fail: no recovery delay); failback rules
     /// apply. unknown_trunk / bad_server (index out of range) otherwise.
     ConfigError set_admin(uint32_t trunk, uint16_t server, bool maintenance, Millis now);
+    /// Removes a trunk and nothing else: every other trunk keeps its health,
+    /// registrations and ids. The id is not reused (workers may still hold it
+    /// in transactions: they find no routes for it and answer 503); its slot
+    /// keeps ~sizeof(Trunk) bytes. Its bindings are left to expire at the
+    /// registrar (no REGISTER Expires: 0), its pending REGISTERs/probes are
+    /// forgotten (their answers match nothing), and the next publish() drops
+    /// it from the Table. trunk() returns nullptr for it. unknown_trunk when
+    /// <trunk> is not there (or already removed).
+    ConfigError remove_trunk(uint32_t trunk, Millis now);
 
     // ---- inputs ----------------------------------------------------------------------
     /// One worker observation (ring drain). Stale generations are ignored.
@@ -121,8 +130,16 @@ public:
     std::string explain(uint32_t trunk, Millis now);
 
     // ---- introspection ----------------------------------------------------------------
-    const Trunk* trunk(uint32_t id) const noexcept { return id < trunks_.size() ? &trunks_[id] : nullptr; }
+    /// The trunk with id <id>; nullptr when there is none or it was removed.
+    const Trunk* trunk(uint32_t id) const noexcept {
+        return id < trunks_.size() && !trunks_[id].removed ? &trunks_[id] : nullptr;
+    }
+    /// One past the highest trunk id (removed trunks included: ids are not reused).
     size_t trunk_count() const noexcept { return trunks_.size(); }
+    /// Trunks present (trunk_count() less the removed ones).
+    size_t live_trunks() const noexcept { return trunks_.size() - removed_; }
+    /// True when some trunk changed since the last publish() (a removal included).
+    bool any_dirty() const noexcept;
     Health health(uint32_t trunk, uint16_t server, Millis now) const noexcept;
     Random& rng() noexcept { return rng_; }
     /// Changes with every decision recorded in a Trunk::last (and every trunk
@@ -177,6 +194,7 @@ private:
     uint64_t decision_seq_ = 0;  // bumped by record()
     uint64_t servers_seq_ = 0;   // bumped by add_trunk() and update_servers()
     uint64_t stale_events_ = 0;  // worker events for an earlier server list (ignored)
+    size_t removed_ = 0;         // trunks removed (their slots stay)
     uint64_t instance_ = 0;      // set in the constructor
 };
 

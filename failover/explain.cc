@@ -28,7 +28,7 @@ double secs(Millis m) { return double(m) / 1000.0; }
 
 std::string Engine::explain(uint32_t id, Millis now) {
     std::string out;
-    if (id >= trunks_.size()) return "unknown trunk\n";
+    if (id >= trunks_.size() || trunks_[id].removed) return "unknown trunk\n";
     Trunk& t = trunks_[id];
     appendf(out, "trunk %u \"%s\" mode=%s failback=%s gen=%u list-epoch=%u active=%d primary=%d reg_target=%d\n", t.id,
             t.name.c_str(), t.knobs.mode == SelectMode::validated ? "validated" : "top-first",

@@ -121,7 +121,7 @@ void Engine::tf_check_hold(Trunk& t, Millis now) {
 bool Engine::group_has_calls(const Trunk& t) const noexcept {
     if (!t.knobs.enhanced || t.knobs.group_id == 0) return t.active_calls > 0;
     for (const Trunk& o : trunks_)
-        if (o.knobs.enhanced && o.knobs.group_id == t.knobs.group_id && o.active_calls > 0) return true;
+        if (!o.removed && o.knobs.enhanced && o.knobs.group_id == t.knobs.group_id && o.active_calls > 0) return true;
     return false;
 }
 
@@ -156,7 +156,7 @@ void Engine::check_failback(Trunk& t, Millis now) {
     // seed P enhanced 1: "phones with multiple SIP registrations will failback to
     // a primary as a group": every trunk of the group that is off its primary.
     for (Trunk& o : trunks_)
-        if (o.knobs.enhanced && o.knobs.group_id == t.knobs.group_id && o.active >= 0 &&
+        if (!o.removed && o.knobs.enhanced && o.knobs.group_id == t.knobs.group_id && o.active >= 0 &&
             o.reg_target == o.active && o.active != primary(o))
             start_failback(o, now);
 }

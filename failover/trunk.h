@@ -186,6 +186,7 @@ struct Trunk {
     uint32_t gen = 0;             // tables published for this trunk (explain)
     uint32_t list_epoch = 0;      // bumped when the server list changes (TrunkRoutes::list_epoch)
     bool dirty = true;
+    bool removed = false;         // Engine::remove_trunk: an empty slot; its id is never reused
 };
 
 }  // namespace sipedge::failover

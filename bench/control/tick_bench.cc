@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <string>
@@ -81,6 +83,8 @@ struct Harness {
 
     // What the last tick put on ctl_tx (taken by worker_step()).
     uint32_t last_register = 0, last_options = 0;
+    // Expires the simulated registrar grants (BM_ChurnTick: short, so refreshes flow).
+    uint32_t grant_s = 3600;
 
     bool setup(uint32_t n, uint32_t probe_interval_s, std::string& why) {
         const auto t0 = std::chrono::steady_clock::now();
@@ -131,7 +135,7 @@ struct Harness {
             }
             if (reg) {
                 ok += line(req, "Contact");
-                ok += "\r\nExpires: 3600\r\n";
+                ok += "\r\nExpires: " + std::to_string(grant_s) + "\r\n";
             }
             ok += "Content-Length: 0\r\n\r\n";
             dp::ControlMsg back;
@@ -306,6 +310,122 @@ void BM_ServerFailTick(benchmark::State& state) {
     state.counters["not_published"] = not_published;
 }
 
+// Resident set of this process (/proc/self/status <field>, e.g. "VmRSS"), KiB.
+long proc_kib(const char* field) {
+    FILE* f = std::fopen("/proc/self/status", "r");
+    if (!f) return -1;
+    char line[256];
+    long v = -1;
+    const size_t n = std::strlen(field);
+    while (std::fgets(line, sizeof line, f))
+        if (std::strncmp(line, field, n) == 0 && line[n] == ':') v = std::strtol(line + n + 1, nullptr, 10);
+    std::fclose(f);
+    return v;
+}
+
+// A DNS answer for trunk <i> (what control/dns_link.cc hands the engine):
+// one SRV record set, its two targets in an order and with ports that change
+// with <round>, as a provider rotating or renumbering its servers would.
+failover::ServerSet dns_answer(uint32_t i, uint32_t round) {
+    const std::string net = "10." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+    failover::ServerSet set;
+    set.from_dns = true;
+    failover::ServiceRecord r;
+    r.ttl_s = 300;
+    for (int k = 0; k < 2; k++) {
+        failover::Target t;
+        const int host = 1 + ((k + int(round)) & 1);
+        t.address = net + "." + std::to_string(host + int(round % 3) * 2);
+        t.port = 5060;
+        t.priority = uint16_t(10 * k);
+        t.weight = 10;
+        t.ttl_s = 300;
+        r.targets.push_back(std::move(t));
+    }
+    set.records.push_back(std::move(r));
+    return set;
+}
+
+// d. Churn (issue 15, the allocator question): N trunks registered, then
+//    <iterations> ticks of 10 ms during which the control thread also does
+//    what an operator's edge does all day: every tick two DNS answers (the
+//    engine's update_servers, as control/dns_link.cc applies them), every
+//    5th tick a reconfiguration line (`set trunk tX server 2 ...`, alternating
+//    addresses), every 50th tick a trunk deleted and a new one added (its
+//    seven lines), and registrations refreshed (the registrar grants 120 s, so
+//    about N/100 REGISTERs a second). Timed: the tick, and separately the
+//    configuration work (apply_lines + update_servers) of that tick. Counters:
+//    tick mean/p99/max, churn mean/p99, resident set (VmRSS) before and after
+//    the churn and its peak (VmHWM), KiB. Run it with and without
+//    LD_PRELOAD=libjemalloc.so.2 (bench/RESULTS-control.md "Allocator").
+void BM_ChurnTick(benchmark::State& state) {
+    const uint32_t n = uint32_t(state.range(0));
+    Harness h;
+    h.grant_s = 120;
+    if (!set_up(h, state, n)) return;
+    h.run_until(120000);
+    const uint32_t reg = h.registered();
+    const long rss0 = proc_kib("VmRSS");
+    Stats ticks, churn;
+    uint32_t k = 0, next_new = n, dns_refused = 0, cmd_refused = 0;
+    uint64_t msgs = 0;
+    std::vector<uint32_t> alive(n);
+    for (uint32_t i = 0; i < n; i++) alive[i] = i;
+    for (auto _ : state) {
+        const double c0 = thread_cpu_ns();
+        for (int d = 0; d < 2; d++) {
+            const uint32_t i = alive[(k * 2 + uint32_t(d)) * 7919u % alive.size()];
+            const auto id = h.ctl.engine_id(trunk_name(i));
+            if (!id || h.ctl.engine().update_servers(*id, dns_answer(i, k), h.now) != failover::ConfigError::ok)
+                dns_refused++;
+        }
+        if (k % 5 == 0) {
+            const uint32_t i = alive[k * 104729u % alive.size()];
+            const std::string net = "10." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+            const std::string line = "set trunk " + trunk_name(i) + " server 2 " + net + "." +
+                                     std::to_string(2 + (k / 5) % 2 * 8) + ":5060 udp";
+            if (!h.ctl.apply_lines({line}, "bench").ok()) cmd_refused++;
+        }
+        if (k % 50 == 0) {
+            const size_t slot = k * 31u % alive.size();
+            std::vector<std::string> lines = {"del trunk " + trunk_name(alive[slot])};
+            const uint32_t i = next_new++ % 65536u;
+            for (std::string& l : config_lines(1, 30)) {
+                if (l.rfind("set dataplane", 0) == 0) continue;
+                // config_lines(1) names trunk 0 and its addresses: renamed to <i>.
+                const std::string from = trunk_name(0), to = trunk_name(i);
+                for (size_t p; (p = l.find(from)) != std::string::npos;) l.replace(p, from.size(), to);
+                const std::string fnet = "10.0.0.", tnet = "10." + std::to_string(i / 256) + "." +
+                                                          std::to_string(i % 256) + ".";
+                for (size_t p; (p = l.find(fnet)) != std::string::npos;) l.replace(p, fnet.size(), tnet);
+                lines.push_back(std::move(l));
+            }
+            if (h.ctl.apply_lines(lines, "bench").ok()) alive[slot] = i;
+            else cmd_refused++;
+        }
+        churn.add(thread_cpu_ns() - c0);
+        const double ns = h.tick();
+        state.SetIterationTime(ns * 1e-9);
+        ticks.add(ns);
+        h.worker_step();
+        msgs += h.last_register + h.last_options;
+        k++;
+    }
+    state.counters["trunks_registered"] = reg;
+    state.counters["tick_mean_us"] = ticks.mean() / 1e3;
+    state.counters["tick_p99_us"] = ticks.pct(0.99) / 1e3;
+    state.counters["tick_max_us"] = ticks.max() / 1e3;
+    state.counters["churn_mean_us"] = churn.mean() / 1e3;
+    state.counters["churn_p99_us"] = churn.pct(0.99) / 1e3;
+    state.counters["msgs_per_tick"] = double(msgs) / double(ticks.ns.size());
+    state.counters["rss_before_kib"] = double(rss0);
+    state.counters["rss_after_kib"] = double(proc_kib("VmRSS"));
+    state.counters["rss_peak_kib"] = double(proc_kib("VmHWM"));
+    state.counters["dns_refused"] = dns_refused;
+    state.counters["cmd_refused"] = cmd_refused;
+    state.counters["send_dropped"] = double(h.link->counters().send_dropped);
+}
+
 void sizes(benchmark::internal::Benchmark* b, int64_t interval) {
     for (int64_t n : {100, 1000, 10000}) b->Args({n, interval});
     b->ArgNames({"trunks", "probe_s"});
@@ -316,6 +436,13 @@ BENCHMARK(BM_SteadyTick)->Apply([](auto* b) { sizes(b, 30); })->Iterations(3000)
 BENCHMARK(BM_SteadyTick)->Apply([](auto* b) { sizes(b, 3600); })->Iterations(3000);
 BENCHMARK(BM_StartupBurst)->Apply([](auto* b) { sizes(b, 30); })->Iterations(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ServerFailTick)->Apply([](auto* b) { sizes(b, 30); })->Iterations(50);
+// 6,000 ticks = 60 s of virtual time at 10,000 trunks.
+BENCHMARK(BM_ChurnTick)
+    ->Args({10000, 30})
+    ->ArgNames({"trunks", "probe_s"})
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond)
+    ->Iterations(6000);
 
 }  // namespace
 }  // namespace sipedge::ctl

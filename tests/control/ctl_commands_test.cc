@@ -226,16 +226,44 @@ TEST(Commands, EngineFollowsConfiguration) {
     // Servers reach the engine.
     ASSERT_EQ(status_of(c->execute_json("set trunk acme server 2 192.0.2.11 tcp")), 0);
     EXPECT_EQ(c->engine().trunk(*c->engine_id("acme"))->servers.size(), 2u);
-    // Deleting trunks and identities rebuilds the engine without them.
+    // Deleting a trunk removes it alone: the engine, the other trunk's id
+    // and its state stay (no rebuild: 10,000 trunks would all start over).
     ASSERT_EQ(status_of(c->execute_json("add trunk beta")), 0);
     ASSERT_EQ(status_of(c->execute_json("set trunk beta register off")), 0);
     ASSERT_EQ(status_of(c->execute_json("set trunk beta server 1 192.0.2.30")), 0);
     ASSERT_TRUE(c->engine_id("beta").has_value());
+    const uint64_t instance = c->engine().instance();
+    const uint32_t beta = *c->engine_id("beta");
+    const failover::Millis failed_at = now;
+    failover::ServerEvent ev;
+    ev.trunk_id = beta;
+    ev.server_idx = 0;
+    ev.list_epoch = c->engine().trunk(beta)->list_epoch;
+    ev.kind = failover::EventKind::timeout;
+    c->engine().on_event(ev);
+    ASSERT_TRUE(c->engine().trunk(beta)->servers[0].failed);
+    const uint32_t acme = *c->engine_id("acme");
     ASSERT_EQ(status_of(c->execute_json("del trunk acme")), 0);
     EXPECT_FALSE(c->engine_id("acme").has_value());
+    EXPECT_EQ(c->engine().trunk(acme), nullptr);
     ASSERT_TRUE(c->engine_id("beta").has_value());
-    EXPECT_EQ(c->engine().trunk_count(), 1u);
-    EXPECT_EQ(c->engine().trunk(*c->engine_id("beta"))->name, "beta");
+    EXPECT_EQ(c->engine().instance(), instance);
+    EXPECT_EQ(*c->engine_id("beta"), beta);
+    EXPECT_EQ(c->engine().live_trunks(), 1u);
+    EXPECT_EQ(c->engine().trunk(beta)->name, "beta");
+    EXPECT_TRUE(c->engine().trunk(beta)->servers[0].failed);  // its health was kept
+    EXPECT_EQ(c->engine().trunk(beta)->servers[0].failed_at, failed_at);
+    // An identity change starts that trunk over under a new id, alone.
+    ASSERT_EQ(status_of(c->execute_json("add trunk gamma")), 0);
+    ASSERT_EQ(status_of(c->execute_json("set trunk gamma server 1 192.0.2.40")), 0);
+    ASSERT_EQ(status_of(c->execute_json("set trunk gamma identity 7 password x contact sip:7@192.0.2.10")), 0);
+    const uint32_t gamma = *c->engine_id("gamma");
+    ASSERT_EQ(status_of(c->execute_json("set trunk gamma identity 8 password y contact sip:8@192.0.2.10")), 0);
+    ASSERT_TRUE(c->engine_id("gamma").has_value());
+    EXPECT_NE(*c->engine_id("gamma"), gamma);
+    EXPECT_EQ(c->engine().trunk(*c->engine_id("gamma"))->regs.size(), 2u);
+    EXPECT_EQ(c->engine().instance(), instance);
+    EXPECT_TRUE(c->engine().trunk(beta)->servers[0].failed);
 }
 
 TEST(Commands, CrossKnobRuleRefusedWithoutChange) {

@@ -147,7 +147,7 @@ TEST_F(DnsLinkTest, MaintenanceByAddressReachesDnsResolvedServers) {
 
 TEST_F(DnsLinkTest, RebuiltEngineGetsTheAnswerAgain) {
     ASSERT_TRUE(wait_servers("t1", {"192.0.2.21:5060", "192.0.2.22:5062"}, 5000));
-    run("set trunk t1 domain other.example");  // a domain change rebuilds the engine
+    run("set trunk t1 domain other.example");  // a domain change re-adds the trunk (new id)
     EXPECT_EQ(servers("t1"), (std::vector<std::string>{"192.0.2.21:5060", "192.0.2.22:5062"}));
 }
 
