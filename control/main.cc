@@ -44,6 +44,10 @@
 #include <memory>
 #include <string>
 
+#ifdef SIPEDGE_JEMALLOC
+#include <jemalloc/jemalloc.h>
+#endif
+
 #include "control/commands.h"
 #include "control/config.h"
 #include "control/edge.h"
@@ -70,6 +74,19 @@ void block_stop_signals() {
     sigaddset(&mask, SIGINT);
     sigaddset(&mask, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &mask, nullptr);
+}
+
+// The allocator this binary was linked with (meson option `jemalloc`),
+// said once at start so an operator can tell.
+std::string allocator_name() {
+#ifdef SIPEDGE_JEMALLOC
+    const char* v = nullptr;
+    size_t len = sizeof v;
+    if (mallctl("version", &v, &len, nullptr, 0) == 0 && v) return std::string("jemalloc ") + v;
+    return "jemalloc";
+#else
+    return "glibc malloc";
+#endif
 }
 
 // The engine's clock: milliseconds since start-up (steady).
@@ -113,6 +130,7 @@ int main(int argc, char** argv) {
     // order when `edge` goes, whichever way main() ends.
     std::unique_ptr<ctl::Edge> edge = ctl::Edge::start(ctl, a, argc, argv, sep);
     if (!edge) return 1;
+    std::fprintf(stderr, "sipedge: allocator: %s\n", allocator_name().c_str());
 
     // 3. The control loop on this (main) lcore until a signal or --duration,
     // then the workers' counters as JSON on stdout.

@@ -51,11 +51,30 @@ def listen(log, secs, addrs):
                     f.flush()
 
 
+def udp_rcvbuf_errors():
+    """This namespace's Udp RcvbufErrors (/proc/net/snmp): datagrams a full
+    socket buffer dropped here, not lost by the edge."""
+    try:
+        lines = [l.split() for l in open("/proc/net/snmp") if l.startswith("Udp:")]
+        return int(lines[1][lines[0].index("RcvbufErrors")])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 class Client:
     def __init__(self, edge, local):
         self.edge = hostport(edge)
         self.local = hostport(local)
         self.s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        # A flood's answers arrive while the flood is still being sent: 200
+        # responses of ~1 KiB of kernel memory each overflow the default
+        # 208 KiB receive buffer on some kernels (6.18: 11 of 180 503s lost,
+        # counted in Udp RcvbufErrors), which is the test's loss, not the
+        # edge's. Root may force a larger buffer.
+        try:
+            self.s.setsockopt(socket.SOL_SOCKET, 33, 8 << 20)  # SO_RCVBUFFORCE
+        except OSError:
+            self.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
         self.s.bind(self.local)
         self.n = 0
 
@@ -235,6 +254,7 @@ def flood(results, edge, flooder, honest, stranger, count, rps, block):
         say(w == [403], "warm-up from %s:%d: a stray BYE got %s (expected [403])" % (c.local[0], c.local[1], w))
     # 1. The flood: <count> INVITEs back to back (the first <rps> within the first second).
     t0 = time.time()
+    rcvbuf0 = udp_rcvbuf_errors()
     sent = invites(f, "f", count)
     got = first_answers(f, set(sent), 3.0)
     status = [got.get(cid, (0, ""))[0] for cid in sent]
@@ -249,11 +269,12 @@ def flood(results, edge, flooder, honest, stranger, count, rps, block):
             amsg, _ = f.request("ACK", "sip:1000@%s" % f.edge[0], cid, to_tag=to_tag_of(text),
                                 branch=sent[cid])
             f.send(amsg)
+    out.update(rcvbuf_errors=udp_rcvbuf_errors() - rcvbuf0)
     out.update(flood_sent=count, flood_100=n100, flood_503=n503, flood_unanswered=none,
                flood_seconds=round(time.time() - t0, 3), retry_after=[min(ra or [0]), max(ra or [0])])
     say(n100 == rps and n503 == count - rps and none == 0,
         "flood of %d INVITEs from %s: %d got 100 Trying (source-rps %d), %d got 503, %d nothing"
-        % (count, flooder, n100, rps, n503, none))
+        " (UDP receive-buffer drops here: %d)" % (count, flooder, n100, rps, n503, none, out["rcvbuf_errors"]))
     say(bool(ra) and 1 <= min(ra) and max(ra) <= block,
         "every 503 carries Retry-After within [1, %d]: %s" % (block, out["retry_after"]))
     # 2. Another source of the same peer meanwhile: served.
