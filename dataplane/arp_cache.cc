@@ -24,6 +24,17 @@ ArpCache::Entry* ArpCache::alloc(uint64_t now) noexcept {
     return oldest;
 }
 
+bool ArpCache::prime(uint32_t ip, uint64_t now) noexcept {
+    if (find(ip) != nullptr || size() >= capacity / 2) return false;
+    Entry* e = alloc(now);
+    if (!e) return false;
+    e->ip = ip;
+    e->state = State::incomplete;
+    e->tries = 1;
+    e->next_try = now + cfg_.retry_ms;
+    return true;
+}
+
 ArpCache::Result ArpCache::resolve(uint32_t ip, uint64_t now, MacAddr& mac,
                                    uint64_t cookie) noexcept {
     Result r;

@@ -61,6 +61,12 @@ public:
     /// aimed at us). Returns the packets parked for <ip>, which the caller
     /// sends now to <mac>, in that order.
     Parked learn(uint32_t ip, const MacAddr& mac, uint64_t now, bool create) noexcept;
+    /// Resolution ahead of traffic (a trunk server's next hop): true when
+    /// <ip> has no entry and one was made (incomplete, nothing parked): the
+    /// caller sends the request now; tick() retries and frees it as for any
+    /// other. False when <ip> is known or being resolved, or when half the
+    /// entries are in use (primes never crowd out the traffic's own next hops).
+    bool prime(uint32_t ip, uint64_t now) noexcept;
     /// Housekeeping at <now>: calls request(ip) for every entry whose retry is
     /// due, drop(cookie) for each packet parked for an address that never answered.
     template <class Req, class Drop>

@@ -91,3 +91,33 @@ void Worker::send_arp_request(uint8_t f, uint32_t ip) noexcept {
 }
 
 }  // namespace sipedge::dp
+
+namespace sipedge::dp {
+
+// Trunk servers' next hops resolved ahead of traffic: after start, and for a
+// backup carrier never used yet, the first burst towards it (a rollover wave
+// after the primary went silent) would otherwise find no MAC and lose all but
+// ArpCache::park_max packets to arp_unresolved, each lost request then waiting
+// for its Timer A retransmission. Walks the snapshot's carrier addresses a few
+// per millisecond (a new snapshot starts the walk again); ArpCache::prime()
+// leaves known next hops alone and never takes more than half the cache.
+void Worker::prime_next_hops() noexcept {
+    const Routes* r = routes_now_;
+    if (r == nullptr || r->carriers == nullptr) return;
+    if (r->version != primed_version_) {
+        primed_version_ = r->version;
+        prime_next_ = 0;
+    }
+    constexpr uint32_t per_ms = 16;
+    for (uint32_t k = 0; k < per_ms && prime_next_ < r->carrier_count; k++, prime_next_++) {
+        uint32_t nh = 0;
+        const int f = ifs_.egress(r->carriers[prime_next_], nh);
+        if (f < 0 || nh == 0) continue;
+        if (arp_[f].prime(nh, now_)) {
+            stats_.arp_primed++;
+            send_arp_request(uint8_t(f), nh);
+        }
+    }
+}
+
+}  // namespace sipedge::dp

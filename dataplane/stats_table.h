@@ -44,6 +44,7 @@ inline constexpr CounterInfo worker_counter_table[] = {
     SIPEDGE_C(arp_replies_tx, "arp", "replies_tx"),
     SIPEDGE_C(arp_requests_tx, "arp", "requests_tx"),
     SIPEDGE_C(arp_replies_rx, "arp", "replies_rx"),
+    SIPEDGE_C(arp_primed, "arp", "primed"),
     SIPEDGE_C(icmp_echo_rx, "icmp", "echo_rx"),
     SIPEDGE_C(icmp_unreach_rx, "icmp", "unreach_rx"),
     SIPEDGE_C(icmp_unreach_matched, "icmp", "unreach_matched"),

@@ -187,12 +187,16 @@ struct alignas(64) WorkerStats {
     // docs/stream.md "Exception path"); counters, as the block above.
     uint64_t exception_to_kernel = 0;      // frames written to the tap: TCP for our address, ARP replies
     uint64_t exception_from_kernel = 0;    // the kernel's frames (IPv4, ARP) sent out of the data port
+    // ARP requests sent ahead of traffic for trunk servers' next hops
+    // (Worker::prime_next_hops): a first burst to a backup carrier is not
+    // parked beyond ArpCache::park_max and dropped.
+    uint64_t arp_primed = 0;
 };
 static_assert(std::is_trivially_copyable_v<WorkerStats> && alignof(WorkerStats) == 64);
 /// Bytes of WorkerStats that are uint64_t counters, from the start: one past
 /// the last field (the rest is alignment padding).
 inline constexpr size_t worker_stats_counter_bytes =
-    offsetof(WorkerStats, exception_from_kernel) + sizeof(uint64_t);
+    offsetof(WorkerStats, arp_primed) + sizeof(uint64_t);
 static_assert(worker_stats_counter_bytes % sizeof(uint64_t) == 0);
 
 }  // namespace sipedge::dp

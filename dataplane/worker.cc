@@ -96,6 +96,7 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
         if (links_.routes) {
             const Routes* r = links_.routes->load(std::memory_order_acquire);
             proxy_.set_routes(r);
+            routes_now_ = r;
             // release: readiness (control) may read it from another thread.
             if (r && !routes_seen) {
                 routes_seen = true;
@@ -145,6 +146,7 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
             stats_.shed_ms += shed_;
             proxy_.advance(now_);
             frag_.expire(now_);
+            prime_next_hops();
             for (uint8_t f = 0; f < cfg_.nports; f++)
                 arp_[f].tick(
                     now_, [this, f](uint32_t ip) { send_arp_request(f, ip); },
@@ -175,6 +177,7 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
     }
     flush();
     proxy_.set_routes(nullptr);
+    routes_now_ = nullptr;
     running_.store(false, std::memory_order_release);
     if (links_.rcu) rte_rcu_qsbr_thread_offline(links_.rcu, links_.rcu_id);
 }

@@ -191,6 +191,7 @@ private:
     void enqueue_train(rte_mbuf* m, const MacAddr& dst, uint8_t f) noexcept;
     void drop_train(rte_mbuf* m, DropReason r) noexcept;
     void send_arp_request(uint8_t f, uint32_t ip) noexcept;
+    void prime_next_hops() noexcept;                     // stage_arp.cc
     void route_out(rte_mbuf* m, uint8_t f, uint32_t nh, bool train = false) noexcept;
     void enqueue(rte_mbuf* m, const MacAddr& dst, uint8_t f) noexcept;
     void enqueue_frame(rte_mbuf* m, uint8_t f) noexcept;  // MACs already in place
@@ -208,6 +209,9 @@ private:
     WorkerStats stats_;
     Ifaces ifs_;                      // cfg_.ports as interfaces (egress choice)
     ArpCache arp_[Ifaces::max];       // one per port
+    const Routes* routes_now_ = nullptr;  // the snapshot loaded this iteration (prime_next_hops)
+    uint64_t primed_version_ = ~0ull;     // the snapshot whose carriers prime_next_hops() walks
+    uint32_t prime_next_ = 0;             //   and the next index in its carriers[]
     Proxy proxy_;
     uint64_t tsc_hz_ = 1;
     TscToUs to_us_{1000000};           // tsc_hz_ once init() ran

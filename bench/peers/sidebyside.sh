@@ -8,7 +8,10 @@
 #        │ veth
 #   ns sbsp<pid>: px0 — either Kamailio (Debian 12's 5.6, bench/peers/kamailio.cfg)
 #                 on the kernel's UDP socket 198.18.0.1:5060, or sipedge on
-#                 net_af_packet over px0 (address 198.18.0.1 its own)
+#                 net_af_packet over px0 (peer `sipedge`) or on net_af_xdp over
+#                 px0 (peer `sipedge-xdp`: an XDP program on px0 redirects
+#                 every frame to the AF_XDP socket; copy mode on a veth),
+#                 address 198.18.0.1 its own
 #
 # Both namespaces are created here, have no default route, and are removed
 # at exit. The proxy runs on CPU PROXY_CPU (default 1: Kamailio pinned with
@@ -95,6 +98,14 @@ topology() {  # fresh namespaces and veth for one run
     ip netns exec "$NSG" python3 -c "$TXCSUM_OFF" lg0
 }
 
+# The EAL device sipedge drives px0 with.
+proxy_vdev() {
+    case $1 in
+    sipedge-xdp) echo "--vdev=net_af_xdp0,iface=px0,start_queue=0,queue_count=1" ;;
+    *) echo "--vdev=net_af_packet0,iface=px0" ;;
+    esac
+}
+
 ticks_of() {  # utime+stime of the given PIDs and their children (clock ticks)
     local t=0 p c
     for p in "$@"; do
@@ -109,7 +120,7 @@ ticks_of() {  # utime+stime of the given PIDs and their children (clock ticks)
 # the cost is counted over the same window as Kamailio's CPU time.
 CTL="$(dirname "$SIPEDGE")/sipedgectl"
 busy_snapshot() {
-    [ "$1" = sipedge ] || return 0
+    case $1 in sipedge|sipedge-xdp) ;; *) return 0 ;; esac
     timeout 5 "$CTL" --socket "$WORK/ctl.sock" --json show stats 2>/dev/null \
         | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["total"]["busy_cycles"])' >"$2" 2>"$2.err"
 }
@@ -140,7 +151,7 @@ CONF
         ip netns exec "$NSP" "$SIPEDGE" --config "$out.edge.conf" --socket "$WORK/ctl.sock" \
             --max-txns 262144 --duration $((SECONDS_ + 60)) \
             -- $EAL_COMMON -m 512 "--lcores=0@$LG_CPU,1@$PROXY_CPU" --file-prefix="${TAG}e" \
-            --vdev=net_af_packet0,iface=px0 >"$out.proxy.out" 2>"$out.proxy.err" &
+            "$(proxy_vdev "$peer")" >"$out.proxy.out" 2>"$out.proxy.err" &
         ppid=$!
         for _ in $(seq 1 600); do
             grep -q "running" "$out.proxy.err" 2>/dev/null && break
@@ -150,12 +161,12 @@ CONF
     fi
     PIDS+=("$ppid")
     kill -0 "$ppid" 2>/dev/null || { echo "FAIL: $peer did not start:" >&2; tail -5 "$out.proxy.err" >&2; return 1; }
-    if [ "$peer" = sipedge ]; then
+    if [ "$peer" != kamailio ]; then
         # The first per-core counters (refreshed once a second), taken while
         # the worker is idle, before the generator starts: the busy cycles
         # the calls cost are busy1 - busy0.
         for _ in $(seq 1 30); do
-            busy_snapshot sipedge "$out.busy0" && [ -s "$out.busy0" ] && break
+            busy_snapshot "$peer" "$out.busy0" && [ -s "$out.busy0" ] && break
             sleep 0.2
         done
     fi
@@ -176,7 +187,7 @@ CONF
     t1=$(ticks_of "$ppid")
     # show stats is refreshed once a second: read it once the calls are over
     # and the worker idle, so the value holds all their busy cycles.
-    [ "$peer" = sipedge ] && { sleep 1.2; busy_snapshot "$peer" "$out.busy1"; }
+    [ "$peer" != kamailio ] && { sleep 1.2; busy_snapshot "$peer" "$out.busy1"; }
     kill -TERM "$ppid" 2>/dev/null
     for _ in $(seq 1 100); do kill -0 "$ppid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$ppid" 2>/dev/null
@@ -187,7 +198,7 @@ CONF
 
 for rate in $RATES; do
     for peer in $PEERS; do
-        case $peer in kamailio|sipedge) ;; *) echo "sidebyside.sh: unknown peer $peer" >&2; exit 2 ;; esac
+        case $peer in kamailio|sipedge|sipedge-xdp) ;; *) echo "sidebyside.sh: unknown peer $peer" >&2; exit 2 ;; esac
         echo "== $peer at $rate calls/s for $SECONDS_ s" >&2
         run_one "$peer" "$rate"
     done
@@ -215,7 +226,7 @@ for meta in sorted(glob.glob(os.path.join(work, "*.meta"))):
              generator_drops=lg["drops"])
     proc_s = m["proxy_ticks"] / m["clk_tck"]
     r["proxy_process_cpu_s"] = proc_s
-    if m["peer"] == "sipedge":
+    if m["peer"].startswith("sipedge"):
         try:
             e = json.loads(open(base + ".proxy.out").read().strip().splitlines()[-1])
             # Busy cycles while the calls ran (show stats at their start and
@@ -241,7 +252,7 @@ for meta in sorted(glob.glob(os.path.join(work, "*.meta"))):
     print("%-9s %6d calls/s offered: %d/%d completed (%d timed out), %.0f calls/s, setup p50/p99 %.2f/%.2f ms, "
           "%d retransmissions, CPU %.1f us/call%s" % (r["peer"], r["rate"], r["completed"], r["calls"], r["timeout"],
           r["calls_per_s"], r["setup_p50_ms"], r["setup_p99_ms"], r["retransmissions"], r.get("cpu_us_per_call", -1),
-          " (worker busy over the %s; process %.1f s)" % (r.get("busy_window"), proc_s) if r["peer"] == "sipedge" else " (all processes)"))
+          " (worker busy over the %s; process %.1f s)" % (r.get("busy_window"), proc_s) if r["peer"].startswith("sipedge") else " (all processes)"))
 text = json.dumps(rows)
 if out:
     open(out, "w").write(text + "\n")

@@ -259,5 +259,37 @@ TEST(ArpCache, FullTableEvictsOldestReachable) {
     EXPECT_EQ(c.resolve(100, 1000, m, 0).status, ArpCache::Status::parked);  // evicted
 }
 
+// Worker::prime_next_hops: a trunk server's next hop resolved before the
+// first packet, so a burst towards it is sent, not parked and dropped.
+TEST(ArpCache, PrimeResolvesAheadAndNeverCrowdsOutTraffic) {
+    ArpCache c;
+    MacAddr m;
+    EXPECT_TRUE(c.prime(5, 0));    // unknown: an entry and a request
+    EXPECT_FALSE(c.prime(5, 1));   // being resolved: nothing more
+    EXPECT_EQ(c.learn(5, mac(9), 2, false).n, 0u);  // the reply (nothing was parked)
+    for (int i = 0; i < 10; i++) {  // a burst now goes at once
+        const auto r = c.resolve(5, 3, m, 100 + uint64_t(i));
+        EXPECT_EQ(r.status, ArpCache::Status::hit);
+        EXPECT_EQ(r.replaced, 0u);
+    }
+    EXPECT_EQ(m, mac(9));
+    EXPECT_FALSE(c.prime(5, 4));   // known: left alone
+    // An address that never answers: retried by tick() and freed as any other.
+    EXPECT_TRUE(c.prime(6, 0));
+    std::vector<uint32_t> asked;
+    int dropped = 0;
+    for (uint64_t t = 0; t <= 5000; t += 100)
+        c.tick(t, [&](uint32_t ip) { asked.push_back(ip); }, [&](uint64_t) { dropped++; });
+    EXPECT_EQ(asked, (std::vector<uint32_t>{6, 6}));  // max_tries 3: the prime's + 2 retries
+    EXPECT_EQ(dropped, 0);
+    EXPECT_TRUE(c.prime(6, 5001));  // freed: may be primed again
+    // Primes stop at half the cache; traffic still gets the rest.
+    size_t primed = 0;
+    for (uint32_t ip = 1000; ip < 1000 + ArpCache::capacity; ip++) primed += c.prime(ip, 6000);
+    EXPECT_EQ(c.size(), ArpCache::capacity / 2);
+    EXPECT_EQ(primed, ArpCache::capacity / 2 - 2);  // 5 and 6 hold two entries
+    EXPECT_EQ(c.resolve(7, 6000, m, 1).status, ArpCache::Status::parked);
+}
+
 }  // namespace
 }  // namespace sipedge::dp

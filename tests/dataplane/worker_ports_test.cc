@@ -13,6 +13,8 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <rte_launch.h>
 
 #include "dataplane/access_policy.h"
@@ -86,6 +88,33 @@ struct Ip4Udp {
     std::string payload;
 };
 // The IPv4/UDP content of untagged frame <f>; false when it is something else.
+// Removes from <frames> the ARP requests the worker sent for <target> on its
+// own (Worker::prime_next_hops: a trunk server's next hop resolved ahead of
+// traffic, tagged with <vid> or -1); returns how many. Each must be a
+// broadcast request from <spa>.
+size_t take_primes(std::vector<Bytes>& frames, uint32_t target, uint32_t spa, int vid) {
+    size_t n = 0;
+    for (auto it = frames.begin(); it != frames.end();) {
+        const Bytes f = untag(*it);
+        ArpPkt a;
+        if (f.size() < eth_hdr_len + arp_pkt_len || f[12] != 0x08 || f[13] != 0x06) {
+            ++it;
+            continue;
+        }
+        std::memcpy(&a, f.data() + eth_hdr_len, sizeof(a));
+        if (be16(a.op) != 1 || be32(a.tpa) != target) {
+            ++it;
+            continue;
+        }
+        EXPECT_EQ(be32(a.spa), spa);
+        EXPECT_EQ(vlan_of(*it), vid);
+        EXPECT_TRUE(std::all_of(f.begin(), f.begin() + 6, [](uint8_t b) { return b == 0xff; }));
+        it = frames.erase(it);
+        n++;
+    }
+    return n;
+}
+
 bool ip4udp(const Bytes& f, Ip4Udp& out) {
     EthHdr e;
     if (f.size() < eth_hdr_len + ipv4_hdr_len + udp_hdr_len) return false;
@@ -156,8 +185,12 @@ protected:
 TEST_F(WorkerPorts, ArpIsAnsweredPerPortAndTaggedOnTheVlanPort) {
     ASSERT_TRUE(test::inject(g_pool, g_p0, arp_request(access_peer, mac_of(3), access_edge)));
     ASSERT_TRUE(test::inject(g_pool, g_p1, tagged(arp_request(carrier_peer, mac_of(2), carrier_edge), vid)));
-    const auto out0 = test::collect(g_p0, 30);
-    const auto out1 = test::collect(g_p1, 30);
+    auto out0 = test::collect(g_p0, 30);
+    auto out1 = test::collect(g_p1, 30);
+    // The carrier's next hop may have been primed before its own request
+    // taught us its MAC (a request aimed at us creates the entry).
+    const size_t primes = take_primes(out1, carrier_peer, carrier_edge, vid);
+    EXPECT_LE(primes, 1u);
     ASSERT_EQ(out0.size(), 1u);
     ASSERT_EQ(out1.size(), 1u);
     EXPECT_EQ(vlan_of(out0[0]), -1);
@@ -175,7 +208,8 @@ TEST_F(WorkerPorts, ArpIsAnsweredPerPortAndTaggedOnTheVlanPort) {
     EXPECT_EQ(w_->stats().port_rx[0], 1u);
     EXPECT_EQ(w_->stats().port_rx[1], 1u);
     EXPECT_EQ(w_->stats().port_tx[0], 1u);
-    EXPECT_EQ(w_->stats().port_tx[1], 1u);
+    EXPECT_EQ(w_->stats().port_tx[1], 1u + primes);
+    EXPECT_EQ(w_->stats().arp_primed, primes);
     EXPECT_EQ(w_->stats().drops_total(), 0u);
 }
 
@@ -187,9 +221,14 @@ TEST_F(WorkerPorts, WrongOrMissingTagsAndTheOtherPortsAddressAreDropped) {
     // Port 0's address asked for on port 1 (strong host: not ours there).
     ASSERT_TRUE(test::inject(g_pool, g_p1, tagged(arp_request(carrier_peer, mac_of(2), access_edge), vid)));
     EXPECT_TRUE(test::collect(g_p0, 30).empty());
-    EXPECT_TRUE(test::collect(g_p1, 30).empty());
+    // Nothing answered; the only frame on port 1 is the prime of the
+    // carrier's next hop (no request from it was accepted), tagged.
+    auto out1 = test::collect(g_p1, 30);
+    EXPECT_EQ(take_primes(out1, carrier_peer, carrier_edge, vid), 1u);
+    EXPECT_TRUE(out1.empty());
     stop();
     const WorkerStats& s = w_->stats();
+    EXPECT_EQ(s.arp_primed, 1u);
     EXPECT_EQ(s.drops[size_t(DropReason::vlan_mismatch)], 3u);
     EXPECT_EQ(s.drops[size_t(DropReason::arp_not_for_us)], 1u);
 }
