@@ -111,10 +111,14 @@ protected:
         rte_eal_wait_lcore(g_lcore);
         stopped_ = true;
     }
-    // Waits (at most 2 s) until the worker has taken <n> packets in.
+    // Waits (at most 2 s) until the worker has taken <n> packets in and
+    // finished the loop iteration that handled them: two more iterations
+    // counted (busy or idle) after the packets were, not a fixed sleep.
     void settle(uint64_t n) {
         for (int i = 0; i < 2000 && w_->stats().rx_packets < n; i++) usleep(1000);
-        usleep(2000);
+        const auto polls = [this] { return w_->stats().busy_polls + w_->stats().idle_polls; };
+        const uint64_t seen = polls();
+        for (int i = 0; i < 2000 && polls() < seen + 2; i++) usleep(100);
     }
     static int run(void* arg) {
         auto* t = static_cast<WorkerOps*>(arg);
