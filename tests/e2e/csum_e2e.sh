@@ -20,39 +20,8 @@ CTL=${2:?sipedgectl binary}
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
 command -v ip >/dev/null && command -v python3 >/dev/null || { echo "SKIP: needs ip and python3"; exit 77; }
 
-P=ck$$
-NS_E=${P}edge
-NS_P=${P}peer
-WORK=$(mktemp -d /tmp/sipedge-csum-XXXXXX)
-PIDS=()
-FAILS=0
-
-cleanup() {
-    local pid
-    for pid in "${PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null; done
-    sleep 0.3
-    for pid in "${PIDS[@]}"; do kill -KILL "$pid" 2>/dev/null; done
-    ip netns del "$NS_E" 2>/dev/null
-    ip netns del "$NS_P" 2>/dev/null
-    rm -rf "/var/run/dpdk/$P"
-    if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
-ok() { echo "ok: $*"; }
-
-for ns in $NS_E $NS_P; do
-    ip netns add "$ns" || { echo "SKIP: ip netns add failed"; exit 77; }
-    ip -n "$ns" link set lo up
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-done
-ip -n "$NS_E" link add eth0 type veth peer name eth0 netns "$NS_P" || { echo "SKIP: no veth"; exit 77; }
-ip -n "$NS_E" link set eth0 up  # no address: the data plane owns 192.0.2.10
-ip -n "$NS_P" addr add 192.0.2.1/24 dev eth0
-ip -n "$NS_P" link set eth0 up
-# The peer keeps its defaults: tx-checksumming on, as a user's namespace would.
+. "$(dirname "$0")/pair.sh"
+pair_setup ck csum
 
 cat >"$WORK/edge.conf" <<'EOF'
 set dataplane address 192.0.2.10/24

@@ -64,10 +64,12 @@ ifr = struct.pack("16sP", sys.argv[1].encode(), val.buffer_info()[0]).ljust(40, 
 fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), SIOCETHTOOL, ifr)
 '
 
-# setup_topology: the bridge, the caller, the edge and three carriers.
-setup_topology() {
-    local ns
-    for ns in $NS_BR $NS_UAC $NS_EDGE $NS_C1 $NS_C2 $NS_C3; do
+# bridge_topology <n>: the bridge, the caller, the edge and carriers 1..n
+# (n = 1..3; car<k> at 192.0.2.2<k>). setup_topology: all three.
+bridge_topology() {
+    local ns k cars=""
+    for k in $(seq 1 "$1"); do cars="$cars $(carrier_ns "$k")"; done
+    for ns in $NS_BR $NS_UAC $NS_EDGE $cars; do
         ip netns add "$ns" || return 1
         in_ns "$ns" ip link set lo up
         in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
@@ -75,19 +77,20 @@ setup_topology() {
     done
     ip -n $NS_BR link add br0 type bridge || return 1
     ip -n $NS_BR link set br0 up
-    for ns in $NS_UAC $NS_EDGE $NS_C1 $NS_C2 $NS_C3; do
+    for ns in $NS_UAC $NS_EDGE $cars; do
         ip -n $NS_BR link add "p_${ns#$P}" type veth peer name eth0 netns "$ns" || return 1
         ip -n $NS_BR link set "p_${ns#$P}" master br0 up
         ip -n "$ns" link set eth0 up
     done
     ip -n $NS_UAC addr add 192.0.2.1/24 dev eth0
-    ip -n $NS_C1 addr add 192.0.2.21/24 dev eth0
-    ip -n $NS_C2 addr add 192.0.2.22/24 dev eth0
-    ip -n $NS_C3 addr add 192.0.2.23/24 dev eth0
-    for ns in $NS_UAC $NS_C1 $NS_C2 $NS_C3; do
+    for k in $(seq 1 "$1"); do ip -n "$(carrier_ns "$k")" addr add "192.0.2.2$k/24" dev eth0; done
+    # TX checksum offload off on the peers' eth0 (TXCSUM_OFF says why); the
+    # edge's eth0 has no address: DPDK answers ARP/ICMP for 192.0.2.10.
+    for ns in $NS_UAC $cars; do
         in_ns "$ns" python3 -c "$TXCSUM_OFF" eth0 || return 1
     done
 }
+setup_topology() { bridge_topology 3; }
 
 # carrier_ns <n>: the namespace of car<n>.
 carrier_ns() { case $1 in 1) echo $NS_C1 ;; 2) echo $NS_C2 ;; 3) echo $NS_C3 ;; esac; }
@@ -272,27 +275,8 @@ uac_wait() {  # the caller's exit status in UAC_RC
     UAC_RC=$?
 }
 
-# reap <pid>...: TERM each, wait up to 5 s for them all to go, then KILL what
-# is left, then reap them. Bounded: a peer that blocks SIGTERM (sipp was
-# seen stuck in a futex with SIGTERM blocked at exit, and an unbounded
-# `wait` hung e2e_proxy_sipp until meson's timeout) cannot stall the run.
-reap() {
-    local k i left
-    for k in "$@"; do kill -TERM "$k" 2>/dev/null; done
-    for i in $(seq 1 50); do
-        left=0
-        for k in "$@"; do kill -0 "$k" 2>/dev/null && left=1; done
-        [ "$left" = 0 ] && break
-        sleep 0.1
-    done
-    for k in "$@"; do
-        if kill -0 "$k" 2>/dev/null; then
-            echo "  info pid $k ($(tr '\0' ' ' </proc/$k/cmdline 2>/dev/null | cut -c1-60)) ignored SIGTERM for 5 s: killed"
-            kill -KILL "$k" 2>/dev/null
-        fi
-    done
-    for k in "$@"; do wait "$k" 2>/dev/null; done
-}
+# reap <pid>...: tests/e2e/reap.sh
+. "$(dirname "${BASH_SOURCE[0]}")/reap.sh"
 
 # stop_run: sipedge and this run's peers (our PIDs only).
 stop_run() {

@@ -56,30 +56,10 @@ proxy_cleanup() {
     if [ "${KEEP_LOGS:-0}" = 1 ]; then echo "logs kept in $WORK"; else rm -rf "$WORK"; fi
 }
 
+# lib.sh's bridge with two carriers; the primary must answer every
+# closed-port datagram (icmp scenario).
 setup_topology() {
-    for ns in $NS_BR $NS_UAC $NS_EDGE $NS_C1 $NS_C2; do
-        ip netns add "$ns" || return 1
-        in_ns "$ns" ip link set lo up
-        in_ns "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-        in_ns "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-    done
-    ip -n $NS_BR link add br0 type bridge || return 1
-    ip -n $NS_BR link set br0 up
-    local ns
-    for ns in $NS_UAC $NS_EDGE $NS_C1 $NS_C2; do
-        ip -n $NS_BR link add "p_${ns#$P}" type veth peer name eth0 netns "$ns" || return 1
-        ip -n $NS_BR link set "p_${ns#$P}" master br0 up
-        ip -n "$ns" link set eth0 up
-    done
-    ip -n $NS_UAC addr add 192.0.2.1/24 dev eth0
-    ip -n $NS_C1 addr add 192.0.2.21/24 dev eth0
-    ip -n $NS_C2 addr add 192.0.2.22/24 dev eth0
-    # TX checksum offload off on the peers' eth0 (lib.sh's TXCSUM_OFF says why).
-    for ns in $NS_UAC $NS_C1 $NS_C2; do
-        in_ns "$ns" python3 -c "$TXCSUM_OFF" eth0 || return 1
-    done
-    # The edge's eth0 has no address: DPDK answers ARP/ICMP for 192.0.2.10.
-    # The primary must answer every closed-port datagram (icmp scenario).
+    bridge_topology 2 || return 1
     in_ns $NS_C1 sysctl -qw net.ipv4.icmp_ratelimit=0
 }
 
