@@ -108,7 +108,18 @@ set dataplane access 198.18.0.10:5060
 EOF
     EDGE_ARGS=(--config "$WORK/edge.conf" --socket "$WORK/ctl.sock")
     # EDGE_SHED=0: sipedge --no-overload-shed (never drops INVITEs for being behind).
-    [ "${EDGE_SHED:-1}" = 0 ] && EDGE_ARGS+=(--no-overload-shed)
+    # Default: off in the closed loop (--rate 0: each caller's next call as soon
+    # as a window slot frees), on when paced. A closed-loop generator keeps the
+    # worker's RX ring non-empty by construction, and the shedding rule
+    # (dataplane/overload.h: full polls for 5 ms and 512 packets drained) reads
+    # that as overload: 200,000 calls with a window of 512 ran at 19,899 relayed
+    # msgs/s with it on against 544,588 off (bench/RESULTS-dataplane.md).
+    SHED_DEFAULT=1
+    [ "$RATE" = 0 ] && SHED_DEFAULT=0
+    if [ "${EDGE_SHED:-$SHED_DEFAULT}" = 0 ]; then
+        EDGE_ARGS+=(--no-overload-shed)
+        echo "loadgen.sh: sipedge runs with --no-overload-shed${EDGE_SHED:+ (EDGE_SHED=0)}${EDGE_SHED:- (closed loop: see loadgen.sh)}" >&2
+    fi
     # EDGE_SPIN_NS=N: sipedge --bench-spin-ns N, a slower worker core, so that the
     # generator can offer a multiple of its capacity on a small machine.
     [ "${EDGE_SPIN_NS:-0}" != 0 ] && EDGE_ARGS+=(--bench-spin-ns "$EDGE_SPIN_NS")
