@@ -15,7 +15,8 @@
 // small messages never takes the slots that only large messages can use. A
 // message that fits no free slot is refused by the caller (503), one bigger
 // than max_size too (513).
-// alloc/free are O(1) free-list operations; nothing is allocated after init().
+// alloc/free are O(1) free-list operations; nothing is allocated after init(),
+// and a slot's pages are touched only when it is first used.
 //
 // Memory: 2 KiB × count + 4 KiB × count/8 + 8 KiB × count/32; the proxy's
 // default (count 16 Ki) is 32 + 8 + 4 = 44 MiB per core.
@@ -130,12 +131,19 @@ public:
 
 private:
     // One size class: <count> slots of <stride> bytes, each [u32 len][data];
-    // while free, `len` holds the next free handle (0 = end).
+    // while free, `len` holds the next free handle (0 = end). Slots never used
+    // yet are not on the free list: they are handed out in order after it is
+    // empty (`fresh`), so init() writes nothing into them and their pages
+    // become resident only when first used — the reservation is virtual until
+    // then (a worker with --max-txns 2 M no longer faults in 5.6 GiB at start;
+    // bench/RESULTS-dataplane.md "Memory per pending INVITE"). Handles come out
+    // in the same order as when init() chained them all: base+1, base+2, ...
     struct Class {
         char* mem = nullptr;
         size_t stride = 0;
         uint32_t base = 0;  // handles base+1 .. base+count
         uint32_t count = 0, free = 0, used = 0;
+        uint32_t fresh = 0;  // slots base+1 .. base+fresh have been handed out at least once
 
         bool init(uint32_t n, size_t s, uint32_t b) noexcept {
             std::free(mem);
@@ -146,17 +154,18 @@ private:
             count = n;
             free = 0;
             used = 0;
-            for (uint32_t i = n; i > 0; i--) {
-                std::memcpy(slot(base + i), &free, sizeof(free));
-                free = base + i;
-            }
+            fresh = 0;
             return true;
         }
         char* slot(uint32_t h) const noexcept { return mem + size_t(h - base - 1) * stride; }
         uint32_t alloc() noexcept {
-            const uint32_t h = free;
-            if (h == 0) return 0;
-            std::memcpy(&free, slot(h), sizeof(free));
+            uint32_t h = free;
+            if (h != 0) {
+                std::memcpy(&free, slot(h), sizeof(free));
+            } else {
+                if (fresh == count) return 0;
+                h = base + ++fresh;
+            }
             std::memset(slot(h), 0, sizeof(uint32_t));
             used++;
             return h;

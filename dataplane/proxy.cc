@@ -496,11 +496,12 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     }
     const uint32_t ss = alloc_slot(SlotKind::server);
     const uint32_t cs = alloc_slot(SlotKind::client);
+    // The server side gets a buffer only when it has a response to repeat
+    // (run_server): a pending INVITE that has sent only 100 Trying holds one
+    // retained message, not two (issue 15, bench/RESULTS-dataplane.md).
     const uint32_t cbuf = bufs_.alloc(n + 512);  // + Via, Record-Route (big slot if needed)
-    const uint32_t sbuf = bufs_.alloc();
-    if (!cbuf || !sbuf) {
-        bufs_.release(cbuf);
-        bufs_.release(sbuf);
+    const uint32_t sbuf = 0;
+    if (!cbuf) {
         free_slot(cs);
         free_slot(ss);
         st_->drop(DropReason::txn_exhausted);

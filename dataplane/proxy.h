@@ -238,6 +238,7 @@ private:
     void relay_response(uint32_t client_slot, uint16_t status, const char* rsp,
                         size_t rsp_n) noexcept;
     void fail_upstream(uint32_t client_slot, TxnReason why) noexcept;
+    bool send_trying(Endpoint to, const char* req, size_t req_n) noexcept;
     void count_final(uint32_t server_slot, uint16_t status) noexcept;
     Endpoint client_dest(const TxnSlot& s, uint16_t server) const noexcept;
     bool lookup_server(TxnSlot& s, uint16_t pos) noexcept;
@@ -341,6 +342,7 @@ private:
     sip::Message aux_{};        // a retained message re-parsed (ACK/CANCEL/408 building)
     char scratch_[MsgPool::max_size];
     char scratch2_[MsgPool::max_size];
+    char trying_[MsgPool::slot_size];  // a 100 Trying being sent (never retained)
 
     // ---- overload control and tombstones (proxy_tomb.cc, issue 16) ----
     // A completed transaction that only absorbs late copies gives its slot and

@@ -128,41 +128,39 @@ void Proxy::run_server(uint32_t ss, const TxnOut& out, const char* up, size_t up
     for (const TxnAction& a : out) {
         TxnSlot& S = slots_[ss];
         if (S.kind != SlotKind::server) return;
-        const uint32_t buf = S.t.s.buf;
+        uint32_t& buf = S.t.s.buf;  // 0 until a response is retained
         switch (a.kind) {
-        case TxnActKind::send_trying: {
-            if (!req) break;
-            sip::ResponseSpec spec;
-            spec.status = 100;
-            spec.reason = "Trying";
-            const size_t n = sip::make_response(req, req_n, spec, bufs_.data(buf),
-                                                bufs_.capacity(buf));
-            bufs_.len(buf) = uint32_t(n);
-            if (n) {
-                st_->responses_generated++;
-                send(S.addr, bufs_.data(buf), n, false);
-            }
+        case TxnActKind::send_trying:
+            // Not retained: a retransmitted INVITE gets it built again from
+            // itself (below), so a pending INVITE holds no server buffer.
+            if (req && send_trying(S.addr, req, req_n)) st_->responses_generated++;
             break;
-        }
         case TxnActKind::send_response:
             if (up) {  // a new response (or a 2xx retransmission from downstream)
-                // Bigger than its slot: moved to a big one; with none free it
-                // is relayed now and not retained (a retransmission repeats nothing).
-                if (bufs_.fit(S.t.s.buf, up_n)) {
-                    std::memcpy(bufs_.data(S.t.s.buf), up, up_n);
-                    bufs_.len(S.t.s.buf) = uint32_t(up_n);
-                } else {
-                    bufs_.len(S.t.s.buf) = 0;
+                // Retained in a slot of its size (a big one when needed); with
+                // none free it is relayed now and not retained (a
+                // retransmission repeats nothing).
+                if (buf == 0) buf = bufs_.alloc(up_n);
+                if (buf && bufs_.fit(buf, up_n)) {
+                    std::memcpy(bufs_.data(buf), up, up_n);
+                    bufs_.len(buf) = uint32_t(up_n);
+                } else if (buf) {
+                    bufs_.len(buf) = 0;
                 }
                 if (!a.retransmit) count_final(ss, a.status);
-                if (!bufs_.len(S.t.s.buf)) {
+                if (!buf || !bufs_.len(buf)) {
                     if (up_n) send(S.addr, up, up_n, false);
                     break;
                 }
             } else {
                 st_->sip_retransmissions_tx++;
+                // Only 100 Trying sent so far: built again from the retransmitted request.
+                if (a.status == 100 && (!buf || !bufs_.len(buf))) {
+                    if (req) send_trying(S.addr, req, req_n);
+                    break;
+                }
             }
-            if (bufs_.len(S.t.s.buf)) send(S.addr, bufs_.data(S.t.s.buf), bufs_.len(S.t.s.buf), false);
+            if (buf && bufs_.len(buf)) send(S.addr, bufs_.data(buf), bufs_.len(buf), false);
             break;
         case TxnActKind::deliver:
             // Accepted (RFC 6026 §7.1): the ACK for our 2xx goes on end to end.
@@ -175,6 +173,17 @@ void Proxy::run_server(uint32_t ss, const TxnOut& out, const char* up, size_t up
         default: break;
         }
     }
+}
+
+// 100 Trying for request <req> (§16.2 / §17.2.1: hop by hop), to <to>; false
+// when it does not fit.
+bool Proxy::send_trying(Endpoint to, const char* req, size_t req_n) noexcept {
+    sip::ResponseSpec spec;
+    spec.status = 100;
+    spec.reason = "Trying";
+    const size_t n = sip::make_response(req, req_n, spec, trying_, sizeof trying_);
+    if (n) send(to, trying_, n, false);
+    return n != 0;
 }
 
 void Proxy::count_final(uint32_t ss, uint16_t status) noexcept {

@@ -49,11 +49,20 @@ TEST_F(ProxyTest, RequestDecisionsTable) {
 }
 
 TEST_F(ProxyTest, RetransmissionIsAbsorbed) {
-    forward_invite();
+    in(caller, invite());
+    ASSERT_EQ(sink.out.size(), 2u);
+    const std::string trying = sink.out[0].msg;
+    ASSERT_EQ(status_of(trying), 100);
+    // Issue 15: the 100 Trying is not retained; the client side holds the
+    // forwarded INVITE, the server side nothing yet.
+    EXPECT_EQ(p.retained_messages(), 1u);
     in(caller, invite(), 100);
     ASSERT_EQ(sink.out.size(), 1u);  // the 100 again, nothing downstream
-    EXPECT_EQ(status_of(sink.out[0].msg), 100);
+    EXPECT_EQ(sink.out[0].msg, trying);  // built again from the retransmission: the same bytes
+    EXPECT_EQ(sink.out[0].to, caller);
     EXPECT_EQ(st.sip_retransmissions_rx, 1u);
+    EXPECT_EQ(st.sip_retransmissions_tx, 1u);
+    EXPECT_EQ(p.retained_messages(), 1u);
 }
 
 TEST_F(ProxyTest, ResponsesAreRelayedWithoutOurVia) {
