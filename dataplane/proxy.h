@@ -40,7 +40,10 @@
 // Memory: per transaction slot ~232 bytes + one 2 KiB retained message
 // (MsgPool; plus a 4 KiB slot per 8 slots and an 8 KiB one per 32 for large
 // messages) + ~11 bytes of index, and 8 tombstones per slot (~140 bytes each
-// with index and message ring: proxy_tomb.cc); 16 Ki slots ≈ 66 MiB per core.
+// with index and message ring: proxy_tomb.cc); 16 Ki slots ≈ 66 MiB per core
+// reserved, resident only as far as traffic has used it. A server side takes
+// a buffer only for a response to repeat (its 100 Trying is rebuilt, not
+// retained): a pending INVITE holds two slots and one buffer (~3 KB).
 // A slot and its buffer are held only while the transaction is active: once
 // it only absorbs late copies it is a tombstone (issue 16).
 
