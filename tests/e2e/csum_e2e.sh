@@ -104,7 +104,14 @@ n_answered=$(echo "$answers" | grep -c '^SIP/2.0 ')
 [ "$n_answered" = 3 ] && ok "3 OPTIONS with partial checksums answered ($(echo "$answers" | head -1))" \
     || fail "OPTIONS answered: $n_answered of 3: $answers"
 ip netns exec "$NS_P" python3 -c "$BAD_PY" || fail "raw bad-checksum datagram not sent"
-sleep 1.3  # `show stats` is refreshed every second
+# `show stats` is refreshed every second: wait (bounded, 5 s) for a refresh
+# that holds the traffic above, not a fixed time.
+for _ in $(seq 1 50); do
+    b=$("$CTL" --socket "$WORK/auto.sock" --json show stats 2>/dev/null |
+        python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["total"].get("busy_cycles", 0))' 2>/dev/null)
+    [ "${b:-0}" -gt 0 ] 2>/dev/null && break
+    sleep 0.1
+done
 dpj=$("$CTL" --socket "$WORK/auto.sock" --json show dataplane)
 mode=$(echo "$dpj" | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["running"][0]["rx_udp_csum"])')
 [ "$mode" = "verify+accept-partial" ] && ok "show dataplane: port 0 $mode" || fail "show dataplane mode: $dpj"

@@ -68,7 +68,12 @@ for _ in range(4):
     c.close()
 ' >"$WORK/echo.out" 2>&1 &
 PIDS+=($!)
-sleep 0.5
+# Listening (bounded: 5 s), not a fixed sleep.
+for _ in $(seq 1 50); do
+    ip netns exec "$NS_E" ss -Hltn 2>/dev/null | grep -q '192.0.2.10:5061' && break
+    sleep 0.1
+done
+ip netns exec "$NS_E" ss -Hltn 2>/dev/null | grep -q '192.0.2.10:5061' || fail "the echo server is not listening"
 
 CLIENT_PY='
 import os, socket, sys, time
@@ -162,8 +167,11 @@ print(d["exception"]["to_kernel"], d["exception"]["from_kernel"], d["drops"]["ex
 [ "${tok:-0}" -gt 100 ] 2>/dev/null && [ "${fromk:-0}" -gt 100 ] 2>/dev/null &&
     ok "exit JSON: exception.to_kernel $tok, from_kernel $fromk, drops exception_full $full, exception_other $other" ||
     fail "exit JSON exception counters: to $tok from $fromk full $full other $other"
-sleep 0.2
-ip -n "$NS_E" link show sipedge0 >/dev/null 2>&1 && fail "sipedge0 still there after sipedge exited" ||
+for _ in $(seq 1 50); do  # bounded: 5 s for the kernel to remove it
+    ip -n "$NS_E" link show sipedge0 >/dev/null 2>&1 || break
+    sleep 0.1
+done
+ip -n "$NS_E" link show sipedge0 >/dev/null 2>&1 && fail "sipedge0 still there 5 s after sipedge exited" ||
     ok "sipedge0 removed with sipedge"
 
 echo "$((FAILS == 0 ? 1 : 0)) passed, $FAILS failed"
