@@ -24,7 +24,9 @@ namespace sipedge::ctl {
 
 class CarrierIndex {
 public:
-    /// Brings the sets up to <e>. Returns true when either set changed.
+    /// Brings the sets up to <e>. False: both sets are certainly unchanged;
+    /// true: they may have changed (an address dropped by one trunk and taken
+    /// by another in the same update counts as a change).
     bool update(const failover::Engine& e);
     /// Sorted, unique.
     const std::vector<uint32_t>& all() const noexcept { return all_.key; }

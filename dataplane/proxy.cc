@@ -500,7 +500,6 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     // (run_server): a pending INVITE that has sent only 100 Trying holds one
     // retained message, not two (issue 15, bench/RESULTS-dataplane.md).
     const uint32_t cbuf = bufs_.alloc(n + 512);  // + Via, Record-Route (big slot if needed)
-    const uint32_t sbuf = 0;
     if (!cbuf) {
         free_slot(cs);
         free_slot(ss);
@@ -513,7 +512,7 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     S.key = key;
     S.addr = up;
     S.peer = cs;
-    S.t.s.buf = sbuf;
+    S.t.s.buf = 0;
     C.peer = ss;
     C.direct = !t.trunk;
     C.addr = t.addr;

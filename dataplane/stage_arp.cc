@@ -90,10 +90,6 @@ void Worker::send_arp_request(uint8_t f, uint32_t ip) noexcept {
     enqueue(m, bcast, f);
 }
 
-}  // namespace sipedge::dp
-
-namespace sipedge::dp {
-
 // Trunk servers' next hops resolved ahead of traffic: after start, and for a
 // backup carrier never used yet, the first burst towards it (a rollover wave
 // after the primary went silent) would otherwise find no MAC and lose all but

@@ -118,7 +118,9 @@ EOF
     [ "$RATE" = 0 ] && SHED_DEFAULT=0
     if [ "${EDGE_SHED:-$SHED_DEFAULT}" = 0 ]; then
         EDGE_ARGS+=(--no-overload-shed)
-        echo "loadgen.sh: sipedge runs with --no-overload-shed${EDGE_SHED:+ (EDGE_SHED=0)}${EDGE_SHED:- (closed loop: see loadgen.sh)}" >&2
+        why="closed loop: see loadgen.sh"
+        [ -n "${EDGE_SHED:-}" ] && why="EDGE_SHED=0"
+        echo "loadgen.sh: sipedge runs with --no-overload-shed ($why)" >&2
     fi
     # EDGE_SPIN_NS=N: sipedge --bench-spin-ns N, a slower worker core, so that the
     # generator can offer a multiple of its capacity on a small machine.
