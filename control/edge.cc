@@ -28,6 +28,7 @@
 #include "dataplane/inet.h"
 #include "dataplane/msg_pool.h"
 #include "dataplane/proxy_types.h"
+#include "stream/transport.h"
 
 namespace sipedge::ctl {
 
@@ -283,6 +284,7 @@ bool Edge::start_workers(Controller& ctl, const EdgeArgs& a) {
         std::fprintf(stderr, "sipedge: record-route key: %s\n", k.error().message.c_str());
         return false;
     }
+    if (a.sip_tcp && !start_stream(nw)) return false;
     for (uint16_t i = 0; i < nw; i++) {
         workers_.push_back(std::make_unique<dp::Worker>());
         dp::Worker* w = workers_.back().get();
@@ -298,6 +300,7 @@ bool Edge::start_workers(Controller& ctl, const EdgeArgs& a) {
         wc.bench_spin_ns = a.bench_spin_ns;
         dp::WorkerLinks wl = link_->worker_links(i);
         if (nw > 1) wl.handoff = handoff_.get();
+        if (stream_) wl.stream = &stream_->channel(i);
         if (!w->init(wc, pc, pool_.get(), wl)) {
             std::fprintf(stderr, "sipedge: worker %u init failed (memory)\n", unsigned(i));
             return false;
@@ -334,6 +337,49 @@ bool Edge::start_workers(Controller& ctl, const EdgeArgs& a) {
         }
     }
     return true;
+}
+
+// --sip-tcp (issue 14, docs/stream.md): the stream thread with one channel
+// per worker, listening for SIP over TCP on every port's address and our SIP
+// port. Those addresses live on the kernel's side of the exception path (the
+// tap interfaces created with the ports), so the kernel's TCP answers there
+// and its segments leave by the data ports.
+bool Edge::start_stream(uint16_t workers) {
+    stream::StreamConfig sc;
+    sc.channels = workers;
+    stream_ = std::make_unique<stream::StreamTransport>(sc);
+    for (const dp::PortConfig& p : pcs_) {
+        char ipb[16];
+        ipb[dp::format_ipv4(p.ip, ipb)] = 0;
+        stream::ListenConfig lc;
+        lc.addr = stream::make_peer(ipb, dps_.sip_port);
+        lc.transport = stream::Transport::tcp;
+        Result<stream::PeerAddr> l = stream_->listen(lc);
+        if (!l) {
+            std::fprintf(stderr, "sipedge: --sip-tcp: cannot listen on %s:%u: %s\n", ipb,
+                         unsigned(dps_.sip_port), l.error().message.c_str());
+            return false;
+        }
+        std::fprintf(stderr, "sipedge: SIP over TCP on %s:%u (the kernel's side of port %u)\n", ipb,
+                     unsigned(dps_.sip_port), unsigned(p.port_id));
+    }
+    if (Status s = stream_->start(); !s) {
+        std::fprintf(stderr, "sipedge: --sip-tcp: %s\n", s.error().message.c_str());
+        return false;
+    }
+    return true;
+}
+
+// The stream thread's connection events, every control tick. Access-side
+// connections serve no trunk server (kind none for failover); failures are
+// said on stderr with --verbose (connections are counted in the exit JSON's
+// "stream" section either way).
+void Edge::drain_stream_events(bool verbose) {
+    stream::StreamEvent ev;
+    for (int i = 0; i < 1024 && stream_->poll_event(ev); i++) {
+        if (!verbose) continue;
+        std::fprintf(stderr, "sipedge: stream: %s: %s\n", stream::event_name(ev.kind), ev.reason);
+    }
 }
 
 int Edge::run(Controller& ctl, Ops* ops, const EdgeArgs& a) {
@@ -396,6 +442,7 @@ int Edge::run(Controller& ctl, Ops* ops, const EdgeArgs& a) {
         ctl, lo,
         [&] {
             link_->tick(ctl);
+            if (stream_) drain_stream_events(a.verbose);
             say_partial_once(ws_, pcs_, port_ids_, drivers_, partial_said);
             say_drops_once(ws_, drops_said);
             if (++ticks % 100 == 0) {
@@ -419,7 +466,8 @@ void Edge::stop_and_report() {
         add_stats(total, w->stats());
         slots += w->active_slots();
     }
-    print_stats(total, ran.count(), slots, link_->counters(), ws_, lcores_, pcs_);
+    const stream::StreamStats ss = stream_ ? stream_->stats() : stream::StreamStats{};
+    print_stats(total, ran.count(), slots, link_->counters(), ws_, lcores_, pcs_, stream_ ? &ss : nullptr);
 }
 
 Status check_host(const DataplaneSettings& d) {

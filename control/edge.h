@@ -28,6 +28,9 @@ struct rte_mempool;
 namespace sipedge::dp {
 class Handoff;
 }
+namespace sipedge::stream {
+class StreamTransport;
+}
 
 namespace sipedge::ctl {
 
@@ -143,6 +146,8 @@ private:
     bool bring_up(Controller& ctl, const EdgeArgs& a, int argc, char** argv, int sep);
     bool start_ports(const EdgeArgs& a, uint32_t af_room);
     bool start_workers(Controller& ctl, const EdgeArgs& a);
+    bool start_stream(uint16_t workers);
+    void drain_stream_events(bool verbose);
 
     // Declared in bring-up order; members are destroyed in reverse, which is
     // the teardown order above (workers_ are freed after the ports close,
@@ -152,6 +157,9 @@ private:
     std::vector<std::unique_ptr<dp::Worker>> workers_;
     PortSet ports_;
     std::unique_ptr<dp::Handoff> handoff_;
+    // --sip-tcp (issue 14): the stream thread and its channels; the workers
+    // use the channels, so it goes after them (runs_ joins them first).
+    std::unique_ptr<stream::StreamTransport> stream_;
     std::unique_ptr<DpLink> link_;
     LcoreRuns runs_;  // last: joined first
 

@@ -31,7 +31,7 @@ void edge_usage(const char* why) {
                  "               [--duration SECONDS] [--verbose] [--check] [--max-txns N] [--mbufs N]\n"
                  "               [--overload-percent P] [--overload-retry-after SECONDS]\n"
                  "               [--no-rx-udp-csum] [--no-overload-shed] [--socket-idle-timeout SECONDS]\n"
-                 "               [--exception-tap]\n"
+                 "               [--exception-tap] [--sip-tcp]\n"
                  "               -- EAL-ARGS (lcores: main + workers, -l 0-N)\n",
                  why);
     std::exit(2);
@@ -74,6 +74,8 @@ int parse_edge_args(int argc, char** argv, EdgeArgs& a) {
             a.overload_shed = false;
         } else if (arg == "--exception-tap") {
             a.exception_tap = true;
+        } else if (arg == "--sip-tcp") {
+            a.sip_tcp = a.exception_tap = true;  // the kernel's TCP holds our address on the tap
         } else if (arg == "--bench-spin-ns") {
             uint32_t v = 0;
             if (!parse_u32(val(), 0, 1000000, v)) edge_usage("--bench-spin-ns: 0-1000000");

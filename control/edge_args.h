@@ -28,6 +28,11 @@ struct EdgeArgs {
     // (issue 14, docs/stream.md "Exception path"): TCP for our address goes
     // to the kernel, which holds the same address on that tap.
     bool exception_tap = false;
+    // --sip-tcp: SIP over TCP on every port's address and SIP port (issue
+    // 14, docs/stream.md): the stream thread listens on the kernel's side of
+    // the exception path (implies --exception-tap) and hands whole messages
+    // to the workers.
+    bool sip_tcp = false;
     uint32_t socket_idle_s = 60;  // control clients that send nothing are closed after this; 0 = never
 };
 

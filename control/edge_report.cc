@@ -1,5 +1,7 @@
 #include "control/edge_report.h"
 
+#include "stream/transport.h"
+
 #include <cstddef>
 #include <cstdio>
 #include <string>
@@ -49,7 +51,8 @@ void add_stats(dp::WorkerStats& t, const dp::WorkerStats& s) {
 
 void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
                  const DpLinkCounters& l, const std::vector<dp::Worker*>& ws,
-                 const std::vector<unsigned>& lcores, const std::vector<dp::PortConfig>& ports) {
+                 const std::vector<unsigned>& lcores, const std::vector<dp::PortConfig>& ports,
+                 const stream::StreamStats* stream) {
     std::printf("{\"duration_s\":%.3f", secs);
     // What a section holds besides its worker counters: the TSC rate, slots
     // in use now, the control thread's side of the rings, a drop reason.
@@ -68,6 +71,10 @@ void print_stats(const dp::WorkerStats& s, double secs, uint32_t active_slots,
             std::printf(",\"full\":%lu", s.drops[size_t(dp::DropReason::handoff_full)]);
         } else if (sec == "trace") {
             std::printf(",\"drained\":%lu", l.trace_samples);
+        } else if (sec == "stream" && stream) {  // the stream thread's own counters (stream/transport.h)
+#define SIPEDGE_STREAM_JSON(n) std::printf(",\"" #n "\":%lu", (unsigned long)stream->n);
+            SIPEDGE_STREAM_STATS(SIPEDGE_STREAM_JSON)
+#undef SIPEDGE_STREAM_JSON
         }
     };
     // Every worker counter by the one table (dataplane/stats_table.h; a

@@ -14,6 +14,11 @@
 namespace sipedge::ctl {
 
 struct DpLinkCounters;
+}  // namespace sipedge::ctl
+namespace sipedge::stream {
+struct StreamStats;
+}
+namespace sipedge::ctl {
 
 /// Every counter of <s> added into <t>.
 void add_stats(dp::WorkerStats& t, const dp::WorkerStats& s);
@@ -21,9 +26,11 @@ void add_stats(dp::WorkerStats& t, const dp::WorkerStats& s);
 /// The exit JSON on stdout, one line, flushed: <total> over the run of
 /// <secs>, the control side <l>, per port of <ports>, and per worker of <ws>
 /// (on <lcores>, same order). <active_slots>: transactions in use, summed.
+/// <stream>: the stream thread's counters (--sip-tcp), in section "stream".
 void print_stats(const dp::WorkerStats& total, double secs, uint32_t active_slots,
                  const DpLinkCounters& l, const std::vector<dp::Worker*>& ws,
-                 const std::vector<unsigned>& lcores, const std::vector<dp::PortConfig>& ports);
+                 const std::vector<unsigned>& lcores, const std::vector<dp::PortConfig>& ports,
+                 const stream::StreamStats* stream = nullptr);
 
 /// Worker <s> on <lcore> for the monitor (`show stats`, control/monitor.h).
 CoreStats core_stats(unsigned lcore, const dp::WorkerStats& s);

@@ -57,8 +57,7 @@ bool Proxy::init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now
         self_host_len_[f] = uint8_t(il + 1 + pl);
         size_t n = 0;
         for (std::string_view part : {std::string_view("<sip:"),
-                                      std::string_view(h, self_host_len_[f]),
-                                      std::string_view(";lr")}) {
+                                      std::string_view(h, self_host_len_[f])}) {
             std::memcpy(rr_[f] + n, part.data(), part.size());
             n += part.size();
         }
@@ -179,7 +178,15 @@ static int route_uris(const sip::Message& m, const char* d, sip::Uri* out, int m
 bool uri_endpoint(const sip::Uri& u, const char* d, Endpoint& e) noexcept {
     if (u.host.kind != sip::HostKind::ipv4) return false;  // no DNS on the data plane
     if (!parse_ipv4(u.host.host.str(d), e.ip)) return false;
-    e.port = u.host.has_port ? u.host.port : 5060;
+    // RFC 3261 §19.1.2 / §26.2: sips is TLS; ;transport= picks UDP, TCP or
+    // TLS; another transport (SCTP, WS) is not one this edge carries.
+    e.tp = u.kind == sip::UriScheme::sips ? sip::Transport::tls : sip::Transport::udp;
+    if (u.transport.len) {
+        const sip::Transport t = sip::transport_from(d + u.transport.off, u.transport.len);
+        if (t != sip::Transport::udp && t != sip::Transport::tcp && t != sip::Transport::tls) return false;
+        if (e.tp != sip::Transport::tls) e.tp = t;  // sips over "tcp" means TLS (RFC 5630 §3.1.3)
+    }
+    e.port = u.host.has_port ? u.host.port : e.tp == sip::Transport::tls ? 5061 : 5060;
     return true;
 }
 
@@ -195,17 +202,25 @@ uint8_t Proxy::out_iface(uint32_t dst) const noexcept {
     return f < 0 ? 0 : uint8_t(f);
 }
 
-// Our Record-Route for a request that came in on <in> and leaves by <out>:
-// one entry when they are the same interface, else two (RFC 5658 double
-// Record-Route): the outgoing one on top, which the downstream side routes
-// to, then the incoming one, which the upstream side routes to.
+// Our Record-Route for a request that came in on <in> over <in_tp> and
+// leaves by <out> over <out_tp>: one entry when interface and transport are
+// the same, else two (RFC 5658 double Record-Route): the outgoing one on
+// top, which the downstream side routes to, then the incoming one, which the
+// upstream side routes to. A TCP/TLS side's entry says so (;transport=,
+// RFC 3261 §16.6 step 4: bridging transports must record-route).
 // Each value carries the dialog's token (issue 16; access_policy.h):
-// "<sip:a.b.c.d:port;lr;sx=<token>>".
-std::string_view Proxy::record_route(uint8_t in, uint8_t out, const char* token, bool th) noexcept {
+// "<sip:a.b.c.d:port[;transport=tcp];lr;sx=<token>>".
+std::string_view Proxy::record_route(uint8_t in, sip::Transport in_tp, uint8_t out, sip::Transport out_tp,
+                                     const char* token, bool th) noexcept {
     size_t n = 0;
-    auto one = [&](uint8_t f) {
+    auto one = [&](uint8_t f, sip::Transport tp) {
         std::memcpy(rr2_ + n, rr_[f], rr_len_[f]);
         n += rr_len_[f];
+        const std::string_view t = tp == sip::Transport::tcp   ? ";transport=tcp;lr"
+                                   : tp == sip::Transport::tls ? ";transport=tls;lr"
+                                                               : ";lr";
+        std::memcpy(rr2_ + n, t.data(), t.size());
+        n += t.size();
         const std::string_view mid = th ? ";th;sx=" : ";sx=";
         std::memcpy(rr2_ + n, mid.data(), mid.size());
         n += mid.size();
@@ -213,10 +228,10 @@ std::string_view Proxy::record_route(uint8_t in, uint8_t out, const char* token,
         n += rr_token_len;
         rr2_[n++] = '>';
     };
-    one(out);
-    if (in != out) {
+    one(out, out_tp);
+    if (in != out || in_tp != out_tp) {
         rr2_[n++] = ',';
-        one(in);
+        one(in, in_tp);
     }
     return {rr2_, n};
 }
@@ -345,6 +360,15 @@ Proxy::Verdict Proxy::route(Endpoint from, const char* d, Target& t) noexcept {
                 return Verdict::loop;
             }
             if (!verified && !access_dest(e.ip)) return deny(false);
+            // A Request-URI that names no transport (a contact such as
+            // sip:a@host:port) goes over the transport our last Route names:
+            // the Record-Route entry we wrote for that side of the dialog
+            // (RFC 5658: ;transport=tcp on the access side's entry when
+            // bridging), so a TCP caller gets its in-dialog requests over TCP.
+            Endpoint ours;
+            if (next > 0 && m.ruri.transport.len == 0 && m.ruri.kind != sip::UriScheme::sips &&
+                uri_endpoint(r[next - 1], d, ours))
+                e.tp = ours.tp;
             t.addr = e;
             return Verdict::ok;
         }
@@ -406,14 +430,17 @@ size_t Proxy::ruri_with_host(const failover::TrunkRoutes& tr, Endpoint server, c
 
 void Proxy::on_request(Endpoint from, const char* d, size_t n) noexcept {
     const sip::Message& m = msg_;
-    if (m.top_via.transport != sip::Transport::udp) {
+    // The top Via names the transport the request came over (§18.2.1).
+    if (m.top_via.transport != from.tp) {
         st_->drop(DropReason::sip_not_udp);
         return;
     }
-    // §18.2.2 with RFC 3581: responses go to the source address, to the
-    // source port when rport was asked for, else to the sent-by port.
+    // §18.2.2 with RFC 3581: over UDP responses go to the source address, to
+    // the source port when rport was asked for, else to the sent-by port;
+    // over TCP/TLS back on the connection the request came on (its address).
     Endpoint up = from;
-    if (!m.top_via.has_rport) up.port = m.top_via.sent_by.has_port ? m.top_via.sent_by.port : 5060;
+    if (!from.stream() && !m.top_via.has_rport)
+        up.port = m.top_via.sent_by.has_port ? m.top_via.sent_by.port : 5060;
 
     switch (m.method) {
     case sip::Method::ack: st_->acks_rx++; break;
@@ -532,9 +559,11 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     // reached by; a rollover to a server behind another one rewrites them
     // (rehome()).
     const uint8_t oif = out_iface(t.trunk ? candidate_ip(tr->cand[first_cand]) : t.addr.ip);
+    const sip::Transport out_tp = t.trunk ? sip::Transport::udp : t.addr.tp;
     C.via_if = oif;
     C.in_if = in_if_;
-    const size_t vl = our_via(b, oif, via_);
+    C.in_tp = up.tp;
+    const size_t vl = our_via(b, oif, out_tp, via_);
     const bool invite = m.method == sip::Method::invite;
     const bool dialog = invite || m.method == sip::Method::subscribe;  // dialog-creating
     // Topology hiding (proxy_hide.cc): toward a trunk with it on, or in a
@@ -561,7 +590,7 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
         // The dialog's token (issue 16): Call-ID and the initiator's (From) tag.
         char token[rr_token_len];
         rr_token_hex(rr_token(cfg_.rr_key, m.call_id.str(d), m.from.tag.str(d)), token);
-        rr = record_route(in_if_, oif, token, hide_up || hide_down);
+        rr = record_route(in_if_, up.tp, oif, out_tp, token, hide_up || hide_down);
         ok = rw.add_record_route(rr);
     }
     // Removals last: our Via and Record-Route may be inserted where they were.
@@ -577,7 +606,7 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     }
     C.hide_down = hide_down;
     C.th = hide_up || hide_down;
-    if (len == 0 || len > cfg_.max_udp_payload) {
+    if (len == 0 || len > max_payload(out_tp)) {
         st_->drop(len == 0 ? DropReason::sip_rewrite : DropReason::sip_too_big);
         free_slot(cs);
         free_slot(ss);
@@ -620,6 +649,7 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     sset.timers.t2_ms = tr ? tr->policy[0].t2_ms : cfg_.direct_policy.t2_ms;
     sset.timers.t4_ms = cfg_.t4_ms;
     sset.req_to_tag = key.to_tag;
+    sset.reliable = up.stream();  // §17.2: no response retransmissions, Timers I/J zero
     TxnOut out;
     S.t.s.start(sset, now_, out);
     run_server(ss, out, nullptr, 0, d, n, up);
@@ -641,6 +671,7 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     cset.timer_c_ms = invite ? cfg_.timer_c_ms : 0;
     cset.provisional_timeout_ms = invite && tr ? uint32_t(tr->provisional_timeout_s) * 1000 : 0;
     cset.branch = b;
+    cset.reliable = out_tp != sip::Transport::udp;  // §17.1: no retransmissions, Timers D/K zero
     out.clear();
     C.t.c.start(cset, now_, out);
     run_client(cs, out, nullptr, 0);
@@ -705,7 +736,7 @@ void Proxy::forward_stateless(Endpoint from, const char* d, size_t n) noexcept {
     }
     BranchId b{npos, ++nonce_, 0, core_, 0};
     const uint8_t oif = out_iface(to.ip);
-    const size_t vl = our_via(b, oif, via_);
+    const size_t vl = our_via(b, oif, to.tp, via_);
     const failover::TrunkRoutes* htr = t.trunk && routes_ && routes_->table ? routes_->table->find(t.trunk_id) : nullptr;
     const bool hide = htr ? (htr->flags & failover::routes_hide_topology) != 0
                           : !from_carrier(from.ip) && (t.th || hidden_carrier(to.ip));
@@ -715,7 +746,7 @@ void Proxy::forward_stateless(Endpoint from, const char* d, size_t n) noexcept {
     if (ok && t.unhide) ok = rw.set_request_uri({ruri_, ruri_len_});
     if (ok && hide) st_->hide_requests++;
     const size_t len = ok ? rw.finish(scratch_, sizeof(scratch_)) : 0;
-    if (len == 0 || len > cfg_.max_udp_payload) {
+    if (len == 0 || len > max_payload(to.tp)) {
         st_->drop(len == 0 ? DropReason::sip_rewrite : DropReason::sip_too_big);
         return;
     }

@@ -165,6 +165,7 @@ private:
         SlotKind kind = SlotKind::free;
         uint8_t via_if = 0;      // client: the interface our Via/Record-Route name
         uint8_t in_if = 0;       // client: the interface the request came in on
+        sip::Transport in_tp = sip::Transport::udp;  // client: and its transport (issue 14)
         uint8_t rr_len = 0;      // client: our Record-Route value in the retained request
         uint16_t rr_off = 0;     //   (0 length: none)
         uint16_t ruri_off = 0;   // client (request-uri-host server): host[:port] of the
@@ -256,12 +257,19 @@ private:
     std::string_view retry_after_line(uint32_t seconds) noexcept;
     void send(Endpoint to, const char* d, size_t n, bool request) noexcept;
     void trace(bool sent, Endpoint peer, const char* d, size_t n, sip::Span call_id) noexcept;
-    size_t our_via(const BranchId& b, uint8_t iface, char* out) const noexcept;
+    size_t our_via(const BranchId& b, uint8_t iface, sip::Transport tp, char* out) const noexcept;
+    /// The largest message we send over <tp>: a UDP datagram of
+    /// max_udp_payload (the worker fragments above the MTU), 65,535 bytes on
+    /// a stream (sip::max_message_size).
+    size_t max_payload(sip::Transport tp) const noexcept {
+        return tp == sip::Transport::udp ? cfg_.max_udp_payload : sip::max_message_size;
+    }
     uint8_t out_iface(uint32_t dst) const noexcept;
     bool is_self(Endpoint e) const noexcept;
     /// <token>: rr_token_len hex digits (access_policy.h) put into each value;
     /// <th>: a hidden dialog (;th before the token).
-    std::string_view record_route(uint8_t in, uint8_t out, const char* token, bool th = false) noexcept;
+    std::string_view record_route(uint8_t in, sip::Transport in_tp, uint8_t out, sip::Transport out_tp,
+                                  const char* token, bool th = false) noexcept;
 
     // ---- topology hiding (proxy_hide.cc, issue 16) ----
     bool hidden_carrier(uint32_t ip) const noexcept;
@@ -330,9 +338,9 @@ private:
     uint8_t in_if_ = 0;         // the interface the datagram in hand came in on
     char self_host_[Ifaces::max][24] = {};  // per interface: "a.b.c.d:port"
     uint8_t self_host_len_[Ifaces::max] = {};
-    char rr_[Ifaces::max][40] = {};         // per interface: "<sip:a.b.c.d:port;lr;sx=" (the
-    uint8_t rr_len_[Ifaces::max] = {};      //   token and '>' follow: record_route())
-    char rr2_[128] = {};        // "<sip:out;lr;sx=T>,<sip:in;lr;sx=T>" being inserted (double RR)
+    char rr_[Ifaces::max][40] = {};         // per interface: "<sip:a.b.c.d:port" (transport,
+    uint8_t rr_len_[Ifaces::max] = {};      //   ;lr, token and '>' follow: record_route())
+    char rr2_[160] = {};        // "<sip:out;lr;sx=T>,<sip:in;transport=tcp;lr;sx=T>" being inserted
     char retry_after_[32] = {}; // "Retry-After: N\r\n" being added to a 503 we generate
     char via_[96] = {};         // Via value being inserted (outlives the Rewriter)
     char to_tag_[16] = {};

@@ -50,9 +50,12 @@ std::string_view value_of(const sip::Message& m, const char* d, sip::HeaderId id
 
 }  // namespace
 
-size_t Proxy::our_via(const BranchId& b, uint8_t iface, char* out) const noexcept {
+size_t Proxy::our_via(const BranchId& b, uint8_t iface, sip::Transport tp, char* out) const noexcept {
     Writer w{out, sizeof(via_)};
-    w << "SIP/2.0/UDP " << std::string_view(self_host_[iface], self_host_len_[iface])
+    w << (tp == sip::Transport::tcp   ? "SIP/2.0/TCP "
+          : tp == sip::Transport::tls ? "SIP/2.0/TLS "
+                                      : "SIP/2.0/UDP ")
+      << std::string_view(self_host_[iface], self_host_len_[iface])
       << ";branch=";
     char br[branch_len];
     encode_branch(b, br);
@@ -80,7 +83,7 @@ void Proxy::send(Endpoint to, const char* d, size_t n, bool request) noexcept {
         if (sip::parse(d, n, m) == sip::ParseStatus::ok) cid = m.call_id;
         trace(true, to, d, n, cid);
     }
-    sink_->send_udp(to, d, n);
+    sink_->send_sip(to, d, n);
 }
 
 // Copies one message into trace_buf_ for PacketSink::trace(): <peer> is the

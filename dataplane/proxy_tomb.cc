@@ -155,7 +155,7 @@ bool Proxy::tomb_request(const char* d) noexcept {
     case TombVerdict::resend:
         if (const char* m = tombs_.msg(*r)) {
             st_->sip_retransmissions_tx++;
-            send(Endpoint{r->ip, r->port}, m, r->msg_len, false);
+            send(Endpoint{r->ip, r->port, r->tp}, m, r->msg_len, false);
         }
         break;
     case TombVerdict::absorb: break;
@@ -175,7 +175,7 @@ bool Proxy::tomb_response(const char* d, size_t n) noexcept {
     if (!r) return false;
     switch (r->t.on_message(now_, msg_.status, msg_.cseq.method)) {
     case TombVerdict::resend:  // §17.1.1.2: a retransmitted non-2xx final is ACKed again
-        if (const char* m = tombs_.msg(*r)) send(Endpoint{r->ip, r->port}, m, r->msg_len, true);
+        if (const char* m = tombs_.msg(*r)) send(Endpoint{r->ip, r->port, r->tp}, m, r->msg_len, true);
         break;
     case TombVerdict::deliver: {  // RFC 6026 §8.4: a 2xx retransmission goes upstream
         if (r->ip == 0) break;
@@ -185,7 +185,7 @@ bool Proxy::tomb_response(const char* d, size_t n) noexcept {
             st_->drop(DropReason::sip_rewrite);
             return true;
         }
-        send(Endpoint{r->ip, r->port}, scratch_, len, false);
+        send(Endpoint{r->ip, r->port, r->tp}, scratch_, len, false);
         break;
     }
     case TombVerdict::absorb: break;
@@ -220,7 +220,7 @@ void Proxy::retire_branch(uint32_t cs, const TxnAction& a) noexcept {
         ack = build_ack(cs, scratch2_, sizeof(scratch2_));
     // The old server's address: `addr` moves on at the next first send.
     tombs_.add(client_key({br, branch_len}, t.method(), seed_), tb, C.addr.ip, C.addr.port,
-               scratch2_, ack, now_);
+               scratch2_, ack, now_, C.addr.tp);
     st_->tombs_created++;
 }
 
@@ -276,7 +276,7 @@ void Proxy::retire_client(uint32_t cs) noexcept {
             to = slots_[C.peer].addr;
         }
         tombs_.add(client_key({br, branch_len}, t.method(), seed_), tb, to.ip, to.port, scratch2_,
-                   ack, now_);
+                   ack, now_, to.tp);
         st_->tombs_created++;
     }
     free_slot(cs);
@@ -299,7 +299,7 @@ void Proxy::retire_server(uint32_t ss) noexcept {
         m = bufs_.data(S.t.s.buf);
         len = bufs_.len(S.t.s.buf);
     }
-    tombs_.add(S.key, tb, S.addr.ip, S.addr.port, m, len, now_);
+    tombs_.add(S.key, tb, S.addr.ip, S.addr.port, m, len, now_, S.addr.tp);
     st_->tombs_created++;
     free_slot(ss);
 }

@@ -271,7 +271,7 @@ bool Proxy::rehome(TxnSlot& c, uint8_t iface) noexcept {
         const char* at = static_cast<const char*>(memmem(d + c.rr_off, c.rr_len, sx.data(), sx.size()));
         if (!at || size_t(at + sx.size() + rr_token_len - (d + c.rr_off)) > c.rr_len) return false;
         std::memcpy(token, at + sx.size(), rr_token_len);
-        e[ne++] = {c.rr_off, c.rr_len, record_route(c.in_if, iface, token, c.th)};
+        e[ne++] = {c.rr_off, c.rr_len, record_route(c.in_if, c.in_tp, iface, c.direct ? c.addr.tp : sip::Transport::udp, token, c.th)};
     }
     if (ne == 2 && e[1].off < e[0].off) std::swap(e[0], e[1]);
     if (ne == 2 && e[0].off + e[0].len > e[1].off) return false;  // overlapping: not ours
@@ -298,7 +298,7 @@ bool Proxy::rehome(TxnSlot& c, uint8_t iface) noexcept {
     c.branch_off = uint16_t(moved(c.branch_off));
     if (c.rr_len) {
         c.rr_off = uint16_t(moved(c.rr_off));
-        c.rr_len = uint8_t(record_route(c.in_if, iface, token, c.th).size());
+        c.rr_len = uint8_t(record_route(c.in_if, c.in_tp, iface, c.direct ? c.addr.tp : sip::Transport::udp, token, c.th).size());
     }
     c.via_if = iface;
     return true;

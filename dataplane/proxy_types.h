@@ -14,6 +14,7 @@
 #include "dataplane/trace_types.h"
 #include "failover/events_types.h"
 #include "failover/retry_policy.h"
+#include "sipparse/types.h"
 
 namespace sipedge::failover {
 class Table;
@@ -24,12 +25,19 @@ namespace sipedge::dp {
 class RouteTable;    // dataplane/route_table.h
 class RouteScratch;
 
-/// IPv4 address and UDP port, host byte order.
+/// IPv4 address and port, host byte order, and the transport (issue 14):
+/// udp is the worker's own; tcp/tls go through the stream thread
+/// (stream/, docs/stream.md), which writes to the connection open with
+/// that address (the one a request came in on, RFC 3261 §18.2.2) or opens one.
 struct Endpoint {
     uint32_t ip = 0;
     uint16_t port = 0;
+    sip::Transport tp = sip::Transport::udp;  // udp, tcp or tls
+    uint8_t pad_ = 0;
     friend bool operator==(const Endpoint&, const Endpoint&) = default;
+    bool stream() const noexcept { return tp != sip::Transport::udp; }
 };
+static_assert(sizeof(Endpoint) == 8);
 
 /// Start-up configuration of one worker's proxy core.
 struct ProxyConfig {
@@ -133,9 +141,10 @@ static_assert(std::is_trivially_copyable_v<ControlMsg> && sizeof(ControlMsg) % 4
 /// Called on the worker's own core; nothing here may block.
 class PacketSink {
 public:
-    /// Sends <data>[0, len) from our SIP port to <to>. The bytes are copied
-    /// before it returns.
-    virtual void send_udp(Endpoint to, const char* data, size_t len) noexcept = 0;
+    /// Sends the SIP message <data>[0, len) from our SIP port to <to>: a UDP
+    /// datagram, or over TCP/TLS (to.tp) through the stream thread. The
+    /// bytes are copied before it returns.
+    virtual void send_sip(Endpoint to, const char* data, size_t len) noexcept = 0;
     /// An observation about a trunk server for the failover engine (worker →
     /// control event ring). Default: dropped (tests that do not look).
     virtual void report(const failover::ServerEvent& ev) noexcept { (void)ev; }

@@ -14,6 +14,7 @@
 //   stage_sip.cc    UDP checks and our SIP port, a response for another
 //                   worker's transaction handed there, the proxy; a CANCEL
 //                   matching nothing here passed to the next worker
+//   stage_stream.cc SIP over TCP/TLS: whole messages from / to the stream thread
 //   worker_tx.cc    IPv4/UDP out: egress interface, fragmentation, ARP, TX batches
 //   worker.cc       the loop, the control rings, handle()
 //

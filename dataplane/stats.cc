@@ -49,6 +49,8 @@ const char* drop_reason_name(DropReason r) noexcept {
     case DropReason::sip_shed: return "sip_shed";
     case DropReason::exception_full: return "exception_full";
     case DropReason::exception_other: return "exception_other";
+    case DropReason::stream_off: return "stream_off";
+    case DropReason::stream_full: return "stream_full";
     case DropReason::count_: break;
     }
     return "?";

@@ -128,6 +128,9 @@ inline constexpr CounterInfo worker_counter_table[] = {
     // issue 14: the kernel exception path
     SIPEDGE_C(exception_to_kernel, "exception", "to_kernel", "sipedge_worker_exception_packets_total", "direction", "to_kernel"),
     SIPEDGE_C(exception_from_kernel, "exception", "from_kernel", "sipedge_worker_exception_packets_total", "direction", "from_kernel"),
+    // issue 14: SIP over TCP/TLS through the stream thread
+    SIPEDGE_C(stream_rx, "stream", "rx", "sipedge_worker_stream_messages_total", "direction", "rx"),
+    SIPEDGE_C(stream_tx, "stream", "tx", "sipedge_worker_stream_messages_total", "direction", "tx"),
 };
 #undef SIPEDGE_C
 

@@ -60,6 +60,9 @@ enum class DropReason : uint8_t {
     exception_full,       // issue 14: the tap (kernel exception path) did not take a frame
     exception_other,      // issue 14: a frame from the kernel that is neither IPv4 from our address
                           //   nor ARP (IPv6 neighbour discovery, ...): not sent
+    stream_off,           // issue 14: a message for a TCP/TLS destination, no stream transport
+                          //   running (sipedge without --sip-tcp)
+    stream_full,          // issue 14: the stream thread's send slots were all taken (it is behind)
     count_
 };
 inline constexpr size_t drop_reason_count = size_t(DropReason::count_);
@@ -191,12 +194,15 @@ struct alignas(64) WorkerStats {
     // (Worker::prime_next_hops): a first burst to a backup carrier is not
     // parked beyond ArpCache::park_max and dropped.
     uint64_t arp_primed = 0;
+    // ---- issue 14: SIP over TCP/TLS through the stream thread (stream/,
+    // docs/stream.md): whole messages taken from and handed to it.
+    uint64_t stream_rx = 0, stream_tx = 0;
 };
 static_assert(std::is_trivially_copyable_v<WorkerStats> && alignof(WorkerStats) == 64);
 /// Bytes of WorkerStats that are uint64_t counters, from the start: one past
 /// the last field (the rest is alignment padding).
 inline constexpr size_t worker_stats_counter_bytes =
-    offsetof(WorkerStats, arp_primed) + sizeof(uint64_t);
+    offsetof(WorkerStats, stream_tx) + sizeof(uint64_t);
 static_assert(worker_stats_counter_bytes % sizeof(uint64_t) == 0);
 
 }  // namespace sipedge::dp

@@ -49,7 +49,9 @@ struct TombRecord {
     uint16_t port = 0;      //   tombstone, the server for an ACK, upstream for a 2xx
     uint16_t msg_len = 0;   // bytes of the retained message (0: none)
     uint32_t charge = 0;    // byte-ring bytes freed with this record (message + skipped tail)
-    uint32_t live = 0;      // 1 while indexed
+    uint8_t live = 0;       // 1 while indexed
+    sip::Transport tp = sip::Transport::udp;  // of ip:port (issue 14: a stream upstream)
+    uint16_t pad_ = 0;
 };
 static_assert(std::is_trivially_copyable_v<TombRecord> && sizeof(TombRecord) == 56);
 
@@ -85,7 +87,7 @@ public:
     /// the tombstone then only absorbs). Makes room by dropping the oldest
     /// records. Records created at <now> with t.expires <= now are not kept.
     void add(const TxnKey& key, const Tombstone& t, uint32_t ip, uint16_t port, const char* msg,
-             size_t msg_len, Millis now) noexcept {
+             size_t msg_len, Millis now, sip::Transport tp = sip::Transport::udp) noexcept {
         if (cap_ == 0 || t.expires <= now) return;
         if (count_ == cap_) pop(now);
         if (msg_len > arena_ || msg_len > UINT16_MAX) msg_len = 0;
@@ -111,6 +113,7 @@ public:
         r.t.buf = off;
         r.ip = ip;
         r.port = port;
+        r.tp = tp;
         r.msg_len = uint16_t(msg_len);
         r.charge = charge;
         r.live = index_.insert_absent(key.hash, i) == TxnTable::InsertStatus::inserted;

@@ -136,6 +136,7 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
                 work += k;
             }
         }
+        if (links_.stream) work += stream_in();  // SIP over TCP/TLS (stage_stream.cc)
         if (now_ != last_tick) {  // once per millisecond: timers, ARP retries
             last_tick = now_;
             // Behind (dataplane/overload.h): new INVITEs are dropped before
@@ -213,7 +214,7 @@ uint16_t Worker::drain_control() noexcept {
         if (msg_.len == 0 || msg_.len > ControlMsg::max_len) continue;
         stats_.control_tx++;
         stats_.sip_requests_tx++;
-        send_udp(msg_.peer, msg_.data, msg_.len);
+        send_sip(msg_.peer, msg_.data, msg_.len);
         sent++;
     }
     return sent;

@@ -74,6 +74,9 @@
 
 struct rte_mbuf;
 struct rte_mempool;
+namespace sipedge::stream {
+class Channel;
+}
 struct rte_ring;
 struct rte_rcu_qsbr;
 
@@ -128,6 +131,10 @@ struct WorkerLinks {
     Handoff* handoff = nullptr;    // cross-core rings, one per worker (nullptr: one worker)
     rte_ring* trace = nullptr;     // → control: TraceSample (SP/SC, this worker's own ring)
     const std::atomic<bool>* trace_wanted = nullptr;  // control: someone traces (relaxed, per burst)
+    // Issue 14: this worker's channel with the stream thread (SIP over
+    // TCP/TLS, stage_stream.cc); nullptr: none (a message for a TCP/TLS
+    // destination is dropped, stream_off).
+    stream::Channel* stream = nullptr;
 };
 
 class Worker final : public PacketSink {
@@ -162,7 +169,7 @@ public:
     uint32_t active_slots() const noexcept { return proxy_.active_slots(); }
     const ReassemblyStats& reassembly_stats() const noexcept { return frag_.stats(); }
 
-    void send_udp(Endpoint to, const char* data, size_t len) noexcept override;
+    void send_sip(Endpoint to, const char* data, size_t len) noexcept override;
     void report(const failover::ServerEvent& ev) noexcept override;
     void to_control(Endpoint from, const char* data, size_t len) noexcept override;
     void control_unreachable(Endpoint to, const char* branch, size_t len) noexcept override;
@@ -185,6 +192,8 @@ private:
     StageOut to_kernel(Pkt& p) noexcept;                 // stage_exception.cc: TCP to the tap
     void copy_to_kernel(const Pkt& p) noexcept;          // stage_exception.cc: an ARP reply's copy
     void from_kernel(uint8_t f, rte_mbuf* m) noexcept;   // stage_exception.cc: the kernel's frame out
+    uint32_t stream_in() noexcept;                       // stage_stream.cc: TCP/TLS messages in
+    void send_stream(Endpoint to, const char* data, size_t len) noexcept;  // stage_stream.cc
     // Send (worker_tx.cc; send_arp_request: stage_arp.cc).
     void send_fragmented(uint8_t f, uint32_t nh, Endpoint to, const char* data,
                          size_t len) noexcept;

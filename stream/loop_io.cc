@@ -247,6 +247,12 @@ void Loop::became_open(Conn& c) {
             arm_timer(c, now_ms_ + uint64_t(cfg_.knobs.crlf_ping_interval_s) * 1000);
     } else {
         bump(stats_.conns_accepted);
+        // A message to this peer's address (a response to a request that
+        // came on it, RFC 3261 §18.2.2; an in-dialog request to a caller
+        // whose contact is its source) goes on this connection (RFC 5923's
+        // reuse without the alias negotiation: the address is the peer's own
+        // socket). The first one from an address keeps it.
+        reuse_.try_emplace(ReuseKey{c.peer, 0, 0, c.transport}, c.id);
         emit(c, StreamEventKind::accepted, 0, std::string(c.ssl ? "TLS from " : "TCP from ") + to_string(c.peer));
     }
     c.deadline_ms = 0;
@@ -565,9 +571,11 @@ void Loop::close_conn(Conn& c, StreamEventKind k, int sys_errno, const std::stri
     std::atomic_ref<uint64_t> open(stats_.conns_open);
     open.store(open.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     if (k != StreamEventKind::none) emit(c, k, sys_errno, reason);
-    if (c.outbound) {
-        const ReuseKey key{c.peer, c.identity, c.transport == Transport::tls ? c.profile : uint16_t(0),
-                           c.transport};
+    {  // outbound: its reuse key; inbound: the peer's address (became_open)
+        const ReuseKey key = c.outbound ? ReuseKey{c.peer, c.identity,
+                                                   c.transport == Transport::tls ? c.profile : uint16_t(0),
+                                                   c.transport}
+                                        : ReuseKey{c.peer, 0, 0, c.transport};
         const auto it = reuse_.find(key);
         if (it != reuse_.end() && it->second == c.id) reuse_.erase(it);
     }

@@ -26,7 +26,7 @@ struct Sink final : PacketSink {
     std::vector<Sent> out;
     bool keep = true;  // false: only count (long runs)
     uint64_t sent = 0;
-    void send_udp(Endpoint to, const char* d, size_t n) noexcept override {
+    void send_sip(Endpoint to, const char* d, size_t n) noexcept override {
         sent++;
         if (keep) out.push_back({to, std::string(d, n)});
     }

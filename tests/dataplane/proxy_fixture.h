@@ -37,7 +37,7 @@ struct Sink final : PacketSink {
     std::vector<failover::ServerEvent> events;
     std::vector<Sent> control;
     std::vector<Sent> unreachable;
-    void send_udp(Endpoint to, const char* d, size_t n) noexcept override {
+    void send_sip(Endpoint to, const char* d, size_t n) noexcept override {
         out.push_back({to, std::string(d, n)});
     }
     void report(const failover::ServerEvent& ev) noexcept override { events.push_back(ev); }

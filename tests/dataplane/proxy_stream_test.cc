@@ -1,0 +1,144 @@
+// SIP over TCP/TLS in the proxy core (issue 14): a request that arrived on a
+// stream (its source Endpoint says tcp/tls) is answered on that connection
+// (the source address, not the Via's sent-by port; RFC 3261 §18.2.2),
+// its server transaction retransmits nothing (§17.2: reliable), and a
+// request bridged to a UDP carrier gets a double Record-Route whose access
+// side entry names the transport (§16.6 step 4, RFC 5658). In-dialog
+// requests to a URI with ;transport=tcp go over TCP with our Via saying so.
+
+#include "sipparse/headers.h"
+#include "tests/dataplane/proxy_fixture.h"
+
+namespace sipedge::dp {
+namespace {
+
+class StreamTest : public ProxyTest {};
+
+const Endpoint tcp_caller{ip_of(1), 40312, sip::Transport::tcp};  // the connection's source port
+
+std::string tcp_invite(const char* via_tp = "TCP", const char* method = "INVITE",
+                       const char* branch = "z9hG4bK-t1") {
+    return std::string(method) + " sip:1000@192.0.2.10:5060 SIP/2.0\r\n"
+           "Via: SIP/2.0/" + via_tp + " 192.0.2.1:5060;branch=" + branch + "\r\n"
+           "From: <sip:a@192.0.2.1>;tag=f1\r\nTo: <sip:1000@192.0.2.10>\r\n"
+           "Call-ID: t1@192.0.2.1\r\nCSeq: 1 " + method + "\r\n"
+           "Contact: <sip:a@192.0.2.1:5060;transport=tcp>\r\nMax-Forwards: 70\r\n"
+           "Content-Length: 0\r\n\r\n";
+}
+
+TEST_F(StreamTest, TcpInviteIsAnsweredOnItsConnectionAndBridgedToUdpWithDoubleRecordRoute) {
+    in(tcp_caller, tcp_invite());
+    ASSERT_EQ(sink.out.size(), 2u);
+    EXPECT_EQ(sink.out[0].to, tcp_caller);  // the 100 on the connection, not to sent-by :5060
+    EXPECT_EQ(status_of(sink.out[0].msg), 100);
+    EXPECT_EQ(sink.out[1].to, primary);
+    EXPECT_EQ(sink.out[1].to.tp, sip::Transport::udp);
+    const std::string& f = sink.out[1].msg;
+    EXPECT_TRUE(starts(f, "INVITE sip:1000@192.0.2.10:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=")) << f;
+    std::string tcp_rr = rr_value("192.0.2.10:5060", "t1@192.0.2.1", "f1");
+    tcp_rr.insert(tcp_rr.find(";lr"), ";transport=tcp");
+    EXPECT_NE(f.find("Record-Route: " + rr_value("192.0.2.10:5060", "t1@192.0.2.1", "f1") + "," + tcp_rr + "\r\n"),
+              std::string::npos)
+        << f;
+    // Responses from the UDP carrier go back on the connection, without our Via.
+    in(primary, response_to(f, 180, "Ringing"), 20);
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(sink.out[0].to, tcp_caller);
+    EXPECT_EQ(sink.out[0].msg.find("192.0.2.10:5060;branch"), std::string::npos);
+    EXPECT_NE(sink.out[0].msg.find("SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK-t1"), std::string::npos);
+    // A final non-2xx is relayed once: no Timer G over a reliable transport.
+    in(primary, response_to(f, 486, "Busy Here"), 40);
+    size_t up = 0;
+    for (const Sent& s : sink.out) up += s.to == tcp_caller && status_of(s.msg) == 486;
+    EXPECT_EQ(up, 1u);
+    sink.out.clear();
+    for (Millis t = 50; t <= 40000; t += 250) p.advance(t);
+    for (const Sent& s : sink.out) EXPECT_NE(s.to, tcp_caller) << s.msg;  // nothing repeated upstream
+    EXPECT_EQ(st.sip_retransmissions_tx, 0u);
+}
+
+TEST_F(StreamTest, ViaTransportMustMatchTheOneTheRequestCameOn) {
+    in(tcp_caller, tcp_invite("UDP", "INVITE", "z9hG4bK-t2"));  // says UDP, came over TCP
+    EXPECT_TRUE(sink.out.empty());
+    in(caller, tcp_invite("TCP", "INVITE", "z9hG4bK-t3"));  // says TCP, came over UDP
+    EXPECT_TRUE(sink.out.empty());
+    EXPECT_EQ(st.drops[size_t(DropReason::sip_not_udp)], 2u);
+    in(tcp_caller, tcp_invite("TCP", "OPTIONS", "z9hG4bK-t4"));  // matching: forwarded over UDP
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(sink.out[0].to, primary);
+}
+
+TEST_F(StreamTest, InDialogRequestToATcpContactGoesOverTcpWithATcpVia) {
+    // The carrier's BYE behind our (verified) Record-Route, to the caller's
+    // contact with ;transport=tcp.
+    const std::string bye =
+        "BYE sip:a@192.0.2.1:5070;transport=tcp SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bK-b1\r\n"
+        "Route: " + rr_value("192.0.2.10:5060", "t1@192.0.2.1", "f1") + "\r\n"
+        "From: <sip:1000@192.0.2.10>;tag=t9\r\nTo: <sip:a@192.0.2.1>;tag=f1\r\n"
+        "Call-ID: t1@192.0.2.1\r\nCSeq: 2 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    in(primary, bye);
+    ASSERT_EQ(sink.out.size(), 1u);
+    const Endpoint want{ip_of(1), 5070, sip::Transport::tcp};
+    EXPECT_EQ(sink.out[0].to, want);
+    EXPECT_TRUE(starts(sink.out[0].msg, "BYE sip:a@192.0.2.1:5070;transport=tcp SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.10:5060;branch="))
+        << sink.out[0].msg;
+    // Reliable: no retransmission of the BYE over TCP (Timer E off); Timer F still ends it.
+    sink.out.clear();
+    for (Millis t = 100; t <= 31000; t += 100) p.advance(t);
+    size_t resent = 0;
+    for (const Sent& s : sink.out) resent += s.to == want;
+    EXPECT_EQ(resent, 0u);
+}
+
+// After a double Record-Route (UDP carrier side, TCP access side), each
+// side's in-dialog requests name both our entries; a Request-URI without a
+// transport goes over the transport of our last Route (the next hop's side).
+TEST_F(StreamTest, InDialogRequestsTakeTheTransportOfOurRouteTowardTheirSide) {
+    std::string udp_rr = rr_value("192.0.2.10:5060", "t1@192.0.2.1", "f1");
+    std::string tcp_rr = udp_rr;
+    tcp_rr.insert(tcp_rr.find(";lr"), ";transport=tcp");
+    auto request = [&](const char* method, const char* ruri, const char* via, const std::string& route,
+                       const char* from_tag, const char* to_tag) {
+        return std::string(method) + " " + ruri + " SIP/2.0\r\nVia: " + via +
+               "\r\nRoute: " + route + "\r\nFrom: <sip:x@192.0.2.1>;tag=" + from_tag +
+               "\r\nTo: <sip:y@192.0.2.10>;tag=" + to_tag +
+               "\r\nCall-ID: t1@192.0.2.1\r\nCSeq: 5 " + method +
+               "\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    };
+    // The carrier's INFO (its route set: our entries as it got them, UDP first).
+    in(primary, request("INFO", "sip:sipp@192.0.2.1:5060", "SIP/2.0/UDP 192.0.2.21:5060;branch=z9hG4bK-i1",
+                        udp_rr + "," + tcp_rr, "t9", "f1"));
+    ASSERT_EQ(sink.out.size(), 1u);
+    const Endpoint caller_tcp{ip_of(1), 5060, sip::Transport::tcp};
+    EXPECT_EQ(sink.out[0].to, caller_tcp);
+    EXPECT_TRUE(starts(sink.out[0].msg, "INFO sip:sipp@192.0.2.1:5060 SIP/2.0\r\nVia: SIP/2.0/TCP ")) << sink.out[0].msg;
+    EXPECT_EQ(sink.out[0].msg.find("Route:"), std::string::npos);  // both ours, both taken off
+    // The caller's BYE over TCP (its route set reversed: TCP entry first) goes to the carrier over UDP.
+    in(tcp_caller, request("BYE", "sip:192.0.2.21:5060", "SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bK-b2",
+                           tcp_rr + "," + udp_rr, "f1", "t9"));
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(sink.out[0].to, primary);
+    EXPECT_TRUE(starts(sink.out[0].msg, "BYE sip:192.0.2.21:5060 SIP/2.0\r\nVia: SIP/2.0/UDP ")) << sink.out[0].msg;
+}
+
+TEST_F(StreamTest, UriTransportsTheEdgeDoesNotCarryAreRefused) {
+    Endpoint e;
+    sip::Uri u;
+    const std::string ws = "sip:a@192.0.2.1:5070;transport=ws";
+    ASSERT_TRUE(sip::parse_uri(ws.data(), sip::Span{0, uint16_t(ws.size())}, u));
+    EXPECT_FALSE(uri_endpoint(u, ws.data(), e));
+    const std::string tls = "sips:a@192.0.2.1";
+    ASSERT_TRUE(sip::parse_uri(tls.data(), sip::Span{0, uint16_t(tls.size())}, u));
+    ASSERT_TRUE(uri_endpoint(u, tls.data(), e));
+    EXPECT_EQ(e.tp, sip::Transport::tls);
+    EXPECT_EQ(e.port, 5061);
+    const std::string udp = "sip:a@192.0.2.1;transport=UDP";
+    ASSERT_TRUE(sip::parse_uri(udp.data(), sip::Span{0, uint16_t(udp.size())}, u));
+    ASSERT_TRUE(uri_endpoint(u, udp.data(), e));
+    EXPECT_EQ(e.tp, sip::Transport::udp);
+    EXPECT_EQ(e.port, 5060);
+}
+
+}  // namespace
+}  // namespace sipedge::dp
