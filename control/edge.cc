@@ -284,7 +284,11 @@ bool Edge::start_workers(Controller& ctl, const EdgeArgs& a) {
         std::fprintf(stderr, "sipedge: record-route key: %s\n", k.error().message.c_str());
         return false;
     }
-    if (a.sip_tcp && !start_stream(nw)) return false;
+    if (a.sip_tcp) {
+        if (!start_stream(nw)) return false;
+        pc.streams = true;  // trunk servers over TCP/TLS are candidates
+        sync_tls_profiles(ctl);
+    }
     for (uint16_t i = 0; i < nw; i++) {
         workers_.push_back(std::make_unique<dp::Worker>());
         dp::Worker* w = workers_.back().get();
@@ -370,15 +374,62 @@ bool Edge::start_stream(uint16_t workers) {
     return true;
 }
 
-// The stream thread's connection events, every control tick. Access-side
-// connections serve no trunk server (kind none for failover); failures are
-// said on stderr with --verbose (connections are counted in the exit JSON's
-// "stream" section either way).
-void Edge::drain_stream_events(bool verbose) {
+// The stream thread's connection events, every control tick. A connection
+// opened for a trunk server carries its RouteTag: a failed connect or TLS
+// handshake/certificate goes to the failover engine as a trigger (seed P: "a
+// failed TCP connection" fails the route), a closed connection as
+// connection_closed (not a trigger). Access-side connections serve no server.
+// Failures of trunk connections are said on stderr (a refused certificate
+// names what it expected and got); everything with --verbose.
+void Edge::drain_stream_events(Controller& ctl, bool verbose) {
     stream::StreamEvent ev;
     for (int i = 0; i < 1024 && stream_->poll_event(ev); i++) {
-        if (!verbose) continue;
-        std::fprintf(stderr, "sipedge: stream: %s: %s\n", stream::event_name(ev.kind), ev.reason);
+        failover::ServerEvent se = stream::to_server_event(ev);
+        const bool trunk = ev.route.server_idx != 0xffff;
+        if (trunk && se.kind != failover::EventKind::none) {
+            se.at_ms = ctl.now();
+            ctl.engine().on_event(se);
+        }
+        if (verbose || (trunk && stream::is_failover_trigger(ev.kind)))
+            std::fprintf(stderr, "sipedge: stream: %s%s: %s\n", stream::event_name(ev.kind),
+                         trunk ? (" (trunk id " + std::to_string(ev.route.trunk_id) + ", server " +
+                                  std::to_string(ev.route.server_idx) + ")").c_str()
+                               : "",
+                         ev.reason);
+    }
+}
+
+// TLS client profiles (stream_profile(engine id)) for every trunk that may
+// reach a server over TLS: its CA bundle and the name its servers'
+// certificates must carry (tls-server-name, else the domain, else the first
+// TLS server's host). Set again when the configuration changed them; a
+// profile that cannot be built (no CA file) is said once per change, and
+// connections for that trunk then fail (send_failed) until it is fixed.
+void Edge::sync_tls_profiles(Controller& ctl) {
+    if (ctl.commit_count() == tls_synced_) return;
+    tls_synced_ = ctl.commit_count();
+    for (const auto& [name, t] : ctl.state().trunks) {
+        const ServerEntry* first_tls = nullptr;
+        for (const auto& s : t.servers)
+            if (s && (s->mode == ServerMode::tls || s->mode == ServerMode::tls_only ||
+                      s->mode == ServerMode::dns_naptr)) {
+                first_tls = &*s;
+                break;
+            }
+        const std::optional<uint32_t> id = ctl.engine_id(name);
+        if (!first_tls || !id) continue;
+        const std::string sn = !t.knobs.tls_server_name.empty() ? t.knobs.tls_server_name
+                               : !t.domain.empty()               ? t.domain
+                                                                 : first_tls->host;
+        auto want = std::make_pair(t.knobs.tls_ca, sn);
+        auto it = tls_applied_.find(*id);
+        if (it != tls_applied_.end() && it->second == want) continue;
+        tls_applied_[*id] = want;
+        stream::TlsClientConfig cc;
+        cc.server_name = sn;
+        cc.ca_file = t.knobs.tls_ca;
+        if (Status s = stream_->set_client_profile(dp::stream_profile(*id), cc); !s)
+            std::fprintf(stderr, "sipedge: trunk %s: TLS profile: %s\n", name.c_str(), s.error().message.c_str());
     }
 }
 
@@ -442,7 +493,10 @@ int Edge::run(Controller& ctl, Ops* ops, const EdgeArgs& a) {
         ctl, lo,
         [&] {
             link_->tick(ctl);
-            if (stream_) drain_stream_events(a.verbose);
+            if (stream_) {
+                sync_tls_profiles(ctl);
+                drain_stream_events(ctl, a.verbose);
+            }
             say_partial_once(ws_, pcs_, port_ids_, drivers_, partial_said);
             say_drops_once(ws_, drops_said);
             if (++ticks % 100 == 0) {

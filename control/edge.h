@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -147,7 +148,8 @@ private:
     bool start_ports(const EdgeArgs& a, uint32_t af_room);
     bool start_workers(Controller& ctl, const EdgeArgs& a);
     bool start_stream(uint16_t workers);
-    void drain_stream_events(bool verbose);
+    void drain_stream_events(Controller& ctl, bool verbose);
+    void sync_tls_profiles(Controller& ctl);
 
     // Declared in bring-up order; members are destroyed in reverse, which is
     // the teardown order above (workers_ are freed after the ports close,
@@ -160,6 +162,8 @@ private:
     // --sip-tcp (issue 14): the stream thread and its channels; the workers
     // use the channels, so it goes after them (runs_ joins them first).
     std::unique_ptr<stream::StreamTransport> stream_;
+    uint64_t tls_synced_ = ~0ull;  // ctl.commit_count() the TLS client profiles were set at
+    std::map<uint32_t, std::pair<std::string, std::string>> tls_applied_;  // engine id -> (CA, name)
     std::unique_ptr<DpLink> link_;
     LcoreRuns runs_;  // last: joined first
 

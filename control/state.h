@@ -97,6 +97,9 @@ struct TrunkSettings {
     uint32_t tcp_keepalive_idle_s = 30;
     uint32_t tcp_keepalive_no_response_s = 20;
     uint32_t tcp_keepalive_attempts = 4;
+    // TLS toward the trunk's servers (issue 14, docs/stream.md)
+    std::string tls_ca = "/etc/ssl/certs/ca-certificates.crt";
+    std::string tls_server_name;           // "" = the trunk's domain, else its first TLS server's host
     uint8_t monitor = 0;                   // failover::ProbeMode
     uint32_t monitor_interval_s = 30;
     uint32_t monitor_timeout_s = 32;

@@ -35,7 +35,6 @@ void ClientTxn::start(const Setup& s, Millis now, TxnOut& out) noexcept {
     *this = ClientTxn{};
     buf = keep;
     method_ = s.method;
-    reliable_ = s.reliable;
     branch_ = s.branch;
     trunk_id_ = s.trunk_id;
     list_epoch_ = s.list_epoch;
@@ -52,6 +51,7 @@ void ClientTxn::start(const Setup& s, Millis now, TxnOut& out) noexcept {
     }
     if (invite()) prov_ms_ = s.provisional_timeout_ms;
     retry_.init(s.policy, s.kind, s.reliable, s.server_count, s.first_server);
+    if (s.reliable_mask) retry_.set_reliable_mask(s.reliable_mask);
     handle_retry(retry_.start(now), now, out);
     rearm(out);
 }
@@ -165,7 +165,7 @@ void ClientTxn::on_response(uint16_t status, Millis now, TxnOut& out) noexcept {
                 k.status = status;
                 out.push(k);
             }
-            const uint32_t linger = reliable_ ? 0 : (invite() ? timer_d_ms : t4_ms_);
+            const uint32_t linger = retry_.reliable_at(old_server) ? 0 : (invite() ? timer_d_ms : t4_ms_);
             if (linger) {
                 TxnAction t = act(TxnActKind::retire_branch);
                 t.server = old_server;
@@ -204,7 +204,7 @@ void ClientTxn::complete(uint16_t status, Millis now, TxnOut& out) noexcept {
     }
     out.push(d);
     st_ = ClientState::completed;
-    const uint32_t linger = reliable_ ? 0 : (invite() ? timer_d_ms : t4_ms_);
+    const uint32_t linger = reliable() ? 0 : (invite() ? timer_d_ms : t4_ms_);
     if (linger == 0) {
         st_ = ClientState::terminated;
         out.push(act(TxnActKind::terminated));
@@ -286,6 +286,12 @@ void ClientTxn::on_timer(Millis now, TxnOut& out) noexcept {
 void ClientTxn::on_icmp(Millis now, TxnOut& out) noexcept {
     if (st_ != ClientState::calling && st_ != ClientState::trying) return;
     handle_retry(retry_.on_icmp(now), now, out);
+    if (st_ != ClientState::terminated) rearm(out);
+}
+
+void ClientTxn::on_transport_error(Millis now, TxnOut& out) noexcept {
+    if (st_ != ClientState::calling && st_ != ClientState::trying) return;
+    handle_retry(retry_.on_transport_error(now), now, out);
     if (st_ != ClientState::terminated) rearm(out);
 }
 

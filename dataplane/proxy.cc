@@ -501,13 +501,17 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     uint8_t walk[max_walk];
     uint8_t walk_n = 0;
     uint8_t first_cand = 0;  // tr->cand index of walk[0]
+    uint16_t walk_reliable = 0;  // bit per walk position: that server over TCP/TLS
     if (t.trunk) {
         if (routes_ && routes_->table) tr = routes_->table->find(t.trunk_id);
-        for (uint8_t i = 0; tr && i < tr->count && walk_n < max_walk; i++)
-            if (tr->cand[i].family == 4 && tr->cand[i].transport == sip::Transport::udp) {
-                if (walk_n == 0) first_cand = i;
-                walk[walk_n++] = uint8_t(tr->cand[i].server_idx);
-            }
+        for (uint8_t i = 0; tr && i < tr->count && walk_n < max_walk; i++) {
+            const sip::Transport ct = tr->cand[i].transport;
+            const bool stream = ct == sip::Transport::tcp || ct == sip::Transport::tls;
+            if (tr->cand[i].family != 4 || !(ct == sip::Transport::udp || (stream && cfg_.streams))) continue;
+            if (walk_n == 0) first_cand = i;
+            if (stream) walk_reliable |= uint16_t(1u << walk_n);
+            walk[walk_n++] = uint8_t(tr->cand[i].server_idx);
+        }
         if (walk_n == 0) {  // unknown trunk, not registered, every server held
             st_->drop(DropReason::sip_no_route);
             reply_stateless(up, d, n, 503, "Service Unavailable");
@@ -559,8 +563,9 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     // reached by; a rollover to a server behind another one rewrites them
     // (rehome()).
     const uint8_t oif = out_iface(t.trunk ? candidate_ip(tr->cand[first_cand]) : t.addr.ip);
-    const sip::Transport out_tp = t.trunk ? sip::Transport::udp : t.addr.tp;
+    const sip::Transport out_tp = t.trunk ? tr->cand[first_cand].transport : t.addr.tp;
     C.via_if = oif;
+    C.via_tp = out_tp;
     C.in_if = in_if_;
     C.in_tp = up.tp;
     const size_t vl = our_via(b, oif, out_tp, via_);
@@ -671,7 +676,9 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     cset.timer_c_ms = invite ? cfg_.timer_c_ms : 0;
     cset.provisional_timeout_ms = invite && tr ? uint32_t(tr->provisional_timeout_s) * 1000 : 0;
     cset.branch = b;
-    cset.reliable = out_tp != sip::Transport::udp;  // §17.1: no retransmissions, Timers D/K zero
+    // §17.1: no retransmissions, Timers D/K zero, per server of the walk.
+    cset.reliable = !t.trunk && out_tp != sip::Transport::udp;
+    cset.reliable_mask = t.trunk ? walk_reliable : 0;
     out.clear();
     C.t.c.start(cset, now_, out);
     run_client(cs, out, nullptr, 0);

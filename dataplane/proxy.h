@@ -109,6 +109,11 @@ public:
     /// is what the ICMP message quotes of its UDP payload (often truncated).
     /// Returns true when it named one of our client transactions.
     bool on_icmp_unreachable(Endpoint to, const char* quoted, size_t len, Millis now) noexcept;
+    /// Issue 14: the request <msg> we sent to <to> over TCP/TLS was not
+    /// delivered, its connection failed (refused, timed out, TLS refused):
+    /// the client transaction it names rolls over at once (ClientTxn::
+    /// on_transport_error). True when it named the current attempt of one.
+    bool on_stream_failure(Endpoint to, const char* msg, size_t len, Millis now) noexcept;
 
     /// Runs the timers due at <now>.
     void advance(Millis now) noexcept;
@@ -164,6 +169,7 @@ private:
         uint16_t branch_off = 0; // client: branch offset inside the retained request
         SlotKind kind = SlotKind::free;
         uint8_t via_if = 0;      // client: the interface our Via/Record-Route name
+        sip::Transport via_tp = sip::Transport::udp;  // client: and the transport (issue 14)
         uint8_t in_if = 0;       // client: the interface the request came in on
         sip::Transport in_tp = sip::Transport::udp;  // client: and its transport (issue 14)
         uint8_t rr_len = 0;      // client: our Record-Route value in the retained request
@@ -234,7 +240,7 @@ private:
     void on_timer(uint64_t cookie) noexcept;
     void timer_action(uint32_t slot, const TxnAction& a) noexcept;
     void send_client_request(uint32_t slot, const TxnAction& a) noexcept;
-    bool rehome(TxnSlot& c, uint8_t iface) noexcept;
+    bool rehome(TxnSlot& c, uint8_t iface, sip::Transport tp) noexcept;
     void send_ack(uint32_t slot, uint16_t server, const char* rsp) noexcept;
     /// CANCEL for the INVITE in <invite_slot>: its current branch, or the
     /// branch (attempt, server) <branch> names (provisional-timeout).
@@ -249,13 +255,17 @@ private:
     void report(const TxnSlot& c, uint16_t pos, failover::EventKind k, uint16_t status,
                 uint32_t retry_after_s) noexcept;
     bool from_carrier(uint32_t ip) const noexcept;
+    bool undeliverable(Endpoint to, const char* quoted, size_t len, Millis now, bool connection) noexcept;
 
     /// <partial>: answer even without From/To/Call-ID/CSeq (a Via is enough:
     /// requests parse() refused). True when a response was sent.
     bool reply_stateless(Endpoint to, const char* req, size_t n, uint16_t status,
                          const char* reason, bool partial = false) noexcept;
     std::string_view retry_after_line(uint32_t seconds) noexcept;
-    void send(Endpoint to, const char* d, size_t n, bool request) noexcept;
+    void send(Endpoint to, const char* d, size_t n, bool request, const SendNote* note = nullptr) noexcept;
+    /// The trunk server client <c> sends to at walk position <pos> (nullptr:
+    /// not a trunk walk); written into note_.
+    const SendNote* note_for(const TxnSlot& c, uint16_t pos) noexcept;
     void trace(bool sent, Endpoint peer, const char* d, size_t n, sip::Span call_id) noexcept;
     size_t our_via(const BranchId& b, uint8_t iface, sip::Transport tp, char* out) const noexcept;
     /// The largest message we send over <tp>: a UDP datagram of
@@ -324,6 +334,7 @@ private:
     bool trace_on_ = false;          // set_trace()
     uint32_t trace_trunk_ = ~0u;     // trunk id of the request being sent (trace only)
     TraceSample trace_buf_;          // staging for PacketSink::trace (512 B: not on the stack)
+    SendNote note_;                  // note_for()'s result
 
     TxnSlot* slots_ = nullptr;
     uint32_t* free_ = nullptr;  // stack of free slot ids

@@ -73,7 +73,7 @@ const char* Proxy::next_to_tag() noexcept {
     return to_tag_;
 }
 
-void Proxy::send(Endpoint to, const char* d, size_t n, bool request) noexcept {
+void Proxy::send(Endpoint to, const char* d, size_t n, bool request, const SendNote* note) noexcept {
     if (request) st_->sip_requests_tx++;
     else st_->sip_responses_tx++;
     if (trace_on_) [[unlikely]] {
@@ -83,7 +83,7 @@ void Proxy::send(Endpoint to, const char* d, size_t n, bool request) noexcept {
         if (sip::parse(d, n, m) == sip::ParseStatus::ok) cid = m.call_id;
         trace(true, to, d, n, cid);
     }
-    sink_->send_sip(to, d, n);
+    sink_->send_sip(to, d, n, note);
 }
 
 // Copies one message into trace_buf_ for PacketSink::trace(): <peer> is the
@@ -159,7 +159,7 @@ void Proxy::send_ack(uint32_t cs, uint16_t server, const char* rsp) noexcept {
       << "Call-ID: " << aux_.call_id.str(req) << "\r\n"
       << "CSeq: ";
     w.num(aux_.cseq.number) << " ACK\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
-    if (const size_t n = w.done()) send(client_dest(C, server), scratch2_, n, true);
+    if (const size_t n = w.done()) send(client_dest(C, server), scratch2_, n, true, note_for(C, server));
 }
 
 // §9.1: CANCEL for the INVITE in <inv>: same Request-URI, Call-ID, To, From,

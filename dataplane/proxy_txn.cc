@@ -29,10 +29,16 @@ bool Proxy::lookup_server(TxnSlot& s, uint16_t pos) noexcept {
     for (uint8_t i = 0; tr && i < tr->count; i++) {
         const failover::Candidate& c = tr->cand[i];
         if (c.server_idx != s.walk[pos] || c.family != 4) continue;
-        s.addr = Endpoint{candidate_ip(c), c.port};
+        s.addr = Endpoint{candidate_ip(c), c.port, c.transport};  // udp, or tcp/tls (new_transaction)
         return true;
     }
     return false;
+}
+
+const SendNote* Proxy::note_for(const TxnSlot& c, uint16_t pos) noexcept {
+    if (pos >= c.walk_n) return nullptr;  // direct, or not a walk position
+    note_ = SendNote{c.trunk_id, c.list_epoch, c.walk[pos]};
+    return &note_;
 }
 
 // One observation for the failover engine about walk position <pos>.
@@ -211,8 +217,8 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
         // Record-Route are rewritten to name it. Cannot (no room): not sent,
         // the timer rolls the request over.
         const uint8_t oif = out_iface(to.ip);
-        if (oif != C.via_if) {
-            if (!rehome(C, oif)) {
+        if (oif != C.via_if || to.tp != C.via_tp) {
+            if (!rehome(C, oif, to.tp)) {
                 st_->drop(DropReason::sip_rewrite);
                 return;
             }
@@ -241,24 +247,30 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
         C.revived = false;
     }
     trace_trunk_ = C.direct ? ~0u : C.trunk_id;  // the trace names the trunk it goes to
-    send(to, bufs_.data(buf), bufs_.len(buf), true);
+    send(to, bufs_.data(buf), bufs_.len(buf), true, note_for(C, a.server));
     trace_trunk_ = ~0u;
 }
 
-// The retained request of client <c> names interface <iface> from now on:
-// the sent-by of our Via (just before ";branch=") and our Record-Route value
-// (double when <iface> is not the one the request came in on) are replaced,
-// everything else moves as is. False (nothing changed) when the buffer does
-// not hold what we wrote or the result does not fit.
-bool Proxy::rehome(TxnSlot& c, uint8_t iface) noexcept {
+// The retained request of client <c> names interface <iface> and transport
+// <tp> from now on: the transport and sent-by of our Via (just before
+// ";branch=") and our Record-Route value (double when <iface> or <tp> is not
+// what the request came in on) are replaced, everything else moves as is.
+// False (nothing changed) when the buffer does not hold what we wrote or the
+// result does not fit.
+bool Proxy::rehome(TxnSlot& c, uint8_t iface, sip::Transport tp) noexcept {
     const uint32_t buf = c.t.c.buf;
     char* d = bufs_.data(buf);
     const size_t n = bufs_.len(buf);
     constexpr std::string_view branch_param = ";branch=";
     const size_t old_host = self_host_len_[c.via_if];
-    if (c.branch_off < branch_param.size() + old_host) return false;
+    if (c.branch_off < branch_param.size() + old_host + 4) return false;
     const size_t host_off = c.branch_off - branch_param.size() - old_host;
     if (std::memcmp(d + host_off, self_host_[c.via_if], old_host) != 0) return false;
+    // "SIP/2.0/UDP " before the host: the three letters change in place.
+    char* tp_at = d + host_off - 4;
+    const char* old_tp = c.via_tp == sip::Transport::tcp ? "TCP" : c.via_tp == sip::Transport::tls ? "TLS" : "UDP";
+    if (std::memcmp(tp_at, old_tp, 3) != 0 || tp_at[3] != ' ') return false;
+    const char* new_tp = tp == sip::Transport::tcp ? "TCP" : tp == sip::Transport::tls ? "TLS" : "UDP";
     struct Edit {
         size_t off, len;
         std::string_view with;
@@ -271,10 +283,11 @@ bool Proxy::rehome(TxnSlot& c, uint8_t iface) noexcept {
         const char* at = static_cast<const char*>(memmem(d + c.rr_off, c.rr_len, sx.data(), sx.size()));
         if (!at || size_t(at + sx.size() + rr_token_len - (d + c.rr_off)) > c.rr_len) return false;
         std::memcpy(token, at + sx.size(), rr_token_len);
-        e[ne++] = {c.rr_off, c.rr_len, record_route(c.in_if, c.in_tp, iface, c.direct ? c.addr.tp : sip::Transport::udp, token, c.th)};
+        e[ne++] = {c.rr_off, c.rr_len, record_route(c.in_if, c.in_tp, iface, tp, token, c.th)};
     }
     if (ne == 2 && e[1].off < e[0].off) std::swap(e[0], e[1]);
     if (ne == 2 && e[0].off + e[0].len > e[1].off) return false;  // overlapping: not ours
+    std::memcpy(tp_at, new_tp, 3);  // in place, outside every edit (undone on failure below)
     size_t out = 0, pos = 0;
     for (int i = 0; i < ne; i++) {
         std::memcpy(scratch2_ + out, d + pos, e[i].off - pos);
@@ -283,7 +296,10 @@ bool Proxy::rehome(TxnSlot& c, uint8_t iface) noexcept {
         out += e[i].with.size();
         pos = e[i].off + e[i].len;
     }
-    if (out + (n - pos) > room(c) || out + (n - pos) > cfg_.max_udp_payload) return false;
+    if (out + (n - pos) > room(c) || out + (n - pos) > max_payload(tp)) {
+        std::memcpy(tp_at, old_tp, 3);  // nothing changed
+        return false;
+    }
     std::memcpy(scratch2_ + out, d + pos, n - pos);
     out += n - pos;
     std::memcpy(d, scratch2_, out);
@@ -298,9 +314,10 @@ bool Proxy::rehome(TxnSlot& c, uint8_t iface) noexcept {
     c.branch_off = uint16_t(moved(c.branch_off));
     if (c.rr_len) {
         c.rr_off = uint16_t(moved(c.rr_off));
-        c.rr_len = uint8_t(record_route(c.in_if, c.in_tp, iface, c.direct ? c.addr.tp : sip::Transport::udp, token, c.th).size());
+        c.rr_len = uint8_t(record_route(c.in_if, c.in_tp, iface, tp, token, c.th).size());
     }
     c.via_if = iface;
+    c.via_tp = tp;
     return true;
 }
 
@@ -515,6 +532,17 @@ void Proxy::on_response(Endpoint from, const char* d, size_t n) noexcept {
 }
 
 bool Proxy::on_icmp_unreachable(Endpoint to, const char* quoted, size_t len, Millis now) noexcept {
+    return undeliverable(to, quoted, len, now, false);
+}
+
+bool Proxy::on_stream_failure(Endpoint to, const char* msg, size_t len, Millis now) noexcept {
+    return undeliverable(to, msg, len, now, true);
+}
+
+// What ICMP quoted (<connection> false) or a stream message that its
+// connection failed to deliver (true) names by our branch: the current
+// attempt of one of our client transactions, or control's request.
+bool Proxy::undeliverable(Endpoint to, const char* quoted, size_t len, Millis now, bool connection) noexcept {
     now_ = now;
     static constexpr char marker[] = "z9hG4bKsE";
     const char* p = static_cast<const char*>(memmem(quoted, len, marker, sizeof(marker) - 1));
@@ -531,7 +559,8 @@ bool Proxy::on_icmp_unreachable(Endpoint to, const char* quoted, size_t len, Mil
     if (C.t.c.branch().attempt != b.attempt || !(client_dest(C, C.t.c.server()) == to))
         return false;  // about an earlier server: that one is already left
     TxnOut out;
-    C.t.c.on_icmp(now_, out);
+    if (connection) C.t.c.on_transport_error(now_, out);
+    else C.t.c.on_icmp(now_, out);
     run_client(b.slot, out, nullptr, 0);
     return true;
 }

@@ -39,6 +39,17 @@ struct Endpoint {
 };
 static_assert(sizeof(Endpoint) == 8);
 
+/// Which trunk server a request goes to (PacketSink::send_sip).
+struct SendNote {
+    uint32_t trunk_id = 0;
+    uint32_t list_epoch = 0;
+    uint16_t server_idx = 0;
+};
+
+/// The stream thread's TLS client profile id of engine trunk <trunk_id>
+/// (control sets it from the trunk's TLS settings; 0 is no profile).
+inline uint32_t stream_profile(uint32_t trunk_id) noexcept { return trunk_id + 1; }
+
 /// Start-up configuration of one worker's proxy core.
 struct ProxyConfig {
     Endpoint self;                       // our SIP port; our address when <ifaces> is empty
@@ -61,6 +72,8 @@ struct ProxyConfig {
                                          // slot (max_txns × 8); the oldest go first when full
     uint32_t tomb_bytes = 0;             // bytes of messages they keep (final responses of
                                          // non-INVITEs, ACKs); 0: 64 per tombstone
+    bool streams = false;                // issue 14: a stream thread runs (sipedge --sip-tcp):
+                                         // trunk servers over TCP/TLS are candidates too
     uint64_t rr_key[2] = {};             // issue 16: SipHash key of the token in our
                                          // Record-Route (dataplane/access_policy.h); one for
                                          // every worker, drawn at start by control/edge.cc
@@ -144,7 +157,10 @@ public:
     /// Sends the SIP message <data>[0, len) from our SIP port to <to>: a UDP
     /// datagram, or over TCP/TLS (to.tp) through the stream thread. The
     /// bytes are copied before it returns.
-    virtual void send_sip(Endpoint to, const char* data, size_t len) noexcept = 0;
+    /// <note>: the trunk server a client request goes to (nullptr otherwise):
+    /// a TCP/TLS connection opened for it is attributed to that server
+    /// (connection failures feed failover) and uses the trunk's TLS profile.
+    virtual void send_sip(Endpoint to, const char* data, size_t len, const SendNote* note) noexcept = 0;
     /// An observation about a trunk server for the failover engine (worker →
     /// control event ring). Default: dropped (tests that do not look).
     virtual void report(const failover::ServerEvent& ev) noexcept { (void)ev; }

@@ -33,14 +33,22 @@ uint32_t Worker::stream_in() noexcept {
     read_clock();
     for (size_t i = 0; i < n; i++) {
         const stream::StreamMsg& m = *in[i];
-        if (m.peer.family == AF_INET && m.local.family == AF_INET) {
-            const int f = ifs_.find(ipv4_of(m.local));
+        if (m.peer.family == AF_INET) {
+            const int f = m.local.family == AF_INET ? ifs_.find(ipv4_of(m.local)) : -1;
             const Endpoint from{ipv4_of(m.peer), m.peer.port,
                                 m.transport == stream::Transport::tls ? sip::Transport::tls
                                                                       : sip::Transport::tcp};
-            stats_.stream_rx++;
-            // A CANCEL comes on its INVITE's connection, hence to this worker: never passed on.
-            proxy_.on_datagram(from, m.data, m.len, now_, f < 0 ? 0 : uint8_t(f), false);
+            if (m.flags & stream::msg_bounced) {
+                // One of our requests, its connection failed before it went
+                // out: the transaction rolls over now (seed P: a failed TCP
+                // connection fails the route), not at its timer.
+                stats_.stream_bounced++;
+                proxy_.on_stream_failure(from, m.data, m.len, now_);
+            } else {
+                stats_.stream_rx++;
+                // A CANCEL comes on its INVITE's connection, hence to this worker: never passed on.
+                proxy_.on_datagram(from, m.data, m.len, now_, f < 0 ? 0 : uint8_t(f), false);
+            }
         } else {
             stats_.drop(DropReason::ipv4_proto);  // IPv6: not on this data plane yet
         }
@@ -49,7 +57,7 @@ uint32_t Worker::stream_in() noexcept {
     return uint32_t(n);
 }
 
-void Worker::send_stream(Endpoint to, const char* data, size_t len) noexcept {
+void Worker::send_stream(Endpoint to, const char* data, size_t len, const SendNote* note) noexcept {
     if (!links_.stream) {
         stats_.drop(DropReason::stream_off);
         return;
@@ -68,6 +76,15 @@ void Worker::send_stream(Endpoint to, const char* data, size_t len) noexcept {
     m->route = stream::RouteTag{};
     m->identity = 0;
     m->tls_profile = 0;
+    m->flags = 0;
+    if (note) {  // a trunk server: events about the connection name it (failover)
+        m->route.trunk_id = note->trunk_id;
+        m->route.list_epoch = note->list_epoch;
+        m->route.server_idx = note->server_idx;
+        // TLS: the trunk's client profile (CA bundle, server name, client
+        // certificate), set by control under this id (stream_profile()).
+        if (to.tp == sip::Transport::tls) m->tls_profile = stream_profile(note->trunk_id);
+    }
     m->transport = to.tp == sip::Transport::tls ? stream::Transport::tls : stream::Transport::tcp;
     m->len = uint32_t(len);
     std::memcpy(m->data, data, len);

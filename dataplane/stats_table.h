@@ -131,6 +131,7 @@ inline constexpr CounterInfo worker_counter_table[] = {
     // issue 14: SIP over TCP/TLS through the stream thread
     SIPEDGE_C(stream_rx, "stream", "rx", "sipedge_worker_stream_messages_total", "direction", "rx"),
     SIPEDGE_C(stream_tx, "stream", "tx", "sipedge_worker_stream_messages_total", "direction", "tx"),
+    SIPEDGE_C(stream_bounced, "stream", "bounced", "sipedge_worker_stream_messages_total", "direction", "bounced"),
 };
 #undef SIPEDGE_C
 

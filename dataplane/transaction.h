@@ -130,6 +130,7 @@ public:
         sip::Method method = sip::Method::invite;
         failover::RequestKind kind = failover::RequestKind::invite;
         bool reliable = false;          // TCP/TLS: no retransmissions, D/K = 0
+        uint16_t reliable_mask = 0;     // nonzero: per walk position instead (bit s: TCP/TLS)
         uint16_t server_count = 1;      // servers in the trunk's current table
         uint16_t first_server = 0;
         uint32_t t4_ms = 5000;
@@ -157,6 +158,9 @@ public:
     void on_timer(Millis now, TxnOut& out) noexcept;
     /// ICMP unreachable (or a send failure) for the current server.
     void on_icmp(Millis now, TxnOut& out) noexcept;
+    /// The connection to the current server failed (TCP/TLS, issue 14): as
+    /// on_icmp(), but a rollover whatever the policy says about ICMP.
+    void on_transport_error(Millis now, TxnOut& out) noexcept;
     /// The TU wants this INVITE cancelled (§9.1): cancel_ready now if a
     /// provisional was received, else when one arrives; no rollover any more.
     void on_cancel_request(Millis now, TxnOut& out) noexcept;
@@ -166,7 +170,8 @@ public:
     const BranchId& branch() const noexcept { return branch_; }
     uint16_t server() const noexcept { return retry_.server(); }
     sip::Method method() const noexcept { return method_; }
-    bool reliable() const noexcept { return reliable_; }
+    /// The current server is reached over TCP/TLS.
+    bool reliable() const noexcept { return retry_.reliable_at(retry_.server()); }
     uint32_t trunk_id() const noexcept { return trunk_id_; }
     uint32_t list_epoch() const noexcept { return list_epoch_; }
     uint16_t last_status() const noexcept { return last_status_; }
@@ -194,7 +199,6 @@ private:
     uint16_t last_status_ = 0;
     ClientState st_ = ClientState::idle;
     sip::Method method_ = sip::Method::unknown;
-    bool reliable_ = false;
     bool cancel_pending_ = false;
     bool c_fired_ = false;            // Timer C fired once (CANCEL sent)
     bool ringing_ = false;            // a 101-199 came on this branch (not only 100 Trying)

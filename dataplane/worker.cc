@@ -214,7 +214,7 @@ uint16_t Worker::drain_control() noexcept {
         if (msg_.len == 0 || msg_.len > ControlMsg::max_len) continue;
         stats_.control_tx++;
         stats_.sip_requests_tx++;
-        send_sip(msg_.peer, msg_.data, msg_.len);
+        send_sip(msg_.peer, msg_.data, msg_.len, nullptr);
         sent++;
     }
     return sent;

@@ -169,7 +169,7 @@ public:
     uint32_t active_slots() const noexcept { return proxy_.active_slots(); }
     const ReassemblyStats& reassembly_stats() const noexcept { return frag_.stats(); }
 
-    void send_sip(Endpoint to, const char* data, size_t len) noexcept override;
+    void send_sip(Endpoint to, const char* data, size_t len, const SendNote* note) noexcept override;
     void report(const failover::ServerEvent& ev) noexcept override;
     void to_control(Endpoint from, const char* data, size_t len) noexcept override;
     void control_unreachable(Endpoint to, const char* branch, size_t len) noexcept override;
@@ -193,7 +193,7 @@ private:
     void copy_to_kernel(const Pkt& p) noexcept;          // stage_exception.cc: an ARP reply's copy
     void from_kernel(uint8_t f, rte_mbuf* m) noexcept;   // stage_exception.cc: the kernel's frame out
     uint32_t stream_in() noexcept;                       // stage_stream.cc: TCP/TLS messages in
-    void send_stream(Endpoint to, const char* data, size_t len) noexcept;  // stage_stream.cc
+    void send_stream(Endpoint to, const char* data, size_t len, const SendNote* note) noexcept;  // stage_stream.cc
     // Send (worker_tx.cc; send_arp_request: stage_arp.cc).
     void send_fragmented(uint8_t f, uint32_t nh, Endpoint to, const char* data,
                          size_t len) noexcept;

@@ -107,9 +107,9 @@ void Worker::route_out(rte_mbuf* m, uint8_t f, uint32_t nh, bool train) noexcept
     }
 }
 
-void Worker::send_sip(Endpoint to, const char* data, size_t len) noexcept {
+void Worker::send_sip(Endpoint to, const char* data, size_t len, const SendNote* note) noexcept {
     if (to.stream()) [[unlikely]] {
-        send_stream(to, data, len);
+        send_stream(to, data, len, note);
         return;
     }
     if (len > 0xffff - ipv4_hdr_len - udp_hdr_len) {

@@ -214,6 +214,7 @@ void RetryState::init(const RetryPolicy& p, RequestKind kind, bool reliable, uin
                       uint16_t first) noexcept {
     p_ = p;
     kind_ = kind;
+    reliable_mask_ = reliable ? 0xffff : 0;
     reliable_ = reliable;
     count_ = count ? count : 1;
     server_ = first < count_ ? first : 0;
@@ -235,6 +236,7 @@ RetryAction RetryState::start(Millis now) noexcept {
 RetryAction RetryState::enter_server(uint16_t s, Millis now, RetryStep step, RetryReason why) noexcept {
     const uint16_t from = server_;
     server_ = s;
+    reliable_ = reliable_at(s);
     attempt_ = 1;
     server_start_ = now;
     provisional_ = false;
@@ -322,8 +324,13 @@ RetryAction RetryState::on_503(Millis now) noexcept {
 }
 
 RetryAction RetryState::on_icmp(Millis now) noexcept {
+    if (!(p_.flags & retry_on_icmp)) return {};
+    return on_transport_error(now);
+}
+
+RetryAction RetryState::on_transport_error(Millis now) noexcept {
     RetryAction a;
-    if (done_ || provisional_ || !(p_.flags & retry_on_icmp)) return a;
+    if (done_ || provisional_) return a;
     if (last_server()) {
         done_ = true;
         a.step = RetryStep::give_up;

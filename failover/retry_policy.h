@@ -196,6 +196,13 @@ public:
     /// retransmissions (RFC 3261 §17.1.1.2), per-server wait from the policy.
     void init(const RetryPolicy& p, RequestKind kind, bool reliable, uint16_t count,
               uint16_t first = 0) noexcept;
+    /// After init(): which servers are reliable, bit s for server s (a walk
+    /// that mixes UDP and TCP/TLS servers, issue 14); servers 16 and up are not.
+    void set_reliable_mask(uint16_t mask) noexcept {
+        reliable_mask_ = mask;
+        reliable_ = reliable_at(server_);
+    }
+    bool reliable_at(uint16_t s) const noexcept { return s < 16 && (reliable_mask_ >> s & 1); }
     /// First send to the first server at <now>: returns send(first, 1).
     RetryAction start(Millis now) noexcept;
     /// Timer expiry. Before next_deadline() it returns none (spurious or early
@@ -208,6 +215,12 @@ public:
     /// or give_up(transport_error) on the last server. Ignored once the server
     /// has answered, or without the flag.
     RetryAction on_icmp(Millis now) noexcept;
+    /// The current server cannot be reached over its connection (TCP connect
+    /// refused or timed out, TLS handshake or certificate refused: seed P "a
+    /// failed TCP connection" fails the route): rollover, or
+    /// give_up(transport_error) on the last server, whatever retry_on_icmp
+    /// says. Ignored once the server has answered.
+    RetryAction on_transport_error(Millis now) noexcept;
     /// The current server answered a provisional and then nothing (INVITE:
     /// the trunk's provisional-timeout after a bare 100 Trying): rollover
     /// (timeout) to the next server; none on the last one or once done.
@@ -252,11 +265,13 @@ private:
     uint16_t count_ = 1;
     uint16_t attempt_ = 0;
     RequestKind kind_ = RequestKind::invite;
-    bool reliable_ = false;
-    bool rfc_backoff_ = false;    // current server uses T1 doubling capped at T2
-    bool end_final_ = false;      // end_ gives up instead of rolling over
-    bool provisional_ = false;
-    bool done_ = true;
+    // Flags as bits: the state fits 80 bytes (ClientTxn's budget).
+    bool reliable_ : 1 = false;       // the current server's bit of reliable_mask_
+    bool rfc_backoff_ : 1 = false;    // current server uses T1 doubling capped at T2
+    bool end_final_ : 1 = false;      // end_ gives up instead of rolling over
+    bool provisional_ : 1 = false;
+    bool done_ : 1 = true;
+    uint16_t reliable_mask_ = 0;  // bit s: server s is reached over TCP/TLS
 };
 static_assert(std::is_trivially_copyable_v<RetryState> && sizeof(RetryState) <= 96);
 

@@ -85,7 +85,7 @@ Loop::~Loop() {
 
 // ---- control side ---------------------------------------------------------------------
 
-Status Loop::set_client_profile(uint16_t id, const TlsClientConfig& c) {
+Status Loop::set_client_profile(uint32_t id, const TlsClientConfig& c) {
     auto t = TlsContext::client(c);
     if (!t) return t.error();
     std::lock_guard<std::mutex> g(mu_);
@@ -93,7 +93,7 @@ Status Loop::set_client_profile(uint16_t id, const TlsClientConfig& c) {
     return Ok{};
 }
 
-Status Loop::set_server_profile(uint16_t id, const TlsServerConfig& c) {
+Status Loop::set_server_profile(uint32_t id, const TlsServerConfig& c) {
     auto t = TlsContext::server(c);
     if (!t) return t.error();
     std::lock_guard<std::mutex> g(mu_);
@@ -306,7 +306,7 @@ void Loop::drain_tx() {
 void Loop::handle_send(Channel& ch, const StreamMsg& m) {
     Conn* c = m.conn != no_conn ? lookup(m.conn) : nullptr;
     if (c == nullptr && !m.peer.empty() && (m.transport == Transport::tcp || m.transport == Transport::tls)) {
-        ReuseKey k{m.peer, m.identity, m.transport == Transport::tls ? m.tls_profile : uint16_t(0), m.transport};
+        ReuseKey k{m.peer, m.identity, m.transport == Transport::tls ? m.tls_profile : uint32_t(0), m.transport};
         const auto it = reuse_.find(k);
         c = it != reuse_.end() ? lookup(it->second) : nullptr;
         if (c == nullptr) c = open_outbound(m, ch.index());
@@ -333,7 +333,10 @@ void Loop::handle_send(Channel& ch, const StreamMsg& m) {
         return;
     }
     bump(stats_.msgs_tx);
-    if (c->state != Conn::State::open) c->pending_msgs++;
+    if (c->state != Conn::State::open) {
+        c->pending_msgs++;
+        c->pending.emplace_back(ch.index(), m.len);
+    }
 }
 
 // One live entry per connection: a later deadline waits for the armed entry

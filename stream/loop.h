@@ -45,9 +45,12 @@ struct Conn {
     uint32_t events = 0;           // registered epoll events
     uint32_t channel = 0;
     uint32_t identity = 0;
-    uint16_t profile = 0;
+    uint32_t profile = 0;
     int deferred_errno = 0;        // connect() failed at once: reported after the tx drain
     uint32_t pending_msgs = 0;     // queued before the connection was usable
+    /// Those messages (their channel and length, in queue order): bounced
+    /// back to their workers when the connection fails (StreamMsgFlag).
+    std::vector<std::pair<uint32_t, uint32_t>> pending;
     PeerAddr peer;
     PeerAddr local;
     RouteTag route;
@@ -68,7 +71,7 @@ struct Conn {
 struct ReuseKey {
     PeerAddr peer;
     uint32_t identity = 0;
-    uint16_t profile = 0;
+    uint32_t profile = 0;
     Transport transport = Transport::tcp;
     bool operator==(const ReuseKey& o) const noexcept {
         return peer == o.peer && identity == o.identity && profile == o.profile && transport == o.transport;
@@ -93,8 +96,8 @@ public:
     ~Loop();
 
     // ---- control side -----------------------------------------------------------
-    Status set_client_profile(uint16_t id, const TlsClientConfig& c);
-    Status set_server_profile(uint16_t id, const TlsServerConfig& c);
+    Status set_client_profile(uint32_t id, const TlsClientConfig& c);
+    Status set_server_profile(uint32_t id, const TlsServerConfig& c);
     Result<PeerAddr> listen(const ListenConfig& c);
     Status start();
     void stop();
@@ -143,6 +146,7 @@ private:
     void mark_dirty(Conn& c);
     void update_interest(Conn& c);
     void close_conn(Conn& c, StreamEventKind k, int sys_errno, const std::string& reason);
+    void bounce_pending(Conn& c);
     void read_error(Conn& c, int e);
 
     template <class T>
@@ -164,8 +168,8 @@ private:
 
     // Control → stream thread, under mu_.
     std::mutex mu_;
-    std::map<uint16_t, std::shared_ptr<const TlsContext>> client_profiles_;
-    std::map<uint16_t, std::shared_ptr<const TlsContext>> server_profiles_;
+    std::map<uint32_t, std::shared_ptr<const TlsContext>> client_profiles_;
+    std::map<uint32_t, std::shared_ptr<const TlsContext>> server_profiles_;
     std::vector<Listener> new_listeners_;
     std::vector<ConnId> closes_;
     std::atomic<bool> commands_{false};

@@ -151,7 +151,7 @@ Conn* Loop::open_outbound(const StreamMsg& m, uint32_t channel) {
     c->state = Conn::State::connecting;
     c->deadline_ms = now_ms_ + cfg_.knobs.connect_timeout_ms;
     tune_socket(fd, cfg_.knobs);
-    reuse_[ReuseKey{m.peer, m.identity, m.transport == Transport::tls ? m.tls_profile : uint16_t(0),
+    reuse_[ReuseKey{m.peer, m.identity, m.transport == Transport::tls ? m.tls_profile : uint32_t(0),
                     m.transport}] = c->id;
     if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS) {
         // Refused at once (loopback answers the SYN synchronously): reported
@@ -235,6 +235,14 @@ void Loop::handshake_step(Conn& c) {
 void Loop::became_open(Conn& c) {
     c.state = Conn::State::open;
     c.pending_msgs = 0;
+    c.pending.clear();
+    // A message naming only the peer's address and transport (no identity,
+    // no TLS profile: a response to a request that came on an inbound
+    // connection, RFC 3261 §18.2.2; an in-dialog request to a caller whose
+    // contact is its source, or to a carrier behind our Record-Route) goes on
+    // an open connection with that peer, inbound or outbound (RFC 5923's
+    // reuse without the alias negotiation). The first one open keeps it.
+    reuse_.try_emplace(ReuseKey{c.peer, 0, 0, c.transport}, c.id);
     c.last_rx_ms = c.last_tx_ms = now_ms_;
     if (c.outbound) {
         bump(stats_.conns_opened);
@@ -247,12 +255,6 @@ void Loop::became_open(Conn& c) {
             arm_timer(c, now_ms_ + uint64_t(cfg_.knobs.crlf_ping_interval_s) * 1000);
     } else {
         bump(stats_.conns_accepted);
-        // A message to this peer's address (a response to a request that
-        // came on it, RFC 3261 §18.2.2; an in-dialog request to a caller
-        // whose contact is its source) goes on this connection (RFC 5923's
-        // reuse without the alias negotiation: the address is the peer's own
-        // socket). The first one from an address keeps it.
-        reuse_.try_emplace(ReuseKey{c.peer, 0, 0, c.transport}, c.id);
         emit(c, StreamEventKind::accepted, 0, std::string(c.ssl ? "TLS from " : "TCP from ") + to_string(c.peer));
     }
     c.deadline_ms = 0;
@@ -431,6 +433,7 @@ bool Loop::deliver_frame(Conn& c, const Frame& f, const char* p) {
         m->identity = c.identity;
         m->tls_profile = c.profile;
         m->transport = c.transport;
+        m->flags = 0;
         m->len = f.len;
         std::memcpy(m->data, p, f.len);
         bump(stats_.msgs_rx);  // before the push: whoever got the message sees it counted
@@ -564,6 +567,35 @@ void Loop::update_interest(Conn& c) {
     c.events = want;
 }
 
+// The messages queued on <c> before it became usable go back to the
+// channels that sent them, flagged msg_bounced (no rx slot: dropped, counted
+// in tx_dropped as before). Nothing of them was written: a connection that
+// never opened wrote nothing of its queue.
+void Loop::bounce_pending(Conn& c) {
+    size_t pos = c.out_off;
+    for (const auto& [chi, len] : c.pending) {
+        if (pos + len > c.out.size() || chi >= channels_.size()) break;
+        Channel& ch = *channels_[chi];
+        if (StreamMsg* m = ch.rx_alloc(len)) {
+            m->conn = c.id;
+            m->peer = c.peer;
+            m->local = c.local;
+            m->route = c.route;
+            m->identity = c.identity;
+            m->tls_profile = c.profile;
+            m->transport = c.transport;
+            m->flags = msg_bounced;
+            m->len = len;
+            std::memcpy(m->data, c.out.data() + pos, len);
+            bump(stats_.bounced);
+            ch.rx_push(m);
+            rx_kick_[chi] = 1;
+        }
+        pos += len;
+    }
+    c.pending.clear();
+}
+
 void Loop::close_conn(Conn& c, StreamEventKind k, int sys_errno, const std::string& reason) {
     // Counters first: a consumer that saw the event sees them updated.
     if (c.pending_msgs) bump(stats_.tx_dropped, c.pending_msgs);
@@ -571,11 +603,11 @@ void Loop::close_conn(Conn& c, StreamEventKind k, int sys_errno, const std::stri
     std::atomic_ref<uint64_t> open(stats_.conns_open);
     open.store(open.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     if (k != StreamEventKind::none) emit(c, k, sys_errno, reason);
-    {  // outbound: its reuse key; inbound: the peer's address (became_open)
-        const ReuseKey key = c.outbound ? ReuseKey{c.peer, c.identity,
-                                                   c.transport == Transport::tls ? c.profile : uint16_t(0),
-                                                   c.transport}
-                                        : ReuseKey{c.peer, 0, 0, c.transport};
+    if (!c.pending.empty() && is_failover_trigger(k)) bounce_pending(c);
+    // Its reuse keys: outbound, its own; any, the peer's address (became_open).
+    for (const ReuseKey& key : {ReuseKey{c.peer, c.identity, c.transport == Transport::tls ? c.profile : uint32_t(0),
+                                         c.transport},
+                                ReuseKey{c.peer, 0, 0, c.transport}}) {
         const auto it = reuse_.find(key);
         if (it != reuse_.end() && it->second == c.id) reuse_.erase(it);
     }

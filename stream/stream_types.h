@@ -80,10 +80,20 @@ struct StreamMsg {
     uint32_t len = 0;
     uint32_t cap = 0;          // bytes at `data` (pool-owned)
     uint32_t slot = 0;         // pool-owned
-    uint16_t tls_profile = 0;  // TLS: the client profile (CA, server name, client cert)
+    uint32_t tls_profile = 0;  // TLS: the client profile (CA, server name, client cert)
     Transport transport = Transport::none;
+    uint8_t flags = 0;         // StreamMsgFlag bits (received messages)
     uint8_t pool_class = 0;    // pool-owned
     char* data = nullptr;      // pool-owned
+};
+
+/// StreamMsg::flags bits.
+enum StreamMsgFlag : uint8_t {
+    /// Received: not a message from the peer but one of ours coming back
+    /// undelivered — it was queued on an outbound connection that then failed
+    /// (refused, timed out, TLS refused), like a datagram an ICMP error quotes.
+    /// The worker that sent it gets it (its transaction rolls over at once).
+    msg_bounced = 1 << 0,
 };
 static_assert(std::is_trivially_copyable_v<StreamMsg>);
 
@@ -131,11 +141,11 @@ struct StreamEvent {
     RouteTag route;
     uint32_t identity = 0;
     int32_t sys_errno = 0;     // errno behind the event, 0 when none
-    uint16_t tls_profile = 0;
+    uint32_t tls_profile = 0;
     Transport transport = Transport::none;
     StreamEventKind kind = StreamEventKind::none;
     uint8_t flags = 0;         // StreamEventFlag bits
-    uint8_t pad_[3] = {};
+    uint8_t pad_[1] = {};
     char reason[128] = {};     // NUL-terminated, human-readable; never key material
 };
 static_assert(std::is_trivially_copyable_v<StreamEvent> && sizeof(StreamEvent) == 192);

@@ -312,20 +312,20 @@ TlsSessionCache::~TlsSessionCache() {
     for (auto& [k, e] : map_) SSL_SESSION_free(e.s);
 }
 
-SSL_SESSION* TlsSessionCache::get(const PeerAddr& peer, uint16_t profile, const TlsContext* tls) const noexcept {
+SSL_SESSION* TlsSessionCache::get(const PeerAddr& peer, uint32_t profile, const TlsContext* tls) const noexcept {
     const auto it = map_.find(Key{peer, profile});
     if (it == map_.end() || tls == nullptr || it->second.serial != tls->serial()) return nullptr;
     return SSL_SESSION_is_resumable(it->second.s) ? it->second.s : nullptr;
 }
 
-void TlsSessionCache::put(const PeerAddr& peer, uint16_t profile, const TlsContext* tls, SSL_SESSION* s) noexcept {
+void TlsSessionCache::put(const PeerAddr& peer, uint32_t profile, const TlsContext* tls, SSL_SESSION* s) noexcept {
     Entry& e = map_[Key{peer, profile}];
     if (e.s) SSL_SESSION_free(e.s);
     e.s = s;
     e.serial = tls ? tls->serial() : 0;
 }
 
-void TlsSessionCache::drop(const PeerAddr& peer, uint16_t profile) noexcept {
+void TlsSessionCache::drop(const PeerAddr& peer, uint32_t profile) noexcept {
     const auto it = map_.find(Key{peer, profile});
     if (it == map_.end()) return;
     SSL_SESSION_free(it->second.s);

@@ -98,7 +98,7 @@ struct TlsLink {
     TlsVerifyNote note;
     TlsSessionCache* cache = nullptr;  // client: where new sessions go
     PeerAddr peer;
-    uint16_t profile = 0;
+    uint32_t profile = 0;
     const TlsContext* tls = nullptr;
 };
 
@@ -128,17 +128,17 @@ public:
     TlsSessionCache& operator=(const TlsSessionCache&) = delete;
 
     /// The session to offer to <peer> with <profile>, or nullptr.
-    SSL_SESSION* get(const PeerAddr& peer, uint16_t profile, const TlsContext* tls) const noexcept;
+    SSL_SESSION* get(const PeerAddr& peer, uint32_t profile, const TlsContext* tls) const noexcept;
     /// Keeps <s> (takes the caller's reference), replacing an older one.
-    void put(const PeerAddr& peer, uint16_t profile, const TlsContext* tls, SSL_SESSION* s) noexcept;
+    void put(const PeerAddr& peer, uint32_t profile, const TlsContext* tls, SSL_SESSION* s) noexcept;
     /// Forgets the session of (peer, profile): after a failed resumption.
-    void drop(const PeerAddr& peer, uint16_t profile) noexcept;
+    void drop(const PeerAddr& peer, uint32_t profile) noexcept;
     size_t size() const noexcept { return map_.size(); }
 
 private:
     struct Key {
         PeerAddr peer;
-        uint16_t profile;
+        uint32_t profile;
         bool operator<(const Key& o) const noexcept;
     };
     struct Entry {

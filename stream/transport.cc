@@ -7,10 +7,10 @@ namespace sipedge::stream {
 StreamTransport::StreamTransport(const StreamConfig& c) : loop_(std::make_unique<Loop>(c)) {}
 StreamTransport::~StreamTransport() = default;
 
-Status StreamTransport::set_client_profile(uint16_t id, const TlsClientConfig& c) {
+Status StreamTransport::set_client_profile(uint32_t id, const TlsClientConfig& c) {
     return loop_->set_client_profile(id, c);
 }
-Status StreamTransport::set_server_profile(uint16_t id, const TlsServerConfig& c) {
+Status StreamTransport::set_server_profile(uint32_t id, const TlsServerConfig& c) {
     return loop_->set_server_profile(id, c);
 }
 Result<PeerAddr> StreamTransport::listen(const ListenConfig& c) { return loop_->listen(c); }

@@ -49,7 +49,7 @@ struct StreamConfig {
 struct ListenConfig {
     PeerAddr addr;                  // port 0: the kernel picks (see the returned address)
     Transport transport = Transport::tcp;
-    uint16_t tls_profile = 0;       // TLS: a server profile set with set_server_profile
+    uint32_t tls_profile = 0;       // TLS: a server profile set with set_server_profile
     int backlog = 4096;
 };
 
@@ -78,6 +78,7 @@ struct ListenConfig {
     X(framing_errors)       /* unframeable streams: connection closed */               \
     X(rx_paused)            /* times a connection waited for free rx slots */          \
     X(tx_dropped)           /* messages not sent: no connection, queue limit, failed connect */ \
+    X(bounced)              /* of those, handed back to their worker (msg_bounced) */ \
     X(events_dropped)       /* event ring full */
 
 struct StreamStats {
@@ -96,9 +97,9 @@ public:
     StreamTransport& operator=(const StreamTransport&) = delete;
 
     /// Adds or replaces TLS client profile <id> (used by later connections).
-    Status set_client_profile(uint16_t id, const TlsClientConfig& c);
+    Status set_client_profile(uint32_t id, const TlsClientConfig& c);
     /// Adds or replaces TLS server profile <id> (used by listeners set up after).
-    Status set_server_profile(uint16_t id, const TlsServerConfig& c);
+    Status set_server_profile(uint32_t id, const TlsServerConfig& c);
     /// Binds and listens (SO_REUSEADDR); returns the bound address. Works
     /// before or after start().
     Result<PeerAddr> listen(const ListenConfig& c);

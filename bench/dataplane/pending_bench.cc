@@ -38,7 +38,7 @@ long rss_kib() {
 
 struct Discard final : PacketSink {
     uint64_t sent = 0, bytes = 0;
-    void send_sip(Endpoint, const char*, size_t n) noexcept override {
+    void send_sip(Endpoint, const char*, size_t n, const SendNote*) noexcept override {
         sent++;
         bytes += n;
     }

@@ -44,7 +44,7 @@ struct RingSink final : dp::PacketSink {
     rte_ring* ring = nullptr;
     dp::WorkerStats* st = nullptr;
     std::vector<std::string> sent;
-    void send_sip(dp::Endpoint, const char* d, size_t n) noexcept override { sent.emplace_back(d, n); }
+    void send_sip(dp::Endpoint, const char* d, size_t n, const dp::SendNote*) noexcept override { sent.emplace_back(d, n); }
     void trace(const dp::TraceSample& s) noexcept override {
         if (rte_ring_sp_enqueue_elem(ring, const_cast<dp::TraceSample*>(&s), sizeof(s)) != 0)
             st->trace_dropped++;

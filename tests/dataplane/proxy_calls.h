@@ -24,9 +24,11 @@ struct Sent {
 };
 struct Sink final : PacketSink {
     std::vector<Sent> out;
+    std::vector<SendNote> notes;  // trunk sends: which server (issue 14)
     bool keep = true;  // false: only count (long runs)
     uint64_t sent = 0;
-    void send_sip(Endpoint to, const char* d, size_t n) noexcept override {
+    void send_sip(Endpoint to, const char* d, size_t n, const SendNote* note) noexcept override {
+        if (note) notes.push_back(*note);
         sent++;
         if (keep) out.push_back({to, std::string(d, n)});
     }

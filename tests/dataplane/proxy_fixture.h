@@ -34,10 +34,12 @@ struct Sent {
 };
 struct Sink final : PacketSink {
     std::vector<Sent> out;
+    std::vector<SendNote> notes;  // trunk sends: which server (issue 14)
     std::vector<failover::ServerEvent> events;
     std::vector<Sent> control;
     std::vector<Sent> unreachable;
-    void send_sip(Endpoint to, const char* d, size_t n) noexcept override {
+    void send_sip(Endpoint to, const char* d, size_t n, const SendNote* note) noexcept override {
+        if (note) notes.push_back(*note);
         out.push_back({to, std::string(d, n)});
     }
     void report(const failover::ServerEvent& ev) noexcept override { events.push_back(ev); }

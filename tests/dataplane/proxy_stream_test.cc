@@ -122,6 +122,76 @@ TEST_F(StreamTest, InDialogRequestsTakeTheTransportOfOurRouteTowardTheirSide) {
     EXPECT_TRUE(starts(sink.out[0].msg, "BYE sip:192.0.2.21:5060 SIP/2.0\r\nVia: SIP/2.0/UDP ")) << sink.out[0].msg;
 }
 
+// A trunk whose primary is reached over TLS and whose secondary over UDP
+// (sipedge --sip-tcp: ProxyConfig::streams). The request to the primary
+// says TLS in our Via, names the trunk server for the stream thread
+// (SendNote: failover attribution and the trunk's TLS profile) and is not
+// retransmitted; when its connection fails the stream thread hands it back
+// (on_stream_failure) and the walk moves to the secondary at once, our Via
+// and Record-Route rewritten to UDP.
+TEST_F(StreamTest, ATlsServerWhoseConnectionFailsRollsOverAtOnce) {
+    Sink sk;
+    WorkerStats ws;
+    Proxy q;
+    ProxyConfig c;
+    c.self = edge;
+    c.max_txns = 64;
+    c.streams = true;
+    ASSERT_TRUE(q.init(c, 0, 1234, 0, sk, ws));
+    auto r = std::make_shared<failover::TrunkRoutes>();
+    r->trunk_id = 7;
+    r->list_epoch = 3;
+    failover::AdtranTimers at;
+    at.rollover_s = 3;
+    for (auto k : {failover::RequestKind::invite, failover::RequestKind::register_, failover::RequestKind::other})
+        r->policy[size_t(k)] = failover::make_policy(at, k);
+    r->cand[r->count] = cand(Endpoint{ip_of(21), 5061}, 0);
+    r->cand[r->count++].transport = sip::Transport::tls;
+    r->cand[r->count++] = cand(secondary, 1);
+    failover::TableBuilder b(nullptr);
+    b.set(std::move(r));
+    auto t = b.build();
+    Routes rt;
+    uint32_t cs[2];
+    fill_routes(rt, t.get(), caller, primary, secondary, cs);
+    rt.default_trunk = 7;
+    q.set_routes(&rt);
+
+    const std::string inv = invite();
+    q.on_datagram(caller, inv.data(), inv.size(), 0);
+    ASSERT_EQ(sk.out.size(), 2u);
+    const Endpoint tls_primary{ip_of(21), 5061, sip::Transport::tls};
+    EXPECT_EQ(sk.out[1].to, tls_primary);
+    const std::string sent = sk.out[1].msg;
+    EXPECT_TRUE(starts(sent, "INVITE sip:1000@192.0.2.10:5060 SIP/2.0\r\nVia: SIP/2.0/TLS 192.0.2.10:5060;branch=")) << sent;
+    std::string tls_rr = rr_value("192.0.2.10:5060", "c1@192.0.2.1", "f1");
+    std::string udp_rr = tls_rr;
+    tls_rr.insert(tls_rr.find(";lr"), ";transport=tls");
+    EXPECT_NE(sent.find("Record-Route: " + tls_rr + "," + udp_rr + "\r\n"), std::string::npos) << sent;
+    ASSERT_EQ(sk.notes.size(), 1u);
+    EXPECT_EQ(sk.notes[0].trunk_id, 7u);
+    EXPECT_EQ(sk.notes[0].list_epoch, 3u);
+    EXPECT_EQ(sk.notes[0].server_idx, 0u);
+    // Reliable: nothing repeated to the primary before the connection fails.
+    sk.out.clear();
+    for (Millis now = 100; now <= 1500; now += 100) q.advance(now);
+    EXPECT_TRUE(sk.out.empty());
+    // Bounced at 1.6 s: the secondary now, over UDP, Via and Record-Route rewritten.
+    EXPECT_FALSE(q.on_stream_failure(secondary, sent.data(), sent.size(), 1600));  // not where it went
+    EXPECT_TRUE(q.on_stream_failure(tls_primary, sent.data(), sent.size(), 1600));
+    ASSERT_EQ(sk.out.size(), 1u);
+    EXPECT_EQ(sk.out[0].to, secondary);
+    const std::string& again = sk.out[0].msg;
+    EXPECT_TRUE(starts(again, "INVITE sip:1000@192.0.2.10:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=")) << again;
+    EXPECT_NE(again.find("Record-Route: " + udp_rr + "\r\n"), std::string::npos) << again;
+    EXPECT_EQ(again.find("transport=tls"), std::string::npos) << again;
+    EXPECT_EQ(ws.rollover_icmp + ws.rollover_timeout + ws.rollover_503, 1u);
+    // A stale bounce (the same message again) changes nothing.
+    sk.out.clear();
+    EXPECT_FALSE(q.on_stream_failure(tls_primary, sent.data(), sent.size(), 1700));
+    EXPECT_TRUE(sk.out.empty());
+}
+
 TEST_F(StreamTest, UriTransportsTheEdgeDoesNotCarryAreRefused) {
     Endpoint e;
     sip::Uri u;
