@@ -23,6 +23,8 @@ PKGS=(
   sip-tester dnsmasq-base knot knot-dnsutils iproute2 tshark valgrind socat jq
   # curl scrapes the metrics listener; systemd-analyze checks deploy/sipedge.service
   curl systemd
+  # openssl makes the test CA and carrier certificates of tests/e2e/tls_e2e.sh
+  openssl
 )
 
 # --peers: also the programs benchmarks compare sipedge with (issue 15,

@@ -1,0 +1,166 @@
+#!/bin/bash
+# Issue 14: a trunk whose primary server is a TLS carrier (sipedge --sip-tcp;
+# docs/stream.md). sipedge on net_af_packet with the exception path; the
+# stream thread connects to the carrier over the kernel's TCP and OpenSSL,
+# verifying its certificate against the trunk's tls-ca and the trunk's domain
+# (RFC 5922). The caller is sipp over UDP (uac_rr.xml) from 192.0.2.1, the
+# TLS carrier a Python ssl UAS (tls_uas.py) on 192.0.2.21:5061, the trunk's
+# secondary sipp over UDP (uas_carrier.xml) on 192.0.2.22. A test CA made
+# here signs the carrier's certificates. Two runs:
+#   A. the carrier's certificate names carrier.example (the trunk's domain):
+#      every call completes through it over TLS (INVITE/ACK/BYE on one
+#      connection, SNI carrier.example, our Via SIP/2.0/TLS and the double
+#      Record-Route with ;transport=tls), none reaches the secondary;
+#   B. its certificate names other.example: sipedge refuses it with a clear
+#      event on stderr (expected carrier.example, got other.example), the
+#      INVITE comes back undelivered and rolls over to the secondary at once
+#      (well before the 3 s rollover timer: the undelivered request comes
+#      back from the stream thread), every call completes through the
+#      secondary. (The seed's default, ADTRAN top-first, tries the primary
+#      first for every call: each pays one refused handshake, milliseconds.)
+# Two network namespaces joined by one veth pair (pair.sh), TEST-NET-1
+# addresses, no default route; everything removed at the end, processes
+# stopped by PID.
+#
+#   tls_e2e.sh SIPEDGE SIPEDGECTL   (root; exits 77 when it cannot run)
+
+set -u
+SIPEDGE=${1:?sipedge binary}
+CTL=${2:?sipedgectl binary}
+HERE=$(cd "$(dirname "$0")" && pwd)
+CALLS=${TLS_CALLS:-40}
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
+command -v ip >/dev/null && command -v python3 >/dev/null || { echo "SKIP: needs ip and python3"; exit 77; }
+command -v sipp >/dev/null || { echo "SKIP: no sipp"; exit 77; }
+command -v openssl >/dev/null || { echo "SKIP: no openssl command"; exit 77; }
+[ -c /dev/net/tun ] || { echo "SKIP: no /dev/net/tun (net_tap)"; exit 77; }
+
+. "$HERE/pair.sh"
+pair_setup tl tls
+ip -n "$NS_P" addr add 192.0.2.21/24 dev eth0
+ip -n "$NS_P" addr add 192.0.2.22/24 dev eth0
+
+# The test CA and two carrier certificates (names in subjectAltName).
+(
+    cd "$WORK" || exit 1
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=sipedge test CA" 2>/dev/null
+    for n in carrier other; do
+        openssl req -newkey rsa:2048 -nodes -keyout $n.key -out $n.csr -subj "/CN=$n.example" 2>/dev/null
+        printf "subjectAltName=DNS:%s.example\n" $n >$n.ext
+        openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $n.pem -days 2 -extfile $n.ext 2>/dev/null
+    done
+) && [ -s "$WORK/carrier.pem" ] && [ -s "$WORK/other.pem" ] || { fail "test CA"; exit 1; }
+
+cat >"$WORK/edge.conf" <<CONF
+set dataplane address 192.0.2.10/24
+add trunk carrier
+set trunk carrier domain carrier.example
+set trunk carrier server 1 192.0.2.21:5061 tls
+set trunk carrier server 2 192.0.2.22:5060 udp
+set trunk carrier register off
+set trunk carrier tls-ca $WORK/ca.pem
+set dataplane default-trunk carrier
+CONF
+
+# run <name> <cert>: sipedge, the TLS carrier with <cert>, the secondary, $CALLS calls.
+run() {
+    local name=$1 cert=$2 out=$WORK/$1
+    mkdir -p "$out"
+    ip netns exec "$NS_E" "$SIPEDGE" --config "$WORK/edge.conf" --socket "$out/ctl.sock" --duration 120 \
+        --sip-tcp -- --no-huge -m 256 --no-pci --no-shconf -l 0-1 --file-prefix="$P$name" \
+        --vdev=net_af_packet0,iface=eth0 --log-level='*:error' >"$out/stats.json" 2>"$out/edge.log" &
+    EDGE_PID=$!
+    PIDS+=("$EDGE_PID")
+    if ! "$CTL" --socket "$out/ctl.sock" wait-ready --timeout 20 >"$out/ready.out" 2>&1; then
+        if grep -q "exception tap" "$out/edge.log"; then
+            echo "SKIP: net_tap could not be created here: $(grep 'exception tap' "$out/edge.log")"
+            FAILS=0; exit 77
+        fi
+        fail "$name: wait-ready: $(cat "$out/ready.out"; tail -3 "$out/edge.log")"
+        return 1
+    fi
+    ip netns exec "$NS_P" timeout 100 python3 "$HERE/tls_uas.py" 192.0.2.21 5061 "$WORK/$cert.pem" \
+        "$WORK/$cert.key" "$out/tls.json" 90 >"$out/tls.log" 2>&1 &
+    TLS_PID=$!
+    PIDS+=("$TLS_PID")
+    sed -e 's/@PATH@/call/' -e 's/@REG@/200/' -e 's/@INV@/486/' "$HERE/uas_carrier.xml" >"$out/car2.xml"
+    ip netns exec "$NS_P" sh -c "cd '$out' && exec timeout 100 sipp -sf '$out/car2.xml' -i 192.0.2.22 -p 5060 \
+        -nostdin -timeout 90s -trace_counts -fd 1 -trace_err" >"$out/car2.log" 2>&1 &
+    CAR2_PID=$!
+    PIDS+=("$CAR2_PID")
+    for _ in $(seq 1 50); do
+        [ -n "$(ip netns exec "$NS_P" ss -Hlun 'sport = :5060' 2>/dev/null)" ] &&
+            [ -n "$(ip netns exec "$NS_P" ss -Hltn 'sport = :5061' 2>/dev/null)" ] && break
+        sleep 0.1
+    done
+    cp "$HERE/uac_rr.xml" "$out/uac.xml"
+    ip netns exec "$NS_P" sh -c "cd '$out' && exec timeout 80 sipp 192.0.2.10:5060 -i 192.0.2.1 -p 5060 \
+        -sf '$out/uac.xml' -m $CALLS -r 10 -nostdin -timeout 70s -timeout_error -trace_stat -trace_rtt \
+        -rtt_freq 1 -stf '$out/uac.csv' -trace_err -error_file '$out/uac.err'" >"$out/uac.log" 2>&1
+    echo $? >"$out/uac.rc"
+    sleep 1.2  # one more -fd period and tls_uas.py dump
+    kill -TERM "$EDGE_PID" "$CAR2_PID" "$TLS_PID" 2>/dev/null
+    for _ in $(seq 1 100); do kill -0 "$EDGE_PID" 2>/dev/null || break; sleep 0.1; done
+}
+
+run good carrier
+run bad other
+
+PYTHONPATH="$HERE" python3 - "$WORK" "$CALLS" <<'PY'
+import glob, json, os, re, sys
+from sustained_lib import *
+work, calls = sys.argv[1], int(sys.argv[2])
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except Exception as e:  # noqa: BLE001 - reported as a failed check
+        check(False, "%s readable: %s" % (path, e))
+        return {}
+
+for name in ("good", "bad"):
+    out = os.path.join(work, name)
+    print("  run %s" % name)
+    rc = int(open(os.path.join(out, "uac.rc")).read().strip() or 1)
+    u = uac_stats(out)
+    check(rc == 0 and u["successful"] == calls and u["failed"] == 0,
+          "%s: calls %d successful of %d, %d failed, sipp exit %d %s" % (name, u["successful"], calls, u["failed"], rc, u["failed_by"] or ""))
+    tls = load(os.path.join(out, "tls.json"))
+    c2 = counts(out, "car2")
+    e = edge_stats(out) or {}
+    s = e.get("stream", {})
+    info("%s: edge stream %s" % (name, json.dumps(s)))
+    info("%s: TLS carrier %s" % (name, json.dumps(tls)))
+    log = open(os.path.join(out, "edge.log"), errors="replace").read()
+    if name == "good":
+        r = tls.get("requests", {})
+        check(r.get("INVITE", 0) == calls and r.get("ACK", 0) == calls and r.get("BYE", 0) == calls,
+              "the TLS carrier took INVITE %s, ACK %s, BYE %s of %d calls" % (r.get("INVITE"), r.get("ACK"), r.get("BYE"), calls))
+        check(c2.get("INVITE_Recv", 0) == 0, "the UDP secondary took no INVITE (%d)" % c2.get("INVITE_Recv", 0))
+        check(tls.get("connections", 0) >= 1 and set(tls.get("sni", [])) == {"carrier.example"},
+              "TLS connections %s with SNI %s (the trunk's domain)" % (tls.get("connections"), tls.get("sni")))
+        check(s.get("conns_opened", 0) >= 1 and s.get("conns_opened", 0) == tls.get("connections", -1),
+              "sipedge opened %s TLS connection(s), the carrier accepted %s (reused for ACK and BYE)" % (s.get("conns_opened"), tls.get("connections")))
+        check(s.get("tls_verify_failed", 0) == 0 and s.get("tx", 0) >= 3 * calls,
+              "no certificate refused, stream.tx %s >= %d" % (s.get("tx"), 3 * calls))
+    else:
+        m = re.search(r"sipedge: stream: tls-verify-failed \(trunk id \d+, server 0\): ([^\n]*)", log)
+        check(m is not None and "carrier.example" in m.group(1) and "other.example" in m.group(1),
+              "the refused certificate said on stderr: %s" % (m.group(0) if m else log[-400:]))
+        check(tls.get("requests", {}).get("INVITE", 0) == 0, "nothing reached the carrier with the wrong name (%s)" % tls.get("requests"))
+        check(c2.get("INVITE_Recv", 0) == calls and c2.get("BYE_Recv", 0) == calls,
+              "the UDP secondary took every call: INVITE %d, BYE %d" % (c2.get("INVITE_Recv", 0), c2.get("BYE_Recv", 0)))
+        check(s.get("tls_verify_failed", 0) >= 1 and s.get("bounced", 0) >= 1,
+              "stream: tls_verify_failed %s, requests handed back undelivered %s" % (s.get("tls_verify_failed"), s.get("bounced")))
+        t = [x[1] for x in setup_times(out)]
+        if t:
+            info("bad: call setup %s" % describe(t))
+            check(max(t) < 1500, "the first call rolled over at once: slowest setup %.0f ms < 1500 (rollover timer 3 s)" % max(t))
+        else:
+            check(False, "setup times (uac_*_rtt.csv)")
+done()
+PY
+[ $? = 0 ] || FAILS=$((FAILS + 1))
+[ "$FAILS" = 0 ] && { echo "PASS"; exit 0; }
+echo "FAILED ($FAILS)"; exit 1

@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""A TLS SIP carrier for the e2e runs (issue 14; sipp has no TLS): listens on
+<addr>:<port> with <cert>/<key>, answers each INVITE with 100, 180 and a 200
+that copies Via, From, To (+tag), Call-ID, CSeq and Record-Route, names
+itself as Contact with ;transport=tls, takes the ACK, answers BYE (and any
+other request) 200. Frames messages by Content-Length (RFC 3261 §18.3).
+Writes <out> (JSON) at the end: requests by method, connections, the SNI
+names clients sent, bytes. Bounded: exits after <seconds>.
+
+    tls_uas.py <addr> <port> <cert> <key> <out.json> <seconds>
+"""
+import json
+import socket
+import ssl
+import sys
+import threading
+import time
+
+addr, port, cert, key, out, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6])
+lock = threading.Lock()
+stats = {"requests": {}, "connections": 0, "sni": [], "handshake_errors": 0, "bytes_in": 0}
+
+
+def bump(method):
+    with lock:
+        stats["requests"][method] = stats["requests"].get(method, 0) + 1
+
+
+def headers_of(head):
+    lines = head.split("\r\n")
+    return lines[0], lines[1:]
+
+
+def response(status, reason, hdrs, to_tag=None, body=""):
+    keep = []
+    for h in hdrs:
+        name = h.split(":", 1)[0].strip().lower()
+        if name in ("via", "v", "from", "f", "call-id", "i", "cseq", "record-route"):
+            keep.append(h)
+        elif name in ("to", "t"):
+            keep.append(h + (";tag=" + to_tag if to_tag and ";tag=" not in h else ""))
+    msg = "SIP/2.0 %d %s\r\n" % (status, reason) + "\r\n".join(keep) + "\r\n"
+    if status >= 180:
+        msg += "Contact: <sip:carrier@%s:%d;transport=tls>\r\n" % (addr, port)
+    if body:
+        msg += "Content-Type: application/sdp\r\n"
+    msg += "Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    return msg.encode()
+
+
+SDP = "v=0\r\no=c 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n" % (addr, addr)
+
+
+def serve(conn):
+    buf = b""
+    n = 0
+    try:
+        while True:
+            d = conn.recv(65536)
+            if not d:
+                return
+            with lock:
+                stats["bytes_in"] += len(d)
+            buf += d
+            while True:
+                buf = buf.lstrip(b"\r\n")
+                end = buf.find(b"\r\n\r\n")
+                if end < 0:
+                    break
+                head = buf[:end].decode(errors="replace")
+                first, hdrs = headers_of(head)
+                clen = 0
+                for h in hdrs:
+                    if h.split(":", 1)[0].strip().lower() in ("content-length", "l"):
+                        clen = int(h.split(":", 1)[1].strip())
+                if len(buf) < end + 4 + clen:
+                    break
+                buf = buf[end + 4 + clen:]
+                if first.startswith("SIP/2.0"):
+                    continue
+                method = first.split(" ", 1)[0]
+                bump(method)
+                n += 1
+                if method == "INVITE":
+                    tag = "tls%d" % n
+                    conn.sendall(response(100, "Trying", hdrs))
+                    conn.sendall(response(180, "Ringing", hdrs, tag))
+                    conn.sendall(response(200, "OK", hdrs, tag, SDP))
+                elif method != "ACK":
+                    conn.sendall(response(200, "OK", hdrs))
+    except (OSError, ssl.SSLError):
+        return
+    finally:
+        conn.close()
+
+
+ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+ctx.load_cert_chain(cert, key)
+
+
+def sni(sslobj, name, c):
+    with lock:
+        stats["sni"].append(name)
+
+
+ctx.sni_callback = sni
+ls = socket.socket()
+ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+ls.bind((addr, port))
+ls.listen(64)
+ls.settimeout(0.2)
+deadline = time.time() + secs
+
+
+def dump():
+    with lock:
+        with open(out, "w") as f:
+            json.dump(stats, f)
+
+
+while time.time() < deadline:
+    try:
+        raw, _ = ls.accept()
+    except socket.timeout:
+        dump()
+        continue
+    raw.settimeout(5)  # the handshake
+    try:
+        conn = ctx.wrap_socket(raw, server_side=True)
+        conn.settimeout(secs)
+    except (OSError, ssl.SSLError):
+        with lock:
+            stats["handshake_errors"] += 1
+        raw.close()
+        continue
+    with lock:
+        stats["connections"] += 1
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+dump()
