@@ -406,6 +406,30 @@ void Edge::drain_stream_events(Controller& ctl, bool verbose) {
 // profile that cannot be built (no CA file) is said once per change, and
 // connections for that trunk then fail (send_failed) until it is fixed.
 void Edge::sync_tls_profiles(Controller& ctl) {
+    // The engine's TLS servers (configured or resolved) → their trunk's
+    // profile, for connections opened by messages that name none (in-dialog
+    // requests to a carrier whose connection closed: reconnected, not failed
+    // over). Rebuilt once a second; handed over when it changed.
+    if (++tls_peer_ticks_ % 100 == 1) {
+        std::vector<std::pair<stream::PeerAddr, uint32_t>> peers;
+        const failover::Engine& e = ctl.engine();
+        for (uint32_t id = 0; id < e.trunk_count(); id++) {
+            const failover::Trunk* t = e.trunk(id);
+            if (!t) continue;
+            for (const failover::ServerState& s : t->servers) {
+                if (s.family != 4 || s.target.transport != sip::Transport::tls) continue;
+                stream::PeerAddr a;
+                a.family = AF_INET;
+                a.port = s.target.port;
+                std::memcpy(a.addr, s.addr, 4);
+                peers.emplace_back(a, dp::stream_profile(id));
+            }
+        }
+        if (peers != tls_peers_) {
+            stream_->set_peer_profiles(peers);
+            tls_peers_ = std::move(peers);
+        }
+    }
     if (ctl.commit_count() == tls_synced_) return;
     tls_synced_ = ctl.commit_count();
     for (const auto& [name, t] : ctl.state().trunks) {

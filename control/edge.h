@@ -29,6 +29,8 @@ struct rte_mempool;
 namespace sipedge::dp {
 class Handoff;
 }
+#include "stream/stream_types.h"
+
 namespace sipedge::stream {
 class StreamTransport;
 }
@@ -164,6 +166,8 @@ private:
     std::unique_ptr<stream::StreamTransport> stream_;
     uint64_t tls_synced_ = ~0ull;  // ctl.commit_count() the TLS client profiles were set at
     std::map<uint32_t, std::pair<std::string, std::string>> tls_applied_;  // engine id -> (CA, name)
+    std::vector<std::pair<stream::PeerAddr, uint32_t>> tls_peers_;        // set_peer_profiles()
+    uint32_t tls_peer_ticks_ = 0;
     std::unique_ptr<DpLink> link_;
     LcoreRuns runs_;  // last: joined first
 

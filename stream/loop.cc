@@ -101,6 +101,13 @@ Status Loop::set_server_profile(uint32_t id, const TlsServerConfig& c) {
     return Ok{};
 }
 
+void Loop::set_peer_profiles(const std::vector<std::pair<PeerAddr, uint32_t>>& m) {
+    std::map<PeerKey, uint32_t> next;
+    for (const auto& [peer, id] : m) next.emplace(peer_key(peer), id);
+    std::lock_guard<std::mutex> g(mu_);
+    peer_profiles_.swap(next);
+}
+
 Result<PeerAddr> Loop::listen(const ListenConfig& c) {
     if (c.transport != Transport::tcp && c.transport != Transport::tls)
         return err(EINVAL, "listen: transport must be tcp or tls");

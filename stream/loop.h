@@ -4,7 +4,9 @@
 // per-connection I/O (connect, accept, TLS handshake, read/frame, write, close).
 // Everything here but the members marked "control" runs on the stream thread.
 
+#include <array>
 #include <atomic>
+#include <cstring>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -98,6 +100,13 @@ public:
     // ---- control side -----------------------------------------------------------
     Status set_client_profile(uint32_t id, const TlsClientConfig& c);
     Status set_server_profile(uint32_t id, const TlsServerConfig& c);
+    void set_peer_profiles(const std::vector<std::pair<PeerAddr, uint32_t>>& m);
+    using PeerKey = std::array<uint8_t, sizeof(PeerAddr)>;
+    static PeerKey peer_key(const PeerAddr& a) noexcept {
+        PeerKey k;
+        std::memcpy(k.data(), &a, sizeof a);
+        return k;
+    }
     Result<PeerAddr> listen(const ListenConfig& c);
     Status start();
     void stop();
@@ -170,6 +179,7 @@ private:
     std::mutex mu_;
     std::map<uint32_t, std::shared_ptr<const TlsContext>> client_profiles_;
     std::map<uint32_t, std::shared_ptr<const TlsContext>> server_profiles_;
+    std::map<PeerKey, uint32_t> peer_profiles_;  // set_peer_profiles()
     std::vector<Listener> new_listeners_;
     std::vector<ConnId> closes_;
     std::atomic<bool> commands_{false};

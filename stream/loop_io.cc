@@ -110,7 +110,13 @@ Conn* Loop::open_outbound(const StreamMsg& m, uint32_t channel) {
     probe.profile = m.tls_profile;
     if (m.transport == Transport::tls) {
         std::lock_guard<std::mutex> g(mu_);
-        const auto it = client_profiles_.find(m.tls_profile);
+        // No profile named (an in-dialog request, a response): the profile
+        // control set for that peer (a trunk's TLS server), if any.
+        if (probe.profile == 0) {
+            const auto p = peer_profiles_.find(peer_key(m.peer));
+            if (p != peer_profiles_.end()) probe.profile = p->second;
+        }
+        const auto it = client_profiles_.find(probe.profile);
         if (it != client_profiles_.end()) tls = it->second;
     }
     auto refuse = [&](int e, const std::string& why) -> Conn* {
@@ -119,7 +125,7 @@ Conn* Loop::open_outbound(const StreamMsg& m, uint32_t channel) {
         return nullptr;
     };
     if (m.transport == Transport::tls && !tls)
-        return refuse(ENOENT, "no TLS client profile " + std::to_string(m.tls_profile));
+        return refuse(ENOENT, "no TLS client profile " + std::to_string(probe.profile) + " for " + to_string(m.peer));
     sockaddr_storage ss{};
     socklen_t len = 0;
     if (m.peer.family == AF_INET) {
@@ -145,13 +151,13 @@ Conn* Loop::open_outbound(const StreamMsg& m, uint32_t channel) {
     c->peer = m.peer;
     c->route = m.route;
     c->identity = m.identity;
-    c->profile = m.tls_profile;
+    c->profile = probe.profile;
     c->channel = channel;
     c->tls = std::move(tls);
     c->state = Conn::State::connecting;
     c->deadline_ms = now_ms_ + cfg_.knobs.connect_timeout_ms;
     tune_socket(fd, cfg_.knobs);
-    reuse_[ReuseKey{m.peer, m.identity, m.transport == Transport::tls ? m.tls_profile : uint32_t(0),
+    reuse_[ReuseKey{m.peer, m.identity, m.transport == Transport::tls ? probe.profile : uint32_t(0),
                     m.transport}] = c->id;
     if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS) {
         // Refused at once (loopback answers the SYN synchronously): reported

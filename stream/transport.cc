@@ -13,6 +13,9 @@ Status StreamTransport::set_client_profile(uint32_t id, const TlsClientConfig& c
 Status StreamTransport::set_server_profile(uint32_t id, const TlsServerConfig& c) {
     return loop_->set_server_profile(id, c);
 }
+void StreamTransport::set_peer_profiles(const std::vector<std::pair<PeerAddr, uint32_t>>& m) {
+    loop_->set_peer_profiles(m);
+}
 Result<PeerAddr> StreamTransport::listen(const ListenConfig& c) { return loop_->listen(c); }
 Status StreamTransport::start() { return loop_->start(); }
 void StreamTransport::stop() { loop_->stop(); }

@@ -100,6 +100,11 @@ public:
     Status set_client_profile(uint32_t id, const TlsClientConfig& c);
     /// Adds or replaces TLS server profile <id> (used by listeners set up after).
     Status set_server_profile(uint32_t id, const TlsServerConfig& c);
+    /// The client profile for a TLS connection to a peer when the message
+    /// names none (tls_profile 0: an in-dialog request or a response to a
+    /// trunk's TLS server after its connection closed): peer address →
+    /// profile id, replacing the previous map.
+    void set_peer_profiles(const std::vector<std::pair<PeerAddr, uint32_t>>& m);
     /// Binds and listens (SO_REUSEADDR); returns the bound address. Works
     /// before or after start().
     Result<PeerAddr> listen(const ListenConfig& c);

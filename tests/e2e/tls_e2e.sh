@@ -62,9 +62,9 @@ set trunk carrier tls-ca $WORK/ca.pem
 set dataplane default-trunk carrier
 CONF
 
-# run <name> <cert>: sipedge, the TLS carrier with <cert>, the secondary, $CALLS calls.
+# run <name> <cert> [close-after-ack]: sipedge, the TLS carrier with <cert>, the secondary, $CALLS calls.
 run() {
-    local name=$1 cert=$2 out=$WORK/$1
+    local name=$1 cert=$2 mode=${3:-} out=$WORK/$1
     mkdir -p "$out"
     ip netns exec "$NS_E" "$SIPEDGE" --config "$WORK/edge.conf" --socket "$out/ctl.sock" --duration 120 \
         --sip-tcp -- --no-huge -m 256 --no-pci --no-shconf -l 0-1 --file-prefix="$P$name" \
@@ -80,7 +80,7 @@ run() {
         return 1
     fi
     ip netns exec "$NS_P" timeout 100 python3 "$HERE/tls_uas.py" 192.0.2.21 5061 "$WORK/$cert.pem" \
-        "$WORK/$cert.key" "$out/tls.json" 90 >"$out/tls.log" 2>&1 &
+        "$WORK/$cert.key" "$out/tls.json" 90 $mode >"$out/tls.log" 2>&1 &
     TLS_PID=$!
     PIDS+=("$TLS_PID")
     sed -e 's/@PATH@/call/' -e 's/@REG@/200/' -e 's/@INV@/486/' "$HERE/uas_carrier.xml" >"$out/car2.xml"
@@ -105,6 +105,7 @@ run() {
 
 run good carrier
 run bad other
+run drop carrier close-after-ack
 
 PYTHONPATH="$HERE" python3 - "$WORK" "$CALLS" <<'PY'
 import glob, json, os, re, sys
@@ -119,7 +120,7 @@ def load(path):
         check(False, "%s readable: %s" % (path, e))
         return {}
 
-for name in ("good", "bad"):
+for name in ("good", "bad", "drop"):
     out = os.path.join(work, name)
     print("  run %s" % name)
     rc = int(open(os.path.join(out, "uac.rc")).read().strip() or 1)
@@ -144,6 +145,19 @@ for name in ("good", "bad"):
               "sipedge opened %s TLS connection(s), the carrier accepted %s (reused for ACK and BYE)" % (s.get("conns_opened"), tls.get("connections")))
         check(s.get("tls_verify_failed", 0) == 0 and s.get("tx", 0) >= 3 * calls,
               "no certificate refused, stream.tx %s >= %d" % (s.get("tx"), 3 * calls))
+    elif name == "drop":
+        r = tls.get("requests", {})
+        check(r.get("INVITE", 0) == calls and r.get("ACK", 0) == calls and r.get("BYE", 0) == calls,
+              "the carrier that closes the connection after every ACK still took INVITE %s, ACK %s, BYE %s of %d calls"
+              % (r.get("INVITE"), r.get("ACK"), r.get("BYE"), calls))
+        check(c2.get("INVITE_Recv", 0) == 0, "no failover: the UDP secondary took no INVITE (%d)" % c2.get("INVITE_Recv", 0))
+        check(tls.get("connections", 0) >= calls and s.get("conns_opened", 0) == tls.get("connections"),
+              "reconnected: %s TLS connections for %d calls (sipedge opened %s)" % (tls.get("connections"), calls, s.get("conns_opened")))
+        check(tls.get("resumed", 0) >= 1 and s.get("tls_resumed", 0) == tls.get("resumed"),
+              "reconnects resumed the TLS session: %s (sipedge counted %s)" % (tls.get("resumed"), s.get("tls_resumed")))
+        t = e.get("transactions", {})
+        check(t.get("rollover_icmp", 0) + t.get("rollover_timeout", 0) == 0,
+              "no rollover (timeout %s, transport %s)" % (t.get("rollover_timeout"), t.get("rollover_icmp")))
     else:
         m = re.search(r"sipedge: stream: tls-verify-failed \(trunk id \d+, server 0\): ([^\n]*)", log)
         check(m is not None and "carrier.example" in m.group(1) and "other.example" in m.group(1),

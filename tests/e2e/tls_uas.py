@@ -5,11 +5,14 @@ that copies Via, From, To (+tag), Call-ID, CSeq and Record-Route, names
 itself as Contact with ;transport=tls, takes the ACK, answers BYE (and any
 other request) 200. Frames messages by Content-Length (RFC 3261 §18.3).
 Writes <out> (JSON) at the end: requests by method, connections, the SNI
-names clients sent, bytes. Bounded: exits after <seconds>.
+names clients sent, resumed sessions, bytes. Bounded: exits after <seconds>.
+With "close-after-ack" it closes the connection once a call's ACK came (a
+carrier that drops connections mid-call: the BYE must come on a new one).
 
-    tls_uas.py <addr> <port> <cert> <key> <out.json> <seconds>
+    tls_uas.py <addr> <port> <cert> <key> <out.json> <seconds> [close-after-ack]
 """
 import json
+import os
 import socket
 import ssl
 import sys
@@ -17,8 +20,10 @@ import threading
 import time
 
 addr, port, cert, key, out, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6])
+close_after_ack = len(sys.argv) > 7 and sys.argv[7] == "close-after-ack"
 lock = threading.Lock()
-stats = {"requests": {}, "connections": 0, "sni": [], "handshake_errors": 0, "bytes_in": 0}
+stats = {"requests": {}, "connections": 0, "resumed": 0, "closed_by_us": 0, "sni": [], "handshake_errors": 0,
+         "bytes_in": 0}
 
 
 def bump(method):
@@ -86,7 +91,12 @@ def serve(conn):
                     conn.sendall(response(100, "Trying", hdrs))
                     conn.sendall(response(180, "Ringing", hdrs, tag))
                     conn.sendall(response(200, "OK", hdrs, tag, SDP))
-                elif method != "ACK":
+                elif method == "ACK":
+                    if close_after_ack:
+                        with lock:
+                            stats["closed_by_us"] += 1
+                        return
+                else:
                     conn.sendall(response(200, "OK", hdrs))
     except (OSError, ssl.SSLError):
         return
@@ -113,9 +123,10 @@ deadline = time.time() + secs
 
 
 def dump():
-    with lock:
-        with open(out, "w") as f:
+    with lock:  # whole or not at all: the test may stop us while we write
+        with open(out + ".tmp", "w") as f:
             json.dump(stats, f)
+        os.replace(out + ".tmp", out)
 
 
 while time.time() < deadline:
@@ -135,5 +146,6 @@ while time.time() < deadline:
         continue
     with lock:
         stats["connections"] += 1
+        stats["resumed"] += conn.session_reused
     threading.Thread(target=serve, args=(conn,), daemon=True).start()
 dump()
