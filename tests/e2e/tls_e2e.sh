@@ -106,6 +106,14 @@ run() {
 run good carrier
 run bad other
 run drop carrier close-after-ack
+# D. tcp-fast-failover (seed P): the TLS carrier accepts TCP and never
+# handshakes; model poly with tcp-fast-failover on and its timeout 2000 ms.
+sed -e 's/^set trunk carrier register off$/&\nset trunk carrier retry-model poly\nset trunk carrier retry-timeout 0\nset trunk carrier tcp-fast-failover on\nset trunk carrier tcp-fast-failover-timeout 2000/' \
+    "$WORK/edge.conf" >"$WORK/edge_ff.conf"
+cp "$WORK/edge.conf" "$WORK/edge_plain.conf"
+cp "$WORK/edge_ff.conf" "$WORK/edge.conf"
+run fast carrier silent
+cp "$WORK/edge_plain.conf" "$WORK/edge.conf"
 
 PYTHONPATH="$HERE" python3 - "$WORK" "$CALLS" <<'PY'
 import glob, json, os, re, sys
@@ -120,7 +128,7 @@ def load(path):
         check(False, "%s readable: %s" % (path, e))
         return {}
 
-for name in ("good", "bad", "drop"):
+for name in ("good", "bad", "drop", "fast"):
     out = os.path.join(work, name)
     print("  run %s" % name)
     rc = int(open(os.path.join(out, "uac.rc")).read().strip() or 1)
@@ -145,6 +153,21 @@ for name in ("good", "bad", "drop"):
               "sipedge opened %s TLS connection(s), the carrier accepted %s (reused for ACK and BYE)" % (s.get("conns_opened"), tls.get("connections")))
         check(s.get("tls_verify_failed", 0) == 0 and s.get("tx", 0) >= 3 * calls,
               "no certificate refused, stream.tx %s >= %d" % (s.get("tx"), 3 * calls))
+    elif name == "fast":
+        t = setup_times(out)
+        info("fast: call setup %s" % describe([x[1] for x in t]))
+        first = t[0][1] if t else None
+        check(first is not None and 1900 <= first <= 2600,
+              "tcp-fast-failover: the first call rolled over after the 2000 ms timeout: setup %s ms" % first)
+        check(c2.get("INVITE_Recv", 0) == calls, "every call through the UDP secondary (%d)" % c2.get("INVITE_Recv", 0))
+        # Every call tries the primary first (the engine marks it failed, its
+        # selection still starts at the top: the seed's default failback);
+        # none waits longer than the fast-failover timeout (Timer B: 32 s).
+        check(len(t) == calls and max(x[1] for x in t) <= 2600,
+              "no call waited past the fast-failover timeout: slowest setup %s ms"
+              % (max(x[1] for x in t) if t else None))
+        check(tls.get("silent_accepts", 0) >= 1 and not tls.get("requests"),
+              "the hung carrier accepted %s TCP connection(s), took no request" % tls.get("silent_accepts"))
     elif name == "drop":
         r = tls.get("requests", {})
         check(r.get("INVITE", 0) == calls and r.get("ACK", 0) == calls and r.get("BYE", 0) == calls,

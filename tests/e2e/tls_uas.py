@@ -8,8 +8,10 @@ Writes <out> (JSON) at the end: requests by method, connections, the SNI
 names clients sent, resumed sessions, bytes. Bounded: exits after <seconds>.
 With "close-after-ack" it closes the connection once a call's ACK came (a
 carrier that drops connections mid-call: the BYE must come on a new one).
+With "silent" it accepts TCP connections and never answers the TLS
+handshake (a hung carrier: tcp-fast-failover's case).
 
-    tls_uas.py <addr> <port> <cert> <key> <out.json> <seconds> [close-after-ack]
+    tls_uas.py <addr> <port> <cert> <key> <out.json> <seconds> [close-after-ack|silent]
 """
 import json
 import os
@@ -21,8 +23,10 @@ import time
 
 addr, port, cert, key, out, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6])
 close_after_ack = len(sys.argv) > 7 and sys.argv[7] == "close-after-ack"
+silent = len(sys.argv) > 7 and sys.argv[7] == "silent"
+held = []
 lock = threading.Lock()
-stats = {"requests": {}, "connections": 0, "resumed": 0, "closed_by_us": 0, "sni": [], "handshake_errors": 0,
+stats = {"requests": {}, "connections": 0, "silent_accepts": 0, "resumed": 0, "closed_by_us": 0, "sni": [], "handshake_errors": 0,
          "bytes_in": 0}
 
 
@@ -134,6 +138,11 @@ while time.time() < deadline:
         raw, _ = ls.accept()
     except socket.timeout:
         dump()
+        continue
+    if silent:
+        held.append(raw)
+        with lock:
+            stats["silent_accepts"] += 1
         continue
     raw.settimeout(5)  # the handshake
     try:
