@@ -156,6 +156,7 @@ private:
     void update_interest(Conn& c);
     void close_conn(Conn& c, StreamEventKind k, int sys_errno, const std::string& reason);
     void bounce_pending(Conn& c);
+    static void header_from(StreamMsg& m, const Conn& c, uint8_t flags, uint32_t len) noexcept;
     void read_error(Conn& c, int e);
 
     template <class T>

@@ -432,15 +432,7 @@ bool Loop::deliver_frame(Conn& c, const Frame& f, const char* p) {
         Channel& ch = *channels_[c.channel];
         StreamMsg* m = ch.rx_alloc(f.len);
         if (m == nullptr) return false;  // back-pressure: keep the bytes, stop reading
-        m->conn = c.id;
-        m->peer = c.peer;
-        m->local = c.local;
-        m->route = c.route;
-        m->identity = c.identity;
-        m->tls_profile = c.profile;
-        m->transport = c.transport;
-        m->flags = 0;
-        m->len = f.len;
+        header_from(*m, c, 0, f.len);
         std::memcpy(m->data, p, f.len);
         bump(stats_.msgs_rx);  // before the push: whoever got the message sees it counted
         ch.rx_push(m);
@@ -573,6 +565,19 @@ void Loop::update_interest(Conn& c) {
     c.events = want;
 }
 
+// A received message's header: connection <c>'s, with <flags> and <len>.
+void Loop::header_from(StreamMsg& m, const Conn& c, uint8_t flags, uint32_t len) noexcept {
+    m.conn = c.id;
+    m.peer = c.peer;
+    m.local = c.local;
+    m.route = c.route;
+    m.identity = c.identity;
+    m.tls_profile = c.profile;
+    m.transport = c.transport;
+    m.flags = flags;
+    m.len = len;
+}
+
 // The messages queued on <c> before it became usable go back to the
 // channels that sent them, flagged msg_bounced (no rx slot: dropped, counted
 // in tx_dropped as before). Nothing of them was written: a connection that
@@ -583,15 +588,7 @@ void Loop::bounce_pending(Conn& c) {
         if (pos + len > c.out.size() || chi >= channels_.size()) break;
         Channel& ch = *channels_[chi];
         if (StreamMsg* m = ch.rx_alloc(len)) {
-            m->conn = c.id;
-            m->peer = c.peer;
-            m->local = c.local;
-            m->route = c.route;
-            m->identity = c.identity;
-            m->tls_profile = c.profile;
-            m->transport = c.transport;
-            m->flags = msg_bounced;
-            m->len = len;
+            header_from(*m, c, msg_bounced, len);
             std::memcpy(m->data, c.out.data() + pos, len);
             bump(stats_.bounced);
             ch.rx_push(m);

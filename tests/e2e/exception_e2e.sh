@@ -31,19 +31,7 @@ command -v ip >/dev/null && command -v python3 >/dev/null || { echo "SKIP: needs
 pair_setup ex exc
 
 echo "set dataplane address 192.0.2.10/24" >"$WORK/edge.conf"
-ip netns exec "$NS_E" "$SIPEDGE" --config "$WORK/edge.conf" --socket "$WORK/ctl.sock" --duration 60 \
-    --exception-tap -- --no-huge -m 256 --no-pci --no-shconf -l 0-1 --file-prefix="$P" \
-    --vdev=net_af_packet0,iface=eth0 --log-level='*:error' >"$WORK/edge.json" 2>"$WORK/edge.log" &
-EDGE_PID=$!
-PIDS+=("$EDGE_PID")
-if ! "$CTL" --socket "$WORK/ctl.sock" wait-ready --timeout 20 >"$WORK/ready.out" 2>&1; then
-    if grep -q "exception tap" "$WORK/edge.log"; then
-        echo "SKIP: net_tap could not be created here: $(grep 'exception tap' "$WORK/edge.log")"
-        FAILS=0; exit 77
-    fi
-    fail "wait-ready: $(cat "$WORK/ready.out"; tail -3 "$WORK/edge.log")"
-    exit 1
-fi
+pair_start_edge "$WORK" "$WORK/edge.conf" "$P" --exception-tap || exit 1
 grep -q "exception path to the kernel's sipedge0 (192.0.2.10/24)" "$WORK/edge.log" &&
     ok "start-up: $(grep -o "port 0: exception path[^:]*" "$WORK/edge.log")" || fail "no start-up line: $(cat "$WORK/edge.log")"
 ip -n "$NS_E" -4 addr show dev sipedge0 2>/dev/null | grep -q "inet 192.0.2.10/24" &&
@@ -163,7 +151,7 @@ wait "$EDGE_PID" 2>/dev/null
 read -r tok fromk full other <<<"$(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-print(d["exception"]["to_kernel"], d["exception"]["from_kernel"], d["drops"]["exception_full"], d["drops"]["exception_other"])' "$WORK/edge.json" 2>/dev/null)"
+print(d["exception"]["to_kernel"], d["exception"]["from_kernel"], d["drops"]["exception_full"], d["drops"]["exception_other"])' "$WORK/stats.json" 2>/dev/null)"
 [ "${tok:-0}" -gt 100 ] 2>/dev/null && [ "${fromk:-0}" -gt 100 ] 2>/dev/null &&
     ok "exit JSON: exception.to_kernel $tok, from_kernel $fromk, drops exception_full $full, exception_other $other" ||
     fail "exit JSON exception counters: to $tok from $fromk full $full other $other"

@@ -8,7 +8,7 @@
 # runtime directory; logs are kept when a check failed or KEEP_LOGS=1.
 #
 # Source it, then: pair_setup <prefix> <tmp-tag>   (exits 77 when it cannot).
-# Gives: P NS_E NS_P WORK PIDS FAILS, fail, ok.
+# Gives: P NS_E NS_P WORK PIDS FAILS, fail, ok, pair_start_edge.
 
 . "$(dirname "${BASH_SOURCE[0]}")/reap.sh"
 
@@ -42,4 +42,28 @@ pair_setup() {
     ip -n "$NS_E" link set eth0 up
     ip -n "$NS_P" addr add 192.0.2.1/24 dev eth0
     ip -n "$NS_P" link set eth0 up
+}
+
+# pair_start_edge <dir> <config> <file-prefix> [sipedge options...]: sipedge
+# ($SIPEDGE, at most 120 s) in NS_E on net_af_packet over eth0 (-l 0-1), its
+# exit JSON in <dir>/stats.json, stderr in <dir>/edge.log, control socket
+# <dir>/ctl.sock; waits (20 s at most) until `sipedgectl wait-ready` ($CTL)
+# says it is up. Sets EDGE_PID. Exits 77 when the exception tap (net_tap)
+# cannot be created here; returns 1 after fail() when it does not come up.
+pair_start_edge() {
+    local dir=$1 conf=$2 fp=$3
+    shift 3
+    ip netns exec "$NS_E" "$SIPEDGE" --config "$conf" --socket "$dir/ctl.sock" --duration 120 "$@" \
+        -- --no-huge -m 256 --no-pci --no-shconf -l 0-1 --file-prefix="$fp" \
+        --vdev=net_af_packet0,iface=eth0 --log-level='*:error' >"$dir/stats.json" 2>"$dir/edge.log" &
+    EDGE_PID=$!
+    PIDS+=("$EDGE_PID")
+    "$CTL" --socket "$dir/ctl.sock" wait-ready --timeout 20 >"$dir/ready.out" 2>&1 && return 0
+    if grep -q "exception tap" "$dir/edge.log"; then
+        echo "SKIP: net_tap could not be created here: $(grep 'exception tap' "$dir/edge.log")"
+        FAILS=0
+        exit 77
+    fi
+    fail "wait-ready: $(cat "$dir/ready.out"; tail -3 "$dir/edge.log")"
+    return 1
 }

@@ -43,19 +43,7 @@ set trunk carrier server 1 192.0.2.21:5060 udp
 set trunk carrier register off
 set dataplane default-trunk carrier
 CONF
-ip netns exec "$NS_E" "$SIPEDGE" --config "$WORK/edge.conf" --socket "$WORK/ctl.sock" --duration 120 \
-    --sip-tcp --verbose -- --no-huge -m 256 --no-pci --no-shconf -l 0-1 --file-prefix="$P" \
-    --vdev=net_af_packet0,iface=eth0 --log-level='*:error' >"$WORK/stats.json" 2>"$WORK/edge.log" &
-EDGE_PID=$!
-PIDS+=("$EDGE_PID")
-if ! "$CTL" --socket "$WORK/ctl.sock" wait-ready --timeout 20 >"$WORK/ready.out" 2>&1; then
-    if grep -q "exception tap" "$WORK/edge.log"; then
-        echo "SKIP: net_tap could not be created here: $(grep 'exception tap' "$WORK/edge.log")"
-        FAILS=0; exit 77
-    fi
-    fail "wait-ready: $(cat "$WORK/ready.out"; tail -3 "$WORK/edge.log")"
-    exit 1
-fi
+pair_start_edge "$WORK" "$WORK/edge.conf" "$P" --sip-tcp --verbose || exit 1
 grep -q "SIP over TCP on 192.0.2.10:5060" "$WORK/edge.log" &&
     ok "start-up: $(grep -o "SIP over TCP on [^(]*" "$WORK/edge.log")" || fail "no TCP listener line: $(cat "$WORK/edge.log")"
 ip netns exec "$NS_E" ss -Hltn 2>/dev/null | grep -q '192.0.2.10:5060' &&

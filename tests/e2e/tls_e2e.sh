@@ -66,19 +66,7 @@ CONF
 run() {
     local name=$1 cert=$2 mode=${3:-} out=$WORK/$1
     mkdir -p "$out"
-    ip netns exec "$NS_E" "$SIPEDGE" --config "$WORK/edge.conf" --socket "$out/ctl.sock" --duration 120 \
-        --sip-tcp -- --no-huge -m 256 --no-pci --no-shconf -l 0-1 --file-prefix="$P$name" \
-        --vdev=net_af_packet0,iface=eth0 --log-level='*:error' >"$out/stats.json" 2>"$out/edge.log" &
-    EDGE_PID=$!
-    PIDS+=("$EDGE_PID")
-    if ! "$CTL" --socket "$out/ctl.sock" wait-ready --timeout 20 >"$out/ready.out" 2>&1; then
-        if grep -q "exception tap" "$out/edge.log"; then
-            echo "SKIP: net_tap could not be created here: $(grep 'exception tap' "$out/edge.log")"
-            FAILS=0; exit 77
-        fi
-        fail "$name: wait-ready: $(cat "$out/ready.out"; tail -3 "$out/edge.log")"
-        return 1
-    fi
+    pair_start_edge "$out" "$WORK/edge.conf" "$P$name" --sip-tcp || return 1
     ip netns exec "$NS_P" timeout 100 python3 "$HERE/tls_uas.py" 192.0.2.21 5061 "$WORK/$cert.pem" \
         "$WORK/$cert.key" "$out/tls.json" 90 $mode >"$out/tls.log" 2>&1 &
     TLS_PID=$!
