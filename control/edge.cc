@@ -285,8 +285,9 @@ bool Edge::start_workers(Controller& ctl, const EdgeArgs& a) {
         return false;
     }
     if (a.sip_tcp) {
-        if (!start_stream(nw)) return false;
+        if (!start_stream(nw, a)) return false;
         pc.streams = true;  // trunk servers over TCP/TLS are candidates
+        if (!a.tls_cert.empty()) pc.tls_port = a.tls_port;
         sync_tls_profiles(ctl);
     }
     for (uint16_t i = 0; i < nw; i++) {
@@ -348,10 +349,20 @@ bool Edge::start_workers(Controller& ctl, const EdgeArgs& a) {
 // port. Those addresses live on the kernel's side of the exception path (the
 // tap interfaces created with the ports), so the kernel's TCP answers there
 // and its segments leave by the data ports.
-bool Edge::start_stream(uint16_t workers) {
+bool Edge::start_stream(uint16_t workers, const EdgeArgs& a) {
     stream::StreamConfig sc;
     sc.channels = workers;
     stream_ = std::make_unique<stream::StreamTransport>(sc);
+    constexpr uint32_t access_profile = 1;  // the access side's TLS identity (server profile)
+    if (!a.tls_cert.empty()) {
+        stream::TlsServerConfig tc;
+        tc.cert_file = a.tls_cert;
+        tc.key_file = a.tls_key;
+        if (Status s = stream_->set_server_profile(access_profile, tc); !s) {
+            std::fprintf(stderr, "sipedge: --tls-cert/--tls-key: %s\n", s.error().message.c_str());
+            return false;
+        }
+    }
     for (const dp::PortConfig& p : pcs_) {
         char ipb[16];
         ipb[dp::format_ipv4(p.ip, ipb)] = 0;
@@ -366,6 +377,19 @@ bool Edge::start_stream(uint16_t workers) {
         }
         std::fprintf(stderr, "sipedge: SIP over TCP on %s:%u (the kernel's side of port %u)\n", ipb,
                      unsigned(dps_.sip_port), unsigned(p.port_id));
+        if (a.tls_cert.empty()) continue;
+        stream::ListenConfig tl;
+        tl.addr = stream::make_peer(ipb, a.tls_port);
+        tl.transport = stream::Transport::tls;
+        tl.tls_profile = access_profile;
+        Result<stream::PeerAddr> t = stream_->listen(tl);
+        if (!t) {
+            std::fprintf(stderr, "sipedge: --tls-cert: cannot listen on %s:%u: %s\n", ipb, unsigned(a.tls_port),
+                         t.error().message.c_str());
+            return false;
+        }
+        std::fprintf(stderr, "sipedge: SIP over TLS on %s:%u (certificate %s)\n", ipb, unsigned(a.tls_port),
+                     a.tls_cert.c_str());
     }
     if (Status s = stream_->start(); !s) {
         std::fprintf(stderr, "sipedge: --sip-tcp: %s\n", s.error().message.c_str());

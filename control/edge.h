@@ -149,7 +149,7 @@ private:
     bool bring_up(Controller& ctl, const EdgeArgs& a, int argc, char** argv, int sep);
     bool start_ports(const EdgeArgs& a, uint32_t af_room);
     bool start_workers(Controller& ctl, const EdgeArgs& a);
-    bool start_stream(uint16_t workers);
+    bool start_stream(uint16_t workers, const EdgeArgs& a);
     void drain_stream_events(Controller& ctl, bool verbose);
     void sync_tls_profiles(Controller& ctl);
 

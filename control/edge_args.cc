@@ -31,7 +31,7 @@ void edge_usage(const char* why) {
                  "               [--duration SECONDS] [--verbose] [--check] [--max-txns N] [--mbufs N]\n"
                  "               [--overload-percent P] [--overload-retry-after SECONDS]\n"
                  "               [--no-rx-udp-csum] [--no-overload-shed] [--socket-idle-timeout SECONDS]\n"
-                 "               [--exception-tap] [--sip-tcp]\n"
+                 "               [--exception-tap] [--sip-tcp] [--tls-cert FILE --tls-key FILE [--tls-port N]]\n"
                  "               -- EAL-ARGS (lcores: main + workers, -l 0-N)\n",
                  why);
     std::exit(2);
@@ -76,6 +76,16 @@ int parse_edge_args(int argc, char** argv, EdgeArgs& a) {
             a.exception_tap = true;
         } else if (arg == "--sip-tcp") {
             a.sip_tcp = a.exception_tap = true;  // the kernel's TCP holds our address on the tap
+        } else if (arg == "--tls-cert") {
+            a.tls_cert = val();
+            a.sip_tcp = a.exception_tap = true;
+        } else if (arg == "--tls-key") {
+            a.tls_key = val();
+            a.sip_tcp = a.exception_tap = true;
+        } else if (arg == "--tls-port") {
+            uint32_t v = 0;
+            if (!parse_u32(val(), 1, 65535, v)) edge_usage("bad --tls-port (1-65535)");
+            a.tls_port = uint16_t(v);
         } else if (arg == "--bench-spin-ns") {
             uint32_t v = 0;
             if (!parse_u32(val(), 0, 1000000, v)) edge_usage("--bench-spin-ns: 0-1000000");
@@ -87,6 +97,7 @@ int parse_edge_args(int argc, char** argv, EdgeArgs& a) {
         }
     }
     if (a.config.empty()) edge_usage("--config is required");
+    if (a.tls_cert.empty() != a.tls_key.empty()) edge_usage("--tls-cert and --tls-key go together");
     return i;
 }
 

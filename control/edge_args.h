@@ -33,6 +33,11 @@ struct EdgeArgs {
     // the exception path (implies --exception-tap) and hands whole messages
     // to the workers.
     bool sip_tcp = false;
+    // --tls-cert FILE --tls-key FILE [--tls-port N]: SIP over TLS for the
+    // access side too, on every port's address and <tls_port> (implies
+    // --sip-tcp); the certificate chain and key (PEM) it presents.
+    std::string tls_cert, tls_key;
+    uint16_t tls_port = 5061;
     uint32_t socket_idle_s = 60;  // control clients that send nothing are closed after this; 0 = never
 };
 

@@ -44,24 +44,19 @@ bool Proxy::init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now
         return false;
     ifs_ = cfg.ifaces;
     if (ifs_.n == 0) ifs_.add(cfg.self.ip, 0, 0);  // one interface, everything on it
-    char pb[8];
-    size_t pl = 0;
-    for (uint32_t p = cfg.self.port; p; p /= 10) pb[pl++] = char('0' + p % 10);
-    char port[8];
-    for (size_t i = 0; i < pl; i++) port[i] = pb[pl - 1 - i];
-    for (uint8_t f = 0; f < ifs_.n; f++) {
-        char* h = self_host_[f];
-        const size_t il = format_ipv4(ifs_.ip[f], h);
-        h[il] = ':';
-        std::memcpy(h + il + 1, port, pl);
-        self_host_len_[f] = uint8_t(il + 1 + pl);
-        size_t n = 0;
-        for (std::string_view part : {std::string_view("<sip:"),
-                                      std::string_view(h, self_host_len_[f])}) {
-            std::memcpy(rr_[f] + n, part.data(), part.size());
-            n += part.size();
+    // "a.b.c.d:port" per interface, for our SIP port and (issue 14) our TLS port.
+    for (int k = 0; k < 2; k++) {
+        const uint16_t port = k == 0 || cfg.tls_port == 0 ? cfg.self.port : cfg.tls_port;
+        char pb[8];
+        size_t pl = 0;
+        for (uint32_t p = port; p; p /= 10) pb[pl++] = char('0' + p % 10);
+        for (uint8_t f = 0; f < ifs_.n; f++) {
+            char* h = self_host_[k][f];
+            const size_t il = format_ipv4(ifs_.ip[f], h);
+            h[il] = ':';
+            for (size_t i = 0; i < pl; i++) h[il + 1 + i] = pb[pl - 1 - i];
+            self_host_len_[k][f] = uint8_t(il + 1 + pl);
         }
-        rr_len_[f] = uint8_t(n);
     }
     // Stateless rejections awaiting their ACK (issue 16): tags from a per-core
     // random start, so two cores (or two runs) rarely mint the same one.
@@ -192,7 +187,7 @@ bool uri_endpoint(const sip::Uri& u, const char* d, Endpoint& e) noexcept {
 
 // Whether <e> is one of our SIP addresses (any interface, our SIP port).
 bool Proxy::is_self(Endpoint e) const noexcept {
-    return e.port == cfg_.self.port && ifs_.find(e.ip) >= 0;
+    return (e.port == cfg_.self.port || (cfg_.tls_port && e.port == cfg_.tls_port)) && ifs_.find(e.ip) >= 0;
 }
 
 // The interface a datagram to <dst> leaves by (the worker picks the same);
@@ -214,8 +209,11 @@ std::string_view Proxy::record_route(uint8_t in, sip::Transport in_tp, uint8_t o
                                      const char* token, bool th) noexcept {
     size_t n = 0;
     auto one = [&](uint8_t f, sip::Transport tp) {
-        std::memcpy(rr2_ + n, rr_[f], rr_len_[f]);
-        n += rr_len_[f];
+        const std::string_view h = host_of(f, tp);
+        std::memcpy(rr2_ + n, "<sip:", 5);
+        n += 5;
+        std::memcpy(rr2_ + n, h.data(), h.size());
+        n += h.size();
         const std::string_view t = tp == sip::Transport::tcp   ? ";transport=tcp;lr"
                                    : tp == sip::Transport::tls ? ";transport=tls;lr"
                                                                : ";lr";

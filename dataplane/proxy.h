@@ -347,10 +347,14 @@ private:
 
     Ifaces ifs_;                // our interfaces (at least one)
     uint8_t in_if_ = 0;         // the interface the datagram in hand came in on
-    char self_host_[Ifaces::max][24] = {};  // per interface: "a.b.c.d:port"
-    uint8_t self_host_len_[Ifaces::max] = {};
-    char rr_[Ifaces::max][40] = {};         // per interface: "<sip:a.b.c.d:port" (transport,
-    uint8_t rr_len_[Ifaces::max] = {};      //   ;lr, token and '>' follow: record_route())
+    char self_host_[2][Ifaces::max][24] = {};  // [SIP port, TLS port][interface]: "a.b.c.d:port"
+    uint8_t self_host_len_[2][Ifaces::max] = {};
+    /// Our "a.b.c.d:port" on interface <f> for <tp>: the TLS port over TLS
+    /// (ProxyConfig::tls_port when set), else the SIP port.
+    std::string_view host_of(uint8_t f, sip::Transport tp) const noexcept {
+        const int k = tp == sip::Transport::tls ? 1 : 0;
+        return {self_host_[k][f], self_host_len_[k][f]};
+    }
     char rr2_[160] = {};        // "<sip:out;lr;sx=T>,<sip:in;transport=tcp;lr;sx=T>" being inserted
     char retry_after_[32] = {}; // "Retry-After: N\r\n" being added to a 503 we generate
     char via_[96] = {};         // Via value being inserted (outlives the Rewriter)

@@ -55,7 +55,7 @@ size_t Proxy::our_via(const BranchId& b, uint8_t iface, sip::Transport tp, char*
     w << (tp == sip::Transport::tcp   ? "SIP/2.0/TCP "
           : tp == sip::Transport::tls ? "SIP/2.0/TLS "
                                       : "SIP/2.0/UDP ")
-      << std::string_view(self_host_[iface], self_host_len_[iface])
+      << host_of(iface, tp)
       << ";branch=";
     char br[branch_len];
     encode_branch(b, br);

@@ -159,7 +159,7 @@ bool Proxy::hide_contact(sip::Rewriter& rw, const char* d, uint8_t iface) noexce
     Out o{contact_, sizeof contact_};
     if (!na.angle) o.put("<");
     o.put({d + u.all.off, size_t(u.host.host.off - u.all.off)});  // scheme:user@
-    o.put({self_host_[iface], self_host_len_[iface]});
+    o.put(host_of(iface, sip::Transport::udp));
     o.put({d + h1, pend - h1});                                    // ;params
     o.put(";");
     o.put(hide_param);

@@ -262,10 +262,11 @@ bool Proxy::rehome(TxnSlot& c, uint8_t iface, sip::Transport tp) noexcept {
     char* d = bufs_.data(buf);
     const size_t n = bufs_.len(buf);
     constexpr std::string_view branch_param = ";branch=";
-    const size_t old_host = self_host_len_[c.via_if];
+    const std::string_view oh = host_of(c.via_if, c.via_tp), nh = host_of(iface, tp);
+    const size_t old_host = oh.size();
     if (c.branch_off < branch_param.size() + old_host + 4) return false;
     const size_t host_off = c.branch_off - branch_param.size() - old_host;
-    if (std::memcmp(d + host_off, self_host_[c.via_if], old_host) != 0) return false;
+    if (std::memcmp(d + host_off, oh.data(), old_host) != 0) return false;
     // "SIP/2.0/UDP " before the host: the three letters change in place.
     char* tp_at = d + host_off - 4;
     const char* old_tp = c.via_tp == sip::Transport::tcp ? "TCP" : c.via_tp == sip::Transport::tls ? "TLS" : "UDP";
@@ -274,7 +275,7 @@ bool Proxy::rehome(TxnSlot& c, uint8_t iface, sip::Transport tp) noexcept {
     struct Edit {
         size_t off, len;
         std::string_view with;
-    } e[2] = {{host_off, old_host, {self_host_[iface], self_host_len_[iface]}}, {0, 0, {}}};
+    } e[2] = {{host_off, old_host, nh}, {0, 0, {}}};
     int ne = 1;
     // Our Record-Route keeps the dialog's token (issue 16): taken from the value we wrote.
     char token[rr_token_len];

@@ -74,6 +74,8 @@ struct ProxyConfig {
                                          // non-INVITEs, ACKs); 0: 64 per tombstone
     bool streams = false;                // issue 14: a stream thread runs (sipedge --sip-tcp):
                                          // trunk servers over TCP/TLS are candidates too
+    uint16_t tls_port = 0;               // issue 14: our SIP-over-TLS port (sipedge --tls-cert):
+                                         // in our Via/Record-Route over TLS, ours in a Route; 0: none
     uint64_t rr_key[2] = {};             // issue 16: SipHash key of the token in our
                                          // Record-Route (dataplane/access_policy.h); one for
                                          // every worker, drawn at start by control/edge.cc

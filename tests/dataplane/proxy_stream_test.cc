@@ -192,6 +192,43 @@ TEST_F(StreamTest, ATlsServerWhoseConnectionFailsRollsOverAtOnce) {
     EXPECT_TRUE(sk.out.empty());
 }
 
+// Access side over TLS on our TLS port (sipedge --tls-cert: ProxyConfig::
+// tls_port): the access side's Record-Route entry names that port, and a
+// Route naming it is ours.
+TEST_F(StreamTest, TheTlsSideOfARecordRouteNamesOurTlsPort) {
+    Sink sk;
+    WorkerStats ws;
+    Proxy q;
+    ProxyConfig c;
+    c.self = edge;
+    c.max_txns = 64;
+    c.streams = true;
+    c.tls_port = 5061;
+    ASSERT_TRUE(q.init(c, 0, 1234, 0, sk, ws));
+    q.set_routes(&routes);
+    const Endpoint tls_caller{ip_of(1), 40999, sip::Transport::tls};
+    const std::string inv = tcp_invite("TLS");
+    q.on_datagram(tls_caller, inv.data(), inv.size(), 0);
+    ASSERT_EQ(sk.out.size(), 2u);
+    EXPECT_EQ(sk.out[0].to, tls_caller);
+    EXPECT_EQ(sk.out[1].to, primary);
+    std::string udp_rr = rr_value("192.0.2.10:5060", "t1@192.0.2.1", "f1");
+    std::string tls_rr = rr_value("192.0.2.10:5061", "t1@192.0.2.1", "f1");
+    tls_rr.insert(tls_rr.find(";lr"), ";transport=tls");
+    EXPECT_NE(sk.out[1].msg.find("Record-Route: " + udp_rr + "," + tls_rr + "\r\n"), std::string::npos)
+        << sk.out[1].msg;
+    // The caller's BYE through its route set (TLS entry first): both ours, to the carrier.
+    sk.out.clear();
+    const std::string bye = "BYE sip:192.0.2.21:5060 SIP/2.0\r\nVia: SIP/2.0/TLS 192.0.2.1:40999;branch=z9hG4bK-tb\r\n"
+                            "Route: " + tls_rr + "," + udp_rr + "\r\nFrom: <sip:a@192.0.2.1>;tag=f1\r\n"
+                            "To: <sip:1000@192.0.2.10>;tag=t9\r\nCall-ID: t1@192.0.2.1\r\nCSeq: 2 BYE\r\n"
+                            "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n";
+    q.on_datagram(tls_caller, bye.data(), bye.size(), 10);
+    ASSERT_EQ(sk.out.size(), 1u);
+    EXPECT_EQ(sk.out[0].to, primary);
+    EXPECT_EQ(sk.out[0].msg.find("Route:"), std::string::npos) << sk.out[0].msg;
+}
+
 TEST_F(StreamTest, UriTransportsTheEdgeDoesNotCarryAreRefused) {
     Endpoint e;
     sip::Uri u;

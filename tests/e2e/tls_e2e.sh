@@ -18,6 +18,13 @@
 #      back from the stream thread), every call completes through the
 #      secondary. (The seed's default, ADTRAN top-first, tries the primary
 #      first for every call: each pays one refused handshake, milliseconds.)
+#   C. the carrier closes its connection after every ACK: each BYE opens a
+#      new one (TLS session resumed), no rollover, nothing to the secondary;
+#   D. a hung carrier (TCP accepted, no handshake), model poly with
+#      tcp-fast-failover 2000 ms: calls roll over after the 2 s, none later;
+#   E. the access side over TLS (--tls-cert/--tls-key): a Python ssl caller
+#      (tls_uac.py) through sipedge to the UDP secondary alone, our
+#      Record-Route naming port 5061 with ;transport=tls on its side.
 # Two network namespaces joined by one veth pair (pair.sh), TEST-NET-1
 # addresses, no default route; everything removed at the end, processes
 # stopped by PID.
@@ -44,7 +51,7 @@ ip -n "$NS_P" addr add 192.0.2.22/24 dev eth0
 (
     cd "$WORK" || exit 1
     openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj "/CN=sipedge test CA" 2>/dev/null
-    for n in carrier other; do
+    for n in carrier other edge; do
         openssl req -newkey rsa:2048 -nodes -keyout $n.key -out $n.csr -subj "/CN=$n.example" 2>/dev/null
         printf "subjectAltName=DNS:%s.example\n" $n >$n.ext
         openssl x509 -req -in $n.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out $n.pem -days 2 -extfile $n.ext 2>/dev/null
@@ -103,6 +110,31 @@ cp "$WORK/edge_ff.conf" "$WORK/edge.conf"
 run fast carrier silent
 cp "$WORK/edge_plain.conf" "$WORK/edge.conf"
 
+# E. The access side over TLS (--tls-cert/--tls-key, port 5061): a Python
+# ssl caller (tls_uac.py, verifying edge.example against the test CA) to the
+# UDP carrier alone; our Record-Route names both sides (TLS port 5061 with
+# ;transport=tls, UDP 5060), ACK and BYE come back through it.
+out=$WORK/access
+mkdir -p "$out"
+printf '%s\n' "set dataplane address 192.0.2.10/24" "add trunk carrier" "set trunk carrier server 1 192.0.2.22:5060 udp" \
+    "set trunk carrier register off" "set dataplane default-trunk carrier" >"$WORK/edge_access.conf"
+if pair_start_edge "$out" "$WORK/edge_access.conf" "${P}access" --tls-cert "$WORK/edge.pem" --tls-key "$WORK/edge.key"; then
+    sed -e 's/@PATH@/call/' -e 's/@REG@/200/' -e 's/@INV@/486/' "$HERE/uas_carrier.xml" >"$out/car2.xml"
+    ip netns exec "$NS_P" sh -c "cd '$out' && exec timeout 100 sipp -sf '$out/car2.xml' -i 192.0.2.22 -p 5060 \
+        -nostdin -timeout 90s -trace_counts -fd 1 -trace_err" >"$out/car2.log" 2>&1 &
+    CAR2_PID=$!
+    PIDS+=("$CAR2_PID")
+    for _ in $(seq 1 50); do
+        [ -n "$(ip netns exec "$NS_P" ss -Hlun 'sport = :5060' 2>/dev/null)" ] && break
+        sleep 0.1
+    done
+    ip netns exec "$NS_P" timeout 60 python3 "$HERE/tls_uac.py" 192.0.2.10 5061 "$WORK/ca.pem" edge.example \
+        192.0.2.1 "$CALLS" "$out/tls_uac.json" >"$out/tls_uac.log" 2>&1
+    sleep 1.2
+    kill -TERM "$EDGE_PID" "$CAR2_PID" 2>/dev/null
+    for _ in $(seq 1 100); do kill -0 "$EDGE_PID" 2>/dev/null || break; sleep 0.1; done
+fi
+
 PYTHONPATH="$HERE" python3 - "$WORK" "$CALLS" <<'PY'
 import glob, json, os, re, sys
 from sustained_lib import *
@@ -115,6 +147,26 @@ def load(path):
     except Exception as e:  # noqa: BLE001 - reported as a failed check
         check(False, "%s readable: %s" % (path, e))
         return {}
+
+out = os.path.join(work, "access")
+print("  run access")
+a = load(os.path.join(out, "tls_uac.json"))
+check(a.get("completed") == calls and not a.get("failed"),
+      "access: calls over TLS from the caller: %s of %d completed, failed %s" % (a.get("completed"), calls, a.get("failed")))
+rs = a.get("route_set") or []
+check(len(rs) == 2 and re.match(r"<sip:192\.0\.2\.10:5061;transport=tls;lr;sx=[0-9a-f]+>$", rs[0] or "")
+      and re.match(r"<sip:192\.0\.2\.10:5060;lr;sx=[0-9a-f]+>$", rs[1] or ""),
+      "the caller's route set: our TLS entry (port 5061) first, then the UDP one: %s" % rs)
+check(any(v.startswith("SIP/2.0/TLS 192.0.2.1:") for v in (a.get("response_via") or [])),
+      "the 200 came back with the caller's TLS Via on top: %s" % a.get("response_via"))
+c2 = counts(out, "car2")
+check(c2.get("INVITE_Recv", 0) == calls and c2.get("BYE_Recv", 0) == calls,
+      "the UDP carrier took INVITE %d, BYE %d" % (c2.get("INVITE_Recv", 0), c2.get("BYE_Recv", 0)))
+e = edge_stats(out) or {}
+s = e.get("stream", {})
+info("access: edge stream %s" % json.dumps(s))
+check(s.get("conns_accepted", 0) == 1 and s.get("rx", 0) == 3 * calls and s.get("tx", 0) >= 3 * calls,
+      "one TLS connection accepted, stream.rx %s == %d (INVITE, ACK, BYE), tx %s" % (s.get("rx"), 3 * calls, s.get("tx")))
 
 for name in ("good", "bad", "drop", "fast"):
     out = os.path.join(work, name)
