@@ -22,6 +22,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
+#include <csignal>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -296,9 +297,10 @@ bool raise_nofile(rlim_t want) {
     return r.rlim_cur >= want;
 }
 
-// The child: a TLS listener; reports its port, then (after <n> accepts) its
-// RSS growth, then waits for the parent to close the pipe.
-[[noreturn]] void child_server(int to_parent, int from_parent, long n) {
+// The child: a TLS listener on 127.0.0.1:<port> (0: any); reports its port,
+// then (after <n> accepts) its RSS growth, then waits for the parent to close
+// the pipe.
+[[noreturn]] void child_server(int to_parent, int from_parent, long n, uint16_t want_port = 0) {
     raise_nofile(rlim_t(n) + 64);
     const long before = rss_kib();
     {
@@ -308,7 +310,7 @@ bool raise_nofile(rlim_t want) {
         c.knobs.connect_timeout_ms = 30000;
         StreamTransport server(c);
         set_server_profile(server);
-        auto l = server.listen(ListenConfig{.addr = make_peer("127.0.0.1", 0), .transport = Transport::tls,
+        auto l = server.listen(ListenConfig{.addr = make_peer("127.0.0.1", want_port), .transport = Transport::tls,
                                             .tls_profile = 1, .backlog = 4096});
         if (!l.ok() || !server.start().ok()) _exit(2);
         const long base = rss_kib();
@@ -403,10 +405,123 @@ void BM_IdleTlsMemory(benchmark::State& state) {
     waitpid(child, nullptr, 0);
 }
 
+// A carrier restart: <n> TLS connections from one stream thread (one per
+// local identity) to a server process, which is then killed (every
+// connection sees RST/EOF: connection_closed, not a failover trigger) and
+// started again on the same port; then one message per identity at once —
+// the storm: every connection is opened again, the stream thread doing
+// <n> connects and handshakes while the server's backlog and CPU allow.
+// A restarted server has new session-ticket keys, so these are full
+// handshakes (the client offers its cached sessions; `resumed` counts
+// those the server took). Reported: time from the first message to the last
+// connection up, reconnects/s, failures.
+pid_t fork_server(int (&up)[2], int (&down)[2], long n, uint16_t port) {
+    if (pipe(up) != 0 || pipe(down) != 0) std::abort();
+    const pid_t child = fork();
+    if (child == 0) {
+        close(up[0]);
+        close(down[1]);
+        child_server(up[1], down[0], n, port);
+    }
+    close(up[1]);
+    close(down[0]);
+    return child;
+}
+
+void BM_ReconnectStorm(benchmark::State& state) {
+    const long n = long(state.range(0));
+    if (!raise_nofile(rlim_t(n) + 64)) {
+        state.SkipWithError("RLIMIT_NOFILE too low for this many connections");
+        return;
+    }
+    (void)server_leaf();
+    for (auto _ : state) {
+        int up[2], down[2];
+        pid_t child = fork_server(up, down, n, 0);
+        uint16_t port = 0;
+        if (read(up[0], &port, sizeof port) != sizeof port) std::abort();
+        StreamConfig c = bench_config();
+        c.channel.rx_pool = {.small_count = 64, .large_count = 1};
+        c.channel.tx_pool = {.small_count = 4096, .large_count = 1};
+        c.knobs.connect_timeout_ms = 30000;
+        StreamTransport client(c);
+        set_client_profile(client);
+        if (!client.start().ok()) std::abort();
+        StreamEvent ev;
+        auto settled = [&](uint64_t want, double limit_s, auto done_of) {
+            const auto t0 = std::chrono::steady_clock::now();
+            while (done_of(client.stats()) < want &&
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < limit_s) {
+                while (client.poll_event(ev)) {
+                }
+                client.wait_event(ev, 5);
+            }
+        };
+        auto finished = [](const StreamStats& s) {
+            return s.conns_opened + s.connect_refused + s.connect_timeout + s.connect_failed + s.tls_handshake_failed +
+                   s.tls_verify_failed;
+        };
+        auto open_all = [&](bool paced) {
+            long asked = 0;
+            const uint64_t base = finished(client.stats());
+            while (asked < n) {
+                const uint64_t done = finished(client.stats()) - base;
+                while (asked < n && (!paced || asked - long(done) < 256)) {
+                    StreamMsg* m = client.channel(0).tx_alloc(0);
+                    if (m == nullptr) break;
+                    m->peer = make_peer("127.0.0.1", port);
+                    m->transport = Transport::tls;
+                    m->tls_profile = 1;
+                    m->identity = uint32_t(asked);
+                    m->len = 0;
+                    client.channel(0).tx_send(m);
+                    asked++;
+                }
+                while (client.poll_event(ev)) {
+                }
+                client.wait_event(ev, 2);
+            }
+            settled(base + uint64_t(n), 120, finished);
+        };
+        open_all(true);  // the first connections, paced (not measured)
+        long ignored = 0;
+        if (read(up[0], &ignored, sizeof ignored) != sizeof ignored) ignored = -1;
+        const uint64_t opened_first = client.stats().conns_opened;
+        kill(child, SIGKILL);
+        close(down[1]);
+        close(up[0]);
+        waitpid(child, nullptr, 0);
+        settled(opened_first, 30, [](const StreamStats& s) { return s.conns_closed; });
+        const uint64_t closed = client.stats().conns_closed;
+        child = fork_server(up, down, n, port);
+        if (read(up[0], &port, sizeof port) != sizeof port) std::abort();
+        const StreamStats before = client.stats();
+        const auto t0 = std::chrono::steady_clock::now();
+        open_all(false);  // the storm: every identity at once
+        const double storm_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const StreamStats after = client.stats();
+        const double again = double(after.conns_opened - before.conns_opened);
+        state.counters["first_conns"] = double(opened_first);
+        state.counters["closed_by_restart"] = double(closed);
+        state.counters["reconnected"] = again;
+        state.counters["failed"] = double(finished(after) - finished(before)) - again;
+        state.counters["resumed"] = double(after.tls_resumed - before.tls_resumed);
+        state.counters["storm_s"] = storm_s;
+        state.counters["reconnects/s"] = again / storm_s;
+        client.stop();
+        close(down[1]);  // the child stops waiting for accepts, reports, and exits
+        if (read(up[0], &ignored, sizeof ignored) != sizeof ignored) ignored = -1;
+        close(up[0]);
+        waitpid(child, nullptr, 0);
+    }
+}
+
 BENCHMARK(BM_Inbound)->ArgName("tls")->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Outbound)->ArgName("tls")->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Pipeline)->ArgName("tls")->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_IdleTlsMemory)->ArgName("conns")->Arg(2000)->Arg(10000)->Iterations(1)->UseRealTime()
+    ->Unit(benchmark::kSecond);
+BENCHMARK(BM_ReconnectStorm)->ArgName("conns")->Arg(1000)->Arg(5000)->Iterations(1)->UseRealTime()
     ->Unit(benchmark::kSecond);
 
 }  // namespace
