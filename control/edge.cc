@@ -288,7 +288,7 @@ bool Edge::start_workers(Controller& ctl, const EdgeArgs& a) {
         if (!start_stream(nw, a)) return false;
         pc.streams = true;  // trunk servers over TCP/TLS are candidates
         if (!a.tls_cert.empty()) pc.tls_port = a.tls_port;
-        sync_tls_profiles(ctl);
+        sync_stream_profiles(ctl);
     }
     for (uint16_t i = 0; i < nw; i++) {
         workers_.push_back(std::make_unique<dp::Worker>());
@@ -423,13 +423,13 @@ void Edge::drain_stream_events(Controller& ctl, bool verbose) {
     }
 }
 
-// TLS client profiles (stream_profile(engine id)) for every trunk that may
-// reach a server over TLS: its CA bundle and the name its servers'
-// certificates must carry (tls-server-name, else the domain, else the first
-// TLS server's host). Set again when the configuration changed them; a
+// Per trunk that may reach a server over TCP/TLS, under stream_profile(engine
+// id): its connections' timing, and for TLS its client profile: the CA bundle
+// and the name its servers' certificates must carry (tls-server-name, else
+// the domain, else the first TLS server's host). Set again when the configuration changed them; a
 // profile that cannot be built (no CA file) is said once per change, and
 // connections for that trunk then fail (send_failed) until it is fixed.
-void Edge::sync_tls_profiles(Controller& ctl) {
+void Edge::sync_stream_profiles(Controller& ctl) {
     // The engine's TLS servers (configured or resolved) → their trunk's
     // profile, for connections opened by messages that name none (in-dialog
     // requests to a carrier whose connection closed: reconnected, not failed
@@ -457,6 +457,27 @@ void Edge::sync_tls_profiles(Controller& ctl) {
     if (ctl.commit_count() == tls_synced_) return;
     tls_synced_ = ctl.commit_count();
     for (const auto& [name, t] : ctl.state().trunks) {
+        // Its connections' timing (seed P knobs, docs/stream.md): connect +
+        // handshake within tcp-fast-failover-timeout (else Timer B), TCP
+        // keep-alive, RFC 5626 pings every keepalive-interval.
+        bool stream_server = false;
+        for (const auto& s : t.servers)
+            stream_server = stream_server || (s && s->mode != ServerMode::udp && s->mode != ServerMode::udp_only);
+        const std::optional<uint32_t> eid = ctl.engine_id(name);
+        if (stream_server && eid) {
+            const TrunkSettings& k = t.knobs;
+            stream::StreamKnobs sk;
+            sk.connect_timeout_ms = stream::connect_timeout_ms(k.tcp_fast_failover, k.tcp_fast_failover_timeout_ms, k.t1_ms);
+            sk.tcp_keepalive_idle_s = k.tcp_keepalive_idle_s;
+            sk.tcp_keepalive_interval_s = k.tcp_keepalive_no_response_s;
+            sk.tcp_keepalive_attempts = k.tcp_keepalive_attempts;
+            sk.crlf_ping_interval_s = k.keepalive_interval_s;
+            auto it = knobs_applied_.find(*eid);
+            if (it == knobs_applied_.end() || !(it->second == sk)) {
+                knobs_applied_[*eid] = sk;
+                stream_->set_profile_knobs(dp::stream_profile(*eid), sk);
+            }
+        }
         const ServerEntry* first_tls = nullptr;
         for (const auto& s : t.servers)
             if (s && (s->mode == ServerMode::tls || s->mode == ServerMode::tls_only ||
@@ -542,7 +563,7 @@ int Edge::run(Controller& ctl, Ops* ops, const EdgeArgs& a) {
         [&] {
             link_->tick(ctl);
             if (stream_) {
-                sync_tls_profiles(ctl);
+                sync_stream_profiles(ctl);
                 drain_stream_events(ctl, a.verbose);
             }
             say_partial_once(ws_, pcs_, port_ids_, drivers_, partial_said);

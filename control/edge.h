@@ -29,6 +29,7 @@ struct rte_mempool;
 namespace sipedge::dp {
 class Handoff;
 }
+#include "stream/knobs.h"
 #include "stream/stream_types.h"
 
 namespace sipedge::stream {
@@ -151,7 +152,7 @@ private:
     bool start_workers(Controller& ctl, const EdgeArgs& a);
     bool start_stream(uint16_t workers, const EdgeArgs& a);
     void drain_stream_events(Controller& ctl, bool verbose);
-    void sync_tls_profiles(Controller& ctl);
+    void sync_stream_profiles(Controller& ctl);
 
     // Declared in bring-up order; members are destroyed in reverse, which is
     // the teardown order above (workers_ are freed after the ports close,
@@ -167,6 +168,7 @@ private:
     uint64_t tls_synced_ = ~0ull;  // ctl.commit_count() the TLS client profiles were set at
     std::map<uint32_t, std::pair<std::string, std::string>> tls_applied_;  // engine id -> (CA, name)
     std::vector<std::pair<stream::PeerAddr, uint32_t>> tls_peers_;        // set_peer_profiles()
+    std::map<uint32_t, stream::StreamKnobs> knobs_applied_;                // engine id -> set_profile_knobs()
     uint32_t tls_peer_ticks_ = 0;
     std::unique_ptr<DpLink> link_;
     LcoreRuns runs_;  // last: joined first

@@ -81,9 +81,10 @@ void Worker::send_stream(Endpoint to, const char* data, size_t len, const SendNo
         m->route.trunk_id = note->trunk_id;
         m->route.list_epoch = note->list_epoch;
         m->route.server_idx = note->server_idx;
-        // TLS: the trunk's client profile (CA bundle, server name, client
-        // certificate), set by control under this id (stream_profile()).
-        if (to.tp == sip::Transport::tls) m->tls_profile = stream_profile(note->trunk_id);
+        // The trunk's profile, set by control under this id (stream_profile()):
+        // TLS client identity and checks (CA bundle, server name), and for TCP
+        // and TLS its connections' timing (connect timeout, keep-alives).
+        m->tls_profile = stream_profile(note->trunk_id);
     }
     m->transport = to.tp == sip::Transport::tls ? stream::Transport::tls : stream::Transport::tcp;
     m->len = uint32_t(len);

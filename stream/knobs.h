@@ -28,6 +28,7 @@ struct StreamKnobs {
     /// A ping with no pong (or any other bytes) within this closes the
     /// connection (keepalive_lost). RFC 5626 §4.4.1: 10 s.
     uint32_t crlf_pong_timeout_ms = 10000;
+    bool operator==(const StreamKnobs&) const = default;
 };
 
 /// seed P: the connect wait. With tcp-fast-failover, tcp-fast-failover-timeout

@@ -101,6 +101,11 @@ Status Loop::set_server_profile(uint32_t id, const TlsServerConfig& c) {
     return Ok{};
 }
 
+void Loop::set_profile_knobs(uint32_t profile, const StreamKnobs& k) {
+    std::lock_guard<std::mutex> g(mu_);
+    profile_knobs_[profile] = k;
+}
+
 void Loop::set_peer_profiles(const std::vector<std::pair<PeerAddr, uint32_t>>& m) {
     std::map<PeerKey, uint32_t> next;
     for (const auto& [peer, id] : m) next.emplace(peer_key(peer), id);
@@ -372,7 +377,7 @@ void Loop::fire_timers() {
 // crlf_ping_interval_s without traffic, and the connection closed when no byte
 // (the pong or anything else) comes back within crlf_pong_timeout_ms.
 void Loop::on_timer(Conn& c) {
-    const StreamKnobs& k = cfg_.knobs;
+    const StreamKnobs& k = c.knobs;
     if (c.state != Conn::State::open) {
         if (now_ms_ < c.deadline_ms) return arm_timer(c, c.deadline_ms);
         bump(stats_.connect_timeout);

@@ -56,6 +56,7 @@ struct Conn {
     PeerAddr peer;
     PeerAddr local;
     RouteTag route;
+    StreamKnobs knobs;             // its timing: the profile's (set_profile_knobs) or the defaults
     uint64_t deadline_ms = 0;      // connecting/handshaking: give up; ping_out: pong due
     uint64_t timer_at = 0;         // the live timer-heap entry's time (when timer_armed)
     uint64_t last_rx_ms = 0;
@@ -101,6 +102,7 @@ public:
     Status set_client_profile(uint32_t id, const TlsClientConfig& c);
     Status set_server_profile(uint32_t id, const TlsServerConfig& c);
     void set_peer_profiles(const std::vector<std::pair<PeerAddr, uint32_t>>& m);
+    void set_profile_knobs(uint32_t profile, const StreamKnobs& k);
     using PeerKey = std::array<uint8_t, sizeof(PeerAddr)>;
     static PeerKey peer_key(const PeerAddr& a) noexcept {
         PeerKey k;
@@ -181,6 +183,7 @@ private:
     std::map<uint32_t, std::shared_ptr<const TlsContext>> client_profiles_;
     std::map<uint32_t, std::shared_ptr<const TlsContext>> server_profiles_;
     std::map<PeerKey, uint32_t> peer_profiles_;  // set_peer_profiles()
+    std::map<uint32_t, StreamKnobs> profile_knobs_;  // set_profile_knobs()
     std::vector<Listener> new_listeners_;
     std::vector<ConnId> closes_;
     std::atomic<bool> commands_{false};

@@ -88,6 +88,7 @@ Conn* Loop::new_conn(int fd, Transport t, bool outbound) {
     slots_[slot] = std::make_unique<Conn>();
     Conn* c = slots_[slot].get();
     c->id = (uint64_t(g) << 32) | slot;
+    c->knobs = cfg_.knobs;
     c->fd = fd;
     c->transport = t;
     c->outbound = outbound;
@@ -118,6 +119,12 @@ Conn* Loop::open_outbound(const StreamMsg& m, uint32_t channel) {
         }
         const auto it = client_profiles_.find(probe.profile);
         if (it != client_profiles_.end()) tls = it->second;
+    }
+    StreamKnobs knobs = cfg_.knobs;
+    if (probe.profile) {  // a trunk's timing (TCP too: the profile then only names its knobs)
+        std::lock_guard<std::mutex> g(mu_);
+        const auto k = profile_knobs_.find(probe.profile);
+        if (k != profile_knobs_.end()) knobs = k->second;
     }
     auto refuse = [&](int e, const std::string& why) -> Conn* {
         if (m.len) bump(stats_.tx_dropped);
@@ -155,8 +162,9 @@ Conn* Loop::open_outbound(const StreamMsg& m, uint32_t channel) {
     c->channel = channel;
     c->tls = std::move(tls);
     c->state = Conn::State::connecting;
-    c->deadline_ms = now_ms_ + cfg_.knobs.connect_timeout_ms;
-    tune_socket(fd, cfg_.knobs);
+    c->knobs = knobs;
+    c->deadline_ms = now_ms_ + knobs.connect_timeout_ms;
+    tune_socket(fd, knobs);
     reuse_[ReuseKey{m.peer, m.identity, m.transport == Transport::tls ? probe.profile : uint32_t(0),
                     m.transport}] = c->id;
     if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS) {
@@ -257,8 +265,8 @@ void Loop::became_open(Conn& c) {
         what += to_string(c.peer);
         if (c.ssl && SSL_session_reused(c.ssl)) what += " (session resumed)";
         emit(c, StreamEventKind::connected, 0, what);
-        if (cfg_.knobs.crlf_ping_interval_s)
-            arm_timer(c, now_ms_ + uint64_t(cfg_.knobs.crlf_ping_interval_s) * 1000);
+        if (c.knobs.crlf_ping_interval_s)
+            arm_timer(c, now_ms_ + uint64_t(c.knobs.crlf_ping_interval_s) * 1000);
     } else {
         bump(stats_.conns_accepted);
         emit(c, StreamEventKind::accepted, 0, std::string(c.ssl ? "TLS from " : "TCP from ") + to_string(c.peer));

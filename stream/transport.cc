@@ -13,6 +13,9 @@ Status StreamTransport::set_client_profile(uint32_t id, const TlsClientConfig& c
 Status StreamTransport::set_server_profile(uint32_t id, const TlsServerConfig& c) {
     return loop_->set_server_profile(id, c);
 }
+void StreamTransport::set_profile_knobs(uint32_t profile, const StreamKnobs& k) {
+    loop_->set_profile_knobs(profile, k);
+}
 void StreamTransport::set_peer_profiles(const std::vector<std::pair<PeerAddr, uint32_t>>& m) {
     loop_->set_peer_profiles(m);
 }

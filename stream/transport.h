@@ -105,6 +105,10 @@ public:
     /// trunk's TLS server after its connection closed): peer address →
     /// profile id, replacing the previous map.
     void set_peer_profiles(const std::vector<std::pair<PeerAddr, uint32_t>>& m);
+    /// Timing for outbound connections opened for profile <profile> (a
+    /// trunk: connect timeout from tcp-fast-failover, TCP keep-alive, RFC 5626
+    /// ping interval); other connections use StreamConfig::knobs.
+    void set_profile_knobs(uint32_t profile, const StreamKnobs& k);
     /// Binds and listens (SO_REUSEADDR); returns the bound address. Works
     /// before or after start().
     Result<PeerAddr> listen(const ListenConfig& c);

@@ -239,6 +239,38 @@ TEST(StreamTls, SilentPeerFailsWithinTheConnectTimeout) {
     EXPECT_EQ(client.stats().connect_timeout, 1u);
 }
 
+// A trunk's own timing (set_profile_knobs: tcp-fast-failover-timeout as its
+// connect timeout) wins over the transport's default for connections opened
+// for its profile; another profile keeps the default.
+TEST(StreamTls, AProfilesKnobsSetItsConnectTimeout) {
+    StreamTransport client(tls_config());  // default connect timeout 2000 ms
+    for (uint32_t id : {7u, 8u})
+        ASSERT_TRUE(client.set_client_profile(id, TlsClientConfig{.server_name = "carrier.example",
+                                                                   .ca_pem = pki().ca_pem()}).ok());
+    StreamKnobs fast;
+    fast.connect_timeout_ms = 400;
+    client.set_profile_knobs(7, fast);
+    ASSERT_TRUE(client.start().ok());
+    RawSocket silent(true);
+    const auto t0 = std::chrono::steady_clock::now();
+    send(client, sip_msg("fast"),
+         Dest{.peer = loopback(silent.port), .transport = Transport::tls, .profile = 7,
+              .route = {.trunk_id = 6, .server_idx = 0}});
+    auto ev = wait_kind(client, StreamEventKind::connect_timeout, 4000);
+    ASSERT_TRUE(ev);
+    EXPECT_GE(ms_since(t0), 380u);
+    EXPECT_LT(ms_since(t0), 1500u);
+    EXPECT_NE(std::string(ev->reason).find("not complete after 400 ms"), std::string::npos) << ev->reason;
+    const auto t1 = std::chrono::steady_clock::now();
+    send(client, sip_msg("default"),
+         Dest{.peer = loopback(silent.port), .transport = Transport::tls, .profile = 8,
+              .route = {.trunk_id = 5, .server_idx = 0}});
+    ev = wait_kind(client, StreamEventKind::connect_timeout, 4000);
+    ASSERT_TRUE(ev);
+    EXPECT_GE(ms_since(t1), 1900u);
+    EXPECT_NE(std::string(ev->reason).find("not complete after 2000 ms"), std::string::npos) << ev->reason;
+}
+
 TEST(StreamTls, ProfileErrorsNeverCarryKeyBytes) {
     StreamTransport t(tls_config());
     const std::string secret = "-----BEGIN PRIVATE KEY-----\nU0VDUkVUS0VZQllURVM=\n-----END PRIVATE KEY-----\n";
