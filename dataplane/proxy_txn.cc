@@ -90,7 +90,11 @@ void Proxy::run_client(uint32_t cs, const TxnOut& out, const char* rsp, size_t r
                 st_->rollover_503++;
             } else if (a.reason == TxnReason::transport_error) {
                 st_->rollover_icmp++;
-                report(slots_[cs], a.from, failover::EventKind::icmp_unreachable, 0, 0);
+                // Over TCP/TLS (addr: still the server left) the stream
+                // thread's connection event tells control (a trigger whatever
+                // failover-on-icmp says); ICMP is the worker's to report.
+                if (!slots_[cs].addr.stream())
+                    report(slots_[cs], a.from, failover::EventKind::icmp_unreachable, 0, 0);
             } else {
                 st_->rollover_timeout++;
                 report(slots_[cs], a.from, failover::EventKind::timeout, 0, 0);
@@ -116,7 +120,7 @@ void Proxy::run_client(uint32_t cs, const TxnOut& out, const char* rsp, size_t r
             // The walk's last server: timeout or unreachable is a trigger too.
             if (a.reason == TxnReason::timeout)
                 report(slots_[cs], slots_[cs].t.c.server(), failover::EventKind::timeout, 0, 0);
-            else if (a.reason == TxnReason::transport_error)
+            else if (a.reason == TxnReason::transport_error && !slots_[cs].addr.stream())
                 report(slots_[cs], slots_[cs].t.c.server(), failover::EventKind::icmp_unreachable,
                        0, 0);
             fail_upstream(cs, a.reason);

@@ -186,6 +186,9 @@ TEST_F(StreamTest, ATlsServerWhoseConnectionFailsRollsOverAtOnce) {
     EXPECT_NE(again.find("Record-Route: " + udp_rr + "\r\n"), std::string::npos) << again;
     EXPECT_EQ(again.find("transport=tls"), std::string::npos) << again;
     EXPECT_EQ(ws.rollover_icmp + ws.rollover_timeout + ws.rollover_503, 1u);
+    // Reported by the stream thread's connection event, not again as ICMP.
+    for (const failover::ServerEvent& ev : sk.events)
+        EXPECT_NE(ev.kind, failover::EventKind::icmp_unreachable) << "server " << ev.server_idx;
     // A stale bounce (the same message again) changes nothing.
     sk.out.clear();
     EXPECT_FALSE(q.on_stream_failure(tls_primary, sent.data(), sent.size(), 1700));
