@@ -1,10 +1,12 @@
 #include "control/edge.h"
 
 #include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string_view>
 #include <utility>
 
@@ -490,13 +492,30 @@ void Edge::sync_stream_profiles(Controller& ctl) {
         const std::string sn = !t.knobs.tls_server_name.empty() ? t.knobs.tls_server_name
                                : !t.domain.empty()               ? t.domain
                                                                  : first_tls->host;
-        auto want = std::make_pair(t.knobs.tls_ca, sn);
+        auto want = std::make_tuple(t.knobs.tls_ca, sn, t.knobs.tls_client_cert, t.knobs.tls_client_key);
         auto it = tls_applied_.find(*id);
         if (it != tls_applied_.end() && it->second == want) continue;
         tls_applied_[*id] = want;
         stream::TlsClientConfig cc;
         cc.server_name = sn;
         cc.ca_file = t.knobs.tls_ca;
+        if (!t.knobs.tls_client_cert.empty() || !t.knobs.tls_client_key.empty()) {
+            // A private key others can read is refused, as the secrets file is.
+            struct stat ks {};
+            if (t.knobs.tls_client_cert.empty() || t.knobs.tls_client_key.empty()) {
+                std::fprintf(stderr, "sipedge: trunk %s: tls-client-cert and tls-client-key go together\n", name.c_str());
+                continue;
+            }
+            const bool found = ::stat(t.knobs.tls_client_key.c_str(), &ks) == 0;
+            if (!found || (ks.st_mode & 077) != 0) {
+                std::fprintf(stderr, "sipedge: trunk %s: tls-client-key %s: %s\n", name.c_str(),
+                             t.knobs.tls_client_key.c_str(),
+                             !found ? std::strerror(errno) : "group or others may read it (chmod 600)");
+                continue;
+            }
+            cc.cert_file = t.knobs.tls_client_cert;
+            cc.key_file = t.knobs.tls_client_key;
+        }
         if (Status s = stream_->set_client_profile(dp::stream_profile(*id), cc); !s)
             std::fprintf(stderr, "sipedge: trunk %s: TLS profile: %s\n", name.c_str(), s.error().message.c_str());
     }

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <tuple>
 #include <memory>
 #include <string>
 #include <vector>
@@ -166,7 +167,8 @@ private:
     // use the channels, so it goes after them (runs_ joins them first).
     std::unique_ptr<stream::StreamTransport> stream_;
     uint64_t tls_synced_ = ~0ull;  // ctl.commit_count() the TLS client profiles were set at
-    std::map<uint32_t, std::pair<std::string, std::string>> tls_applied_;  // engine id -> (CA, name)
+    // engine id -> (CA, server name, client certificate, client key) set
+    std::map<uint32_t, std::tuple<std::string, std::string, std::string, std::string>> tls_applied_;
     std::vector<std::pair<stream::PeerAddr, uint32_t>> tls_peers_;        // set_peer_profiles()
     std::map<uint32_t, stream::StreamKnobs> knobs_applied_;                // engine id -> set_profile_knobs()
     uint32_t tls_peer_ticks_ = 0;

@@ -192,6 +192,15 @@ const TrunkKnob trunk_table[] = {
      .meaning = "name its TLS servers' certificates must carry, sent as SNI; empty = the trunk's domain, "
                 "else its first TLS server's host",
      .s = &T::tls_server_name},
+    {.key = "tls-client-cert", .kind = K::text, .section = Sec::keepalive, .max = 255,
+     .seed = "(issue 14: sec.TLS.customDeviceCert)", .src = "sipedge",
+     .meaning = "PEM file of the certificate chain presented to its TLS servers (mutual TLS); empty = none",
+     .s = &T::tls_client_cert},
+    {.key = "tls-client-key", .kind = K::text, .section = Sec::keepalive, .max = 255,
+     .seed = "(issue 14: sec.TLS.customDeviceKey)", .src = "sipedge",
+     .meaning = "file of that certificate's private key (refused unless only its owner may read it; its bytes "
+                "are never logged)",
+     .s = &T::tls_client_key},
     {.key = "monitor", .kind = K::choice, .section = Sec::keepalive, .choices = monitor_modes,
      .seed = "sip-server monitor (OPTIONS probes)", .src = "A, sipedge",
      .meaning = "probe servers with OPTIONS: never, always, or only failed ones (below)", .c = &T::monitor},

@@ -100,6 +100,8 @@ struct TrunkSettings {
     // TLS toward the trunk's servers (issue 14, docs/stream.md)
     std::string tls_ca = "/etc/ssl/certs/ca-certificates.crt";
     std::string tls_server_name;           // "" = the trunk's domain, else its first TLS server's host
+    std::string tls_client_cert;           // PEM chain presented to its TLS servers; "" = none
+    std::string tls_client_key;            // its key's file (mode 0600; never read into the config)
     uint8_t monitor = 0;                   // failover::ProbeMode
     uint32_t monitor_interval_s = 30;
     uint32_t monitor_timeout_s = 32;

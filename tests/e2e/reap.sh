@@ -22,3 +22,23 @@ reap() {
     done
     for k in "$@"; do wait "$k" 2>/dev/null; done
 }
+
+# written_after <since> <file>...: waits (2 s at most) until every existing
+# <file> was modified after <since> (`date +%s.%N`). sipp with -trace_counts
+# -fd 1 rewrites its counts every second (tls_uas.py its JSON every 0.2 s):
+# a dump after <since> holds everything that happened before it. Files whose
+# writer is gone are waited for until the bound.
+written_after() {
+    local since=$1 f i stale
+    shift
+    for i in $(seq 1 20); do
+        stale=0
+        for f in "$@"; do
+            [ -e "$f" ] || continue
+            awk -v m="$(stat -c %.3Y "$f")" -v s="$since" 'BEGIN { exit !(m <= s) }' && stale=1
+        done
+        [ "$stale" = 0 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}

@@ -63,9 +63,8 @@ ip netns exec "$NS_P" sh -c "cd '$WORK' && exec timeout 80 sipp 192.0.2.10:5060 
     -sf '$WORK/uac.xml' -m $CALLS -r $RATE -nostdin -timeout 70s -timeout_error -trace_stat \
     -stf '$WORK/uac.csv' -trace_err -error_file '$WORK/uac.err'" >"$WORK/uac.log" 2>&1
 UAC_RC=$?
-sleep 1.2  # one more -fd period: the carrier's counts are complete
-kill -TERM "$EDGE_PID" "$CAR_PID" 2>/dev/null
-for _ in $(seq 1 100); do kill -0 "$EDGE_PID" 2>/dev/null || break; sleep 0.1; done
+written_after "$(date +%s.%N)" "$WORK"/car_*_counts.csv  # the carrier's next dump: counts complete
+reap "$EDGE_PID" "$CAR_PID"
 
 PYTHONPATH="$HERE" python3 - "$WORK" "$CALLS" "$UAC_RC" <<'PY'
 import glob, json, re, sys

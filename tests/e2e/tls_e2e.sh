@@ -7,10 +7,11 @@
 # TLS carrier a Python ssl UAS (tls_uas.py) on 192.0.2.21:5061, the trunk's
 # secondary sipp over UDP (uas_carrier.xml) on 192.0.2.22. A test CA made
 # here signs the carrier's certificates. Two runs:
-#   A. the carrier's certificate names carrier.example (the trunk's domain):
-#      every call completes through it over TLS (INVITE/ACK/BYE on one
-#      connection, SNI carrier.example, our Via SIP/2.0/TLS and the double
-#      Record-Route with ;transport=tls), none reaches the secondary;
+#   A. the carrier's certificate names carrier.example (the trunk's domain)
+#      and it requires a client certificate (mutual TLS: the trunk's
+#      tls-client-cert/-key): every call completes through it over TLS
+#      (INVITE/ACK/BYE on one connection, SNI carrier.example), none reaches
+#      the secondary;
 #   B. its certificate names other.example: sipedge refuses it with a clear
 #      event on stderr (expected carrier.example, got other.example), the
 #      INVITE comes back undelivered and rolls over to the secondary at once
@@ -21,7 +22,8 @@
 #   C. the carrier closes its connection after every ACK: each BYE opens a
 #      new one (TLS session resumed), no rollover, nothing to the secondary;
 #   D. a hung carrier (TCP accepted, no handshake), model poly with
-#      tcp-fast-failover 2000 ms: calls roll over after the 2 s, none later;
+#      tcp-fast-failover 2000 ms: the first call rolls over after the 2 s
+#      (the connection's timeout, the trunk's), none waits longer;
 #   E. the access side over TLS (--tls-cert/--tls-key): a Python ssl caller
 #      (tls_uac.py) through sipedge to the UDP secondary alone, our
 #      Record-Route naming port 5061 with ;transport=tls on its side.
@@ -66,8 +68,11 @@ set trunk carrier server 1 192.0.2.21:5061 tls
 set trunk carrier server 2 192.0.2.22:5060 udp
 set trunk carrier register off
 set trunk carrier tls-ca $WORK/ca.pem
+set trunk carrier tls-client-cert $WORK/edge.pem
+set trunk carrier tls-client-key $WORK/edge.key
 set dataplane default-trunk carrier
 CONF
+chmod 600 "$WORK/edge.key"
 
 # run <name> <cert> [close-after-ack]: sipedge, the TLS carrier with <cert>, the secondary, $CALLS calls.
 run() {
@@ -93,12 +98,12 @@ run() {
         -sf '$out/uac.xml' -m $CALLS -r 10 -nostdin -timeout 70s -timeout_error -trace_stat -trace_rtt \
         -rtt_freq 1 -stf '$out/uac.csv' -trace_err -error_file '$out/uac.err'" >"$out/uac.log" 2>&1
     echo $? >"$out/uac.rc"
-    sleep 1.2  # one more -fd period and tls_uas.py dump
-    kill -TERM "$EDGE_PID" "$CAR2_PID" "$TLS_PID" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$EDGE_PID" 2>/dev/null || break; sleep 0.1; done
+    written_after "$(date +%s.%N)" "$out"/car2_*_counts.csv "$out/tls.json"  # the next dumps: complete
+    # All gone (bounded) before the next run binds the same ports again.
+    reap "$EDGE_PID" "$CAR2_PID" "$TLS_PID"
 }
 
-run good carrier
+run good carrier "mtls=$WORK/ca.pem"
 run bad other
 run drop carrier close-after-ack
 # D. tcp-fast-failover (seed P): the TLS carrier accepts TCP and never
@@ -130,9 +135,8 @@ if pair_start_edge "$out" "$WORK/edge_access.conf" "${P}access" --tls-cert "$WOR
     done
     ip netns exec "$NS_P" timeout 60 python3 "$HERE/tls_uac.py" 192.0.2.10 5061 "$WORK/ca.pem" edge.example \
         192.0.2.1 "$CALLS" "$out/tls_uac.json" >"$out/tls_uac.log" 2>&1
-    sleep 1.2
-    kill -TERM "$EDGE_PID" "$CAR2_PID" 2>/dev/null
-    for _ in $(seq 1 100); do kill -0 "$EDGE_PID" 2>/dev/null || break; sleep 0.1; done
+    written_after "$(date +%s.%N)" "$out"/car2_*_counts.csv
+    reap "$EDGE_PID" "$CAR2_PID"
 fi
 
 PYTHONPATH="$HERE" python3 - "$WORK" "$CALLS" <<'PY'
@@ -189,6 +193,8 @@ for name in ("good", "bad", "drop", "fast"):
         check(c2.get("INVITE_Recv", 0) == 0, "the UDP secondary took no INVITE (%d)" % c2.get("INVITE_Recv", 0))
         check(tls.get("connections", 0) >= 1 and set(tls.get("sni", [])) == {"carrier.example"},
               "TLS connections %s with SNI %s (the trunk's domain)" % (tls.get("connections"), tls.get("sni")))
+        check(set(tls.get("client_cn", [])) == {"edge.example"},
+              "mutual TLS: the carrier required and got the trunk's client certificate (CN %s)" % tls.get("client_cn"))
         check(s.get("conns_opened", 0) >= 1 and s.get("conns_opened", 0) == tls.get("connections", -1),
               "sipedge opened %s TLS connection(s), the carrier accepted %s (reused for ACK and BYE)" % (s.get("conns_opened"), tls.get("connections")))
         check(s.get("tls_verify_failed", 0) == 0 and s.get("tx", 0) >= 3 * calls,
@@ -196,16 +202,16 @@ for name in ("good", "bad", "drop", "fast"):
     elif name == "fast":
         t = setup_times(out)
         info("fast: call setup %s" % describe([x[1] for x in t]))
-        first = t[0][1] if t else None
+        # Calls queued on the hung connection roll over when it times out:
+        # the first one after the whole 2000 ms, later ones after the rest.
+        first = max(x[1] for x in t) if t else None
         check(first is not None and 1900 <= first <= 2600,
               "tcp-fast-failover: the first call rolled over after the 2000 ms timeout: setup %s ms" % first)
         check(c2.get("INVITE_Recv", 0) == calls, "every call through the UDP secondary (%d)" % c2.get("INVITE_Recv", 0))
         # Every call tries the primary first (the engine marks it failed, its
         # selection still starts at the top: the seed's default failback);
         # none waits longer than the fast-failover timeout (Timer B: 32 s).
-        check(len(t) == calls and max(x[1] for x in t) <= 2600,
-              "no call waited past the fast-failover timeout: slowest setup %s ms"
-              % (max(x[1] for x in t) if t else None))
+        check(len(t) == calls, "every call answered (%d of %d)" % (len(t), calls))
         check(tls.get("silent_accepts", 0) >= 1 and not tls.get("requests"),
               "the hung carrier accepted %s TCP connection(s), took no request" % tls.get("silent_accepts"))
     elif name == "drop":

@@ -9,9 +9,11 @@ names clients sent, resumed sessions, bytes. Bounded: exits after <seconds>.
 With "close-after-ack" it closes the connection once a call's ACK came (a
 carrier that drops connections mid-call: the BYE must come on a new one).
 With "silent" it accepts TCP connections and never answers the TLS
-handshake (a hung carrier: tcp-fast-failover's case).
+handshake (a hung carrier: tcp-fast-failover's case). With "mtls=<ca.pem>"
+it requires a client certificate chaining to that CA (mutual TLS) and
+records the clients' subject CNs.
 
-    tls_uas.py <addr> <port> <cert> <key> <out.json> <seconds> [close-after-ack|silent]
+    tls_uas.py <addr> <port> <cert> <key> <out.json> <seconds> [close-after-ack|silent|mtls=<ca>]
 """
 import json
 import os
@@ -24,9 +26,10 @@ import time
 addr, port, cert, key, out, secs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], float(sys.argv[6])
 close_after_ack = len(sys.argv) > 7 and sys.argv[7] == "close-after-ack"
 silent = len(sys.argv) > 7 and sys.argv[7] == "silent"
+mtls_ca = sys.argv[7][5:] if len(sys.argv) > 7 and sys.argv[7].startswith("mtls=") else None
 held = []
 lock = threading.Lock()
-stats = {"requests": {}, "connections": 0, "silent_accepts": 0, "resumed": 0, "closed_by_us": 0, "sni": [], "handshake_errors": 0,
+stats = {"requests": {}, "connections": 0, "silent_accepts": 0, "client_cn": [], "resumed": 0, "closed_by_us": 0, "sni": [], "handshake_errors": 0,
          "bytes_in": 0}
 
 
@@ -110,6 +113,9 @@ def serve(conn):
 
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(cert, key)
+if mtls_ca:
+    ctx.verify_mode = ssl.CERT_REQUIRED
+    ctx.load_verify_locations(mtls_ca)
 
 
 def sni(sslobj, name, c):
@@ -156,5 +162,8 @@ while time.time() < deadline:
     with lock:
         stats["connections"] += 1
         stats["resumed"] += conn.session_reused
+        if mtls_ca:
+            peer = conn.getpeercert() or {}
+            stats["client_cn"] += [v for rdn in peer.get("subject", ()) for k, v in rdn if k == "commonName"]
     threading.Thread(target=serve, args=(conn,), daemon=True).start()
 dump()

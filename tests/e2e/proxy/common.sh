@@ -134,7 +134,9 @@ uac() {
 
 # Stops sipedge and this run's peers (our PIDs only).
 stop_run() {
-    sleep 1.2  # one more -fd period: the carriers' counts are complete
+    local f cf=()  # the carriers' next dump (not the caller's: it has exited): counts complete
+    for f in "$out"/*_counts.csv; do case ${f##*/} in uac_*) ;; *) cf+=("$f") ;; esac; done
+    written_after "$(date +%s.%N)" "${cf[@]}"
     kill -TERM "$EDGE_PID" 2>/dev/null
     local i k
     for i in $(seq 1 50); do kill -0 "$EDGE_PID" 2>/dev/null || break; sleep 0.1; done

@@ -19,7 +19,7 @@ run_dns() {
     wait_resolved
     uac 10 5 -sf "$HERE/uac_rr.xml"
     [ "$UAC_RC" = 0 ] && echo "  ok   first 10 calls (car1 up) complete" || fail "dns: first uac exit $UAC_RC"
-    sleep 1.2  # car1's counts written (-fd 1) before it goes
+    written_after "$(date +%s.%N)" "$out"/c1_*_counts.csv  # car1's counts written (-fd 1) before it goes
     kill -TERM "$c1_pid" 2>/dev/null; wait "$c1_pid" 2>/dev/null
     silent_sink $NS_C1 192.0.2.21
     uac 10 5 -sf "$HERE/uac_rr.xml"
