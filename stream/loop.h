@@ -44,6 +44,8 @@ struct Conn {
     bool timer_armed = false;      // a live timer-heap entry exists (at timer_at)
     bool in_dirty = false;         // in Loop::dirty_ (to flush)
     bool resume_tried = false;     // a cached TLS session was offered
+    bool alias_checked = false;    // inbound: its first request was looked at for ;alias
+    PeerAddr alias;                // RFC 5923: the sent-by its peer aliased to it (family 0: none)
     uint32_t events = 0;           // registered epoll events
     uint32_t channel = 0;
     uint32_t identity = 0;
@@ -158,6 +160,7 @@ private:
     void update_interest(Conn& c);
     void close_conn(Conn& c, StreamEventKind k, int sys_errno, const std::string& reason);
     void bounce_pending(Conn& c);
+    void note_alias(Conn& c, const char* p, size_t n);
     static void header_from(StreamMsg& m, const Conn& c, uint8_t flags, uint32_t len) noexcept;
     void read_error(Conn& c, int e);
 

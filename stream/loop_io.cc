@@ -6,12 +6,14 @@
 #include <cstring>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <strings.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "sipparse/headers.h"
 #include "stream/loop.h"
 
 namespace sipedge::stream {
@@ -437,6 +439,7 @@ bool Loop::deliver(Conn& c, const char* p, size_t n) {
 bool Loop::deliver_frame(Conn& c, const Frame& f, const char* p) {
     switch (f.kind) {
     case FrameKind::message: {
+        if (!c.outbound && !c.alias_checked) note_alias(c, p, f.len);
         Channel& ch = *channels_[c.channel];
         StreamMsg* m = ch.rx_alloc(f.len);
         if (m == nullptr) return false;  // back-pressure: keep the bytes, stop reading
@@ -573,6 +576,35 @@ void Loop::update_interest(Conn& c) {
     c.events = want;
 }
 
+// RFC 5923: the first request on an inbound connection whose top Via asks
+// for an alias (";alias", the Via naming this transport and an IP literal)
+// makes the connection the one for messages to that sent-by address too (a
+// caller that listens on 5060 but connected from an ephemeral port gets
+// requests to its contact on this connection instead of a new one). The
+// first connection to claim an address keeps it; it goes with the
+// connection.
+void Loop::note_alias(Conn& c, const char* p, size_t n) {
+    c.alias_checked = true;
+    if (sip::parse(p, n, scratch_msg_) != sip::ParseStatus::ok || !scratch_msg_.is_request) return;
+    const sip::Via& v = scratch_msg_.top_via;
+    const sip::Transport want = c.transport == Transport::tls ? sip::Transport::tls : sip::Transport::tcp;
+    if (v.transport != want || v.sent_by.kind != sip::HostKind::ipv4) return;
+    sip::ParamList pl(p, v.params);
+    sip::Span name, value;
+    bool alias = false;
+    while (!alias && pl.next(name, value))
+        alias = name.len == 5 && strncasecmp(p + name.off, "alias", 5) == 0;
+    if (!alias) return;
+    const std::string host(p + v.sent_by.host.off, v.sent_by.host.len);
+    const uint16_t port = v.sent_by.has_port ? v.sent_by.port : (c.transport == Transport::tls ? 5061 : 5060);
+    const PeerAddr a = make_peer(host.c_str(), port);
+    if (a.empty() || a == c.peer) return;
+    if (reuse_.try_emplace(ReuseKey{a, 0, 0, c.transport}, c.id).second) {
+        c.alias = a;
+        bump(stats_.aliases);
+    }
+}
+
 // A received message's header: connection <c>'s, with <flags> and <len>.
 void Loop::header_from(StreamMsg& m, const Conn& c, uint8_t flags, uint32_t len) noexcept {
     m.conn = c.id;
@@ -615,10 +647,12 @@ void Loop::close_conn(Conn& c, StreamEventKind k, int sys_errno, const std::stri
     open.store(open.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     if (k != StreamEventKind::none) emit(c, k, sys_errno, reason);
     if (!c.pending.empty() && is_failover_trigger(k)) bounce_pending(c);
-    // Its reuse keys: outbound, its own; any, the peer's address (became_open).
+    // Its reuse keys: outbound, its own; any, the peer's address (became_open);
+    // an RFC 5923 alias (note_alias).
     for (const ReuseKey& key : {ReuseKey{c.peer, c.identity, c.transport == Transport::tls ? c.profile : uint32_t(0),
                                          c.transport},
-                                ReuseKey{c.peer, 0, 0, c.transport}}) {
+                                ReuseKey{c.peer, 0, 0, c.transport}, ReuseKey{c.alias, 0, 0, c.transport}}) {
+        if (key.peer.empty()) continue;
         const auto it = reuse_.find(key);
         if (it != reuse_.end() && it->second == c.id) reuse_.erase(it);
     }

@@ -79,6 +79,7 @@ struct ListenConfig {
     X(rx_paused)            /* times a connection waited for free rx slots */          \
     X(tx_dropped)           /* messages not sent: no connection, queue limit, failed connect */ \
     X(bounced)              /* of those, handed back to their worker (msg_bounced) */ \
+    X(aliases)              /* RFC 5923 aliases taken from inbound requests' Via */ \
     X(events_dropped)       /* event ring full */
 
 struct StreamStats {

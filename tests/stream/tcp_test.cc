@@ -100,6 +100,38 @@ TEST(StreamTcp, SplitAndCoalescedSegmentsFromARawPeer) {
     close(fd);
 }
 
+// RFC 5923: a caller connected from an ephemeral port asks in its Via for
+// an alias of its listening address; a message to that address then goes on
+// its connection, not on a new one (nothing listens there: a new connection
+// would be refused).
+TEST(StreamTcp, AViaAliasMakesTheConnectionServeTheSentByAddress) {
+    Pair p;
+    RawSocket closed_port(false);  // bound, not listening: the caller's "listening" address
+    const int fd = raw_connect(p.server_addr.port);
+    ASSERT_GE(fd, 0);
+    const std::string req = "OPTIONS sip:edge@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:" +
+                            std::to_string(closed_port.port) + ";branch=z9hG4bK-al;alias\r\n"
+                            "From: <sip:a@127.0.0.1>;tag=1\r\nTo: <sip:edge@127.0.0.1>\r\nCall-ID: al\r\n"
+                            "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+    ASSERT_TRUE(write_all(fd, req));
+    ASSERT_TRUE(recv(p.server));
+    EXPECT_EQ(p.server.stats().aliases, 1u);
+    const std::string to_contact = sip_msg("to-contact");
+    send(p.server, to_contact, Dest{.peer = loopback(closed_port.port), .transport = Transport::tcp});
+    EXPECT_EQ(read_some(fd, to_contact.size(), 3000), to_contact);
+    EXPECT_EQ(p.server.stats().conns_opened, 0u);
+    EXPECT_EQ(p.server.stats().connect_refused, 0u);
+    // Without ;alias nothing is aliased.
+    const int fd2 = raw_connect(p.server_addr.port);
+    std::string plain = req;
+    plain.replace(plain.find(";alias"), 6, "");
+    ASSERT_TRUE(write_all(fd2, plain));
+    ASSERT_TRUE(recv(p.server));
+    EXPECT_EQ(p.server.stats().aliases, 1u);
+    close(fd2);
+    close(fd);
+}
+
 TEST(StreamTcp, AnswersCrlfPingWithPong) {
     Pair p;
     const int fd = raw_connect(p.server_addr.port);
