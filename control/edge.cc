@@ -354,6 +354,9 @@ bool Edge::start_workers(Controller& ctl, const EdgeArgs& a) {
 bool Edge::start_stream(uint16_t workers, const EdgeArgs& a) {
     stream::StreamConfig sc;
     sc.channels = workers;
+    // Off the workers' cores: its own CPU when given, else the control
+    // thread's (the main lcore's), which mostly sleeps in epoll as it does.
+    sc.cpu = a.stream_cpu >= 0 ? a.stream_cpu : int(rte_lcore_to_cpu_id(int(rte_get_main_lcore())));
     stream_ = std::make_unique<stream::StreamTransport>(sc);
     constexpr uint32_t access_profile = 1;  // the access side's TLS identity (server profile)
     if (!a.tls_cert.empty()) {
@@ -397,6 +400,7 @@ bool Edge::start_stream(uint16_t workers, const EdgeArgs& a) {
         std::fprintf(stderr, "sipedge: --sip-tcp: %s\n", s.error().message.c_str());
         return false;
     }
+    std::fprintf(stderr, "sipedge: stream thread on CPU %d\n", sc.cpu);
     return true;
 }
 

@@ -32,6 +32,7 @@ void edge_usage(const char* why) {
                  "               [--overload-percent P] [--overload-retry-after SECONDS]\n"
                  "               [--no-rx-udp-csum] [--no-overload-shed] [--socket-idle-timeout SECONDS]\n"
                  "               [--exception-tap] [--sip-tcp] [--tls-cert FILE --tls-key FILE [--tls-port N]]\n"
+                 "               [--stream-cpu N]\n"
                  "               -- EAL-ARGS (lcores: main + workers, -l 0-N)\n",
                  why);
     std::exit(2);
@@ -82,6 +83,10 @@ int parse_edge_args(int argc, char** argv, EdgeArgs& a) {
         } else if (arg == "--tls-key") {
             a.tls_key = val();
             a.sip_tcp = a.exception_tap = true;
+        } else if (arg == "--stream-cpu") {
+            uint32_t v = 0;
+            if (!parse_u32(val(), 0, 4095, v)) edge_usage("bad --stream-cpu (0-4095)");
+            a.stream_cpu = int(v);
         } else if (arg == "--tls-port") {
             uint32_t v = 0;
             if (!parse_u32(val(), 1, 65535, v)) edge_usage("bad --tls-port (1-65535)");

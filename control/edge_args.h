@@ -38,6 +38,9 @@ struct EdgeArgs {
     // --sip-tcp); the certificate chain and key (PEM) it presents.
     std::string tls_cert, tls_key;
     uint16_t tls_port = 5061;
+    // --stream-cpu N: the CPU of the stream thread (its own core, DESIGN.md);
+    // -1 (default): the control thread's CPU (the main lcore's).
+    int stream_cpu = -1;
     uint32_t socket_idle_s = 60;  // control clients that send nothing are closed after this; 0 = never
 };
 

@@ -165,6 +165,18 @@ Status Loop::start() {
     stop_.store(false, std::memory_order_relaxed);
     commands_.store(true, std::memory_order_release);
     thread_ = std::thread([this] { run(); });
+    pthread_setname_np(thread_.native_handle(), "sipedge-stream");
+    if (cfg_.cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(cfg_.cpu, &set);
+        if (const int e = pthread_setaffinity_np(thread_.native_handle(), sizeof set, &set); e != 0) {
+            stop_.store(true, std::memory_order_release);
+            waker_.signal();
+            thread_.join();
+            return err(e, "cannot run the stream thread on CPU " + std::to_string(cfg_.cpu) + ": " + strerror(e));
+        }
+    }
     running_ = true;
     return Ok{};
 }

@@ -44,6 +44,9 @@ struct StreamConfig {
     /// Bytes queued for one connection (waiting for connect, or for the peer
     /// to read) beyond which further messages are dropped with send_failed.
     uint32_t tx_queue_limit = 4u << 20;
+    /// The CPU the stream thread runs on (pthread affinity); -1: wherever
+    /// the scheduler puts it (the process's affinity).
+    int cpu = -1;
 };
 
 struct ListenConfig {

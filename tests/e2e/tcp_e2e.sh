@@ -46,6 +46,8 @@ CONF
 pair_start_edge "$WORK" "$WORK/edge.conf" "$P" --sip-tcp --verbose || exit 1
 grep -q "SIP over TCP on 192.0.2.10:5060" "$WORK/edge.log" &&
     ok "start-up: $(grep -o "SIP over TCP on [^(]*" "$WORK/edge.log")" || fail "no TCP listener line: $(cat "$WORK/edge.log")"
+grep -q "stream thread on CPU 0" "$WORK/edge.log" &&
+    ok "the stream thread runs on the main lcore's CPU (0)" || fail "stream thread CPU: $(grep 'stream thread' "$WORK/edge.log")"
 ip netns exec "$NS_E" ss -Hltn 2>/dev/null | grep -q '192.0.2.10:5060' &&
     ok "the kernel listens on 192.0.2.10:5060 (TCP) behind the tap" || fail "no TCP listener: $(ip netns exec "$NS_E" ss -Hltn)"
 
