@@ -203,20 +203,20 @@ uint8_t Proxy::out_iface(uint32_t dst) const noexcept {
 // top, which the downstream side routes to, then the incoming one, which the
 // upstream side routes to. A TCP/TLS side's entry says so (;transport=,
 // RFC 3261 §16.6 step 4: bridging transports must record-route).
-// Each value carries the dialog's token (issue 16; access_policy.h):
-// "<sip:a.b.c.d:port[;transport=tcp];lr;sx=<token>>".
+// A TLS side's entry is a sips: URI on our TLS port (RFC 5630 §3.1.3: not
+// ";transport=tls", which it deprecates). Each value carries the dialog's
+// token (issue 16; access_policy.h): "<sip:a.b.c.d:port[;transport=tcp];lr;sx=<token>>".
 std::string_view Proxy::record_route(uint8_t in, sip::Transport in_tp, uint8_t out, sip::Transport out_tp,
                                      const char* token, bool th) noexcept {
     size_t n = 0;
     auto one = [&](uint8_t f, sip::Transport tp) {
         const std::string_view h = host_of(f, tp);
-        std::memcpy(rr2_ + n, "<sip:", 5);
-        n += 5;
+        const std::string_view scheme = tp == sip::Transport::tls ? "<sips:" : "<sip:";
+        std::memcpy(rr2_ + n, scheme.data(), scheme.size());
+        n += scheme.size();
         std::memcpy(rr2_ + n, h.data(), h.size());
         n += h.size();
-        const std::string_view t = tp == sip::Transport::tcp   ? ";transport=tcp;lr"
-                                   : tp == sip::Transport::tls ? ";transport=tls;lr"
-                                                               : ";lr";
+        const std::string_view t = tp == sip::Transport::tcp ? ";transport=tcp;lr" : ";lr";
         std::memcpy(rr2_ + n, t.data(), t.size());
         n += t.size();
         const std::string_view mid = th ? ";th;sx=" : ";sx=";

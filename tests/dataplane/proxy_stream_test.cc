@@ -12,7 +12,22 @@
 namespace sipedge::dp {
 namespace {
 
-class StreamTest : public ProxyTest {};
+class StreamTest : public ProxyTest {
+protected:
+    // A second proxy as sipedge --sip-tcp makes it (ProxyConfig::streams;
+    // <tls_port>: --tls-cert), recording into sk/ws.
+    void init_streaming(uint16_t tls_port = 0) {
+        ProxyConfig c;
+        c.self = edge;
+        c.max_txns = 64;
+        c.streams = true;
+        c.tls_port = tls_port;
+        ASSERT_TRUE(q.init(c, 0, 1234, 0, sk, ws));
+    }
+    Sink sk;
+    WorkerStats ws;
+    Proxy q;
+};
 
 const Endpoint tcp_caller{ip_of(1), 40312, sip::Transport::tcp};  // the connection's source port
 
@@ -33,7 +48,7 @@ TEST_F(StreamTest, TcpInviteIsAnsweredOnItsConnectionAndBridgedToUdpWithDoubleRe
     EXPECT_EQ(status_of(sink.out[0].msg), 100);
     EXPECT_EQ(sink.out[1].to, primary);
     EXPECT_EQ(sink.out[1].to.tp, sip::Transport::udp);
-    const std::string& f = sink.out[1].msg;
+    const std::string f = sink.out[1].msg;  // a copy: in() clears sink.out
     EXPECT_TRUE(starts(f, "INVITE sip:1000@192.0.2.10:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=")) << f;
     std::string tcp_rr = rr_value("192.0.2.10:5060", "t1@192.0.2.1", "f1");
     tcp_rr.insert(tcp_rr.find(";lr"), ";transport=tcp");
@@ -130,14 +145,7 @@ TEST_F(StreamTest, InDialogRequestsTakeTheTransportOfOurRouteTowardTheirSide) {
 // (on_stream_failure) and the walk moves to the secondary at once, our Via
 // and Record-Route rewritten to UDP.
 TEST_F(StreamTest, ATlsServerWhoseConnectionFailsRollsOverAtOnce) {
-    Sink sk;
-    WorkerStats ws;
-    Proxy q;
-    ProxyConfig c;
-    c.self = edge;
-    c.max_txns = 64;
-    c.streams = true;
-    ASSERT_TRUE(q.init(c, 0, 1234, 0, sk, ws));
+    init_streaming();
     auto r = std::make_shared<failover::TrunkRoutes>();
     r->trunk_id = 7;
     r->list_epoch = 3;
@@ -166,7 +174,7 @@ TEST_F(StreamTest, ATlsServerWhoseConnectionFailsRollsOverAtOnce) {
     EXPECT_TRUE(starts(sent, "INVITE sip:1000@192.0.2.10:5060 SIP/2.0\r\nVia: SIP/2.0/TLS 192.0.2.10:5060;branch=")) << sent;
     std::string tls_rr = rr_value("192.0.2.10:5060", "c1@192.0.2.1", "f1");
     std::string udp_rr = tls_rr;
-    tls_rr.insert(tls_rr.find(";lr"), ";transport=tls");
+    tls_rr.replace(0, 5, "<sips:");  // a TLS side: sips (RFC 5630)
     EXPECT_NE(sent.find("Record-Route: " + tls_rr + "," + udp_rr + "\r\n"), std::string::npos) << sent;
     ASSERT_EQ(sk.notes.size(), 1u);
     EXPECT_EQ(sk.notes[0].trunk_id, 7u);
@@ -184,7 +192,7 @@ TEST_F(StreamTest, ATlsServerWhoseConnectionFailsRollsOverAtOnce) {
     const std::string& again = sk.out[0].msg;
     EXPECT_TRUE(starts(again, "INVITE sip:1000@192.0.2.10:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=")) << again;
     EXPECT_NE(again.find("Record-Route: " + udp_rr + "\r\n"), std::string::npos) << again;
-    EXPECT_EQ(again.find("transport=tls"), std::string::npos) << again;
+    EXPECT_EQ(again.find("sips:"), std::string::npos) << again;
     EXPECT_EQ(ws.rollover_icmp + ws.rollover_timeout + ws.rollover_503, 1u);
     // Reported by the stream thread's connection event, not again as ICMP.
     for (const failover::ServerEvent& ev : sk.events)
@@ -199,15 +207,7 @@ TEST_F(StreamTest, ATlsServerWhoseConnectionFailsRollsOverAtOnce) {
 // tls_port): the access side's Record-Route entry names that port, and a
 // Route naming it is ours.
 TEST_F(StreamTest, TheTlsSideOfARecordRouteNamesOurTlsPort) {
-    Sink sk;
-    WorkerStats ws;
-    Proxy q;
-    ProxyConfig c;
-    c.self = edge;
-    c.max_txns = 64;
-    c.streams = true;
-    c.tls_port = 5061;
-    ASSERT_TRUE(q.init(c, 0, 1234, 0, sk, ws));
+    init_streaming(5061);
     q.set_routes(&routes);
     const Endpoint tls_caller{ip_of(1), 40999, sip::Transport::tls};
     const std::string inv = tcp_invite("TLS");
@@ -217,7 +217,7 @@ TEST_F(StreamTest, TheTlsSideOfARecordRouteNamesOurTlsPort) {
     EXPECT_EQ(sk.out[1].to, primary);
     std::string udp_rr = rr_value("192.0.2.10:5060", "t1@192.0.2.1", "f1");
     std::string tls_rr = rr_value("192.0.2.10:5061", "t1@192.0.2.1", "f1");
-    tls_rr.insert(tls_rr.find(";lr"), ";transport=tls");
+    tls_rr.replace(0, 5, "<sips:");  // a TLS side: sips (RFC 5630)
     EXPECT_NE(sk.out[1].msg.find("Record-Route: " + udp_rr + "," + tls_rr + "\r\n"), std::string::npos)
         << sk.out[1].msg;
     // The caller's BYE through its route set (TLS entry first): both ours, to the carrier.

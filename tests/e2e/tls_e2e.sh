@@ -26,7 +26,7 @@
 #      (the connection's timeout, the trunk's), none waits longer;
 #   E. the access side over TLS (--tls-cert/--tls-key): a Python ssl caller
 #      (tls_uac.py) through sipedge to the UDP secondary alone, our
-#      Record-Route naming port 5061 with ;transport=tls on its side.
+#      Record-Route naming sips: port 5061 on its side.
 # Two network namespaces joined by one veth pair (pair.sh), TEST-NET-1
 # addresses, no default route; everything removed at the end, processes
 # stopped by PID.
@@ -74,7 +74,17 @@ set dataplane default-trunk carrier
 CONF
 chmod 600 "$WORK/edge.key"
 
-# run <name> <cert> [close-after-ack]: sipedge, the TLS carrier with <cert>, the secondary, $CALLS calls.
+# start_car2 <dir>: the UDP secondary, sipp (uas_carrier.xml: 180, 200, ACK,
+# BYE) on 192.0.2.22:5060, counts in <dir>/car2_*_counts.csv; sets CAR2_PID.
+start_car2() {
+    sed -e 's/@PATH@/call/' -e 's/@REG@/200/' -e 's/@INV@/486/' "$HERE/uas_carrier.xml" >"$1/car2.xml"
+    ip netns exec "$NS_P" sh -c "cd '$1' && exec timeout 100 sipp -sf '$1/car2.xml' -i 192.0.2.22 -p 5060 \
+        -nostdin -timeout 90s -trace_counts -fd 1 -trace_err" >"$1/car2.log" 2>&1 &
+    CAR2_PID=$!
+    PIDS+=("$CAR2_PID")
+}
+
+# run <name> <cert> [close-after-ack|silent|mtls=<ca>]: sipedge, the TLS carrier with <cert>, the secondary, $CALLS calls.
 run() {
     local name=$1 cert=$2 mode=${3:-} out=$WORK/$1
     mkdir -p "$out"
@@ -83,11 +93,7 @@ run() {
         "$WORK/$cert.key" "$out/tls.json" 90 $mode >"$out/tls.log" 2>&1 &
     TLS_PID=$!
     PIDS+=("$TLS_PID")
-    sed -e 's/@PATH@/call/' -e 's/@REG@/200/' -e 's/@INV@/486/' "$HERE/uas_carrier.xml" >"$out/car2.xml"
-    ip netns exec "$NS_P" sh -c "cd '$out' && exec timeout 100 sipp -sf '$out/car2.xml' -i 192.0.2.22 -p 5060 \
-        -nostdin -timeout 90s -trace_counts -fd 1 -trace_err" >"$out/car2.log" 2>&1 &
-    CAR2_PID=$!
-    PIDS+=("$CAR2_PID")
+    start_car2 "$out"
     for _ in $(seq 1 50); do
         [ -n "$(ip netns exec "$NS_P" ss -Hlun 'sport = :5060' 2>/dev/null)" ] &&
             [ -n "$(ip netns exec "$NS_P" ss -Hltn 'sport = :5061' 2>/dev/null)" ] && break
@@ -118,17 +124,13 @@ cp "$WORK/edge_plain.conf" "$WORK/edge.conf"
 # E. The access side over TLS (--tls-cert/--tls-key, port 5061): a Python
 # ssl caller (tls_uac.py, verifying edge.example against the test CA) to the
 # UDP carrier alone; our Record-Route names both sides (TLS port 5061 with
-# ;transport=tls, UDP 5060), ACK and BYE come back through it.
+# sips:, UDP 5060), ACK and BYE come back through it.
 out=$WORK/access
 mkdir -p "$out"
 printf '%s\n' "set dataplane address 192.0.2.10/24" "add trunk carrier" "set trunk carrier server 1 192.0.2.22:5060 udp" \
     "set trunk carrier register off" "set dataplane default-trunk carrier" >"$WORK/edge_access.conf"
 if pair_start_edge "$out" "$WORK/edge_access.conf" "${P}access" --tls-cert "$WORK/edge.pem" --tls-key "$WORK/edge.key"; then
-    sed -e 's/@PATH@/call/' -e 's/@REG@/200/' -e 's/@INV@/486/' "$HERE/uas_carrier.xml" >"$out/car2.xml"
-    ip netns exec "$NS_P" sh -c "cd '$out' && exec timeout 100 sipp -sf '$out/car2.xml' -i 192.0.2.22 -p 5060 \
-        -nostdin -timeout 90s -trace_counts -fd 1 -trace_err" >"$out/car2.log" 2>&1 &
-    CAR2_PID=$!
-    PIDS+=("$CAR2_PID")
+    start_car2 "$out"
     for _ in $(seq 1 50); do
         [ -n "$(ip netns exec "$NS_P" ss -Hlun 'sport = :5060' 2>/dev/null)" ] && break
         sleep 0.1
@@ -158,7 +160,7 @@ a = load(os.path.join(out, "tls_uac.json"))
 check(a.get("completed") == calls and not a.get("failed"),
       "access: calls over TLS from the caller: %s of %d completed, failed %s" % (a.get("completed"), calls, a.get("failed")))
 rs = a.get("route_set") or []
-check(len(rs) == 2 and re.match(r"<sip:192\.0\.2\.10:5061;transport=tls;lr;sx=[0-9a-f]+>$", rs[0] or "")
+check(len(rs) == 2 and re.match(r"<sips:192\.0\.2\.10:5061;lr;sx=[0-9a-f]+>$", rs[0] or "")
       and re.match(r"<sip:192\.0\.2\.10:5060;lr;sx=[0-9a-f]+>$", rs[1] or ""),
       "the caller's route set: our TLS entry (port 5061) first, then the UDP one: %s" % rs)
 check(any(v.startswith("SIP/2.0/TLS 192.0.2.1:") for v in (a.get("response_via") or [])),
