@@ -38,6 +38,8 @@ SIPEDGE=${1:?sipedge binary}
 CTL=${2:?sipedgectl binary}
 HERE=$(cd "$(dirname "$0")" && pwd)
 CALLS=${TLS_CALLS:-40}
+RATE=${TLS_RATE:-10}                     # calls/s of each sipp run (TLS_CALLS=6000 TLS_RATE=100: 60 s each)
+LIFE=$((CALLS / RATE + 60))              # bound of every peer's life, s
 [ "$(id -u)" = 0 ] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
 command -v ip >/dev/null && command -v python3 >/dev/null || { echo "SKIP: needs ip and python3"; exit 77; }
 command -v sipp >/dev/null || { echo "SKIP: no sipp"; exit 77; }
@@ -78,8 +80,8 @@ chmod 600 "$WORK/edge.key"
 # BYE) on 192.0.2.22:5060, counts in <dir>/car2_*_counts.csv; sets CAR2_PID.
 start_car2() {
     sed -e 's/@PATH@/call/' -e 's/@REG@/200/' -e 's/@INV@/486/' "$HERE/uas_carrier.xml" >"$1/car2.xml"
-    ip netns exec "$NS_P" sh -c "cd '$1' && exec timeout 100 sipp -sf '$1/car2.xml' -i 192.0.2.22 -p 5060 \
-        -nostdin -timeout 90s -trace_counts -fd 1 -trace_err" >"$1/car2.log" 2>&1 &
+    ip netns exec "$NS_P" sh -c "cd '$1' && exec timeout $((LIFE + 20)) sipp -sf '$1/car2.xml' -i 192.0.2.22 -p 5060 \
+        -nostdin -timeout ${LIFE}s -trace_counts -fd 1 -trace_err" >"$1/car2.log" 2>&1 &
     CAR2_PID=$!
     PIDS+=("$CAR2_PID")
 }
@@ -89,8 +91,8 @@ run() {
     local name=$1 cert=$2 mode=${3:-} out=$WORK/$1
     mkdir -p "$out"
     pair_start_edge "$out" "$WORK/edge.conf" "$P$name" --sip-tcp || return 1
-    ip netns exec "$NS_P" timeout 100 python3 "$HERE/tls_uas.py" 192.0.2.21 5061 "$WORK/$cert.pem" \
-        "$WORK/$cert.key" "$out/tls.json" 90 $mode >"$out/tls.log" 2>&1 &
+    ip netns exec "$NS_P" timeout $((LIFE + 20)) python3 "$HERE/tls_uas.py" 192.0.2.21 5061 "$WORK/$cert.pem" \
+        "$WORK/$cert.key" "$out/tls.json" "$LIFE" $mode >"$out/tls.log" 2>&1 &
     TLS_PID=$!
     PIDS+=("$TLS_PID")
     start_car2 "$out"
@@ -100,8 +102,8 @@ run() {
         sleep 0.1
     done
     cp "$HERE/uac_rr.xml" "$out/uac.xml"
-    ip netns exec "$NS_P" sh -c "cd '$out' && exec timeout 80 sipp 192.0.2.10:5060 -i 192.0.2.1 -p 5060 \
-        -sf '$out/uac.xml' -m $CALLS -r 10 -nostdin -timeout 70s -timeout_error -trace_stat -trace_rtt \
+    ip netns exec "$NS_P" sh -c "cd '$out' && exec timeout $((LIFE + 10)) sipp 192.0.2.10:5060 -i 192.0.2.1 -p 5060 \
+        -sf '$out/uac.xml' -m $CALLS -r $RATE -nostdin -timeout ${LIFE}s -timeout_error -trace_stat -trace_rtt \
         -rtt_freq 1 -stf '$out/uac.csv' -trace_err -error_file '$out/uac.err'" >"$out/uac.log" 2>&1
     echo $? >"$out/uac.rc"
     written_after "$(date +%s.%N)" "$out"/car2_*_counts.csv "$out/tls.json"  # the next dumps: complete
@@ -135,7 +137,7 @@ if pair_start_edge "$out" "$WORK/edge_access.conf" "${P}access" --tls-cert "$WOR
         [ -n "$(ip netns exec "$NS_P" ss -Hlun 'sport = :5060' 2>/dev/null)" ] && break
         sleep 0.1
     done
-    ip netns exec "$NS_P" timeout 60 python3 "$HERE/tls_uac.py" 192.0.2.10 5061 "$WORK/ca.pem" edge.example \
+    ip netns exec "$NS_P" timeout "$LIFE" python3 "$HERE/tls_uac.py" 192.0.2.10 5061 "$WORK/ca.pem" edge.example \
         192.0.2.1 "$CALLS" "$out/tls_uac.json" >"$out/tls_uac.log" 2>&1
     written_after "$(date +%s.%N)" "$out"/car2_*_counts.csv
     reap "$EDGE_PID" "$CAR2_PID"
