@@ -178,6 +178,7 @@ private:
         uint8_t ruri_len = 0;    //   retained Request-URI, rewritten per server (0: keep)
         uint16_t retry_after_s = 0;  // client: smallest Retry-After of this walk's 503s (0: none)
         uint32_t rtt_us = 0;     // client: the current attempt's RTT sample (0: none)
+        uint32_t last_tx = 0;    // client: when it was last sent (ms, low 32 bits of now_; revive())
         uint64_t sent_us = 0;    // client: first send of the current attempt
         bool direct = false;     // client: goes to `addr`, not to the trunk's servers
         bool rtt_open = false;   // client: sent_us awaits the attempt's first answer; off once
@@ -413,6 +414,11 @@ private:
         uint16_t port = 0;
     };
     static constexpr uint8_t max_silent = 8;
+    // revive() resends only what was last sent before the request whose
+    // answer woke it (answered_sent_, ms, low 32 bits); an answer to none of
+    // ours stands for a request sent this long ago (T1's default).
+    static constexpr uint32_t revive_fresh_ms = 500;
+    uint32_t answered_sent_ = 0;
     Silent silent_[max_silent] = {};
     uint8_t silent_n_ = 0;
     uint8_t silent_next_ = 0;  // the entry a full set replaces

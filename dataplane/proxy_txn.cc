@@ -237,6 +237,11 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
         // the attempt, so patch it in place (fixed width, see branch.h).
         if (C.branch_off) encode_branch(C.t.c.branch(), bufs_.data(buf) + C.branch_off);
     }
+    if (a.retransmit && C.revived && uint32_t(now_) - C.last_tx < revive_fresh_ms) {
+        // Its timer, just after revive() resent it: that copy stands for
+        // this one (the server would get two within a few ms, issue 14).
+        return;
+    }
     if (a.retransmit) {
         st_->sip_retransmissions_tx++;
         C.rtt_open = false;  // Karn: an answer now may be to either send
@@ -250,6 +255,7 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
         C.rtt_us = 0;
         C.revived = false;
     }
+    C.last_tx = uint32_t(now_);
     trace_trunk_ = C.direct ? ~0u : C.trunk_id;  // the trace names the trunk it goes to
     send(to, bufs_.data(buf), bufs_.len(buf), true, note_for(C, a.server));
     trace_trunk_ = ~0u;
@@ -461,12 +467,20 @@ void Proxy::revive(Endpoint from) noexcept {
         // one sent a moment ago is not waiting on a silence.
         const ClientState cs = C.t.c.state();
         if ((cs != ClientState::calling && cs != ClientState::trying) || C.rtt_open || C.revived) continue;
-        C.revived = true;
+        // Sent again since the request that was just answered went out (by
+        // its timer, often in this very millisecond when that retransmission
+        // is what marked the server silent): the answer says nothing about
+        // that copy, and a resend would reach the server as a duplicate
+        // (seen: 52 of 3,000 calls at 100/s after bursts of rollovers,
+        // issue 14). A response that answered none of ours (a late or
+        // stray one) counts as answering what was sent revive_fresh_ms ago.
+        if (int32_t(C.last_tx - answered_sent_) >= 0) continue;
         TxnAction a;
         a.kind = TxnActKind::send_request;
         a.retransmit = true;
         a.server = C.t.c.server();
         send_client_request(s, a);
+        C.revived = true;  // after: send_client_request() leaves a revived request's next timer out
         st_->txn_revived++;
     }
     forget();
@@ -501,6 +515,7 @@ void Proxy::on_response(Endpoint from, const char* d, size_t n) noexcept {
         return;
     }
     TxnSlot& C = slots_[cs];
+    answered_sent_ = C.last_tx;  // for revive(): what was sent before this is waiting on a loss
     if (C.rtt_open) {  // the attempt's first answer, to a request sent once: an RTT sample
         const uint64_t t = now_us();
         const uint64_t rtt = t > C.sent_us ? t - C.sent_us : 0;

@@ -722,6 +722,68 @@ TEST_F(ProxyTest, ASilentServerThatAnswersAgainGetsWhatWaitsResentAtOnce) {
     EXPECT_EQ(st.txn_revived, 1u);
 }
 
+// Issue 14, seen at 100 calls/s: the retransmission that marks a server
+// silent goes out in the very millisecond an answer to an earlier request
+// arrives; revive() must not send that request a second time (the server
+// got two copies within a millisecond and a UAS took the second for a new
+// INVITE). Resent is only what was last sent before the answered request.
+TEST_F(ProxyTest, ReviveLeavesARequestSentAfterTheAnsweredOne) {
+    publish(make_table({primary, secondary}, {0, 1}, 1, true, 8));
+    in(caller, invite("z9hG4bK-o1", 70, "OPTIONS"), 0);
+    ASSERT_EQ(sink.out.size(), 1u);
+    sink.out.clear();
+    p.advance(500);  // the first retransmission
+    ASSERT_EQ(sink.out.size(), 1u);
+    sink.out.clear();
+    std::string inv = invite("z9hG4bK-i2");
+    inv.replace(inv.find("Call-ID: c1@"), 12, "Call-ID: c2@");
+    in(caller, inv, 1100);
+    ASSERT_EQ(sink.out.size(), 2u);
+    const std::string fwd = sink.out[1].msg;
+    sink.out.clear();
+    p.advance(1500);  // the second, unanswered: the server is marked silent
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(st.sip_retransmissions_tx, 2u);
+    sink.out.clear();
+    in(primary, response_to(fwd, 100, "Trying"), 1500);  // answers the INVITE sent at 1100
+    EXPECT_TRUE(sink.out.empty()) << "the OPTIONS just retransmitted is not sent again";
+    EXPECT_EQ(st.txn_revived, 0u);
+    EXPECT_EQ(st.sip_retransmissions_tx, 2u);
+}
+
+// And the other way round: revive() resends a request a moment before its
+// own retransmission timer fires; that retransmission sends nothing (the
+// revived copy stands for it), the one after it goes out as before.
+TEST_F(ProxyTest, ARevivedRequestsNextTimerSoonAfterSendsNothing) {
+    publish(make_table({primary, secondary}, {0, 1}, 1, true, 8));
+    in(caller, invite("z9hG4bK-o1", 70, "OPTIONS"), 0);
+    ASSERT_EQ(sink.out.size(), 1u);
+    const std::string options = sink.out[0].msg;
+    p.advance(500);
+    p.advance(1500);  // the second retransmission: the server is marked silent
+    EXPECT_EQ(st.sip_retransmissions_tx, 2u);
+    sink.out.clear();
+    std::string inv = invite("z9hG4bK-i2");
+    inv.replace(inv.find("Call-ID: c1@"), 12, "Call-ID: c2@");
+    in(caller, inv, 3300);
+    ASSERT_EQ(sink.out.size(), 2u);
+    const std::string fwd = sink.out[1].msg;
+    sink.out.clear();
+    in(primary, response_to(fwd, 100, "Trying"), 3400);
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(sink.out[0].msg, options);
+    EXPECT_EQ(st.txn_revived, 1u);
+    EXPECT_EQ(st.sip_retransmissions_tx, 3u);
+    sink.out.clear();
+    p.advance(3500);  // Timer E (2 s after 1500): 100 ms after the revived copy
+    EXPECT_TRUE(sink.out.empty());
+    EXPECT_EQ(st.sip_retransmissions_tx, 3u);
+    p.advance(7500);  // the next one (4 s later, T2) goes out
+    bool options_again = false;
+    for (const auto& o : sink.out) options_again |= o.msg == options;
+    EXPECT_TRUE(options_again);
+}
+
 TEST_F(ProxyTest, TraceOffCopiesNothing) {
     forward_invite();
     EXPECT_TRUE(sink.traces.empty());
