@@ -114,6 +114,11 @@ public:
     /// the client transaction it names rolls over at once (ClientTxn::
     /// on_transport_error). True when it named the current attempt of one.
     bool on_stream_failure(Endpoint to, const char* msg, size_t len, Millis now) noexcept;
+    /// The stream thread closed an open connection with <peer> (msg_closed:
+    /// FIN/RST, not a failover trigger). Requests sent to <peer> still
+    /// without any answer are resent once, on a new connection (what was
+    /// written into the closed one may be lost); returns how many.
+    uint32_t on_stream_closed(Endpoint peer, Millis now) noexcept;
 
     /// Runs the timers due at <now>.
     void advance(Millis now) noexcept;
@@ -188,6 +193,8 @@ private:
         bool failed = false;     // server INVITE: a final >= 300 was sent (call counted)
         bool revived = false;    // client: resent by revive() in this attempt (once: a server
                                  //   that answers some requests and ignores others is not flooded)
+        uint8_t close_resends = 0;  // client: resent by on_stream_closed() in this attempt (at
+                                    //   most max_close_resends: a server closing every connection)
         // Topology hiding (proxy_hide.cc, issue 16).
         bool hide_up = false;    // client: sent hidden; the access Via lines (hv_len bytes) and, for
         uint16_t hv_len = 0;     //   a dialog-creating request, Record-Route lines (hr_len) are kept
@@ -418,6 +425,10 @@ private:
     // answer woke it (answered_sent_, ms, low 32 bits); an answer to none of
     // ours stands for a request sent this long ago (T1's default).
     static constexpr uint32_t revive_fresh_ms = 500;
+    // on_stream_closed() resends one request at most this often per attempt
+    // (each copy on a new connection; a carrier closing busy connections
+    // can take two in a row).
+    static constexpr uint8_t max_close_resends = 3;
     uint32_t answered_sent_ = 0;
     Silent silent_[max_silent] = {};
     uint8_t silent_n_ = 0;

@@ -254,6 +254,7 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
         C.rtt_open = true;
         C.rtt_us = 0;
         C.revived = false;
+        C.close_resends = 0;
     }
     C.last_tx = uint32_t(now_);
     trace_trunk_ = C.direct ? ~0u : C.trunk_id;  // the trace names the trunk it goes to
@@ -557,6 +558,30 @@ bool Proxy::on_icmp_unreachable(Endpoint to, const char* quoted, size_t len, Mil
 
 bool Proxy::on_stream_failure(Endpoint to, const char* msg, size_t len, Millis now) noexcept {
     return undeliverable(to, msg, len, now, true);
+}
+
+uint32_t Proxy::on_stream_closed(Endpoint peer, Millis now) noexcept {
+    now_ = now;
+    uint32_t n = 0;
+    for (uint32_t s = 0; s < nslots_; s++) {
+        TxnSlot& C = slots_[s];
+        if (C.kind != SlotKind::client || !(C.addr == peer)) continue;
+        // No answer yet (a provisional says the server has it). Also what was
+        // sent after the close, on a new connection, when the notice came
+        // later: the server takes that copy as a retransmission (§17.2.3).
+        const ClientState cs = C.t.c.state();
+        if ((cs != ClientState::calling && cs != ClientState::trying) || C.close_resends >= max_close_resends)
+            continue;
+        TxnAction a;
+        a.kind = TxnActKind::send_request;
+        a.retransmit = true;
+        a.server = C.t.c.server();
+        send_client_request(s, a);
+        C.close_resends++;
+        n++;
+    }
+    st_->txn_resent_closed += n;
+    return n;
 }
 
 // What ICMP quoted (<connection> false) or a stream message that its

@@ -38,7 +38,12 @@ uint32_t Worker::stream_in() noexcept {
             const Endpoint from{ipv4_of(m.peer), m.peer.port,
                                 m.transport == stream::Transport::tls ? sip::Transport::tls
                                                                       : sip::Transport::tcp};
-            if (m.flags & stream::msg_bounced) {
+            if (m.flags & stream::msg_closed) {
+                // An open connection with that peer closed (not a failover
+                // trigger): what got no answer on it is resent once.
+                stats_.stream_closed++;
+                proxy_.on_stream_closed(from, now_);
+            } else if (m.flags & stream::msg_bounced) {
                 // One of our requests, its connection failed before it went
                 // out: the transaction rolls over now (seed P: a failed TCP
                 // connection fails the route), not at its timer.

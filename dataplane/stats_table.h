@@ -77,6 +77,7 @@ inline constexpr CounterInfo worker_counter_table[] = {
     SIPEDGE_C(timer_c_fired, "transactions", "timer_c_fired", "sipedge_worker_timer_c_fired_total"),
     SIPEDGE_C(provisional_timeouts, "transactions", "provisional_timeouts", "sipedge_worker_provisional_timeouts_total"),
     SIPEDGE_C(txn_revived, "transactions", "revived", "sipedge_worker_transactions_revived_total"),
+    SIPEDGE_C(txn_resent_closed, "transactions", "resent_closed", "sipedge_worker_transactions_resent_closed_total"),
     SIPEDGE_C(calls_attempted, "calls", "attempted", "sipedge_worker_calls_total", "result", "attempted"),
     SIPEDGE_C(calls_answered, "calls", "answered", "sipedge_worker_calls_total", "result", "answered"),
     SIPEDGE_C(calls_failed, "calls", "failed", "sipedge_worker_calls_total", "result", "failed"),
@@ -132,6 +133,7 @@ inline constexpr CounterInfo worker_counter_table[] = {
     SIPEDGE_C(stream_rx, "stream", "rx", "sipedge_worker_stream_messages_total", "direction", "rx"),
     SIPEDGE_C(stream_tx, "stream", "tx", "sipedge_worker_stream_messages_total", "direction", "tx"),
     SIPEDGE_C(stream_bounced, "stream", "bounced", "sipedge_worker_stream_messages_total", "direction", "bounced"),
+    SIPEDGE_C(stream_closed, "stream", "closed", "sipedge_worker_stream_closed_total"),
 };
 #undef SIPEDGE_C
 

@@ -198,12 +198,14 @@ struct alignas(64) WorkerStats {
     // docs/stream.md): whole messages taken from and handed to it.
     uint64_t stream_rx = 0, stream_tx = 0;
     uint64_t stream_bounced = 0;  // our requests back undelivered (their connection failed)
+    uint64_t stream_closed = 0;   // notices of a closed open connection (msg_closed)
+    uint64_t txn_resent_closed = 0;  // unanswered requests resent after their connection closed
 };
 static_assert(std::is_trivially_copyable_v<WorkerStats> && alignof(WorkerStats) == 64);
 /// Bytes of WorkerStats that are uint64_t counters, from the start: one past
 /// the last field (the rest is alignment padding).
 inline constexpr size_t worker_stats_counter_bytes =
-    offsetof(WorkerStats, stream_bounced) + sizeof(uint64_t);
+    offsetof(WorkerStats, txn_resent_closed) + sizeof(uint64_t);
 static_assert(worker_stats_counter_bytes % sizeof(uint64_t) == 0);
 
 }  // namespace sipedge::dp

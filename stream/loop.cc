@@ -309,6 +309,7 @@ void Loop::adopt_commands() {
             SSL_shutdown(c->ssl);
             consume_sigpipe();
         }
+        c->closing_locally = true;
         close_conn(*c, StreamEventKind::connection_closed, 0, "closed locally");
     }
 }
@@ -331,7 +332,15 @@ void Loop::handle_send(Channel& ch, const StreamMsg& m) {
     Conn* c = m.conn != no_conn ? lookup(m.conn) : nullptr;
     if (c == nullptr && !m.peer.empty() && (m.transport == Transport::tcp || m.transport == Transport::tls)) {
         ReuseKey k{m.peer, m.identity, m.transport == Transport::tls ? m.tls_profile : uint32_t(0), m.transport};
-        const auto it = reuse_.find(k);
+        auto it = reuse_.find(k);
+        if (it == reuse_.end() && k.profile == 0 && m.transport == Transport::tls) {
+            // No profile named (an in-dialog request) and no connection with
+            // the peer open yet: the one being opened with the profile control
+            // set for that peer (else each such message would open another).
+            std::lock_guard<std::mutex> g(mu_);
+            const auto p = peer_profiles_.find(peer_key(m.peer));
+            if (p != peer_profiles_.end()) it = reuse_.find(ReuseKey{m.peer, m.identity, p->second, m.transport});
+        }
         c = it != reuse_.end() ? lookup(it->second) : nullptr;
         if (c == nullptr) c = open_outbound(m, ch.index());
         if (c == nullptr) return;  // open_outbound reported why

@@ -45,6 +45,7 @@ struct Conn {
     bool in_dirty = false;         // in Loop::dirty_ (to flush)
     bool resume_tried = false;     // a cached TLS session was offered
     bool alias_checked = false;    // inbound: its first request was looked at for ;alias
+    bool closing_locally = false;  // closed on request (close_connection): workers are not told
     PeerAddr alias;                // RFC 5923: the sent-by its peer aliased to it (family 0: none)
     uint32_t events = 0;           // registered epoll events
     uint32_t channel = 0;
@@ -160,6 +161,7 @@ private:
     void update_interest(Conn& c);
     void close_conn(Conn& c, StreamEventKind k, int sys_errno, const std::string& reason);
     void bounce_pending(Conn& c);
+    void notify_closed(const Conn& c);
     void note_alias(Conn& c, const char* p, size_t n);
     static void header_from(StreamMsg& m, const Conn& c, uint8_t flags, uint32_t len) noexcept;
     void read_error(Conn& c, int e);

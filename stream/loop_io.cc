@@ -169,6 +169,9 @@ Conn* Loop::open_outbound(const StreamMsg& m, uint32_t channel) {
     tune_socket(fd, knobs);
     reuse_[ReuseKey{m.peer, m.identity, m.transport == Transport::tls ? probe.profile : uint32_t(0),
                     m.transport}] = c->id;
+    // And for messages naming only the peer (became_open() keeps it: the first
+    // one open), so that those sent while it connects wait on it too.
+    reuse_.try_emplace(ReuseKey{c->peer, 0, 0, c->transport}, c->id);
     if (connect(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0 && errno != EINPROGRESS) {
         // Refused at once (loopback answers the SYN synchronously): reported
         // after this drain, once the message is queued and counted.
@@ -639,6 +642,21 @@ void Loop::bounce_pending(Conn& c) {
     c.pending.clear();
 }
 
+// Open connection <c> closes, not as a failover trigger: every channel gets a
+// msg_closed notice (no data; no rx slot: that worker is not told, counted
+// nowhere else — its requests then wait for their timers as before).
+void Loop::notify_closed(const Conn& c) {
+    for (size_t chi = 0; chi < channels_.size(); chi++) {
+        Channel& ch = *channels_[chi];
+        if (StreamMsg* m = ch.rx_alloc(0)) {
+            header_from(*m, c, msg_closed, 0);
+            bump(stats_.close_notices);
+            ch.rx_push(m);
+            rx_kick_[chi] = 1;
+        }
+    }
+}
+
 void Loop::close_conn(Conn& c, StreamEventKind k, int sys_errno, const std::string& reason) {
     // Counters first: a consumer that saw the event sees them updated.
     if (c.pending_msgs) bump(stats_.tx_dropped, c.pending_msgs);
@@ -647,6 +665,8 @@ void Loop::close_conn(Conn& c, StreamEventKind k, int sys_errno, const std::stri
     open.store(open.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     if (k != StreamEventKind::none) emit(c, k, sys_errno, reason);
     if (!c.pending.empty() && is_failover_trigger(k)) bounce_pending(c);
+    if (c.state == Conn::State::open && !c.closing_locally && k != StreamEventKind::none && !is_failover_trigger(k))
+        notify_closed(c);
     // Its reuse keys: outbound, its own; any, the peer's address (became_open);
     // an RFC 5923 alias (note_alias).
     for (const ReuseKey& key : {ReuseKey{c.peer, c.identity, c.transport == Transport::tls ? c.profile : uint32_t(0),

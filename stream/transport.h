@@ -83,6 +83,7 @@ struct ListenConfig {
     X(tx_dropped)           /* messages not sent: no connection, queue limit, failed connect */ \
     X(bounced)              /* of those, handed back to their worker (msg_bounced) */ \
     X(aliases)              /* RFC 5923 aliases taken from inbound requests' Via */ \
+    X(close_notices)        /* msg_closed handed to workers (one per channel per closed open connection) */ \
     X(events_dropped)       /* event ring full */
 
 struct StreamStats {

@@ -24,9 +24,33 @@ protected:
         c.tls_port = tls_port;
         ASSERT_TRUE(q.init(c, 0, 1234, 0, sk, ws));
     }
+    // Trunk 7 (server-list epoch 3): primary over TLS, secondary over UDP
+    // (ADTRAN rollover 3 s); the default trunk of q.
+    void route_to_tls_primary() {
+        auto r = std::make_shared<failover::TrunkRoutes>();
+        r->trunk_id = 7;
+        r->list_epoch = 3;
+        failover::AdtranTimers at;
+        at.rollover_s = 3;
+        for (auto k : {failover::RequestKind::invite, failover::RequestKind::register_, failover::RequestKind::other})
+            r->policy[size_t(k)] = failover::make_policy(at, k);
+        r->cand[r->count] = cand(Endpoint{ip_of(21), 5061}, 0);
+        r->cand[r->count++].transport = sip::Transport::tls;
+        r->cand[r->count++] = cand(secondary, 1);
+        failover::TableBuilder b(nullptr);
+        b.set(std::move(r));
+        table_ = b.build();
+        uint32_t cs[2];
+        fill_routes(rt_, table_.get(), caller, primary, secondary, cs);
+        rt_.default_trunk = 7;
+        q.set_routes(&rt_);
+    }
+    const Endpoint tls_primary{ip_of(21), 5061, sip::Transport::tls};
     Sink sk;
     WorkerStats ws;
     Proxy q;
+    Routes rt_;
+    decltype(failover::TableBuilder(nullptr).build()) table_;
 };
 
 const Endpoint tcp_caller{ip_of(1), 40312, sip::Transport::tcp};  // the connection's source port
@@ -146,29 +170,10 @@ TEST_F(StreamTest, InDialogRequestsTakeTheTransportOfOurRouteTowardTheirSide) {
 // and Record-Route rewritten to UDP.
 TEST_F(StreamTest, ATlsServerWhoseConnectionFailsRollsOverAtOnce) {
     init_streaming();
-    auto r = std::make_shared<failover::TrunkRoutes>();
-    r->trunk_id = 7;
-    r->list_epoch = 3;
-    failover::AdtranTimers at;
-    at.rollover_s = 3;
-    for (auto k : {failover::RequestKind::invite, failover::RequestKind::register_, failover::RequestKind::other})
-        r->policy[size_t(k)] = failover::make_policy(at, k);
-    r->cand[r->count] = cand(Endpoint{ip_of(21), 5061}, 0);
-    r->cand[r->count++].transport = sip::Transport::tls;
-    r->cand[r->count++] = cand(secondary, 1);
-    failover::TableBuilder b(nullptr);
-    b.set(std::move(r));
-    auto t = b.build();
-    Routes rt;
-    uint32_t cs[2];
-    fill_routes(rt, t.get(), caller, primary, secondary, cs);
-    rt.default_trunk = 7;
-    q.set_routes(&rt);
-
+    route_to_tls_primary();
     const std::string inv = invite();
     q.on_datagram(caller, inv.data(), inv.size(), 0);
     ASSERT_EQ(sk.out.size(), 2u);
-    const Endpoint tls_primary{ip_of(21), 5061, sip::Transport::tls};
     EXPECT_EQ(sk.out[1].to, tls_primary);
     const std::string sent = sk.out[1].msg;
     EXPECT_TRUE(starts(sent, "INVITE sip:1000@192.0.2.10:5060 SIP/2.0\r\nVia: SIP/2.0/TLS 192.0.2.10:5060;branch=")) << sent;
@@ -201,6 +206,51 @@ TEST_F(StreamTest, ATlsServerWhoseConnectionFailsRollsOverAtOnce) {
     sk.out.clear();
     EXPECT_FALSE(q.on_stream_failure(tls_primary, sent.data(), sent.size(), 1700));
     EXPECT_TRUE(sk.out.empty());
+}
+
+// The TLS carrier closes its connection (FIN/RST: not a failover trigger,
+// seed P) while requests on it have no answer: what was written into it may
+// be lost, so each such request is resent (msg_closed → on_stream_closed),
+// to the same server, same branch — no rollover; at most three times. One
+// already answered (a 100) is not resent.
+TEST_F(StreamTest, AClosedConnectionsUnansweredRequestsAreResentToTheSameServer) {
+    init_streaming();
+    route_to_tls_primary();
+    const std::string inv = invite();
+    q.on_datagram(caller, inv.data(), inv.size(), 0);
+    ASSERT_EQ(sk.out.size(), 2u);
+    ASSERT_EQ(sk.out[1].to, tls_primary);
+    const std::string sent1 = sk.out[1].msg;
+    std::string inv2 = invite("z9hG4bK-i2");
+    inv2.replace(inv2.find("Call-ID: c1@"), 12, "Call-ID: c2@");
+    q.on_datagram(caller, inv2.data(), inv2.size(), 10);
+    ASSERT_EQ(sk.out.size(), 4u);
+    const std::string sent2 = sk.out[3].msg;
+    q.on_datagram(tls_primary, response_to(sent2, 100, "Trying").data(), response_to(sent2, 100, "Trying").size(), 20);
+    sk.out.clear();
+    EXPECT_EQ(q.on_stream_closed(secondary, 30), 0u);  // another peer: nothing
+    EXPECT_EQ(q.on_stream_closed(Endpoint{ip_of(21), 5061, sip::Transport::tcp}, 30), 0u);  // another transport
+    EXPECT_TRUE(sk.out.empty());
+    EXPECT_EQ(q.on_stream_closed(tls_primary, 30), 1u);
+    ASSERT_EQ(sk.out.size(), 1u);
+    EXPECT_EQ(sk.out[0].to, tls_primary);
+    EXPECT_EQ(sk.out[0].msg, sent1) << "the same request, same branch";
+    EXPECT_EQ(ws.txn_resent_closed, 1u);
+    EXPECT_EQ(ws.rollover_icmp + ws.rollover_timeout + ws.rollover_503, 0u);
+    // Its new connection closes too: again, up to max_close_resends (3) times in all.
+    sk.out.clear();
+    EXPECT_EQ(q.on_stream_closed(tls_primary, 40), 1u);
+    EXPECT_EQ(q.on_stream_closed(tls_primary, 41), 1u);
+    EXPECT_EQ(sk.out.size(), 2u);
+    sk.out.clear();
+    EXPECT_EQ(q.on_stream_closed(tls_primary, 42), 0u);
+    EXPECT_TRUE(sk.out.empty());
+    EXPECT_EQ(ws.txn_resent_closed, 3u);
+    // Answered on the new connection: relayed as usual.
+    const std::string ok = response_to(sent1, 180, "Ringing");
+    q.on_datagram(tls_primary, ok.data(), ok.size(), 50);
+    ASSERT_EQ(sk.out.size(), 1u);
+    EXPECT_EQ(sk.out[0].to, caller);
 }
 
 // Access side over TLS on our TLS port (sipedge --tls-cert: ProxyConfig::

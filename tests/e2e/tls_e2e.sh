@@ -227,12 +227,21 @@ for name in ("good", "bad", "drop", "fast"):
               "the hung carrier accepted %s TCP connection(s), took no request" % tls.get("silent_accepts"))
     elif name == "drop":
         r = tls.get("requests", {})
-        check(r.get("INVITE", 0) == calls and r.get("ACK", 0) == calls and r.get("BYE", 0) == calls,
+        # ACKs: an ACK for a 200 is end to end, sent once by us; one written
+        # into a connection the carrier is closing is lost, and only the
+        # carrier's 2xx retransmission (RFC 3261 §13.3.1.4; this test carrier
+        # has none) brings another. At 100 calls/s a few are: at most 1 %.
+        check(r.get("INVITE", 0) == calls and r.get("ACK", 0) >= calls * 0.99 and r.get("BYE", 0) == calls,
               "the carrier that closes the connection after every ACK still took INVITE %s, ACK %s, BYE %s of %d calls"
               % (r.get("INVITE"), r.get("ACK"), r.get("BYE"), calls))
+        t = e.get("transactions", {})
+        info("drop: requests resent after their connection closed %s (the carrier saw %s again; it dropped %s unread)"
+             % (t.get("resent_closed", 0), tls.get("retransmissions"), tls.get("unread_at_close")))
+        check(s.get("conns_open", 0) <= 2,
+              "no connection left behind: %s open at the end (the in-dialog requests wait on the trunk's)" % s.get("conns_open"))
         check(c2.get("INVITE_Recv", 0) == 0, "no failover: the UDP secondary took no INVITE (%d)" % c2.get("INVITE_Recv", 0))
-        check(tls.get("connections", 0) >= calls and s.get("conns_opened", 0) == tls.get("connections"),
-              "reconnected: %s TLS connections for %d calls (sipedge opened %s)" % (tls.get("connections"), calls, s.get("conns_opened")))
+        check(tls.get("connections", 0) >= tls.get("closed_by_us", 0) >= calls * 0.99 and s.get("conns_opened", 0) == tls.get("connections"),
+              "reconnected: %s TLS connections for %d calls, %s closed by the carrier (sipedge opened %s)" % (tls.get("connections"), calls, tls.get("closed_by_us"), s.get("conns_opened")))
         check(tls.get("resumed", 0) >= 1 and s.get("tls_resumed", 0) == tls.get("resumed"),
               "reconnects resumed the TLS session: %s (sipedge counted %s)" % (tls.get("resumed"), s.get("tls_resumed")))
         t = e.get("transactions", {})

@@ -7,7 +7,10 @@ other request) 200. Frames messages by Content-Length (RFC 3261 §18.3).
 Writes <out> (JSON) at the end: requests by method, connections, the SNI
 names clients sent, resumed sessions, bytes. Bounded: exits after <seconds>.
 With "close-after-ack" it closes the connection once a call's ACK came (a
-carrier that drops connections mid-call: the BYE must come on a new one).
+carrier that drops connections mid-call: the BYE must come on a new one),
+dropping unread whatever came after that ACK. A request seen before (same
+top Via branch and method, on any connection) gets the same responses again
+and is counted in "retransmissions", not in "requests" (RFC 3261 §17.2).
 With "silent" it accepts TCP connections and never answers the TLS
 handshake (a hung carrier: tcp-fast-failover's case). With "mtls=<ca.pem>"
 it requires a client certificate chaining to that CA (mutual TLS) and
@@ -30,7 +33,9 @@ mtls_ca = sys.argv[7][5:] if len(sys.argv) > 7 and sys.argv[7].startswith("mtls=
 held = []
 lock = threading.Lock()
 stats = {"requests": {}, "connections": 0, "silent_accepts": 0, "client_cn": [], "resumed": 0, "closed_by_us": 0, "sni": [], "handshake_errors": 0,
-         "bytes_in": 0}
+         "bytes_in": 0, "retransmissions": 0, "unread_at_close": 0}
+answered = {}  # (top Via branch, method) -> the responses sent: a retransmission gets them again
+tags = [0]
 
 
 def bump(method):
@@ -63,9 +68,16 @@ def response(status, reason, hdrs, to_tag=None, body=""):
 SDP = "v=0\r\no=c 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio 6000 RTP/AVP 0\r\n" % (addr, addr)
 
 
+def branch_of(hdrs):
+    for h in hdrs:
+        if h.split(":", 1)[0].strip().lower() in ("via", "v"):
+            i = h.find("branch=")
+            return h[i + 7:].split(";")[0].split(",")[0].strip() if i >= 0 else h
+    return ""
+
+
 def serve(conn):
     buf = b""
-    n = 0
     try:
         while True:
             d = conn.recv(65536)
@@ -91,20 +103,36 @@ def serve(conn):
                 if first.startswith("SIP/2.0"):
                     continue
                 method = first.split(" ", 1)[0]
+                key = (branch_of(hdrs), method)
+                with lock:
+                    again = answered.get(key) if method != "ACK" else None
+                    if again is not None:
+                        stats["retransmissions"] += 1
+                if again is not None:  # RFC 3261 §17.2: the same responses again, on this connection
+                    for r in again:
+                        conn.sendall(r)
+                    continue
                 bump(method)
-                n += 1
                 if method == "INVITE":
-                    tag = "tls%d" % n
-                    conn.sendall(response(100, "Trying", hdrs))
-                    conn.sendall(response(180, "Ringing", hdrs, tag))
-                    conn.sendall(response(200, "OK", hdrs, tag, SDP))
+                    with lock:
+                        tags[0] += 1
+                        tag = "tls%d" % tags[0]
+                    rs = [response(100, "Trying", hdrs), response(180, "Ringing", hdrs, tag),
+                          response(200, "OK", hdrs, tag, SDP)]
                 elif method == "ACK":
                     if close_after_ack:
                         with lock:
                             stats["closed_by_us"] += 1
+                            # what came after the ACK is dropped unread, as a carrier that closes does
+                            stats["unread_at_close"] += buf.count(b" SIP/2.0\r\n")
                         return
+                    continue
                 else:
-                    conn.sendall(response(200, "OK", hdrs))
+                    rs = [response(200, "OK", hdrs)]
+                with lock:
+                    answered[key] = rs
+                for r in rs:
+                    conn.sendall(r)
     except (OSError, ssl.SSLError):
         return
     finally:

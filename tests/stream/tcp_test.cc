@@ -198,6 +198,16 @@ TEST(StreamTcp, PeerCloseIsNotFailoverAndTheNextSendReconnects) {
     EXPECT_EQ(closed->conn, c1->conn);
     EXPECT_FALSE(is_failover_trigger(closed->kind));
     EXPECT_EQ(to_server_event(*closed).kind, failover::EventKind::connection_closed);
+    // The workers hear of it (msg_closed, no data): what they wrote into it
+    // and got no answer to may be lost (Proxy::on_stream_closed resends).
+    auto notice = recv(p.client);
+    ASSERT_TRUE(notice);
+    EXPECT_EQ(notice->hdr.flags, msg_closed);
+    EXPECT_EQ(notice->hdr.len, 0u);
+    EXPECT_EQ(notice->hdr.peer, p.server_addr);
+    EXPECT_EQ(notice->hdr.conn, c1->conn);
+    EXPECT_EQ(p.client.stats().close_notices, 1u);
+    EXPECT_EQ(p.server.stats().close_notices, 0u);  // it closed on request: its own workers are not told
 
     send(p.client, sip_msg("c2"), d);
     auto second = recv(p.server);
