@@ -312,12 +312,42 @@ Result<Json> set_domain(CmdCtx& c, const Args& a) {
     return Json();
 }
 
+// set trunk <t> tls-client-key FILE|stored (issue 14): the key is read from
+// FILE now (only its owner may read it) and kept in the secrets store, not in
+// the configuration: the knob then says "stored", which is also what the
+// running config writes; "stored" alone takes the key the secrets file holds
+// for the trunk (docs/control.md "Secrets"). An empty value: no key.
+Result<Json> set_client_key(CmdCtx& c, TrunkConfig& t, const std::string& trunk, const std::vector<std::string>& rest) {
+    if (rest.size() != 1) return err(EINVAL, "tls-client-key: expected the key's PEM file (mode 0600) or 'stored'");
+    const std::string& v = rest[0];
+    if (v.empty()) {
+        t.tls_client_key_pem.clear();
+        t.knobs.tls_client_key.clear();
+    } else if (v == "stored") {
+        if (t.tls_client_key_pem.empty()) {
+            std::optional<std::string> pem = c.ctl.stored_tls_key(trunk);
+            if (!pem || pem->empty())
+                return err(ENOENT, "tls-client-key stored, but the secrets file holds no TLS key for trunk " + trunk);
+            t.tls_client_key_pem = std::move(*pem);
+        }
+        t.knobs.tls_client_key = "stored";
+    } else {
+        auto pem = Controller::read_tls_key(v);
+        if (!pem) return pem.error();
+        t.tls_client_key_pem = std::move(pem.value());
+        t.knobs.tls_client_key = "stored";
+    }
+    c.touched.insert(trunk);
+    return Json();
+}
+
 Result<Json> set_knob(CmdCtx& c, const Args& a) {
     const std::string& key = a.vars[1];
     if (key == "server" || key == "identity" || key == "domain")
         return err(EINVAL, "incomplete command; see 'help' for set trunk <name> " + key);
     auto t = find_trunk(c.st, a.vars[0]);
     if (!t) return t.error();
+    if (key == "tls-client-key") return set_client_key(c, *t.value(), a.vars[0], a.rest);
     const TrunkKnob* k = find_trunk_knob(key);
     if (!k) return err(EINVAL, "unknown knob '" + key + "'; 'show knobs' lists them");
     if (Status s = knob_set(*k, t.value()->knobs, a.rest); !s) return s.error();
@@ -336,6 +366,7 @@ Result<Json> unset_knob(CmdCtx& c, const Args& a) {
         const TrunkKnob* k = find_trunk_knob(key);
         if (!k) return err(EINVAL, "unknown knob '" + key + "'; 'show knobs' lists them");
         knob_reset(*k, t.value()->knobs);
+        if (key == "tls-client-key") t.value()->tls_client_key_pem.clear();
     }
     c.touched.insert(a.vars[0]);
     return Json();

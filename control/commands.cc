@@ -5,6 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -16,6 +21,32 @@
 #include "control/tokens.h"
 
 namespace sipedge::ctl {
+
+namespace {
+
+// Secrets-file words: a PEM (lines, spaces) as one base64 word (OpenSSL's
+// EVP_EncodeBlock/EVP_DecodeBlock, RFC 4648 without line breaks).
+std::string base64(const std::string& in) {
+    std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(in.data()), int(in.size()));
+    out.resize(size_t(n));
+    return out;
+}
+
+std::optional<std::string> unbase64(const std::string& in) {
+    if (in.empty() || in.size() % 4 != 0) return std::nullopt;
+    std::string out(in.size() / 4 * 3 + 1, '\0');
+    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                  reinterpret_cast<const unsigned char*>(in.data()), int(in.size()));
+    if (n < 0) return std::nullopt;
+    size_t len = size_t(n);
+    for (size_t i = in.size(); i > 0 && in[i - 1] == '=' && len > 0; i--) len--;  // DecodeBlock keeps the padding's zeros
+    out.resize(len);
+    return out;
+}
+
+}  // namespace
 
 namespace {
 
@@ -258,6 +289,8 @@ void Controller::commit(State next, const std::set<std::string>& touched) {
     if (!committed_.global.snmp_trap_community.empty())  // cmd_ops.cc stored-community
         s[{"@snmp", "community"}] = committed_.global.snmp_trap_community;
     if (!rr_key_.empty()) s[{"@rr", "key"}] = rr_key_;  // record_route_key()
+    for (const auto& [name, t] : committed_.trunks)  // issue 14: tls-client-key
+        if (!t.tls_client_key_pem.empty()) s[{name, std::string(tls_key_secret)}] = base64(t.tls_client_key_pem);
     if (s != secrets_) {
         secrets_ = std::move(s);
         Status saved = save_secrets();
@@ -275,6 +308,43 @@ std::string Controller::engine_status(const std::string& name) const {
     if (engine_ids_.count(name)) return "";
     auto it = engine_errors_.find(name);
     return it == engine_errors_.end() ? "not configured" : it->second;
+}
+
+std::optional<std::string> Controller::stored_tls_key(const std::string& trunk) const {
+    auto it = secrets_.find({trunk, std::string(tls_key_secret)});
+    if (it == secrets_.end()) return std::nullopt;
+    return unbase64(it->second);
+}
+
+Result<std::string> Controller::read_tls_key(const std::string& path, const std::string& what) {
+    const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return err(errno, what + " " + path + ": " + std::strerror(errno));
+    struct stat st{};
+    std::string pem;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return err(EINVAL, what + " " + path + ": not a regular file");
+    }
+    if (st.st_mode & 077) {
+        close(fd);
+        return err(EPERM, what + " " + path + ": group or others may read it (chmod 600)");
+    }
+    if (st.st_size > 16384) {
+        close(fd);
+        return err(EFBIG, what + " " + path + ": over 16 KiB, not a private key");
+    }
+    pem.resize(size_t(st.st_size));
+    const ssize_t n = read(fd, pem.data(), pem.size());
+    close(fd);
+    if (n != ssize_t(pem.size())) return err(EIO, what + " " + path + ": short read");
+    // One private key OpenSSL can load (no passphrase: the edge runs unattended).
+    BIO* bio = BIO_new_mem_buf(pem.data(), int(pem.size()));
+    EVP_PKEY* k = bio ? PEM_read_bio_PrivateKey(bio, nullptr, [](char*, int, int, void*) { return 0; }, nullptr) : nullptr;
+    BIO_free(bio);
+    ERR_clear_error();  // its queue may quote the input: never reported
+    if (!k) return err(EINVAL, what + " " + path + ": not a PEM private key OpenSSL can read (or it has a passphrase)");
+    EVP_PKEY_free(k);
+    return pem;
 }
 
 const std::string* Controller::stored_password(const std::string& trunk, const std::string& user) const {

@@ -137,6 +137,18 @@ public:
     std::string engine_status(const std::string& name) const;
     /// A stored password for (<trunk>, <user>) or nullptr.
     const std::string* stored_password(const std::string& trunk, const std::string& user) const;
+    /// The secrets-file "user" under which a trunk's TLS client key is kept.
+    static constexpr std::string_view tls_key_secret = "@tls-client-key";
+    /// The TLS client key (PEM) the secrets file holds for trunk <trunk>
+    /// (entry `<trunk> @tls-client-key <base64 of the PEM>`, issue 14), or
+    /// nullopt (none, or not base64).
+    std::optional<std::string> stored_tls_key(const std::string& trunk) const;
+    /// Reads the private key in PEM file <path> for `tls-client-key`: refused
+    /// unless a regular file only its owner may read (as the secrets file),
+    /// at most 16 KiB, one PEM private key OpenSSL can load. Error texts name
+    /// the file, never its bytes.
+    /// <what> names the setting in errors (the knob; `--tls-key` for the access side).
+    static Result<std::string> read_tls_key(const std::string& path, const std::string& what = "tls-client-key");
     /// Loads the secrets file (when configured). Missing file = no secrets.
     Status load_secrets();
     /// The 128-bit key of the token in our Record-Route (issue 16,

@@ -362,7 +362,13 @@ bool Edge::start_stream(uint16_t workers, const EdgeArgs& a) {
     if (!a.tls_cert.empty()) {
         stream::TlsServerConfig tc;
         tc.cert_file = a.tls_cert;
-        tc.key_file = a.tls_key;
+        // As a trunk's client key: only its owner may read the file; read once.
+        auto key = Controller::read_tls_key(a.tls_key, "--tls-key");
+        if (!key) {
+            std::fprintf(stderr, "sipedge: %s\n", key.error().message.c_str());
+            return false;
+        }
+        tc.key_pem = std::move(key.value());
         if (Status s = stream_->set_server_profile(access_profile, tc); !s) {
             std::fprintf(stderr, "sipedge: --tls-cert/--tls-key: %s\n", s.error().message.c_str());
             return false;
@@ -496,29 +502,22 @@ void Edge::sync_stream_profiles(Controller& ctl) {
         const std::string sn = !t.knobs.tls_server_name.empty() ? t.knobs.tls_server_name
                                : !t.domain.empty()               ? t.domain
                                                                  : first_tls->host;
-        auto want = std::make_tuple(t.knobs.tls_ca, sn, t.knobs.tls_client_cert, t.knobs.tls_client_key);
+        auto want = std::make_tuple(t.knobs.tls_ca, sn, t.knobs.tls_client_cert, t.tls_client_key_pem);
         auto it = tls_applied_.find(*id);
         if (it != tls_applied_.end() && it->second == want) continue;
         tls_applied_[*id] = want;
         stream::TlsClientConfig cc;
         cc.server_name = sn;
         cc.ca_file = t.knobs.tls_ca;
-        if (!t.knobs.tls_client_cert.empty() || !t.knobs.tls_client_key.empty()) {
-            // A private key others can read is refused, as the secrets file is.
-            struct stat ks {};
-            if (t.knobs.tls_client_cert.empty() || t.knobs.tls_client_key.empty()) {
+        if (!t.knobs.tls_client_cert.empty() || !t.tls_client_key_pem.empty()) {
+            // The key was read (and its file's mode checked) when it was set
+            // and is kept in the secrets store (Controller::read_tls_key).
+            if (t.knobs.tls_client_cert.empty() || t.tls_client_key_pem.empty()) {
                 std::fprintf(stderr, "sipedge: trunk %s: tls-client-cert and tls-client-key go together\n", name.c_str());
                 continue;
             }
-            const bool found = ::stat(t.knobs.tls_client_key.c_str(), &ks) == 0;
-            if (!found || (ks.st_mode & 077) != 0) {
-                std::fprintf(stderr, "sipedge: trunk %s: tls-client-key %s: %s\n", name.c_str(),
-                             t.knobs.tls_client_key.c_str(),
-                             !found ? std::strerror(errno) : "group or others may read it (chmod 600)");
-                continue;
-            }
             cc.cert_file = t.knobs.tls_client_cert;
-            cc.key_file = t.knobs.tls_client_key;
+            cc.key_pem = t.tls_client_key_pem;
         }
         if (Status s = stream_->set_client_profile(dp::stream_profile(*id), cc); !s)
             std::fprintf(stderr, "sipedge: trunk %s: TLS profile: %s\n", name.c_str(), s.error().message.c_str());

@@ -198,8 +198,9 @@ const TrunkKnob trunk_table[] = {
      .s = &T::tls_client_cert},
     {.key = "tls-client-key", .kind = K::text, .section = Sec::keepalive, .max = 255,
      .seed = "(issue 14: sec.TLS.customDeviceKey)", .src = "sipedge",
-     .meaning = "file of that certificate's private key (refused unless only its owner may read it; its bytes "
-                "are never logged)",
+     .meaning = "that certificate's private key: a PEM file, read when set (refused unless only its owner may "
+                "read it) and kept in the secrets file, after which the knob says stored; 'stored' takes the "
+                "key the secrets file holds; never in a reply or log",
      .s = &T::tls_client_key},
     {.key = "monitor", .kind = K::choice, .section = Sec::keepalive, .choices = monitor_modes,
      .seed = "sip-server monitor (OPTIONS probes)", .src = "A, sipedge",

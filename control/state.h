@@ -101,7 +101,7 @@ struct TrunkSettings {
     std::string tls_ca = "/etc/ssl/certs/ca-certificates.crt";
     std::string tls_server_name;           // "" = the trunk's domain, else its first TLS server's host
     std::string tls_client_cert;           // PEM chain presented to its TLS servers; "" = none
-    std::string tls_client_key;            // its key's file (mode 0600; never read into the config)
+    std::string tls_client_key;            // "stored" when TrunkConfig::tls_client_key_pem holds it; "" none
     uint8_t monitor = 0;                   // failover::ProbeMode
     uint32_t monitor_interval_s = 30;
     uint32_t monitor_timeout_s = 32;
@@ -134,6 +134,12 @@ struct TrunkConfig {
     /// at most max_maintenance_addrs; the IP in its canonical text.
     std::vector<std::pair<std::string, uint16_t>> maintenance_addrs;
     static constexpr size_t max_maintenance_addrs = 16;
+    /// Issue 14: the private key of tls-client-cert (PEM), read from the file
+    /// `set trunk <t> tls-client-key FILE` named (then the knob says
+    /// "stored"), or from the secrets file (`tls-client-key stored`). Kept in
+    /// the secrets file (docs/control.md "Secrets"); never in a reply, the
+    /// running config or a log.
+    std::string tls_client_key_pem;
     bool operator==(const TrunkConfig&) const = default;
 };
 

@@ -2,6 +2,12 @@
 // file:line and nothing applied, secrets across a restart.
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <sys/stat.h>
+
+#include <fstream>
+#include <sstream>
 
 #include "control/config.h"
 #include "control/tokens.h"
@@ -139,6 +145,89 @@ TEST(Config, BadLineStopsWithFileLineAndAppliesNothing) {
         EXPECT_EQ(c.engine().trunk_count(), 0u);
     }
     EXPECT_FALSE(load_config_file(c, dir.file("missing.cfg")).ok());
+}
+
+// A P-256 private key in PEM, made here.
+std::string make_key_pem() {
+    EVP_PKEY* k = EVP_EC_gen("P-256");
+    BIO* b = BIO_new(BIO_s_mem());
+    PEM_write_bio_PrivateKey(b, k, nullptr, nullptr, 0, nullptr, nullptr);
+    char* p = nullptr;
+    const long n = BIO_get_mem_data(b, &p);
+    std::string pem(p, size_t(n));
+    BIO_free(b);
+    EVP_PKEY_free(k);
+    return pem;
+}
+
+std::string slurp(const std::string& path) {
+    std::ifstream f(path);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+// Issue 14: a trunk's TLS client key is read from its file when set (only its
+// owner may read it) and kept in the secrets file; the configuration, replies
+// and the running config say "stored", and a restart takes it from there.
+TEST(Config, TlsClientKeyIsKeptInTheSecretsStoreNeverInTheConfig) {
+    test::TempDir dir;
+    const std::string pem = make_key_pem();
+    ASSERT_NE(pem.find("PRIVATE KEY"), std::string::npos);
+    dir.write("key.pem", pem);
+    chmod(dir.file("key.pem").c_str(), 0644);
+    failover::Millis now = 0;
+    ControllerOptions o;
+    o.secrets_path = dir.file("secrets");
+    Controller a(test::manual_clock(&now), o);
+    ASSERT_EQ(status_of(a.execute_json("add trunk t")), 0);
+    const std::string set = "set trunk t tls-client-key " + dir.file("key.pem");
+    Json r = a.execute_json(set);
+    EXPECT_EQ(status_of(r), EPERM) << r.dump();
+    EXPECT_NE(r.dump().find("chmod 600"), std::string::npos) << r.dump();
+    chmod(dir.file("key.pem").c_str(), 0600);
+    r = a.execute_json(set);
+    ASSERT_EQ(status_of(r), 0) << r.dump();
+    EXPECT_EQ(a.state().trunks.at("t").tls_client_key_pem, pem);
+    EXPECT_EQ(a.state().trunks.at("t").knobs.tls_client_key, "stored");
+    // Neither the key nor its file name in the running config or a reply.
+    std::string text;
+    for (const std::string& l : a.running_config()) text += l + "\n";
+    EXPECT_NE(text.find("set trunk t tls-client-key \"stored\"\n"), std::string::npos) << text;
+    EXPECT_EQ(text.find("key.pem"), std::string::npos) << text;
+    const std::string body = pem.substr(pem.find('\n') + 1, 40);  // key bytes, not the armour
+    EXPECT_EQ(text.find(body), std::string::npos);
+    EXPECT_EQ(a.execute_json("show trunk t").dump().find(body), std::string::npos);
+    // In the secrets file, one word (base64 of the PEM), private.
+    const std::string secrets = slurp(dir.file("secrets"));
+    EXPECT_NE(secrets.find("t @tls-client-key "), std::string::npos) << secrets;
+    EXPECT_EQ(secrets.find("-----BEGIN"), std::string::npos);
+    struct stat st{};
+    ASSERT_EQ(stat(dir.file("secrets").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 077, 0u);
+    // A restart: the secrets file and the running config give the same key.
+    dir.write("running.cfg", text);
+    Controller b(test::manual_clock(&now), o);
+    ASSERT_TRUE(b.load_secrets().ok());
+    Status s = load_config_file(b, dir.file("running.cfg"));
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    EXPECT_EQ(b.state().trunks.at("t").tls_client_key_pem, pem);
+    EXPECT_TRUE(a.state() == b.state());
+    // Unset: gone from the state and from the secrets file.
+    ASSERT_EQ(status_of(b.execute_json("unset trunk t tls-client-key")), 0);
+    EXPECT_TRUE(b.state().trunks.at("t").tls_client_key_pem.empty());
+    EXPECT_EQ(slurp(dir.file("secrets")).find("@tls-client-key"), std::string::npos);
+    // "stored" with nothing stored; a file that is no key (its bytes never quoted).
+    Controller c(test::manual_clock(&now));
+    ASSERT_EQ(status_of(c.execute_json("add trunk t")), 0);
+    r = c.execute_json("set trunk t tls-client-key stored");
+    EXPECT_EQ(status_of(r), ENOENT) << r.dump();
+    dir.write("notakey.pem", "secret-bytes-of-no-key\n");
+    chmod(dir.file("notakey.pem").c_str(), 0600);
+    r = c.execute_json("set trunk t tls-client-key " + dir.file("notakey.pem"));
+    EXPECT_EQ(status_of(r), EINVAL) << r.dump();
+    EXPECT_NE(r.dump().find("not a PEM private key"), std::string::npos) << r.dump();
+    EXPECT_EQ(r.dump().find("secret-bytes"), std::string::npos) << r.dump();
 }
 
 TEST(Config, SecretsFileMustBePrivate) {

@@ -69,6 +69,9 @@ std::vector<Edge> edges(const KnobDef<S>& k) {
 
 TEST(Knobs, TrunkRangeEdges) {
     for (const TrunkKnob& k : trunk_knobs()) {
+        // A key file read when set, kept in the secrets store (not text):
+        // Config.TlsClientKeyIsKeptInTheSecretsStoreNeverInTheConfig.
+        if (std::string_view(k.key) == "tls-client-key") continue;
         for (const Edge& e : edges(k)) {
             failover::Millis now = 0;
             Controller c(test::manual_clock(&now));
