@@ -144,7 +144,7 @@ Proxy::RxAction Proxy::on_datagram(Endpoint from, const char* d, size_t n, Milli
         on_request(from, d, n);
     } else {
         st_->sip_responses_rx++;
-        answered_sent_ = uint32_t(now_) - revive_fresh_ms;  // on_response() names its request's
+        answered_sent_ = uint16_t(uint16_t(now_) - revive_fresh_ms);  // on_response() names its request's
         on_response(from, d, n);
         // Rare: only while some server left transactions unanswered. After
         // the response: the transaction it answered resends nothing.

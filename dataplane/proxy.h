@@ -183,7 +183,6 @@ private:
         uint8_t ruri_len = 0;    //   retained Request-URI, rewritten per server (0: keep)
         uint16_t retry_after_s = 0;  // client: smallest Retry-After of this walk's 503s (0: none)
         uint32_t rtt_us = 0;     // client: the current attempt's RTT sample (0: none)
-        uint32_t last_tx = 0;    // client: when it was last sent (ms, low 32 bits of now_; revive())
         uint64_t sent_us = 0;    // client: first send of the current attempt
         bool direct = false;     // client: goes to `addr`, not to the trunk's servers
         bool rtt_open = false;   // client: sent_us awaits the attempt's first answer; off once
@@ -202,6 +201,8 @@ private:
         bool hide_down = false;  // client: its responses go up to a hidden carrier (Contact
                                  //   encoded, access-side Record-Routes cut)
         bool th = false;         // client: our Record-Route carries ;th (a hidden dialog)
+        uint16_t last_tx = 0;    // client: when it was last sent (ms, low 16 bits of now_: revive()
+                                 //   compares within seconds; in the slot's tail padding)
     };
 
     // What route() decided (issue 16: no open relay).
@@ -422,14 +423,14 @@ private:
     };
     static constexpr uint8_t max_silent = 8;
     // revive() resends only what was last sent before the request whose
-    // answer woke it (answered_sent_, ms, low 32 bits); an answer to none of
+    // answer woke it (answered_sent_, ms, low 16 bits); an answer to none of
     // ours stands for a request sent this long ago (T1's default).
-    static constexpr uint32_t revive_fresh_ms = 500;
+    static constexpr uint16_t revive_fresh_ms = 500;
     // on_stream_closed() resends one request at most this often per attempt
     // (each copy on a new connection; a carrier closing busy connections
     // can take two in a row).
     static constexpr uint8_t max_close_resends = 3;
-    uint32_t answered_sent_ = 0;
+    uint16_t answered_sent_ = 0;
     Silent silent_[max_silent] = {};
     uint8_t silent_n_ = 0;
     uint8_t silent_next_ = 0;  // the entry a full set replaces

@@ -237,7 +237,7 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
         // the attempt, so patch it in place (fixed width, see branch.h).
         if (C.branch_off) encode_branch(C.t.c.branch(), bufs_.data(buf) + C.branch_off);
     }
-    if (a.retransmit && C.revived && uint32_t(now_) - C.last_tx < revive_fresh_ms) {
+    if (a.retransmit && C.revived && uint16_t(uint16_t(now_) - C.last_tx) < revive_fresh_ms) {
         // Its timer, just after revive() resent it: that copy stands for
         // this one (the server would get two within a few ms, issue 14).
         return;
@@ -256,7 +256,7 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
         C.revived = false;
         C.close_resends = 0;
     }
-    C.last_tx = uint32_t(now_);
+    C.last_tx = uint16_t(now_);
     trace_trunk_ = C.direct ? ~0u : C.trunk_id;  // the trace names the trunk it goes to
     send(to, bufs_.data(buf), bufs_.len(buf), true, note_for(C, a.server));
     trace_trunk_ = ~0u;
@@ -475,7 +475,7 @@ void Proxy::revive(Endpoint from) noexcept {
         // (seen: 52 of 3,000 calls at 100/s after bursts of rollovers,
         // issue 14). A response that answered none of ours (a late or
         // stray one) counts as answering what was sent revive_fresh_ms ago.
-        if (int32_t(C.last_tx - answered_sent_) >= 0) continue;
+        if (int16_t(uint16_t(C.last_tx - answered_sent_)) >= 0) continue;
         TxnAction a;
         a.kind = TxnActKind::send_request;
         a.retransmit = true;
