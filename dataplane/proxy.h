@@ -114,10 +114,14 @@ public:
     /// the client transaction it names rolls over at once (ClientTxn::
     /// on_transport_error). True when it named the current attempt of one.
     bool on_stream_failure(Endpoint to, const char* msg, size_t len, Millis now) noexcept;
-    /// The stream thread closed an open connection with <peer> (msg_closed:
-    /// FIN/RST, not a failover trigger). Requests sent to <peer> still
-    /// without any answer are resent once, on a new connection (what was
-    /// written into the closed one may be lost); returns how many.
+    /// The stream thread closed an open connection it had opened to <peer>
+    /// (msg_closed: FIN/RST, not a failover trigger). Requests sent to <peer>
+    /// still without any answer are resent, on a new connection (what was
+    /// written into the closed one may be lost). One scan of the slots does
+    /// it, now when none ran for close_scan_ms(), else at the advance() after
+    /// that (the closes in between gathered: a carrier closing connections
+    /// by the hundred costs one scan per interval). Returns how many were
+    /// resent now.
     uint32_t on_stream_closed(Endpoint peer, Millis now) noexcept;
 
     /// Runs the timers due at <now>.
@@ -435,6 +439,21 @@ private:
     uint8_t silent_n_ = 0;
     uint8_t silent_next_ = 0;  // the entry a full set replaces
     Millis next_revive_ = 0;   // no scan before (at most one a second)
+    // Peers whose connections closed since the last close scan (on_stream_closed).
+    static constexpr uint8_t max_closed = 8;
+    struct Closed {
+        Endpoint peer;
+        uint16_t at = 0;  // when the worker heard of it (ms, low 16 bits; as TxnSlot::last_tx)
+    };
+    Closed closed_[max_closed] = {};
+    uint8_t closed_n_ = 0;
+    bool closed_any_ = false;  // more than max_closed: every stream destination, up to
+    uint16_t closed_any_at_ = 0;  //   the latest of those closes
+    Millis next_close_scan_ = 0;
+    // 10 ms, plus 1 ms per 2,048 slots (16 Ki slots: 18 ms; 2 Mi: 1.0 s):
+    // scans stay a small share of the worker, whatever the table's size.
+    Millis close_scan_ms() const noexcept { return 10 + nslots_ / 2048; }
+    uint32_t close_scan() noexcept;
     void note_silent(Endpoint to) noexcept;
     void revive(Endpoint from) noexcept;
     /// A response for no live client transaction: true when a tombstone

@@ -562,13 +562,35 @@ bool Proxy::on_stream_failure(Endpoint to, const char* msg, size_t len, Millis n
 
 uint32_t Proxy::on_stream_closed(Endpoint peer, Millis now) noexcept {
     now_ = now;
+    const uint16_t at = uint16_t(now);
+    uint8_t i = 0;
+    while (i < closed_n_ && !(closed_[i].peer == peer)) i++;
+    if (i < closed_n_) {
+        closed_[i].at = at;  // the latest close of that peer
+    } else if (closed_n_ < max_closed) {
+        closed_[closed_n_++] = {peer, at};
+    } else {
+        closed_any_ = true;
+        closed_any_at_ = at;
+    }
+    return now_ >= next_close_scan_ ? close_scan() : 0;
+}
+
+uint32_t Proxy::close_scan() noexcept {
     uint32_t n = 0;
     for (uint32_t s = 0; s < nslots_; s++) {
         TxnSlot& C = slots_[s];
-        if (C.kind != SlotKind::client || !(C.addr == peer)) continue;
-        // No answer yet (a provisional says the server has it). Also what was
-        // sent after the close, on a new connection, when the notice came
-        // later: the server takes that copy as a retransmission (§17.2.3).
+        if (C.kind != SlotKind::client || !C.addr.stream()) continue;
+        // Sent before the close was heard of (a scan put off by close_scan_ms()
+        // leaves what went out since, on the new connection, alone). What was
+        // sent after the close but before the notice came, on a new
+        // connection, goes again: the server takes that copy as a
+        // retransmission (§17.2.3).
+        auto before = [&](uint16_t at) { return int16_t(uint16_t(C.last_tx - at)) <= 0; };
+        bool hit = closed_any_ && before(closed_any_at_);
+        for (uint8_t i = 0; i < closed_n_ && !hit; i++) hit = C.addr == closed_[i].peer && before(closed_[i].at);
+        if (!hit) continue;
+        // No answer yet (a provisional says the server has it).
         const ClientState cs = C.t.c.state();
         if ((cs != ClientState::calling && cs != ClientState::trying) || C.close_resends >= max_close_resends)
             continue;
@@ -581,6 +603,9 @@ uint32_t Proxy::on_stream_closed(Endpoint peer, Millis now) noexcept {
         n++;
     }
     st_->txn_resent_closed += n;
+    closed_n_ = 0;
+    closed_any_ = false;
+    next_close_scan_ = now_ + close_scan_ms();
     return n;
 }
 
@@ -630,6 +655,7 @@ void Proxy::advance(Millis now) noexcept {
     now_ = now;
     wheel_.advance(now, [this](uint64_t cookie) { on_timer(cookie); });
     tombs_.sweep(now);
+    if ((closed_n_ || closed_any_) && now_ >= next_close_scan_) close_scan();
 }
 
 }  // namespace sipedge::dp

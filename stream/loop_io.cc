@@ -642,9 +642,12 @@ void Loop::bounce_pending(Conn& c) {
     c.pending.clear();
 }
 
-// Open connection <c> closes, not as a failover trigger: every channel gets a
-// msg_closed notice (no data; no rx slot: that worker is not told, counted
-// nowhere else — its requests then wait for their timers as before).
+// Open connection <c>, one we opened (to a trunk server, or to an address an
+// in-dialog request named), closes, not as a failover trigger: every channel
+// gets a msg_closed notice (no data; no rx slot: that worker is not told —
+// its requests then wait for their timers as before). Not for inbound
+// connections: an access peer opening and closing connections must not make
+// every worker scan its transactions.
 void Loop::notify_closed(const Conn& c) {
     for (size_t chi = 0; chi < channels_.size(); chi++) {
         Channel& ch = *channels_[chi];
@@ -665,7 +668,8 @@ void Loop::close_conn(Conn& c, StreamEventKind k, int sys_errno, const std::stri
     open.store(open.load(std::memory_order_relaxed) - 1, std::memory_order_relaxed);
     if (k != StreamEventKind::none) emit(c, k, sys_errno, reason);
     if (!c.pending.empty() && is_failover_trigger(k)) bounce_pending(c);
-    if (c.state == Conn::State::open && !c.closing_locally && k != StreamEventKind::none && !is_failover_trigger(k))
+    if (c.outbound && c.state == Conn::State::open && !c.closing_locally && k != StreamEventKind::none &&
+        !is_failover_trigger(k))
         notify_closed(c);
     // Its reuse keys: outbound, its own; any, the peer's address (became_open);
     // an RFC 5923 alias (note_alias).

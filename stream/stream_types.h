@@ -94,8 +94,8 @@ enum StreamMsgFlag : uint8_t {
     /// (refused, timed out, TLS refused), like a datagram an ICMP error quotes.
     /// The worker that sent it gets it (its transaction rolls over at once).
     msg_bounced = 1 << 0,
-    /// Received, no data: an open connection with `peer` over `transport`
-    /// closed (FIN/RST, keep-alive lost, framing; not a failover trigger,
+    /// Received, no data: an open connection we opened to `peer` over
+    /// `transport` closed (FIN/RST, keep-alive lost, framing; not a failover trigger,
     /// seed P). What a worker wrote into it and got no answer to may be lost
     /// (TCP gives no per-message receipt; a peer that closes discards what it
     /// had not read): every worker hears of it and resends such requests

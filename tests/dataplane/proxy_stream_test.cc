@@ -212,7 +212,8 @@ TEST_F(StreamTest, ATlsServerWhoseConnectionFailsRollsOverAtOnce) {
 // seed P) while requests on it have no answer: what was written into it may
 // be lost, so each such request is resent (msg_closed → on_stream_closed),
 // to the same server, same branch — no rollover; at most three times. One
-// already answered (a 100) is not resent.
+// already answered (a 100) is not resent. Closes close together share one
+// scan of the slots.
 TEST_F(StreamTest, AClosedConnectionsUnansweredRequestsAreResentToTheSameServer) {
     init_streaming();
     route_to_tls_primary();
@@ -228,27 +229,43 @@ TEST_F(StreamTest, AClosedConnectionsUnansweredRequestsAreResentToTheSameServer)
     const std::string sent2 = sk.out[3].msg;
     q.on_datagram(tls_primary, response_to(sent2, 100, "Trying").data(), response_to(sent2, 100, "Trying").size(), 20);
     sk.out.clear();
-    EXPECT_EQ(q.on_stream_closed(secondary, 30), 0u);  // another peer: nothing
+    // The first close in a quiet period is looked at at once; the next ones
+    // within close_scan_ms() (10 ms + 1 per 2,048 slots) wait for advance().
     EXPECT_EQ(q.on_stream_closed(Endpoint{ip_of(21), 5061, sip::Transport::tcp}, 30), 0u);  // another transport
+    EXPECT_EQ(q.on_stream_closed(Endpoint{ip_of(22), 5061, sip::Transport::tls}, 31), 0u);  // another peer
+    EXPECT_EQ(q.on_stream_closed(tls_primary, 32), 0u);  // gathered
+    EXPECT_EQ(q.on_stream_closed(tls_primary, 33), 0u);
     EXPECT_TRUE(sk.out.empty());
-    EXPECT_EQ(q.on_stream_closed(tls_primary, 30), 1u);
+    // A request sent after the close (on a new connection) is not resent by the scan.
+    std::string inv3 = invite("z9hG4bK-i3");
+    inv3.replace(inv3.find("Call-ID: c1@"), 12, "Call-ID: c3@");
+    q.on_datagram(caller, inv3.data(), inv3.size(), 35);
+    ASSERT_EQ(sk.out.size(), 2u);
+    EXPECT_EQ(sk.out[1].to, tls_primary);
+    const std::string sent3 = sk.out[1].msg;
+    sk.out.clear();
+    q.advance(39);
+    EXPECT_TRUE(sk.out.empty());
+    q.advance(40);  // one scan for both closes
     ASSERT_EQ(sk.out.size(), 1u);
     EXPECT_EQ(sk.out[0].to, tls_primary);
     EXPECT_EQ(sk.out[0].msg, sent1) << "the same request, same branch";
     EXPECT_EQ(ws.txn_resent_closed, 1u);
     EXPECT_EQ(ws.rollover_icmp + ws.rollover_timeout + ws.rollover_503, 0u);
+    const std::string trying3 = response_to(sent3, 100, "Trying");  // answered: out of what follows
+    q.on_datagram(tls_primary, trying3.data(), trying3.size(), 41);
     // Its new connection closes too: again, up to max_close_resends (3) times in all.
     sk.out.clear();
-    EXPECT_EQ(q.on_stream_closed(tls_primary, 40), 1u);
-    EXPECT_EQ(q.on_stream_closed(tls_primary, 41), 1u);
+    EXPECT_EQ(q.on_stream_closed(tls_primary, 100), 1u);
+    EXPECT_EQ(q.on_stream_closed(tls_primary, 200), 1u);
     EXPECT_EQ(sk.out.size(), 2u);
     sk.out.clear();
-    EXPECT_EQ(q.on_stream_closed(tls_primary, 42), 0u);
+    EXPECT_EQ(q.on_stream_closed(tls_primary, 300), 0u);
     EXPECT_TRUE(sk.out.empty());
     EXPECT_EQ(ws.txn_resent_closed, 3u);
     // Answered on the new connection: relayed as usual.
     const std::string ok = response_to(sent1, 180, "Ringing");
-    q.on_datagram(tls_primary, ok.data(), ok.size(), 50);
+    q.on_datagram(tls_primary, ok.data(), ok.size(), 310);
     ASSERT_EQ(sk.out.size(), 1u);
     EXPECT_EQ(sk.out[0].to, caller);
 }

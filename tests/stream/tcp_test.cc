@@ -207,7 +207,7 @@ TEST(StreamTcp, PeerCloseIsNotFailoverAndTheNextSendReconnects) {
     EXPECT_EQ(notice->hdr.peer, p.server_addr);
     EXPECT_EQ(notice->hdr.conn, c1->conn);
     EXPECT_EQ(p.client.stats().close_notices, 1u);
-    EXPECT_EQ(p.server.stats().close_notices, 0u);  // it closed on request: its own workers are not told
+    EXPECT_EQ(p.server.stats().close_notices, 0u);  // inbound, closed on request: its workers are not told
 
     send(p.client, sip_msg("c2"), d);
     auto second = recv(p.server);
