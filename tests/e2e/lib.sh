@@ -204,7 +204,11 @@ start_edge() {
         fail "sipedge did not start: $(tail -3 "$out/sipedge.err")"
         return 1
     fi
-    sleep 0.5
+    # Ports started, every worker polling with a routing table (show ready).
+    if ! "$SIPEDGECTL" --socket "$out/ctl.sock" wait-ready --timeout 20 >"$out/ready.out" 2>&1; then
+        fail "sipedge not ready: $(tail -2 "$out/ready.out")"
+        return 1
+    fi
 }
 
 # ctl <command words...>: sipedgectl on this run's socket (a Unix socket: no

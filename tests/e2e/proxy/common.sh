@@ -118,7 +118,9 @@ start_edge() {
         grep -q "running" "$out/sipedge.err" 2>/dev/null && break
         sleep 0.2
     done
-    sleep 0.5
+    # Ports started, every worker polling with a routing table (show ready).
+    "$SIPEDGECTL" --socket "$out/ctl.sock" wait-ready --timeout 20 >"$out/ready.out" 2>&1 ||
+        fail "sipedge not ready: $(tail -2 "$out/ready.out")"
 }
 
 # uac <calls> <rate> <sipp scenario args...>: the caller, in the foreground.
