@@ -444,6 +444,7 @@ Result<Json> show_stats(CmdCtx& c, const Args& a) {
     out.set("total", std::move(sum));
     out.set("drops", std::move(drop_rows));
     out.set("events_logged", c.ctl.monitor().events().total());
+    out.set("readings", c.ctl.monitor().core_stats_readings());  // once a second: wait for the next
     return out;
 }
 

@@ -176,8 +176,15 @@ public:
     DataplaneStatus dataplane_status() const { return probe_ ? probe_() : DataplaneStatus{}; }
 
     /// Replaces the per-core readings (data plane wiring, once per second or on demand).
-    void set_core_stats(std::vector<CoreStats> s) { stats_ = std::move(s); }
+    void set_core_stats(std::vector<CoreStats> s) {
+        stats_ = std::move(s);
+        stats_readings_++;
+    }
     const std::vector<CoreStats>& core_stats() const noexcept { return stats_; }
+    /// How many readings set_core_stats() took since start: `show stats`
+    /// gives it, so a script that wants counters as of now waits for the next
+    /// reading instead of sleeping a second.
+    uint64_t core_stats_readings() const noexcept { return stats_readings_; }
 
     const EventLog& events() const noexcept { return log_; }
     /// server_down events seen for (<trunk>, <address>) since start (address
@@ -213,6 +220,7 @@ private:
     std::vector<Seen> seen_;
     uint64_t decision_checks_ = 0;
     std::vector<CoreStats> stats_;
+    uint64_t stats_readings_ = 0;
     DataplaneProbe probe_;
     std::map<std::pair<std::string, std::string>, uint64_t> failures_;
     std::atomic<bool> trace_wanted_{false};

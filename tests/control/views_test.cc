@@ -157,6 +157,7 @@ TEST(Views, StatsFedByTheDataPlane) {
     Json empty = t.data("show stats");
     EXPECT_EQ(str(empty, "source"), "no data plane attached");
     EXPECT_EQ(empty.get("cores")->size(), 0u);
+    EXPECT_EQ(empty.get("readings")->as_int(), 0);
     std::vector<CoreStats> cs(2);
     cs[0].core = 1;
     cs[0].counters = {{"rx_packets", 100}, {"tx_packets", 90}};
@@ -172,6 +173,9 @@ TEST(Views, StatsFedByTheDataPlane) {
     EXPECT_EQ(s.get("total")->get("rx_packets")->as_int(), 150);
     EXPECT_EQ(s.get("total")->get("dropped")->as_int(), 6);
     EXPECT_EQ(s.get("drops")->size(), 3u);  // zero counts are left out
+    EXPECT_EQ(s.get("readings")->as_int(), 1);  // a script waits for the next one
+    t.c.monitor().set_core_stats(cs);
+    EXPECT_EQ(t.data("show stats").get("readings")->as_int(), 2);
 }
 
 TEST(Views, InvalidArguments) {

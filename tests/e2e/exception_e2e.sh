@@ -95,6 +95,19 @@ for cmd in (0x1f, 0x24):
     ifr = struct.pack("16sP", b"eth0", val.buffer_info()[0]).ljust(40, b"\0")
     fcntl.ioctl(socket.socket(socket.AF_INET, socket.SOCK_DGRAM), 0x8946, ifr)
 '
+# next_reading: waits (3 s at most) until show stats holds a reading of the
+# workers' counters taken after now (they are read once a second: "readings").
+next_reading() {
+    local n0 n i
+    n0=$("$CTL" --socket "$WORK/ctl.sock" --json show stats 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["readings"])')
+    for i in $(seq 1 30); do
+        n=$("$CTL" --socket "$WORK/ctl.sock" --json show stats 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["readings"])')
+        [ -n "$n0" ] && [ -n "$n" ] && [ "$n" -gt "$n0" ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
 drops_now() {  # drop reasons with a count, from show stats: "reason=count ..."
     "$CTL" --socket "$WORK/ctl.sock" --json show stats 2>/dev/null | python3 -c '
 import json, sys
@@ -110,7 +123,7 @@ echo "$res" | grep -q "^echo intact 262144 " && ok "TCP through the data port to
     fail "TCP echo: $res"
 echo "$res" | grep -q "^refused yes " && ok "no listener: RST from the kernel ($(echo "$res" | grep '^refused'))" ||
     fail "closed port: $res"
-sleep 1.2  # show stats is refreshed every second
+next_reading || fail "show stats: no new reading of the workers' counters within 3 s"
 d=$(drops_now)
 case " $d " in *" exception_full="*|*" ipv4_truncated="*|*" exception_other="*) fail "drops with MTU-sized segments: $d" ;;
     *) ok "no exception_full / ipv4_truncated / exception_other drop (drops: ${d:-none})" ;; esac
@@ -122,7 +135,7 @@ ip netns exec "$NS_P" python3 -c "$OFFLOAD_PY" 1 || fail "peer offloads on"
 res=$(ip netns exec "$NS_P" timeout 40 python3 -c "$CLIENT_PY" 2>&1)
 echo "$res" | grep -q "^echo intact 262144 " && ok "with the peer's TSO/GSO on: $(echo "$res" | grep '^echo') s" ||
     fail "TCP echo with TSO/GSO: $res"
-sleep 1.2
+next_reading || fail "show stats: no new reading of the workers' counters within 3 s"
 echo "info: drops after the peer's TSO/GSO segments: $(drops_now)"
 
 OPTIONS_PY='
