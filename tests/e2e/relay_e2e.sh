@@ -63,6 +63,13 @@ listener() {
     start_bg "$ns" "$out/$name.err" timeout $((secs + 5)) python3 "$HERE/relay_tools.py" listen \
         "$out/$name.jsonl" "$secs" "$@"
     LAST_LISTENER=$LAST_PID
+    local a i
+    for a in "$@"; do  # bound before anything is sent to it (5 s at most)
+        for i in $(seq 1 50); do
+            [ -n "$(ip netns exec "$ns" ss -Hlun src "$a" 2>/dev/null)" ] && break
+            sleep 0.1
+        done
+    done
 }
 
 count() { [ -f "$out/$1.jsonl" ] && wc -l <"$out/$1.jsonl" || echo 0; }
@@ -77,7 +84,6 @@ listener $NS_C1 car1_abuse 20 192.0.2.21:5060
 L1=$LAST_LISTENER
 listener $NS_C2 car2_abuse 20 192.0.2.22:5060
 L2=$LAST_LISTENER
-sleep 0.5
 echo "  phase 1: abuse cases from 192.0.2.1:5070"
 in_ns $NS_UAC timeout 60 python3 "$HERE/relay_tools.py" abuse "$out/abuse.json" \
     192.0.2.10:5060 192.0.2.1:5070 192.0.2.23:5070 || fail "abuse: some case got another answer"
@@ -219,7 +225,6 @@ listener $NS_C1 car1_guard 25 192.0.2.21:5060
 G1=$LAST_LISTENER
 listener $NS_C2 car2_guard 25 192.0.2.22:5060
 G2=$LAST_LISTENER
-sleep 0.5
 in_ns $NS_UAC timeout 40 python3 "$HERE/relay_tools.py" flood "$out/flood.json" 192.0.2.10:5060 \
     192.0.2.2:5090 192.0.2.1:5071 192.0.2.40:5072 200 20 5 || fail "flood: some check failed"
 sleep 1
