@@ -15,7 +15,9 @@
 #    among the calls that did not wait at car1 (straight to car2), else, when
 #    every call went through car1 first, car1's 100 Trying delay (INVITE ->
 #    100 at car1, -trace_msg) plus car2's smoothed RTT from `show servers`;
-#    it is floored at 20 ms (sipp's and the edge's ms clocks). Printed.
+#    it is floored at 50 ms (sipp's and the edge's ms clocks, and scheduling
+#    on a loaded 2-vCPU CI machine: 4,024 ms was seen against a 20 ms floor
+#    while other e2e tests ran beside it). Printed.
 
 TRYING_CHECK='
 import sys
@@ -59,7 +61,7 @@ else:
     rt = (max(delays) if delays else 0) + (max(rtt2) / 1000 if rtt2 else 0)
     how = "car1 100 Trying delay max %.1f ms + car2 smoothed RTT max %.1f ms" % (
         max(delays) if delays else 0, max(rtt2) / 1000 if rtt2 else 0)
-rt = max(rt, 20.0)
+rt = max(rt, 50.0)
 bound = prov * 1000 + rt
 check(bool(waited), "the fault was seen: %d call(s) waited for car1 provisional-timeout" % len(waited))
 check(max(st, default=0) <= bound, "slowest setup %.0f ms <= provisional-timeout %.0f ms + one round trip %.0f ms (%s) = %.0f ms"
