@@ -337,9 +337,7 @@ void Loop::handle_send(Channel& ch, const StreamMsg& m) {
             // No profile named (an in-dialog request) and no connection with
             // the peer open yet: the one being opened with the profile control
             // set for that peer (else each such message would open another).
-            std::lock_guard<std::mutex> g(mu_);
-            const auto p = peer_profiles_.find(peer_key(m.peer));
-            if (p != peer_profiles_.end()) it = reuse_.find(ReuseKey{m.peer, m.identity, p->second, m.transport});
+            if (const uint32_t p = peer_profile(m.peer)) it = reuse_.find(ReuseKey{m.peer, m.identity, p, m.transport});
         }
         c = it != reuse_.end() ? lookup(it->second) : nullptr;
         if (c == nullptr) c = open_outbound(m, ch.index());

@@ -188,6 +188,16 @@ private:
     std::map<uint32_t, std::shared_ptr<const TlsContext>> client_profiles_;
     std::map<uint32_t, std::shared_ptr<const TlsContext>> server_profiles_;
     std::map<PeerKey, uint32_t> peer_profiles_;  // set_peer_profiles()
+    /// The TLS profile control set for <peer> (set_peer_profiles), 0 when none;
+    /// the _locked one with mu_ held.
+    uint32_t peer_profile_locked(const PeerAddr& peer) const {
+        const auto p = peer_profiles_.find(peer_key(peer));
+        return p == peer_profiles_.end() ? 0 : p->second;
+    }
+    uint32_t peer_profile(const PeerAddr& peer) {
+        std::lock_guard<std::mutex> g(mu_);
+        return peer_profile_locked(peer);
+    }
     std::map<uint32_t, StreamKnobs> profile_knobs_;  // set_profile_knobs()
     std::vector<Listener> new_listeners_;
     std::vector<ConnId> closes_;

@@ -115,10 +115,7 @@ Conn* Loop::open_outbound(const StreamMsg& m, uint32_t channel) {
         std::lock_guard<std::mutex> g(mu_);
         // No profile named (an in-dialog request, a response): the profile
         // control set for that peer (a trunk's TLS server), if any.
-        if (probe.profile == 0) {
-            const auto p = peer_profiles_.find(peer_key(m.peer));
-            if (p != peer_profiles_.end()) probe.profile = p->second;
-        }
+        if (probe.profile == 0) probe.profile = peer_profile_locked(m.peer);
         const auto it = client_profiles_.find(probe.profile);
         if (it != client_profiles_.end()) tls = it->second;
     }
