@@ -23,14 +23,13 @@ Proxy::~Proxy() {
 }
 
 bool Proxy::init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now,
-                 PacketSink& sink, WorkerStats& stats) noexcept {
+                 WorkerStats& stats) noexcept {
     if (cfg.max_txns == 0) return false;
     cfg_ = cfg;
     core_ = core;
     seed_ = seed;
     nonce_ = uint32_t(seed ^ (seed >> 32));
     now_ = now;
-    sink_ = &sink;
     st_ = &stats;
     nslots_ = cfg.max_txns;
     slots_ = new (std::nothrow) TxnSlot[nslots_];
@@ -40,7 +39,7 @@ bool Proxy::init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now
     nfree_ = nslots_;
     // Each slot arms at most one timer; the index holds server slots only.
     if (!table_.init(nslots_, seed) || !wheel_.init(nslots_ + 16, now) || !bufs_.init(nslots_) ||
-        !init_tombs())
+        !init_tombs() || !out_.init(cfg.outbox_actions, cfg.outbox_bytes, sip::max_message_size))
         return false;
     ifs_ = cfg.ifaces;
     if (ifs_.n == 0) ifs_.add(cfg.self.ip, 0, 0);  // one interface, everything on it

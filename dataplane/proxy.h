@@ -4,9 +4,9 @@
 // (retransmissions absorbed, 100 Trying for INVITE) and a client transaction
 // towards the trunk's candidates in the published failover::Table, walked per
 // failover::RetryState (rollover on timeout, 503, ICMP); what each server did
-// goes to control as a failover::ServerEvent (PacketSink::report); responses
+// goes to control as a failover::ServerEvent (a report action); responses
 // to control's own REGISTER/OPTIONS (branch core = control_core) go to
-// control unchanged (PacketSink::to_control); responses are matched to the client
+// control unchanged (a to_control action); responses are matched to the client
 // transaction by the branch we wrote (dataplane/branch.h: slot, generation,
 // attempt, owning core: no table lookup) and relayed upstream through the
 // server transaction with our Via removed. Record-Route keeps in-dialog
@@ -22,8 +22,10 @@
 // forwarded end to end (§16.11-style stateless forwarding).
 //
 // No DPDK, no allocation after init(), no exceptions: the worker feeds UDP
-// payloads in and gets datagrams out through a PacketSink, with time injected,
-// so tests/dataplane drives it alone. One instance per worker core.
+// payloads in, with time injected, and carries out the actions each call
+// leaves in outbox() (dataplane/proxy_outbox.h: send, report, to control,
+// trace); the proxy calls nothing back, so tests/dataplane drives it alone
+// and reads its decisions as a table. One instance per worker core.
 //
 // Routing state: the proxy reads the Routes snapshot given to set_routes()
 // (the worker passes the one it acquire-loaded this loop) and stores only ids
@@ -55,6 +57,7 @@
 #include "dataplane/branch.h"
 #include "dataplane/flood_guard.h"
 #include "dataplane/msg_pool.h"
+#include "dataplane/proxy_outbox.h"
 #include "dataplane/proxy_types.h"
 #include "dataplane/stats_types.h"
 #include "dataplane/timer_wheel.h"
@@ -86,8 +89,14 @@ public:
 
     /// Start-up: sizes every pool from <cfg>. False when memory is short or
     /// <cfg> has no transaction slots.
-    bool init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now, PacketSink& sink,
+    bool init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now,
               WorkerStats& stats) noexcept;
+
+    /// What the calls since the last clear decided, in order. Every entry
+    /// point below appends to it and expects room for one step
+    /// (ProxyOutbox::has_step(): an emptied outbox); the caller carries the
+    /// actions out (dispatch() onto a PacketSink) and clears it.
+    ProxyOutbox& outbox() noexcept { return out_; }
 
     /// What the caller does with the datagram after on_datagram().
     enum class RxAction : uint8_t {
@@ -124,8 +133,11 @@ public:
     /// resent now.
     uint32_t on_stream_closed(Endpoint peer, Millis now) noexcept;
 
-    /// Runs the timers due at <now>.
-    void advance(Millis now) noexcept;
+    /// Runs the timers due at <now>, and the scans revive() and
+    /// on_stream_closed() left unfinished. True when the outbox filled
+    /// before all of it was done: carry the actions out, clear, and call
+    /// again (the rest runs first, before later timers).
+    bool advance(Millis now) noexcept;
 
     /// The routing snapshot for what follows; <r> must stay valid until the
     /// next call (the worker's RCU read side). nullptr: no routes (new
@@ -133,7 +145,7 @@ public:
     void set_routes(const Routes* r) noexcept { routes_ = r; }
 
     /// Live trace (issue 7): while <on>, every SIP message received (parsed)
-    /// and sent is copied into a TraceSample for PacketSink::trace(). The
+    /// and sent is copied into a TraceSample (a trace action). The
     /// worker sets it once per burst from control's flag; off costs nothing.
     void set_trace(bool on) noexcept { trace_on_ = on; }
 
@@ -337,7 +349,7 @@ private:
 
     ProxyConfig cfg_{};
     const Routes* routes_ = nullptr;
-    PacketSink* sink_ = nullptr;
+    ProxyOutbox out_;
     WorkerStats* st_ = nullptr;
     uint64_t seed_ = 0;
     Millis now_ = 0;
@@ -346,7 +358,7 @@ private:
     uint32_t nonce_ = 0;
     bool trace_on_ = false;          // set_trace()
     uint32_t trace_trunk_ = ~0u;     // trunk id of the request being sent (trace only)
-    TraceSample trace_buf_;          // staging for PacketSink::trace (512 B: not on the stack)
+    TraceSample trace_buf_;          // staging for a trace action (512 B: not on the stack)
     SendNote note_;                  // note_for()'s result
 
     TxnSlot* slots_ = nullptr;
@@ -454,8 +466,20 @@ private:
     // scans stay a small share of the worker, whatever the table's size.
     Millis close_scan_ms() const noexcept { return 10 + nslots_ / 2048; }
     uint32_t close_scan() noexcept;
+    uint32_t close_next_ = 0;   // the slot a close scan stopped at (outbox full)
+    bool close_active_ = false; //   while one is unfinished
     void note_silent(Endpoint to) noexcept;
     void revive(Endpoint from) noexcept;
+    bool forget_silent(Endpoint from) noexcept;
+    void revive_scan() noexcept;  // from revive_next_ until done or the outbox is full
+    Endpoint revive_from_;        // the server being revived
+    uint16_t revive_answered_ = 0;  // answered_sent_ when it answered
+    uint32_t revive_next_ = 0;    // the slot the scan goes on from
+    bool revive_active_ = false;  // a scan unfinished (outbox full)
+    /// An action that did not fit: counted.
+    void lost(bool made) noexcept {
+        if (!made) [[unlikely]] st_->drop(DropReason::outbox_full);
+    }
     /// A response for no live client transaction: true when a tombstone
     /// answered or absorbed it (else the caller counts sip_stale_branch).
     bool tomb_response(const char* d, size_t n) noexcept;

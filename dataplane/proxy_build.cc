@@ -83,10 +83,10 @@ void Proxy::send(Endpoint to, const char* d, size_t n, bool request, const SendN
         if (sip::parse(d, n, m) == sip::ParseStatus::ok) cid = m.call_id;
         trace(true, to, d, n, cid);
     }
-    sink_->send_sip(to, d, n, note);
+    lost(out_.send(to, d, n, note));
 }
 
-// Copies one message into trace_buf_ for PacketSink::trace(): <peer> is the
+// Copies one message into trace_buf_ for a trace action: <peer> is the
 // source (received) or destination (sent); our own address is the other end.
 // Head and Call-ID are truncated to their fields; never allocates.
 void Proxy::trace(bool sent, Endpoint peer, const char* d, size_t n, sip::Span call_id) noexcept {
@@ -115,7 +115,7 @@ void Proxy::trace(bool sent, Endpoint peer, const char* d, size_t n, sip::Span c
     t.call_id_len = uint8_t(cl);
     std::memcpy(t.call_id, d + call_id.off, cl);
     st_->trace_copied++;
-    sink_->trace(t);
+    lost(out_.trace(t));
 }
 
 bool Proxy::reply_stateless(Endpoint to, const char* req, size_t n, uint16_t status,

@@ -57,7 +57,7 @@ void Proxy::report(const TxnSlot& c, uint16_t pos, failover::EventKind k, uint16
     if (pos + 1u >= c.walk_n) ev.flags |= failover::ev_last_route;
     if (c.t.c.method() == sip::Method::register_) ev.flags |= failover::ev_register;
     st_->events_reported++;
-    sink_->report(ev);
+    lost(out_.report(ev));
 }
 
 void Proxy::timer_action(uint32_t slot, const TxnAction& a) noexcept {
@@ -443,24 +443,37 @@ void Proxy::note_silent(Endpoint to) noexcept {
     silent_next_ = uint8_t((silent_next_ + 1) % max_silent);
 }
 
+// <from> out of the silent set; false when it was not in it.
+bool Proxy::forget_silent(Endpoint from) noexcept {
+    uint8_t i = 0;
+    while (i < silent_n_ && !(silent_[i].ip == from.ip && silent_[i].port == from.port)) i++;
+    if (i == silent_n_) return false;
+    silent_[i] = silent_[--silent_n_];
+    if (silent_next_ >= silent_n_) silent_next_ = 0;
+    return true;
+}
+
 // <from> answered something: if transactions were retransmitting to it
 // unanswered, each still waiting for its first answer there sends again now
-// (one scan of the slots, once per server that went silent and answered).
+// (one scan of the slots, once per server that went silent and answered;
+// what the outbox cannot take now goes on in advance()).
 void Proxy::revive(Endpoint from) noexcept {
-    auto forget = [&] {  // <from> out of the set (the resends below put it back)
-        uint8_t i = 0;
-        while (i < silent_n_ && !(silent_[i].ip == from.ip && silent_[i].port == from.port)) i++;
-        if (i == silent_n_) return false;
-        silent_[i] = silent_[--silent_n_];
-        if (silent_next_ >= silent_n_) silent_next_ = 0;
-        return true;
-    };
     // At most one scan a second (a scan reads every slot of the table); a
     // server not revived now is on its next response.
-    if (silent_n_ == 0 || now_ < next_revive_) return;
-    if (!forget()) return;
+    if (silent_n_ == 0 || now_ < next_revive_ || revive_active_) return;
+    if (!forget_silent(from)) return;
     next_revive_ = now_ + 1000;
-    for (uint32_t s = 0; s < nslots_; s++) {
+    revive_from_ = from;
+    revive_answered_ = answered_sent_;
+    revive_next_ = 0;
+    revive_active_ = true;
+    revive_scan();
+}
+
+void Proxy::revive_scan() noexcept {
+    const Endpoint from = revive_from_;
+    uint32_t s = revive_next_;
+    for (; s < nslots_ && out_.has_step(); s++) {
         TxnSlot& C = slots_[s];
         if (C.kind != SlotKind::client || !(C.addr == from)) continue;
         // Only requests that were themselves retransmitted unanswered (no
@@ -475,7 +488,7 @@ void Proxy::revive(Endpoint from) noexcept {
         // (seen: 52 of 3,000 calls at 100/s after bursts of rollovers,
         // issue 14). A response that answered none of ours (a late or
         // stray one) counts as answering what was sent revive_fresh_ms ago.
-        if (int16_t(uint16_t(C.last_tx - answered_sent_)) >= 0) continue;
+        if (int16_t(uint16_t(C.last_tx - revive_answered_)) >= 0) continue;
         TxnAction a;
         a.kind = TxnActKind::send_request;
         a.retransmit = true;
@@ -484,7 +497,10 @@ void Proxy::revive(Endpoint from) noexcept {
         C.revived = true;  // after: send_client_request() leaves a revived request's next timer out
         st_->txn_revived++;
     }
-    forget();
+    revive_next_ = s;
+    if (s < nslots_) return;  // the outbox is full: advance() goes on
+    revive_active_ = false;
+    forget_silent(from);  // the resends above put it back
 }
 
 void Proxy::on_response(Endpoint from, const char* d, size_t n) noexcept {
@@ -494,7 +510,7 @@ void Proxy::on_response(Endpoint from, const char* d, size_t n) noexcept {
         b.core == control_core) {
         // Control's own REGISTER/OPTIONS (sent through us): its engine decides.
         st_->control_rx++;
-        sink_->to_control(from, d, n);
+        lost(out_.to_control(from, d, n));
         return;
     }
     if (!m.top_via.has_branch || !decode_branch(m.top_via.branch.str(d), b) || b.core != core_) {
@@ -573,12 +589,19 @@ uint32_t Proxy::on_stream_closed(Endpoint peer, Millis now) noexcept {
         closed_any_ = true;
         closed_any_at_ = at;
     }
-    return now_ >= next_close_scan_ ? close_scan() : 0;
+    // A scan under way starts over: the slots it passed are checked against
+    // this close too (those it resent were sent after it: left alone).
+    close_next_ = 0;
+    return close_active_ || now_ >= next_close_scan_ ? close_scan() : 0;
 }
 
+// From close_next_ until the end of the table or a full outbox (advance()
+// goes on). Returns how many were resent in this call.
 uint32_t Proxy::close_scan() noexcept {
     uint32_t n = 0;
-    for (uint32_t s = 0; s < nslots_; s++) {
+    uint32_t s = close_next_;
+    close_active_ = true;
+    for (; s < nslots_ && out_.has_step(); s++) {
         TxnSlot& C = slots_[s];
         if (C.kind != SlotKind::client || !C.addr.stream()) continue;
         // Sent before the close was heard of (a scan put off by close_scan_ms()
@@ -603,6 +626,10 @@ uint32_t Proxy::close_scan() noexcept {
         n++;
     }
     st_->txn_resent_closed += n;
+    close_next_ = s;
+    if (s < nslots_) return n;
+    close_next_ = 0;
+    close_active_ = false;
     closed_n_ = 0;
     closed_any_ = false;
     next_close_scan_ = now_ + close_scan_ms();
@@ -621,7 +648,7 @@ bool Proxy::undeliverable(Endpoint to, const char* quoted, size_t len, Millis no
         return false;
     if (b.core == control_core) {  // control's REGISTER/OPTIONS could not be delivered
         st_->control_rx++;
-        sink_->control_unreachable(to, p, branch_len);
+        lost(out_.control_unreachable(to, p, branch_len));
         return true;
     }
     if (b.core != core_ || !slot_ok(b.slot, b)) return false;
@@ -651,11 +678,18 @@ void Proxy::on_timer(uint64_t cookie) noexcept {
     }
 }
 
-void Proxy::advance(Millis now) noexcept {
+bool Proxy::advance(Millis now) noexcept {
     now_ = now;
-    wheel_.advance(now, [this](uint64_t cookie) { on_timer(cookie); });
+    wheel_.advance(now, [this](uint64_t cookie) { on_timer(cookie); },
+                   [this] { return !out_.has_step(); });
+    if (wheel_.held()) return true;
     tombs_.sweep(now);
-    if ((closed_n_ || closed_any_) && now_ >= next_close_scan_) close_scan();
+    if (revive_active_) {
+        revive_scan();
+        if (revive_active_) return true;
+    }
+    if (close_active_ || ((closed_n_ || closed_any_) && now_ >= next_close_scan_)) close_scan();
+    return close_active_;
 }
 
 }  // namespace sipedge::dp

@@ -76,6 +76,8 @@ struct ProxyConfig {
                                          // trunk servers over TCP/TLS are candidates too
     uint16_t tls_port = 0;               // issue 14: our SIP-over-TLS port (sipedge --tls-cert):
                                          // in our Via/Record-Route over TLS, ours in a Route; 0: none
+    uint32_t outbox_actions = 1024;      // issue 13: actions one call may leave (ProxyOutbox);
+    uint32_t outbox_bytes = 1u << 20;    //   and their bytes; both raised to two steps' worth
     uint64_t rr_key[2] = {};             // issue 16: SipHash key of the token in our
                                          // Record-Route (dataplane/access_policy.h); one for
                                          // every worker, drawn at start by control/edge.cc
@@ -151,9 +153,10 @@ struct ControlMsg {
 };
 static_assert(std::is_trivially_copyable_v<ControlMsg> && sizeof(ControlMsg) % 4 == 0);
 
-/// Where the proxy's output goes. The worker builds UDP/IPv4/Ethernet around
-/// datagrams and moves events and control-owned responses onto its rings.
-/// Called on the worker's own core; nothing here may block.
+/// Where the proxy's actions are carried out (dispatch(), proxy_outbox.h).
+/// The worker builds UDP/IPv4/Ethernet around datagrams and moves events and
+/// control-owned responses onto its rings. Called on the worker's own core;
+/// nothing here may block.
 class PacketSink {
 public:
     /// Sends the SIP message <data>[0, len) from our SIP port to <to>: a UDP

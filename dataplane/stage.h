@@ -18,6 +18,13 @@
 //   worker_tx.cc    IPv4/UDP out: egress interface, fragmentation, ARP, TX batches
 //   worker.cc       the loop, the control rings, handle()
 //
+// The proxy (proxy.h) is the last stage of the SIP path and returns actions,
+// not calls: each call into it leaves its decisions in its outbox
+// (proxy_outbox.h: send, report to control, hand to control, trace), which
+// the stage carries out at once (Worker::carry_out(): worker_tx.cc,
+// stage_stream.cc, control's rings); the timer pass does the same until
+// Proxy::advance() says it is done.
+//
 // Verdicts: kept (the stage owns the mbuf now: a TX batch, the reassembler,
 // an ARP slot), handed_off (pushed to another worker's ring; a full ring
 // freed and counted it), done (handled, the caller frees it), drop(reason)

@@ -65,6 +65,7 @@ StageOut Worker::icmp_in(Pkt& p) noexcept {
         }
     }
     if (proxy_.on_icmp_unreachable(to, payload, inlen - qihl - udp_hdr_len, now_)) stats_.icmp_unreach_matched++;
+    carry_out();
     return done();  // counted above: consumed, not dropped
 }
 

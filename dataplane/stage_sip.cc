@@ -70,9 +70,9 @@ StageOut Worker::sip_in(Pkt& p) noexcept {
     uint8_t* hops = p.m && nw > 1 ? RTE_MBUF_DYNFIELD(p.m, hops_off_, uint8_t*) : nullptr;
     const uint8_t h = hops && p.from_ring ? *hops : 0;
     const bool may_pass = hops && h + 1u < nw;
-    if (proxy_.on_datagram(Endpoint{src, be16(u.sport)}, payload, plen, now_, f, may_pass) !=
-        Proxy::RxAction::pass_cancel)
-        return done();
+    const Proxy::RxAction rx = proxy_.on_datagram(Endpoint{src, be16(u.sport)}, payload, plen, now_, f, may_pass);
+    carry_out();
+    if (rx != Proxy::RxAction::pass_cancel) return done();
     *hops = uint8_t(h + 1);
     if (links_.handoff->push(uint16_t((cfg_.core + 1u) % nw), p.m, stats_)) {
         stats_.handoff_pushed++;

@@ -54,6 +54,7 @@ uint32_t Worker::stream_in() noexcept {
                 // A CANCEL comes on its INVITE's connection, hence to this worker: never passed on.
                 proxy_.on_datagram(from, m.data, m.len, now_, f < 0 ? 0 : uint8_t(f), false);
             }
+            carry_out();
         } else {
             stats_.drop(DropReason::ipv4_proto);  // IPv6: not on this data plane yet
         }

@@ -51,6 +51,7 @@ const char* drop_reason_name(DropReason r) noexcept {
     case DropReason::exception_other: return "exception_other";
     case DropReason::stream_off: return "stream_off";
     case DropReason::stream_full: return "stream_full";
+    case DropReason::outbox_full: return "outbox_full";
     case DropReason::count_: break;
     }
     return "?";

@@ -63,6 +63,8 @@ enum class DropReason : uint8_t {
     stream_off,           // issue 14: a message for a TCP/TLS destination, no stream transport
                           //   running (sipedge without --sip-tcp)
     stream_full,          // issue 14: the stream thread's send slots were all taken (it is behind)
+    outbox_full,          // issue 13: an action the proxy's outbox had no room for (never expected:
+                          //   a call gets an emptied outbox, the bulk loops stop before it fills)
     count_
 };
 inline constexpr size_t drop_reason_count = size_t(DropReason::count_);

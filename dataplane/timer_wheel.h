@@ -107,7 +107,18 @@ class TimerWheel {
     /// called from inside a callback (returns 0).
     /// Returns the number of timers fired.
     template <class Fn>
-    uint32_t advance(uint64_t now_ms, Fn&& on_expire) noexcept;
+    uint32_t advance(uint64_t now_ms, Fn&& on_expire) noexcept {
+        return advance(now_ms, on_expire, [] { return false; });
+    }
+    /// The same, asking <stop>() before each callback: once it says true the
+    /// call returns, and the timers left of the tick being fired are held
+    /// (held()) and fire first in the next advance(), whatever its <now_ms>,
+    /// before any later tick. A caller whose callbacks fill a bounded queue
+    /// stops when it is full, empties it, and calls again.
+    template <class Fn, class Stop>
+    uint32_t advance(uint64_t now_ms, Fn&& on_expire, Stop&& stop) noexcept;
+    /// Timers of a tick a stopped advance() left to fire.
+    bool held() const noexcept { return nodes_ && nodes_[splice_head].next != splice_head; }
 
     /// The last `now` this wheel has processed.
     uint64_t now() const noexcept { return next_ - 1; }
@@ -246,12 +257,32 @@ inline int TimerWheel::next_l0(uint32_t from) const noexcept {
     }
 }
 
-template <class Fn>
-uint32_t TimerWheel::advance(uint64_t now_ms, Fn&& on_expire) noexcept {
+template <class Fn, class Stop>
+uint32_t TimerWheel::advance(uint64_t now_ms, Fn&& on_expire, Stop&& stop) noexcept {
     if (running_)
         return 0;
     running_ = true;
     uint32_t fired = 0;
+    // Fires the splice list (one tick's timers); false when <stop> said so.
+    auto fire = [&] {
+        while (nodes_[splice_head].next != splice_head) {
+            if (stop())
+                return false;
+            const uint32_t n = nodes_[splice_head].next;
+            unlink(n);
+            const uint64_t cookie = nodes_[n].cookie;
+            release(n);
+            fired++;
+            on_expire(cookie);
+        }
+        return true;
+    };
+    // What a stopped call held comes before any later tick (and before a
+    // cascade, which uses the splice list too).
+    if (nodes_ && !fire()) {
+        running_ = false;
+        return fired;
+    }
     while (next_ <= now_ms) {
         if (count_ == 0) {
             next_ = now_ms + 1;
@@ -280,14 +311,8 @@ uint32_t TimerWheel::advance(uint64_t now_ms, Fn&& on_expire) noexcept {
         // Timers armed from the callbacks below land at due + 1 or later.
         next_ = due + 1;
         splice_out(uint32_t(j));
-        while (nodes_[splice_head].next != splice_head) {
-            const uint32_t n = nodes_[splice_head].next;
-            unlink(n);
-            const uint64_t cookie = nodes_[n].cookie;
-            release(n);
-            fired++;
-            on_expire(cookie);
-        }
+        if (!fire())
+            break;
     }
     running_ = false;
     return fired;

@@ -65,7 +65,7 @@ bool Worker::init(const WorkerConfig& cfg, const ProxyConfig& pcfg, rte_mempool*
     pc.ifaces = ifs_;
     pc.self.ip = cfg.ports[0].ip;
     pc.self.port = cfg.sip_port;
-    return proxy_.init(pc, cfg.core, seed, now_, *this, stats_);
+    return proxy_.init(pc, cfg.core, seed, now_, stats_);
 }
 
 // The clocks since start-up (TSC → µs, monotonic): now_ in milliseconds
@@ -145,7 +145,8 @@ void Worker::run(const std::atomic<bool>& stop) noexcept {
             // (docs/capacity.md "Shedding when the worker is behind").
             shed_ = behind_.tick() && cfg_.overload_shed;
             stats_.shed_ms += shed_;
-            proxy_.advance(now_);
+            while (proxy_.advance(now_)) carry_out();  // the outbox filled: it goes on
+            carry_out();
             frag_.expire(now_);
             prime_next_hops();
             for (uint8_t f = 0; f < cfg_.nports; f++)

@@ -169,6 +169,7 @@ public:
     uint32_t active_slots() const noexcept { return proxy_.active_slots(); }
     const ReassemblyStats& reassembly_stats() const noexcept { return frag_.stats(); }
 
+    // PacketSink: the proxy's actions, carried out after each call into it.
     void send_sip(Endpoint to, const char* data, size_t len, const SendNote* note) noexcept override;
     void report(const failover::ServerEvent& ev) noexcept override;
     void to_control(Endpoint from, const char* data, size_t len) noexcept override;
@@ -178,6 +179,9 @@ public:
 private:
     friend class WorkerStageTest;  // tests/dataplane/worker_stage_test.cc: the stages as a table
     void read_clock() noexcept;  // now_ and the proxy's µs clock
+    /// What the last call into the proxy decided (its outbox), onto the TX
+    /// batches, the stream channel and control's rings.
+    void carry_out() noexcept { dispatch(proxy_.outbox(), *this); }
     // Receive: one frame through the stages (dataplane/stage.h; a file each).
     void handle(rte_mbuf* m, bool from_ring) noexcept;  // worker.cc: acts on the verdict
     StageOut eth_in(Pkt& p) noexcept;                    // stage_eth.cc

@@ -18,7 +18,7 @@
 #include <memory>
 #include <string>
 
-#include "dataplane/proxy.h"
+#include "dataplane/sink_proxy.h"
 #include "failover/retry_policy.h"
 #include "failover/table.h"
 
@@ -109,7 +109,7 @@ int run(uint64_t n, uint32_t slots, bool sdp) {
     cfg.overload_percent = 0;  // measure to the last slot
     Discard sink;
     WorkerStats st;
-    auto p = std::make_unique<Proxy>();
+    auto p = std::make_unique<SinkProxy>();
     if (!p->init(cfg, 0, 1, 0, sink, st)) {
         std::fprintf(stderr, "init failed (memory?)\n");
         return 1;

@@ -21,7 +21,7 @@
 
 #include "control/dp_link.h"
 #include "control/monitor.h"
-#include "dataplane/proxy.h"
+#include "dataplane/sink_proxy.h"
 #include "tests/control/monitor_util.h"
 #include "tests/eal_scope.h"
 
@@ -82,7 +82,7 @@ TEST(DpLinkTrace, ProxySamplesReachTheMatchingSubscriberOnly) {
     RingSink sink;
     sink.ring = links.trace;
     sink.st = &st;
-    dp::Proxy p;
+    dp::SinkProxy p;
     dp::ProxyConfig pc;
     pc.self = dp::Endpoint{0xc000020au, 5060};
     pc.max_txns = 64;

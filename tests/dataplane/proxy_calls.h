@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/proxy.h"
+#include "dataplane/sink_proxy.h"
 #include "failover/table.h"
 
 namespace sipedge::dp::calls {

@@ -36,7 +36,7 @@ Figures run(uint32_t max_txns, uint32_t rate, uint32_t seconds) {
     ProxyConfig c;
     c.self = edge;
     c.max_txns = max_txns;
-    auto p = std::make_unique<Proxy>();
+    auto p = std::make_unique<SinkProxy>();
     EXPECT_TRUE(p->init(c, 0, 99, 0, sink, st));
     auto table = make_table({primary});
     Routes routes;

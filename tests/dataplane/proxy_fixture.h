@@ -16,7 +16,7 @@
 #include "dataplane/access_policy.h"
 #include "dataplane/branch.h"
 #include "dataplane/inet.h"
-#include "dataplane/proxy.h"
+#include "dataplane/sink_proxy.h"
 #include "dataplane/route_table.h"
 #include "failover/table.h"
 #include "sipparse/message.h"
@@ -171,7 +171,7 @@ protected:
     std::unique_ptr<const failover::Table> table;
     Routes routes;
     uint32_t cars[2] = {};  // routes.carriers
-    Proxy p;
+    SinkProxy p;
 };
 
 }  // namespace

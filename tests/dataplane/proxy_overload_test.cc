@@ -25,7 +25,7 @@ protected:
         c.max_txns = max_txns;
         c.overload_percent = overload_percent;
         c.max_udp_payload = uint16_t(MsgPool::max_size);
-        p = std::make_unique<Proxy>();
+        p = std::make_unique<SinkProxy>();
         st = WorkerStats{};
         ASSERT_TRUE(p->init(c, 0, 1234, 0, sink, st));
         table = make_table({primary, secondary});
@@ -66,7 +66,7 @@ protected:
     std::unique_ptr<const failover::Table> table;
     Routes routes;
     uint32_t cars[2] = {};
-    std::unique_ptr<Proxy> p;
+    std::unique_ptr<SinkProxy> p;
     Millis now_ = 0;
 };
 

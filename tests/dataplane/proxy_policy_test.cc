@@ -125,7 +125,7 @@ protected:
     std::unique_ptr<const failover::Table> table;
     Routes routes;
     uint32_t cars[2] = {};
-    Proxy p;
+    SinkProxy p;
 };
 
 // A request <method> <ruri> with <routes> (Route header lines, each ending

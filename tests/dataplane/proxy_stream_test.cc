@@ -48,7 +48,7 @@ protected:
     const Endpoint tls_primary{ip_of(21), 5061, sip::Transport::tls};
     Sink sk;
     WorkerStats ws;
-    Proxy q;
+    SinkProxy q;
     Routes rt_;
     decltype(failover::TableBuilder(nullptr).build()) table_;
 };

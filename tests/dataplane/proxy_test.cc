@@ -198,7 +198,7 @@ TEST_F(ProxyTest, CancelFollowsTheInviteBranch) {
 // the INVITE's branch; its 487 goes upstream. A server that then says
 // nothing at all: 408 upstream. Neither is reported as a server failure.
 TEST_F(ProxyTest, TimerCCancelsARingingServerThenGives408) {
-    Proxy q;
+    SinkProxy q;
     Sink qs;
     WorkerStats qst;
     ProxyConfig c;
@@ -881,7 +881,7 @@ protected:
     std::unique_ptr<const failover::Table> table;
     Routes routes;
     uint32_t cars[2] = {};  // routes.carriers
-    Proxy p;
+    SinkProxy p;
 };
 
 TEST_F(TwoIfaceTest, ViaAndDoubleRecordRouteNameTheInterfaces) {

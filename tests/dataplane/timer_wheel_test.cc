@@ -134,6 +134,37 @@ TEST(TimerWheel, DeadlineOrderAndArmingOrderWithinOneMillisecond) {
     EXPECT_EQ(r.order, (std::vector<uint64_t>{2, 0, 5, 3, 4, 1}));
 }
 
+// Issue 13: a caller whose callbacks fill a bounded outbox stops the wheel;
+// what was left of that millisecond fires first in the next call, in arming
+// order, before any later timer, and can still be cancelled meanwhile.
+TEST(TimerWheel, AStoppedAdvanceHoldsTheRestOfItsTickForTheNextCall) {
+    TimerWheel w;
+    ASSERT_TRUE(w.init(64, 0));
+    std::vector<TimerHandle> h;
+    for (uint64_t i = 0; i < 10; i++) h.push_back(w.arm_at(50, i));
+    ASSERT_TRUE(w.arm_at(51, 10).valid());
+    std::vector<uint64_t> order;
+    uint32_t budget = 3;
+    auto fire = [&](uint64_t c) { order.push_back(c); };
+    auto stop = [&] { return budget == 0 ? true : (budget--, false); };
+    EXPECT_EQ(w.advance(60, fire, stop), 3U);
+    EXPECT_EQ(order, (std::vector<uint64_t>{0, 1, 2}));
+    EXPECT_TRUE(w.held());
+    EXPECT_EQ(w.size(), 8U);
+    EXPECT_TRUE(w.pending(h[5]));
+    EXPECT_TRUE(w.cancel(h[5]));  // a held timer cancelled: never fires
+    ASSERT_TRUE(w.arm_at(50, 11).valid());  // armed now, for a past tick: after the held ones
+    budget = 4;
+    EXPECT_EQ(w.advance(40, fire, stop), 4U);  // a now_ms behind: the held tick still goes on
+    EXPECT_EQ(order, (std::vector<uint64_t>{0, 1, 2, 3, 4, 6, 7}));
+    EXPECT_TRUE(w.held());
+    budget = 100;
+    EXPECT_EQ(w.advance(60, fire, stop), 4U);
+    EXPECT_FALSE(w.held());
+    EXPECT_EQ(order, (std::vector<uint64_t>{0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 11}));
+    EXPECT_EQ(w.size(), 0U);
+}
+
 TEST(TimerWheel, CancelledTimersNeverFire) {
     TimerWheel w;
     ASSERT_TRUE(w.init(1000, 0));
