@@ -6,8 +6,10 @@
 //
 // Size classes, each carved once at init() with its own count, so that no
 // class starves another (issue 16):
-//   small  2 KiB  `count`       the usual request or response
-//   medium 4 KiB  `count / 8`   1.5-3.5 KB messages (an INVITE with a long SDP)
+//   small  1 KiB  `count`       the usual request or response (a 700-byte
+//                               INVITE with our Via and Record-Route: issue 15)
+//   2 KiB         `count`       0.9-2 KB messages (an INVITE with a longer SDP)
+//   medium 4 KiB  `count / 8`   2-4 KB messages
 //   big    8 KiB  `count / 32`  up to max_size (a 4-8 KB INVITE from fragments)
 // (medium and big: at least 16 each). A message takes the smallest class it
 // fits; when that class is empty it may borrow a slot of a larger class only
@@ -18,8 +20,9 @@
 // alloc/free are O(1) free-list operations; nothing is allocated after init(),
 // and a slot's pages are touched only when it is first used.
 //
-// Memory: 2 KiB × count + 4 KiB × count/8 + 8 KiB × count/32; the proxy's
-// default (count 16 Ki) is 32 + 8 + 4 = 44 MiB per core.
+// Memory: (1 + 2) KiB × count + 4 KiB × count/8 + 8 KiB × count/32 reserved;
+// the proxy's default (count 16 Ki) is 16 + 32 + 8 + 4 = 60 MiB per core,
+// resident only as far as slots have been used (see Class).
 // Handles are 1-based so 0 means "none" (the transactions' default `buf`):
 // small 1..count, then the medium ones, then the big ones.
 
@@ -32,8 +35,8 @@ namespace sipedge::dp {
 
 class MsgPool {
 public:
-    static constexpr size_t classes = 3;
-    static constexpr size_t slot_bytes[classes] = {2048, 4096, 8192};
+    static constexpr size_t classes = 4;
+    static constexpr size_t slot_bytes[classes] = {1024, 2048, 4096, 8192};
     static constexpr size_t small_slot = slot_bytes[0];
     static constexpr size_t big_slot = slot_bytes[classes - 1];
     /// Bytes a small slot holds (the default for alloc()).
@@ -48,14 +51,14 @@ public:
     MsgPool(const MsgPool&) = delete;
     MsgPool& operator=(const MsgPool&) = delete;
 
-    /// Start-up only: carves <count> small slots, <medium> 4 KiB and <big>
-    /// 8 KiB ones (~0u: count/8 and count/32, at least 16 each). False when
-    /// memory is short.
+    /// Start-up only: carves <count> small slots and <count> 2 KiB ones,
+    /// <medium> 4 KiB and <big> 8 KiB ones (~0u: count/8 and count/32, at
+    /// least 16 each). False when memory is short.
     bool init(uint32_t count, uint32_t big = ~0u, uint32_t medium = ~0u) noexcept {
         auto dflt = [](uint32_t n) { return n < 16 ? 16u : n; };
         if (medium == ~0u) medium = dflt(count / 8);
         if (big == ~0u) big = dflt(count / 32);
-        const uint32_t n[classes] = {count, medium, big};
+        const uint32_t n[classes] = {count, count, medium, big};
         uint32_t base = 0;
         for (size_t k = 0; k < classes; k++) {
             if (!cls_[k].init(n[k], slot_bytes[k], base)) return false;

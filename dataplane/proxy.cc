@@ -525,17 +525,6 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     }
     const uint32_t ss = alloc_slot(SlotKind::server);
     const uint32_t cs = alloc_slot(SlotKind::client);
-    // The server side gets a buffer only when it has a response to repeat
-    // (run_server): a pending INVITE that has sent only 100 Trying holds one
-    // retained message, not two (issue 15, bench/RESULTS-dataplane.md).
-    const uint32_t cbuf = bufs_.alloc(n + 512);  // + Via, Record-Route (big slot if needed)
-    if (!cbuf) {
-        free_slot(cs);
-        free_slot(ss);
-        st_->drop(DropReason::txn_exhausted);
-        reply_stateless(up, d, n, 503, "Service Unavailable");
-        return;
-    }
     TxnSlot& S = slots_[ss];
     TxnSlot& C = slots_[cs];
     S.key = key;
@@ -553,7 +542,6 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     }
     C.nonce = ++nonce_;
     new (&C.t.c) ClientTxn();
-    C.t.c.buf = cbuf;
 
     // §16.6: copy, loose-route, Max-Forwards, Record-Route, our Via on top.
     BranchId b{cs, C.nonce, C.gen, core_, 0};
@@ -600,10 +588,27 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
     if (ok && hide_up) ok = hide_request(rw, d, oif) && (!dialog || hide_record_routes(rw));
     // Hidden lines are kept at the buffer's end (keep_hidden()).
     const size_t keep = hide_up ? hidden_size(d, dialog) : 0;
-    const size_t cap = bufs_.capacity(cbuf);
-    size_t len = ok && keep < cap ? rw.finish(bufs_.data(cbuf), cap - keep) : 0;
-    if (len && hide_up) {
+    size_t len = ok && keep < sizeof scratch_ ? rw.finish(scratch_, sizeof scratch_ - keep) : 0;
+    if (len && len <= max_payload(out_tp)) {
+        // Retained at its size (issue 15): the smallest slot holding the
+        // message, its hidden lines and retained_slack; a rollover whose Via
+        // or Record-Route need more moves it to a larger one (grow()). The
+        // server side gets a buffer only when it has a response to repeat
+        // (run_server): a pending INVITE holds this one message.
+        const size_t need = len + keep + retained_slack;
+        const uint32_t cbuf = bufs_.alloc(need < MsgPool::max_size ? need : MsgPool::max_size);
+        if (!cbuf) {
+            free_slot(cs);
+            free_slot(ss);
+            st_->drop(DropReason::txn_exhausted);
+            reply_stateless(up, d, n, 503, "Service Unavailable");
+            return;
+        }
+        std::memcpy(bufs_.data(cbuf), scratch_, len);
         bufs_.len(cbuf) = uint32_t(len);
+        C.t.c.buf = cbuf;
+    }
+    if (len && hide_up) {
         if (!keep_hidden(C, d, dialog)) len = 0;
         else st_->hide_requests++;
     }
@@ -617,7 +622,7 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
                         len == 0 ? "Server Internal Error" : "Message Too Large");
         return;
     }
-    bufs_.len(cbuf) = uint32_t(len);
+    const uint32_t cbuf = C.t.c.buf;
     const char* br = static_cast<const char*>(
         memmem(bufs_.data(cbuf), len, via_ + (vl - branch_len), branch_len));
     C.branch_off = uint16_t(br ? br - bufs_.data(cbuf) : 0);

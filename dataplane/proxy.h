@@ -39,13 +39,15 @@
 // else 404), with this core's scratch (scratch[core]). A request already in
 // flight keeps the trunk id it was routed to whatever is published later.
 //
-// Memory: per transaction slot ~232 bytes + one 2 KiB retained message
-// (MsgPool; plus a 4 KiB slot per 8 slots and an 8 KiB one per 32 for large
-// messages) + ~11 bytes of index, and 8 tombstones per slot (~140 bytes each
-// with index and message ring: proxy_tomb.cc); 16 Ki slots ≈ 66 MiB per core
-// reserved, resident only as far as traffic has used it. A server side takes
-// a buffer only for a response to repeat (its 100 Trying is rebuilt, not
-// retained): a pending INVITE holds two slots and one buffer (~3 KB).
+// Memory: per transaction slot 288 bytes + a 1 KiB and a 2 KiB retained-
+// message slot (MsgPool; plus a 4 KiB slot per 8 slots and an 8 KiB one per
+// 32 for large messages) + ~11 bytes of index, and 8 tombstones per slot
+// (~140 bytes each with index and message ring: proxy_tomb.cc); 16 Ki slots
+// ≈ 82 MiB per core reserved, resident only as far as traffic has used it. A
+// request is retained in the smallest slot holding it (issue 15; a rollover
+// that lengthens it moves it: grow()); a server side takes a buffer only for
+// a response to repeat (its 100 Trying is rebuilt, not retained): a pending
+// INVITE of 700 bytes holds two slots and one 1 KiB buffer (~2.0 KB measured).
 // A slot and its buffer are held only while the transaction is active: once
 // it only absorbs late copies it is a tombstone (issue 16).
 
@@ -164,6 +166,10 @@ public:
     /// request), in percent; a new out-of-dialog request is answered 503 at
     /// ProxyConfig::overload_percent.
     uint32_t load_percent(size_t need = 0) const noexcept;
+    /// What a forwarded request gains at most (our Via, ~80 bytes, and a
+    /// double Record-Route, ~2 × 85): the overload check's estimate of the
+    /// retained-message class a new request of n bytes takes (n + this).
+    static constexpr size_t retained_headroom = 256;
 
 private:
     static constexpr uint32_t npos = ~uint32_t(0);
@@ -266,6 +272,15 @@ private:
     void timer_action(uint32_t slot, const TxnAction& a) noexcept;
     void send_client_request(uint32_t slot, const TxnAction& a) noexcept;
     bool rehome(TxnSlot& c, uint8_t iface, sip::Transport tp) noexcept;
+    /// Client <c>'s retained request gets room for <need> bytes of message
+    /// (its hidden lines kept at the end): a larger slot when its own is too
+    /// small (issue 15: messages are retained at their size). False when none
+    /// is free; nothing changed then.
+    bool grow(TxnSlot& c, size_t need) noexcept;
+    // Room a retained request is given beyond its size: retarget_ruri()'s
+    // longest host ("255.255.255.255:65535") over the shortest.
+    static constexpr size_t retained_slack = 16;
+
     void send_ack(uint32_t slot, uint16_t server, const char* rsp) noexcept;
     /// CANCEL for the INVITE in <invite_slot>: its current branch, or the
     /// branch (attempt, server) <branch> names (provisional-timeout).
@@ -393,7 +408,7 @@ private:
     sip::Message aux_{};        // a retained message re-parsed (ACK/CANCEL/408 building)
     char scratch_[MsgPool::max_size];
     char scratch2_[MsgPool::max_size];
-    char trying_[MsgPool::slot_size];  // a 100 Trying being sent (never retained)
+    char trying_[2048];  // a 100 Trying being sent (never retained)
 
     // ---- overload control and tombstones (proxy_tomb.cc, issue 16) ----
     // A completed transaction that only absorbs late copies gives its slot and

@@ -176,7 +176,10 @@ void Proxy::start_cancel(uint32_t inv, const TxnAction* branch) noexcept {
         slots_[inv].cancel = npos;
     }
     const uint32_t k = alloc_slot(SlotKind::client);
-    const uint32_t buf = k == npos ? 0 : bufs_.alloc();
+    // Its lines are the INVITE's less the body and other headers, plus
+    // Max-Forwards and a zero Content-Length.
+    const size_t cap = bufs_.len(slots_[inv].t.c.buf) + 64;
+    const uint32_t buf = k == npos ? 0 : bufs_.alloc(cap < MsgPool::max_size ? cap : MsgPool::max_size);
     if (!buf) {
         if (k != npos) free_slot(k);
         st_->drop(DropReason::txn_exhausted);
@@ -190,7 +193,7 @@ void Proxy::start_cancel(uint32_t inv, const TxnAction* branch) noexcept {
         free_slot(k);
         return;
     }
-    Writer w{bufs_.data(buf), MsgPool::slot_size};
+    Writer w{bufs_.data(buf), bufs_.capacity(buf)};
     w << "CANCEL " << aux_.request_uri.str(req) << " SIP/2.0\r\n"
       << "Via: " << aux_.top_via.all.str(req) << "\r\n";
     copy_routes(w, aux_, req);

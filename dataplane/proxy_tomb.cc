@@ -91,7 +91,7 @@ bool Proxy::admit_new(Endpoint up, const char* d, size_t n) noexcept {
     const uint32_t w = cfg_.overload_percent;
     // In-dialog requests (To tag) belong to calls already admitted: never shed.
     if (w == 0 || w > 100 || msg_.to.has_tag) return true;
-    if (load_percent(n + 512) < w) return true;  // + Via, Record-Route (new_transaction)
+    if (load_percent(n + retained_headroom) < w) return true;  // + Via, Record-Route (new_transaction)
     st_->overload_503++;
     // RFC 3261 §21.5.4 with §20.33: the overload Retry-After, through the one
     // stateless path (it remembers the To tag it mints, for the ACK).

@@ -214,7 +214,6 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
         st_->drop(DropReason::sip_no_route);  // the timer rolls the request over
         return;
     }
-    const uint32_t buf = C.t.c.buf;
     const Endpoint to = client_dest(C, a.server);
     if (!a.retransmit) {
         // A server behind another interface than the last one: our Via and
@@ -235,7 +234,7 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
         }
         // A first send to a server may follow a rollover: the branch carries
         // the attempt, so patch it in place (fixed width, see branch.h).
-        if (C.branch_off) encode_branch(C.t.c.branch(), bufs_.data(buf) + C.branch_off);
+        if (C.branch_off) encode_branch(C.t.c.branch(), bufs_.data(C.t.c.buf) + C.branch_off);
     }
     if (a.retransmit && C.revived && uint16_t(uint16_t(now_) - C.last_tx) < revive_fresh_ms) {
         // Its timer, just after revive() resent it: that copy stands for
@@ -258,6 +257,7 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
     }
     C.last_tx = uint16_t(now_);
     trace_trunk_ = C.direct ? ~0u : C.trunk_id;  // the trace names the trunk it goes to
+    const uint32_t buf = C.t.c.buf;  // after rehome()/retarget_ruri(): grow() may have moved it
     send(to, bufs_.data(buf), bufs_.len(buf), true, note_for(C, a.server));
     trace_trunk_ = ~0u;
 }
@@ -308,14 +308,19 @@ bool Proxy::rehome(TxnSlot& c, uint8_t iface, sip::Transport tp) noexcept {
         out += e[i].with.size();
         pos = e[i].off + e[i].len;
     }
-    if (out + (n - pos) > room(c) || out + (n - pos) > max_payload(tp)) {
+    if (out + (n - pos) > max_payload(tp)) {
         std::memcpy(tp_at, old_tp, 3);  // nothing changed
         return false;
     }
     std::memcpy(scratch2_ + out, d + pos, n - pos);
     out += n - pos;
-    std::memcpy(d, scratch2_, out);
-    bufs_.len(buf) = uint32_t(out);
+    if (!grow(c, out)) {
+        std::memcpy(tp_at, old_tp, 3);  // nothing changed
+        return false;
+    }
+    const uint32_t now_buf = c.t.c.buf;  // grow() may have moved it
+    std::memcpy(bufs_.data(now_buf), scratch2_, out);
+    bufs_.len(now_buf) = uint32_t(out);
     // Offsets after an edit move by its growth.
     auto moved = [&](size_t off) {
         ptrdiff_t delta = 0;
@@ -333,6 +338,24 @@ bool Proxy::rehome(TxnSlot& c, uint8_t iface, sip::Transport tp) noexcept {
     return true;
 }
 
+bool Proxy::grow(TxnSlot& c, size_t need) noexcept {
+    if (need <= room(c)) return true;
+    const uint32_t old = c.t.c.buf;
+    const size_t hidden = size_t(c.hv_len) + c.hr_len;
+    const uint32_t h = bufs_.alloc(need + hidden);
+    if (!h) return false;
+    const uint32_t len = bufs_.len(old);
+    std::memcpy(bufs_.data(h), bufs_.data(old), len);
+    bufs_.len(h) = len;
+    if (hidden)  // the hidden Via / Record-Route lines stay at the end (keep_hidden())
+        std::memcpy(bufs_.data(h) + bufs_.capacity(h) - hidden,
+                    bufs_.data(old) + bufs_.capacity(old) - hidden, hidden);
+    bufs_.release(old);
+    c.t.c.buf = h;
+    st_->retained_grown++;
+    return true;
+}
+
 // request-uri-host server: the host[:port] of client <c>'s retained
 // Request-URI becomes <to>'s address; the offsets after it move. False when
 // the result does not fit.
@@ -340,14 +363,14 @@ bool Proxy::retarget_ruri(TxnSlot& c, Endpoint to) noexcept {
     char host[32];
     size_t hl = format_ipv4(to.ip, host);
     if (to.port != 5060) hl += size_t(std::snprintf(host + hl, sizeof host - hl, ":%u", to.port));
-    const uint32_t buf = c.t.c.buf;
-    char* d = bufs_.data(buf);
-    const size_t n = bufs_.len(buf);
-    if (hl == c.ruri_len && std::memcmp(d + c.ruri_off, host, hl) == 0) return true;
+    const size_t n = bufs_.len(c.t.c.buf);
+    if (hl == c.ruri_len && std::memcmp(bufs_.data(c.t.c.buf) + c.ruri_off, host, hl) == 0) return true;
     const size_t tail = c.ruri_off + c.ruri_len;
     if (tail > n) return false;
     const size_t out = n - c.ruri_len + hl;
-    if (out > room(c) || out > cfg_.max_udp_payload) return false;
+    if (out > cfg_.max_udp_payload || !grow(c, out)) return false;
+    const uint32_t buf = c.t.c.buf;
+    char* d = bufs_.data(buf);
     std::memmove(d + c.ruri_off + hl, d + tail, n - tail);
     std::memcpy(d + c.ruri_off, host, hl);
     bufs_.len(buf) = uint32_t(out);

@@ -106,6 +106,7 @@ inline constexpr CounterInfo worker_counter_table[] = {
     SIPEDGE_C(tomb_hits, "capacity", "tomb_hits", "sipedge_worker_tombstones_total", "op", "hit"),
     SIPEDGE_C(tombs_evicted, "capacity", "tombs_evicted", "sipedge_worker_tombstones_total", "op", "evicted"),
     SIPEDGE_C(shed_ms, "capacity", "shed_ms", "sipedge_worker_overload_shed_milliseconds_total"),
+    SIPEDGE_C(retained_grown, "capacity", "retained_grown", "sipedge_worker_retained_grown_total"),
     // issue 16: the access policy, absorbed ACKs, 400s to malformed requests
     SIPEDGE_C(policy_route_denied, "policy", "route_denied", "sipedge_worker_policy_refusals_total", "reason", "route"),
     SIPEDGE_C(policy_dialog_denied, "policy", "dialog_denied", "sipedge_worker_policy_refusals_total", "reason", "dialog"),

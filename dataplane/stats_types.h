@@ -202,12 +202,16 @@ struct alignas(64) WorkerStats {
     uint64_t stream_bounced = 0;  // our requests back undelivered (their connection failed)
     uint64_t stream_closed = 0;   // notices of a closed open connection (msg_closed)
     uint64_t txn_resent_closed = 0;  // unanswered requests resent after their connection closed
+    // ---- issue 15: retained requests are kept in the smallest slot that holds
+    // them; a rollover that lengthens one (Via, Record-Route, Request-URI host
+    // for another server) moves it to a larger slot (Proxy::grow()).
+    uint64_t retained_grown = 0;
 };
 static_assert(std::is_trivially_copyable_v<WorkerStats> && alignof(WorkerStats) == 64);
 /// Bytes of WorkerStats that are uint64_t counters, from the start: one past
 /// the last field (the rest is alignment padding).
 inline constexpr size_t worker_stats_counter_bytes =
-    offsetof(WorkerStats, txn_resent_closed) + sizeof(uint64_t);
+    offsetof(WorkerStats, retained_grown) + sizeof(uint64_t);
 static_assert(worker_stats_counter_bytes % sizeof(uint64_t) == 0);
 
 }  // namespace sipedge::dp
