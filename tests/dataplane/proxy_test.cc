@@ -994,17 +994,17 @@ TEST_F(TwoIfaceTest, ARolloverToAnotherInterfaceRewritesViaAndRecordRoute) {
 TEST_F(TwoIfaceTest, ARolloverThatLengthensTheRequestMovesItToALargerSlot) {
     const Endpoint near{ip_of(22), 5060};
     publish(make_table({near, car_a}, {0, 1}));
-    in(caller, invite(), 0);  // its size forwarded to <near> (one Record-Route), then ended
+    in(caller, invite(), 0, 0);  // its size forwarded to <near> (one Record-Route), then ended
     ASSERT_EQ(sink.out.size(), 2u);
     const size_t base = sink.out[1].msg.size();
-    in(near, response_to(sink.out[1].msg, 200, "OK"), 1);
+    in(near, response_to(sink.out[1].msg, 200, "OK"), 0, 1);
     // The same INVITE, another call, a body that brings it to 1,000 bytes forwarded.
     const size_t body = 1000 - base - 2;  // "Content-Length: 0" becomes three digits
     std::string inv = invite("z9hG4bK-g1");
     inv.replace(inv.find("Call-ID: c1@"), 12, "Call-ID: g1@");
     inv.replace(inv.find("Content-Length: 0"), 17, "Content-Length: " + std::to_string(body));
     inv += std::string(body, 'v');
-    in(caller, inv, 10);
+    in(caller, inv, 0, 10);
     ASSERT_EQ(sink.out.size(), 2u);
     const std::string first = sink.out[1].msg;
     ASSERT_EQ(first.size(), 1000u);
@@ -1021,7 +1021,7 @@ TEST_F(TwoIfaceTest, ARolloverThatLengthensTheRequestMovesItToALargerSlot) {
     EXPECT_EQ(f.substr(f.size() - body), std::string(body, 'v'));  // the body moved whole
     EXPECT_EQ(st.retained_grown, 1u);
     EXPECT_EQ(p.retained_pool().class_used(1), 1u);  // now a 2 KiB slot
-    in(car_a, response_to(f, 200, "OK"), 1020);
+    in(car_a, response_to(f, 200, "OK"), 1, 1020);
     ASSERT_EQ(sink.out.size(), 1u);
     EXPECT_EQ(sink.out[0].to, caller);
     EXPECT_EQ(status_of(sink.out[0].msg), 200);
