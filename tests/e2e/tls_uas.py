@@ -32,7 +32,7 @@ silent = len(sys.argv) > 7 and sys.argv[7] == "silent"
 mtls_ca = sys.argv[7][5:] if len(sys.argv) > 7 and sys.argv[7].startswith("mtls=") else None
 held = []
 lock = threading.Lock()
-stats = {"requests": {}, "connections": 0, "silent_accepts": 0, "client_cn": [], "resumed": 0, "closed_by_us": 0, "sni": [], "handshake_errors": 0,
+stats = {"requests": {}, "connections": 0, "silent_accepts": 0, "client_cn": {}, "resumed": 0, "closed_by_us": 0, "sni": {}, "handshake_errors": 0,
          "bytes_in": 0, "retransmissions": 0, "unread_at_close": 0}
 answered = {}  # (top Via branch, method) -> the responses sent: a retransmission gets them again
 tags = [0]
@@ -148,7 +148,7 @@ if mtls_ca:
 
 def sni(sslobj, name, c):
     with lock:
-        stats["sni"].append(name)
+        stats["sni"][name] = stats["sni"].get(name, 0) + 1  # name -> count (a long run has thousands)
 
 
 ctx.sni_callback = sni
@@ -192,6 +192,7 @@ while time.time() < deadline:
         stats["resumed"] += conn.session_reused
         if mtls_ca:
             peer = conn.getpeercert() or {}
-            stats["client_cn"] += [v for rdn in peer.get("subject", ()) for k, v in rdn if k == "commonName"]
+            for v in [v for rdn in peer.get("subject", ()) for k, v in rdn if k == "commonName"]:
+                stats["client_cn"][v] = stats["client_cn"].get(v, 0) + 1
     threading.Thread(target=serve, args=(conn,), daemon=True).start()
 dump()
