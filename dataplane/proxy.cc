@@ -456,6 +456,10 @@ void Proxy::on_request(Endpoint from, const char* d, size_t n) noexcept {
         return;
     }
     const sip::Method meth = m.method;
+    // A new request is looked up in both indexes (live transactions, then
+    // tombstones: admit_new()): both buckets load at once (two cache misses
+    // overlapped in a large table).
+    tombs_.prefetch(k.hash);
     const uint32_t s = table_.find(k, k.hash, [&](uint32_t i, const TxnKey& key) {
         const TxnSlot& x = slots_[i];
         return x.kind == SlotKind::server && x.key == key &&
@@ -476,12 +480,12 @@ void Proxy::on_request(Endpoint from, const char* d, size_t n) noexcept {
         forward_stateless(from, d, n);
         return;
     }
-    new_transaction(up, d, n);
+    new_transaction(up, d, n, k);
     (void)from;
 }
 
-void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
-    if (!admit_new(up, d, n)) return;  // tombstone copy / overload 503 (proxy_tomb.cc)
+void Proxy::new_transaction(Endpoint up, const char* d, size_t n, const TxnKey& key) noexcept {
+    if (!admit_new(up, d, n, key)) return;  // tombstone copy / overload 503 (proxy_tomb.cc)
     const sip::Message& m = msg_;
     // §16.3 step 3 / §16.6 step 3: Max-Forwards 0 ends here.
     if (m.has_max_forwards && m.max_forwards == 0) {
@@ -516,8 +520,6 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n) noexcept {
             return;
         }
     }
-    TxnKey key;
-    if (!server_key(m, d, seed_, key)) return;
     if (nfree_ < 2 || table_.size() >= table_.capacity()) {
         st_->drop(DropReason::txn_exhausted);
         reply_stateless(up, d, n, 503, "Service Unavailable");

@@ -253,7 +253,8 @@ private:
     bool retarget_ruri(TxnSlot& c, Endpoint to) noexcept;
     void on_response(Endpoint from, const char* d, size_t n) noexcept;
     void on_cancel(Endpoint up, const char* d, size_t n) noexcept;
-    void new_transaction(Endpoint up, const char* d, size_t n) noexcept;
+    /// <key>: the request's server-transaction key (on_request() made it).
+    void new_transaction(Endpoint up, const char* d, size_t n, const TxnKey& key) noexcept;
     void forward_stateless(Endpoint from, const char* d, size_t n) noexcept;
     Verdict route(Endpoint from, const char* d, Target& t) noexcept;
     void refuse(Verdict v, Endpoint up, const char* d, size_t n) noexcept;
@@ -434,13 +435,13 @@ private:
     /// new_transaction()'s first step: a late copy of a completed request is
     /// answered from its tombstone; above the watermark a new out-of-dialog
     /// request gets 503 + Retry-After. False: handled, nothing more to do.
-    bool admit_new(Endpoint up, const char* d, size_t n) noexcept;
+    bool admit_new(Endpoint up, const char* d, size_t n, const TxnKey& key) noexcept;
     /// The access guard (issue 16, Routes::access_peers): an out-of-dialog
     /// request from the access side from no peer's networks (403), over its
     /// peer's rate or from a flooding source (503 + Retry-After, or dropped).
     /// False: refused.
     bool guard_ok(Endpoint up, const char* d, size_t n) noexcept;
-    bool tomb_request(const char* d) noexcept;
+    bool tomb_request(const TxnKey& key) noexcept;
     // A server gone silent on transactions in flight (a retransmission sent,
     // still no answer): the first sign of life from it (any response to us,
     // an OPTIONS probe's answer on its way to control) resends at once what

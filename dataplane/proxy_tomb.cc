@@ -85,8 +85,8 @@ uint32_t Proxy::load_percent(size_t need) const noexcept {
     return p;
 }
 
-bool Proxy::admit_new(Endpoint up, const char* d, size_t n) noexcept {
-    if (tomb_request(d)) return false;
+bool Proxy::admit_new(Endpoint up, const char* d, size_t n, const TxnKey& key) noexcept {
+    if (tomb_request(key)) return false;
     if (!guard_ok(up, d, n)) return false;
     const uint32_t w = cfg_.overload_percent;
     // In-dialog requests (To tag) belong to calls already admitted: never shed.
@@ -142,10 +142,8 @@ bool Proxy::guard_ok(Endpoint up, const char* d, size_t n) noexcept {
 
 // A request matching no live server transaction: a late copy of one that
 // completed? (§17.2.2 resend the final; §17.2.1/RFC 6026 absorb.)
-bool Proxy::tomb_request(const char* d) noexcept {
+bool Proxy::tomb_request(const TxnKey& k) noexcept {
     if (tombs_.size() == 0) return false;
-    TxnKey k;
-    if (!server_key(msg_, d, seed_, k)) return false;
     const TombRecord* r = tombs_.find(k, now_, [&](const TombRecord& t, const TxnKey& key) {
         // RFC 2543 INVITE keys leave the To tag out: the retransmission repeats the original's.
         return !key.rfc2543() || key.method != sip::Method::invite || t.key.to_tag == key.to_tag;

@@ -89,6 +89,7 @@ public:
     void add(const TxnKey& key, const Tombstone& t, uint32_t ip, uint16_t port, const char* msg,
              size_t msg_len, Millis now, sip::Transport tp = sip::Transport::udp) noexcept {
         if (cap_ == 0 || t.expires <= now) return;
+        index_.prefetch(key.hash);  // loads while pop() below erases the oldest
         if (count_ == cap_) pop(now);
         if (msg_len > arena_ || msg_len > UINT16_MAX) msg_len = 0;
         uint32_t off = 0, charge = 0;
@@ -154,6 +155,8 @@ public:
     }
 
     uint32_t size() const noexcept { return live_; }       // live (indexed) tombstones
+    /// The index bucket of <hash> on its way into the cache (find() or add() next).
+    void prefetch(uint64_t hash) const noexcept { index_.prefetch(hash); }
     uint32_t held() const noexcept { return count_; }      // records until swept, live or not
     uint32_t capacity() const noexcept { return cap_; }
     size_t bytes_used() const noexcept { return used_; }
@@ -181,6 +184,8 @@ private:
         r.charge = 0;
         head_ = (head_ + 1) % cap_;
         count_--;
+        // The next oldest is erased by a later add(): its bucket, on its way.
+        if (count_ && rec_[head_].live) index_.prefetch(rec_[head_].key.hash);
     }
 
     TombRecord* rec_ = nullptr;
