@@ -18,9 +18,8 @@
 #include <memory>
 #include <string>
 
+#include "bench/dataplane/one_trunk.h"
 #include "dataplane/sink_proxy.h"
-#include "failover/retry_policy.h"
-#include "failover/table.h"
 
 namespace sipedge::dp {
 namespace {
@@ -77,29 +76,7 @@ std::string invite(uint64_t i, bool sdp) {
 int run(uint64_t n, uint32_t slots, bool sdp) {
     const Endpoint caller{ip4(192, 0, 2, 1), 5060}, edge{ip4(192, 0, 2, 10), 5060},
         carrier{ip4(198, 51, 100, 21), 5060};
-    // The routing snapshot control would publish: trunk 0 with one server.
-    auto r = std::make_shared<failover::TrunkRoutes>();
-    r->trunk_id = 0;
-    r->list_epoch = 1;
-    failover::AdtranTimers at;
-    for (auto k : {failover::RequestKind::invite, failover::RequestKind::register_,
-                   failover::RequestKind::other})
-        r->policy[size_t(k)] = failover::make_policy(at, k);
-    failover::Candidate c;
-    c.addr[0] = 198, c.addr[1] = 51, c.addr[2] = 100, c.addr[3] = 21;
-    c.port = 5060;
-    c.family = 4;
-    r->cand[r->count++] = c;
-    failover::TableBuilder b(nullptr);
-    b.set(std::move(r));
-    const std::unique_ptr<const failover::Table> table = b.build();
-    uint32_t cars[1] = {carrier.ip};
-    Routes routes;
-    routes.table = table.get();
-    routes.default_trunk = 0;
-    routes.access = caller;
-    routes.carrier_count = 1;
-    routes.carriers = cars;
+    const OneTrunk one(carrier, caller);  // the routing snapshot control would publish
 
     const long rss0 = rss_kib();
     ProxyConfig cfg;
@@ -114,7 +91,7 @@ int run(uint64_t n, uint32_t slots, bool sdp) {
         std::fprintf(stderr, "init failed (memory?)\n");
         return 1;
     }
-    p->set_routes(&routes);
+    p->set_routes(&one.routes);
     const long rss1 = rss_kib();
     size_t msg_bytes = 0;
     for (uint64_t i = 0; i < n; i++) {

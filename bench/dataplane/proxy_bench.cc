@@ -21,9 +21,8 @@
 #include <memory>
 
 #include "bench/dataplane/loadgen_sip.h"
+#include "bench/dataplane/one_trunk.h"
 #include "dataplane/sink_proxy.h"
-#include "failover/retry_policy.h"
-#include "failover/table.h"
 
 namespace sipedge::dp {
 namespace {
@@ -54,28 +53,7 @@ void BM_ProxyCall(benchmark::State& state) {
     const bench::CallAddrs a{{ip4(198, 18, 0, 10), 5060}, {ip4(198, 18, 0, 1), 5060},
                              {ip4(198, 18, 0, 200), 5060}};
     const Endpoint caller{a.caller.ip, a.caller.port}, uas{a.uas.ip, a.uas.port};
-    auto r = std::make_shared<failover::TrunkRoutes>();
-    r->trunk_id = 0;
-    r->list_epoch = 1;
-    failover::AdtranTimers at;
-    for (auto k : {failover::RequestKind::invite, failover::RequestKind::register_,
-                   failover::RequestKind::other})
-        r->policy[size_t(k)] = failover::make_policy(at, k);
-    failover::Candidate c;
-    c.addr[0] = 198, c.addr[1] = 18, c.addr[2] = 0, c.addr[3] = 200;
-    c.port = 5060;
-    c.family = 4;
-    r->cand[r->count++] = c;
-    failover::TableBuilder b(nullptr);
-    b.set(std::move(r));
-    const std::unique_ptr<const failover::Table> table = b.build();
-    uint32_t cars[1] = {uas.ip};
-    Routes routes;
-    routes.table = table.get();
-    routes.default_trunk = 0;
-    routes.access = caller;
-    routes.carrier_count = 1;
-    routes.carriers = cars;
+    const OneTrunk one(uas, caller);  // the routing snapshot control would publish
 
     ProxyConfig cfg;
     cfg.self = Endpoint{a.edge.ip, a.edge.port};
@@ -89,7 +67,7 @@ void BM_ProxyCall(benchmark::State& state) {
         state.SkipWithError("init failed (memory?)");
         return;
     }
-    p->set_routes(&routes);
+    p->set_routes(&one.routes);
 
     using clock = std::chrono::steady_clock;
     clock::duration in_proxy{};
