@@ -612,10 +612,13 @@ uint32_t Proxy::on_stream_closed(Endpoint peer, Millis now) noexcept {
         closed_any_ = true;
         closed_any_at_ = at;
     }
-    // A scan under way starts over: the slots it passed are checked against
-    // this close too (those it resent were sent after it: left alone).
+    // A scan under way (it filled the outbox) starts over in advance(): the
+    // slots it passed are checked against this close too (those it resent
+    // were sent after it: left alone). Not here: closes arriving by the
+    // hundred would each rescan the table.
     close_next_ = 0;
-    return close_active_ || now_ >= next_close_scan_ ? close_scan() : 0;
+    if (close_active_) return 0;
+    return now_ >= next_close_scan_ ? close_scan() : 0;
 }
 
 // From close_next_ until the end of the table or a full outbox (advance()

@@ -39,19 +39,13 @@ public:
     }
     /// Proxy::advance() until it is done, the outbox carried out between.
     void advance(Millis now) noexcept {
-        while (Proxy::advance(now)) {
-            carry_out();
-            refills_++;
-        }
+        while (Proxy::advance(now)) carry_out();
         carry_out();
     }
-    /// How many times an advance() stopped on a full outbox.
-    uint32_t refills() const noexcept { return refills_; }
 
 private:
     void carry_out() noexcept { dispatch(outbox(), *sink_); }
     PacketSink* sink_ = nullptr;
-    uint32_t refills_ = 0;
 };
 
 }  // namespace sipedge::dp

@@ -6,6 +6,8 @@
 // side entry names the transport (§16.6 step 4, RFC 5658). In-dialog
 // requests to a URI with ;transport=tcp go over TCP with our Via saying so.
 
+#include <map>
+
 #include "sipparse/headers.h"
 #include "tests/dataplane/proxy_fixture.h"
 
@@ -16,10 +18,11 @@ class StreamTest : public ProxyTest {
 protected:
     // A second proxy as sipedge --sip-tcp makes it (ProxyConfig::streams;
     // <tls_port>: --tls-cert), recording into sk/ws.
-    void init_streaming(uint16_t tls_port = 0) {
+    void init_streaming(uint16_t tls_port = 0, uint32_t max_txns = 64, uint32_t outbox_actions = 1024) {
         ProxyConfig c;
         c.self = edge;
-        c.max_txns = 64;
+        c.max_txns = max_txns;
+        c.outbox_actions = outbox_actions;
         c.streams = true;
         c.tls_port = tls_port;
         ASSERT_TRUE(q.init(c, 0, 1234, 0, sk, ws));
@@ -214,6 +217,33 @@ TEST_F(StreamTest, ATlsServerWhoseConnectionFailsRollsOverAtOnce) {
 // to the same server, same branch — no rollover; at most three times. One
 // already answered (a 100) is not resent. Closes close together share one
 // scan of the slots.
+// Issue 13: a close scan that fills the outbox goes on in advance(); a
+// close heard meanwhile starts it over there, not at once (closes arriving
+// by the hundred would each rescan the table). Every request is resent.
+TEST_F(StreamTest, ACloseDuringAnUnfinishedScanIsLeftToAdvance) {
+    init_streaming(0, 256, 32);  // 32 actions: a scan stops with 16 still free (17 resends)
+    route_to_tls_primary();
+    for (int i = 0; i < 60; i++) {
+        std::string m = invite(("z9hG4bK-o" + std::to_string(i)).c_str(), 70, "OPTIONS");
+        m.replace(m.find("Call-ID: c1@"), 12, "Call-ID: o" + std::to_string(i) + "@");
+        q.on_datagram(caller, m.data(), m.size(), 0);
+    }
+    ASSERT_EQ(sk.out.size(), 60u);
+    sk.out.clear();
+    EXPECT_EQ(q.on_stream_closed(tls_primary, 100), 17u);  // as far as the outbox goes
+    EXPECT_EQ(q.on_stream_closed(tls_primary, 101), 0u);   // unfinished: left to advance()
+    EXPECT_EQ(sk.out.size(), 17u);
+    q.advance(101);
+    std::map<std::string, int> copies;
+    for (const auto& o : sk.out) {
+        EXPECT_EQ(o.to, tls_primary);
+        copies[o.msg]++;
+    }
+    EXPECT_EQ(copies.size(), 60u);  // every request again, the first 17 also after the second close
+    EXPECT_EQ(ws.txn_resent_closed, 77u);
+    EXPECT_EQ(ws.drops[size_t(DropReason::outbox_full)], 0u);
+}
+
 TEST_F(StreamTest, AClosedConnectionsUnansweredRequestsAreResentToTheSameServer) {
     init_streaming();
     route_to_tls_primary();
