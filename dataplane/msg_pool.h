@@ -5,12 +5,14 @@
 // tombstone, dataplane/tomb_store.h, and gives its slot back at once).
 //
 // Size classes, each carved once at init() with its own count, so that no
-// class starves another (issue 16):
-//   small  1 KiB  `count`       the usual request or response (a 700-byte
-//                               INVITE with our Via and Record-Route: issue 15)
-//   2 KiB         `count`       0.9-2 KB messages (an INVITE with a longer SDP)
-//   medium 4 KiB  `count / 8`   2-4 KB messages
-//   big    8 KiB  `count / 32`  up to max_size (a 4-8 KB INVITE from fragments)
+// class starves another (issue 16), about 1.3× apart up to 2 KiB so that a
+// message wastes little of its slot (issue 15):
+//   640, 896, 1152, 1536, 2048 B  `count` each   requests and responses as they
+//                                   come (a 450-byte INVITE with our Via and
+//                                   Record-Route: 640; a 700-byte one: 896; one
+//                                   with a longer SDP: 1152-2048)
+//   medium 4 KiB  `count / 8`       2-4 KB messages
+//   big    8 KiB  `count / 32`      up to max_size (a 4-8 KB INVITE from fragments)
 // (medium and big: at least 16 each). A message takes the smallest class it
 // fits; when that class is empty it may borrow a slot of a larger class only
 // while that class keeps more than a quarter of its slots free, so a flood of
@@ -20,11 +22,11 @@
 // alloc/free are O(1) free-list operations; nothing is allocated after init(),
 // and a slot's pages are touched only when it is first used.
 //
-// Memory: (1 + 2) KiB × count + 4 KiB × count/8 + 8 KiB × count/32 reserved;
-// the proxy's default (count 16 Ki) is 16 + 32 + 8 + 4 = 60 MiB per core,
-// resident only as far as slots have been used (see Class).
+// Memory: 6,272 B × count + 4 KiB × count/8 + 8 KiB × count/32 reserved;
+// the proxy's default (count 16 Ki) is 98 + 8 + 4 = 110 MiB per core of
+// address space, resident only as far as slots have been used (see Class).
 // Handles are 1-based so 0 means "none" (the transactions' default `buf`):
-// small 1..count, then the medium ones, then the big ones.
+// the smallest class's 1..count, then each larger class's in turn.
 
 #include <cstddef>
 #include <cstdint>
@@ -35,8 +37,10 @@ namespace sipedge::dp {
 
 class MsgPool {
 public:
-    static constexpr size_t classes = 4;
-    static constexpr size_t slot_bytes[classes] = {1024, 2048, 4096, 8192};
+    static constexpr size_t classes = 7;
+    static constexpr size_t slot_bytes[classes] = {640, 896, 1152, 1536, 2048, 4096, 8192};
+    /// Classes [0, per_count) have `count` slots each; then medium and big.
+    static constexpr size_t per_count = classes - 2;
     static constexpr size_t small_slot = slot_bytes[0];
     static constexpr size_t big_slot = slot_bytes[classes - 1];
     /// Bytes a small slot holds (the default for alloc()).
@@ -51,18 +55,19 @@ public:
     MsgPool(const MsgPool&) = delete;
     MsgPool& operator=(const MsgPool&) = delete;
 
-    /// Start-up only: carves <count> small slots and <count> 2 KiB ones,
+    /// Start-up only: carves <count> slots of each class up to 2 KiB,
     /// <medium> 4 KiB and <big> 8 KiB ones (~0u: count/8 and count/32, at
     /// least 16 each). False when memory is short.
     bool init(uint32_t count, uint32_t big = ~0u, uint32_t medium = ~0u) noexcept {
         auto dflt = [](uint32_t n) { return n < 16 ? 16u : n; };
         if (medium == ~0u) medium = dflt(count / 8);
         if (big == ~0u) big = dflt(count / 32);
-        const uint32_t n[classes] = {count, count, medium, big};
         uint32_t base = 0;
         for (size_t k = 0; k < classes; k++) {
-            if (!cls_[k].init(n[k], slot_bytes[k], base)) return false;
-            base += n[k];
+            const uint32_t n = k < per_count ? count : k == per_count ? medium : big;
+            if (uint64_t(base) + n > UINT32_MAX) return false;
+            if (!cls_[k].init(n, slot_bytes[k], base)) return false;
+            base += n;
         }
         total_ = base;
         return true;
@@ -180,10 +185,12 @@ private:
         }
     };
     // Class of handle <h> (1 ..total_; 0 reads as small, as it always did).
+    // The bases rise with the class: the class is how many bases lie below
+    // <h> (no branch; it runs for every data()/len()/capacity()).
     size_t class_of(uint32_t h) const noexcept {
-        for (size_t k = classes - 1; k > 0; k--)
-            if (h > cls_[k].base) return k;
-        return 0;
+        size_t k = 0;
+        for (size_t i = 1; i < classes; i++) k += h > cls_[i].base;
+        return k;
     }
 
     Class cls_[classes];

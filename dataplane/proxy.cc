@@ -18,8 +18,10 @@
 namespace sipedge::dp {
 
 Proxy::~Proxy() {
-    delete[] slots_;
-    delete[] free_;
+    delete[] cli_;
+    delete[] srv_;
+    delete[] free_c_;
+    delete[] free_s_;
 }
 
 bool Proxy::init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now,
@@ -31,14 +33,22 @@ bool Proxy::init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now
     nonce_ = uint32_t(seed ^ (seed >> 32));
     now_ = now;
     st_ = &stats;
-    nslots_ = cfg.max_txns;
-    slots_ = new (std::nothrow) TxnSlot[nslots_];
-    free_ = new (std::nothrow) uint32_t[nslots_];
-    if (!slots_ || !free_) return false;
-    for (uint32_t i = 0; i < nslots_; i++) free_[i] = nslots_ - 1 - i;
-    nfree_ = nslots_;
+    // Half the slots for each side (a proxied request holds one of each; the
+    // client side's extra is its CANCEL), at least one each.
+    nslots_ = cfg.max_txns < 2 ? 2 : cfg.max_txns;
+    ns_ = nslots_ / 2;
+    nc_ = nslots_ - ns_;
+    cli_ = new (std::nothrow) ClientSlot[nc_];
+    srv_ = new (std::nothrow) ServerSlot[ns_];
+    free_c_ = new (std::nothrow) uint32_t[nc_];
+    free_s_ = new (std::nothrow) uint32_t[ns_];
+    if (!cli_ || !srv_ || !free_c_ || !free_s_) return false;
+    for (uint32_t i = 0; i < nc_; i++) free_c_[i] = nc_ - 1 - i;
+    for (uint32_t i = 0; i < ns_; i++) free_s_[i] = nc_ + ns_ - 1 - i;
+    nfree_c_ = nc_;
+    nfree_s_ = ns_;
     // Each slot arms at most one timer; the index holds server slots only.
-    if (!table_.init(nslots_, seed) || !wheel_.init(nslots_ + 16, now) || !bufs_.init(nslots_) ||
+    if (!table_.init(ns_, seed) || !wheel_.init(nslots_ + 16, now) || !bufs_.init(nslots_) ||
         !init_tombs() || !out_.init(cfg.outbox_actions, cfg.outbox_bytes, sip::max_message_size))
         return false;
     ifs_ = cfg.ifaces;
@@ -67,51 +77,59 @@ bool Proxy::init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now
 }
 
 uint32_t Proxy::alloc_slot(SlotKind k) noexcept {
-    if (nfree_ == 0) return npos;
-    const uint32_t i = free_[--nfree_];
-    TxnSlot& s = slots_[i];
+    if (k == SlotKind::server) {
+        if (nfree_s_ == 0) return npos;
+        const uint32_t i = free_s_[--nfree_s_];
+        ServerSlot& s = srv(i);
+        const uint16_t gen = uint16_t(s.gen + 1);
+        new (&s) ServerSlot();
+        s.gen = gen;
+        s.kind = k;
+        st_->txn_server_active++;
+        used_++;
+        return i;
+    }
+    if (nfree_c_ == 0) return npos;
+    const uint32_t i = free_c_[--nfree_c_];
+    ClientSlot& s = cli(i);
     const uint16_t gen = uint16_t(s.gen + 1);
-    s.~TxnSlot();
-    new (&s) TxnSlot();
+    new (&s) ClientSlot();
     s.gen = gen;
     s.kind = k;
+    st_->txn_client_active++;
     used_++;
-    if (k == SlotKind::server) {
-        new (&s.t.s) ServerTxn();
-        st_->txn_server_active++;
-    } else {
-        st_->txn_client_active++;
-    }
     return i;
 }
 
 void Proxy::free_slot(uint32_t i) noexcept {
-    TxnSlot& s = slots_[i];
-    if (s.kind == SlotKind::free) return;
-    wheel_.cancel(s.timer);
-    if (s.kind == SlotKind::server) {
+    SlotHead& h = head(i);
+    if (h.kind == SlotKind::free) return;
+    wheel_.cancel(h.timer);
+    if (h.kind == SlotKind::server) {
+        ServerSlot& s = srv(i);
         table_.erase(s.key.hash, i);
         bufs_.release(s.t.s.buf);
         st_->txn_server_active--;
+        free_s_[nfree_s_++] = i;
     } else {
-        bufs_.release(s.t.c.buf);
+        ClientSlot& c = cli(i);
+        bufs_.release(c.t.c.buf);
         st_->txn_client_active--;
         // An INVITE and its CANCEL point at each other through `cancel`.
-        if (s.cancel != npos && slots_[s.cancel].kind == SlotKind::client &&
-            slots_[s.cancel].cancel == i)
-            slots_[s.cancel].cancel = npos;
+        if (c.cancel != npos && is_client(c.cancel) && cli(c.cancel).cancel == i)
+            cli(c.cancel).cancel = npos;
+        c.cancel = npos;
+        free_c_[nfree_c_++] = i;
     }
-    if (s.peer != npos && slots_[s.peer].kind != SlotKind::free && slots_[s.peer].peer == i)
-        slots_[s.peer].peer = npos;
-    s.kind = SlotKind::free;
-    s.peer = s.cancel = npos;
+    if (h.peer != npos && head(h.peer).kind != SlotKind::free && head(h.peer).peer == i)
+        head(h.peer).peer = npos;
+    h.kind = SlotKind::free;
+    h.peer = npos;
     used_--;
-    free_[nfree_++] = i;
 }
 
 bool Proxy::slot_ok(uint32_t slot, const BranchId& b) const noexcept {
-    return slot < nslots_ && slots_[slot].kind == SlotKind::client &&
-           slots_[slot].gen == b.generation && slots_[slot].nonce == b.nonce;
+    return is_client(slot) && cli_[slot].gen == b.generation && cli_[slot].nonce == b.nonce;
 }
 
 Proxy::RxAction Proxy::on_datagram(Endpoint from, const char* d, size_t n, Millis now, uint8_t iface,
@@ -461,13 +479,13 @@ void Proxy::on_request(Endpoint from, const char* d, size_t n) noexcept {
     // overlapped in a large table).
     tombs_.prefetch(k.hash);
     const uint32_t s = table_.find(k, k.hash, [&](uint32_t i, const TxnKey& key) {
-        const TxnSlot& x = slots_[i];
-        return x.kind == SlotKind::server && x.key == key &&
-               (!key.rfc2543() || x.t.s.accepts_2543(meth, key.to_tag));
+        if (!is_server(i)) return false;
+        const ServerSlot& x = srv(i);
+        return x.key == key && (!key.rfc2543() || x.t.s.accepts_2543(meth, key.to_tag));
     });
     if (s != TxnTable::npos) {
         TxnOut out;
-        slots_[s].t.s.on_request(meth, now_, out);
+        srv(s).t.s.on_request(meth, now_, out);
         if (meth != sip::Method::ack) st_->sip_retransmissions_rx++;
         run_server(s, out, nullptr, 0, d, n, from);
         return;
@@ -520,15 +538,15 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n, const TxnKey& 
             return;
         }
     }
-    if (nfree_ < 2 || table_.size() >= table_.capacity()) {
+    if (nfree_s_ == 0 || nfree_c_ == 0 || table_.size() >= table_.capacity()) {
         st_->drop(DropReason::txn_exhausted);
         reply_stateless(up, d, n, 503, "Service Unavailable");
         return;
     }
     const uint32_t ss = alloc_slot(SlotKind::server);
     const uint32_t cs = alloc_slot(SlotKind::client);
-    TxnSlot& S = slots_[ss];
-    TxnSlot& C = slots_[cs];
+    ServerSlot& S = srv(ss);
+    ClientSlot& C = cli(cs);
     S.key = key;
     S.addr = up;
     S.peer = cs;
@@ -698,7 +716,7 @@ void Proxy::on_cancel(Endpoint up, const char* d, size_t n) noexcept {
         return;
     }
     const uint32_t s = table_.find(k, k.hash, [&](uint32_t i, const TxnKey& key) {
-        return slots_[i].kind == SlotKind::server && slots_[i].key == key;
+        return is_server(i) && srv(i).key == key;
     });
     const bool completed = s == TxnTable::npos && tomb_cancel(k);  // 200, no effect (§16.10)
     if (s == TxnTable::npos && !completed) {
@@ -712,11 +730,11 @@ void Proxy::on_cancel(Endpoint up, const char* d, size_t n) noexcept {
     }
     reply_stateless(up, d, n, 200, "OK");
     if (completed) return;
-    TxnSlot& S = slots_[s];
+    ServerSlot& S = srv(s);
     if (!S.t.s.cancellable() || S.cancel_requested || S.peer == npos) return;
     S.cancel_requested = true;
     TxnOut out;
-    slots_[S.peer].t.c.on_cancel_request(now_, out);
+    cli(S.peer).t.c.on_cancel_request(now_, out);
     run_client(S.peer, out, nullptr, 0);
 }
 

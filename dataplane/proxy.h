@@ -39,18 +39,22 @@
 // else 404), with this core's scratch (scratch[core]). A request already in
 // flight keeps the trunk id it was routed to whatever is published later.
 //
-// Memory: per transaction slot 288 bytes + a 1 KiB and a 2 KiB retained-
-// message slot (MsgPool; plus a 4 KiB slot per 8 slots and an 8 KiB one per
-// 32 for large messages) + ~11 bytes of index, and 8 tombstones per slot
-// (~140 bytes each with index and message ring: proxy_tomb.cc); 16 Ki slots
-// ≈ 82 MiB per core reserved, resident only as far as traffic has used it. A
-// request is retained in the smallest slot holding it (issue 15; a rollover
-// that lengthens it moves it: grow()); a server side takes a buffer only for
-// a response to repeat (its 100 Trying is rebuilt, not retained): a pending
-// INVITE of 700 bytes holds two slots and one 1 KiB buffer (~2.0 KB measured).
+// Memory: `max_txns` slots, half server slots (128 bytes) and half client
+// slots (256: the walk, branch, hiding and RTT state), + 32 bytes of timer
+// node and ~15 of index per slot; retained-message slots of 640 B to 2 KiB
+// (`max_txns` each) and 4/8 KiB ones (MsgPool); and 8 tombstones per slot
+// (~140 bytes each with index and message ring: proxy_tomb.cc). Reserved at
+// start, resident as far as traffic has used it (the message pool's and the
+// tombstone index's pages on first write). A request is retained in the
+// smallest slot holding it (issue 15; a rollover that lengthens it moves it:
+// grow()); a server side takes a buffer only for a response to repeat (its 100
+// Trying is rebuilt, not retained): a pending INVITE of 700 bytes holds a
+// server and a client slot and one 896-byte buffer (1.43 KB measured with the
+// slots' 12.5 % headroom, dp_pending_bench).
 // A slot and its buffer are held only while the transaction is active: once
 // it only absorbs late copies it is a tombstone (issue 16).
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -161,6 +165,13 @@ public:
     /// Completed transactions kept as tombstones (issue 16, proxy_tomb.cc).
     const TombStore& tombstones() const noexcept { return tombs_; }
     const MsgPool& retained_pool() const noexcept { return bufs_; }
+    /// Makes the indexes' pages resident now (the transaction and tombstone
+    /// indexes are zero pages until first written: a worker pays those first
+    /// touches during its first traffic). For benchmarks of the steady state.
+    void prefault_indexes() noexcept {
+        table_.prefault();
+        tombs_.prefault_index();
+    }
     /// The fullest of the pools a new request needs (transaction slots, index,
     /// timers, small retained-message slots, and the class of a <need>-byte
     /// request), in percent; a new out-of-dialog request is answered 503 at
@@ -176,56 +187,103 @@ private:
     static constexpr size_t max_walk = 16;  // failover::max_candidates
     enum class SlotKind : uint8_t { free = 0, server, client };
 
-    struct TxnSlot {
-        union Txn {
-            ClientTxn c;
-            ServerTxn s;
-            Txn() noexcept : c() {}
-        } t;
-        TxnKey key;              // server: its TxnTable key
+    // A transaction slot (issue 15: a server and a client slot apart, so that a
+    // pending INVITE's server side costs 128 bytes, not a client slot's 256).
+    // Slot ids are one space: client slots are [0, nc_) (a branch names one),
+    // server slots [nc_, nc_ + ns_); head(id) reaches what both kinds have.
+    struct SlotHead {
         TimerHandle timer;
         Endpoint addr;           // server: upstream; client: current destination
-        uint32_t trunk_id = 0;   // client (trunk): engine trunk id
-        uint32_t list_epoch = 0; // client (trunk): the trunk's server-list epoch when routed
-        uint8_t walk_n = 0;      // client (trunk): servers in walk[]
-        uint8_t walk[max_walk] = {};  // client (trunk): server_idx per walk position
         uint32_t peer = npos;    // server <-> client of one proxied request
-        uint32_t cancel = npos;  // client INVITE: its CANCEL's client slot
-        uint32_t nonce = 0;      // client: branch nonce
         uint16_t gen = 0;        // bumped on every allocation (branch generation)
-        uint16_t branch_off = 0; // client: branch offset inside the retained request
         SlotKind kind = SlotKind::free;
-        uint8_t via_if = 0;      // client: the interface our Via/Record-Route name
-        sip::Transport via_tp = sip::Transport::udp;  // client: and the transport (issue 14)
-        uint8_t in_if = 0;       // client: the interface the request came in on
-        sip::Transport in_tp = sip::Transport::udp;  // client: and its transport (issue 14)
-        uint8_t rr_len = 0;      // client: our Record-Route value in the retained request
-        uint16_t rr_off = 0;     //   (0 length: none)
-        uint16_t ruri_off = 0;   // client (request-uri-host server): host[:port] of the
-        uint8_t ruri_len = 0;    //   retained Request-URI, rewritten per server (0: keep)
-        uint16_t retry_after_s = 0;  // client: smallest Retry-After of this walk's 503s (0: none)
-        uint32_t rtt_us = 0;     // client: the current attempt's RTT sample (0: none)
-        uint64_t sent_us = 0;    // client: first send of the current attempt
-        bool direct = false;     // client: goes to `addr`, not to the trunk's servers
-        bool rtt_open = false;   // client: sent_us awaits the attempt's first answer; off once
-                                 //   answered or retransmitted (Karn: then no sample)
-        bool cancel_requested = false;  // server INVITE: a CANCEL was acted on
-        bool answered = false;   // server INVITE: a 2xx was relayed (call counted)
-        bool failed = false;     // server INVITE: a final >= 300 was sent (call counted)
-        bool revived = false;    // client: resent by revive() in this attempt (once: a server
-                                 //   that answers some requests and ignores others is not flooded)
-        uint8_t close_resends = 0;  // client: resent by on_stream_closed() in this attempt (at
-                                    //   most max_close_resends: a server closing every connection)
-        // Topology hiding (proxy_hide.cc, issue 16).
-        bool hide_up = false;    // client: sent hidden; the access Via lines (hv_len bytes) and, for
-        uint16_t hv_len = 0;     //   a dialog-creating request, Record-Route lines (hr_len) are kept
-        uint16_t hr_len = 0;     //   at the end of the buffer and given back to the responses
-        bool hide_down = false;  // client: its responses go up to a hidden carrier (Contact
-                                 //   encoded, access-side Record-Routes cut)
-        bool th = false;         // client: our Record-Route carries ;th (a hidden dialog)
-        uint16_t last_tx = 0;    // client: when it was last sent (ms, low 16 bits of now_: revive()
-                                 //   compares within seconds; in the slot's tail padding)
+        uint8_t pad_ = 0;
     };
+    struct ServerSlot : SlotHead {
+        struct {
+            ServerTxn s;
+        } t;
+        TxnKey key;                     // its TxnTable key
+        bool cancel_requested = false;  // INVITE: a CANCEL was acted on
+        bool answered = false;          // INVITE: a 2xx was relayed (call counted)
+        bool failed = false;            // INVITE: a final >= 300 was sent (call counted)
+    };
+    // Fields by size, so that it packs into 256 bytes.
+    struct ClientSlot : SlotHead {
+        struct {
+            ClientTxn c;
+        } t;
+        uint64_t sent_us = 0;    // first send of the current attempt
+        uint32_t list_epoch = 0; // (trunk): the trunk's server-list epoch when routed
+        uint32_t trunk_id = 0;   // (trunk): engine trunk id
+        uint32_t cancel = npos;  // INVITE: its CANCEL's client slot
+        uint32_t nonce = 0;      // branch nonce
+        uint32_t rtt_us = 0;     // the current attempt's RTT sample (0: none)
+        uint16_t branch_off = 0; // branch offset inside the retained request
+        uint16_t rr_off = 0;     // our Record-Route value in the retained request (rr_len
+                                 //   0: none)
+        uint16_t ruri_off = 0;   // (request-uri-host server): host[:port] of the retained
+                                 //   Request-URI, rewritten per server (ruri_len 0: keep)
+        uint16_t retry_after_s = 0;  // smallest Retry-After of this walk's 503s (0: none)
+        // Topology hiding (proxy_hide.cc, issue 16): sent hidden (hide_up), the access Via
+        // lines (hv_len bytes) and, for a dialog-creating request, Record-Route lines
+        // (hr_len) are kept at the end of the buffer and given back to the responses.
+        uint16_t hv_len = 0;
+        uint16_t hr_len = 0;
+        uint16_t last_tx = 0;    // when it was last sent (ms, low 16 bits of now_: revive()
+                                 //   compares within seconds)
+        uint8_t walk_n = 0;      // (trunk): servers in walk[]
+        uint8_t walk[max_walk] = {};  // (trunk): server_idx per walk position
+        uint8_t via_if = 0;      // the interface our Via/Record-Route name
+        sip::Transport via_tp = sip::Transport::udp;  // and the transport (issue 14)
+        uint8_t in_if = 0;       // the interface the request came in on
+        sip::Transport in_tp = sip::Transport::udp;  // and its transport (issue 14)
+        uint8_t rr_len = 0;
+        uint8_t ruri_len = 0;
+        uint8_t close_resends = 0;  // resent by on_stream_closed() in this attempt (at
+                                    //   most max_close_resends: a server closing every connection)
+        bool direct = false;     // goes to `addr`, not to the trunk's servers
+        bool rtt_open = false;   // sent_us awaits the attempt's first answer; off once
+                                 //   answered or retransmitted (Karn: then no sample)
+        bool revived = false;    // resent by revive() in this attempt (once: a server
+                                 //   that answers some requests and ignores others is not flooded)
+        bool hide_up = false;
+        bool hide_down = false;  // its responses go up to a hidden carrier (Contact
+                                 //   encoded, access-side Record-Routes cut)
+        bool th = false;         // our Record-Route carries ;th (a hidden dialog)
+    };
+
+    static_assert(sizeof(SlotHead) == 24 && sizeof(ServerSlot) <= 128 && sizeof(ClientSlot) <= 256);
+
+    SlotHead& head(uint32_t i) noexcept {
+        return i < nc_ ? static_cast<SlotHead&>(cli_[i]) : static_cast<SlotHead&>(srv_[i - nc_]);
+    }
+    const SlotHead& head(uint32_t i) const noexcept {
+        return i < nc_ ? static_cast<const SlotHead&>(cli_[i])
+                       : static_cast<const SlotHead&>(srv_[i - nc_]);
+    }
+    /// The client slot <i> (< nc_) and the server slot <i> (>= nc_): a caller
+    /// that holds an id of the other kind has a bug (asserted in debug builds).
+    ClientSlot& cli(uint32_t i) noexcept {
+        assert(i < nc_);
+        return cli_[i];
+    }
+    const ClientSlot& cli(uint32_t i) const noexcept {
+        assert(i < nc_);
+        return cli_[i];
+    }
+    ServerSlot& srv(uint32_t i) noexcept {
+        assert(i >= nc_ && i - nc_ < ns_);
+        return srv_[i - nc_];
+    }
+    const ServerSlot& srv(uint32_t i) const noexcept {
+        assert(i >= nc_ && i - nc_ < ns_);
+        return srv_[i - nc_];
+    }
+    bool is_client(uint32_t i) const noexcept { return i < nc_ && cli_[i].kind == SlotKind::client; }
+    bool is_server(uint32_t i) const noexcept {
+        return i >= nc_ && i - nc_ < ns_ && srv_[i - nc_].kind == SlotKind::server;
+    }
 
     // What route() decided (issue 16: no open relay).
     enum class Verdict : uint8_t {
@@ -250,7 +308,7 @@ private:
     void on_request(Endpoint from, const char* d, size_t n) noexcept;
     size_t ruri_with_host(const failover::TrunkRoutes& tr, Endpoint server, const char* d, size_t& host_at,
                           size_t& host_len) noexcept;
-    bool retarget_ruri(TxnSlot& c, Endpoint to) noexcept;
+    bool retarget_ruri(ClientSlot& c, Endpoint to) noexcept;
     void on_response(Endpoint from, const char* d, size_t n) noexcept;
     void on_cancel(Endpoint up, const char* d, size_t n) noexcept;
     /// <key>: the request's server-transaction key (on_request() made it).
@@ -272,12 +330,12 @@ private:
     void on_timer(uint64_t cookie) noexcept;
     void timer_action(uint32_t slot, const TxnAction& a) noexcept;
     void send_client_request(uint32_t slot, const TxnAction& a) noexcept;
-    bool rehome(TxnSlot& c, uint8_t iface, sip::Transport tp) noexcept;
+    bool rehome(ClientSlot& c, uint8_t iface, sip::Transport tp) noexcept;
     /// Client <c>'s retained request gets room for <need> bytes of message
     /// (its hidden lines kept at the end): a larger slot when its own is too
     /// small (issue 15: messages are retained at their size). False when none
     /// is free; nothing changed then.
-    bool grow(TxnSlot& c, size_t need) noexcept;
+    bool grow(ClientSlot& c, size_t need) noexcept;
     // Room a retained request is given beyond its size: retarget_ruri()'s
     // longest host ("255.255.255.255:65535") over the shortest.
     static constexpr size_t retained_slack = 16;
@@ -291,9 +349,9 @@ private:
     void fail_upstream(uint32_t client_slot, TxnReason why) noexcept;
     bool send_trying(Endpoint to, const char* req, size_t req_n) noexcept;
     void count_final(uint32_t server_slot, uint16_t status) noexcept;
-    Endpoint client_dest(const TxnSlot& s, uint16_t server) const noexcept;
-    bool lookup_server(TxnSlot& s, uint16_t pos) noexcept;
-    void report(const TxnSlot& c, uint16_t pos, failover::EventKind k, uint16_t status,
+    Endpoint client_dest(const ClientSlot& s, uint16_t server) const noexcept;
+    bool lookup_server(ClientSlot& s, uint16_t pos) noexcept;
+    void report(const ClientSlot& c, uint16_t pos, failover::EventKind k, uint16_t status,
                 uint32_t retry_after_s) noexcept;
     bool from_carrier(uint32_t ip) const noexcept;
     bool undeliverable(Endpoint to, const char* quoted, size_t len, Millis now, bool connection) noexcept;
@@ -306,7 +364,7 @@ private:
     void send(Endpoint to, const char* d, size_t n, bool request, const SendNote* note = nullptr) noexcept;
     /// The trunk server client <c> sends to at walk position <pos> (nullptr:
     /// not a trunk walk); written into note_.
-    const SendNote* note_for(const TxnSlot& c, uint16_t pos) noexcept;
+    const SendNote* note_for(const ClientSlot& c, uint16_t pos) noexcept;
     void trace(bool sent, Endpoint peer, const char* d, size_t n, sip::Span call_id) noexcept;
     size_t our_via(const BranchId& b, uint8_t iface, sip::Transport tp, char* out) const noexcept;
     /// The largest message we send over <tp>: a UDP datagram of
@@ -338,9 +396,9 @@ private:
     size_t hidden_size(const char* d, bool dialog) const noexcept;
     /// Copies msg_'s Via lines (and Record-Route lines) from <d> to the end
     /// of client <c>'s buffer; false when they do not fit.
-    bool keep_hidden(TxnSlot& c, const char* d, bool dialog) noexcept;
+    bool keep_hidden(ClientSlot& c, const char* d, bool dialog) noexcept;
     /// Bytes of <c>'s buffer the message may use (the rest keeps hidden lines).
-    size_t room(const TxnSlot& c) const noexcept;
+    size_t room(const ClientSlot& c) const noexcept;
     /// The first Contact of msg_ rewritten to name us at <iface> with ;sxh=.
     bool hide_contact(sip::Rewriter& rw, const char* d, uint8_t iface) noexcept;
     /// A URI naming us with our ;sxh=: the address it encodes and the URI
@@ -349,10 +407,10 @@ private:
     /// Response edits for client <c>: its saved Vias in place of ours (instead
     /// of remove_top_via()), its saved Record-Routes after ours, the Contact
     /// restored when it is one we encoded (a REGISTER's 200).
-    bool unhide_response(sip::Rewriter& rw, const TxnSlot& c, const char* rsp, uint16_t status) noexcept;
+    bool unhide_response(sip::Rewriter& rw, const ClientSlot& c, const char* rsp, uint16_t status) noexcept;
     /// Response edits toward a hidden carrier: Contact encoded, Record-Route
     /// values above ours cut.
-    bool hide_response(sip::Rewriter& rw, const TxnSlot& c, const char* rsp) noexcept;
+    bool hide_response(sip::Rewriter& rw, const ClientSlot& c, const char* rsp) noexcept;
     char contact_[320] = {};    // a Contact URI being written (outlives the Rewriter)
     char ruri_[320] = {};       // a Request-URI restored by unhide_uri() (route())
     uint16_t ruri_len_ = 0;
@@ -377,10 +435,15 @@ private:
     TraceSample trace_buf_;          // staging for a trace action (512 B: not on the stack)
     SendNote note_;                  // note_for()'s result
 
-    TxnSlot* slots_ = nullptr;
-    uint32_t* free_ = nullptr;  // stack of free slot ids
-    uint32_t nfree_ = 0;
-    uint32_t nslots_ = 0;
+    ClientSlot* cli_ = nullptr;  // client slots, ids [0, nc_)
+    ServerSlot* srv_ = nullptr;  // server slots, ids [nc_, nc_ + ns_)
+    uint32_t* free_c_ = nullptr; // stacks of free slot ids
+    uint32_t* free_s_ = nullptr;
+    uint32_t nfree_c_ = 0;
+    uint32_t nfree_s_ = 0;
+    uint32_t nc_ = 0;
+    uint32_t ns_ = 0;
+    uint32_t nslots_ = 0;        // nc_ + ns_ (ProxyConfig::max_txns)
     uint32_t used_ = 0;
     TxnTable table_;
     TimerWheel wheel_;
@@ -471,7 +534,7 @@ private:
     static constexpr uint8_t max_closed = 8;
     struct Closed {
         Endpoint peer;
-        uint16_t at = 0;  // when the worker heard of it (ms, low 16 bits; as TxnSlot::last_tx)
+        uint16_t at = 0;  // when the worker heard of it (ms, low 16 bits; as ClientSlot::last_tx)
     };
     Closed closed_[max_closed] = {};
     uint8_t closed_n_ = 0;

@@ -147,7 +147,7 @@ std::string_view Proxy::retry_after_line(uint32_t seconds) noexcept {
 // §17.1.1.3: ACK for a non-2xx final, built from the request we sent (its
 // Request-URI, our Via, Route, From, Call-ID, CSeq number) and the response's To.
 void Proxy::send_ack(uint32_t cs, uint16_t server, const char* rsp) noexcept {
-    TxnSlot& C = slots_[cs];
+    ClientSlot& C = cli(cs);
     const char* req = bufs_.data(C.t.c.buf);
     if (sip::parse(req, bufs_.len(C.t.c.buf), aux_) != sip::ParseStatus::ok) return;
     Writer w{scratch2_, sizeof(scratch2_)};
@@ -166,27 +166,27 @@ void Proxy::send_ack(uint32_t cs, uint16_t server, const char* rsp) noexcept {
 // CSeq number and Route, our Via with the INVITE's branch, as its own client
 // transaction towards the server the INVITE is at.
 void Proxy::start_cancel(uint32_t inv, const TxnAction* branch) noexcept {
-    if (slots_[inv].cancel != npos) {
+    if (cli(inv).cancel != npos) {
         // One CANCEL per branch: a CANCEL of an earlier branch (provisional-
         // timeout rolled the INVITE over) is left to finish on its own.
-        TxnSlot& old = slots_[slots_[inv].cancel];
-        if (old.t.c.branch().attempt == (branch ? branch->attempt : slots_[inv].t.c.branch().attempt))
+        ClientSlot& old = cli(cli(inv).cancel);
+        if (old.t.c.branch().attempt == (branch ? branch->attempt : cli(inv).t.c.branch().attempt))
             return;
         old.cancel = npos;
-        slots_[inv].cancel = npos;
+        cli(inv).cancel = npos;
     }
     const uint32_t k = alloc_slot(SlotKind::client);
     // Its lines are the INVITE's less the body and other headers, plus
     // Max-Forwards and a zero Content-Length.
-    const size_t cap = bufs_.len(slots_[inv].t.c.buf) + 64;
+    const size_t cap = bufs_.len(cli(inv).t.c.buf) + 64;
     const uint32_t buf = k == npos ? 0 : bufs_.alloc(cap < MsgPool::max_size ? cap : MsgPool::max_size);
     if (!buf) {
         if (k != npos) free_slot(k);
         st_->drop(DropReason::txn_exhausted);
         return;
     }
-    TxnSlot& I = slots_[inv];
-    TxnSlot& K = slots_[k];
+    ClientSlot& I = cli(inv);
+    ClientSlot& K = cli(k);
     const char* req = bufs_.data(I.t.c.buf);
     if (sip::parse(req, bufs_.len(I.t.c.buf), aux_) != sip::ParseStatus::ok) {
         bufs_.release(buf);

@@ -106,7 +106,7 @@ bool Proxy::hidden_carrier(uint32_t ip) const noexcept {
     return std::binary_search(routes_->hidden, routes_->hidden + routes_->hidden_count, ip);
 }
 
-size_t Proxy::room(const TxnSlot& c) const noexcept {
+size_t Proxy::room(const ClientSlot& c) const noexcept {
     return bufs_.capacity(c.t.c.buf) - c.hv_len - c.hr_len;
 }
 
@@ -123,7 +123,7 @@ bool Proxy::hide_record_routes(sip::Rewriter& rw) noexcept {
     return !msg_.find(sip::HeaderId::record_route) || rw.remove_all(sip::HeaderId::record_route);
 }
 
-bool Proxy::keep_hidden(TxnSlot& c, const char* d, bool dialog) noexcept {
+bool Proxy::keep_hidden(ClientSlot& c, const char* d, bool dialog) noexcept {
     const size_t hv = lines_size(msg_, d, sip::HeaderId::via);
     const size_t hr = dialog ? lines_size(msg_, d, sip::HeaderId::record_route) : 0;
     const size_t cap = bufs_.capacity(c.t.c.buf);
@@ -202,7 +202,7 @@ size_t Proxy::unhide_uri(const sip::Uri& u, const char* d, Endpoint& to, char* o
     return 0;
 }
 
-bool Proxy::unhide_response(sip::Rewriter& rw, const TxnSlot& c, const char* rsp, uint16_t status) noexcept {
+bool Proxy::unhide_response(sip::Rewriter& rw, const ClientSlot& c, const char* rsp, uint16_t status) noexcept {
     const char* kept = bufs_.data(c.t.c.buf) + bufs_.capacity(c.t.c.buf) - c.hv_len - c.hr_len;
     // Our Via is the only one the carrier saw: the access Vias take its place.
     bool ok = rw.insert_before_first(sip::HeaderId::via, {kept, c.hv_len}) && rw.remove_top_via();
@@ -225,7 +225,7 @@ bool Proxy::unhide_response(sip::Rewriter& rw, const TxnSlot& c, const char* rsp
     return ok;
 }
 
-bool Proxy::hide_response(sip::Rewriter& rw, const TxnSlot& c, const char* rsp) noexcept {
+bool Proxy::hide_response(sip::Rewriter& rw, const ClientSlot& c, const char* rsp) noexcept {
     // Record-Route values above our first one: access-side proxies.
     constexpr int max_cut = 8;
     uint32_t cut[max_cut][2];

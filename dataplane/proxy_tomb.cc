@@ -75,8 +75,9 @@ bool Proxy::init_tombs() noexcept {
 }
 
 uint32_t Proxy::load_percent(size_t need) const noexcept {
-    uint32_t p = percent(used_, nslots_);
+    uint32_t p = percent(nc_ - nfree_c_, nc_);
     auto up = [&p](uint32_t v) { p = v > p ? v : p; };
+    up(percent(ns_ - nfree_s_, ns_));
     up(percent(table_.size(), table_.capacity()));
     up(percent(wheel_.size(), wheel_.capacity()));
     up(percent(bufs_.class_used(0), bufs_.class_count(0)));
@@ -201,7 +202,7 @@ bool Proxy::tomb_cancel(const TxnKey& invite_key) noexcept {
 // The old branch of a rollover (503): a tombstone re-ACKs its retransmitted
 // 503 (INVITE, Timer D) or absorbs it (Timer K) until a.deadline.
 void Proxy::retire_branch(uint32_t cs, const TxnAction& a) noexcept {
-    TxnSlot& C = slots_[cs];
+    ClientSlot& C = cli(cs);
     const ClientTxn& t = C.t.c;
     if (t.method() == sip::Method::extension || a.deadline <= now_) return;
     BranchId b = t.branch();
@@ -232,9 +233,9 @@ void Proxy::note_run(uint32_t slot) noexcept {
 void Proxy::flush_retire() noexcept {
     // Clients first (retire_client may append a CANCEL's INVITE), then servers.
     for (uint8_t i = 0; i < retire_n_; i++)
-        if (slots_[retire_q_[i]].kind == SlotKind::client) retire_client(retire_q_[i]);
+        if (is_client(retire_q_[i])) retire_client(retire_q_[i]);
     for (uint8_t i = 0; i < retire_n_; i++)
-        if (slots_[retire_q_[i]].kind == SlotKind::server) retire_server(retire_q_[i]);
+        if (is_server(retire_q_[i])) retire_server(retire_q_[i]);
     retire_n_ = 0;
     cur_rsp_ = nullptr;
     const uint64_t ev = tombs_.evicted();
@@ -243,19 +244,19 @@ void Proxy::flush_retire() noexcept {
 }
 
 void Proxy::retire_client(uint32_t cs) noexcept {
-    TxnSlot& C = slots_[cs];
+    ClientSlot& C = cli(cs);
     const ClientTxn& t = C.t.c;
     if (t.state() != ClientState::completed && t.state() != ClientState::accepted) return;
     // An INVITE whose CANCEL still runs: that CANCEL's responses are matched
     // through this slot (same branch). It goes when the CANCEL does.
-    if (t.method() == sip::Method::invite && C.cancel != npos &&
-        slots_[C.cancel].kind == SlotKind::client && slots_[C.cancel].cancel == cs)
+    if (t.method() == sip::Method::invite && C.cancel != npos && is_client(C.cancel) &&
+        cli(C.cancel).cancel == cs)
         return;
     Tombstone tb;
     if (!make_tombstone(t, tb)) return;
     const uint32_t invite_of_cancel =
-        t.method() == sip::Method::cancel && C.cancel != npos &&
-                slots_[C.cancel].kind == SlotKind::client && slots_[C.cancel].cancel == cs
+        t.method() == sip::Method::cancel && C.cancel != npos && is_client(C.cancel) &&
+                cli(C.cancel).cancel == cs
             ? C.cancel
             : npos;
     if (t.method() != sip::Method::extension) {  // an extension's key needs its name: none kept
@@ -270,8 +271,8 @@ void Proxy::retire_client(uint32_t cs) noexcept {
                 msg_.cseq.method == sip::Method::invite)
                 ack = build_ack(cs, scratch2_, sizeof(scratch2_));
         } else if (tb.kind == TombKind::client_invite_accepted && C.peer != npos &&
-                   slots_[C.peer].kind == SlotKind::server) {
-            to = slots_[C.peer].addr;
+                   is_server(C.peer)) {
+            to = srv(C.peer).addr;
         }
         tombs_.add(client_key({br, branch_len}, t.method(), seed_), tb, to.ip, to.port, scratch2_,
                    ack, now_, to.tp);
@@ -282,7 +283,7 @@ void Proxy::retire_client(uint32_t cs) noexcept {
 }
 
 void Proxy::retire_server(uint32_t ss) noexcept {
-    TxnSlot& S = slots_[ss];
+    ServerSlot& S = srv(ss);
     Tombstone tb;
     if (!make_tombstone(S.t.s, tb)) return;
     if (tb.kind == TombKind::server_invite_confirmed) {
@@ -306,7 +307,7 @@ void Proxy::retire_server(uint32_t ss) noexcept {
 // response run_client() is driving), built from client <cs>'s retained
 // request as send_ack() builds it. Its length in out[0, cap), or 0.
 size_t Proxy::build_ack(uint32_t cs, char* out, size_t cap) noexcept {
-    const TxnSlot& C = slots_[cs];
+    const ClientSlot& C = cli(cs);
     if (!C.t.c.buf || !cur_rsp_) return 0;
     const char* req = bufs_.data(C.t.c.buf);
     if (sip::parse(req, bufs_.len(C.t.c.buf), aux_) != sip::ParseStatus::ok) return 0;

@@ -14,7 +14,7 @@
 
 namespace sipedge::dp {
 
-Endpoint Proxy::client_dest(const TxnSlot& s, uint16_t server) const noexcept {
+Endpoint Proxy::client_dest(const ClientSlot& s, uint16_t server) const noexcept {
     (void)server;  // trunk walks keep the current server's address in `addr`
     return s.addr;
 }
@@ -23,7 +23,7 @@ Endpoint Proxy::client_dest(const TxnSlot& s, uint16_t server) const noexcept {
 // the current snapshot by server index (STYLE.md §3.1: only ids are kept).
 // False when the server is no longer a candidate (removed, recovering, held):
 // nothing is sent and the transaction's timer moves the walk on.
-bool Proxy::lookup_server(TxnSlot& s, uint16_t pos) noexcept {
+bool Proxy::lookup_server(ClientSlot& s, uint16_t pos) noexcept {
     if (pos >= s.walk_n || !routes_ || !routes_->table) return false;
     const failover::TrunkRoutes* tr = routes_->table->find(s.trunk_id);
     for (uint8_t i = 0; tr && i < tr->count; i++) {
@@ -35,14 +35,14 @@ bool Proxy::lookup_server(TxnSlot& s, uint16_t pos) noexcept {
     return false;
 }
 
-const SendNote* Proxy::note_for(const TxnSlot& c, uint16_t pos) noexcept {
+const SendNote* Proxy::note_for(const ClientSlot& c, uint16_t pos) noexcept {
     if (pos >= c.walk_n) return nullptr;  // direct, or not a walk position
     note_ = SendNote{c.trunk_id, c.list_epoch, c.walk[pos]};
     return &note_;
 }
 
 // One observation for the failover engine about walk position <pos>.
-void Proxy::report(const TxnSlot& c, uint16_t pos, failover::EventKind k, uint16_t status,
+void Proxy::report(const ClientSlot& c, uint16_t pos, failover::EventKind k, uint16_t status,
                    uint32_t retry_after_s) noexcept {
     if (c.direct || pos >= c.walk_n) return;
     failover::ServerEvent ev;
@@ -61,7 +61,7 @@ void Proxy::report(const TxnSlot& c, uint16_t pos, failover::EventKind k, uint16
 }
 
 void Proxy::timer_action(uint32_t slot, const TxnAction& a) noexcept {
-    TxnSlot& s = slots_[slot];
+    SlotHead& s = head(slot);
     wheel_.cancel(s.timer);  // stale handles (already fired) are rejected harmlessly
     s.timer = {};
     if (a.kind != TxnActKind::arm_timer) return;
@@ -72,7 +72,7 @@ void Proxy::timer_action(uint32_t slot, const TxnAction& a) noexcept {
 void Proxy::run_client(uint32_t cs, const TxnOut& out, const char* rsp, size_t rsp_n) noexcept {
     RunScope scope(*this, cs, rsp);  // completed: a tombstone once the outermost run returns
     for (const TxnAction& a : out) {
-        if (slots_[cs].kind != SlotKind::client) return;  // freed by an earlier action
+        if (!is_client(cs)) return;  // freed by an earlier action
         switch (a.kind) {
         case TxnActKind::send_request: send_client_request(cs, a); break;
         case TxnActKind::send_ack:
@@ -93,11 +93,11 @@ void Proxy::run_client(uint32_t cs, const TxnOut& out, const char* rsp, size_t r
                 // Over TCP/TLS (addr: still the server left) the stream
                 // thread's connection event tells control (a trigger whatever
                 // failover-on-icmp says); ICMP is the worker's to report.
-                if (!slots_[cs].addr.stream())
-                    report(slots_[cs], a.from, failover::EventKind::icmp_unreachable, 0, 0);
+                if (!cli(cs).addr.stream())
+                    report(cli(cs), a.from, failover::EventKind::icmp_unreachable, 0, 0);
             } else {
                 st_->rollover_timeout++;
-                report(slots_[cs], a.from, failover::EventKind::timeout, 0, 0);
+                report(cli(cs), a.from, failover::EventKind::timeout, 0, 0);
             }
             break;
         case TxnActKind::retire_branch:
@@ -119,9 +119,9 @@ void Proxy::run_client(uint32_t cs, const TxnOut& out, const char* rsp, size_t r
         case TxnActKind::failed:
             // The walk's last server: timeout or unreachable is a trigger too.
             if (a.reason == TxnReason::timeout)
-                report(slots_[cs], slots_[cs].t.c.server(), failover::EventKind::timeout, 0, 0);
-            else if (a.reason == TxnReason::transport_error && !slots_[cs].addr.stream())
-                report(slots_[cs], slots_[cs].t.c.server(), failover::EventKind::icmp_unreachable,
+                report(cli(cs), cli(cs).t.c.server(), failover::EventKind::timeout, 0, 0);
+            else if (a.reason == TxnReason::transport_error && !cli(cs).addr.stream())
+                report(cli(cs), cli(cs).t.c.server(), failover::EventKind::icmp_unreachable,
                        0, 0);
             fail_upstream(cs, a.reason);
             break;
@@ -136,8 +136,8 @@ void Proxy::run_server(uint32_t ss, const TxnOut& out, const char* up, size_t up
                        const char* req, size_t req_n, Endpoint req_from) noexcept {
     RunScope scope(*this, ss);
     for (const TxnAction& a : out) {
-        TxnSlot& S = slots_[ss];
-        if (S.kind != SlotKind::server) return;
+        if (!is_server(ss)) return;
+        ServerSlot& S = srv(ss);
         uint32_t& buf = S.t.s.buf;  // 0 until a response is retained
         switch (a.kind) {
         case TxnActKind::send_trying:
@@ -197,7 +197,7 @@ bool Proxy::send_trying(Endpoint to, const char* req, size_t req_n) noexcept {
 }
 
 void Proxy::count_final(uint32_t ss, uint16_t status) noexcept {
-    TxnSlot& S = slots_[ss];
+    ServerSlot& S = srv(ss);
     if (S.t.s.method() != sip::Method::invite || status < 200) return;
     if (status < 300 && !S.answered) {
         S.answered = true;
@@ -209,7 +209,7 @@ void Proxy::count_final(uint32_t ss, uint16_t status) noexcept {
 }
 
 void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
-    TxnSlot& C = slots_[cs];
+    ClientSlot& C = cli(cs);
     if (!C.direct && !a.retransmit && !lookup_server(C, a.server)) {
         st_->drop(DropReason::sip_no_route);  // the timer rolls the request over
         return;
@@ -268,7 +268,7 @@ void Proxy::send_client_request(uint32_t cs, const TxnAction& a) noexcept {
 // what the request came in on) are replaced, everything else moves as is.
 // False (nothing changed) when the buffer does not hold what we wrote or the
 // result does not fit.
-bool Proxy::rehome(TxnSlot& c, uint8_t iface, sip::Transport tp) noexcept {
+bool Proxy::rehome(ClientSlot& c, uint8_t iface, sip::Transport tp) noexcept {
     const uint32_t buf = c.t.c.buf;
     char* d = bufs_.data(buf);
     const size_t n = bufs_.len(buf);
@@ -338,7 +338,7 @@ bool Proxy::rehome(TxnSlot& c, uint8_t iface, sip::Transport tp) noexcept {
     return true;
 }
 
-bool Proxy::grow(TxnSlot& c, size_t need) noexcept {
+bool Proxy::grow(ClientSlot& c, size_t need) noexcept {
     if (need <= room(c)) return true;
     const uint32_t old = c.t.c.buf;
     const size_t hidden = size_t(c.hv_len) + c.hr_len;
@@ -359,7 +359,7 @@ bool Proxy::grow(TxnSlot& c, size_t need) noexcept {
 // request-uri-host server: the host[:port] of client <c>'s retained
 // Request-URI becomes <to>'s address; the offsets after it move. False when
 // the result does not fit.
-bool Proxy::retarget_ruri(TxnSlot& c, Endpoint to) noexcept {
+bool Proxy::retarget_ruri(ClientSlot& c, Endpoint to) noexcept {
     char host[32];
     size_t hl = format_ipv4(to.ip, host);
     if (to.port != 5060) hl += size_t(std::snprintf(host + hl, sizeof host - hl, ":%u", to.port));
@@ -383,9 +383,9 @@ bool Proxy::retarget_ruri(TxnSlot& c, Endpoint to) noexcept {
 
 void Proxy::relay_response(uint32_t cs, uint16_t status, const char* rsp, size_t rsp_n) noexcept {
     (void)rsp_n;
-    const uint32_t ss = slots_[cs].peer;
+    const ClientSlot& C = cli(cs);
+    const uint32_t ss = C.peer;
     if (ss == npos) return;  // CANCEL's own responses, or the server side is gone
-    const TxnSlot& C = slots_[cs];
     sip::Rewriter rw(rsp, msg_);  // §16.7 step 3: our Via off the top
     bool ok = C.hide_up ? unhide_response(rw, C, rsp, status) : rw.remove_top_via();
     if (ok && C.hide_down) ok = hide_response(rw, C, rsp);
@@ -396,7 +396,7 @@ void Proxy::relay_response(uint32_t cs, uint16_t status, const char* rsp, size_t
     }
     TxnOut out;
     const uint32_t tag = msg_.to.has_tag ? to_tag_hash(msg_.to.tag.str(rsp), seed_) : 0;
-    slots_[ss].t.s.respond(status, now_, out, tag);
+    srv(ss).t.s.respond(status, now_, out, tag);
     run_server(ss, out, scratch_, n, nullptr, 0, {});
 }
 
@@ -413,7 +413,7 @@ void Proxy::fail_upstream(uint32_t cs, TxnReason why) noexcept {
     case TxnReason::provisional_timeout: st_->txn_failed_provisional++; break;
     default: break;
     }
-    TxnSlot& C = slots_[cs];
+    ClientSlot& C = cli(cs);
     const uint32_t ss = C.peer;
     if (ss == npos) return;
     uint16_t status = 503;
@@ -451,7 +451,7 @@ void Proxy::fail_upstream(uint32_t cs, TxnReason why) noexcept {
     }
     st_->responses_generated++;
     TxnOut out;
-    slots_[ss].t.s.respond(status, now_, out);
+    srv(ss).t.s.respond(status, now_, out);
     run_server(ss, out, scratch_, n, nullptr, 0, {});
 }
 
@@ -496,8 +496,8 @@ void Proxy::revive(Endpoint from) noexcept {
 void Proxy::revive_scan() noexcept {
     const Endpoint from = revive_from_;
     uint32_t s = revive_next_;
-    for (; s < nslots_ && out_.has_step(); s++) {
-        TxnSlot& C = slots_[s];
+    for (; s < nc_ && out_.has_step(); s++) {
+        ClientSlot& C = cli_[s];
         if (C.kind != SlotKind::client || !(C.addr == from)) continue;
         // Only requests that were themselves retransmitted unanswered (no
         // first answer yet: calling/trying; rtt_open cleared by the resend):
@@ -521,7 +521,7 @@ void Proxy::revive_scan() noexcept {
         st_->txn_revived++;
     }
     revive_next_ = s;
-    if (s < nslots_) return;  // the outbox is full: advance() goes on
+    if (s < nc_) return;  // the outbox is full: advance() goes on
     revive_active_ = false;
     forget_silent(from);  // the resends above put it back
 }
@@ -546,15 +546,14 @@ void Proxy::on_response(Endpoint from, const char* d, size_t n) noexcept {
         return;
     }
     uint32_t cs = b.slot;
-    if (m.cseq.method == sip::Method::cancel && slots_[cs].t.c.method() == sip::Method::invite)
-        cs = slots_[cs].cancel;
-    if (cs == npos || slots_[cs].kind != SlotKind::client ||
-        slots_[cs].t.c.method() != m.cseq.method ||
-        slots_[cs].t.c.branch().attempt != b.attempt) {
+    if (m.cseq.method == sip::Method::cancel && cli(cs).t.c.method() == sip::Method::invite)
+        cs = cli(cs).cancel;
+    if (cs == npos || !is_client(cs) || cli(cs).t.c.method() != m.cseq.method ||
+        cli(cs).t.c.branch().attempt != b.attempt) {
         if (!tomb_response(d, n)) st_->drop(DropReason::sip_stale_branch);
         return;
     }
-    TxnSlot& C = slots_[cs];
+    ClientSlot& C = cli(cs);
     answered_sent_ = C.last_tx;  // for revive(): what was sent before this is waiting on a loss
     if (C.rtt_open) {  // the attempt's first answer, to a request sent once: an RTT sample
         const uint64_t t = now_us();
@@ -627,8 +626,8 @@ uint32_t Proxy::close_scan() noexcept {
     uint32_t n = 0;
     uint32_t s = close_next_;
     close_active_ = true;
-    for (; s < nslots_ && out_.has_step(); s++) {
-        TxnSlot& C = slots_[s];
+    for (; s < nc_ && out_.has_step(); s++) {
+        ClientSlot& C = cli_[s];
         if (C.kind != SlotKind::client || !C.addr.stream()) continue;
         // Sent before the close was heard of (a scan put off by close_scan_ms()
         // leaves what went out since, on the new connection, alone). What was
@@ -653,7 +652,7 @@ uint32_t Proxy::close_scan() noexcept {
     }
     st_->txn_resent_closed += n;
     close_next_ = s;
-    if (s < nslots_) return n;
+    if (s < nc_) return n;
     close_next_ = 0;
     close_active_ = false;
     closed_n_ = 0;
@@ -678,7 +677,7 @@ bool Proxy::undeliverable(Endpoint to, const char* quoted, size_t len, Millis no
         return true;
     }
     if (b.core != core_ || !slot_ok(b.slot, b)) return false;
-    TxnSlot& C = slots_[b.slot];
+    ClientSlot& C = cli(b.slot);
     if (C.t.c.branch().attempt != b.attempt || !(client_dest(C, C.t.c.server()) == to))
         return false;  // about an earlier server: that one is already left
     TxnOut out;
@@ -691,15 +690,15 @@ bool Proxy::undeliverable(Endpoint to, const char* quoted, size_t len, Millis no
 void Proxy::on_timer(uint64_t cookie) noexcept {
     const uint32_t slot = uint32_t(cookie);
     if (slot >= nslots_) return;
-    TxnSlot& s = slots_[slot];
-    if (s.kind == SlotKind::free || s.gen != uint16_t(cookie >> 32)) return;
-    s.timer = {};
+    SlotHead& h = head(slot);
+    if (h.kind == SlotKind::free || h.gen != uint16_t(cookie >> 32)) return;
+    h.timer = {};
     TxnOut out;
-    if (s.kind == SlotKind::server) {
-        s.t.s.on_timer(now_, out);
+    if (h.kind == SlotKind::server) {
+        srv(slot).t.s.on_timer(now_, out);
         run_server(slot, out, nullptr, 0, nullptr, 0, {});
     } else {
-        s.t.c.on_timer(now_, out);
+        cli(slot).t.c.on_timer(now_, out);
         run_client(slot, out, nullptr, 0);
     }
 }

@@ -157,6 +157,8 @@ public:
     uint32_t size() const noexcept { return live_; }       // live (indexed) tombstones
     /// The index bucket of <hash> on its way into the cache (find() or add() next).
     void prefetch(uint64_t hash) const noexcept { index_.prefetch(hash); }
+    /// TxnTable::prefault() of the index (benchmarks).
+    void prefault_index() noexcept { index_.prefault(); }
     uint32_t held() const noexcept { return count_; }      // records until swept, live or not
     uint32_t capacity() const noexcept { return cap_; }
     size_t bytes_used() const noexcept { return used_; }

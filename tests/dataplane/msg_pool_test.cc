@@ -12,10 +12,20 @@
 namespace sipedge::dp {
 namespace {
 
-constexpr size_t small_cap = MsgPool::slot_size;                // 1020
-constexpr size_t two_k_cap = MsgPool::slot_bytes[1] - 4;        // 2044
-constexpr size_t medium_cap = MsgPool::slot_bytes[2] - 4;       // 4092
+constexpr size_t small_cap = MsgPool::slot_size;                // 636
+constexpr size_t two_k_cap = MsgPool::slot_bytes[4] - 4;        // 2044
+constexpr size_t medium_cap = MsgPool::slot_bytes[5] - 4;       // 4092
 constexpr size_t big_cap = MsgPool::max_size;                   // 8188
+constexpr size_t medium = MsgPool::per_count;                   // class index of 4 KiB
+constexpr size_t big = MsgPool::per_count + 1;
+
+TEST(MsgPool, ClassesFromSmallestToLargest) {
+    static_assert(MsgPool::classes == 7);
+    const size_t want[] = {640, 896, 1152, 1536, 2048, 4096, 8192};
+    for (size_t k = 0; k < MsgPool::classes; k++) EXPECT_EQ(MsgPool::slot_bytes[k], want[k]) << k;
+    EXPECT_EQ(small_cap, 636u);
+    EXPECT_EQ(big_cap, 8188u);
+}
 
 TEST(MsgPool, EachMessageTakesTheSmallestClassItFits) {
     MsgPool p;
@@ -23,17 +33,24 @@ TEST(MsgPool, EachMessageTakesTheSmallestClassItFits) {
     const uint32_t s = p.alloc();
     ASSERT_NE(s, 0u);
     EXPECT_EQ(p.capacity(s), small_cap);
-    const uint32_t t = p.alloc(1100);  // an INVITE with a longer SDP (issue 15)
-    ASSERT_NE(t, 0u);
-    EXPECT_EQ(p.capacity(t), two_k_cap);
-    const uint32_t m = p.alloc(2100);  // a 1.6 KB INVITE + Via/Record-Route room
-    ASSERT_NE(m, 0u);
+    // A 450-byte INVITE with our Via and Record-Route, a 700-byte one (issue
+    // 15), longer SDPs, a 1.6 KB INVITE + Via/Record-Route room, a 5 KB one
+    // from fragments: one of each class.
+    uint32_t h[MsgPool::classes] = {s};
+    const size_t need[MsgPool::classes] = {0, 860, 1100, 1400, 1900, 2100, 5000};
+    for (size_t k = 1; k < MsgPool::classes; k++) {
+        h[k] = p.alloc(need[k]);
+        ASSERT_NE(h[k], 0u) << k;
+        EXPECT_EQ(p.capacity(h[k]), MsgPool::slot_bytes[k] - 4) << k;
+        EXPECT_EQ(MsgPool::class_for(need[k]), k);
+        EXPECT_EQ(MsgPool::class_for(MsgPool::slot_bytes[k - 1] - 4), k - 1);
+        EXPECT_EQ(MsgPool::class_for(MsgPool::slot_bytes[k - 1] - 3), k);
+    }
+    const uint32_t t = h[2], m = h[medium], b = h[big];
     EXPECT_EQ(p.capacity(m), medium_cap);
-    const uint32_t b = p.alloc(5000);  // a 5 KB INVITE from fragments
-    ASSERT_NE(b, 0u);
     EXPECT_EQ(p.capacity(b), big_cap);
     for (size_t k = 0; k < MsgPool::classes; k++) EXPECT_EQ(p.class_used(k), 1u) << k;
-    EXPECT_EQ(p.big_used(), 3u);
+    EXPECT_EQ(p.big_used(), MsgPool::classes - 1);
     EXPECT_EQ(p.alloc(MsgPool::max_size + 1), 0u);  // over the largest slot: refused
     std::memset(p.data(b), 'x', big_cap);            // the whole slot is usable
     p.len(b) = uint32_t(big_cap);
@@ -41,7 +58,8 @@ TEST(MsgPool, EachMessageTakesTheSmallestClassItFits) {
     p.len(m) = uint32_t(medium_cap);
     EXPECT_EQ(p.len(s), 0u);  // neighbours untouched
     EXPECT_EQ(p.data(b)[0], 'x');
-    for (uint32_t h : {s, t, m, b}) p.release(h);
+    (void)t;
+    for (uint32_t x : h) p.release(x);
     EXPECT_EQ(p.used(), 0u);
     EXPECT_EQ(p.borrowed(), 0u);
 }
@@ -50,13 +68,15 @@ TEST(MsgPool, ExhaustionAndDistinctHandles) {
     MsgPool p;
     ASSERT_TRUE(p.init(3, 1, 1));
     std::set<uint32_t> h;
-    for (int i = 0; i < 8; i++) h.insert(p.alloc());  // 3 small, then 3 of 2 KiB, the medium and big ones
-    EXPECT_EQ(h.size(), 8u);
+    // 3 small, then 3 of each larger class up to 2 KiB, the medium and big ones.
+    const size_t all = 3 * MsgPool::per_count + 2;
+    for (size_t i = 0; i < all; i++) h.insert(p.alloc());
+    EXPECT_EQ(h.size(), all);
     EXPECT_EQ(h.count(0), 0u);
     EXPECT_EQ(p.alloc(), 0u);
     EXPECT_EQ(p.alloc(5000), 0u);
-    EXPECT_EQ(p.used(), 8u);
-    EXPECT_EQ(p.borrowed(), 5u);
+    EXPECT_EQ(p.used(), all);
+    EXPECT_EQ(p.borrowed(), all - 3);
     for (uint32_t x : h) p.release(x);
     EXPECT_EQ(p.used(), 0u);
     p.release(0);  // ignored
@@ -71,8 +91,9 @@ TEST(MsgPool, NoClassStarvesAnother) {
     ASSERT_TRUE(p.init(64, 16, 16));
     std::vector<uint32_t> small;
     while (const uint32_t h = p.alloc(100)) small.push_back(h);
-    EXPECT_EQ(small.size(), 64u + 48u + 12u + 12u);  // 16 of 2 KiB, 4 medium and 4 big kept back
-    EXPECT_EQ(p.borrowed(), 72u);
+    // 16 of each larger class up to 2 KiB, 4 medium and 4 big kept back.
+    EXPECT_EQ(small.size(), 64u + 4 * 48u + 12u + 12u);
+    EXPECT_EQ(p.borrowed(), 4 * 48u + 24u);
     std::vector<uint32_t> medium;
     while (const uint32_t h = p.alloc(3000)) medium.push_back(h);
     EXPECT_EQ(medium.size(), 4u + 0u);  // its reserve; big keeps its own (4 > 16/4 is false)
@@ -113,8 +134,8 @@ TEST(MsgPool, FitMovesToALargerSlotKeepingTheBytes) {
     uint32_t other = p.alloc();
     EXPECT_FALSE(p.fit(other, 4500));  // no big slot left: unchanged
     EXPECT_EQ(p.capacity(other), small_cap);
-    EXPECT_TRUE(p.fit(other, 1500));  // a 2 KiB one
-    EXPECT_EQ(p.capacity(other), two_k_cap);
+    EXPECT_TRUE(p.fit(other, 1500));  // a 1,536-byte one
+    EXPECT_EQ(p.capacity(other), MsgPool::slot_bytes[3] - 4);
     EXPECT_TRUE(p.fit(other, 3000));  // the medium one
     EXPECT_EQ(p.capacity(other), medium_cap);
     EXPECT_FALSE(p.fit(h, MsgPool::max_size + 1));
@@ -126,19 +147,18 @@ TEST(MsgPool, FitMovesToALargerSlotKeepingTheBytes) {
 TEST(MsgPool, DefaultCountsPerClass) {
     MsgPool p;
     ASSERT_TRUE(p.init(64));
-    EXPECT_EQ(p.class_count(0), 64u);
-    EXPECT_EQ(p.class_count(1), 64u);  // as many 2 KiB slots as 1 KiB ones
-    EXPECT_EQ(p.class_count(2), 16u);  // at least 16
-    EXPECT_EQ(p.class_count(3), 16u);
+    for (size_t k = 0; k < MsgPool::per_count; k++) EXPECT_EQ(p.class_count(k), 64u) << k;
+    EXPECT_EQ(p.class_count(medium), 16u);  // at least 16
+    EXPECT_EQ(p.class_count(big), 16u);
     MsgPool q;
     ASSERT_TRUE(q.init(16384));
-    EXPECT_EQ(q.class_count(1), 16384u);
-    EXPECT_EQ(q.class_count(2), 2048u);  // 1/8
-    EXPECT_EQ(q.class_count(3), 512u);   // 1/32
+    for (size_t k = 0; k < MsgPool::per_count; k++) EXPECT_EQ(q.class_count(k), 16384u) << k;
+    EXPECT_EQ(q.class_count(medium), 2048u);  // 1/8
+    EXPECT_EQ(q.class_count(big), 512u);      // 1/32
     EXPECT_EQ(MsgPool::class_for(0), 0u);
     EXPECT_EQ(MsgPool::class_for(small_cap + 1), 1u);
-    EXPECT_EQ(MsgPool::class_for(two_k_cap + 1), 2u);
-    EXPECT_EQ(MsgPool::class_for(big_cap), 3u);
+    EXPECT_EQ(MsgPool::class_for(two_k_cap + 1), medium);
+    EXPECT_EQ(MsgPool::class_for(big_cap), big);
     EXPECT_EQ(MsgPool::class_for(big_cap + 1), MsgPool::classes);
 }
 

@@ -258,9 +258,37 @@ TEST_F(Capacity, TheWatermarkCanBeTurnedOff) {
 
 // Large requests have their own class: filling it sheds new large INVITEs
 // (503) while small ones still pass, and never the other way round.
+// Issue 15: server and client slots are pools of their own (half of
+// max-txns each, the odd one a client's): 32 ringing calls take every server
+// slot of 65; a new INVITE is refused although a client slot is free, and a
+// CANCEL (a client transaction only) still goes downstream in it.
+TEST_F(Capacity, ServerAndClientSlotsArePoolsOfTheirOwn) {
+    start(65, 0);
+    for (int i = 1; i <= 32; i++) ASSERT_FALSE(ringing(i, 10 * i).empty()) << i;
+    EXPECT_EQ(p->active_slots(), 64u);
+    EXPECT_EQ(st.txn_server_active, 32u);
+    EXPECT_EQ(st.txn_client_active, 32u);
+    in(caller, invite(100), 400);
+    ASSERT_EQ(sink.out.size(), 1u);
+    EXPECT_EQ(status_of(sink.out[0].msg), 503);
+    EXPECT_EQ(drops(DropReason::txn_exhausted), 1u);
+    EXPECT_EQ(p->load_percent(), 100u);
+    std::string cancel = invite(4);
+    cancel.replace(0, 6, "CANCEL");
+    cancel.replace(cancel.find("CSeq: 1 INVITE"), 14, "CSeq: 1 CANCEL");
+    in(caller, cancel, 450);
+    ASSERT_NE(to(caller), nullptr);
+    EXPECT_EQ(status_of(to(caller)->msg), 200);
+    ASSERT_NE(to(primary), nullptr);
+    EXPECT_TRUE(starts(to(primary)->msg, "CANCEL "));
+    EXPECT_EQ(st.txn_client_active, 33u);
+    EXPECT_EQ(p->active_slots(), 65u);
+    EXPECT_EQ(drops(DropReason::txn_exhausted), 1u);
+}
+
 TEST_F(Capacity, LargeInvitesFillOnlyTheirOwnClass) {
     const size_t cls = MsgPool::class_for(invite(1, 2000).size() + Proxy::retained_headroom);
-    ASSERT_EQ(cls, 2u);  // 4 KiB
+    ASSERT_EQ(MsgPool::slot_bytes[cls], 4096u);
     const uint32_t n = p->retained_pool().class_count(cls);  // 16
     uint32_t admitted = 0;
     for (uint32_t i = 1; i <= n; i++) {

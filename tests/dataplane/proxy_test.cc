@@ -988,7 +988,7 @@ TEST_F(TwoIfaceTest, ARolloverToAnotherInterfaceRewritesViaAndRecordRoute) {
 }
 
 // Issue 15: a request is retained in the smallest slot that holds it (a
-// 1 KiB one here); a rollover to a server behind the other interface needs a
+// 1,152-byte one here); a rollover to a server behind the other interface needs a
 // double Record-Route, longer than that slot: the request moves to a larger
 // one (retained_grown) and goes out whole, and the answer is relayed.
 TEST_F(TwoIfaceTest, ARolloverThatLengthensTheRequestMovesItToALargerSlot) {
@@ -998,8 +998,8 @@ TEST_F(TwoIfaceTest, ARolloverThatLengthensTheRequestMovesItToALargerSlot) {
     ASSERT_EQ(sink.out.size(), 2u);
     const size_t base = sink.out[1].msg.size();
     in(near, response_to(sink.out[1].msg, 200, "OK"), 0, 1);
-    // The same INVITE, another call, a body that brings it to 1,000 bytes forwarded.
-    const size_t body = 1000 - base - 2;  // "Content-Length: 0" becomes three digits
+    // The same INVITE, another call, a body that brings it to 1,100 bytes forwarded.
+    const size_t body = 1100 - base - 2;  // "Content-Length: 0" becomes three digits
     std::string inv = invite("z9hG4bK-g1");
     inv.replace(inv.find("Call-ID: c1@"), 12, "Call-ID: g1@");
     inv.replace(inv.find("Content-Length: 0"), 17, "Content-Length: " + std::to_string(body));
@@ -1007,8 +1007,10 @@ TEST_F(TwoIfaceTest, ARolloverThatLengthensTheRequestMovesItToALargerSlot) {
     in(caller, inv, 0, 10);
     ASSERT_EQ(sink.out.size(), 2u);
     const std::string first = sink.out[1].msg;
-    ASSERT_EQ(first.size(), 1000u);
-    EXPECT_EQ(p.retained_pool().class_used(1), 0u);  // a 1 KiB slot
+    ASSERT_EQ(first.size(), 1100u);
+    ASSERT_EQ(MsgPool::slot_bytes[2], 1152u);
+    EXPECT_EQ(p.retained_pool().class_used(2), 1u);  // a 1,152-byte slot
+    EXPECT_EQ(p.retained_pool().class_used(3), 0u);
     sink.out.clear();
     p.advance(1010);  // seed A: rollover after 1 s, to the carrier side
     ASSERT_GE(sink.out.size(), 1u);
@@ -1017,10 +1019,11 @@ TEST_F(TwoIfaceTest, ARolloverThatLengthensTheRequestMovesItToALargerSlot) {
     const std::string rr2 = "Record-Route: " + rr_value("198.51.100.10:5060", "g1@192.0.2.1", "f1") + "," +
                             rr_value("192.0.2.10:5060", "g1@192.0.2.1", "f1") + "\r\n";
     EXPECT_NE(f.find(rr2), std::string::npos) << f;
-    EXPECT_GT(f.size(), MsgPool::slot_size);
+    EXPECT_GT(f.size(), MsgPool::slot_bytes[2] - 4);
     EXPECT_EQ(f.substr(f.size() - body), std::string(body, 'v'));  // the body moved whole
     EXPECT_EQ(st.retained_grown, 1u);
-    EXPECT_EQ(p.retained_pool().class_used(1), 1u);  // now a 2 KiB slot
+    EXPECT_EQ(p.retained_pool().class_used(2), 0u);
+    EXPECT_EQ(p.retained_pool().class_used(3), 1u);  // now a 1,536-byte slot
     in(car_a, response_to(f, 200, "OK"), 1, 1020);
     ASSERT_EQ(sink.out.size(), 1u);
     EXPECT_EQ(sink.out[0].to, caller);
