@@ -529,14 +529,14 @@ void Proxy::revive_scan() noexcept {
 void Proxy::on_response(Endpoint from, const char* d, size_t n) noexcept {
     const sip::Message& m = msg_;
     BranchId b;
-    if (m.top_via.has_branch && decode_branch(m.top_via.branch.str(d), b) &&
-        b.core == control_core) {
+    const bool ours = m.top_via.has_branch && decode_branch(m.top_via.branch.str(d), b);  // once
+    if (ours && b.core == control_core) {
         // Control's own REGISTER/OPTIONS (sent through us): its engine decides.
         st_->control_rx++;
         lost(out_.to_control(from, d, n));
         return;
     }
-    if (!m.top_via.has_branch || !decode_branch(m.top_via.branch.str(d), b) || b.core != core_) {
+    if (!ours || b.core != core_) {
         // TODO(lead): a branch of another core goes to that core's ring.
         st_->drop(DropReason::sip_foreign_branch);
         return;
