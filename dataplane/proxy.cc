@@ -8,6 +8,7 @@
 #include <cstring>
 #include <new>
 #include <string_view>
+#include <type_traits>
 
 #include "dataplane/inet.h"
 #include "dataplane/route_table.h"
@@ -77,26 +78,24 @@ bool Proxy::init(const ProxyConfig& cfg, uint8_t core, uint64_t seed, Millis now
 }
 
 uint32_t Proxy::alloc_slot(SlotKind k) noexcept {
-    if (k == SlotKind::server) {
-        if (nfree_s_ == 0) return npos;
-        const uint32_t i = free_s_[--nfree_s_];
-        ServerSlot& s = srv(i);
+    const bool server = k == SlotKind::server;
+    uint32_t& nfree = server ? nfree_s_ : nfree_c_;
+    if (nfree == 0) return npos;
+    const uint32_t i = (server ? free_s_ : free_c_)[--nfree];
+    // A fresh record; the generation goes on (branches of the last use are stale).
+    auto renew = [k](auto& s) {
         const uint16_t gen = uint16_t(s.gen + 1);
-        new (&s) ServerSlot();
+        new (&s) std::remove_reference_t<decltype(s)>();
         s.gen = gen;
         s.kind = k;
+    };
+    if (server) {
+        renew(srv(i));
         st_->txn_server_active++;
-        used_++;
-        return i;
+    } else {
+        renew(cli(i));
+        st_->txn_client_active++;
     }
-    if (nfree_c_ == 0) return npos;
-    const uint32_t i = free_c_[--nfree_c_];
-    ClientSlot& s = cli(i);
-    const uint16_t gen = uint16_t(s.gen + 1);
-    new (&s) ClientSlot();
-    s.gen = gen;
-    s.kind = k;
-    st_->txn_client_active++;
     used_++;
     return i;
 }

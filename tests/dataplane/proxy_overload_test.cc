@@ -60,6 +60,21 @@ protected:
         return fwd;
     }
     uint64_t drops(DropReason r) const { return st.drops[size_t(r)]; }
+    // Call <i>'s CANCEL at <now>: answered 200 here and sent on to the primary.
+    void cancel_passes(int i, Millis now) {
+        in(caller, cancel_of(i), now);
+        ASSERT_NE(to(caller), nullptr);
+        EXPECT_EQ(status_of(to(caller)->msg), 200);
+        ASSERT_NE(to(primary), nullptr);
+        EXPECT_TRUE(starts(to(primary)->msg, "CANCEL "));
+    }
+    // The caller's CANCEL of call <i> (§9.1: its INVITE's lines, method CANCEL).
+    static std::string cancel_of(int i) {
+        std::string c = invite(i);
+        c.replace(0, 6, "CANCEL");
+        c.replace(c.find("CSeq: 1 INVITE"), 14, "CSeq: 1 CANCEL");
+        return c;
+    }
 
     Sink sink;
     WorkerStats st;
@@ -173,9 +188,7 @@ TEST_F(Capacity, TheOldBranchOfARolloverReAcksIts503) {
 TEST_F(Capacity, ACancelAfterTheFinalIsAnswered200) {
     const std::string fwd = ringing(1, 0);
     in(primary, response_to(fwd, 200, "OK", 1), 10);
-    std::string cancel = invite(1);
-    cancel.replace(0, 6, "CANCEL");
-    cancel.replace(cancel.find("CSeq: 1 INVITE"), 14, "CSeq: 1 CANCEL");
+    const std::string cancel = cancel_of(1);
     in(caller, cancel, 20);
     ASSERT_EQ(sink.out.size(), 1u);
     EXPECT_EQ(sink.out[0].to, caller);
@@ -228,14 +241,7 @@ TEST_F(Capacity, AboveTheWatermarkNewInvitesGet503InDialogTrafficFlows) {
     ASSERT_NE(to(caller), nullptr);
     EXPECT_EQ(status_of(to(caller)->msg), 200);
     // CANCEL of call 4: 200 here, CANCEL downstream.
-    std::string cancel = invite(4);
-    cancel.replace(0, 6, "CANCEL");
-    cancel.replace(cancel.find("CSeq: 1 INVITE"), 14, "CSeq: 1 CANCEL");
-    in(caller, cancel, 450);
-    ASSERT_NE(to(caller), nullptr);
-    EXPECT_EQ(status_of(to(caller)->msg), 200);
-    ASSERT_NE(to(primary), nullptr);
-    EXPECT_TRUE(starts(to(primary)->msg, "CANCEL "));
+    cancel_passes(4, 450);
     EXPECT_EQ(st.overload_503, 2u);
     // Below the mark again (calls answered): new INVITEs pass.
     for (int i = 5; i <= 12; i++) in(primary, response_to(fwd[i], 200, "OK", i), 460 + i);
@@ -273,14 +279,7 @@ TEST_F(Capacity, ServerAndClientSlotsArePoolsOfTheirOwn) {
     EXPECT_EQ(status_of(sink.out[0].msg), 503);
     EXPECT_EQ(drops(DropReason::txn_exhausted), 1u);
     EXPECT_EQ(p->load_percent(), 100u);
-    std::string cancel = invite(4);
-    cancel.replace(0, 6, "CANCEL");
-    cancel.replace(cancel.find("CSeq: 1 INVITE"), 14, "CSeq: 1 CANCEL");
-    in(caller, cancel, 450);
-    ASSERT_NE(to(caller), nullptr);
-    EXPECT_EQ(status_of(to(caller)->msg), 200);
-    ASSERT_NE(to(primary), nullptr);
-    EXPECT_TRUE(starts(to(primary)->msg, "CANCEL "));
+    cancel_passes(4, 450);
     EXPECT_EQ(st.txn_client_active, 33u);
     EXPECT_EQ(p->active_slots(), 65u);
     EXPECT_EQ(drops(DropReason::txn_exhausted), 1u);
