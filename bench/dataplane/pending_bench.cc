@@ -9,7 +9,10 @@
 //     transaction each), retained messages and their pool classes;
 //   - reserved bytes per slot (init's RSS growth / slots): the proxy
 //     allocates every pool at start, so this is what capacity costs.
-// Usage: dp_pending_bench [n=1000000] [slots=2*n+n/4] [sdp=1]
+// With <resident> 1 the indexes are made resident right after init()
+// (Proxy::prefault_indexes()): the tombstone index, which no pending INVITE
+// writes, as a worker that has completed calls for a while holds it.
+// Usage: dp_pending_bench [n=1000000] [slots=2*n+n/4] [sdp=1] [resident=0]
 // Results: bench/RESULTS-dataplane.md "Memory per pending INVITE".
 
 #include <cstdio>
@@ -73,7 +76,7 @@ std::string invite(uint64_t i, bool sdp) {
     return m;
 }
 
-int run(uint64_t n, uint32_t slots, bool sdp) {
+int run(uint64_t n, uint32_t slots, bool sdp, bool resident) {
     const Endpoint caller{ip4(192, 0, 2, 1), 5060}, edge{ip4(192, 0, 2, 10), 5060},
         carrier{ip4(198, 51, 100, 21), 5060};
     const OneTrunk one(carrier, caller);  // the routing snapshot control would publish
@@ -92,6 +95,7 @@ int run(uint64_t n, uint32_t slots, bool sdp) {
         return 1;
     }
     p->set_routes(&one.routes);
+    if (resident) p->prefault_indexes();
     const long rss1 = rss_kib();
     size_t msg_bytes = 0;
     for (uint64_t i = 0; i < n; i++) {
@@ -102,12 +106,12 @@ int run(uint64_t n, uint32_t slots, bool sdp) {
     const long rss2 = rss_kib();
     const uint64_t pending = st.txn_client_active;
     std::printf(
-        "{\"invites\": %llu, \"invite_bytes\": %zu, \"slots\": %u, \"pending_client_txns\": %llu, "
+        "{\"invites\": %llu, \"invite_bytes\": %zu, \"slots\": %u, \"indexes_resident\": %s, \"pending_client_txns\": %llu, "
         "\"active_slots\": %u, \"retained_messages\": %u, \"forwarded\": %llu, \"txn_exhausted\": %llu, "
         "\"rss_kib\": {\"before_init\": %ld, \"after_init\": %ld, \"after_invites\": %ld}, "
         "\"reserved_bytes_per_slot\": %.0f, \"rss_growth_per_pending_invite\": %.0f, "
         "\"rss_per_pending_invite_with_its_slots\": %.0f}\n",
-        (unsigned long long)n, msg_bytes, slots, (unsigned long long)pending, p->active_slots(),
+        (unsigned long long)n, msg_bytes, slots, resident ? "true" : "false", (unsigned long long)pending, p->active_slots(),
         p->retained_messages(), (unsigned long long)sink.sent,
         (unsigned long long)st.drops[size_t(DropReason::txn_exhausted)], rss0, rss1, rss2,
         double(rss1 - rss0) * 1024.0 / double(slots), double(rss2 - rss1) * 1024.0 / double(n ? n : 1),
@@ -122,5 +126,6 @@ int main(int argc, char** argv) {
     const uint64_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 1000000;
     const uint32_t slots = argc > 2 ? uint32_t(std::strtoul(argv[2], nullptr, 10)) : uint32_t(2 * n + n / 4);
     const bool sdp = argc > 3 ? std::atoi(argv[3]) != 0 : true;
-    return sipedge::dp::run(n, slots, sdp);
+    const bool resident = argc > 4 && std::atoi(argv[4]) != 0;
+    return sipedge::dp::run(n, slots, sdp, resident);
 }
