@@ -96,7 +96,6 @@ uint32_t Proxy::alloc_slot(SlotKind k) noexcept {
         renew(cli(i));
         st_->txn_client_active++;
     }
-    used_++;
     return i;
 }
 
@@ -124,7 +123,6 @@ void Proxy::free_slot(uint32_t i) noexcept {
         head(h.peer).peer = npos;
     h.kind = SlotKind::free;
     h.peer = npos;
-    used_--;
 }
 
 bool Proxy::slot_ok(uint32_t slot, const BranchId& b) const noexcept {

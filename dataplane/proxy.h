@@ -160,7 +160,7 @@ public:
     /// attempt → the server's first response). Never set (tests): <now> × 1000.
     void set_clock_us(uint64_t us) noexcept { now_us_ = us; }
 
-    uint32_t active_slots() const noexcept { return used_; }
+    uint32_t active_slots() const noexcept { return (nc_ - nfree_c_) + (ns_ - nfree_s_); }
     uint32_t retained_messages() const noexcept { return bufs_.used(); }
     /// Completed transactions kept as tombstones (issue 16, proxy_tomb.cc).
     const TombStore& tombstones() const noexcept { return tombs_; }
@@ -199,6 +199,7 @@ private:
         SlotKind kind = SlotKind::free;
         uint8_t pad_ = 0;
     };
+    // `t.s` / `t.c`: the transaction, named as in the union both kinds once shared.
     struct ServerSlot : SlotHead {
         struct {
             ServerTxn s;
@@ -444,7 +445,6 @@ private:
     uint32_t nc_ = 0;
     uint32_t ns_ = 0;
     uint32_t nslots_ = 0;        // nc_ + ns_ (ProxyConfig::max_txns)
-    uint32_t used_ = 0;
     TxnTable table_;
     TimerWheel wheel_;
     MsgPool bufs_;
