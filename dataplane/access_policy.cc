@@ -3,6 +3,8 @@
 
 #include "dataplane/access_policy.h"
 
+#include <array>
+#include <bit>
 #include <cstring>
 #include <new>
 
@@ -46,22 +48,32 @@ uint64_t load_le(const unsigned char* p, size_t n) noexcept {
     return w;
 }
 
+uint64_t load_le8(const unsigned char* p) noexcept {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    if constexpr (std::endian::native == std::endian::big) w = __builtin_bswap64(w);
+    return w;
+}
+
 // SipHash over the concatenation of several pieces, without copying them.
+// Whole words go straight from the piece; only a piece's ragged ends pass
+// through buf_ (a Call-ID and a tag: ~7 words, no per-word copy).
 class SipStream {
 public:
     explicit SipStream(const uint64_t k[2]) noexcept : s_(k) {}
     void put(const void* data, size_t n) noexcept {
         const auto* p = static_cast<const unsigned char*>(data);
         total_ += n;
-        while (n) {
+        if (fill_) {
             const size_t take = n < 8 - fill_ ? n : 8 - fill_;
             std::memcpy(buf_ + fill_, p, take);
             fill_ += take, p += take, n -= take;
-            if (fill_ == 8) {
-                s_.word(load_le(buf_, 8));
-                fill_ = 0;
-            }
+            if (fill_ < 8) return;
+            s_.word(load_le8(buf_));
+            fill_ = 0;
         }
+        for (; n >= 8; p += 8, n -= 8) s_.word(load_le8(p));
+        if (n) std::memcpy(buf_, p, n), fill_ = n;
     }
     uint64_t done() noexcept { return s_.finish(load_le(buf_, fill_) | uint64_t(total_ & 0xff) << 56); }
 
@@ -72,12 +84,18 @@ private:
     uint64_t total_ = 0;
 };
 
-int hexval(char c) noexcept {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
+// Hex digit values, -1 for any other byte.
+constexpr auto hex_table = [] {
+    std::array<int8_t, 256> t{};
+    for (int c = 0; c < 256; c++)
+        t[size_t(c)] = int8_t(c >= '0' && c <= '9'   ? c - '0'
+                              : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                              : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                     : -1);
+    return t;
+}();
+
+int hexval(char c) noexcept { return hex_table[uint8_t(c)]; }
 
 constexpr char hexd[] = "0123456789abcdef";
 
@@ -107,11 +125,13 @@ void rr_token_hex(uint64_t t, char out[rr_token_len]) noexcept {
 bool rr_token_parse(std::string_view s, uint64_t& t) noexcept {
     if (s.size() != rr_token_len) return false;
     uint64_t v = 0;
+    int bad = 0;
     for (char c : s) {
-        const int h = hexval(c);
-        if (h < 0) return false;
-        v = v << 4 | uint64_t(h);
+        const int h = hex_table[uint8_t(c)];
+        bad |= h;
+        v = v << 4 | uint64_t(h & 0xf);
     }
+    if (bad < 0) return false;
     t = v;
     return true;
 }

@@ -4,7 +4,6 @@
 
 #include <cstring>
 
-#include "base/decimal.h"
 
 namespace sipedge::dp {
 
@@ -138,18 +137,23 @@ void build_ipv4_udp(uint8_t* out, uint32_t src, uint16_t sport, uint32_t dst, ui
 }
 
 bool parse_ipv4(std::string_view s, uint32_t& out) noexcept {
-    // Four base/decimal.h octets of one to three digits, 0-255; leading zeros are
-    // taken ("010" = 10), as this parser always did.
+    // Four octets of one to three digits, 0-255; leading zeros are taken
+    // ("010" = 10), as this parser always did. One pass, no search: the
+    // proxy parses two or three of these per in-dialog request (Route
+    // values, Request-URI), where a find() and a base/decimal.h call per
+    // octet cost ~400 instructions an address.
+    const char* p = s.data();
+    const char* const e = p + s.size();
     uint32_t v = 0;
     for (int octet = 0; octet < 4; octet++) {
-        const size_t dot = s.find('.');
-        if ((dot == std::string_view::npos) != (octet == 3)) return false;  // exactly three dots
-        const std::string_view d = s.substr(0, dot);
-        uint64_t o = 0;
-        if (d.size() > 3 || !parse_decimal(d, 255, o, LeadingZeros::accept)) return false;
-        v = (v << 8) | uint32_t(o);
-        if (octet < 3) s.remove_prefix(dot + 1);
+        if (octet && (p == e || *p++ != '.')) return false;
+        uint32_t o = 0;
+        const char* const d0 = p;
+        while (p < e && unsigned(*p - '0') < 10 && p - d0 < 3) o = o * 10 + unsigned(*p++ - '0');
+        if (p == d0 || o > 255 || (p < e && unsigned(*p - '0') < 10)) return false;
+        v = v << 8 | o;
     }
+    if (p != e) return false;
     out = v;
     return true;
 }

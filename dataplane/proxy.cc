@@ -4,6 +4,7 @@
 #include "dataplane/proxy.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
 #include <cstring>
 #include <new>
@@ -187,7 +188,16 @@ static int route_uris(const sip::Message& m, const char* d, sip::Uri* out, int m
 
 bool uri_endpoint(const sip::Uri& u, const char* d, Endpoint& e) noexcept {
     if (u.host.kind != sip::HostKind::ipv4) return false;  // no DNS on the data plane
-    if (!parse_ipv4(u.host.host.str(d), e.ip)) return false;
+    // The URI parser took the host as a dotted quad only after checking it
+    // (four octets of 1-3 digits, each at most 255): its value without a
+    // second validation (this runs two or three times per in-dialog request).
+    uint32_t ip = 0, o = 0;
+    for (const char c : u.host.host.str(d)) {
+        if (c == '.') ip = ip << 8 | o, o = 0;
+        else o = o * 10 + uint32_t(c - '0');
+    }
+    e.ip = ip << 8 | o;
+    assert(parse_ipv4(u.host.host.str(d), ip) && ip == e.ip);
     // RFC 3261 §19.1.2 / §26.2: sips is TLS; ;transport= picks UDP, TCP or
     // TLS; another transport (SCTP, WS) is not one this edge carries.
     e.tp = u.kind == sip::UriScheme::sips ? sip::Transport::tls : sip::Transport::udp;

@@ -191,7 +191,10 @@ bool Proxy::send_trying(Endpoint to, const char* req, size_t req_n) noexcept {
     sip::ResponseSpec spec;
     spec.status = 100;
     spec.reason = "Trying";
-    const size_t n = sip::make_response(req, req_n, spec, trying_, sizeof trying_);
+    // <req> is the request in msg_ (both callers run on its arrival): built
+    // from msg_'s header index; the byte scan for what that one declines.
+    size_t n = sip::make_response(msg_, req, spec, trying_, sizeof trying_);
+    if (!n) n = sip::make_response(req, req_n, spec, trying_, sizeof trying_);
     if (n) send(to, trying_, n, false);
     return n != 0;
 }

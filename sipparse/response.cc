@@ -56,7 +56,9 @@ size_t make_response(const char* in, size_t len, const ResponseSpec& spec, char*
     if (!lf) return 0;
     pos = size_t(static_cast<const char*>(lf) - in) + 1;
 
-    constexpr size_t max_vias = 32;
+    // Every Via goes back, the sender's own (the last) included: as many as
+    // a message may have headers; a request with more is not answered.
+    constexpr size_t max_vias = max_headers;
     Line vias[max_vias];
     size_t nvia = 0;
     Line from, to, call_id, cseq;
@@ -79,7 +81,8 @@ size_t make_response(const char* in, size_t len, const ResponseSpec& spec, char*
                 Line l{uint32_t(pos), uint32_t(e), uint32_t(c + 1)};
                 switch (header_from(in + pos, n - pos)) {
                 case HeaderId::via:
-                    if (nvia < max_vias) cur = &(vias[nvia++] = l);
+                    if (nvia == max_vias) return 0;
+                    cur = &(vias[nvia++] = l);
                     break;
                 case HeaderId::from: if (!from.end) cur = &(from = l); break;
                 case HeaderId::to: if (!to.end) cur = &(to = l); break;
@@ -127,6 +130,43 @@ size_t make_response(const char* in, size_t len, const ResponseSpec& spec, char*
         w.put(in + l->start, l->end - l->start);
         w.put("\r\n");
     }
+    w.put(spec.extra);
+    w.put("Content-Length: 0\r\n\r\n");
+    return w.done();
+}
+
+size_t make_response(const Message& m, const char* in, const ResponseSpec& spec, char* out,
+                     size_t cap) noexcept {
+    if (!m.is_request || spec.status < 100 || spec.status > 699) return 0;
+    const Header* via = m.find(HeaderId::via);
+    const Header* from = m.find(HeaderId::from);
+    const Header* to = m.find(HeaderId::to);
+    const Header* call_id = m.find(HeaderId::call_id);
+    const Header* cseq = m.find(HeaderId::cseq);
+    if (!via || (!spec.partial && (!from || !to || !call_id || !cseq))) return 0;
+    Writer w(out, cap);
+    // From the header's name to the end of its value (folded lines included).
+    auto line = [&](const Header* h, bool tag) {
+        if (h->value.len == 0 || h->value.off < h->name.off) return false;
+        w.put(in + h->name.off, h->value.end() - h->name.off);
+        if (tag) {
+            w.put(";tag=");
+            w.put(spec.to_tag);
+        }
+        w.put("\r\n");
+        return true;
+    };
+    w.put("SIP/2.0 ");
+    w.put_status(spec.status);
+    w.put(" ");
+    w.put(spec.reason.empty() ? std::string_view("Bad Request") : spec.reason);
+    w.put("\r\n");
+    for (const Header* h = via; h; h = m.next(h))
+        if (!line(h, false)) return 0;
+    // RFC 3261 §8.2.6.2: a tag is added unless the request's To has one.
+    if ((from && !line(from, false)) || (to && !line(to, !spec.to_tag.empty() && !m.to.has_tag)) ||
+        (call_id && !line(call_id, false)) || (cseq && !line(cseq, false)))
+        return 0;
     w.put(spec.extra);
     w.put("Content-Length: 0\r\n\r\n");
     return w.done();

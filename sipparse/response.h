@@ -30,4 +30,16 @@ struct ResponseSpec {
 size_t make_response(const char* in, size_t len, const ResponseSpec& spec, char* out,
                      size_t cap) noexcept;
 
+struct Message;
+
+/// The same response to a request parse() accepted into <m> from <in>, built
+/// from its header index instead of a second scan of the bytes (the proxy's
+/// 100 Trying to every new INVITE). Header lines are copied from their name
+/// to the end of their trimmed value (trailing LWS dropped). Returns 0 where
+/// the scan above would (no Via, From, To, Call-ID or CSeq unless
+/// spec.partial; a response; no room), and for a header among those with an
+/// empty value (the scan above answers those).
+size_t make_response(const Message& m, const char* in, const ResponseSpec& spec, char* out,
+                     size_t cap) noexcept;
+
 }  // namespace sipedge::sip

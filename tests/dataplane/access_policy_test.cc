@@ -23,6 +23,22 @@ TEST(SipHash, ReferenceVectors) {
     EXPECT_EQ(siphash24(key, msg, 63), 0x958a324ceb064572ull);
 }
 
+// rr_token hashes its pieces as a stream (whole words straight from each
+// piece, the ragged ends buffered): the same value as SipHash over the
+// concatenation, for every split of the words.
+TEST(RrToken, IsSipHashOfTheLengthPrefixedConcatenation) {
+    const uint64_t key[2] = {0x0706050403020100ull, 0x0f0e0d0c0b0a0908ull};
+    std::string text;
+    for (int i = 0; i < 40; i++) text.push_back(char('a' + i % 26));
+    for (size_t c = 0; c <= 25; c++)
+        for (size_t t = 0; t <= 17; t++) {
+            const std::string_view cid(text.data(), c), tag(text.data() + 3, t);
+            std::string cat{char(c), 0, 0, 0};
+            cat.append(cid).append(tag);
+            EXPECT_EQ(rr_token(key, cid, tag), siphash24(key, cat.data(), cat.size())) << c << " " << t;
+        }
+}
+
 TEST(RrToken, DependsOnKeyCallIdAndTagAndRoundTrips) {
     const uint64_t k1[2] = {1, 2}, k2[2] = {1, 3};
     const uint64_t t = rr_token(k1, "call@host", "tag1");
@@ -36,6 +52,9 @@ TEST(RrToken, DependsOnKeyCallIdAndTagAndRoundTrips) {
     uint64_t back = 0;
     ASSERT_TRUE(rr_token_parse(std::string_view(hex, rr_token_len), back));
     EXPECT_EQ(back, t);
+    EXPECT_FALSE(rr_token_parse("0123456789abcdeg", back));
+    EXPECT_FALSE(rr_token_parse("g123456789abcdef", back));
+    EXPECT_FALSE(rr_token_parse("01234567 9abcdef", back));
     EXPECT_TRUE(rr_token_parse("0123456789ABCDEF", back));
     EXPECT_EQ(back, 0x0123456789abcdefull);
     EXPECT_FALSE(rr_token_parse("0123456789abcde", back));    // short

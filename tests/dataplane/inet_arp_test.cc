@@ -160,7 +160,9 @@ TEST(Inet, Ipv4TextTable) {
     } cases[] = {{"192.0.2.10", true, 0xc000020a}, {"0.0.0.0", true, 0},
                  {"255.255.255.255", true, 0xffffffff}, {"256.1.1.1", false, 0},
                  {"1.2.3", false, 0}, {"1.2.3.4.5", false, 0}, {"1.2.3.x", false, 0},
-                 {"", false, 0}, {"1..2.3", false, 0}};
+                 {"", false, 0}, {"1..2.3", false, 0}, {"1234.1.1.1", false, 0},
+                 {"1.2.3.256", false, 0}, {"1.2.3.4 ", false, 0}, {"1.2.3.", false, 0},
+                 {".1.2.3", false, 0}, {"1.2.3.0004", false, 0}, {"-1.2.3.4", false, 0}};
     for (const auto& c : cases) {
         uint32_t v = 0;
         EXPECT_EQ(parse_ipv4(c.s, v), c.ok) << c.s;
@@ -170,6 +172,9 @@ TEST(Inet, Ipv4TextTable) {
             EXPECT_EQ(std::string(b, format_ipv4(v, b)), c.s);
         }
     }
+    uint32_t lz = 0;  // leading zeros are decimal, as they always were
+    EXPECT_TRUE(parse_ipv4("010.001.002.003", lz));
+    EXPECT_EQ(lz, 0x0a010203u);
     EXPECT_TRUE(same_subnet(0xc000020a, 0xc00002ff, 24));
     EXPECT_FALSE(same_subnet(0xc000020a, 0xc0000301, 24));
 }

@@ -102,6 +102,59 @@ TEST(Response, AnswersRefusedTortureRequests) {
     EXPECT_EQ(respond(read("rfc4475/insuf.dat"), {400, "Missing Mandatory Header", "e", {}}), "");
 }
 
+// The response built from a parse()d request's header index (the proxy's
+// 100 Trying) is the byte scan's, less any LWS that ended a copied header
+// line: over every request of the corpus parse() accepts, with and without
+// a To tag to add, and with extra header lines.
+TEST(Response, FromTheHeaderIndexIsTheByteScansLessTrailingLws) {
+    auto strip_trailing_lws = [](std::string s) {
+        for (size_t i; (i = s.find(" \r\n")) != std::string::npos || (i = s.find("\t\r\n")) != std::string::npos;)
+            s.erase(i, 1);
+        return s;
+    };
+    size_t compared = 0, differed_by_lws = 0;
+    for (const char* dir : {"rfc4475", "rfc4475/variants", "rfc5118"}) {
+        for (const auto& e : fs::directory_iterator(fs::path(SIPEDGE_DATA_DIR) / dir)) {
+            const auto ext = e.path().extension();
+            if (ext != ".dat" && ext != ".sip") continue;
+            const std::string req = read(fs::relative(e.path(), SIPEDGE_DATA_DIR).string());
+            test::GuardedBuffer in(req);
+            Message q;
+            if (parse(in.data(), in.size(), q) != ParseStatus::ok || !q.is_request) continue;
+            for (const ResponseSpec& spec : {ResponseSpec{100, "Trying", {}, {}},
+                                             ResponseSpec{486, "Busy Here", "edge-7", "Retry-After: 5\r\n"}}) {
+                const std::string scan = respond(req, spec);
+                std::string idx(4096, '\0');
+                idx.resize(make_response(q, in.data(), spec, idx.data(), idx.size()));
+                ASSERT_FALSE(idx.empty()) << e.path();
+                EXPECT_EQ(strip_trailing_lws(scan), idx) << e.path();
+                Message r;
+                ASSERT_EQ(parse(idx.data(), idx.size(), r), ParseStatus::ok) << e.path() << "\n" << idx;
+                EXPECT_EQ(r.status, spec.status);
+                EXPECT_EQ(r.via_count, q.via_count) << e.path();
+                EXPECT_EQ(r.call_id.str(idx.data()), q.call_id.str(in.data()));
+                EXPECT_EQ(r.to.tag.str(idx.data()),
+                          q.to.has_tag ? q.to.tag.str(in.data()) : spec.to_tag) << e.path();
+                differed_by_lws += scan != idx;
+                compared++;
+            }
+        }
+    }
+    EXPECT_GE(compared, 40u);
+    EXPECT_LT(differed_by_lws, compared);
+    // Not a request, or no room: nothing.
+    Message rsp;
+    const std::string ok = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\nFrom: <sip:a@b>;tag=1\r\n"
+                           "To: <sip:a@b>\r\nCall-ID: c\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n";
+    ASSERT_EQ(parse(ok.data(), ok.size(), rsp), ParseStatus::ok);
+    char out[512];
+    EXPECT_EQ(make_response(rsp, ok.data(), {100, "Trying", {}, {}}, out, sizeof out), 0u);
+    const std::string inv = read("rfc4475/esc01.dat");
+    Message q;
+    ASSERT_EQ(parse(inv.data(), inv.size(), q), ParseStatus::ok);
+    EXPECT_EQ(make_response(q, inv.data(), {100, "Trying", {}, {}}, out, 64), 0u);
+}
+
 TEST(Response, RefusesResponsesGarbageAndSmallBuffers) {
     EXPECT_EQ(respond(read("rfc4475/unreason.dat"), {400, "x", "e", {}}), "");
     EXPECT_EQ(respond("", {400, "x", "e", {}}), "");
