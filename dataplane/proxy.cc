@@ -650,9 +650,10 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n, const TxnKey& 
         return;
     }
     const uint32_t cbuf = C.t.c.buf;
-    const char* br = static_cast<const char*>(
-        memmem(bufs_.data(cbuf), len, via_ + (vl - branch_len), branch_len));
-    C.branch_off = uint16_t(br ? br - bufs_.data(cbuf) : 0);
+    // Where the Rewriter wrote our branch and Record-Route (the retained
+    // copy is finish()'s output as it was), not searched for.
+    const size_t br = rw.placed(via_ + (vl - branch_len));
+    C.branch_off = uint16_t(br != rw.npos && br + branch_len <= len ? br : 0);
     if (ruri_host_len && tr->ruri_host == failover::RuriHost::server) {
         const char* sp = static_cast<const char*>(std::memchr(bufs_.data(cbuf), ' ', len));
         const size_t at = sp ? size_t(sp - bufs_.data(cbuf)) + 1 + ruri_at : 0;
@@ -662,9 +663,10 @@ void Proxy::new_transaction(Endpoint up, const char* d, size_t n, const TxnKey& 
         }
     }
     if (!rr.empty()) {
-        const char* at = static_cast<const char*>(memmem(bufs_.data(cbuf), len, rr.data(), rr.size()));
-        C.rr_off = uint16_t(at ? at - bufs_.data(cbuf) : 0);
-        C.rr_len = uint8_t(at ? rr.size() : 0);
+        const size_t at = rw.placed(rr.data());
+        const bool in = at != rw.npos && at + rr.size() <= len;
+        C.rr_off = uint16_t(in ? at : 0);
+        C.rr_len = uint8_t(in ? rr.size() : 0);
     }
 
     if (table_.insert_absent(key.hash, ss) != TxnTable::InsertStatus::inserted) {

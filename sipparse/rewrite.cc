@@ -18,7 +18,7 @@ bool Rewriter::add(uint32_t off, uint32_t del, std::string_view a, std::string_v
         failed_ = true;
         return false;
     }
-    edits_[n_] = Edit{off, del, {a, b, c, d}, 0, false, n_};
+    edits_[n_] = Edit{off, del, {a, b, c, d}, 0, false, n_, 0};
     n_++;
     return true;
 }
@@ -180,6 +180,7 @@ size_t Rewriter::finish(char* out, size_t cap) noexcept {
         if (e.off < cur) return 0;  // overlapping edits
         if (!put(in_ + cur, e.off - cur)) return 0;
         for (int k = 0; k < 4; k++) {
+            if (k == 1) edits_[i].out_b = uint32_t(w);
             if (!put(e.part[k].data(), e.part[k].size())) return 0;
             if (k == 1 && e.has_num) {
                 char digits[10];
@@ -200,6 +201,14 @@ size_t Rewriter::finish(char* out, size_t cap) noexcept {
     // part of the message (RFC 3261 §18.3) and are not forwarded.
     if (!put(in_ + cur, msg_.body.end() - cur)) return 0;
     return w;
+}
+
+size_t Rewriter::placed(const char* p) const noexcept {
+    for (uint16_t i = 0; i < n_; i++) {
+        const std::string_view b = edits_[i].part[1];
+        if (!b.empty() && p >= b.data() && p < b.data() + b.size()) return edits_[i].out_b + size_t(p - b.data());
+    }
+    return npos;
 }
 
 }  // namespace sipedge::sip

@@ -67,6 +67,15 @@ class Rewriter {
     /// or 0 when it does not fit or an edit failed earlier.
     size_t finish(char* out, size_t cap) noexcept;
 
+    /// After a finish() that succeeded: where in its output the byte <p>
+    /// landed, for a <p> inside the value given to prepend_via(),
+    /// add_record_route() or another edit's second part (the caller's own
+    /// text: our branch, our Record-Route); npos for any other pointer. The
+    /// proxy keeps these offsets with the retained request instead of
+    /// searching the output for them.
+    static constexpr size_t npos = ~size_t(0);
+    size_t placed(const char* p) const noexcept;
+
   private:
     struct Edit {
         uint32_t off;             // position in the input
@@ -75,6 +84,7 @@ class Rewriter {
         uint32_t num;             // decimal number written after part[1] when has_num
         bool has_num;
         uint16_t seq;             // recording order; keeps equal offsets stable
+        uint32_t out_b = 0;       // where part[1] began in finish()'s output
     };
     bool add(uint32_t off, uint32_t del, std::string_view a, std::string_view b = {},
              std::string_view c = {}, std::string_view d = {}) noexcept;

@@ -73,6 +73,29 @@ TEST(Rewrite, ProxyForwardingEdits) {
     EXPECT_EQ(m2.max_forwards, 69u);
 }
 
+// placed(): where the caller's own text landed in the output, whatever the
+// order the edits were recorded in; npos for text that is not an edit's.
+TEST(Rewrite, PlacedReportsWhereTheViaAndRecordRouteLanded) {
+    Rw t(kReq);
+    ASSERT_TRUE(t.ok);
+    const std::string via = "SIP/2.0/UDP 192.0.2.1;branch=z9hG4bKsx1-0123456789";
+    const std::string rr = "<sip:192.0.2.1;lr;sx=0123456789abcdef>";
+    Rewriter r(t.in.data(), t.m);
+    ASSERT_TRUE(r.remove_top_route());
+    ASSERT_TRUE(r.add_record_route(rr));
+    ASSERT_TRUE(r.prepend_via(via));
+    ASSERT_TRUE(r.decrement_max_forwards());
+    const std::string out = t.run(r);
+    ASSERT_FALSE(out.empty());
+    const size_t br = via.find("z9hG4bK");
+    EXPECT_EQ(r.placed(via.data() + br), out.find("z9hG4bKsx1"));
+    EXPECT_EQ(r.placed(via.data()), out.find(via));
+    EXPECT_EQ(r.placed(rr.data()), out.find(rr));
+    EXPECT_EQ(out.substr(r.placed(rr.data()), rr.size()), rr);
+    EXPECT_EQ(r.placed(rr.data() + rr.size()), Rewriter::npos);  // one past the end
+    EXPECT_EQ(r.placed(t.in.data()), Rewriter::npos);            // the input's own bytes
+}
+
 TEST(Rewrite, RemoveTopViaFromResponse) {
     const std::string resp =
         "SIP/2.0 200 OK\r\n"
