@@ -70,5 +70,24 @@ TEST(Branch, RejectsForeignBranches) {
     EXPECT_EQ(branch_owner("z9hG4bK-no"), -1);
 }
 
+// Every byte at every hex position: only our lower-case digits decode, and
+// to the value they spell.
+TEST(Branch, EveryByteAtEveryHexPositionIsCheckedAndValued) {
+    const BranchId id{.slot = 0x89abcdef, .nonce = 0x01234567, .generation = 0x4567, .core = 0x9a, .attempt = 0xbc};
+    const std::string good = enc(id);
+    EXPECT_EQ(good, "z9hG4bKsE9a89abcdef4567bc01234567");
+    for (size_t pos = 9; pos < branch_len; pos++)
+        for (int c = 0; c < 256; c++) {
+            std::string s = good;
+            s[pos] = char(c);
+            BranchId out;
+            const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+            ASSERT_EQ(decode_branch(s, out), hex) << pos << " " << c;
+            if (hex) {
+                EXPECT_EQ(enc(out), s);
+            }
+        }
+}
+
 }  // namespace
 }  // namespace sipedge::dp
