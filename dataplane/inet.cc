@@ -4,6 +4,10 @@
 
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 
 namespace sipedge::dp {
 
@@ -11,6 +15,28 @@ uint32_t csum_add(uint32_t sum, const void* data, size_t len) noexcept {
     const uint8_t* p = static_cast<const uint8_t*>(data);
     uint64_t s = sum;
     // 16-bit words in memory order: the folded result is byte-order neutral.
+#if defined(__SSE2__)
+    // Every SIP datagram is summed twice (checked on arrival, computed on
+    // the way out): 16 bytes a step, each word widened into one of eight
+    // 32-bit lanes (zero-extended, as the scalar loop below adds them).
+    // A lane takes 2 words per step, so 32 Ki steps (512 KiB) cannot carry
+    // out of it; longer inputs go in pieces.
+    while (len >= 16) {
+        const __m128i zero = _mm_setzero_si128();
+        __m128i lo = zero, hi = zero;
+        size_t steps = len / 16 < 32768 ? len / 16 : 32768;
+        len -= steps * 16;
+        for (; steps; steps--, p += 16) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+            lo = _mm_add_epi32(lo, _mm_unpacklo_epi16(v, zero));
+            hi = _mm_add_epi32(hi, _mm_unpackhi_epi16(v, zero));
+        }
+        alignas(16) uint32_t l[4], h[4];
+        _mm_store_si128(reinterpret_cast<__m128i*>(l), lo);
+        _mm_store_si128(reinterpret_cast<__m128i*>(h), hi);
+        for (int i = 0; i < 4; i++) s += uint64_t(l[i]) + h[i];
+    }
+#endif
     while (len >= 2) {
         uint16_t w;
         std::memcpy(&w, p, 2);

@@ -177,6 +177,10 @@ static int route_uris(const sip::Message& m, const char* d, sip::Uri* out, int m
         sip::CommaList list(d, h->value);
         sip::Span el;
         while (got < max && list.next(el)) {
+            if (got == 0 && m.has_route0) {  // the first value: parse() read it already
+                out[got++] = m.route0;
+                continue;
+            }
             sip::NameAddr na;
             if (!sip::parse_name_addr(d, el, na) || !sip::parse_uri(d, na.uri, out[got]))
                 return -1;

@@ -159,6 +159,10 @@ struct Message {
     bool has_max_forwards = false;
     bool has_content_length = false;
     Span body;                   // truncated to Content-Length
+    /// The URI of the first Route value (parse() reads it to check it; the
+    /// proxy's §16.4 decision starts from it). Valid when has_route0.
+    Uri route0;
+    bool has_route0 = false;
 
     // Framing.
     uint32_t size = 0;           // bytes this message occupies in the buffer

@@ -391,10 +391,10 @@ struct Parser {
                 CommaList list(b, v);
                 Span el;
                 NameAddr na;
-                Uri uri;
                 if (!list.next(el) || el.len == 0 || !parse_name_addr_lim(b, el, len, na, false) ||
-                    !parse_uri_lim(b, na.uri, len, uri))
+                    !parse_uri_lim(b, na.uri, len, m.route0))
                     return fail(ParseError::bad_route, v0, id);
+                m.has_route0 = true;
             }
             break;
         default:

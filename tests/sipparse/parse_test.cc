@@ -134,6 +134,31 @@ TEST(Parse, ReusingAMessageClearsOldFields) {
     EXPECT_EQ(m.via_count, 1);
 }
 
+// The first Route value's URI is kept (the proxy's routing starts from it):
+// from the first Route header only, cleared when the next message has none.
+TEST(Parse, KeepsTheFirstRouteValuesUri) {
+    const std::string req =
+        "BYE sip:uas@198.51.100.9 SIP/2.0\r\n"
+        "Via: SIP/2.0/UDP 198.51.100.7;branch=z9hG4bKr1\r\n"
+        "Route: <sip:192.0.2.1:5070;lr;sx=0123456789abcdef>, <sip:core.example.net;lr>\r\n"
+        "Route: <sip:192.0.2.99;lr>\r\n"
+        "Max-Forwards: 70\r\nTo: <sip:uas@x>;tag=b\r\nFrom: <sip:a@y>;tag=a\r\n"
+        "Call-ID: r1\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n";
+    Message m;
+    GuardedBuffer a(req);
+    ASSERT_EQ(parse(a.data(), a.size(), m), ParseStatus::ok);
+    ASSERT_TRUE(m.has_route0);
+    EXPECT_EQ(m.route0.host.host.str(a.data()), "192.0.2.1");
+    EXPECT_EQ(m.route0.host.kind, HostKind::ipv4);
+    EXPECT_EQ(m.route0.host.port, 5070);
+    EXPECT_TRUE(m.route0.lr);
+    EXPECT_EQ(m.route0.params.str(a.data()), "lr;sx=0123456789abcdef");
+    GuardedBuffer b(kInvite);  // no Route
+    ASSERT_EQ(parse(b.data(), b.size(), m), ParseStatus::ok);
+    EXPECT_FALSE(m.has_route0);
+    EXPECT_EQ(m.route0.host.port, 0);
+}
+
 TEST(Parse, TooManyHeaders) {
     std::string msg = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h;branch=z9hG4bK1\r\n"
                       "To: <sip:a@b>\r\nFrom: <sip:c@d>;tag=1\r\nCall-ID: x\r\nCSeq: 1 OPTIONS\r\n";
