@@ -9,7 +9,15 @@
 //   sipedge-loadgen --edge 198.18.0.1 --uas 198.18.0.200 --caller 198.18.0.10
 //       [--callers N] --calls N [--rate CPS] [--window N] [--duration S]
 //       [--timeout-ms MS] [--no-uas-100] [--port-id N] [--mbufs N] [--linger S]
+//       [--queues N]
 //       -- <EAL args: --vdev=net_memif0,role=client,socket=...,mac=...>
+//
+// --queues N: N queue pairs on the port and N generators, one per EAL lcore
+// (give N lcores: -l / --lcores), for an edge with N workers (memif pairs
+// queue q of one side with queue q of the other, so each generator's calls
+// stay with one worker). Each generator plays its own callers (--callers of
+// them, from --caller + q * callers) and the UAS, with its share of --calls,
+// --window and --rate; its Call-IDs are its own. One report for the run.
 //
 // --linger S: after the report, stop polling the port and keep it open until
 // its link goes down (the edge stopped), a signal, or S seconds. DPDK 22.11's
@@ -40,6 +48,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 
 #include "bench/dataplane/loadgen_hist.h"
 #include "bench/dataplane/loadgen_sip.h"
@@ -55,6 +64,7 @@ using bench::SipMethod;
 using bench::SipScan;
 
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_abort{false};  // another generator's set-up failed (g_stop: a signal)
 void on_signal(int) { g_stop.store(true, std::memory_order_relaxed); }
 
 struct Options {
@@ -69,6 +79,7 @@ struct Options {
     uint16_t port_id = 0;
     uint32_t mbufs = 16383;
     double linger_s = 0;  // see --linger above
+    uint16_t queues = 1;  // see --queues above
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -77,7 +88,7 @@ struct Options {
                  "usage: loadgen --edge IP[:PORT] --uas IP[:PORT] --caller IP [--callers N]\n"
                  "               --calls N [--rate CPS] [--window N] [--duration S]\n"
                  "               [--timeout-ms MS] [--no-uas-100] [--port-id N] [--mbufs N]\n"
-                 "               [--linger S]\n"
+                 "               [--linger S] [--queues N]\n"
                  "               -- EAL-ARGS...\n",
                  why);
     std::exit(2);
@@ -148,6 +159,9 @@ int parse_args(int argc, char** argv, Options& o) {
         } else if (arg == "--linger") {
             o.linger_s = std::atof(std::string(val()).c_str());
             if (!(o.linger_s >= 0) || o.linger_s > 3600) usage("--linger: 0-3600 s");
+        } else if (arg == "--queues") {
+            if (!parse_u64(val(), 1, 16, u)) usage("--queues: 1-16");
+            o.queues = uint16_t(u);
         } else if (arg == "-h" || arg == "--help") {
             usage("help");
         } else {
@@ -196,10 +210,15 @@ struct Counters {
 
 class LoadGen {
 public:
-    bool init(const Options& o, rte_mempool* pool, const dp::MacAddr& mac);
+    /// <o> is this generator's share (calls, window, rate, first caller);
+    /// it sends and receives on <queue>, its Call-IDs start at <seq_base>.
+    bool init(const Options& o, rte_mempool* pool, const dp::MacAddr& mac, uint16_t queue,
+              uint32_t seq_base);
     int setup_link(double wait_s);
     void run();
-    void report(FILE* f) const;
+    /// The others' counters and latencies into this one (after run()).
+    void merge(const LoadGen& o);
+    void report(FILE* f, const Options& run) const;
     bool all_ok() const { return c_.completed == o_.calls; }
 
 private:
@@ -233,6 +252,8 @@ private:
     Call* lookup(std::string_view call_id, CallRef& ref);
 
     Options o_;
+    uint16_t queue_ = 0;
+    uint32_t seq_base_ = 0;
     rte_mempool* pool_ = nullptr;
     dp::MacAddr mac_{};
     dp::MacAddr edge_mac_{};
@@ -251,8 +272,11 @@ private:
     LogHistogram req_relay_, rsp_relay_, invite_rtt_, bye_rtt_, call_time_;
 };
 
-bool LoadGen::init(const Options& o, rte_mempool* pool, const dp::MacAddr& mac) {
+bool LoadGen::init(const Options& o, rte_mempool* pool, const dp::MacAddr& mac, uint16_t queue,
+                   uint32_t seq_base) {
     o_ = o;
+    queue_ = queue;
+    seq_base_ = seq_base;
     pool_ = pool;
     mac_ = mac;
     hz_ = rte_get_tsc_hz();
@@ -286,7 +310,7 @@ int LoadGen::setup_link(double wait_s) {
         std::memset(&link, 0, sizeof(link));
         rte_eth_link_get_nowait(o_.port_id, &link);
         if (link.link_status == RTE_ETH_LINK_UP) break;
-        if (rte_rdtsc() - t0 > limit || g_stop.load(std::memory_order_relaxed)) {
+        if (rte_rdtsc() - t0 > limit || g_stop.load(std::memory_order_relaxed) || g_abort.load()) {
             std::fprintf(stderr, "loadgen: link on port %u did not come up in %.1f s\n",
                          o_.port_id, wait_s);
             return 3;
@@ -298,7 +322,7 @@ int LoadGen::setup_link(double wait_s) {
     int rounds_after = 0;
     while (rounds_after < 2) {
         now_ = rte_rdtsc();
-        if (now_ - t0 > 2 * limit || g_stop.load(std::memory_order_relaxed)) {
+        if (now_ - t0 > 2 * limit || g_stop.load(std::memory_order_relaxed) || g_abort.load()) {
             std::fprintf(stderr, "loadgen: edge did not answer ARP\n");
             return 3;
         }
@@ -317,7 +341,7 @@ int LoadGen::setup_link(double wait_s) {
 
 void LoadGen::poll_rx() {
     rte_mbuf* pkts[burst];
-    const uint16_t n = rte_eth_rx_burst(o_.port_id, 0, pkts, burst);
+    const uint16_t n = rte_eth_rx_burst(o_.port_id, queue_, pkts, burst);
     if (n) now_ = rte_rdtsc();
     for (uint16_t i = 0; i < n; i++) {
         handle(pkts[i]);
@@ -576,7 +600,7 @@ void LoadGen::start_call() {
     const uint32_t slot = free_.back();
     free_.pop_back();
     Call& c = calls_[slot];
-    const uint32_t seq = uint32_t(c_.started++);
+    const uint32_t seq = seq_base_ + uint32_t(c_.started++);
     c = Call{};
     c.seq = seq;
     c.caller = uint8_t(seq % o_.callers);
@@ -767,7 +791,7 @@ void LoadGen::tx_commit(rte_mbuf* m, uint32_t src, size_t payload) {
 // Hands the queue to the PMD; what it does not take stays queued, in order.
 void LoadGen::flush() {
     if (ntx_ == 0) return;
-    const uint16_t sent = rte_eth_tx_burst(o_.port_id, 0, txq_, ntx_);
+    const uint16_t sent = rte_eth_tx_burst(o_.port_id, queue_, txq_, ntx_);
     if (sent < ntx_) std::memmove(txq_, txq_ + sent, (ntx_ - sent) * sizeof(txq_[0]));
     ntx_ = uint16_t(ntx_ - sent);
 }
@@ -781,13 +805,28 @@ void print_hist(FILE* f, const char* name, const LogHistogram& h, bool comma) {
                  h.mean() / 1e3, comma ? "," : "");
 }
 
-void LoadGen::report(FILE* f) const {
+void LoadGen::merge(const LoadGen& o) {
+    const uint64_t* a = reinterpret_cast<const uint64_t*>(&o.c_);
+    uint64_t* b = reinterpret_cast<uint64_t*>(&c_);
+    static_assert(sizeof(Counters) % sizeof(uint64_t) == 0);
+    for (size_t i = 0; i < sizeof(Counters) / sizeof(uint64_t); i++) b[i] += a[i];
+    if (o.t_first_ && (t_first_ == 0 || o.t_first_ < t_first_)) t_first_ = o.t_first_;
+    if (o.t_last_ > t_last_) t_last_ = o.t_last_;
+    req_relay_.merge(o.req_relay_);
+    rsp_relay_.merge(o.rsp_relay_);
+    invite_rtt_.merge(o.invite_rtt_);
+    bye_rtt_.merge(o.bye_rtt_);
+    call_time_.merge(o.call_time_);
+}
+
+// <run>: the options of the whole run (all generators), reported as given.
+void LoadGen::report(FILE* f, const Options& run) const {
     const double secs = t_last_ > t_first_ ? double(t_last_ - t_first_) / double(hz_) : 0;
     const auto rate = [&](uint64_t n) { return secs > 0 ? double(n) / secs : 0.0; };
     std::fprintf(f, "{\"config\":{\"calls\":%lu,\"rate\":%.1f,\"window\":%u,\"callers\":%u,"
-                    "\"timeout_ms\":%u,\"uas_100\":%s},",
-                 o_.calls, o_.rate, o_.window, o_.callers, o_.timeout_ms,
-                 o_.uas_100 ? "true" : "false");
+                    "\"timeout_ms\":%u,\"uas_100\":%s,\"queues\":%u},",
+                 run.calls, run.rate, run.window, run.callers, run.timeout_ms,
+                 run.uas_100 ? "true" : "false", unsigned(run.queues));
     rusage ru{};
     getrusage(RUSAGE_SELF, &ru);
     const double cpu = double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
@@ -829,12 +868,12 @@ void LoadGen::report(FILE* f) const {
                  "loadgen: %lu/%lu calls completed (%lu failed, %lu timeout, %lu unfinished) in "
                  "%.3f s: %.0f calls/s, %.0f relayed msgs/s; relay latency p50 %.1f us, p99 "
                  "%.1f us\n",
-                 c_.completed, o_.calls, c_.failed, c_.timeout, c_.unfinished, secs,
+                 c_.completed, run.calls, c_.failed, c_.timeout, c_.unfinished, secs,
                  rate(c_.completed), rate(c_.relayed_rx),
                  double(req_relay_.percentile(50)) / 1e3, double(req_relay_.percentile(99)) / 1e3);
 }
 
-bool port_up(uint16_t port, rte_mempool* pool, dp::MacAddr& mac) {
+bool port_up(uint16_t port, uint16_t queues, rte_mempool* pool, dp::MacAddr& mac) {
     if (!rte_eth_dev_is_valid_port(port)) {
         std::fprintf(stderr, "loadgen: no DPDK port %u (give --vdev=net_memif0,role=client,...)\n",
                      port);
@@ -842,12 +881,14 @@ bool port_up(uint16_t port, rte_mempool* pool, dp::MacAddr& mac) {
     }
     rte_eth_conf conf;
     std::memset(&conf, 0, sizeof(conf));
-    int r = rte_eth_dev_configure(port, 1, 1, &conf);
+    int r = rte_eth_dev_configure(port, queues, queues, &conf);
     uint16_t rxd = 1024, txd = 1024;
     if (r == 0) r = rte_eth_dev_adjust_nb_rx_tx_desc(port, &rxd, &txd);
     const int sock = rte_eth_dev_socket_id(port);
-    if (r == 0) r = rte_eth_rx_queue_setup(port, 0, rxd, sock, nullptr, pool);
-    if (r == 0) r = rte_eth_tx_queue_setup(port, 0, txd, sock, nullptr);
+    for (uint16_t q = 0; q < queues && r == 0; q++) {
+        r = rte_eth_rx_queue_setup(port, q, rxd, sock, nullptr, pool);
+        if (r == 0) r = rte_eth_tx_queue_setup(port, q, txd, sock, nullptr);
+    }
     if (r == 0) r = rte_eth_dev_start(port);
     rte_ether_addr a;
     if (r == 0) r = rte_eth_macaddr_get(port, &a);
@@ -859,17 +900,52 @@ bool port_up(uint16_t port, rte_mempool* pool, dp::MacAddr& mac) {
     return true;
 }
 
+// One generator per lcore: link and ARP set-up, then (when every generator
+// has resolved the edge) the calls. The first to fail stops the others.
+struct Gen {
+    LoadGen* lg = nullptr;
+    int rc = 0;
+};
+std::atomic<uint32_t> g_resolved{0};
+uint32_t g_gens = 1;
+
+int gen_main(void* arg) {
+    Gen& g = *static_cast<Gen*>(arg);
+    g.rc = g.lg->setup_link(10.0);
+    if (g.rc != 0) {
+        g_abort.store(true);
+        return g.rc;
+    }
+    g_resolved.fetch_add(1);
+    while (g_resolved.load() < g_gens && !g_abort.load() && !g_stop.load(std::memory_order_relaxed))
+        rte_pause();
+    if (g_abort.load() || g_stop.load()) return g.rc;
+    // The driver samples the edge's CPU time from this line on (printed once).
+    if (rte_lcore_id() == rte_get_main_lcore())
+        std::fprintf(stderr, "loadgen: link up, edge resolved, starting calls\n");
+    g.lg->run();
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     Options o;
     const int sep = parse_args(argc, argv, o);
     if (!o.edge.ip || !o.uas.ip || !o.caller.ip) usage("--edge, --uas and --caller are required");
+    if (o.window < o.queues) usage("--window: at least one call per queue");
+    if (o.calls / o.queues >= (1u << 28)) usage("--calls: under 2^28 per queue (Call-IDs)");
     std::vector<char*> eal;
     eal.push_back(argv[0]);
     for (int i = sep + 1; i < argc; i++) eal.push_back(argv[i]);
     if (rte_eal_init(int(eal.size()), eal.data()) < 0) {
         std::fprintf(stderr, "loadgen: EAL init failed: %s\n", rte_strerror(rte_errno));
+        return 4;
+    }
+    if (rte_lcore_count() < o.queues) {
+        std::fprintf(stderr, "loadgen: --queues %u needs %u EAL lcores (-l/--lcores), %u given\n",
+                     o.queues, o.queues, rte_lcore_count());
+        rte_eal_cleanup();
         return 4;
     }
     std::signal(SIGINT, on_signal);
@@ -878,19 +954,40 @@ int main(int argc, char** argv) {
                                                 RTE_MBUF_DEFAULT_BUF_SIZE, int(rte_socket_id()));
     dp::MacAddr mac{};
     if (!pool) std::fprintf(stderr, "loadgen: mempool: %s\n", rte_strerror(rte_errno));
-    if (!pool || !port_up(o.port_id, pool, mac)) {
+    if (!pool || !port_up(o.port_id, o.queues, pool, mac)) {
         rte_eal_cleanup();
         return 4;
     }
-    auto* lg = new LoadGen();
-    lg->init(o, pool, mac);
-    int rc = lg->setup_link(10.0);
+    // Generator q: its callers, its share of calls, window and rate.
+    std::vector<LoadGen*> lgs(o.queues);
+    std::vector<Gen> gens(o.queues);
+    for (uint16_t q = 0; q < o.queues; q++) {
+        Options share = o;
+        share.calls = o.calls / o.queues + (q < o.calls % o.queues ? 1 : 0);
+        share.window = o.window / o.queues + (q < o.window % o.queues ? 1 : 0);
+        share.rate = o.rate / o.queues;
+        share.caller.ip = o.caller.ip + uint32_t(q) * o.callers;
+        lgs[q] = new LoadGen();
+        lgs[q]->init(share, pool, mac, q, uint32_t(q) << 28);
+        gens[q].lg = lgs[q];
+    }
+    g_gens = o.queues;
+    unsigned lcore = rte_get_main_lcore();
+    for (uint16_t q = 1; q < o.queues; q++) {
+        lcore = rte_get_next_lcore(lcore, 1, 0);
+        rte_eal_remote_launch(gen_main, &gens[q], lcore);
+    }
+    gen_main(&gens[0]);
+    rte_eal_mp_wait_lcore();
+    int rc = 0;
+    for (const Gen& g : gens)
+        if (g.rc != 0 && rc == 0) rc = g.rc;
     if (rc == 0) {
-        // The driver samples the edge's CPU time from this line on.
-        std::fprintf(stderr, "loadgen: link up, edge resolved, starting calls\n");
-        lg->run();
-        lg->report(stdout);
-        rc = lg->all_ok() ? 0 : 1;
+        bool ok = true;  // each generator completed its share (before the merge)
+        for (const LoadGen* lg : lgs) ok = ok && lg->all_ok();
+        for (uint16_t q = 1; q < o.queues; q++) lgs[0]->merge(*lgs[q]);
+        lgs[0]->report(stdout, o);
+        rc = ok ? 0 : 1;
     }
     if (o.linger_s > 0) {
         // Nothing polls the port from here on (see --linger above).
@@ -900,14 +997,21 @@ int main(int argc, char** argv) {
         const uint64_t end = rte_rdtsc() + uint64_t(o.linger_s * double(rte_get_tsc_hz()));
         while (!g_stop.load(std::memory_order_relaxed) && rte_rdtsc() < end) {
             rte_eth_link l{};
-            if (rte_eth_link_get_nowait(o.port_id, &l) == 0 && l.link_status == RTE_ETH_LINK_DOWN)
+            if (rte_eth_link_get_nowait(o.port_id, &l) == 0 && l.link_status == RTE_ETH_LINK_DOWN) {
+                // The PMD's interrupt thread marks the link down first and
+                // then unmaps and frees the rings of every queue; stopping
+                // the port meanwhile frees them under it (a crash there, 1
+                // run in 3 with two queues). Its disconnect takes well under
+                // this.
+                rte_delay_us_sleep(300000);
                 break;
+            }
             rte_delay_us_sleep(10000);
         }
     }
     rte_eth_dev_stop(o.port_id);
     rte_eth_dev_close(o.port_id);
-    delete lg;
+    for (LoadGen* lg : lgs) delete lg;
     rte_eal_cleanup();
     return rc;
 }

@@ -17,6 +17,7 @@
 # Usage: loadgen.sh <sipedge> <sipedge-loadgen> [--calls N] [--rate CPS]
 #          [--window N] [--callers N] [--duration S] [--max-txns N] [--t1 MS]
 #          [--json FILE]
+# WORKERS=N (environment): N workers and N generators, see below.
 # Prints one summary line and one JSON object (also to --json FILE).
 # Exit 0: every call completed and the checks held; 1: failures; 2: usage;
 # 77: skipped (not root, or the EAL cannot start here).
@@ -51,6 +52,35 @@ command -v python3 >/dev/null || { echo "SKIP: no python3"; exit 77; }
 
 WORKER_CPU=${WORKER_CPU:-1}
 LG_CPU=${LG_CPU:-0}
+# WORKERS=N (control-loop edge only): N sipedge workers, N queue pairs on the
+# memif link and N generators (sipedge-loadgen --queues N), generator q
+# talking to worker q. Workers on WORKER_CPUS (comma list; default CPUs
+# 1..N), generators on LG_CPUS (default CPUs N+1..2N), each taken modulo the
+# CPUs there are: a scaling figure needs 2N+1 CPUs (control and the main
+# generator share LG_CPU). WORKERS=1 is the single-worker run above.
+WORKERS=${WORKERS:-1}
+case $WORKERS in ''|*[!0-9]*|0) echo "loadgen.sh: WORKERS must be 1-16" >&2; exit 2 ;; esac
+[ "$WORKERS" -le 16 ] || { echo "loadgen.sh: WORKERS must be 1-16" >&2; exit 2; }
+NCPU=$(nproc)
+cpu_list() {  # <first> <count>: CPUs first.., modulo NCPU, comma separated
+    local i out=
+    for ((i = 0; i < $2; i++)); do out+="${out:+,}$((($1 + i) % NCPU))"; done
+    echo "$out"
+}
+
+if [ "$WORKERS" = 1 ]; then
+    WORKER_CPUS=${WORKER_CPUS:-$WORKER_CPU}
+    LG_CPUS=${LG_CPUS:-$LG_CPU}
+else
+    WORKER_CPUS=${WORKER_CPUS:-$(cpu_list 1 "$WORKERS")}
+    LG_CPUS=${LG_CPUS:-$(cpu_list $((WORKERS + 1)) "$WORKERS")}
+fi
+lcores() {  # <main cpu> <cpu list>: --lcores=0@main,1@c1,2@c2...
+    local out="--lcores=0@$1" i=1 c
+    IFS=, read -ra cs <<<"$2"
+    for c in "${cs[@]}"; do out+=",$i@$c"; i=$((i + 1)); done
+    echo "$out"
+}
 # NICE=-10 runs both under `nice -n -10` (recorded in the JSON). With
 # sched_autogroup on, nice weighs only against this session's other tasks.
 NICE=${NICE:-0}
@@ -92,6 +122,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# The generators: lcore i on the i-th of LG_CPUS (generator 0 on the main lcore).
+LG_LCORES="--lcores=$(IFS=, read -ra cs <<<"$LG_CPUS"; o=; i=0; for c in "${cs[@]}"; do o+="${o:+,}$i@$c"; i=$((i + 1)); done; echo "$o")"
 EAL_COMMON="--no-huge --no-pci --no-shconf --no-telemetry --log-level=lib.eal:error"
 # Started directly (its PID is the one stopped below and read for CPU time);
 # its own --duration is the backstop should this script die first.
@@ -125,8 +157,9 @@ EOF
     # EDGE_SPIN_NS=N: sipedge --bench-spin-ns N, a slower worker core, so that the
     # generator can offer a multiple of its capacity on a small machine.
     [ "${EDGE_SPIN_NS:-0}" != 0 ] && EDGE_ARGS+=(--bench-spin-ns "$EDGE_SPIN_NS")
-    EDGE_LCORES="--lcores=0@$LG_CPU,1@$WORKER_CPU"
+    EDGE_LCORES=$(lcores "$LG_CPU" "$WORKER_CPUS")
 else
+    [ "$WORKERS" = 1 ] || { echo "loadgen.sh: WORKERS needs the control-loop edge (--config)" >&2; exit 2; }
     EDGE_ARGS=(--ip 198.18.0.1/24 --server 198.18.0.200:5060 --access 198.18.0.10:5060
                --t1 "$T1")
     EDGE_LCORES="--lcores=0@$WORKER_CPU"
@@ -156,8 +189,8 @@ read -r LOAD_START _ < /proc/loadavg
 EDGE_TICKS0=$(edge_ticks)
 nice -n "$NICE" timeout -k 5 $((DURATION + 30)) "$LOADGEN" --edge 198.18.0.1 --uas 198.18.0.200 \
     --caller 198.18.0.10 --callers "$CALLERS" --calls "$CALLS" --rate "$RATE" \
-    --window "$WINDOW" --duration "$DURATION" --linger 30 \
-    -- $EAL_COMMON -m 256 "--lcores=0@$LG_CPU" --file-prefix="${TAG}g" \
+    --window "$WINDOW" --duration "$DURATION" --linger 30 --queues "$WORKERS" \
+    -- $EAL_COMMON -m 256 "$LG_LCORES" --file-prefix="${TAG}g" \
     "--vdev=net_memif0,role=client,socket=$SOCK,mac=02:00:00:5e:00:02" \
     >"$WORK/lg.json" 2>"$WORK/lg.err" &
 LG_PID=$!
@@ -201,10 +234,10 @@ if [ "$LG_RC" = 4 ]; then
 fi
 
 python3 - "$WORK/lg.json" "$WORK/edge.json" "$LG_RC" "$CALLS" "$EDGE_CPU_TICKS" \
-    "$(getconf CLK_TCK)" "$LOAD_START" "$LOAD_END" "$JSON" "$NICE" <<'PY'
+    "$(getconf CLK_TCK)" "$LOAD_START" "$LOAD_END" "$JSON" "$NICE" "$WORKERS" <<'PY'
 import json, os, sys
-lgf, edgef, rc, calls, ticks, hz, l0, l1, out, nice = sys.argv[1:11]
-rc, calls = int(rc), int(calls)
+lgf, edgef, rc, calls, ticks, hz, l0, l1, out, nice, nw = sys.argv[1:12]
+rc, calls, nw = int(rc), int(calls), int(nw)
 problems = []
 try:
     lg = json.load(open(lgf))
@@ -246,6 +279,15 @@ if lg and edge:
     if lg["drops"]["bad_csum"]: problems.append(f"loadgen saw {lg['drops']['bad_csum']} bad checksums")
     if lg["latency_us"]["request_relay"]["count"] < 3 * calls:
         problems.append("fewer relay latency samples than requests")
+    # WORKERS=N: N workers ran, and each answered its generator's share of the
+    # calls (queue q of the link is worker q's and generator q's).
+    if workers != nw: problems.append(f"{workers} sipedge workers, {nw} asked")
+    elif nw > 1:
+        for w in edge["workers"]:
+            share = calls // nw + (1 if w["worker"] < calls % nw else 0)
+            if w["calls_answered"] != share:
+                problems.append(f"worker {w['worker']} answered {w['calls_answered']} calls, not its share {share}")
+        res["per_worker_msgs_per_s"] = [w["udp_tx"] / secs if secs else 0.0 for w in edge["workers"]]
 res["problems"] = problems
 res["ok"] = not problems
 text = json.dumps(res, separators=(",", ":"))

@@ -24,6 +24,16 @@ public:
         if (n_ == 1 || v < min_) min_ = v;
     }
 
+    /// Adds every value <o> counted (one generator queue's histogram into
+    /// the run's).
+    void merge(const LogHistogram& o) noexcept {
+        for (size_t i = 0; i < buckets; i++) counts_[i] += o.counts_[i];
+        if (o.n_ && (n_ == 0 || o.min_ < min_)) min_ = o.min_;
+        if (o.max_ > max_) max_ = o.max_;
+        n_ += o.n_;
+        sum_ += o.sum_;
+    }
+
     uint64_t count() const noexcept { return n_; }
     uint64_t max() const noexcept { return max_; }
     uint64_t min() const noexcept { return n_ ? min_ : 0; }
