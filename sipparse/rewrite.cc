@@ -59,7 +59,15 @@ bool Rewriter::remove_first_value(HeaderId id) noexcept {
     return add(first.off, second.off - first.off, {});
 }
 
-bool Rewriter::remove_top_via() noexcept { return remove_first_value(HeaderId::via); }
+bool Rewriter::remove_top_via() noexcept {
+    // parse() took the top via-parm as the first Via header's whole value
+    // when that header has one (nearly always): the line goes without
+    // scanning the value again for a comma.
+    const Header* h = msg_.find(HeaderId::via);
+    if (h && msg_.top_via.all.off == h->value.off && msg_.top_via.all.len == h->value.len)
+        return add(h->name.off, line_end(*h) - h->name.off, {});
+    return remove_first_value(HeaderId::via);
+}
 
 bool Rewriter::remove_top_route() noexcept { return remove_first_value(HeaderId::route); }
 
