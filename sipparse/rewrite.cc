@@ -18,7 +18,7 @@ bool Rewriter::add(uint32_t off, uint32_t del, std::string_view a, std::string_v
         failed_ = true;
         return false;
     }
-    edits_[n_] = Edit{off, del, {a, b, c, d}, 0, false, n_, 0};
+    edits_[n_] = Edit{off, del, {a, b, c, d}, 0, false, 0};
     n_++;
     return true;
 }
@@ -163,16 +163,18 @@ bool Rewriter::add_header(std::string_view name, std::string_view value) noexcep
 size_t Rewriter::finish(char* out, size_t cap) noexcept {
     if (!msg_.has_content_length) fix_content_length();
     if (failed_) return 0;
-    // Insertion sort by (offset, recording order): at most max_edits entries.
-    for (uint16_t i = 1; i < n_; i++) {
-        const Edit e = edits_[i];
+    // Insertion sort of the edits' indexes by offset, stable (equal offsets
+    // keep their recording order: an index is inserted after every earlier
+    // one at its offset): at most max_edits entries, and the edits themselves
+    // (80 bytes each) stay where they are.
+    uint8_t order[max_edits];
+    for (uint16_t i = 0; i < n_; i++) {
         uint16_t j = i;
-        while (j > 0 && (edits_[j - 1].off > e.off ||
-                         (edits_[j - 1].off == e.off && edits_[j - 1].seq > e.seq))) {
-            edits_[j] = edits_[j - 1];
+        while (j > 0 && edits_[order[j - 1]].off > edits_[i].off) {
+            order[j] = order[j - 1];
             j--;
         }
-        edits_[j] = e;
+        order[j] = uint8_t(i);
     }
     size_t w = 0;
     auto put = [&](const char* p, size_t n) {
@@ -183,26 +185,23 @@ size_t Rewriter::finish(char* out, size_t cap) noexcept {
         return true;
     };
     uint32_t cur = 0;
-    for (uint16_t i = 0; i < n_; i++) {
-        const Edit& e = edits_[i];
+    for (uint16_t k = 0; k < n_; k++) {
+        Edit& e = edits_[order[k]];
         if (e.off < cur) return 0;  // overlapping edits
-        if (!put(in_ + cur, e.off - cur)) return 0;
-        for (int k = 0; k < 4; k++) {
-            if (k == 1) edits_[i].out_b = uint32_t(w);
-            if (!put(e.part[k].data(), e.part[k].size())) return 0;
-            if (k == 1 && e.has_num) {
-                char digits[10];
-                int nd = 0;
-                uint32_t v = e.num;
-                do {
-                    digits[nd++] = char('0' + v % 10);
-                    v /= 10;
-                } while (v);
-                char tmp[10];
-                for (int d = 0; d < nd; d++) tmp[d] = digits[nd - 1 - d];
-                if (!put(tmp, size_t(nd))) return 0;
-            }
+        if (!put(in_ + cur, e.off - cur) || !put(e.part[0].data(), e.part[0].size())) return 0;
+        e.out_b = uint32_t(w);
+        if (!put(e.part[1].data(), e.part[1].size())) return 0;
+        if (e.has_num) {
+            char digits[10];
+            size_t nd = 0;
+            uint32_t v = e.num;
+            do {
+                digits[sizeof digits - ++nd] = char('0' + v % 10);
+                v /= 10;
+            } while (v);
+            if (!put(digits + sizeof digits - nd, nd)) return 0;
         }
+        if (!put(e.part[2].data(), e.part[2].size()) || !put(e.part[3].data(), e.part[3].size())) return 0;
         cur = e.off + e.del;
     }
     // The body ends at Content-Length: bytes past it in a datagram are not

@@ -83,7 +83,6 @@ class Rewriter {
         std::string_view part[4]; // written in order at off
         uint32_t num;             // decimal number written after part[1] when has_num
         bool has_num;
-        uint16_t seq;             // recording order; keeps equal offsets stable
         uint32_t out_b = 0;       // where part[1] began in finish()'s output
     };
     bool add(uint32_t off, uint32_t del, std::string_view a, std::string_view b = {},
