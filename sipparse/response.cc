@@ -35,7 +35,21 @@ class Writer {
         const char d[3] = {char('0' + v / 100 % 10), char('0' + v / 10 % 10), char('0' + v % 10)};
         put(d, 3);
     }
-    size_t done() const noexcept { return ok_ ? w_ : 0; }
+    // "SIP/2.0 <status> <reason>\r\n"
+    void status_line(const ResponseSpec& spec) noexcept {
+        put("SIP/2.0 ");
+        put_status(spec.status);
+        put(" ");
+        put(spec.reason.empty() ? std::string_view("Bad Request") : spec.reason);
+        put("\r\n");
+    }
+    // The extra lines, an empty body, the end of the headers: the length
+    // written, 0 when it did not fit.
+    size_t end(const ResponseSpec& spec) noexcept {
+        put(spec.extra);
+        put("Content-Length: 0\r\n\r\n");
+        return ok_ ? w_ : 0;
+    }
 
   private:
     char* out_;
@@ -98,11 +112,7 @@ size_t make_response(const char* in, size_t len, const ResponseSpec& spec, char*
     if (spec.partial && lex::skip_lws(in, vias[0].value, vias[0].end) >= vias[0].end) return 0;  // "Via:" alone
 
     Writer w(out, cap);
-    w.put("SIP/2.0 ");
-    w.put_status(spec.status);
-    w.put(" ");
-    w.put(spec.reason.empty() ? std::string_view("Bad Request") : spec.reason);
-    w.put("\r\n");
+    w.status_line(spec);
     for (size_t i = 0; i < nvia; i++) {
         w.put(in + vias[i].start, vias[i].end - vias[i].start);
         w.put("\r\n");
@@ -130,9 +140,7 @@ size_t make_response(const char* in, size_t len, const ResponseSpec& spec, char*
         w.put(in + l->start, l->end - l->start);
         w.put("\r\n");
     }
-    w.put(spec.extra);
-    w.put("Content-Length: 0\r\n\r\n");
-    return w.done();
+    return w.end(spec);
 }
 
 size_t make_response(const Message& m, const char* in, const ResponseSpec& spec, char* out,
@@ -147,7 +155,7 @@ size_t make_response(const Message& m, const char* in, const ResponseSpec& spec,
     Writer w(out, cap);
     // From the header's name to the end of its value (folded lines included).
     auto line = [&](const Header* h, bool tag) {
-        if (h->value.len == 0 || h->value.off < h->name.off) return false;
+        if (h->value.len == 0) return false;
         w.put(in + h->name.off, h->value.end() - h->name.off);
         if (tag) {
             w.put(";tag=");
@@ -156,20 +164,14 @@ size_t make_response(const Message& m, const char* in, const ResponseSpec& spec,
         w.put("\r\n");
         return true;
     };
-    w.put("SIP/2.0 ");
-    w.put_status(spec.status);
-    w.put(" ");
-    w.put(spec.reason.empty() ? std::string_view("Bad Request") : spec.reason);
-    w.put("\r\n");
+    w.status_line(spec);
     for (const Header* h = via; h; h = m.next(h))
         if (!line(h, false)) return 0;
     // RFC 3261 §8.2.6.2: a tag is added unless the request's To has one.
     if ((from && !line(from, false)) || (to && !line(to, !spec.to_tag.empty() && !m.to.has_tag)) ||
         (call_id && !line(call_id, false)) || (cseq && !line(cseq, false)))
         return 0;
-    w.put(spec.extra);
-    w.put("Content-Length: 0\r\n\r\n");
-    return w.done();
+    return w.end(spec);
 }
 
 }  // namespace sipedge::sip

@@ -2,6 +2,7 @@
 
 #include "sipparse/rewrite.h"
 
+#include <cstdint>
 #include <cstring>
 
 #include "sipparse/headers.h"
@@ -212,8 +213,10 @@ size_t Rewriter::finish(char* out, size_t cap) noexcept {
 
 size_t Rewriter::placed(const char* p) const noexcept {
     for (uint16_t i = 0; i < n_; i++) {
+        // As integers: <p> and the part may belong to different objects.
         const std::string_view b = edits_[i].part[1];
-        if (!b.empty() && p >= b.data() && p < b.data() + b.size()) return edits_[i].out_b + size_t(p - b.data());
+        const uintptr_t at = reinterpret_cast<uintptr_t>(p), b0 = reinterpret_cast<uintptr_t>(b.data());
+        if (at - b0 < b.size()) return edits_[i].out_b + size_t(at - b0);
     }
     return npos;
 }
