@@ -4,8 +4,8 @@
 
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
 #endif
 
 
@@ -13,30 +13,71 @@ namespace sipedge::dp {
 
 uint32_t csum_add(uint32_t sum, const void* data, size_t len) noexcept {
     const uint8_t* p = static_cast<const uint8_t*>(data);
-    uint64_t s = sum;
     // 16-bit words in memory order: the folded result is byte-order neutral.
-#if defined(__SSE2__)
+    // RFC 1071 §2(B): the one's complement sum can be taken over wider words
+    // and folded at the end, every 16-bit position weighing 1 mod 0xffff.
+#if defined(__x86_64__)
     // Every SIP datagram is summed twice (checked on arrival, computed on
-    // the way out): 16 bytes a step, each word widened into one of eight
-    // 32-bit lanes (zero-extended, as the scalar loop below adds them).
-    // A lane takes 2 words per step, so 32 Ki steps (512 KiB) cannot carry
-    // out of it; longer inputs go in pieces.
-    while (len >= 16) {
-        const __m128i zero = _mm_setzero_si128();
-        __m128i lo = zero, hi = zero;
-        size_t steps = len / 16 < 32768 ? len / 16 : 32768;
-        len -= steps * 16;
-        for (; steps; steps--, p += 16) {
-            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-            lo = _mm_add_epi32(lo, _mm_unpacklo_epi16(v, zero));
-            hi = _mm_add_epi32(hi, _mm_unpackhi_epi16(v, zero));
-        }
-        alignas(16) uint32_t l[4], h[4];
-        _mm_store_si128(reinterpret_cast<__m128i*>(l), lo);
-        _mm_store_si128(reinterpret_cast<__m128i*>(h), hi);
-        for (int i = 0; i < 4; i++) s += uint64_t(l[i]) + h[i];
+    // the way out): 8 bytes per add-with-carry, the carry chained through
+    // a 64-byte step. 144 instructions for 450 bytes, against 359 for the
+    // 16-byte SSE2 widening loop it replaced (callgrind), 26-28 ns against
+    // 32-54 ns timed on this 2-vCPU VM.
+    auto ld = [](const uint8_t* q) {
+        unsigned long long w;
+        std::memcpy(&w, q, 8);
+        return w;
+    };
+    unsigned long long s = sum;
+    unsigned char c = 0;
+    for (; len >= 64; len -= 64, p += 64) {
+        c = _addcarry_u64(c, s, ld(p), &s);
+        c = _addcarry_u64(c, s, ld(p + 8), &s);
+        c = _addcarry_u64(c, s, ld(p + 16), &s);
+        c = _addcarry_u64(c, s, ld(p + 24), &s);
+        c = _addcarry_u64(c, s, ld(p + 32), &s);
+        c = _addcarry_u64(c, s, ld(p + 40), &s);
+        c = _addcarry_u64(c, s, ld(p + 48), &s);
+        c = _addcarry_u64(c, s, ld(p + 56), &s);
     }
-#endif
+    if (len & 32) {
+        c = _addcarry_u64(c, s, ld(p), &s);
+        c = _addcarry_u64(c, s, ld(p + 8), &s);
+        c = _addcarry_u64(c, s, ld(p + 16), &s);
+        c = _addcarry_u64(c, s, ld(p + 24), &s);
+        p += 32;
+    }
+    if (len & 16) {
+        c = _addcarry_u64(c, s, ld(p), &s);
+        c = _addcarry_u64(c, s, ld(p + 8), &s);
+        p += 16;
+    }
+    if (len & 8) {
+        c = _addcarry_u64(c, s, ld(p), &s);
+        p += 8;
+    }
+    // The last 0-7 bytes in one word: 4, 2 and 1 bytes at 16-bit positions,
+    // a last odd byte the low byte of its word (zero padded, RFC 1071 §4.1).
+    uint64_t t = 0;
+    if (len & 4) {
+        uint32_t w;
+        std::memcpy(&w, p, 4);
+        t = w;
+        p += 4;
+    }
+    if (len & 2) {
+        uint16_t w;
+        std::memcpy(&w, p, 2);
+        t += w;
+        p += 2;
+    }
+    if (len & 1) t += *p;
+    c = _addcarry_u64(c, s, t, &s);
+    s += c;  // no carry out: after one, s is at most 2^64 - 2
+    s = (s & 0xffffffffULL) + (s >> 32);
+    s = (s & 0xffffffffULL) + (s >> 32);
+    return uint32_t(s);
+#else
+    uint64_t s = sum;
     while (len >= 2) {
         uint16_t w;
         std::memcpy(&w, p, 2);
@@ -51,6 +92,7 @@ uint32_t csum_add(uint32_t sum, const void* data, size_t len) noexcept {
     }
     while (s >> 32) s = (s & 0xffffffffULL) + (s >> 32);
     return uint32_t(s);
+#endif
 }
 
 uint16_t csum_fold(uint32_t sum) noexcept {
@@ -58,13 +100,17 @@ uint16_t csum_fold(uint32_t sum) noexcept {
     return uint16_t(~sum);
 }
 
+uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, size_t len) noexcept {
+    // The pseudo-header's words (addresses, zero and protocol, length) in
+    // memory order, added as csum_add() would add them, without the
+    // 12-byte struct and its pass.
+    uint64_t s = uint64_t(be32(src)) + be32(dst) + be16(uint16_t(proto)) + be16(uint16_t(len));
+    s = (s & 0xffffffffULL) + (s >> 32);
+    return uint32_t((s & 0xffffffffULL) + (s >> 32));
+}
+
 uint16_t udp_checksum(uint32_t src, uint32_t dst, const void* udp, size_t udp_len) noexcept {
-    struct __attribute__((packed)) {
-        uint32_t src, dst;
-        uint8_t zero, proto;
-        uint16_t len;
-    } ph{be32(src), be32(dst), 0, ipproto_udp, be16(uint16_t(udp_len))};
-    const uint16_t c = csum_fold(csum_add(csum_add(0, &ph, sizeof(ph)), udp, udp_len));
+    const uint16_t c = csum_fold(csum_add(pseudo_sum(src, dst, ipproto_udp, udp_len), udp, udp_len));
     return c == 0 ? 0xffff : c;
 }
 
@@ -93,13 +139,8 @@ UdpCheck udp_check(uint32_t src, uint32_t dst, const uint8_t* udp, size_t len,
     const size_t ulen = be16(h.len);
     if (ulen < udp_hdr_len || ulen > len) return UdpCheck::malformed;
     if (h.csum != 0 && verify_csum) {
-        struct __attribute__((packed)) {
-            uint32_t src, dst;
-            uint8_t zero, proto;
-            uint16_t len;
-        } ph{be32(src), be32(dst), 0, ipproto_udp, be16(uint16_t(ulen))};
         // Summing a datagram that includes its own checksum gives all ones.
-        if (csum_fold(csum_add(csum_add(0, &ph, sizeof(ph)), udp, ulen)) != 0)
+        if (csum_fold(csum_add(pseudo_sum(src, dst, ipproto_udp, ulen), udp, ulen)) != 0)
             return UdpCheck::bad_csum;
     }
     payload_len = ulen - udp_hdr_len;
@@ -107,13 +148,8 @@ UdpCheck udp_check(uint32_t src, uint32_t dst, const uint8_t* udp, size_t len,
 }
 
 uint16_t udp_partial_csum(uint32_t src, uint32_t dst, size_t udp_len) noexcept {
-    struct __attribute__((packed)) {
-        uint32_t src, dst;
-        uint8_t zero, proto;
-        uint16_t len;
-    } ph{be32(src), be32(dst), 0, ipproto_udp, be16(uint16_t(udp_len))};
     // csum_fold() complements; the sender stored the folded sum itself.
-    return uint16_t(~csum_fold(csum_add(0, &ph, sizeof(ph))));
+    return uint16_t(~csum_fold(pseudo_sum(src, dst, ipproto_udp, udp_len)));
 }
 
 bool udp_csum_is_partial(uint32_t src, uint32_t dst, const uint8_t* udp, size_t len) noexcept {
@@ -127,12 +163,7 @@ bool udp_csum_is_partial(uint32_t src, uint32_t dst, const uint8_t* udp, size_t 
 
 bool tcp_complete_partial_csum(uint32_t src, uint32_t dst, uint8_t* tcp, size_t len) noexcept {
     if (len < 20 || len > 0xffff) return false;
-    struct __attribute__((packed)) {
-        uint32_t src, dst;
-        uint8_t zero, proto;
-        uint16_t len;
-    } ph{be32(src), be32(dst), 0, ipproto_tcp, be16(uint16_t(len))};
-    const uint32_t pseudo = csum_add(0, &ph, sizeof(ph));
+    const uint32_t pseudo = pseudo_sum(src, dst, ipproto_tcp, len);
     uint16_t field;
     std::memcpy(&field, tcp + 16, 2);
     if (field == 0 || field != uint16_t(~csum_fold(pseudo))) return false;

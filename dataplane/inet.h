@@ -75,6 +75,10 @@ uint32_t csum_add(uint32_t sum, const void* data, size_t len) noexcept;
 /// (the bytes of the returned value are already in network order when stored
 /// as a uint16_t in memory, as RFC 1071 sums are byte-order independent).
 uint16_t csum_fold(uint32_t sum) noexcept;
+/// The one's-complement sum (not folded) of the IPv4 pseudo-header of
+/// <src>/<dst> (host order), <proto> and <len> (RFC 768, RFC 9293 §3.1):
+/// what csum_add() gives over those 12 bytes.
+uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, size_t len) noexcept;
 /// UDP checksum over the pseudo-header of <src>/<dst> (host order) and the
 /// UDP header + payload at udp[0, udp_len). Returns the wire value; a
 /// computed 0 is sent as 0xffff (RFC 768).

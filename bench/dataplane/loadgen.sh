@@ -164,7 +164,10 @@ else
                --t1 "$T1")
     EDGE_LCORES="--lcores=0@$WORKER_CPU"
 fi
-nice -n "$NICE" "$SIPEDGE" "${EDGE_ARGS[@]}" --max-txns "$MAX_TXNS" --duration $((DURATION + 40)) \
+# EDGE_WRAP="cmd args": sipedge runs under that command (exec'ing, so the PID
+# stays sipedge's): bench/dataplane/worker_ir.sh runs it under callgrind.
+read -ra EDGE_WRAP_CMD <<<"${EDGE_WRAP:-}"
+nice -n "$NICE" "${EDGE_WRAP_CMD[@]}" "$SIPEDGE" "${EDGE_ARGS[@]}" --max-txns "$MAX_TXNS" --duration $((DURATION + 40)) \
     -- $EAL_COMMON -m 512 "$EDGE_LCORES" --file-prefix="${TAG}e" \
     "--vdev=net_memif0,role=server,socket=$SOCK,mac=02:00:00:5e:00:01" \
     >"$WORK/edge.json" 2>"$WORK/edge.err" &

@@ -38,8 +38,30 @@ TEST(Inet, ChecksumMatchesTheWordByWordSum) {
             ASSERT_EQ(be16(csum_fold(csum_add(in, buf.data() + off, n))), be16(slow(in, buf.data() + off, n)))
                 << off << " " << n;
         }
-    std::vector<uint8_t> big(600000, 0xff);  // past one 512 KiB piece
+    // All ones with an all-ones sum: a carry out of every 64-bit add.
+    std::vector<uint8_t> ones(300, 0xff);
+    for (size_t n = 0; n <= ones.size(); n++)
+        ASSERT_EQ(csum_fold(csum_add(0xffffffffu, ones.data(), n)), slow(0xffffffffu, ones.data(), n)) << n;
+    std::vector<uint8_t> big(600000, 0xff);  // long inputs
     EXPECT_EQ(csum_fold(csum_add(0, big.data(), big.size())), slow(0, big.data(), big.size()));
+}
+
+TEST(Inet, PseudoSumIsTheSumOfThePseudoHeader) {
+    uint32_t x = 99;
+    for (int i = 0; i < 2000; i++) {
+        const uint32_t src = (x = x * 1103515245 + 12345), dst = (x = x * 1103515245 + 12345);
+        const uint8_t proto = uint8_t(i & 1 ? ipproto_udp : ipproto_tcp);
+        const size_t len = i < 1000 ? size_t(i) : size_t(65535 - (i - 1000));
+        struct __attribute__((packed)) {
+            uint32_t src, dst;
+            uint8_t zero, proto;
+            uint16_t len;
+        } ph{be32(src), be32(dst), 0, proto, be16(uint16_t(len))};
+        ASSERT_EQ(csum_fold(pseudo_sum(src, dst, proto, len)), csum_fold(csum_add(0, &ph, sizeof(ph)))) << i;
+    }
+    EXPECT_EQ(csum_fold(pseudo_sum(0xffffffffu, 0xffffffffu, 0xff, 0xffff)),
+              csum_fold(csum_add(0, "\xff\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff", 12)));
+    EXPECT_EQ(csum_fold(pseudo_sum(0, 0, 0, 0)), 0xffff);
 }
 
 TEST(Inet, BuildThenCheckRoundTrips) {
