@@ -95,11 +95,6 @@ uint32_t csum_add(uint32_t sum, const void* data, size_t len) noexcept {
 #endif
 }
 
-uint16_t csum_fold(uint32_t sum) noexcept {
-    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-    return uint16_t(~sum);
-}
-
 uint32_t pseudo_sum(uint32_t src, uint32_t dst, uint8_t proto, size_t len) noexcept {
     // The pseudo-header's words (addresses, zero and protocol, length) in
     // memory order, added as csum_add() would add them, without the
@@ -123,7 +118,8 @@ Ipv4Check ipv4_check(const uint8_t* pkt, size_t len, size_t& hdr_len, size_t& to
     const size_t tot = be16(h.total_len);
     // Frames may carry Ethernet padding past total_len; never less than it.
     if (ihl < ipv4_hdr_len || tot < ihl || ihl > len) return Ipv4Check::malformed;
-    if (csum_fold(csum_add(0, pkt, ihl)) != 0) return Ipv4Check::bad_csum;
+    if (csum_fold(ihl == ipv4_hdr_len ? csum_hdr20(pkt) : csum_add(0, pkt, ihl)) != 0)
+        return Ipv4Check::bad_csum;
     if (tot > len) return Ipv4Check::truncated;
     if (be16(h.frag) & 0x3fff) return Ipv4Check::fragment;  // MF or offset
     hdr_len = ihl;
@@ -185,7 +181,7 @@ void build_ipv4_udp(uint8_t* out, uint32_t src, uint16_t sport, uint32_t dst, ui
     ip.proto = ipproto_udp;
     ip.src = be32(src);
     ip.dst = be32(dst);
-    ip.csum = csum_fold(csum_add(0, &ip, sizeof(ip)));
+    ip.csum = csum_fold(csum_hdr20(&ip));
     std::memcpy(out, &ip, sizeof(ip));
     UdpHdr u{be16(sport), be16(dport), be16(uint16_t(udp_hdr_len + payload_len)), 0};
     std::memcpy(out + ipv4_hdr_len, &u, sizeof(u));

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace sipedge::dp {
@@ -74,7 +75,21 @@ uint32_t csum_add(uint32_t sum, const void* data, size_t len) noexcept;
 /// Folds <sum> to 16 bits and complements it: the value to put on the wire
 /// (the bytes of the returned value are already in network order when stored
 /// as a uint16_t in memory, as RFC 1071 sums are byte-order independent).
-uint16_t csum_fold(uint32_t sum) noexcept;
+/// Inline: four per relayed datagram, a call cost more than the two folds.
+inline uint16_t csum_fold(uint32_t sum) noexcept {
+    sum = (sum & 0xffff) + (sum >> 16);  // at most 0x1fffe
+    sum = (sum & 0xffff) + (sum >> 16);  // at most 0xffff
+    return uint16_t(~sum);
+}
+/// csum_add(0, p, 20): an option-less IPv4 header (every one we send, nearly
+/// every one we get) as five 32-bit words, inline.
+inline uint32_t csum_hdr20(const void* p) noexcept {
+    uint32_t w[5];
+    std::memcpy(w, p, sizeof w);
+    uint64_t s = uint64_t(w[0]) + w[1] + w[2] + w[3] + w[4];  // < 2^35
+    s = (s & 0xffffffffULL) + (s >> 32);
+    return uint32_t((s & 0xffffffffULL) + (s >> 32));
+}
 /// The one's-complement sum (not folded) of the IPv4 pseudo-header of
 /// <src>/<dst> (host order), <proto> and <len> (RFC 768, RFC 9293 §3.1):
 /// what csum_add() gives over those 12 bytes.

@@ -46,6 +46,21 @@ TEST(Inet, ChecksumMatchesTheWordByWordSum) {
     EXPECT_EQ(csum_fold(csum_add(0, big.data(), big.size())), slow(0, big.data(), big.size()));
 }
 
+TEST(Inet, Hdr20SumIsCsumAdd) {
+    uint8_t h[20];
+    uint32_t x = 7;
+    for (int i = 0; i < 5000; i++) {
+        for (auto& b : h) b = uint8_t((x = x * 1103515245 + 12345) >> 16);
+        if (i < 8) std::memset(h, i & 1 ? 0xff : 0, sizeof h);  // all ones, all zeros
+        ASSERT_EQ(csum_fold(csum_hdr20(h)), csum_fold(csum_add(0, h, sizeof h))) << i;
+    }
+    for (uint32_t s : {0u, 1u, 0xffffu, 0x10000u, 0x1fffeu, 0xfffeffffu, 0xffffffffu}) {
+        uint64_t r = s;  // the reference fold
+        while (r >> 16) r = (r & 0xffff) + (r >> 16);
+        EXPECT_EQ(csum_fold(s), uint16_t(~r)) << s;
+    }
+}
+
 TEST(Inet, PseudoSumIsTheSumOfThePseudoHeader) {
     uint32_t x = 99;
     for (int i = 0; i < 2000; i++) {
