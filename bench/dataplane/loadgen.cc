@@ -9,7 +9,7 @@
 //   sipedge-loadgen --edge 198.18.0.1 --uas 198.18.0.200 --caller 198.18.0.10
 //       [--callers N] --calls N [--rate CPS] [--window N] [--duration S]
 //       [--timeout-ms MS] [--no-uas-100] [--port-id N] [--mbufs N] [--linger S]
-//       [--queues N]
+//       [--queues N] [--link-wait S]
 //       -- <EAL args: --vdev=net_memif0,role=client,socket=...,mac=...>
 //
 // --queues N: N queue pairs on the port and N generators, one per EAL lcore
@@ -18,6 +18,10 @@
 // stay with one worker). Each generator plays its own callers (--callers of
 // them, from --caller + q * callers) and the UAS, with its share of --calls,
 // --window and --rate; its Call-IDs are its own. One report for the run.
+//
+// --link-wait S: how long to wait for the memif link (default 10 s); the
+// line "port N started" on stderr says the port (a memif server's listening
+// socket) is ready for the peer to connect.
 //
 // --linger S: after the report, stop polling the port and keep it open until
 // its link goes down (the edge stopped), a signal, or S seconds. DPDK 22.11's
@@ -80,6 +84,7 @@ struct Options {
     uint32_t mbufs = 16383;
     double linger_s = 0;  // see --linger above
     uint16_t queues = 1;  // see --queues above
+    double link_wait_s = 10;  // see --link-wait above
 };
 
 [[noreturn]] void usage(const char* why) {
@@ -88,7 +93,7 @@ struct Options {
                  "usage: loadgen --edge IP[:PORT] --uas IP[:PORT] --caller IP [--callers N]\n"
                  "               --calls N [--rate CPS] [--window N] [--duration S]\n"
                  "               [--timeout-ms MS] [--no-uas-100] [--port-id N] [--mbufs N]\n"
-                 "               [--linger S] [--queues N]\n"
+                 "               [--linger S] [--queues N] [--link-wait S]\n"
                  "               -- EAL-ARGS...\n",
                  why);
     std::exit(2);
@@ -159,6 +164,9 @@ int parse_args(int argc, char** argv, Options& o) {
         } else if (arg == "--linger") {
             o.linger_s = std::atof(std::string(val()).c_str());
             if (!(o.linger_s >= 0) || o.linger_s > 3600) usage("--linger: 0-3600 s");
+        } else if (arg == "--link-wait") {
+            o.link_wait_s = std::atof(std::string(val()).c_str());
+            if (!(o.link_wait_s > 0) || o.link_wait_s > 3600) usage("--link-wait: 0-3600 s");
         } else if (arg == "--queues") {
             if (!parse_u64(val(), 1, 16, u)) usage("--queues: 1-16");
             o.queues = uint16_t(u);
@@ -904,6 +912,7 @@ bool port_up(uint16_t port, uint16_t queues, rte_mempool* pool, dp::MacAddr& mac
 // has resolved the edge) the calls. The first to fail stops the others.
 struct Gen {
     LoadGen* lg = nullptr;
+    double link_wait_s = 10;
     int rc = 0;
 };
 std::atomic<uint32_t> g_resolved{0};
@@ -911,7 +920,7 @@ uint32_t g_gens = 1;
 
 int gen_main(void* arg) {
     Gen& g = *static_cast<Gen*>(arg);
-    g.rc = g.lg->setup_link(10.0);
+    g.rc = g.lg->setup_link(g.link_wait_s);
     if (g.rc != 0) {
         g_abort.store(true);
         return g.rc;
@@ -958,6 +967,7 @@ int main(int argc, char** argv) {
         rte_eal_cleanup();
         return 4;
     }
+    std::fprintf(stderr, "loadgen: port %u started, waiting for the link\n", o.port_id);
     // Generator q: its callers, its share of calls, window and rate.
     std::vector<Gen> gens(o.queues);
     for (uint16_t q = 0; q < o.queues; q++) {
@@ -967,6 +977,7 @@ int main(int argc, char** argv) {
         share.rate = o.rate / o.queues;
         share.caller.ip = o.caller.ip + uint32_t(q) * o.callers;
         gens[q].lg = new LoadGen();
+        gens[q].link_wait_s = o.link_wait_s;
         gens[q].lg->init(share, pool, mac, q, uint32_t(q) << 28);
     }
     g_gens = o.queues;

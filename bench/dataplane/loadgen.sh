@@ -167,36 +167,81 @@ fi
 # EDGE_WRAP="cmd args": sipedge runs under that command (exec'ing, so the PID
 # stays sipedge's): bench/dataplane/worker_ir.sh runs it under callgrind.
 read -ra EDGE_WRAP_CMD <<<"${EDGE_WRAP:-}"
-nice -n "$NICE" "${EDGE_WRAP_CMD[@]}" "$SIPEDGE" "${EDGE_ARGS[@]}" --max-txns "$MAX_TXNS" --duration $((DURATION + 40)) \
-    -- $EAL_COMMON -m 512 "$EDGE_LCORES" --file-prefix="${TAG}e" \
-    "--vdev=net_memif0,role=server,socket=$SOCK,mac=02:00:00:5e:00:01" \
-    >"$WORK/edge.json" 2>"$WORK/edge.err" &
-EDGE_PID=$!
-if [ "$EDGE_CPU_QUOTA" != 0 ]; then edge_cgroup "$EDGE_PID" || { echo "FAIL: cgroup"; exit 1; }; fi
+# EDGE_MEMIF: sipedge's side of the memif link. "server" (default): the
+# generator connects to it and owns the shared memory; each side's PMD copies
+# every packet between its mbufs and the shared buffers. "client-zc": sipedge
+# is the memif client with zero-copy (its own mbufs are the shared buffers,
+# the generator's PMD does both copies, as a vswitch would); it needs EAL
+# --single-file-segments, and the generator, now the server, starts first.
+# "client": the same roles without zero-copy.
+EDGE_MEMIF=${EDGE_MEMIF:-server}
+EDGE_VDEV="role=server" LG_VDEV="role=client" EDGE_EAL=
+case $EDGE_MEMIF in
+server) ;;
+client) EDGE_VDEV="role=client" LG_VDEV="role=server" EDGE_EAL=--single-file-segments ;;
+client-zc) EDGE_VDEV="role=client,zero-copy=yes" LG_VDEV="role=server" EDGE_EAL=--single-file-segments ;;
+*) echo "loadgen.sh: EDGE_MEMIF is server, client or client-zc" >&2; exit 2 ;;
+esac
+start_edge() {
+    nice -n "$NICE" "${EDGE_WRAP_CMD[@]}" "$SIPEDGE" "${EDGE_ARGS[@]}" --max-txns "$MAX_TXNS" \
+        --duration $((DURATION + 40)) -- $EAL_COMMON $EDGE_EAL -m 512 "$EDGE_LCORES" --file-prefix="${TAG}e" \
+        "--vdev=net_memif0,$EDGE_VDEV,socket=$SOCK,mac=02:00:00:5e:00:01" \
+        >"$WORK/edge.json" 2>"$WORK/edge.err" &
+    EDGE_PID=$!
+    if [ "$EDGE_CPU_QUOTA" != 0 ]; then edge_cgroup "$EDGE_PID" || { echo "FAIL: cgroup"; exit 1; }; fi
 
-for _ in $(seq 1 600); do  # bounded: 60 s for EAL, port and transaction pools
-    grep -q "running" "$WORK/edge.err" 2>/dev/null && break
-    kill -0 "$EDGE_PID" 2>/dev/null || break
-    sleep 0.1
-done
-if ! grep -q "running" "$WORK/edge.err" 2>/dev/null; then
-    cat "$WORK/edge.err" >&2
-    if grep -qE "EAL init failed|port .* (configure|start)|no DPDK port" "$WORK/edge.err"; then
-        echo "SKIP: sipedge could not start its EAL/port here"; exit 77
+    for _ in $(seq 1 600); do  # bounded: 60 s for EAL, port and transaction pools
+        grep -q "running" "$WORK/edge.err" 2>/dev/null && break
+        kill -0 "$EDGE_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! grep -q "running" "$WORK/edge.err" 2>/dev/null; then
+        cat "$WORK/edge.err" >&2
+        if grep -qE "EAL init failed|port .* (configure|start)|no DPDK port" "$WORK/edge.err"; then
+            echo "SKIP: sipedge could not start its EAL/port here"; exit 77
+        fi
+        echo "FAIL: sipedge did not start"; exit 1
     fi
-    echo "FAIL: sipedge did not start"; exit 1
-fi
+}
+start_lg() {  # <link wait, s>
+    nice -n "$NICE" timeout -k 5 $((DURATION + 90)) "$LOADGEN" --edge 198.18.0.1 --uas 198.18.0.200 \
+        --caller 198.18.0.10 --callers "$CALLERS" --calls "$CALLS" --rate "$RATE" \
+        --window "$WINDOW" --duration "$DURATION" --linger 30 --queues "$WORKERS" --link-wait "$1" \
+        -- $EAL_COMMON -m 256 "$LG_LCORES" --file-prefix="${TAG}g" \
+        "--vdev=net_memif0,$LG_VDEV,socket=$SOCK,mac=02:00:00:5e:00:02" \
+        >"$WORK/lg.json" 2>"$WORK/lg.err" &
+    LG_PID=$!
+}
 
 edge_ticks() { awk '{print $14 + $15}' "/proc/$EDGE_PID/stat" 2>/dev/null || echo 0; }
-read -r LOAD_START _ < /proc/loadavg
-EDGE_TICKS0=$(edge_ticks)
-nice -n "$NICE" timeout -k 5 $((DURATION + 30)) "$LOADGEN" --edge 198.18.0.1 --uas 198.18.0.200 \
-    --caller 198.18.0.10 --callers "$CALLERS" --calls "$CALLS" --rate "$RATE" \
-    --window "$WINDOW" --duration "$DURATION" --linger 30 --queues "$WORKERS" \
-    -- $EAL_COMMON -m 256 "$LG_LCORES" --file-prefix="${TAG}g" \
-    "--vdev=net_memif0,role=client,socket=$SOCK,mac=02:00:00:5e:00:02" \
-    >"$WORK/lg.json" 2>"$WORK/lg.err" &
-LG_PID=$!
+if [ "$EDGE_MEMIF" = server ]; then
+    start_edge
+    read -r LOAD_START _ < /proc/loadavg
+    EDGE_TICKS0=$(edge_ticks)
+    start_lg 10
+else
+    # The generator's memif server first (its socket must exist when
+    # sipedge's client starts its port), then sipedge, within its link wait.
+    start_lg 90
+    for _ in $(seq 1 600); do  # bounded: 60 s
+        grep -q "waiting for the link" "$WORK/lg.err" 2>/dev/null && break
+        kill -0 "$LG_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    if ! grep -q "waiting for the link" "$WORK/lg.err" 2>/dev/null; then
+        cat "$WORK/lg.err" >&2
+        if ! kill -0 "$LG_PID" 2>/dev/null; then
+            wait "$LG_PID"
+            rc=$?
+            LG_PID=
+            [ "$rc" = 4 ] && { echo "SKIP: the load generator could not start its EAL/port here"; exit 77; }
+        fi
+        echo "FAIL: the load generator did not start"; exit 1
+    fi
+    start_edge
+    read -r LOAD_START _ < /proc/loadavg
+    EDGE_TICKS0=$(edge_ticks)
+fi
 # The edge's CPU time is sampled from the moment calls start (the load
 # generator says so on stderr) to the moment it exits; bounded by its timeout.
 while kill -0 "$LG_PID" 2>/dev/null; do
