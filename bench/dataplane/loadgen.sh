@@ -182,6 +182,14 @@ client) EDGE_VDEV="role=client" LG_VDEV="role=server" EDGE_EAL=--single-file-seg
 client-zc) EDGE_VDEV="role=client,zero-copy=yes" LG_VDEV="role=server" EDGE_EAL=--single-file-segments ;;
 *) echo "loadgen.sh: EDGE_MEMIF is server, client or client-zc" >&2; exit 2 ;;
 esac
+wait_line() {  # <file> <text> <pid>: until the file has the text (0), the pid exits or 60 s pass (1)
+    for _ in $(seq 1 600); do
+        grep -q "$2" "$1" 2>/dev/null && return 0
+        kill -0 "$3" 2>/dev/null || break
+        sleep 0.1
+    done
+    grep -q "$2" "$1" 2>/dev/null
+}
 start_edge() {
     nice -n "$NICE" "${EDGE_WRAP_CMD[@]}" "$SIPEDGE" "${EDGE_ARGS[@]}" --max-txns "$MAX_TXNS" \
         --duration $((DURATION + 40)) -- $EAL_COMMON $EDGE_EAL -m 512 "$EDGE_LCORES" --file-prefix="${TAG}e" \
@@ -190,12 +198,7 @@ start_edge() {
     EDGE_PID=$!
     if [ "$EDGE_CPU_QUOTA" != 0 ]; then edge_cgroup "$EDGE_PID" || { echo "FAIL: cgroup"; exit 1; }; fi
 
-    for _ in $(seq 1 600); do  # bounded: 60 s for EAL, port and transaction pools
-        grep -q "running" "$WORK/edge.err" 2>/dev/null && break
-        kill -0 "$EDGE_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    if ! grep -q "running" "$WORK/edge.err" 2>/dev/null; then
+    if ! wait_line "$WORK/edge.err" "running" "$EDGE_PID"; then  # EAL, port and transaction pools
         cat "$WORK/edge.err" >&2
         if grep -qE "EAL init failed|port .* (configure|start)|no DPDK port" "$WORK/edge.err"; then
             echo "SKIP: sipedge could not start its EAL/port here"; exit 77
@@ -223,12 +226,7 @@ else
     # The generator's memif server first (its socket must exist when
     # sipedge's client starts its port), then sipedge, within its link wait.
     start_lg 90
-    for _ in $(seq 1 600); do  # bounded: 60 s
-        grep -q "waiting for the link" "$WORK/lg.err" 2>/dev/null && break
-        kill -0 "$LG_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    if ! grep -q "waiting for the link" "$WORK/lg.err" 2>/dev/null; then
+    if ! wait_line "$WORK/lg.err" "waiting for the link" "$LG_PID"; then
         cat "$WORK/lg.err" >&2
         if ! kill -0 "$LG_PID" 2>/dev/null; then
             wait "$LG_PID"

@@ -19,29 +19,4 @@ valgrind --tool=callgrind --dump-instr=no --callgrind-out-file="$out" \
     --toggle-collect='sipedge::dp::Proxy::on_datagram*' --toggle-collect='sipedge::dp::Proxy::advance*' \
     "$bin" --benchmark_filter='BM_ProxyCall/16384/' >/dev/null 2>&1
 # Messages: calls of Proxy::on_datagram (every caller and UAS message).
-python3 - "$out" "$top" <<'PY'
-import re, subprocess, sys
-path, top = sys.argv[1], int(sys.argv[2])
-names, total, calls, cur = {}, 0, 0, None
-for line in open(path):
-    m = re.match(r'(c?fn)=\((\d+)\)(?: (.*))?', line)
-    if m:
-        if m.group(3): names[m.group(2)] = m.group(3)
-        cur = (m.group(1), names.get(m.group(2), ''))
-        continue
-    if line.startswith('calls=') and cur and cur[0] == 'cfn' and 'Proxy::on_datagram(' in cur[1]:
-        calls += int(line.split()[0][6:])
-    if line.startswith('summary:') or line.startswith('totals:'):
-        total = int(line.split()[1])
-if not calls: sys.exit('no Proxy::on_datagram calls counted (symbols stripped?)')
-print(f'messages {calls}')
-print(f'ir_total {total}')
-print(f'ir_per_msg {total / calls:.0f}')
-if top:
-    r = subprocess.run(['callgrind_annotate', path], capture_output=True, text=True).stdout
-    rows = [l for l in r.splitlines() if re.match(r'\s*[\d,]+ \(', l)][1:top + 1]
-    for l in rows:
-        n = int(l.split()[0].replace(',', ''))
-        fn = l.split(':', 1)[1].split('(')[0] if ':' in l else l
-        print(f'  {n / calls:8.0f}  {fn.strip()[:90]}')
-PY
+python3 "$(dirname "$0")/cg_report.py" "$out" msg 'calls:Proxy::on_datagram(' "$top"
