@@ -328,29 +328,34 @@ Proxy::Verdict Proxy::route(Endpoint from, const char* d, Target& t) noexcept {
         st_->policy_route_denied++;
         return Verdict::forbidden;
     }
+    // Each Route URI's address, worked out once (the checks below ask for
+    // the same ones again): 0 not yet, 1 an address, 2 none (a name...).
+    Endpoint re[max_routes];
+    uint8_t rk[max_routes] = {};
+    auto route_ep = [&](int i, Endpoint& out) {
+        if (rk[i] == 0) rk[i] = uri_endpoint(r[i], d, re[i]) ? 1 : 2;
+        out = re[i];
+        return rk[i] == 1;
+    };
     Endpoint e;
-    auto self = [&](const sip::Uri& u) { return uri_endpoint(u, d, e) && is_self(e); };
     // Ours on top: one, or two after a double Record-Route (RFC 5658).
     int next = 0;
-    while (next < nr && next < 2 && self(r[next])) next++;
+    while (next < nr && next < 2 && route_ep(next, e) && is_self(e)) next++;
     t.strip_routes = uint8_t(next);
     // The next hop after ours naming us again (a third <sip:edge;lr>, our
     // address on another port, loopback): we would send to ourselves. Ours
     // further down, behind another hop, is a spiral and fine.
-    if (nr > next && uri_endpoint(r[next], d, e) && own_ip(e.ip)) {
+    if (nr > next && route_ep(next, e) && own_ip(e.ip)) {
         st_->policy_loop++;
         return Verdict::loop;
     }
-    const bool verified = next > 0 && (token_ok(r[0], d) || (next > 1 && token_ok(r[1], d)));
-    if (verified) {  // a hidden dialog (issue 16): ;th on our Record-Route
-        auto th = [&](const sip::Uri& u) {
-            sip::ParamList pl(d, u.params);
-            sip::Span nm, val;
-            while (pl.next(nm, val))
-                if (nm.len == 2 && (d[nm.off] | 0x20) == 't' && (d[nm.off + 1] | 0x20) == 'h') return true;
-            return false;
-        };
-        t.th = th(r[0]) || (next > 1 && th(r[1]));
+    // Verified, and a hidden dialog (issue 16: ;th on our Record-Route),
+    // from one walk over each of our values' parameters.
+    bool th0 = false, th1 = false;
+    const bool verified = next > 0 && (token_ok(r[0], d, &th0) || (next > 1 && token_ok(r[1], d, &th1)));
+    if (verified) {
+        if (next > 1 && !th0 && !th1) token_ok(r[1], d, &th1);  // r[0] verified: r[1] not walked yet
+        t.th = th0 || th1;
     }
     const bool in_dialog = m.to.has_tag || m.method == sip::Method::ack;
     auto deny = [&](bool foreign_route) {
@@ -360,7 +365,7 @@ Proxy::Verdict Proxy::route(Endpoint from, const char* d, Target& t) noexcept {
         return Verdict::forbidden;
     };
     if (nr > next) {
-        const bool literal = uri_endpoint(r[next], d, t.addr);
+        const bool literal = route_ep(next, t.addr);
         if (!verified && !(literal && access_dest(t.addr.ip))) return deny(true);
         return literal ? Verdict::ok : Verdict::not_found;
     }
@@ -394,7 +399,7 @@ Proxy::Verdict Proxy::route(Endpoint from, const char* d, Target& t) noexcept {
             // bridging), so a TCP caller gets its in-dialog requests over TCP.
             Endpoint ours;
             if (next > 0 && m.ruri.transport.len == 0 && m.ruri.kind != sip::UriScheme::sips &&
-                uri_endpoint(r[next - 1], d, ours))
+                route_ep(next - 1, ours))
                 e.tp = ours.tp;
             t.addr = e;
             return Verdict::ok;

@@ -317,7 +317,9 @@ private:
     void forward_stateless(Endpoint from, const char* d, size_t n) noexcept;
     Verdict route(Endpoint from, const char* d, Target& t) noexcept;
     void refuse(Verdict v, Endpoint up, const char* d, size_t n) noexcept;
-    bool token_ok(const sip::Uri& u, const char* d) const noexcept;
+    // <th>, when given: whether <u> has a `th` parameter (a hidden dialog),
+    // found in the same walk over its parameters.
+    bool token_ok(const sip::Uri& u, const char* d, bool* th = nullptr) const noexcept;
     bool access_dest(uint32_t ip) const noexcept;
     bool own_ip(uint32_t ip) const noexcept;
     bool absorb_ack(const char* d) noexcept;

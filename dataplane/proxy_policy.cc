@@ -36,19 +36,26 @@ bool Proxy::access_dest(uint32_t ip) const noexcept {
 // dialog: `;sx=` over its Call-ID and the initiator's tag, which is the From
 // tag in a request from the initiator and the To tag in one from the other
 // side (access_policy.h).
-bool Proxy::token_ok(const sip::Uri& u, const char* d) const noexcept {
+bool Proxy::token_ok(const sip::Uri& u, const char* d, bool* th) const noexcept {
     sip::ParamList pl(d, u.params);
     sip::Span name, value;
+    bool ok = false, sx = false, has_th = false;
     while (pl.next(name, value)) {
-        const std::string_view nm = name.str(d);
-        if (nm.size() != 2 || (nm[0] | 0x20) != 's' || (nm[1] | 0x20) != 'x') continue;
+        if (name.len != 2) continue;
+        const char c0 = char(d[name.off] | 0x20), c1 = char(d[name.off + 1] | 0x20);
+        if (c0 == 't' && c1 == 'h') has_th = true;
+        if (c0 != 's' || c1 != 'x' || sx) continue;
+        sx = true;  // the first sx= decides
         uint64_t t = 0;
-        if (!rr_token_parse(value.str(d), t)) return false;
-        const std::string_view cid = msg_.call_id.str(d);
-        if (t == rr_token(cfg_.rr_key, cid, msg_.from.tag.str(d))) return true;
-        return msg_.to.has_tag && t == rr_token(cfg_.rr_key, cid, msg_.to.tag.str(d));
+        if (rr_token_parse(value.str(d), t)) {
+            const std::string_view cid = msg_.call_id.str(d);
+            ok = t == rr_token(cfg_.rr_key, cid, msg_.from.tag.str(d)) ||
+                 (msg_.to.has_tag && t == rr_token(cfg_.rr_key, cid, msg_.to.tag.str(d)));
+        }
+        if (!th || has_th) break;  // nothing more to look for
     }
-    return false;
+    if (th) *th = has_th;
+    return ok;
 }
 
 // A request route() refused: answered (404/403/482) and counted.
