@@ -195,12 +195,20 @@ bool uri_endpoint(const sip::Uri& u, const char* d, Endpoint& e) noexcept {
     // The URI parser took the host as a dotted quad only after checking it
     // (four octets of 1-3 digits, each at most 255): its value without a
     // second validation (this runs two or three times per in-dialog request).
-    uint32_t ip = 0, o = 0;
-    for (const char c : u.host.host.str(d)) {
-        if (c == '.') ip = ip << 8 | o, o = 0;
-        else o = o * 10 + uint32_t(c - '0');
+    // Octet by octet: a first digit, then at most two more before the dot
+    // or the end (a byte loop over the text cost twice this).
+    const char* p = d + u.host.host.off;
+    const char* const end = p + u.host.host.len;
+    uint32_t ip = 0;
+    for (int k = 0; k < 4; k++, p++) {  // p++: past the dot (or the end)
+        uint32_t o = uint32_t(*p++ - '0');
+        if (p != end && *p != '.') {
+            o = o * 10 + uint32_t(*p++ - '0');
+            if (p != end && *p != '.') o = o * 10 + uint32_t(*p++ - '0');
+        }
+        ip = ip << 8 | o;
     }
-    e.ip = ip << 8 | o;
+    e.ip = ip;
     assert(parse_ipv4(u.host.host.str(d), ip) && ip == e.ip);
     // RFC 3261 §19.1.2 / §26.2: sips is TLS; ;transport= picks UDP, TCP or
     // TLS; another transport (SCTP, WS) is not one this edge carries.

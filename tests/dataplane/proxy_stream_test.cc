@@ -347,5 +347,33 @@ TEST_F(StreamTest, UriTransportsTheEdgeDoesNotCarryAreRefused) {
     EXPECT_EQ(e.port, 5060);
 }
 
+// uri_endpoint() reads the dotted quad the URI parser validated without a
+// second validation: every octet length (1-3 digits, leading zeros as
+// parse_ipv4 takes them), with and without a port and parameters, against
+// parse_ipv4's value.
+TEST(UriEndpoint, TheDottedQuadIsParseIpv4sValue) {
+    const char* octets[] = {"0", "9", "10", "99", "100", "255", "01", "001", "010", "250", "199", "7"};
+    const char* tails[] = {"", ":5070", ";lr", ":1;transport=tcp"};
+    size_t n = 0;
+    for (const char* a : octets)
+        for (const char* b : octets)
+            for (const char* c : {"0", "18", "255", "007"})
+                for (const char* d : octets)
+                    for (const char* tail : tails) {
+                        const std::string host = std::string(a) + "." + b + "." + c + "." + d;
+                        const std::string uri = "sip:u@" + host + tail;
+                        sip::Uri u;
+                        ASSERT_TRUE(sip::parse_uri(uri.data(), sip::Span{0, uint16_t(uri.size())}, u)) << uri;
+                        ASSERT_EQ(u.host.kind, sip::HostKind::ipv4) << uri;
+                        Endpoint e;
+                        uint32_t want = 0;
+                        ASSERT_TRUE(parse_ipv4(host, want)) << host;
+                        ASSERT_TRUE(uri_endpoint(u, uri.data(), e)) << uri;
+                        ASSERT_EQ(e.ip, want) << uri;
+                        n++;
+                    }
+    EXPECT_EQ(n, 12u * 12 * 4 * 12 * 4);
+}
+
 }  // namespace
 }  // namespace sipedge::dp
