@@ -8,6 +8,8 @@
 #include <cstring>
 #include <new>
 
+#include "dataplane/hex8.h"
+
 namespace sipedge::dp {
 
 namespace {
@@ -119,20 +121,16 @@ uint64_t rr_token(const uint64_t key[2], std::string_view call_id, std::string_v
 }
 
 void rr_token_hex(uint64_t t, char out[rr_token_len]) noexcept {
-    for (size_t i = 0; i < rr_token_len; i++) out[i] = hexd[(t >> (60 - 4 * i)) & 0xf];
+    static_assert(rr_token_len == 16);
+    put_hex8(out, uint32_t(t >> 32));
+    put_hex8(out + 8, uint32_t(t));
 }
 
 bool rr_token_parse(std::string_view s, uint64_t& t) noexcept {
-    if (s.size() != rr_token_len) return false;
-    uint64_t v = 0;
-    int bad = 0;
-    for (char c : s) {
-        const int h = hex_table[uint8_t(c)];
-        bad |= h;
-        v = v << 4 | uint64_t(h & 0xf);
-    }
-    if (bad < 0) return false;
-    t = v;
+    uint32_t hi, lo;
+    if (s.size() != rr_token_len || !get_hex8(s.data(), hi, true) || !get_hex8(s.data() + 8, lo, true))
+        return false;
+    t = uint64_t(hi) << 32 | lo;
     return true;
 }
 

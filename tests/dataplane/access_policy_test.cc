@@ -62,6 +62,34 @@ TEST(RrToken, DependsOnKeyCallIdAndTagAndRoundTrips) {
     EXPECT_FALSE(rr_token_parse("0123456789abcdeg", back));   // not hex
 }
 
+// Every byte at every position of a token: the hex digits of either case
+// are taken and valued, every other byte refused; hex written lower case.
+TEST(RrToken, EveryByteAtEveryPositionIsCheckedAndValued) {
+    const std::string good = "0123456789abcdef";
+    for (size_t pos = 0; pos < rr_token_len; pos++)
+        for (int c = 0; c < 256; c++) {
+            std::string s = good;
+            s[pos] = char(c);
+            const int val = c >= '0' && c <= '9'   ? c - '0'
+                            : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                            : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                                   : -1;
+            uint64_t t = 0;
+            ASSERT_EQ(rr_token_parse(s, t), val >= 0) << pos << " " << c;
+            if (val < 0) continue;
+            const int shift = int(60 - 4 * pos);
+            ASSERT_EQ(t, (0x0123456789abcdefull & ~(0xfull << shift)) | uint64_t(val) << shift) << pos << " " << c;
+        }
+    for (uint64_t t : {0ull, ~0ull, 0x0123456789abcdefull, 0xfedcba9876543210ull, 0xa0a0a0a00a0a0a0aull}) {
+        char hex[rr_token_len];
+        rr_token_hex(t, hex);
+        for (char c : hex) ASSERT_TRUE((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) << t;
+        uint64_t back = 0;
+        ASSERT_TRUE(rr_token_parse(std::string_view(hex, rr_token_len), back));
+        EXPECT_EQ(back, t);
+    }
+}
+
 // Topology hiding (issue 16): the ;sxh= value round-trips under its key only,
 // hides the address, and any change is refused.
 TEST(HideCode, RoundTripsUnderItsKeyAndRefusesAnythingElse) {
