@@ -128,6 +128,12 @@ int parse_args(int argc, char** argv, Options& o) {
             if (i + 1 >= argc) usage("missing value");
             return argv[++i];
         };
+        // A number of seconds (or calls/s) in [lo, hi], or (lo, hi] when <open>.
+        auto real = [&](double lo, bool open, double hi, const char* why) {
+            const double v = std::atof(std::string(val()).c_str());
+            if (!(open ? v > lo : v >= lo) || v > hi) usage(why);
+            return v;
+        };
         uint64_t u = 0;
         if (arg == "--edge") {
             if (!parse_addr(val(), o.edge)) usage("bad --edge");
@@ -142,14 +148,12 @@ int parse_args(int argc, char** argv, Options& o) {
             if (!parse_u64(val(), 1, 100000000, u)) usage("--calls: 1-100000000");
             o.calls = u;
         } else if (arg == "--rate") {
-            o.rate = std::atof(std::string(val()).c_str());
-            if (!(o.rate >= 0) || o.rate > 10e6) usage("--rate: 0 (max) to 10000000 calls/s");
+            o.rate = real(0, false, 10e6, "--rate: 0 (max) to 10000000 calls/s");
         } else if (arg == "--window") {
             if (!parse_u64(val(), 1, 65536, u)) usage("--window: 1-65536");
             o.window = uint32_t(u);
         } else if (arg == "--duration") {
-            o.duration_s = std::atof(std::string(val()).c_str());
-            if (!(o.duration_s > 0) || o.duration_s > 86400) usage("--duration: (0, 86400] s");
+            o.duration_s = real(0, true, 86400, "--duration: (0, 86400] s");
         } else if (arg == "--timeout-ms") {
             if (!parse_u64(val(), 100, 600000, u)) usage("--timeout-ms: 100-600000");
             o.timeout_ms = uint32_t(u);
@@ -162,11 +166,9 @@ int parse_args(int argc, char** argv, Options& o) {
             if (!parse_u64(val(), 1023, 1u << 22, u)) usage("bad --mbufs");
             o.mbufs = uint32_t(u);
         } else if (arg == "--linger") {
-            o.linger_s = std::atof(std::string(val()).c_str());
-            if (!(o.linger_s >= 0) || o.linger_s > 3600) usage("--linger: 0-3600 s");
+            o.linger_s = real(0, false, 3600, "--linger: 0-3600 s");
         } else if (arg == "--link-wait") {
-            o.link_wait_s = std::atof(std::string(val()).c_str());
-            if (!(o.link_wait_s > 0) || o.link_wait_s > 3600) usage("--link-wait: 0-3600 s");
+            o.link_wait_s = real(0, true, 3600, "--link-wait: (0, 3600] s");
         } else if (arg == "--queues") {
             if (!parse_u64(val(), 1, 16, u)) usage("--queues: 1-16");
             o.queues = uint16_t(u);
